@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# PoseTailor set-up: system packages (apt, as root), a virtualenv in .venv with pinned Python deps,
+# and the one-time body-model cache. Idempotent: a second run only checks.
+#   bash scripts/setup.sh          # app
+#   bash scripts/setup.sh --test   # app + test tools (Xvfb, independent file-format readers)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+WANT_TEST=0
+for a in "$@"; do [ "$a" = "--test" ] && WANT_TEST=1; done
+PY=${PYTHON:-python3}
+
+APT_PKGS="xvfb xauth libosmesa6 libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri libglx-mesa0 libxcb-cursor0
+ libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0
+ libxcb-xfixes0 libxcb-xkb1 libxcb-glx0 libx11-xcb1 libfontconfig1 libdbus-1-3 libglib2.0-0"
+missing=""
+for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  echo "[setup] installing system packages:$missing"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv"
+  $PY -m venv .venv
+fi
+STAMP=.venv/.posetailor-deps
+want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)-$WANT_TEST"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
+  echo "[setup] installing Python dependencies (torch==2.13.0 CPU)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+  extras=""; [ "$WANT_TEST" = 1 ] && extras="[test]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+  echo "$want" > "$STAMP"
+fi
+
+# One-time body-model cache (Anny builds ~800 MB of cache data on first use: ~1 min, ~1.5 GB RAM).
+.venv/bin/python main.py warmup
+echo "[setup] done"
