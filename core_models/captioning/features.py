@@ -1,0 +1,131 @@
+"""Joint coordinates used by the posecode captioner (vectorised over a batch of poses).
+
+The captioner looks at the body in a heading-free frame: the yaw of the root orientation is taken off
+(``pose.normalize_heading``), its tilt is kept and the translation is ignored. Canonical axes: y up, the
+body faces +z, x points to the body's *left* ("A is at the right of B" <=> A.x < B.x), metres.
+
+On top of the 22 SMPL-H joints, a few *virtual* joints are appended:
+
+* ``left_hand`` / ``right_hand``: we have no finger joints, so the hand point is the wrist plus a rest
+  offset of :data:`HAND_OFFSET` metres along the rest forearm axis, carried by the wrist's global rotation;
+* ``torso``: mean of pelvis, spine3 and neck;
+* limb midpoints: thigh (hip-knee), shin (knee-ankle), upper arm (shoulder-elbow), forearm (elbow-wrist).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import roma
+import torch
+
+from core_models import skeleton as sk
+from core_models.kinematics import fk_torch
+from core_models.pose import Pose, normalize_heading
+
+HAND_OFFSET = 0.08  # metres from the wrist along the forearm axis (stand-in for the palm centre)
+
+_VIRTUAL = (
+    "left_hand", "right_hand", "torso",
+    "left_thigh", "right_thigh", "left_shin", "right_shin",
+    "left_upperarm", "right_upperarm", "left_forearm", "right_forearm",
+)
+#: Names of all captioning joints: the 22 SMPL-H joints then the virtual ones.
+EXT_JOINT_NAMES: tuple[str, ...] = sk.JOINT_NAMES + _VIRTUAL
+EXT_INDEX: dict[str, int] = {n: i for i, n in enumerate(EXT_JOINT_NAMES)}
+NUM_EXT_JOINTS = len(EXT_JOINT_NAMES)
+
+
+def _ext_mirror(name: str) -> int:
+    if name.startswith("left_"):
+        return EXT_INDEX["right_" + name[5:]]
+    if name.startswith("right_"):
+        return EXT_INDEX["left_" + name[6:]]
+    return EXT_INDEX[name]
+
+
+#: EXT_MIRROR[i]: the captioning joint playing joint i's role on the other side of the body.
+EXT_MIRROR: np.ndarray = np.array([_ext_mirror(n) for n in EXT_JOINT_NAMES], dtype=np.int64)
+
+_J = sk.JOINT_INDEX
+_MIDPOINTS = {  # virtual joint -> (a, b) real joints whose midpoint it is
+    f"{s}_{limb}": (_J[f"{s}_{a}"], _J[f"{s}_{b}"])
+    for s in ("left", "right")
+    for limb, a, b in (("thigh", "hip", "knee"), ("shin", "knee", "ankle"),
+                       ("upperarm", "shoulder", "elbow"), ("forearm", "elbow", "wrist"))
+}
+
+
+@dataclass
+class PoseFeatures:
+    """What the posecode operators need, for a batch of N poses (heading removed)."""
+
+    coords: np.ndarray      # (N, NUM_EXT_JOINTS, 3) float32 joint positions, pelvis at the origin
+    head_rel_neck: np.ndarray    # (N, 3) degrees: intrinsic-YXZ Euler angles (yaw y, pitch x, roll z) of head w.r.t. spine3
+    head_rel_pelvis: np.ndarray  # (N, 3) degrees: same, head w.r.t. pelvis
+    heading: np.ndarray     # (N,) radians: the heading that was removed
+
+    def __len__(self) -> int:
+        return self.coords.shape[0]
+
+    def __getitem__(self, idx) -> "PoseFeatures":
+        idx = np.atleast_1d(np.arange(len(self))[idx])
+        return PoseFeatures(self.coords[idx], self.head_rel_neck[idx], self.head_rel_pelvis[idx],
+                            self.heading[idx])
+
+
+def as_batch(poses: Pose) -> tuple[Pose, bool]:
+    """Flatten a Pose of any batch shape to (N,). Returns (pose, was_single)."""
+    shape = poses.batch_shape
+    if shape == ():
+        return poses[None], True
+    if len(shape) == 1:
+        return poses, False
+    n = int(np.prod(shape))
+    return Pose(poses.root_orient.reshape(n, 3), poses.body_pose.reshape(n, 21, 3),
+                poses.transl.reshape(n, 3)), False
+
+
+def _hand_offsets(rest: np.ndarray) -> np.ndarray:
+    out = []
+    for side in ("left", "right"):
+        d = rest[_J[f"{side}_wrist"]] - rest[_J[f"{side}_elbow"]]
+        out.append(HAND_OFFSET * d / np.linalg.norm(d))
+    return np.stack(out)  # (2,3)
+
+
+def compute_features(poses: Pose, rest_joints: np.ndarray | None = None,
+                     normalize: bool = True) -> PoseFeatures:
+    """FK + virtual joints for a batch of poses (any batch shape is flattened to N; a single pose gives N=1).
+
+    ``normalize`` removes the heading (yaw) of the root orientation first, keeping its tilt."""
+    poses, _ = as_batch(poses)
+    rest = np.asarray(sk.DEFAULT_REST_JOINTS if rest_joints is None else rest_joints, dtype=np.float64)
+    if normalize:
+        poses, heading = normalize_heading(poses)
+    else:
+        heading = np.zeros(len(poses), np.float32)
+    full = torch.as_tensor(poses.full(), dtype=torch.float32)  # (N,22,3)
+    rot = roma.rotvec_to_rotmat(full)  # (N,22,3,3)
+    rest_t = torch.as_tensor(rest - rest[0], dtype=torch.float32)
+    with torch.no_grad():
+        Rg, tg, _ = fk_torch(rot, rest_t)
+        off = torch.as_tensor(_hand_offsets(rest), dtype=torch.float32)  # (2,3)
+        wr = [_J["left_wrist"], _J["right_wrist"]]
+        hands = tg[:, wr] + (Rg[:, wr] @ off[None, :, :, None]).squeeze(-1)
+        torso = (tg[:, _J["pelvis"]] + tg[:, _J["spine3"]] + tg[:, _J["neck"]]) / 3.0
+        mids = [0.5 * (tg[:, a] + tg[:, b]) for a, b in _MIDPOINTS.values()]
+        coords = torch.cat([tg, hands, torso[:, None], torch.stack(mids, 1)], 1)
+        # head orientation relative to the upper torso (neck chain) and to the pelvis
+        rel_neck = rot[:, _J["neck"]] @ rot[:, _J["head"]]
+        rel_pelvis = Rg[:, _J["pelvis"]].transpose(-1, -2) @ Rg[:, _J["head"]]
+        e_neck = roma.rotmat_to_euler("YXZ", rel_neck, degrees=True)
+        e_pelvis = roma.rotmat_to_euler("YXZ", rel_pelvis, degrees=True)
+    return PoseFeatures(coords.numpy(), e_neck.numpy(), e_pelvis.numpy(), np.asarray(heading, np.float32))
+
+
+def pose_joints(poses: Pose, rest_joints: np.ndarray | None = None, normalize: bool = True) -> np.ndarray:
+    """Captioning joint positions: (N, NUM_EXT_JOINTS, 3), or (NUM_EXT_JOINTS, 3) for a single pose."""
+    single = poses.batch_shape == ()
+    c = compute_features(poses, rest_joints, normalize).coords
+    return c[0] if single else c.reshape(poses.batch_shape + c.shape[1:])
