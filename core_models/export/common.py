@@ -1,0 +1,298 @@
+"""Shared pieces of the exporters: input checks, bone naming, per-frame transforms, Euler curves, atomic writes.
+
+Rig conventions (every format): one bone per SMPL-H body joint, at the body's ``rest_joints``, with an
+*identity* rest orientation (world-aligned joint frames, the SMPL T-pose). A bone's animated local rotation is
+therefore exactly the pose's local rotation, the root bone's local translation is ``rest_joints[0] + transl``
+and every other bone's local translation is its constant rest offset from its parent. With the body's skinning
+weights this reproduces PoseTailor's own LBS: v = Σ_j w_vj · G_j · [I | −J_j] · v_rest.
+
+No Qt here.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from core_models.body.base import SkinningData
+from core_models.pose import Pose, aa_to_matrix
+
+ProgressFn = Callable[[float], None]
+
+
+class ExportError(ValueError):
+    """An export that cannot be done (bad input, unwritable destination, ...). The message says why."""
+
+
+# --- bone naming ---------------------------------------------------------------------------------------
+
+RIGS: tuple[str, ...] = ("smplh", "mixamo")
+
+#: SMPL-H joint name → Mixamo bone name (without the ``mixamorig:`` namespace).
+MIXAMO_NAMES: dict[str, str] = {
+    "pelvis": "Hips",
+    "left_hip": "LeftUpLeg", "right_hip": "RightUpLeg",
+    "spine1": "Spine",
+    "left_knee": "LeftLeg", "right_knee": "RightLeg",
+    "spine2": "Spine1",
+    "left_ankle": "LeftFoot", "right_ankle": "RightFoot",
+    "spine3": "Spine2",
+    "left_foot": "LeftToeBase", "right_foot": "RightToeBase",
+    "neck": "Neck",
+    "left_collar": "LeftShoulder", "right_collar": "RightShoulder",
+    "head": "Head",
+    "left_shoulder": "LeftArm", "right_shoulder": "RightArm",
+    "left_elbow": "LeftForeArm", "right_elbow": "RightForeArm",
+    "left_wrist": "LeftHand", "right_wrist": "RightHand",
+}
+MIXAMO_PREFIX = "mixamorig:"
+
+
+def bone_names(joint_names: Sequence[str], rig: str = "smplh", prefix: str | None = None) -> list[str]:
+    """Bone names for ``rig``: ``"smplh"`` keeps the SMPL-H joint names, ``"mixamo"`` gives
+    ``mixamorig:Hips``, ``mixamorig:LeftUpLeg``, … (``prefix`` overrides the namespace; ``""`` for none)."""
+    rig = (rig or "smplh").lower()
+    if rig == "smplh":
+        names = [str(n) for n in joint_names]
+    elif rig == "mixamo":
+        pre = MIXAMO_PREFIX if prefix is None else prefix
+        missing = [n for n in joint_names if n not in MIXAMO_NAMES]
+        if missing:
+            raise ExportError(f"no Mixamo name for joint(s) {missing}")
+        names = [pre + MIXAMO_NAMES[n] for n in joint_names]
+    else:
+        raise ExportError(f"unknown rig naming {rig!r} (use one of {', '.join(RIGS)})")
+    if len(set(names)) != len(names):
+        raise ExportError("bone names are not unique")
+    return names
+
+
+# --- inputs --------------------------------------------------------------------------------------------
+
+def as_skinning(body) -> SkinningData:
+    """A BodyModel (anything with ``.skinning``) or SkinningData → SkinningData, checked."""
+    if body is None:
+        raise ExportError("no body model given")
+    data = body if isinstance(body, SkinningData) else getattr(body, "skinning", None)
+    if not isinstance(data, SkinningData):
+        raise ExportError(f"expected a body model or SkinningData, got {type(body).__name__}")
+    J = len(data.joint_names)
+    if data.rest_joints.shape != (J, 3) or data.parents.shape != (J,):
+        raise ExportError("skinning data: rest_joints/parents do not match joint_names")
+    if data.parents[0] != -1 or np.any(data.parents[1:] < 0) or np.any(data.parents[1:] >= np.arange(1, J)):
+        raise ExportError("skinning data: parents must be topologically ordered with one root first")
+    if data.weights.shape != (data.rest_vertices.shape[0], J):
+        raise ExportError(f"skinning data: weights shape {data.weights.shape} does not match "
+                          f"({data.rest_vertices.shape[0]}, {J})")
+    return data
+
+
+def as_pose_batch(poses) -> Pose:
+    """A single Pose, a batched Pose (N,) or a list of Poses → a Pose with batch shape (N,), checked."""
+    if isinstance(poses, (list, tuple)):
+        if not poses:
+            raise ExportError("nothing to export: the pose sequence is empty")
+        if not all(isinstance(p, Pose) for p in poses):
+            raise ExportError("expected Pose objects in the sequence")
+        if any(p.batch_shape != () for p in poses):
+            raise ExportError("a pose list must hold single (unbatched) poses")
+        poses = Pose.stack(list(poses))
+    if not isinstance(poses, Pose):
+        raise ExportError(f"expected a Pose, got {type(poses).__name__}")
+    bs = poses.batch_shape
+    if bs == ():
+        poses = poses[None]
+    elif len(bs) != 1:
+        raise ExportError(f"expected a single pose or a sequence (N,), got batch shape {bs}")
+    if len(poses) == 0:
+        raise ExportError("nothing to export: the pose sequence is empty")
+    for name, a in (("root_orient", poses.root_orient), ("body_pose", poses.body_pose), ("transl", poses.transl)):
+        bad = ~np.isfinite(a).reshape(len(poses), -1).all(1)
+        if bad.any():
+            raise ExportError(f"{name} contains NaN or infinite values (frame {int(np.nonzero(bad)[0][0])})")
+    return poses
+
+
+def check_fps(fps) -> float:
+    try:
+        f = float(fps)
+    except (TypeError, ValueError):
+        raise ExportError(f"fps must be a number, got {fps!r}") from None
+    if not (math.isfinite(f) and 0 < f <= 1000):
+        raise ExportError(f"fps must be in (0, 1000], got {fps!r}")
+    return f
+
+
+# --- per-frame transforms ------------------------------------------------------------------------------
+
+@dataclass
+class Frames:
+    """Animation of the rig in PoseTailor's canonical frame (float64)."""
+
+    local_rot: np.ndarray  # (N,J,3,3) local rotation of each bone (rest orientation identity)
+    local_trans: np.ndarray  # (N,J,3) local translation (root: rest_joints[0] + transl; others: rest offset)
+    world: np.ndarray  # (N,J,4,4) world transform of each bone
+    rest_world: np.ndarray  # (J,4,4) bind/rest world transform ([I | J_j])
+    offsets: np.ndarray  # (J,3) rest local translation (root: rest_joints[0])
+
+    @property
+    def num_frames(self) -> int:
+        return self.local_rot.shape[0]
+
+
+def compute_frames(poses: Pose, rest_joints: np.ndarray, parents: np.ndarray) -> Frames:
+    poses = as_pose_batch(poses)
+    N = len(poses)
+    J = rest_joints.shape[0]
+    if J != 22:
+        raise ExportError(f"the pose has 22 body joints but the body has {J}")
+    R = np.asarray(aa_to_matrix(poses.full().astype(np.float64)), dtype=np.float64)  # (N,J,3,3)
+    rest = np.asarray(rest_joints, dtype=np.float64)
+    offsets = rest.copy()
+    offsets[1:] = rest[1:] - rest[parents[1:]]
+    lt = np.broadcast_to(offsets, (N, J, 3)).copy()
+    lt[:, 0] = rest[0] + poses.transl.astype(np.float64)
+    local = np.zeros((N, J, 4, 4))
+    local[..., :3, :3] = R
+    local[..., :3, 3] = lt
+    local[..., 3, 3] = 1.0
+    world = np.empty_like(local)
+    world[:, 0] = local[:, 0]
+    for j in range(1, J):
+        world[:, j] = world[:, parents[j]] @ local[:, j]
+    rest_world = np.tile(np.eye(4), (J, 1, 1))
+    rest_world[:, :3, 3] = rest
+    return Frames(R, lt, world, rest_world, offsets)
+
+
+def skin_matrices(frames: Frames) -> np.ndarray:
+    """(N,J,4,4) rest→posed skinning transforms A_j = G_j · inverse(bind_j)."""
+    return frames.world @ np.linalg.inv(frames.rest_world)[None]
+
+
+def lbs_dense(skin: np.ndarray, weights: np.ndarray, rest_vertices: np.ndarray) -> np.ndarray:
+    """Dense LBS reference: skin (N,J,4,4), weights (V,J), rest (V,3) → (N,V,3)."""
+    M = np.einsum("vj,njab->nvab", weights.astype(np.float64), skin[..., :3, :])
+    v = rest_vertices.astype(np.float64)
+    return np.einsum("nvab,vb->nva", M[..., :3], v) + M[..., 3]
+
+
+# --- Euler curves --------------------------------------------------------------------------------------
+
+def _wrap(x: np.ndarray) -> np.ndarray:
+    return (x + np.pi) % (2 * np.pi) - np.pi
+
+
+def continuous_euler(angles: np.ndarray) -> np.ndarray:
+    """Make Tait-Bryan Euler angles (N,...,3) (radians) continuous along axis 0.
+
+    Each frame picks whichever of the two equivalent solutions (a, b, c) and (a+π, π−b, c+π) is closest to
+    the previous frame, then shifts each angle by multiples of 2π to the nearest value. Exact at every key."""
+    e = np.asarray(angles, dtype=np.float64)
+    if e.shape[0] <= 1:
+        return e.copy()
+    alt = np.stack([e[..., 0] + np.pi, np.pi - e[..., 1], e[..., 2] + np.pi], -1)
+    out = np.empty_like(e)
+    out[0] = e[0]
+    for f in range(1, e.shape[0]):
+        prev = out[f - 1]
+        c1 = prev + _wrap(e[f] - prev)
+        c2 = prev + _wrap(alt[f] - prev)
+        d1 = np.abs(c1 - prev).sum(-1, keepdims=True)
+        d2 = np.abs(c2 - prev).sum(-1, keepdims=True)
+        out[f] = np.where(d2 < d1 - 1e-9, c2, c1)
+    return out
+
+
+def matrix_to_euler(R: np.ndarray, seq: str) -> np.ndarray:
+    """Rotation matrices (...,3,3) → Euler angles (...,3) in radians, scipy sequence names
+    (lower case extrinsic, upper case intrinsic). Gimbal-lock warnings are silenced (the result is exact)."""
+    from scipy.spatial.transform import Rotation
+
+    shp = R.shape[:-2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e = Rotation.from_matrix(R.reshape(-1, 3, 3)).as_euler(seq)
+    return e.reshape(*shp, 3)
+
+
+def fbx_euler_deg(local_rot: np.ndarray) -> np.ndarray:
+    """(N,J,3,3) → (N,J,3) FBX Lcl Rotation (degrees, order XYZ: R = Rz·Ry·Rx), continuous over frames."""
+    return np.degrees(continuous_euler(matrix_to_euler(local_rot, "xyz")))
+
+
+# --- files ---------------------------------------------------------------------------------------------
+
+def check_destination(path) -> Path:
+    """Check that ``path`` can be written (its folder exists and is writable; it is not a folder)."""
+    if path is None or str(path) == "":
+        raise ExportError("no output file given")
+    p = Path(os.fspath(path)).expanduser()
+    if p.is_dir():
+        raise ExportError(f"{p} is a folder, not a file name")
+    d = p.parent if str(p.parent) else Path(".")
+    if not d.is_dir():
+        raise ExportError(f"cannot write {p}: the folder {d} does not exist")
+    if not os.access(d, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write {p}: the folder {d} is not writable")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise ExportError(f"cannot write {p}: the existing file is read-only")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path in the destination folder; on success it replaces ``path`` (os.replace),
+    on any error it is removed, so nothing half-written is ever left at ``path``."""
+    p = check_destination(path)
+    sfx = p.suffix if suffix is None else suffix
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + sfx, dir=p.parent)
+    except OSError as e:
+        raise ExportError(f"cannot write {p}: {e.strerror or e}") from None
+    os.close(fd)
+    tmp_p = Path(tmp)
+    try:
+        yield tmp_p
+        try:
+            mode = 0o666 & ~_UMASK
+            os.chmod(tmp_p, mode)
+        except OSError:
+            pass
+        os.replace(tmp_p, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_p.unlink()
+        raise
+
+
+def _read_umask() -> int:
+    m = os.umask(0o022)
+    os.umask(m)
+    return m
+
+
+_UMASK = _read_umask()  # read once at import (umask is process-wide; never toggle it from worker threads)
+
+
+def write_bytes_atomic(path, data: bytes | bytearray | memoryview) -> Path:
+    p = check_destination(path)
+    with atomic_path(p) as tmp:
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise ExportError(f"cannot write {p}: {e.strerror or e}") from None
+    return p
+
+
+def report(progress: ProgressFn | None, value: float) -> None:
+    if progress is not None:
+        progress(float(min(max(value, 0.0), 1.0)))
