@@ -44,19 +44,19 @@ class PairSet:
             return cls(**{k: z[k] for k in ("a", "b", "kind", "two_way", "split", "n_diff")})
 
 
-def _categories(corpus, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _categories(corpus, idx: np.ndarray, rest_joints=None) -> tuple[np.ndarray, np.ndarray]:
     """(categories (n, C) int, semantic features (n, D) float) in deterministic mode."""
     from core_models.captioning.posecodes import extract, posecode_features
 
     cats, feats = [], []
     for s in range(0, len(idx), 8192):
-        codes = extract(corpus.poses(idx[s:s + 8192]), rng=None)
-        cats.append(np.asarray(codes.categories))
+        codes = extract(corpus.poses(idx[s:s + 8192]), rng=None, rest_joints=rest_joints)
+        cats.append(np.asarray(codes.cats))
         feats.append(np.asarray(posecode_features(codes), np.float32))
     return np.concatenate(cats), np.concatenate(feats)
 
 
-def build_pairs(corpus, min_diff_is: int = 15, min_diff_oos: int = 20, max_dt: float = 0.5, top_k: int = 100,
+def build_pairs(corpus, rest_joints=None, min_diff_is: int = 15, min_diff_oos: int = 20, max_dt: float = 0.5, top_k: int = 100,
                 log: Callable[[str], None] = print) -> PairSet:
     import torch
 
@@ -64,7 +64,7 @@ def build_pairs(corpus, min_diff_is: int = 15, min_diff_oos: int = 20, max_dt: f
     S = np.nonzero(a_["selected"])[0]
     S = S[np.argsort(a_["fps_order"][S])]  # farthest-point order
     t0 = time.time()
-    cats, feats = _categories(corpus, S)
+    cats, feats = _categories(corpus, S, rest_joints)
     log(f"[pairs] posecodes for {len(S)} poses in {time.time() - t0:.0f} s")
     pos = {int(i): k for k, i in enumerate(S)}
     clip, tim, split, mirror_of = a_["clip"], a_["time"], a_["split"], a_["mirror_of"]

@@ -1,0 +1,160 @@
+"""`data build` and `data stats`: the pose corpus from mocap, its pairs and automatic captions."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def register(sub) -> None:
+    d = sub.add_parser("data", help="build / inspect the pose corpus from motion capture")
+    dsub = d.add_subparsers(dest="data_cmd", metavar="<build|stats>", required=True)
+    b = dsub.add_parser("build", help="mocap folder → corpus (+ pairs and captions) in a cache folder")
+    b.add_argument("--mocap", required=True, help="folder of BVH / ASF+AMC / exp-map CSV / DeepMimic files")
+    b.add_argument("--out", default=None, help="output folder (default ~/.cache/posetailor/corpus)")
+    b.add_argument("--target", type=int, default=60000, help="max poses in the farthest-point subset")
+    b.add_argument("--min-dist", type=float, default=0.02,
+                   help="stop sampling when poses are closer than this (RMS per-joint, metres)")
+    b.add_argument("--texts", type=int, default=3, help="automatic modifiers per pair")
+    b.add_argument("--no-pairs", action="store_true", help="corpus only")
+    b.add_argument("--limit-files", type=int, default=None, help="use only the first N files (quick runs)")
+    b.set_defaults(func=_build)
+    s = dsub.add_parser("stats", help="corpus and caption statistics + examples")
+    s.add_argument("--corpus", default=None, help="corpus folder (default ~/.cache/posetailor/corpus)")
+    s.add_argument("--examples", type=int, default=10)
+    s.add_argument("--thumbs", default=None, help="write thumbnails of the examples into this folder")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true", help="end with one JSON line of the statistics")
+    s.set_defaults(func=_stats)
+
+
+def _build(args) -> int:
+    from core_models.body import load_body
+    from core_models.data.corpus import Corpus, build_corpus, default_corpus_dir
+
+    out = Path(args.out) if args.out else default_corpus_dir()
+    body = load_body("anny")
+    rep = build_corpus(args.mocap, out, body=body, target=args.target, min_dist=args.min_dist,
+                       limit_files=args.limit_files)
+    if not args.no_pairs:
+        from core_models.data.pairs import build_pairs, caption_pairs, save_captions
+
+        corpus = Corpus(out)
+        pairs = build_pairs(corpus, rest_joints=body.skinning.rest_joints)
+        pairs.save(out / "pairs.npz")
+        texts = caption_pairs(corpus, pairs, n_texts=args.texts)
+        save_captions(out / "modifiers.json", texts)
+        _describe_selected(corpus, body, out)
+    print(json.dumps({"name": "corpus_build", "selected": rep.selected, "frames": rep.frames,
+                      "seconds": round(rep.seconds, 1)}))
+    return 0
+
+
+def _describe_selected(corpus, body, out: Path, n_texts: int = 3) -> None:
+    import numpy as np
+
+    from core_models.captioning.describe import describe
+    from core_models.data.pairs import save_captions
+
+    idx = corpus.indices(selected_only=True)
+    texts = []
+    for s in range(0, len(idx), 4096):
+        poses = corpus.poses(idx[s:s + 4096])
+        per = [describe(poses, seed=1000 * k + s, rest_joints=body.skinning.rest_joints) for k in range(n_texts)]
+        texts.extend([list(t) for t in zip(*per)])
+        print(f"[data] descriptions {min(s + 4096, len(idx))}/{len(idx)}", file=sys.stderr)
+    np.save(out / "descriptions_index.npy", idx)
+    save_captions(out / "descriptions.json", texts)
+
+
+def _stats(args) -> int:
+    import numpy as np
+
+    from core_models.data.corpus import SPLITS, Corpus
+
+    c = Corpus(args.corpus)
+    a = c.arrays
+    src = np.array([cl["source"] for cl in c.clips])[a["clip"]]
+    print(f"corpus: {c.dir}")
+    print(f"{'source':<12} {'clips':>6} {'poses':>8} {'selected':>9}")
+    stats = {"per_source": {}}
+    for s in sorted(set(src)):
+        m = src == s
+        nclips = len({int(x) for x in a["clip"][m]})
+        stats["per_source"][s] = {"clips": nclips, "poses": int(m.sum()), "selected": int((m & a["selected"]).sum())}
+        print(f"{s:<12} {nclips:>6} {int(m.sum()):>8} {int((m & a['selected']).sum()):>9}")
+    for k, name in enumerate(SPLITS):
+        m = a["split"] == k
+        print(f"split {name:<5}: {int(m.sum())} poses, {int((m & a['selected']).sum())} selected")
+    stats["poses"] = int(len(a["clip"]))
+    stats["selected"] = int(a["selected"].sum())
+    stats["mirrored"] = int(a["mirrored"].sum())
+    rep = c.dir / "report.json"
+    if rep.exists():
+        r = json.loads(rep.read_text())
+        stats["fps_min_dist_mm"] = round(1000 * r.get("fps_min_dist_m", float("nan")), 1)
+        print(f"farthest-point subset: {stats['selected']} distinct poses, min separation "
+              f"{stats['fps_min_dist_mm']} mm RMS per joint")
+    rng = np.random.default_rng(args.seed)
+    for fname, label in (("modifiers.json", "modifiers"), ("descriptions.json", "descriptions")):
+        f = c.dir / fname
+        if not f.exists():
+            continue
+        texts = json.loads(f.read_text())
+        flat = [t for group in texts for t in group]
+        words = [w.strip(".,;:").lower() for t in flat for w in t.split()]
+        distinct = np.mean([len(set(g)) for g in texts]) if texts else 0
+        stats[label] = {"items": len(texts), "texts": len(flat), "vocabulary": len(set(words)),
+                        "avg_words": round(len(words) / max(1, len(flat)), 1),
+                        "distinct_per_item": round(float(distinct), 2)}
+        print(f"{label}: {stats[label]}")
+        for i in rng.choice(len(texts), size=min(args.examples, len(texts)), replace=False):
+            print(f"  [{i}] {texts[i][0]}")
+    pf = c.dir / "pairs.npz"
+    if pf.exists():
+        from core_models.data.pairs import PairSet
+
+        ps = PairSet.load(pf)
+        stats["pairs"] = {SPLITS[k]: int((ps.split == k).sum()) for k in range(3)}
+        stats["pairs"]["in_sequence"] = int((ps.kind == 0).sum())
+        stats["pairs"]["out_of_sequence"] = int((ps.kind == 1).sum())
+        print(f"pairs: {stats['pairs']}")
+    # most frequent posecodes over the selected poses (deterministic extraction)
+    try:
+        from core_models.captioning.posecodes import CODES, OPERATORS, extract
+
+        sel = c.indices(selected_only=True)[:20000]
+        pcs = extract(c.poses(sel))
+        counts = {}
+        for ci, spec in enumerate(CODES):
+            cats = OPERATORS[spec.op].categories
+            vals, n = np.unique(pcs.cats[:, ci], return_counts=True)
+            for v, k in zip(vals, n):
+                if "ignored" not in cats[int(v)]:
+                    counts[f"{spec.key}={cats[int(v)]}"] = int(k)
+        top = sorted(counts.items(), key=lambda kv: -kv[1])[:10]
+        print("most frequent codes:", ", ".join(f"{k} ({v})" for k, v in top))
+        stats["top_codes"] = top
+    except Exception as e:  # statistics are best effort, never fatal
+        print(f"(posecode statistics unavailable: {e})")
+    if args.thumbs:
+        _thumbs(c, args, rng)
+    if args.json:
+        print(json.dumps(stats))
+    return 0
+
+
+def _thumbs(c, args, rng) -> None:
+    import subprocess
+
+    import numpy as np
+
+    out = Path(args.thumbs)
+    out.mkdir(parents=True, exist_ok=True)
+    idx = rng.choice(c.indices(selected_only=True), size=args.examples, replace=False)
+    tmp = out / "examples.npz"
+    p = c.poses(idx)
+    np.savez(tmp, poses=p.flat156(), trans=np.zeros((len(idx), 3), np.float32), up_axis="y")
+    # rendering runs in its own process (EGL/OSMesa must not mix with anything else)
+    subprocess.run([sys.executable, "main.py", "render", "--pose", str(tmp), "--out", str(out / "example.png"),
+                    "--all-frames"], check=False)
