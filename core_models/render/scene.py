@@ -1,0 +1,556 @@
+"""The PoseTailor 3D scene in raw PyOpenGL (GL 3.3 core), with no Qt.
+
+One ``SceneRenderer`` draws, into whatever framebuffer is bound (a QOpenGLWidget's FBO, an offscreen
+EGL/OSMesa FBO, ...):
+  * a background gradient;
+  * the floor: an anti-aliased procedural grid at ``floor_y`` that fades out, and a soft contact shadow
+    made of one blob per joint (stronger when the joint is near the floor);
+  * the body with **GPU linear blend skinning**: rest vertices/normals and the top-4 skin weights live in
+    persistent VBOs; per frame only the 22 (3x4) skin matrices go up as a uniform array;
+  * joint markers (instanced spheres, per-joint colours, ghosted where the body hides them);
+  * the rotation gizmo: three rings (X red, Y green, Z blue) around a joint, back halves dimmed;
+  * optionally a side-view orthographic inset in the bottom-right corner (the scene drawn a second time,
+    seen from 90° to the main camera's left).
+Per-frame work is a handful of uniform uploads and draw calls; nothing is allocated per frame.
+
+Use: ``initialize()`` once with a current context, ``set_mesh(skinning)``, ``set_state(skin, joints)``
+whenever the pose changes, then ``render(camera, w, h)`` every frame. ``pose_state(skinning, pose)``
+computes (skin, joints, global rotations) from a Pose with numpy FK (no vertex skinning on the CPU).
+"""
+from __future__ import annotations
+
+import ctypes
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from OpenGL import GL
+
+from core_models import kinematics as kin
+from core_models import skeleton as sk
+from core_models.pose import Pose, aa_to_matrix
+from core_models.render import shaders
+from core_models.render.camera import OrbitCamera
+from core_models.render.geometry import icosphere, torus
+
+NJ = sk.NUM_JOINTS
+
+
+class RenderError(RuntimeError):
+    """OpenGL could not do what was asked (no context, shader compile error, ...)."""
+
+
+# --- pose → skinning state (numpy, no GL) ---------------------------------------------------------------
+
+def pose_state(skinning, pose: Pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """FK for one pose: (skin (22,3,4) float32 incl. translation, joints (22,3) float32, Rg (22,3,3))."""
+    if pose.batch_shape != ():
+        raise ValueError(f"pose_state needs a single pose, got batch shape {pose.batch_shape}")
+    R = aa_to_matrix(pose.full().astype(np.float64))
+    Rg, J, skin = kin.fk_numpy(R, skinning.rest_joints.astype(np.float64), skinning.parents)
+    t = pose.transl.astype(np.float64)
+    J = J + t
+    skin[..., 3] += t
+    return skin.astype(np.float32), J.astype(np.float32), Rg
+
+
+# --- looks ------------------------------------------------------------------------------------------------
+
+def _srgb_to_linear(c) -> np.ndarray:
+    c = np.asarray(c, np.float32)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+@dataclass
+class Theme:
+    bg_top: tuple = (0.30, 0.32, 0.36)
+    bg_bottom: tuple = (0.13, 0.14, 0.16)
+    floor: tuple = (0.36, 0.38, 0.42, 0.30)
+    minor: tuple = (0.55, 0.58, 0.63, 0.35)
+    major: tuple = (0.66, 0.69, 0.75, 0.55)
+    axis_x: tuple = (0.80, 0.38, 0.36, 0.70)
+    axis_z: tuple = (0.38, 0.52, 0.85, 0.70)
+    inset_bg_top: tuple = (0.22, 0.24, 0.28)
+    inset_bg_bottom: tuple = (0.12, 0.13, 0.15)
+    inset_border: tuple = (0.55, 0.58, 0.64)
+    shadow: float = 0.85
+
+
+DARK = Theme()
+LIGHT = Theme(bg_top=(0.88, 0.89, 0.92), bg_bottom=(0.66, 0.68, 0.72), floor=(0.80, 0.81, 0.84, 0.35),
+              minor=(0.55, 0.57, 0.62, 0.35), major=(0.42, 0.44, 0.50, 0.55),
+              inset_bg_top=(0.95, 0.95, 0.97), inset_bg_bottom=(0.78, 0.79, 0.82), inset_border=(0.35, 0.37, 0.42),
+              shadow=0.75)
+
+#: Default marker colours (sRGB).
+MARKER_NORMAL = (0.80, 0.88, 1.00)
+MARKER_SELECTED = (1.00, 0.72, 0.15)
+MARKER_OFF_TARGET = (0.95, 0.25, 0.25)
+GIZMO_AXIS_COLORS = ((0.93, 0.27, 0.27), (0.35, 0.85, 0.35), (0.30, 0.52, 1.00))
+GIZMO_HIGHLIGHT = (1.00, 0.86, 0.25)
+SKIN_ALBEDO = (0.82, 0.67, 0.59)  # sRGB, a soft neutral skin / clay tone
+
+
+# --- small GL helpers -------------------------------------------------------------------------------------
+
+def _compile(vs: str, fs: str) -> int:
+    def one(src, kind):
+        sh = GL.glCreateShader(kind)
+        GL.glShaderSource(sh, src)
+        GL.glCompileShader(sh)
+        if not GL.glGetShaderiv(sh, GL.GL_COMPILE_STATUS):
+            log = GL.glGetShaderInfoLog(sh)
+            raise RenderError(f"shader compile failed: {log.decode(errors='replace') if isinstance(log, bytes) else log}")
+        return sh
+
+    v, f = one(vs, GL.GL_VERTEX_SHADER), one(fs, GL.GL_FRAGMENT_SHADER)
+    p = GL.glCreateProgram()
+    GL.glAttachShader(p, v)
+    GL.glAttachShader(p, f)
+    GL.glLinkProgram(p)
+    if not GL.glGetProgramiv(p, GL.GL_LINK_STATUS):
+        log = GL.glGetProgramInfoLog(p)
+        raise RenderError(f"program link failed: {log.decode(errors='replace') if isinstance(log, bytes) else log}")
+    GL.glDeleteShader(v)
+    GL.glDeleteShader(f)
+    return int(p)
+
+
+class _Program:
+    def __init__(self, vs: str, fs: str):
+        self.id = _compile(vs, fs)
+        self._loc: dict[str, int] = {}
+
+    def loc(self, name: str) -> int:
+        l = self._loc.get(name)
+        if l is None:
+            l = self._loc[name] = GL.glGetUniformLocation(self.id, name)
+        return l
+
+    def use(self):
+        GL.glUseProgram(self.id)
+
+
+def _vbo(data: np.ndarray, target=GL.GL_ARRAY_BUFFER) -> int:
+    b = GL.glGenBuffers(1)
+    GL.glBindBuffer(target, b)
+    GL.glBufferData(target, data.nbytes, np.ascontiguousarray(data), GL.GL_STATIC_DRAW)
+    return int(b)
+
+
+def gizmo_world_radius(camera: OrbitCamera, center: np.ndarray, viewport_h: float, px: float = 75.0) -> float:
+    """World radius of the gizmo rings so they appear ``px`` pixels large (same for drawing and picking)."""
+    return px * camera.world_per_pixel(center, viewport_h)
+
+
+# --- the renderer ---------------------------------------------------------------------------------------------
+
+class SceneRenderer:
+    """See the module docstring. All methods except the pure-state setters need a current GL context."""
+
+    def __init__(self, theme: Theme = DARK):
+        self.theme = theme
+        self.show_grid = True
+        self.show_shadow = True
+        self.show_markers = True
+        self.show_inset = False
+        self.marker_radius = 0.022
+        self.gizmo_joint = -1
+        self.gizmo_active_axis = -1
+        self.gizmo_hover_axis = -1
+        self.gizmo_px = 75.0
+        self.floor_y = 0.0
+        self.inset_fraction = 0.34  # inset height / viewport height
+        self.albedo = _srgb_to_linear(SKIN_ALBEDO)
+        # per-frame state (preallocated; setters copy into these)
+        self._skin = np.zeros((NJ * 3, 4), np.float32)
+        self._skin.reshape(NJ, 3, 4)[:, :, :3] = np.eye(3, dtype=np.float32)
+        self._joints = np.zeros((NJ, 3), np.float32)
+        self._marker = np.zeros((NJ, 4), np.float32)
+        self._marker_col = np.zeros((NJ, 4), np.float32)
+        self._marker_col[:, :3] = MARKER_NORMAL
+        self._marker_col[:, 3] = 1.0
+        self._marker_scale = np.ones(NJ, np.float32)
+        self._tint = np.zeros((NJ, 4), np.float32)
+        self._shadow = np.zeros((NJ, 4), np.float32)
+        self._shadow[:, 3] = 0.09
+        self._gizmo_cols = np.array([(*c, 0.95) for c in GIZMO_AXIS_COLORS], np.float32)
+        self._n_indices = 0
+        self._initialized = False
+        self._has_mesh = False
+        self._bbox = (np.array([-0.8, -0.9, -0.2]), np.array([0.8, 0.8, 0.2]))
+
+    # --- state setters (no GL) -------------------------------------------------------------------------
+    def set_state(self, skin: np.ndarray, joints: np.ndarray) -> None:
+        """The pose to draw: skin (22,3,4) rest→posed transforms and joints (22,3)."""
+        self._skin.reshape(NJ, 3, 4)[...] = skin
+        self._joints[...] = joints
+        self._marker[:, :3] = joints
+        self._shadow[:, :3] = joints
+
+    def set_marker_colors(self, colors: np.ndarray) -> None:
+        """(22,3) sRGB marker colours."""
+        self._marker_col[:, :3] = colors
+
+    def set_marker_scale(self, scale: np.ndarray) -> None:
+        """(22,) marker size factors (0 hides a marker)."""
+        self._marker_scale[...] = scale
+
+    def set_tints(self, tints: np.ndarray) -> None:
+        """(22,4) sRGB colour + strength tinting each joint's skin segment (strength 0 = none)."""
+        t = np.asarray(tints, np.float32)
+        self._tint[:, :3] = _srgb_to_linear(t[:, :3]) * t[:, 3:4]
+        self._tint[:, 3] = t[:, 3]
+
+    @property
+    def joints(self) -> np.ndarray:
+        return self._joints
+
+    def body_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Approximate posed-body bounds: joint bounds padded for flesh, head and hands/feet."""
+        lo = self._joints.min(0).astype(np.float64) - 0.12
+        hi = self._joints.max(0).astype(np.float64) + 0.12
+        hi[1] = max(hi[1], self._joints[15, 1] + 0.16)  # top of the head
+        return lo, hi
+
+    # --- GL resources ------------------------------------------------------------------------------------
+    def initialize(self) -> None:
+        """Compile shaders and create the static buffers (needs a current GL ≥ 3.3 core context)."""
+        if self._initialized:
+            return
+        self.p_bg = _Program(shaders.BACKGROUND_VS, shaders.BACKGROUND_FS)
+        self.p_floor = _Program(shaders.FLOOR_VS, shaders.FLOOR_FS)
+        self.p_body = _Program(shaders.BODY_VS, shaders.BODY_FS)
+        self.p_marker = _Program(shaders.MARKER_VS, shaders.MARKER_FS)
+        self.p_gizmo = _Program(shaders.GIZMO_VS, shaders.GIZMO_FS)
+        self.vao_empty = int(GL.glGenVertexArrays(1))
+        # marker sphere
+        sv, sf = icosphere(2)
+        self.vao_sphere = int(GL.glGenVertexArrays(1))
+        GL.glBindVertexArray(self.vao_sphere)
+        self._bufs = [_vbo(sv)]
+        GL.glEnableVertexAttribArray(0)
+        GL.glVertexAttribPointer(0, 3, GL.GL_FLOAT, GL.GL_FALSE, 0, ctypes.c_void_p(0))
+        self._bufs.append(_vbo(sf.ravel(), GL.GL_ELEMENT_ARRAY_BUFFER))
+        self._n_sphere = int(sf.size)
+        # gizmo torus
+        tv, tf = torus(96, 8)
+        self.vao_torus = int(GL.glGenVertexArrays(1))
+        GL.glBindVertexArray(self.vao_torus)
+        self._bufs.append(_vbo(tv))
+        GL.glEnableVertexAttribArray(0)
+        GL.glVertexAttribPointer(0, 4, GL.GL_FLOAT, GL.GL_FALSE, 0, ctypes.c_void_p(0))
+        self._bufs.append(_vbo(tf.ravel(), GL.GL_ELEMENT_ARRAY_BUFFER))
+        self._n_torus = int(tf.size)
+        GL.glBindVertexArray(0)
+        self.vao_body = None
+        self._body_bufs: list[int] = []
+        self._initialized = True
+
+    def set_mesh(self, skinning) -> None:
+        """Upload the body's rest mesh and skin weights once (SkinningData); needs a current context."""
+        if not self._initialized:
+            self.initialize()
+        self._release_mesh()
+        d = skinning
+        K = d.weight_idx.shape[1]
+        widx = np.zeros((d.rest_vertices.shape[0], 4), np.int32)
+        wval = np.zeros((d.rest_vertices.shape[0], 4), np.float32)
+        k = min(K, 4)
+        widx[:, :k] = d.weight_idx[:, :k]
+        wval[:, :k] = d.weight_val[:, :k]
+        wval /= np.maximum(wval.sum(1, keepdims=True), 1e-12)
+        self.vao_body = int(GL.glGenVertexArrays(1))
+        GL.glBindVertexArray(self.vao_body)
+        for loc, arr, n in ((0, d.rest_vertices, 3), (1, d.rest_normals, 3)):
+            self._body_bufs.append(_vbo(np.asarray(arr, np.float32)))
+            GL.glEnableVertexAttribArray(loc)
+            GL.glVertexAttribPointer(loc, n, GL.GL_FLOAT, GL.GL_FALSE, 0, ctypes.c_void_p(0))
+        self._body_bufs.append(_vbo(widx))
+        GL.glEnableVertexAttribArray(2)
+        GL.glVertexAttribIPointer(2, 4, GL.GL_INT, 0, ctypes.c_void_p(0))
+        self._body_bufs.append(_vbo(wval))
+        GL.glEnableVertexAttribArray(3)
+        GL.glVertexAttribPointer(3, 4, GL.GL_FLOAT, GL.GL_FALSE, 0, ctypes.c_void_p(0))
+        self._body_bufs.append(_vbo(np.asarray(d.faces, np.uint32).ravel(), GL.GL_ELEMENT_ARRAY_BUFFER))
+        self._n_indices = int(d.faces.size)
+        GL.glBindVertexArray(0)
+        self.floor_y = float(d.floor_height)
+        self._has_mesh = True
+
+    def _release_mesh(self):
+        if self._body_bufs:
+            GL.glDeleteBuffers(len(self._body_bufs), self._body_bufs)
+            self._body_bufs = []
+        if self.vao_body is not None:
+            GL.glDeleteVertexArrays(1, [self.vao_body])
+            self.vao_body = None
+        self._has_mesh = False
+
+    def release(self) -> None:
+        """Free GL objects (call with the context current)."""
+        if not self._initialized:
+            return
+        self._release_mesh()
+        GL.glDeleteBuffers(len(self._bufs), self._bufs)
+        GL.glDeleteVertexArrays(3, [self.vao_empty, self.vao_sphere, self.vao_torus])
+        for p in (self.p_bg, self.p_floor, self.p_body, self.p_marker, self.p_gizmo):
+            GL.glDeleteProgram(p.id)
+        self._initialized = False
+
+    # --- drawing -----------------------------------------------------------------------------------------
+    def render(self, camera: OrbitCamera, width: int, height: int, x: int = 0, y: int = 0,
+               draw_gizmo: bool = True) -> None:
+        """Draw the whole frame into the bound framebuffer's viewport (x, y, width, height) in device pixels,
+        plus the inset if ``show_inset``."""
+        if not self._initialized:
+            self.initialize()
+        GL.glViewport(x, y, width, height)
+        GL.glDisable(GL.GL_SCISSOR_TEST)
+        GL.glClearColor(*self.theme.bg_bottom, 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
+        self._draw_pass(camera, width / max(height, 1), height, self.theme.bg_top, self.theme.bg_bottom,
+                        gizmo=draw_gizmo, markers=self.show_markers, marker_scale=1.0)
+        if self.show_inset and height >= 120 and width >= 160:
+            self._draw_inset(camera, x, y, width, height)
+
+    def inset_rect(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """(x, y, w, h) of the inset in GL viewport coordinates (bottom-left origin)."""
+        h = int(height * self.inset_fraction)
+        w = int(h * 0.78)
+        m = max(6, int(height * 0.015))
+        return width - w - m, m, w, h
+
+    def inset_camera(self, camera: OrbitCamera, aspect: float) -> OrbitCamera:
+        """The inset's orthographic camera: 90° to the left of the main view, level, framing the body."""
+        cam = OrbitCamera(ortho=True, fovy=30.0)
+        cam.azimuth = camera.azimuth + 90.0
+        cam.elevation = 0.0
+        lo, hi = self.body_bounds()
+        corners = np.array([[a, b, c] for a in (lo[0], hi[0]) for b in (lo[1], hi[1]) for c in (lo[2], hi[2])])
+        cam.frame_points(corners, aspect, margin=1.1)
+        return cam
+
+    def _draw_inset(self, camera, x0, y0, width, height):
+        ix, iy, iw, ih = self.inset_rect(width, height)
+        ix += x0
+        iy += y0
+        GL.glEnable(GL.GL_SCISSOR_TEST)
+        GL.glScissor(ix - 1, iy - 1, iw + 2, ih + 2)
+        GL.glClearColor(*self.theme.inset_border, 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        GL.glScissor(ix, iy, iw, ih)
+        GL.glClear(GL.GL_DEPTH_BUFFER_BIT)
+        GL.glViewport(ix, iy, iw, ih)
+        cam = self.inset_camera(camera, iw / max(ih, 1))
+        self._draw_pass(cam, iw / max(ih, 1), ih, self.theme.inset_bg_top, self.theme.inset_bg_bottom,
+                        gizmo=False, markers=self.show_markers, marker_scale=0.8, ghost=False)
+        GL.glDisable(GL.GL_SCISSOR_TEST)
+        GL.glViewport(x0, y0, width, height)
+
+    def _lights(self, camera: OrbitCamera):
+        """Camera-relative key (upper left-front), fill (right), rim (behind) in world space."""
+        r, u = camera.right_up()
+        f = camera.forward()
+        def d(a, b, c):
+            v = a * r + b * u - c * f
+            return (v / np.linalg.norm(v)).astype(np.float32)
+        return d(-0.55, 0.75, 0.45), d(0.80, 0.10, 0.35)
+
+    def _draw_pass(self, camera: OrbitCamera, aspect: float, vp_height: float, bg_top, bg_bottom,
+                   gizmo: bool, markers: bool, marker_scale: float, ghost: bool = True):
+        vp = camera.view_proj(aspect)
+        eye = camera.eye().astype(np.float32)
+        fwd = camera.forward().astype(np.float32)
+        key, fill = self._lights(camera)
+        # background
+        GL.glDisable(GL.GL_DEPTH_TEST)
+        GL.glDisable(GL.GL_BLEND)
+        self.p_bg.use()
+        GL.glUniform3f(self.p_bg.loc("u_top"), *bg_top)
+        GL.glUniform3f(self.p_bg.loc("u_bottom"), *bg_bottom)
+        GL.glBindVertexArray(self.vao_empty)
+        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+        # floor (no depth write; the body is drawn after and covers it)
+        if self.show_grid or self.show_shadow:
+            GL.glEnable(GL.GL_BLEND)
+            GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+            p = self.p_floor
+            p.use()
+            GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
+            GL.glUniform1f(p.loc("u_floor_y"), self.floor_y)
+            cx, cz = float(self._joints[0, 0]), float(self._joints[0, 2])
+            GL.glUniform2f(p.loc("u_center"), cx, cz)
+            GL.glUniform1f(p.loc("u_half"), 12.0)
+            GL.glUniform1f(p.loc("u_fade"), 7.0)
+            th = self.theme
+            GL.glUniform4f(p.loc("u_floor_col"), *th.floor)
+            GL.glUniform4f(p.loc("u_minor_col"), *th.minor)
+            GL.glUniform4f(p.loc("u_major_col"), *th.major)
+            GL.glUniform4f(p.loc("u_axis_x_col"), *th.axis_x)
+            GL.glUniform4f(p.loc("u_axis_z_col"), *th.axis_z)
+            GL.glUniform1i(p.loc("u_show_grid"), int(self.show_grid))
+            GL.glUniform4fv(p.loc("u_shadow_pts"), NJ, self._shadow)
+            lo = self._joints.min(0)
+            hi = self._joints.max(0)
+            GL.glUniform4f(p.loc("u_shadow_box"), lo[0] - 0.6, lo[2] - 0.6, hi[0] + 0.6, hi[2] + 0.6)
+            GL.glUniform1f(p.loc("u_shadow_strength"), th.shadow if (self.show_shadow and self._has_mesh) else 0.0)
+            GL.glBindVertexArray(self.vao_empty)
+            GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
+            GL.glDisable(GL.GL_BLEND)
+        # body
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glDepthFunc(GL.GL_LESS)
+        GL.glDepthMask(GL.GL_TRUE)
+        if self._has_mesh:
+            p = self.p_body
+            p.use()
+            GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
+            GL.glUniform4fv(p.loc("u_skin"), NJ * 3, self._skin)
+            GL.glUniform4fv(p.loc("u_tint"), NJ, self._tint)
+            GL.glUniform3f(p.loc("u_eye"), *eye)
+            GL.glUniform3f(p.loc("u_view_dir"), *fwd)
+            GL.glUniform1i(p.loc("u_ortho"), int(camera.ortho))
+            GL.glUniform3f(p.loc("u_albedo"), *self.albedo)
+            GL.glUniform3f(p.loc("u_sky"), 0.42, 0.44, 0.50)
+            GL.glUniform3f(p.loc("u_ground"), 0.16, 0.14, 0.13)
+            GL.glUniform3f(p.loc("u_key_dir"), *key)
+            GL.glUniform3f(p.loc("u_key_col"), 1.00, 0.93, 0.84)
+            GL.glUniform3f(p.loc("u_fill_dir"), *fill)
+            GL.glUniform3f(p.loc("u_fill_col"), 0.22, 0.26, 0.34)
+            GL.glUniform3f(p.loc("u_rim_col"), 0.20, 0.24, 0.30)
+            GL.glUniform1f(p.loc("u_floor_y"), self.floor_y)
+            GL.glBindVertexArray(self.vao_body)
+            GL.glDrawElements(GL.GL_TRIANGLES, self._n_indices, GL.GL_UNSIGNED_INT, None)
+        # joint markers: visible ones normally, hidden ones ghosted (drawn where the depth test fails)
+        if markers:
+            np.multiply(self._marker_scale, self.marker_radius * marker_scale, out=self._marker[:, 3])
+            p = self.p_marker
+            p.use()
+            GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
+            GL.glUniform4fv(p.loc("u_joint"), NJ, self._marker)
+            GL.glUniform4fv(p.loc("u_color"), NJ, self._marker_col)
+            GL.glUniform3f(p.loc("u_key_dir"), *key)
+            GL.glUniform3f(p.loc("u_view_dir"), *fwd)
+            GL.glBindVertexArray(self.vao_sphere)
+            GL.glUniform1f(p.loc("u_alpha"), 1.0)
+            GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_sphere, GL.GL_UNSIGNED_INT, None, NJ)
+            if ghost:
+                GL.glEnable(GL.GL_BLEND)
+                GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+                GL.glDepthFunc(GL.GL_GREATER)
+                GL.glDepthMask(GL.GL_FALSE)
+                GL.glUniform1f(p.loc("u_alpha"), 0.38)
+                GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_sphere, GL.GL_UNSIGNED_INT, None, NJ)
+                GL.glDepthFunc(GL.GL_LESS)
+                GL.glDepthMask(GL.GL_TRUE)
+                GL.glDisable(GL.GL_BLEND)
+        # gizmo on top of everything
+        if gizmo and 0 <= self.gizmo_joint < NJ:
+            c = self._joints[self.gizmo_joint]
+            R = gizmo_world_radius(camera, c, vp_height, self.gizmo_px)
+            to_eye = (-fwd if camera.ortho else (eye - c))
+            to_eye = to_eye / max(float(np.linalg.norm(to_eye)), 1e-9)
+            p = self.p_gizmo
+            p.use()
+            GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
+            GL.glUniform3f(p.loc("u_center"), *c)
+            GL.glUniform1f(p.loc("u_R"), R)
+            GL.glUniform1f(p.loc("u_r"), R * 0.028)
+            GL.glUniform3f(p.loc("u_to_eye"), *to_eye)
+            GL.glUniform4fv(p.loc("u_axis_col"), 3, self._gizmo_cols)
+            GL.glUniform1i(p.loc("u_active"), int(self.gizmo_active_axis))
+            GL.glUniform1i(p.loc("u_hover"), int(self.gizmo_hover_axis))
+            GL.glUniform3f(p.loc("u_highlight"), *GIZMO_HIGHLIGHT)
+            GL.glDisable(GL.GL_DEPTH_TEST)
+            GL.glEnable(GL.GL_BLEND)
+            GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+            GL.glBindVertexArray(self.vao_torus)
+            GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_torus, GL.GL_UNSIGNED_INT, None, 3)
+            GL.glDisable(GL.GL_BLEND)
+            GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glBindVertexArray(0)
+        GL.glUseProgram(0)
+
+
+# --- an FBO to render into without a window (used by offscreen.py and the app's thumbnailer) ----------------
+
+class OffscreenTarget:
+    """A colour+depth framebuffer of a fixed size, multisampled when ``samples`` > 0, that can be read back
+    as an RGBA uint8 image (top row first). Needs a current GL context."""
+
+    def __init__(self, width: int, height: int, samples: int = 4):
+        self.width, self.height = int(width), int(height)
+        if self.width <= 0 or self.height <= 0 or self.width > 8192 or self.height > 8192:
+            raise RenderError(f"bad image size {width}x{height} (1..8192)")
+        max_samples = int(GL.glGetIntegerv(GL.GL_MAX_SAMPLES))
+        self.samples = max(0, min(int(samples), max_samples))
+        self._rbs: list[int] = []
+        self.fbo = int(GL.glGenFramebuffers(1))
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.fbo)
+        color = self._rb(GL.GL_RGBA8)
+        GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_RENDERBUFFER, color)
+        depth = self._rb(GL.GL_DEPTH_COMPONENT24)
+        GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_DEPTH_ATTACHMENT, GL.GL_RENDERBUFFER, depth)
+        self._check()
+        self.resolve = None
+        if self.samples:
+            self.resolve = int(GL.glGenFramebuffers(1))
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.resolve)
+            rb = int(GL.glGenRenderbuffers(1))
+            GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, rb)
+            GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_RGBA8, self.width, self.height)
+            self._rbs.append(rb)
+            GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_RENDERBUFFER, rb)
+            self._check()
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.fbo)
+        self._buf = np.empty((self.height, self.width, 4), np.uint8)
+
+    def _rb(self, fmt) -> int:
+        rb = int(GL.glGenRenderbuffers(1))
+        GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, rb)
+        if self.samples:
+            GL.glRenderbufferStorageMultisample(GL.GL_RENDERBUFFER, self.samples, fmt, self.width, self.height)
+        else:
+            GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, fmt, self.width, self.height)
+        self._rbs.append(rb)
+        return rb
+
+    def _check(self):
+        st = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
+        if st != GL.GL_FRAMEBUFFER_COMPLETE:
+            raise RenderError(f"framebuffer incomplete (status 0x{int(st):x})")
+
+    def bind(self) -> None:
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.fbo)
+        GL.glViewport(0, 0, self.width, self.height)
+
+    def read_rgba(self) -> np.ndarray:
+        """The rendered image, (H, W, 4) uint8, top row first (a new array)."""
+        src = self.fbo
+        if self.resolve is not None:
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.fbo)
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self.resolve)
+            GL.glBlitFramebuffer(0, 0, self.width, self.height, 0, 0, self.width, self.height,
+                                 GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+            src = self.resolve
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, src)
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+        GL.glReadPixels(0, 0, self.width, self.height, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, self._buf)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.fbo)
+        return self._buf[::-1].copy()
+
+    def release(self) -> None:
+        fbos = [self.fbo] + ([self.resolve] if self.resolve is not None else [])
+        GL.glDeleteFramebuffers(len(fbos), fbos)
+        GL.glDeleteRenderbuffers(len(self._rbs), self._rbs)
+        self._rbs = []
+
+
+def frame_camera(points: np.ndarray, view: str = "three_quarter", aspect: float = 1.0,
+                 margin: float = 1.10) -> OrbitCamera:
+    """A camera looking from a named view that frames the given points (e.g. posed vertices)."""
+    cam = OrbitCamera(fovy=30.0)
+    cam.set_view(view)
+    cam.frame_points(points, aspect, margin=margin)
+    return cam
