@@ -1,7 +1,8 @@
 """Joint coordinates used by the posecode captioner (vectorised over a batch of poses).
 
 The captioner looks at the body in a heading-free frame: the yaw of the root orientation is taken off
-(``pose.normalize_heading``), its tilt is kept and the translation is ignored. Canonical axes: y up, the
+(as ``pose.normalize_heading`` does, with :func:`robust_heading` so that lying poses are not flipped),
+its tilt is kept and the translation is ignored. Canonical axes: y up, the
 body faces +z, x points to the body's *left* ("A is at the right of B" <=> A.x < B.x), metres.
 
 On top of the 22 SMPL-H joints, a few *virtual* joints are appended:
@@ -21,7 +22,7 @@ import torch
 
 from core_models import skeleton as sk
 from core_models.kinematics import fk_torch
-from core_models.pose import Pose, normalize_heading
+from core_models.pose import Pose, aa_to_matrix, apply_heading
 
 HAND_OFFSET = 0.08  # metres from the wrist along the forearm axis (stand-in for the palm centre)
 
@@ -86,6 +87,21 @@ def as_batch(poses: Pose) -> tuple[Pose, bool]:
                 poses.transl.reshape(n, 3)), False
 
 
+def robust_heading(root_orient: np.ndarray) -> np.ndarray:
+    """Heading (yaw about +y, radians) of root orientations, (N,3) -> (N,).
+
+    Same value as ``pose.heading_of`` (intrinsic-YXZ yaw = yaw of the pelvis' forward axis) while the
+    forward axis is clearly not vertical. ``heading_of`` becomes degenerate when the pelvis pitches by
+    about 90 degrees (lying on the back or face down: it then returns +-pi and the normalised body ends up
+    with its left side on -x); there the yaw of the pelvis' *left* axis is used instead."""
+    R = np.asarray(aa_to_matrix(np.asarray(root_orient, np.float32)), np.float64)
+    fwd, left = R[..., :, 2], R[..., :, 0]
+    h_fwd = np.arctan2(fwd[..., 0], fwd[..., 2])
+    h_left = np.arctan2(-left[..., 2], left[..., 0])
+    flat = fwd[..., 0] ** 2 + fwd[..., 2] ** 2 >= 0.25
+    return np.where(flat, h_fwd, h_left).astype(np.float32)
+
+
 def _hand_offsets(rest: np.ndarray) -> np.ndarray:
     out = []
     for side in ("left", "right"):
@@ -102,7 +118,8 @@ def compute_features(poses: Pose, rest_joints: np.ndarray | None = None,
     poses, _ = as_batch(poses)
     rest = np.asarray(sk.DEFAULT_REST_JOINTS if rest_joints is None else rest_joints, dtype=np.float64)
     if normalize:
-        poses, heading = normalize_heading(poses)
+        heading = robust_heading(poses.root_orient)
+        poses = apply_heading(poses, -heading)
     else:
         heading = np.zeros(len(poses), np.float32)
     full = torch.as_tensor(poses.full(), dtype=torch.float32)  # (N,22,3)

@@ -202,11 +202,11 @@ def _inventory() -> list[tuple]:
         inv.append((op, tuple(joints), acc, tuple(rare), tuple(s1), tuple(s2), absolute))
 
     # --- angles (bending of the big hinge joints)
-    add("angle", ("left_hip", "left_knee", "left_ankle"), rare=("completely_bent",))
+    add("angle", ("left_hip", "left_knee", "left_ankle"), rare=("completely_bent",), s2=("straight",))
     add("angle", ("left_shoulder", "left_elbow", "left_wrist"), rare=("completely_bent",))
     # --- distances between the two sides
     add("distance", ("left_elbow", "right_elbow"), acc=("close",), rare=("close",))
-    add("distance", ("left_hand", "right_hand"), acc=("close", "spread", "wide"), rare=("close",),
+    add("distance", ("left_hand", "right_hand"), acc=("close", "wide"), rare=("close",),
         s1=("shoulder_width",))
     add("distance", ("left_knee", "right_knee"), acc=("spread", "wide"), rare=("wide",))
     add("distance", ("left_foot", "right_foot"), acc=("close", "spread", "wide"), rare=("wide",),
@@ -244,7 +244,8 @@ def _inventory() -> list[tuple]:
     add("relativePosZ", ("left_hand", "torso"), acc=("behind", "front"), rare=("behind",))
     add("relativePosZ", ("left_foot", "torso"), acc=("behind", "front"))
     # --- segment orientation against the vertical
-    for a, b in (("hip", "knee"), ("knee", "ankle"), ("shoulder", "elbow"), ("elbow", "wrist")):
+    add("relativeVAxis", ("left_hip", "left_knee"), acc=("vertical", "horizontal"), s2=("vertical",))
+    for a, b in (("knee", "ankle"), ("shoulder", "elbow"), ("elbow", "wrist")):
         add("relativeVAxis", (f"left_{a}", f"left_{b}"), acc=("vertical", "horizontal"))
     add("relativeVAxis", ("pelvis", "left_shoulder"), acc=(), s1=("vertical", "horizontal"), absolute=())
     add("relativeVAxis", ("pelvis", "neck"), acc=(), s1=("vertical", "horizontal"), absolute=())
@@ -284,9 +285,15 @@ def _build_codes() -> list[CodeSpec]:
     for op, joints, acc, rare, s1, s2, absolute in _inventory():
         mj = tuple(_swap_side(j) for j in joints)
         twins = [joints] if set(mj) == set(joints) else [joints, mj]
-        for js in twins:
+        for t, js in enumerate(twins):
             k = code_key(op, js)
             assert k not in seen, k
+            if t == 1 and OPERATORS[op].lateral:
+                # the mirrored twin of a lateral code: "at the left" becomes "at the right"
+                cats = OPERATORS[op].categories
+                flip = dict(zip(cats, cats[::-1]))
+                acc, rare, s1, s2, absolute = (
+                    None if x is None else tuple(flip[c] for c in x) for x in (acc, rare, s1, s2, absolute))
             spec = make(op, js, acc, rare, s1, s2, absolute)
             spec.index = len(specs)
             seen[k] = spec.index
