@@ -154,18 +154,19 @@ class OffscreenRenderer:
         self.samples = samples
         self.scene = SceneRenderer(theme or Theme())
         self.scene.initialize()
-        self._targets: dict[tuple[int, int], OffscreenTarget] = {}
+        self._targets: dict[tuple[int, int, int], OffscreenTarget] = {}
         self._mesh_key = None
         self._lock = threading.Lock()
 
     def _target(self, w: int, h: int) -> OffscreenTarget:
-        t = self._targets.get((w, h))
+        key = (w, h, self.samples)
+        t = self._targets.get(key)
         if t is None:
             if len(self._targets) > 4:
                 for old in self._targets.values():
                     old.release()
                 self._targets.clear()
-            t = self._targets[(w, h)] = OffscreenTarget(w, h, self.samples)
+            t = self._targets[key] = OffscreenTarget(w, h, self.samples)
         return t
 
     def _ensure_mesh(self, body) -> None:

@@ -456,7 +456,7 @@ class SceneRenderer:
             GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
             GL.glUniform3f(p.loc("u_center"), *c)
             GL.glUniform1f(p.loc("u_R"), R)
-            GL.glUniform1f(p.loc("u_r"), R * 0.028)
+            GL.glUniform1f(p.loc("u_r"), R * 0.042)
             GL.glUniform3f(p.loc("u_to_eye"), *to_eye)
             GL.glUniform4fv(p.loc("u_axis_col"), 3, self._gizmo_cols)
             GL.glUniform1i(p.loc("u_active"), int(self.gizmo_active_axis))

@@ -1,0 +1,489 @@
+"""The live 3D viewport: a QOpenGLWidget around the Qt-free ``core_models.render`` scene.
+
+Mouse: left-drag on empty space orbits, middle-drag or shift+left-drag pans, the wheel zooms, a left
+click on a joint marker selects it (on empty space: deselects), a left-drag on a gizmo ring rotates the
+selected joint about that world axis with live preview; Esc cancels a ring drag. Keys: F frames the body.
+
+Signals:
+  jointSelected(int)                 joint index, -1 for none (only on user clicks)
+  poseDragged(object)                preview Pose while a ring drag is in progress
+  poseEditFinished(object, object, str)   (old Pose, new Pose, description) at mouse release — push an
+                                     undo command with it (the viewport already shows the new pose)
+  fpsChanged(float)                  measured frame rate (emitted about twice a second while drawing)
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QImage, QSurfaceFormat
+from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
+from core_models import skeleton as sk
+from core_models.pose import Pose
+from core_models.render.camera import OrbitCamera
+from core_models.render.picking import AXIS_NAMES, RingDrag, pick_joint, pick_ring, rotate_joint_about_world_axis
+from core_models.render.scene import (
+    DARK, LIGHT, MARKER_NORMAL, MARKER_SELECTED, SceneRenderer, gizmo_world_radius, pose_state,
+)
+
+NJ = sk.NUM_JOINTS
+#: MSAA samples when neither the caller nor QSurfaceFormat.defaultFormat() asks for a number.
+DEFAULT_SAMPLES = 4
+
+
+def surface_format(samples: int = 4, swap_interval: int = 1) -> QSurfaceFormat:
+    """The GL format the viewport asks for (3.3 core, depth 24)."""
+    fmt = QSurfaceFormat()
+    fmt.setVersion(3, 3)
+    fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    fmt.setDepthBufferSize(24)
+    fmt.setSamples(samples)
+    fmt.setSwapInterval(swap_interval)
+    return fmt
+
+
+def configure_default_format(samples: int = 4, swap_interval: int = 1) -> None:
+    """Call before creating the QApplication (swap interval 0 = no vsync, for benchmarks)."""
+    QSurfaceFormat.setDefaultFormat(surface_format(samples, swap_interval))
+
+
+def _rgb(c) -> tuple[float, float, float]:
+    if isinstance(c, QColor):
+        return (c.redF(), c.greenF(), c.blueF())
+    a = np.asarray(c, np.float64).ravel()[:3]
+    if a.max(initial=0.0) > 1.0:
+        a = a / 255.0
+    return tuple(float(x) for x in np.clip(a, 0.0, 1.0))
+
+
+class Viewport(QOpenGLWidget):
+    jointSelected = Signal(int)
+    poseDragged = Signal(object)
+    poseEditFinished = Signal(object, object, str)
+    fpsChanged = Signal(float)
+
+    def __init__(self, parent=None, samples: int | None = None):
+        super().__init__(parent)
+        default = QSurfaceFormat.defaultFormat()
+        if samples is None:
+            samples = default.samples() if default.samples() >= 0 else DEFAULT_SAMPLES
+        fmt = surface_format(samples, default.swapInterval())
+        self.setFormat(fmt)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(200, 150)
+        self._scene = SceneRenderer()
+        self._camera = OrbitCamera(azimuth=20.0, elevation=8.0, fovy=35.0)
+        self._body = None
+        self._mesh_uploaded = False
+        self._pose = Pose.zeros()
+        self._joints = np.zeros((NJ, 3), np.float32)
+        self._Rg = np.tile(np.eye(3), (NJ, 1, 1))
+        self._selected = -1
+        self._joint_colors: dict[int, tuple[float, float, float]] = {}
+        self._limits = False
+        self._floor_override: float | None = None
+        self._gl_ok = False
+        self.gl_error: str | None = None
+        self.gl_info = ""
+        # interaction state
+        self._mode = None  # None | "orbit" | "pan" | "ring" | "click"
+        self._last = QPointF()
+        self._press = QPointF()
+        self._drag: RingDrag | None = None
+        self._drag_joint = -1
+        self._drag_start_pose: Pose | None = None
+        self._drag_parent_rot = np.eye(3)
+        self._drag_desc = ""
+        # frame timing
+        self._continuous = False
+        self._fps_timer = QElapsedTimer()
+        self._fps_frames = 0
+        self._fps = 0.0
+        self._last_frame_ms = 0.0
+        self._camera_framed = False
+        self._update_colors()
+
+    # ------------------------------------------------------------------ public API
+    def set_body(self, body) -> None:
+        """Show ``body`` (a BodyModel: uses body.skinning); keeps the current pose."""
+        self._body = body
+        self._mesh_uploaded = False
+        if self._gl_ok:
+            self.makeCurrent()
+            try:
+                self._scene.set_mesh(body.skinning)
+                self._mesh_uploaded = True
+            finally:
+                self.doneCurrent()
+        self._apply_floor()
+        self._recompute()
+        if not self._camera_framed:
+            self.reset_camera()
+        self.update()
+
+    def body(self):
+        return self._body
+
+    def set_pose(self, pose: Pose) -> None:
+        """Display ``pose`` (copied). Emits nothing."""
+        if not isinstance(pose, Pose) or pose.batch_shape != ():
+            raise TypeError("set_pose needs a single (unbatched) Pose")
+        self._pose = pose.copy()
+        self._recompute()
+        self.update()
+
+    def pose(self) -> Pose:
+        return self._pose.copy()
+
+    def set_selected_joint(self, j: int) -> None:
+        """Select joint ``j`` (-1: none) without emitting jointSelected."""
+        j = int(j)
+        if not -1 <= j < NJ:
+            raise ValueError(f"joint index {j} out of range (-1..{NJ - 1})")
+        if j != self._selected:
+            self._cancel_drag()
+            self._selected = j
+            self._scene.gizmo_joint = j
+            self._scene.gizmo_hover_axis = -1
+            self._update_colors()
+            self.update()
+
+    def selected_joint(self) -> int:
+        return self._selected
+
+    def set_joint_colors(self, colors: dict) -> None:
+        """Per-joint highlight colours {joint: rgb} (floats 0..1, ints 0..255 or QColor), e.g. red for
+        "off-target" joints; the marker and the joint's body segment get the colour. {} clears."""
+        self._joint_colors = {int(j): _rgb(c) for j, c in (colors or {}).items() if 0 <= int(j) < NJ}
+        self._update_colors()
+        self.update()
+
+    def set_limits_enabled(self, on: bool) -> None:
+        self._limits = bool(on)
+
+    def limits_enabled(self) -> bool:
+        return self._limits
+
+    def set_show_inset(self, on: bool) -> None:
+        self._scene.show_inset = bool(on)
+        self.update()
+
+    def set_show_markers(self, on: bool) -> None:
+        self._scene.show_markers = bool(on)
+        self.update()
+
+    def set_show_grid(self, on: bool) -> None:
+        self._scene.show_grid = bool(on)
+        self.update()
+
+    def set_floor_height(self, y: float | None) -> None:
+        """y of the ground grid / shadow (None: the body's rest floor height)."""
+        self._floor_override = None if y is None else float(y)
+        self._apply_floor()
+        self.update()
+
+    def set_theme(self, name: str) -> None:
+        """"dark" or "light" background/grid colours."""
+        self._scene.theme = LIGHT if name == "light" else DARK
+        self.update()
+
+    def reset_camera(self) -> None:
+        """Front-left three-quarter view framing the whole body."""
+        self._camera = OrbitCamera(azimuth=20.0, elevation=8.0, fovy=35.0)
+        self.frame_body()
+
+    def frame_body(self) -> None:
+        lo, hi = self._scene.body_bounds()
+        lo[1] = min(lo[1], self._scene.floor_y)
+        corners = np.array([[a, b, c] for a in (lo[0], hi[0]) for b in (lo[1], hi[1]) for c in (lo[2], hi[2])])
+        self._camera.frame_points(corners, self._aspect(), margin=1.08)
+        self._camera_framed = True
+        self.update()
+
+    def set_view(self, name: str) -> None:
+        """Named view: front, side, back, three_quarter, top (keeps the framing)."""
+        self._camera.set_view(name)
+        self.frame_body()
+
+    @property
+    def camera(self) -> OrbitCamera:
+        return self._camera
+
+    def grab_image(self) -> QImage:
+        return self.grabFramebuffer()
+
+    def set_continuous_redraw(self, on: bool) -> None:
+        """Redraw as fast as possible (benchmarks / animation)."""
+        self._continuous = bool(on)
+        self.update()
+
+    def fps(self) -> float:
+        return self._fps
+
+    def last_frame_ms(self) -> float:
+        """CPU time of the last paintGL (ms)."""
+        return self._last_frame_ms
+
+    def joint_screen_pos(self, j: int) -> QPointF:
+        """Where joint j's centre is drawn, in widget coordinates (for tests and tooltips)."""
+        p = self._camera.project(self._joints[j], self.width(), self.height())
+        return QPointF(float(p[0]), float(p[1]))
+
+    def joints(self) -> np.ndarray:
+        """Posed joint positions (22,3) of the displayed pose."""
+        return self._joints.copy()
+
+    def gizmo_radius(self) -> float:
+        if self._selected < 0:
+            return 0.0
+        return gizmo_world_radius(self._camera, self._joints[self._selected], self.height(), self._scene.gizmo_px)
+
+    # ------------------------------------------------------------------ internals
+    def _aspect(self) -> float:
+        return self.width() / max(self.height(), 1)
+
+    def _apply_floor(self):
+        if self._floor_override is not None:
+            self._scene.floor_y = self._floor_override
+        elif self._body is not None:
+            self._scene.floor_y = float(self._body.skinning.floor_height)
+
+    def _recompute(self):
+        """FK for the current pose (numpy; only when the pose changes)."""
+        if self._body is None:
+            return
+        skin, joints, Rg = pose_state(self._body.skinning, self._pose)
+        self._scene.set_state(skin, joints)
+        self._joints = joints
+        self._Rg = Rg
+
+    def _update_colors(self):
+        cols = np.tile(np.asarray(MARKER_NORMAL, np.float32), (NJ, 1))
+        scale = np.ones(NJ, np.float32)
+        tints = np.zeros((NJ, 4), np.float32)
+        for j, c in self._joint_colors.items():
+            cols[j] = c
+            tints[j] = (*c, 0.45)
+            scale[j] = 1.2
+        if self._selected >= 0:
+            cols[self._selected] = MARKER_SELECTED
+            scale[self._selected] = 1.4
+            if self._selected not in self._joint_colors:
+                tints[self._selected] = (*MARKER_SELECTED, 0.18)
+        self._scene.set_marker_colors(cols)
+        self._scene.set_marker_scale(scale)
+        self._scene.set_tints(tints)
+
+    # ------------------------------------------------------------------ GL
+    def initializeGL(self) -> None:
+        try:
+            from OpenGL import GL
+
+            ctx = self.context()
+            ctx.aboutToBeDestroyed.connect(self._cleanup_gl)
+            self._scene = self._fresh_scene(self._scene)
+            self._scene.initialize()
+            if self._body is not None:
+                self._scene.set_mesh(self._body.skinning)
+                self._apply_floor()
+                self._mesh_uploaded = True
+            v = GL.glGetString(GL.GL_VERSION)
+            r = GL.glGetString(GL.GL_RENDERER)
+            self.gl_info = f"{v.decode() if isinstance(v, bytes) else v} | {r.decode() if isinstance(r, bytes) else r}"
+            self._gl_ok = True
+            self.gl_error = None
+        except Exception as e:  # keep the app alive without a 3D view
+            self._gl_ok = False
+            self.gl_error = f"{e.__class__.__name__}: {e}"
+        self._fps_timer.start()
+
+    @staticmethod
+    def _fresh_scene(old: SceneRenderer) -> SceneRenderer:
+        """A new SceneRenderer (new context) carrying over the old one's settings and state."""
+        new = SceneRenderer(old.theme)
+        for k in ("show_grid", "show_shadow", "show_markers", "show_inset", "marker_radius", "gizmo_joint",
+                  "gizmo_active_axis", "gizmo_hover_axis", "gizmo_px", "floor_y"):
+            setattr(new, k, getattr(old, k))
+        for k in ("_skin", "_joints", "_marker", "_marker_col", "_marker_scale", "_tint", "_shadow"):
+            getattr(new, k)[...] = getattr(old, k)
+        return new
+
+    def _cleanup_gl(self):
+        if self._gl_ok:
+            self.makeCurrent()
+            try:
+                self._scene.release()
+            except Exception:
+                pass
+            self.doneCurrent()
+        self._gl_ok = False
+
+    def resizeGL(self, w: int, h: int) -> None:
+        pass
+
+    def paintGL(self) -> None:
+        if not self._gl_ok:
+            return
+        t0 = time.perf_counter()
+        dpr = self.devicePixelRatioF()
+        w, h = max(1, int(round(self.width() * dpr))), max(1, int(round(self.height() * dpr)))
+        self._scene.render(self._camera, w, h)
+        self._last_frame_ms = (time.perf_counter() - t0) * 1000.0
+        self._fps_frames += 1
+        el = self._fps_timer.elapsed()
+        if el >= 500:
+            if self._fps_frames >= 2:
+                self._fps = self._fps_frames * 1000.0 / el
+                self.fpsChanged.emit(self._fps)
+            self._fps_frames = 0
+            self._fps_timer.restart()
+        if self._continuous:
+            self.update()
+
+    # ------------------------------------------------------------------ mouse
+    def _pos(self, ev) -> QPointF:
+        return ev.position()
+
+    def mousePressEvent(self, ev) -> None:
+        p = self._pos(ev)
+        self._press = QPointF(p)
+        self._last = QPointF(p)
+        btn = ev.button()
+        mods = ev.modifiers()
+        if btn == Qt.MouseButton.MiddleButton or (btn == Qt.MouseButton.LeftButton
+                                                   and mods & Qt.KeyboardModifier.ShiftModifier):
+            self._mode = "pan"
+            return
+        if btn != Qt.MouseButton.LeftButton:
+            return
+        if self._selected >= 0 and self._body is not None and self._start_ring_drag(p):
+            self._mode = "ring"
+            return
+        j = self._pick_joint(p)
+        if j >= 0:
+            self._mode = "click"
+            if j != self._selected:
+                self.set_selected_joint(j)
+                self.jointSelected.emit(j)
+            return
+        self._mode = "orbit"
+
+    def mouseMoveEvent(self, ev) -> None:
+        p = self._pos(ev)
+        dx, dy = p.x() - self._last.x(), p.y() - self._last.y()
+        self._last = QPointF(p)
+        if self._mode == "orbit":
+            self._camera.orbit_pixels(dx, dy)
+            self.update()
+        elif self._mode == "pan":
+            self._camera.pan_pixels(dx, dy, self.height())
+            self.update()
+        elif self._mode == "ring" and self._drag is not None:
+            self._update_ring_drag(p)
+        elif self._mode is None:
+            self._hover(p)
+
+    def mouseReleaseEvent(self, ev) -> None:
+        p = self._pos(ev)
+        mode = self._mode
+        self._mode = None
+        if mode == "ring":
+            self._finish_ring_drag()
+        elif mode == "orbit":
+            moved = abs(p.x() - self._press.x()) + abs(p.y() - self._press.y())
+            if moved < 3 and self._selected >= 0:  # a click on empty space deselects
+                self.set_selected_joint(-1)
+                self.jointSelected.emit(-1)
+        self._hover(p)
+
+    def wheelEvent(self, ev) -> None:
+        steps = ev.angleDelta().y() / 120.0
+        if steps:
+            self._camera.zoom(steps)
+            self.update()
+        ev.accept()
+
+    def keyPressEvent(self, ev) -> None:
+        if ev.key() == Qt.Key.Key_Escape and self._mode == "ring":
+            self._cancel_drag()
+            self._mode = None
+            return
+        if ev.key() == Qt.Key.Key_F:
+            self.frame_body()
+            return
+        super().keyPressEvent(ev)
+
+    def _pick_joint(self, p: QPointF) -> int:
+        if self._body is None or not self._scene.show_markers:
+            return -1
+        return pick_joint(self._camera, p.x(), p.y(), self.width(), self.height(), self._joints,
+                          self._scene.marker_radius * 1.3, tolerance_px=7.0)
+
+    def _hover(self, p: QPointF) -> None:
+        axis = -1
+        if self._selected >= 0 and self._body is not None:
+            axis, _ = pick_ring(self._camera, p.x(), p.y(), self.width(), self.height(),
+                                self._joints[self._selected], self.gizmo_radius())
+        if axis != self._scene.gizmo_hover_axis:
+            self._scene.gizmo_hover_axis = axis
+            self.update()
+        over = axis >= 0 or self._pick_joint(p) >= 0
+        self.setCursor(QCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor))
+
+    # ------------------------------------------------------------------ ring drag
+    def _start_ring_drag(self, p: QPointF) -> bool:
+        j = self._selected
+        c = self._joints[j]
+        R = self.gizmo_radius()
+        axis, grab = pick_ring(self._camera, p.x(), p.y(), self.width(), self.height(), c, R)
+        if axis < 0:
+            return False
+        self._drag = RingDrag(self._camera, axis, c, R, grab, p.x(), p.y(), self.width(), self.height())
+        self._drag_joint = j
+        self._drag_start_pose = self._pose.copy()
+        parent = int(sk.PARENTS[j])
+        self._drag_parent_rot = np.eye(3) if parent < 0 else self._Rg[parent].copy()
+        self._scene.gizmo_active_axis = axis
+        self._drag_desc = ""
+        self.update()
+        return True
+
+    def _update_ring_drag(self, p: QPointF) -> None:
+        d = self._drag
+        angle = d.update(p.x(), p.y())
+        new = rotate_joint_about_world_axis(self._drag_start_pose, self._drag_joint, d.axis, angle,
+                                            self._drag_parent_rot, limits=self._limits)
+        self._pose = new
+        self._recompute()
+        self._drag_desc = (f"Rotate {sk.JOINT_NAMES[self._drag_joint].replace('_', ' ')} about "
+                           f"{AXIS_NAMES[d.axis]} by {math.degrees(angle):+.0f}°")
+        self.update()
+        self.poseDragged.emit(new.copy())
+
+    def _finish_ring_drag(self) -> None:
+        old, d = self._drag_start_pose, self._drag
+        self._drag = None
+        self._drag_start_pose = None
+        self._scene.gizmo_active_axis = -1
+        self.update()
+        if old is None or d is None:
+            return
+        new = self._pose.copy()
+        if not new.allclose(old, atol=1e-6):
+            self.poseEditFinished.emit(old, new, self._drag_desc or "Rotate joint")
+
+    def _cancel_drag(self) -> None:
+        if self._drag is not None and self._drag_start_pose is not None:
+            self._pose = self._drag_start_pose
+            self._recompute()
+            self.poseDragged.emit(self._pose.copy())
+        self._drag = None
+        self._drag_start_pose = None
+        self._scene.gizmo_active_axis = -1
+        if self._mode == "ring":
+            self._mode = None
+        self.update()

@@ -1,0 +1,147 @@
+"""`render` sub-command: a pose file → a PNG, headless (EGL, falling back to OSMesa).
+
+    python main.py render --pose X.npz --out img.png [--view front|side|back|three_quarter|top]
+                          [--size 512x512] [--frame 0] [--markers] [--no-grid] [--inset] [--transparent]
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+VIEWS = ("front", "side", "back", "three_quarter", "top")
+_FALLBACK_ENV = "POSETAILOR_RENDER_FALLBACK"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("render", help="render a pose to a PNG image (headless)",
+                       description="Render one frame of a pose file with the Anny body to a PNG, without a display.")
+    p.add_argument("--pose", required=True, help="pose file (.npz: AMASS keys poses/trans, or root_orient/body_pose)")
+    p.add_argument("--out", required=True, help="output image (.png)")
+    p.add_argument("--view", default="front", choices=VIEWS)
+    p.add_argument("--size", default="512x512", help="WIDTHxHEIGHT in pixels (default 512x512)")
+    p.add_argument("--frame", type=int, default=0, help="frame index for multi-frame files (default 0)")
+    p.add_argument("--markers", action="store_true", help="draw joint markers")
+    p.add_argument("--no-grid", action="store_true", help="no ground grid")
+    p.add_argument("--inset", action="store_true", help="add the side-view inset")
+    p.add_argument("--transparent", action="store_true", help="keep the alpha channel (RGBA PNG)")
+    p.set_defaults(func=_render)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise ValueError(f"--size must look like 512x512, got {text!r}") from None
+    if not (8 <= w <= 8192 and 8 <= h <= 8192):
+        raise ValueError(f"--size {w}x{h} out of range (8..8192 per side)")
+    return w, h
+
+
+def read_pose_file(path: str, frame: int = 0):
+    """One Pose from a file: the shared npz reader when available, else a minimal AMASS/PoseTailor npz read
+    (``poses`` (N,156|66) + ``trans``, or ``root_orient`` + ``body_pose`` [+ ``transl``]); never unpickles."""
+    from core_models.pose import Pose, PoseError
+
+    try:
+        from core_models.io import npz_pose  # the project's reader (AMASS frame handling etc.)
+    except ImportError:
+        npz_pose = None
+    if npz_pose is not None:
+        for name in ("load_npz_pose", "load_pose_npz", "read_npz", "load_npz", "load"):
+            fn = getattr(npz_pose, name, None)
+            if callable(fn):
+                res = fn(path)
+                pose = getattr(res, "pose", res)
+                if isinstance(pose, tuple):
+                    pose = pose[0]
+                if isinstance(pose, Pose):
+                    return _pick_frame(pose, frame)
+    p = Path(path)
+    if not p.is_file():
+        raise PoseError(f"{path}: no such file")
+    try:
+        z = np.load(p, allow_pickle=False)
+    except Exception as e:
+        raise PoseError(f"{path}: not a readable .npz file ({e.__class__.__name__}: {e})") from None
+    with z:
+        files = set(z.files)
+        try:
+            if "poses" in files:
+                poses = np.asarray(z["poses"], np.float32)
+                if poses.ndim == 1:
+                    poses = poses[None]
+                trans = np.asarray(z["trans"], np.float32).reshape(-1, 3) if "trans" in files else None
+                pose = Pose.from_flat(poses[:, :156] if poses.shape[-1] >= 156 else poses[:, :66],
+                                      trans if trans is not None and len(trans) == len(poses) else None)
+            elif {"root_orient", "body_pose"} <= files:
+                pose = Pose(z["root_orient"], np.asarray(z["body_pose"]).reshape(*np.shape(z["root_orient"])[:-1], 21, 3),
+                            z["transl"] if "transl" in files else None)
+            else:
+                raise PoseError(f"{path}: no pose arrays (expected 'poses' or 'root_orient'+'body_pose'; "
+                                f"found {sorted(files)})")
+        except ValueError as e:
+            raise PoseError(f"{path}: {e}") from None
+    return _pick_frame(pose, frame)
+
+
+def _pick_frame(pose, frame: int):
+    from core_models.pose import PoseError
+
+    if pose.batch_shape == ():
+        if frame not in (0, -1):
+            raise PoseError(f"the file holds one pose; --frame {frame} does not exist")
+        return pose
+    n = pose.root_orient.reshape(-1, 3).shape[0]
+    if not -n <= frame < n:
+        raise PoseError(f"--frame {frame} out of range: the file has {n} frames")
+    flat = pose.root_orient.reshape(-1, 3), pose.body_pose.reshape(-1, 21, 3), pose.transl.reshape(-1, 3)
+    return type(pose)(flat[0][frame], flat[1][frame], flat[2][frame])
+
+
+def _render(args) -> int:
+    from core_models.pose import PoseError
+
+    try:
+        size = parse_size(args.size)
+        pose = read_pose_file(args.pose, args.frame)
+    except (PoseError, ValueError, OSError) as e:
+        print(f"render: error: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        print(f"render: error: --out must be a .png file, got {out.name!r}", file=sys.stderr)
+        return 2
+    if not out.parent.exists():
+        print(f"render: error: folder {out.parent} does not exist", file=sys.stderr)
+        return 2
+    try:
+        from core_models.render.offscreen import render_pose_image
+        from core_models.body import load_body
+
+        body = load_body("anny")
+        img = render_pose_image(body, pose, size=size, view=args.view, markers=args.markers,
+                                grid=not args.no_grid, inset=args.inset, alpha=args.transparent)
+    except Exception as e:
+        if os.environ.get("PYOPENGL_PLATFORM", "egl") == "egl" and not os.environ.get(_FALLBACK_ENV):
+            print(f"render: EGL rendering failed ({e.__class__.__name__}: {e}); retrying with OSMesa",
+                  file=sys.stderr)
+            env = dict(os.environ, PYOPENGL_PLATFORM="osmesa", **{_FALLBACK_ENV: "1"})
+            main_py = Path(__file__).resolve().parents[2] / "main.py"
+            argv = [a for a in sys.argv[1:]] if sys.argv and sys.argv[0].endswith("main.py") else None
+            if argv is None:
+                print("render: error: cannot re-run for the OSMesa fallback (not started from main.py)", file=sys.stderr)
+                return 1
+            return subprocess.call([sys.executable, str(main_py), *argv], env=env)
+        print(f"render: error: rendering failed: {e.__class__.__name__}: {e}", file=sys.stderr)
+        return 1
+    from PIL import Image
+
+    tmp = out.with_name(out.name + ".part")
+    Image.fromarray(img).save(tmp, format="PNG")
+    os.replace(tmp, out)
+    print(f"render: wrote {out} ({size[0]}x{size[1]}, view {args.view})")
+    return 0
