@@ -1,0 +1,116 @@
+"""BVH (Biovision hierarchy) writer: the 22-joint SMPL-H skeleton and its motion.
+
+  * joint OFFSETs in centimetres (the BVH convention most tools assume); the root OFFSET is zero and the
+    root's position channels carry its absolute position, so readers that add the root OFFSET to the position
+    and readers that ignore it agree;
+  * root: ``Xposition Yposition Zposition Zrotation Xrotation Yrotation``; other joints:
+    ``Zrotation Xrotation Yrotation`` (intrinsic, R = Rz·Rx·Ry), degrees, continuous over frames;
+  * BVH joints have identity rest frames — so do PoseTailor's (the SMPL T-pose is world-aligned), so the
+    channel rotations are exactly the pose's local rotations;
+  * an ``End Site`` after each leaf joint (head, toes, wrists) for tools that draw bones from it.
+y up, facing +z (the BVH/Blender "Y up, -Z forward" import setting is *not* needed: leave the default).
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from core_models.export.common import (ExportError, ProgressFn, as_pose_batch, as_skinning, bone_names,
+                                       check_fps, compute_frames, continuous_euler, matrix_to_euler, report,
+                                       write_bytes_atomic)
+from core_models.pose import Pose
+
+CM_PER_M = 100.0
+
+
+def _skeleton(body):
+    """(joint_names, parents, rest_joints) from a BodyModel / SkinningData, or the default SMPL-H skeleton."""
+    if body is None:
+        from core_models import skeleton as sk
+
+        return sk.JOINT_NAMES, sk.PARENTS, sk.DEFAULT_REST_JOINTS
+    d = as_skinning(body)
+    return d.joint_names, d.parents, d.rest_joints
+
+
+def build_bvh(poses, body=None, *, rig: str = "smplh", fps: float = 30.0, progress: ProgressFn | None = None,
+              precision: int = 6) -> str:
+    """BVH text for ``poses`` on ``body``'s skeleton (``body=None``: the default SMPL-H rest skeleton)."""
+    joint_names, parents, rest = _skeleton(body)
+    poses = as_pose_batch(poses)
+    fps = check_fps(fps)
+    names = bone_names(joint_names, rig)
+    for n in names:
+        if not n or any(c.isspace() for c in n) or "{" in n or "}" in n:
+            raise ExportError(f"bone name {n!r} cannot be written to BVH")
+    frames = compute_frames(poses, rest, parents)
+    N, J = frames.local_rot.shape[:2]
+    report(progress, 0.1)
+    # intrinsic ZXY: scipy returns (z, x, y) for R = Rz·Rx·Ry
+    euler = np.degrees(continuous_euler(matrix_to_euler(frames.local_rot, "ZXY")))  # (N,J,3)
+    report(progress, 0.5)
+
+    children = {j: [int(c) for c in np.nonzero(parents == j)[0]] for j in range(J)}
+    fmt = f"{{:.{precision}f}}"
+    out = io.StringIO()
+    out.write("HIERARCHY\n")
+
+    def vec(v) -> str:
+        return " ".join(fmt.format(float(x) + 0.0) for x in v)
+
+    def write_joint(j: int, depth: int) -> None:
+        ind = "\t" * depth
+        if parents[j] < 0:
+            out.write(f"{ind}ROOT {names[j]}\n{ind}{{\n")
+            out.write(f"{ind}\tOFFSET {vec((0.0, 0.0, 0.0))}\n")
+            out.write(f"{ind}\tCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n")
+        else:
+            out.write(f"{ind}JOINT {names[j]}\n{ind}{{\n")
+            out.write(f"{ind}\tOFFSET {vec(frames.offsets[j] * CM_PER_M)}\n")
+            out.write(f"{ind}\tCHANNELS 3 Zrotation Xrotation Yrotation\n")
+        if children[j]:
+            for c in children[j]:
+                write_joint(c, depth + 1)
+        else:
+            off = frames.offsets[j] if parents[j] >= 0 else np.array([0.0, 0.1, 0.0])
+            length = float(np.linalg.norm(off))
+            end = off / length * max(0.05, 0.5 * length) if length > 1e-9 else np.array([0.0, 0.05, 0.0])
+            out.write(f"{ind}\tEnd Site\n{ind}\t{{\n{ind}\t\tOFFSET {vec(end * CM_PER_M)}\n{ind}\t}}\n")
+        out.write(f"{ind}}}\n")
+
+    roots = [j for j in range(J) if parents[j] < 0]
+    if len(roots) != 1:
+        raise ExportError("BVH needs exactly one root joint")
+    write_joint(roots[0], 0)
+    # channel order in the MOTION lines = depth-first order of the hierarchy
+    order: list[int] = []
+
+    def visit(j: int) -> None:
+        order.append(j)
+        for c in children[j]:
+            visit(c)
+
+    visit(roots[0])
+    out.write("MOTION\n")
+    out.write(f"Frames: {N}\n")
+    out.write(f"Frame Time: {1.0 / fps:.8f}\n")
+    cols = [frames.local_trans[:, roots[0]] * CM_PER_M] + [euler[:, j] for j in order]
+    table = np.concatenate(cols, axis=1) + 0.0  # + 0.0: no "-0.000000"
+    line_fmt = " ".join([fmt] * table.shape[1]) + "\n"
+    for f in range(N):
+        out.write(line_fmt.format(*table[f].tolist()))
+    report(progress, 0.9)
+    return out.getvalue()
+
+
+def write_bvh(path, poses: Pose, body=None, *, rig: str = "smplh", fps: float = 30.0,
+              progress: ProgressFn | None = None, **kwargs) -> str:
+    """Write ``poses`` to ``path`` as BVH (atomic: temp file + os.replace)."""
+    text = build_bvh(poses, body, rig=rig, fps=fps, progress=progress, **kwargs)
+    p = write_bytes_atomic(path, text.encode("ascii"))
+    report(progress, 1.0)
+    return str(p)
+
+
+__all__ = ["build_bvh", "write_bvh", "ExportError"]
