@@ -1,0 +1,84 @@
+"""`export` sub-command: pose file (.npz, one pose or a sequence) → FBX / GLB / BVH / NPZ."""
+from __future__ import annotations
+
+import sys
+import time
+
+
+def register(sub) -> None:
+    p = sub.add_parser("export", help="export a pose or a pose sequence to FBX, GLB, BVH or NPZ",
+                       description="Export a pose file (.npz; a multi-frame file becomes an animation) to a file "
+                       "other tools open: FBX (skinned mesh + skeleton + animation), GLB, BVH or NPZ.")
+    p.add_argument("--pose", required=True, help="input pose file (.npz, AMASS keys)")
+    p.add_argument("--out", required=True, help="output file (.fbx, .glb, .bvh or .npz)")
+    p.add_argument("--format", choices=("fbx", "glb", "bvh", "npz"), default=None,
+                   help="output format (default: from the --out extension)")
+    p.add_argument("--rig", choices=("smplh", "mixamo"), default="smplh",
+                   help="bone names: SMPL-H joint names or Mixamo-style (mixamorig:Hips, ...)")
+    p.add_argument("--fps", type=float, default=None,
+                   help="frame rate (default: the input file's mocap_framerate, else 30)")
+    p.add_argument("--body", choices=("anny", "smplh"), default=None,
+                   help="body model for FBX/GLB (default: the app's setting, else anny)")
+    p.add_argument("--frames", default=None, metavar="START:STOP[:STEP]", help="export a slice of the frames")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=_export)
+
+
+def _body_backend(name: str | None) -> str:
+    if name:
+        return name
+    try:
+        from core_models.settings import load_settings
+
+        return load_settings().get("body_backend", "anny") or "anny"
+    except Exception:
+        return "anny"
+
+
+def _load_body(name: str):
+    from core_models.body import load_body
+
+    if name == "smplh":
+        try:
+            from core_models.settings import load_settings
+
+            s = load_settings()
+            path = s.get("smplh_model_path") or s.get("smplh_path")
+        except Exception:
+            path = None
+        return load_body("smplh", **({"model_path": path} if path else {}))
+    return load_body(name)
+
+
+def _export(args) -> int:
+    from core_models.export import ExportError, export_poses, resolve_path_and_format
+    from core_models.export.npz import read_npz_poses
+
+    t0 = time.perf_counter()
+    try:
+        out, fmt = resolve_path_and_format(args.out, args.format)
+        poses, file_fps = read_npz_poses(args.pose)
+        if poses.batch_shape == ():
+            poses = poses[None]
+        if args.frames:
+            try:
+                parts = [int(x) if x else None for x in args.frames.split(":")]
+                poses = poses[slice(*parts)]
+            except (ValueError, TypeError):
+                raise ExportError(f"--frames: expected START:STOP[:STEP], got {args.frames!r}") from None
+        fps = args.fps or file_fps or 30.0
+        body = None
+        if fmt in ("fbx", "glb", "bvh"):
+            body = _load_body(_body_backend(args.body))
+        path = export_poses(out, poses, body, format=fmt, rig=args.rig, fps=fps)
+    except ExportError as e:
+        print(f"export: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # pose-file and body-model errors carry their own messages
+        print(f"export: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        n = len(poses)
+        print(f"wrote {path} ({fmt}, {n} frame{'s' if n != 1 else ''} @ {fps:g} fps, rig {args.rig}, "
+              f"{time.perf_counter() - t0:.2f} s)")
+    return 0
