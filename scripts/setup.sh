@@ -36,6 +36,26 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
   echo "$want" > "$STAMP"
 fi
 
+# --- test only: independent file-format readers for the export tests (tests/export/) ---------------------
+# Autodesk FBX SDK (inside FBX2glTF, npm fbx2gltf) and the Khronos glTF validator, into the ignored .tools/.
+# (ufbx and bvhio, the Python readers, come with the [test] extra in pyproject.toml.)
+if [ "$WANT_TEST" = 1 ]; then
+  FBX2GLTF_VER=0.9.7; GLTF_VALIDATOR_VER=2.0.0-dev.3.10
+  if ! grep -qs "\"version\": \"$FBX2GLTF_VER\"" .tools/node_modules/fbx2gltf/package.json \
+     || ! grep -qs "\"version\": \"$GLTF_VALIDATOR_VER\"" .tools/node_modules/gltf-validator/package.json; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "[setup] installing nodejs + npm (test tools)"
+      SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    echo "[setup] installing test tools into .tools/ (fbx2gltf@$FBX2GLTF_VER, gltf-validator@$GLTF_VALIDATOR_VER)"
+    npm install --silent --no-audit --no-fund --prefix .tools "fbx2gltf@$FBX2GLTF_VER" \
+      "gltf-validator@$GLTF_VALIDATOR_VER" >/dev/null
+  fi
+  chmod +x .tools/node_modules/fbx2gltf/bin/Linux/FBX2glTF 2>/dev/null || true  # shipped without +x
+fi
+
 # One-time body-model cache (Anny builds ~800 MB of cache data on first use: ~1 min, ~1.5 GB RAM).
 .venv/bin/python main.py warmup
 echo "[setup] done"
