@@ -66,10 +66,11 @@ def pick_ring(camera: OrbitCamera, px: float, py: float, width: float, height: f
     """The gizmo ring under pixel (px, py): (axis 0/1/2, the grabbed world point on the ring) or (-1, None).
 
     Rings are compared in screen space (distance from the cursor to the projected ring polyline), so an
-    edge-on ring is still easy to grab; among rings within tolerance the closest to the cursor wins and,
-    on a tie, the one nearer to the camera."""
-    best = (-1, None, math.inf, math.inf)
+    edge-on ring is still easy to grab; among rings within tolerance the closest to the cursor wins, with a
+    small bias (2.5 px) towards rings facing the camera, so crossings pick the face-on ring."""
+    best = (-1, None, math.inf)
     cur = np.array([px, py], np.float64)
+    fwd = camera.forward()
     for axis in range(3):
         pts = ring_points(center, axis, radius, 128)
         scr = camera.project(pts, width, height)
@@ -80,11 +81,17 @@ def pick_ring(camera: OrbitCamera, px: float, py: float, width: float, height: f
         t = np.clip(np.einsum("ij,ij->i", cur - a2, seg) / L2, 0.0, 1.0)
         q = a2 + seg * t[:, None]
         dist = np.linalg.norm(q - cur, axis=1)
-        k = int(np.argmin(dist))
-        world = pts[k] + (np.roll(pts, -1, axis=0)[k] - pts[k]) * t[k]
-        depth = float(np.dot(world - camera.eye(), camera.forward()))
-        if dist[k] <= tolerance_px and (dist[k] < best[2] - 1.0 or (abs(dist[k] - best[2]) <= 1.0 and depth < best[3])):
-            best = (axis, world, float(dist[k]), depth)
+        world_all = pts + (np.roll(pts, -1, axis=0) - pts) * t[:, None]
+        near = np.nonzero(dist <= tolerance_px)[0]
+        if near.size == 0:
+            continue
+        # among this ring's segments under the cursor, grab the one nearest to the camera
+        depth = (world_all[near] - camera.eye()) @ fwd
+        k = int(near[np.argmin(depth)])
+        # where rings overlap on screen (e.g. at their crossings) prefer the one that faces the camera
+        score = float(dist[k]) + 2.5 * (1.0 - abs(float(fwd[axis])))
+        if score < best[2]:
+            best = (axis, world_all[k], score)
     return best[0], best[1]
 
 
