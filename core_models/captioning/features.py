@@ -21,7 +21,6 @@ import roma
 import torch
 
 from core_models import skeleton as sk
-from core_models.kinematics import fk_torch
 from core_models.pose import Pose, aa_to_matrix, apply_heading
 
 HAND_OFFSET = 0.08  # metres from the wrist along the forearm axis (stand-in for the palm centre)
@@ -102,6 +101,35 @@ def robust_heading(root_orient: np.ndarray) -> np.ndarray:
     return np.where(flat, h_fwd, h_left).astype(np.float32)
 
 
+def _levels(parents: np.ndarray) -> list[np.ndarray]:
+    depth = np.zeros(len(parents), dtype=np.int64)
+    for j in range(1, len(parents)):
+        depth[j] = depth[parents[j]] + 1
+    return [np.nonzero(depth == d)[0] for d in range(1, depth.max() + 1)]
+
+
+_LEVELS = _levels(sk.PARENTS)
+
+
+def _fk_levels(rot: torch.Tensor, rest: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Same maths as ``kinematics.fk_torch`` (global rotations and joint positions, no skinning
+    transforms), but one batched product per tree depth instead of one per joint (~3x faster)."""
+    n = rot.shape[0]
+    Rg = torch.empty_like(rot)
+    tg = torch.empty((n, rot.shape[1], 3), dtype=rot.dtype)
+    Rg[:, 0] = rot[:, 0]
+    tg[:, 0] = rest[0]
+    par = torch.as_tensor(sk.PARENTS)
+    for js in _LEVELS:
+        jt = torch.as_tensor(js)
+        p = par[jt]
+        Rp = Rg[:, p]
+        Rg[:, jt] = Rp @ rot[:, jt]
+        off = (rest[jt] - rest[p])[None, :, :, None]
+        tg[:, jt] = tg[:, p] + (Rp @ off).squeeze(-1)
+    return Rg, tg
+
+
 def _hand_offsets(rest: np.ndarray) -> np.ndarray:
     out = []
     for side in ("left", "right"):
@@ -126,12 +154,12 @@ def compute_features(poses: Pose, rest_joints: np.ndarray | None = None,
     rot = roma.rotvec_to_rotmat(full)  # (N,22,3,3)
     rest_t = torch.as_tensor(rest - rest[0], dtype=torch.float32)
     with torch.no_grad():
-        Rg, tg, _ = fk_torch(rot, rest_t)
+        Rg, tg = _fk_levels(rot, rest_t)
         off = torch.as_tensor(_hand_offsets(rest), dtype=torch.float32)  # (2,3)
         wr = [_J["left_wrist"], _J["right_wrist"]]
         hands = tg[:, wr] + (Rg[:, wr] @ off[None, :, :, None]).squeeze(-1)
         torso = (tg[:, _J["pelvis"]] + tg[:, _J["spine3"]] + tg[:, _J["neck"]]) / 3.0
-        mids = [0.5 * (tg[:, a] + tg[:, b]) for a, b in _MIDPOINTS.values()]
+        mids = [0.5 * (tg[:, _MIDPOINTS[n][0]] + tg[:, _MIDPOINTS[n][1]]) for n in _VIRTUAL[3:]]
         coords = torch.cat([tg, hands, torso[:, None], torch.stack(mids, 1)], 1)
         # head orientation relative to the upper torso (neck chain) and to the pelvis
         rel_neck = rot[:, _J["neck"]] @ rot[:, _J["head"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 # "right" that is not a side: "right angle(s)", "right-angled", "right away", "all right", "right now"
-_NOT_SIDE = re.compile(r"^(?:[\s-]+angle|[\s-]+angled|\s+away|\s+now)\b", re.IGNORECASE)
+_NOT_SIDE = re.compile(r"(?:[\s-]+angle|[\s-]+angled|\s+away|\s+now)\b", re.IGNORECASE)
 _SIDE_WORD = re.compile(r"\b(left|right)(?=(?:[^a-z]|$))", re.IGNORECASE)
 
 
