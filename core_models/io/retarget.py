@@ -167,6 +167,9 @@ def generic_map(motion: Motion) -> RigMap:
 
 
 def rig_map_for(motion: Motion) -> RigMap:
+    if set(sk.JOINT_NAMES) <= set(motion.names):  # an SMPL/SMPL-H-named skeleton: identity map
+        ident = {n: n for n in sk.JOINT_NAMES}
+        return RigMap(ident, dict(ident), {})
     m = RIG_MAPS.get(motion.rig)
     if m is None:
         return generic_map(motion)
@@ -465,7 +468,7 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
         e = _euler_xyz(R)
         over = torch.relu(lim[..., 0] - e) + torch.relu(e - lim[..., 1])
         limp = ((over ** 2).sum(-1) * lim_w).mean() * sk.NUM_JOINTS
-        return (pos + prior_weight * prior + limit_weight * 0.01 * limp) * F, pos
+        return (pos + prior_weight * prior + limit_weight * limp) * F, pos
 
     if iterations > 0:
         opt = torch.optim.LBFGS([delta, dtr], lr=1.0, max_iter=iterations, history_size=20,
