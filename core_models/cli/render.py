@@ -19,7 +19,7 @@ _FALLBACK_ENV = "POSETAILOR_RENDER_FALLBACK"
 def register(sub) -> None:
     p = sub.add_parser("render", help="render a pose to a PNG image (headless)",
                        description="Render one frame of a pose file with the Anny body to a PNG, without a display.")
-    p.add_argument("--pose", required=True, help="pose file (.npz: AMASS keys poses/trans, or root_orient/body_pose)")
+    p.add_argument("--pose", required=True, help="pose file (.npz, AMASS layout; z-up unless it says up_axis='y')")
     p.add_argument("--out", required=True, help="output image (.png)")
     p.add_argument("--view", default="front", choices=VIEWS)
     p.add_argument("--size", default="512x512", help="WIDTHxHEIGHT in pixels (default 512x512)")
@@ -41,50 +41,12 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def read_pose_file(path: str, frame: int = 0):
-    """One Pose from a file: the shared npz reader when available, else a minimal AMASS/PoseTailor npz read
-    (``poses`` (N,156|66) + ``trans``, or ``root_orient`` + ``body_pose`` [+ ``transl``]); never unpickles."""
-    from core_models.pose import Pose, PoseError
+def read_pose_file(path: str, frame: int = 0, rest_pelvis=None):
+    """One Pose from a pose .npz via the shared reader ``core_models.io.npz_pose.load_pose_npz`` (AMASS
+    z-up files are converted to our y-up frame; never unpickles)."""
+    from core_models.io.npz_pose import load_pose_npz
 
-    try:
-        from core_models.io import npz_pose  # the project's reader (AMASS frame handling etc.)
-    except ImportError:
-        npz_pose = None
-    if npz_pose is not None:
-        for name in ("load_npz_pose", "load_pose_npz", "read_npz", "load_npz", "load"):
-            fn = getattr(npz_pose, name, None)
-            if callable(fn):
-                res = fn(path)
-                pose = getattr(res, "pose", res)
-                if isinstance(pose, tuple):
-                    pose = pose[0]
-                if isinstance(pose, Pose):
-                    return _pick_frame(pose, frame)
-    p = Path(path)
-    if not p.is_file():
-        raise PoseError(f"{path}: no such file")
-    try:
-        z = np.load(p, allow_pickle=False)
-    except Exception as e:
-        raise PoseError(f"{path}: not a readable .npz file ({e.__class__.__name__}: {e})") from None
-    with z:
-        files = set(z.files)
-        try:
-            if "poses" in files:
-                poses = np.asarray(z["poses"], np.float32)
-                if poses.ndim == 1:
-                    poses = poses[None]
-                trans = np.asarray(z["trans"], np.float32).reshape(-1, 3) if "trans" in files else None
-                pose = Pose.from_flat(poses[:, :156] if poses.shape[-1] >= 156 else poses[:, :66],
-                                      trans if trans is not None and len(trans) == len(poses) else None)
-            elif {"root_orient", "body_pose"} <= files:
-                pose = Pose(z["root_orient"], np.asarray(z["body_pose"]).reshape(*np.shape(z["root_orient"])[:-1], 21, 3),
-                            z["transl"] if "transl" in files else None)
-            else:
-                raise PoseError(f"{path}: no pose arrays (expected 'poses' or 'root_orient'+'body_pose'; "
-                                f"found {sorted(files)})")
-        except ValueError as e:
-            raise PoseError(f"{path}: {e}") from None
+    pose, _info = load_pose_npz(path, rest_pelvis=rest_pelvis)
     return _pick_frame(pose, frame)
 
 
@@ -108,7 +70,7 @@ def _render(args) -> int:
     try:
         size = parse_size(args.size)
         pose = read_pose_file(args.pose, args.frame)
-    except (PoseError, ValueError, OSError) as e:
+    except (PoseError, ValueError, OSError) as e:  # PoseFileError is a ValueError
         print(f"render: error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)

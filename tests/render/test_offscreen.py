@@ -35,7 +35,7 @@ def pose_file(tmp_path_factory):
     poses[1, 16 * 3 + 2] = 1.2  # frame 1: left arm raised
     poses[1, 4 * 3 + 0] = 1.0  # and left knee bent
     p = d / "two.npz"
-    np.savez(p, poses=poses, trans=np.zeros((2, 3), np.float32))
+    np.savez(p, poses=poses, trans=np.zeros((2, 3), np.float32), up_axis=np.array("y"))  # our y-up frame
     return p
 
 
@@ -66,16 +66,35 @@ def test_render_cli_front_and_side(pose_file, tmp_path):
     assert wa > wb * 1.3
 
 
-def test_render_cli_bad_input_is_a_clear_error(tmp_path):
+def _cli(argv):
+    import argparse
+
+    from core_models.cli import render as render_cli
+
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers()
+    render_cli.register(sub)
+    args = ap.parse_args(["render", *argv])
+    return args.func(args)
+
+
+def test_render_cli_bad_input_is_a_clear_error(tmp_path, capsys):
+    # these fail before any GL is touched, so they run in-process
     out = tmp_path / "x.png"
-    r = _run(["main.py", "render", "--pose", str(tmp_path / "missing.npz"), "--out", str(out)])
-    assert r.returncode == 2 and "missing.npz" in r.stderr and not out.exists()
+    assert _cli(["--pose", str(tmp_path / "missing.npz"), "--out", str(out)]) == 2
+    assert "missing.npz" in capsys.readouterr().err and not out.exists()
     bad = tmp_path / "obj.npz"
     np.savez(bad, poses=np.array([{"a": 1}], dtype=object))  # would need unpickling
-    r = _run(["main.py", "render", "--pose", str(bad), "--out", str(out)])
-    assert r.returncode == 2 and "error" in r.stderr and not out.exists()
-    r = _run(["main.py", "render", "--pose", str(bad), "--out", str(out), "--size", "big"])
-    assert r.returncode == 2 and "--size" in r.stderr
+    assert _cli(["--pose", str(bad), "--out", str(out)]) == 2
+    assert "pickle" in capsys.readouterr().err and not out.exists()
+    good = tmp_path / "good.npz"
+    np.savez(good, poses=np.zeros((1, 156), np.float32), up_axis=np.array("y"))
+    assert _cli(["--pose", str(good), "--out", str(out), "--size", "big"]) == 2
+    assert "--size" in capsys.readouterr().err
+    assert _cli(["--pose", str(good), "--out", str(out), "--frame", "3"]) == 2
+    assert "frame" in capsys.readouterr().err
+    assert _cli(["--pose", str(good), "--out", str(tmp_path / "x.jpg")]) == 2
+    assert ".png" in capsys.readouterr().err
 
 
 SCRIPT = r"""
