@@ -68,7 +68,7 @@ PAIR_OPS: dict[str, Operator] = {o.name: o for o in [
 _STEP = {"pair_angle": 18.0, "pair_distance": 0.10, "pair_posX": 0.15, "pair_posY": 0.15, "pair_posZ": 0.15,
          "pair_inclineX": 20.0, "pair_inclineY": 20.0, "pair_inclineZ": 15.0, "pair_rotX": 30.0,
          "pair_rotY": 15.0, "pair_rotZ": 15.0, "rotation": 20.0}
-_WEIGHT = {"pair_angle": 1.0, "pair_distance": 0.8, "pair_posX": 0.6, "pair_posY": 1.0, "pair_posZ": 0.8,
+_WEIGHT = {"pair_angle": 1.0, "pair_distance": 0.5, "pair_posX": 0.6, "pair_posY": 1.0, "pair_posZ": 0.8,
            "pair_inclineX": 1.2, "pair_inclineY": 0.9, "pair_inclineZ": 1.0, "pair_rotX": 0.6,
            "pair_rotY": 0.7, "pair_rotZ": 0.6, "rotation": 0.9}
 
@@ -330,6 +330,7 @@ def changes(pcs: PaircodeSet, i: int, rng: np.random.Generator | None = None,
             tid = "upright"  # B is upright again: "straighten up" reads better than "lean back"
         out.append(_change(i, pcs, p, tid))
     out = _ripple(out, pcs, i)
+    _demote_side_effects(out, pcs, i)
     if rng is not None:
         out = [c for c in out if c.tid in _SUPER_TIDS or rng.random() >= PROP_SKIP_PAIRCODES]
     out.sort(key=lambda c: (-c.importance,) + c.key)
@@ -338,6 +339,35 @@ def changes(pcs: PaircodeSet, i: int, rng: np.random.Generator | None = None,
 
 _SUPER_TIDS = {"straighten", "bend_right_angle", "bend_fully", "raise_above_head", "together", "apart",
                "tuck_in", "move_out", "upright"}
+
+
+def _demote_side_effects(chs: list[Change], pcs: PaircodeSet, i: int) -> None:
+    """Lower the rank of changes that mostly follow from another one (the foot moves because the knee
+    bends; the hands get closer because both arms come down), so a coach names the cause first."""
+    def changed(p: int) -> bool:
+        return "ignored" not in pcs.category(i, p)
+
+    for c in chs:
+        p = PAIRS[c.pairs[0]] if c.pairs else None
+        if p is None:
+            continue
+        factor = 1.0
+        if p.op.startswith("pair_pos") and p.joints[0].endswith(("foot", "hand")):
+            s, n = ds._noun_of(p.joints[0])
+            chain = (f"{s}_hip", f"{s}_knee", f"{s}_ankle") if n == "foot" else \
+                (f"{s}_shoulder", f"{s}_elbow", f"{s}_wrist")
+            if changed(pair("pair_angle", *chain)):
+                factor = 0.4 if n == "foot" else 0.6
+        elif p.op == "pair_distance" and p.joints[1] != "torso":
+            n = ds._noun_of(p.joints[0])[1]
+            ys = [pcs.values[i, pair("pair_posY", f"{s}_{n}")] for s in ("left", "right")]
+            yc = [changed(pair("pair_posY", f"{s}_{n}")) for s in ("left", "right")]
+            if all(yc) and np.sign(ys[0]) == np.sign(ys[1]):
+                factor = 0.5  # both sides went up / down together
+            elif n == "foot" and any(changed(pair("pair_angle", f"{s}_hip", f"{s}_knee", f"{s}_ankle"))
+                                     for s in ("left", "right")):
+                factor = 0.5
+        c.importance = round(c.importance * factor, 3)
 
 
 def _ripple(chs: list[Change], pcs: PaircodeSet, i: int) -> list[Change]:
@@ -396,9 +426,9 @@ IT: dict[str, list[str]] = {
     "tuck_in": ["bring {s} in close to {poss} body", "tuck {s} in toward {poss} body"],
     "move_out": ["move {s} away from {poss} body", "take {s} out away from {poss} body"],
     "upright": ["straighten up", "bring {poss} torso back upright", "stand up straighter"],
-    "pair_angle:much_less": ["straighten {s} a lot", "open {s} much wider"],
-    "pair_angle:less": ["straighten {s}", "bend {s} less", "open {s} up"],
-    "pair_angle:slightly_less": ["straighten {s} a little", "bend {s} slightly less", "open {s} a bit"],
+    "pair_angle:much_less": ["straighten {s} a lot", "extend {s} much more"],
+    "pair_angle:less": ["straighten {s}", "bend {s} less", "extend {s} more"],
+    "pair_angle:slightly_less": ["straighten {s} a little", "bend {s} slightly less", "extend {s} a bit"],
     "pair_angle:slightly_more": ["bend {s} a little more", "bend {s} slightly", "flex {s} a bit more"],
     "pair_angle:more": ["bend {s} more", "bend {s}", "flex {s} further"],
     "pair_angle:much_more": ["bend {s} a lot more", "bend {s} deeply", "flex {s} much further"],
@@ -460,6 +490,7 @@ SUPER_IMPERATIVE: dict[str, list[str]] = {
 }
 _SUPER_IMPORTANCE = 10.0  # a change of posture (kneel, lie down, stand up) comes first
 _THEN = (", then ", ". Then ", " and ", ", and ", ". ")
+_THEN_P = (0.3, 0.1, 0.25, 0.15, 0.2)
 
 
 class _Words:
@@ -479,14 +510,22 @@ class _Words:
             return f"{self.poss()} {e.side} {e.noun}"
         if e.side == "both":
             return f"both {ds.plural(both_noun or e.noun)}"
-        if e.side == "pair":
+        if e.side in ("pair", "same"):
             return f"{self.poss()} {ds.plural(e.noun)}"
+        if e.side == "each":
+            return f"each {e.noun}"
+        if e.side == "opposite":
+            return f"the opposite {e.noun}"
         return f"{self.poss()} {e.noun}"
 
 
 def _render_change(w: _Words, c: Change) -> str:
-    both_noun = "arm" if c.tid == "raise_above_head" else None
-    t = w.pick(IT[c.tid])
+    both_noun = "arm" if c.tid == "raise_above_head" or c.tid.startswith("pair_posY:") and \
+        c.subj is not None and c.subj.noun == "hand" else None
+    options = IT[c.tid]
+    if c.extra and any("{s}" in t for t in options):
+        options = [t for t in options if "{s}" in t]  # "it" in the continuation needs an antecedent
+    t = w.pick(options)
     text = t.format(s=w.np(c.subj, both_noun), poss="your" if w.rng is None else w.poss())
     plural = c.subj is not None and c.subj.side in ("both", "pair")
     for tid, _ in c.extra:  # same body part: "raise your left hand and move it forward"
@@ -628,7 +667,7 @@ def _join_steps(steps: list[str], rng: np.random.Generator | None) -> str:
         return capitalize(", ".join(steps[:-1]) + " and " + steps[-1]) + "."
     text = steps[0]
     for s in steps[1:]:
-        text += _THEN[int(rng.integers(len(_THEN)))] + s
+        text += _THEN[int(rng.choice(len(_THEN), p=_THEN_P))] + s
     return tidy(capitalize(text) + ".")
 
 
@@ -657,17 +696,20 @@ def _instruction_text(w: _Words, c: Change) -> str:
 
 def correct(pose_a: Pose, pose_b: Pose, max_instructions: int = 3, deterministic: bool = True,
             seed: int | np.random.Generator | None = None, include_rotation: bool = True,
-            rest_joints: np.ndarray | None = None) -> CorrectionResult:
+            rest_joints: np.ndarray | None = None, min_relative: float = 0.3) -> CorrectionResult:
     """What should change to turn ``pose_a`` (e.g. the live pose) into ``pose_b`` (the target).
 
     Returns up to ``max_instructions`` instructions ordered by importance (largest differences first,
-    at most one per body part unless nothing else is left), and their joined text. Identical or nearly
-    identical poses give an empty list and :data:`NO_CHANGE_TEXT`."""
+    at most one per body part unless nothing else is left), and their joined text. Changes smaller than
+    ``min_relative`` × the largest one are left out. Identical or nearly identical poses give an empty
+    list and :data:`NO_CHANGE_TEXT`."""
     rng = None if deterministic else (seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed))
     pcs = extract_pairs(pose_a, pose_b, rng, rest_joints)
     chs = _super_changes(pcs, 0) + changes(pcs, 0, None, include_rotation)
     chs = _sym_merge_changes(chs, lambda: True)
     chs.sort(key=lambda c: (-c.importance,) + c.key)
+    if chs:  # minor side issues are left out while a big correction is pending
+        chs = [c for c in chs if c.importance >= min_relative * chs[0].importance]
     # greedy pick: prefer covering different body parts
     picked: list[Change] = []
     for c in chs:

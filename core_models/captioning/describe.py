@@ -152,8 +152,8 @@ T: dict[str, list[str]] = {
                             "{s} [has|have] {poss} left knee down on the floor"],
     "super:kneel_on_right": ["{s} [is|are] kneeling on {poss} right knee", "{s} [kneels|kneel] on {poss} right knee",
                              "{s} [has|have] {poss} right knee down on the floor"],
-    "super:hands_shoulder_width": ["{s} [is|are] shoulder-width apart", "{s} [is|are] about shoulder width apart"],
-    "super:feet_shoulder_width": ["{s} [is|are] shoulder-width apart", "{s} [is|are] set about shoulder width apart"],
+    "super:shoulder_width": ["{s} [is|are] shoulder-width apart", "{s} [is|are] about shoulder width apart",
+                             "{s} [is|are] set roughly shoulder width apart"],
     "super:standing": ["{s} [is|are] standing", "{s} [stands|stand] upright", "{s} [is|are] standing up"],
 }
 
@@ -259,7 +259,8 @@ def _super_fact(si: int) -> Fact:
     subj = _SUPER_SUBJECT.get(s.name, PERSON)
     rank = _OP_RANK["distance"] if s.name.endswith("shoulder_width") else 0
     key = (rank, min(si, s.mirror), 0, s.side)
-    return Fact(f"super:{s.name}", (subj,), None, key, rare=s.rare, sup=si)
+    tid = "super:shoulder_width" if s.name.endswith("shoulder_width") else f"super:{s.name}"
+    return Fact(tid, (subj,), None, key, rare=s.rare, sup=si)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -459,7 +460,7 @@ def _shared_interpretation(facts: list[Fact], agg) -> list[Fact]:
         if a in used:
             continue
         fa = facts[a]
-        if fa.preds or fa.tid.startswith(("super", "inclX", "lean", "twist", "head", "dist_pair", "crossX",
+        if fa.preds or (fa.tid.startswith("super") and fa.tid != "super:shoulder_width") or fa.tid.startswith(("inclX", "lean", "twist", "head", "dist_pair", "crossX",
                                           "higher", "in_front")) or fa.subj[0] == PERSON:
             out.append(fa)
             continue
