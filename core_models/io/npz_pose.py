@@ -115,6 +115,8 @@ def load_pose_npz(path, *, rest_pelvis=None) -> tuple[Pose, dict]:
             for k in keys:
                 try:
                     arrays[k] = z[k]
+                    if not isinstance(arrays[k], np.ndarray):
+                        raise PoseFileError(f"{path}: member {k!r} is not a .npy array")
                 except ValueError as e:
                     raise PoseFileError(f"{path}: array {k!r} cannot be loaded without pickle "
                                         f"(object arrays are refused): {e}") from None

@@ -185,7 +185,7 @@ def test_amc_errors(tmp_path):
     with pytest.raises(MotionImportError, match=r"ASF .*line \d+: unknown bone 'lshin'"):
         load_amc(FIX / "tiny.amc", tmp_path / "bad.asf")
     (tmp_path / "bad2.asf").write_text(asf.replace("direction 0 -1 0", "direction 0 x 0", 1))
-    with pytest.raises(MotionImportError, match=r"line 16: 'x' is not a number"):
+    with pytest.raises(MotionImportError, match=r"line 19: 'x' is not a number"):
         load_amc(FIX / "tiny.amc", tmp_path / "bad2.asf")
 
 
