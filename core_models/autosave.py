@@ -13,7 +13,8 @@ How crash recovery works
   autosaves into ``<data>/recovered/`` (the newest 20 are kept, so nothing is lost by a wrong click) and
   deletes their locks. Locks of runs that are still alive are never touched.
 
-The data directory is ``$POSETAILOR_DATA`` or ``~/.local/share/posetailor``.
+The data directory is ``$POSETAILOR_DATA`` or ``$XDG_DATA_HOME/posetailor`` (default
+``~/.local/share/posetailor``), the same folder the pose library uses.
 """
 from __future__ import annotations
 
@@ -34,7 +35,12 @@ KEEP_RECOVERED = 20
 
 def data_dir() -> Path:
     """The app data directory (created on demand)."""
-    d = Path(os.environ.get("POSETAILOR_DATA") or Path.home() / ".local" / "share" / "posetailor")
+    env = os.environ.get("POSETAILOR_DATA")
+    if env:
+        d = Path(env).expanduser()
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME")
+        d = (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share") / "posetailor"
     d.mkdir(parents=True, exist_ok=True)
     return d
 
