@@ -270,6 +270,57 @@ def solve_ik(spec: dict, free: list[str], targets: dict[str, tuple], *, reg: flo
     return out
 
 
+# --- thumbnails + contact sheet (offscreen GL renderer) -------------------------------------------------
+
+THUMB_SIZE = 160
+
+
+#: poses that read best in profile (a lunge seen from the front is just a short person)
+SIDE_VIEW = {"warrior_i", "lunge", "chair", "squat"}
+
+
+def _thumb_view(slug: str, pose: Pose) -> str:
+    """three-quarter for most poses; side for the floor/inverted/lunging ones that read best in profile."""
+    return "side" if slug in SIDE_VIEW or abs(float(pose.root_orient[0])) > 0.5 else "three_quarter"
+
+
+def make_thumbnails() -> int:
+    from core_models.body import load_body
+    from core_models.library import load_builtin
+    from core_models.render.offscreen import render_pose_image
+
+    body = load_body("anny")
+    items = load_builtin()
+    thumbs = BUILTIN_DIR / "thumbs"
+    thumbs.mkdir(exist_ok=True)
+    cells = []
+    for item in items:
+        view = _thumb_view(item.path.stem, item.pose)
+        rgba = render_pose_image(body, item.pose, size=(THUMB_SIZE, THUMB_SIZE), view=view, alpha=True,
+                                 markers=False, grid=True)
+        im = Image.fromarray(rgba, "RGBA")
+        out = thumbs / f"{item.path.stem}.png"
+        im.quantize(colors=128, method=Image.Quantize.FASTOCTREE).save(out, optimize=True)
+        big = render_pose_image(body, item.pose, size=(300, 300), view=view, markers=False, grid=True)
+        cells.append((item, Image.fromarray(big[..., :3], "RGB")))
+        print(f"{out.relative_to(ROOT)}  {out.stat().st_size / 1024:.1f} KiB  ({view})")
+    cols = 6
+    cw, ch, lab = 300, 300, 34
+    rows = (len(cells) + cols - 1) // cols
+    sheet = Image.new("RGB", (cols * cw, rows * (ch + lab)), (255, 255, 255))
+    d = ImageDraw.Draw(sheet)
+    for i, (item, im) in enumerate(cells):
+        x, y = (i % cols) * cw, (i // cols) * (ch + lab)
+        sheet.paste(im, (x, y))
+        d.text((x + 6, y + ch + 3), item.name, fill=(0, 0, 0))
+        d.text((x + 6, y + ch + 17), item.category, fill=(110, 110, 110))
+    dst = ROOT / "docs" / "library_contact_sheet.png"
+    dst.parent.mkdir(exist_ok=True)
+    sheet.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(dst, optimize=True)
+    print(f"{dst.relative_to(ROOT)}  {dst.stat().st_size / 1024:.0f} KiB")
+    return 0
+
+
 # --- main -----------------------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
@@ -278,7 +329,12 @@ def main(argv=None) -> int:
     ap.add_argument("--preview", type=Path, help="write preview sheets here")
     ap.add_argument("--no-write", action="store_true", help="do not write the JSON files")
     ap.add_argument("--verbose", "-v", action="store_true", help="print every near-contact capsule pair")
+    ap.add_argument("--thumbs", action="store_true",
+                    help="render resources/poses/thumbs/*.png and docs/library_contact_sheet.png with the "
+                         "offscreen GL renderer (core_models/render/offscreen.py)")
     args = ap.parse_args(argv)
+    if args.thumbs:
+        return make_thumbnails()
 
     from core_models.body import load_body
 
