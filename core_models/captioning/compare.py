@@ -363,7 +363,7 @@ def _demote_side_effects(chs: list[Change], pcs: PaircodeSet, i: int) -> None:
             ys = [pcs.values[i, pair("pair_posY", f"{s}_{n}")] for s in ("left", "right")]
             yc = [changed(pair("pair_posY", f"{s}_{n}")) for s in ("left", "right")]
             if all(yc) and np.sign(ys[0]) == np.sign(ys[1]):
-                factor = 0.5  # both sides went up / down together
+                factor = 0.3  # both sides went up / down together
             elif n == "foot" and any(changed(pair("pair_angle", f"{s}_hip", f"{s}_knee", f"{s}_ankle"))
                                      for s in ("left", "right")):
                 factor = 0.5
