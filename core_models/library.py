@@ -30,6 +30,7 @@ import os
 import re
 import tempfile
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,15 @@ BUILTIN_DIR = Path(__file__).resolve().parent.parent / "resources" / "poses"
 
 class LibraryError(ValueError):
     """A library operation that cannot be done (bad name, built-in pose, unreadable file...)."""
+
+
+class LibraryWarning(UserWarning):
+    """A library file was skipped (also logged); the GUI collects these to tell the user."""
+
+
+def _skip(msg: str) -> None:
+    log.warning("pose library: skipping %s", msg)
+    warnings.warn(f"pose library: skipped {msg}", LibraryWarning, stacklevel=3)
 
 
 @dataclass
@@ -223,13 +233,13 @@ def _load_dir(folder: Path, builtin: bool) -> list[tuple[int, LibraryPose]]:
     try:
         files = sorted(folder.glob("*.json"))
     except OSError as e:
-        log.warning("pose library: cannot list %s: %s", folder, e)
+        _skip(f"folder {folder}: cannot list it ({e})")
         return out
     for f in files:
         try:
             item = read_pose_file(f, builtin=builtin)
         except LibraryError as e:
-            log.warning("pose library: skipping %s", e)
+            _skip(str(e))
             continue
         order = 10_000
         if builtin:

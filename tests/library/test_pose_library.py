@@ -183,8 +183,10 @@ def test_corrupted_user_files_skipped_with_warning(data_dir, caplog):
     (folder / "strings.json").write_text(json.dumps(dict(d, name=["x"])), "utf-8")
     (folder / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
     (folder / "list.json").write_text("[1, 2, 3]", "utf-8")
-    with caplog.at_level(logging.WARNING, logger="core_models.library"):
+    with caplog.at_level(logging.WARNING, logger="core_models.library"), \
+            pytest.warns(lib.LibraryWarning) as warned:
         users = lib.load_user()
+    assert len(warned) == 7
     assert [u.name for u in users] == ["Good"]
     skipped = [r for r in caplog.records if "skipping" in r.getMessage()]
     assert len(skipped) == 7
