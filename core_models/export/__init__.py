@@ -45,6 +45,8 @@ def resolve_path_and_format(path, format: str | None) -> tuple[Path, str]:
     if path is None or str(path) == "":
         raise ExportError("no output file given")
     p = Path(os.fspath(path)).expanduser()
+    if p.is_dir():
+        raise ExportError(f"{p} is a folder: give a file name")
     if format is None:
         return p, format_from_path(p)
     fmt = str(format).lower().lstrip(".")

@@ -110,7 +110,8 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
     nrm = None
     if data.rest_normals is not None and len(data.rest_normals) == len(data.rest_vertices):
         nrm = np.asarray(data.rest_normals, dtype=np.float64)[src_v]
-        nrm = (nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        ln = np.linalg.norm(nrm, axis=1, keepdims=True)
+        nrm = np.where(ln > 1e-12, nrm / np.maximum(ln, 1e-12), [0.0, 1.0, 0.0]).astype(np.float32)  # glTF: unit
     nz = int((np.asarray(data.weights) > 0).sum(1).max())
     k = 4 if nz <= 4 else MAX_INFLUENCES
     widx, wval = _top_weights(np.asarray(data.weights)[src_v], k)
