@@ -257,10 +257,19 @@ def mirror(pose: Pose) -> Pose:
 
 
 def heading_of(root_orient: Array) -> Array:
-    """Heading (yaw about +y, radians) of a root orientation: R = Ry(heading)·Rx·Rz (intrinsic YXZ)."""
+    """Heading (yaw about +y, radians) of a root orientation.
+
+    Upright and tilted bodies: the yaw of the pelvis' forward (+z) axis, i.e. the Ry angle of the intrinsic
+    YXZ decomposition R = Ry(heading)·Rx·Rz. When the forward axis is nearly vertical (lying on the back or
+    face down: that decomposition is degenerate there) the yaw of the pelvis' left (+x) axis is used, so
+    that the normalised body keeps its left side on +x."""
     t, np_in = _to_torch(root_orient)
-    e = roma.rotvec_to_euler("YXZ", t)
-    return _back(e[..., 0], np_in)
+    R = roma.rotvec_to_rotmat(t)
+    fwd, left = R[..., :, 2], R[..., :, 0]
+    h_fwd = torch.atan2(fwd[..., 0], fwd[..., 2])
+    h_left = torch.atan2(-left[..., 2], left[..., 0])
+    flat = fwd[..., 0] ** 2 + fwd[..., 2] ** 2 >= 0.25
+    return _back(torch.where(flat, h_fwd, h_left), np_in)
 
 
 def remove_heading(root_orient: Array, heading: Array) -> Array:

@@ -42,7 +42,7 @@ def _build(args) -> int:
         corpus = Corpus(out)
         pairs = build_pairs(corpus, rest_joints=body.skinning.rest_joints)
         pairs.save(out / "pairs.npz")
-        texts = caption_pairs(corpus, pairs, n_texts=args.texts)
+        texts = caption_pairs(corpus, pairs, n_texts=args.texts, rest_joints=body.skinning.rest_joints)
         save_captions(out / "modifiers.json", texts)
         _describe_selected(corpus, body, out)
     print(json.dumps({"name": "corpus_build", "selected": rep.selected, "frames": rep.frames,

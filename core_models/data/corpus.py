@@ -17,6 +17,7 @@ Output (``out_dir``, outside the repository; the default is ~/.cache/posetailor/
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -105,9 +106,9 @@ def farthest_point_sampling(x: np.ndarray, k: int, min_dist: float = 0.0, seed: 
     count = 0
     for i in range(k):
         sel[i] = cur
+        dsel[i] = float(mind[cur])  # distance to the selection at the time it was picked (inf for the first)
         d = ((X - X[cur]) ** 2).sum(1).sqrt_()
         torch.minimum(mind, d, out=mind)
-        dsel[i] = float(mind[cur]) if i else float("inf")
         count = i + 1
         cur = int(torch.argmax(mind))
         if float(mind[cur]) < min_dist:
@@ -147,7 +148,7 @@ def build_corpus(mocap_dir: str | Path, out_dir: str | Path | None = None, body=
     """Build the corpus (see module docstring). ``max_fps`` resamples faster clips down (DeepMimic is up to
     120 fps) so that no source dominates by frame rate alone."""
     from core_models.io import load_motion
-    from core_models.io.retarget import retarget_motion
+    from core_models.io.retarget import retarget, retarget_quality
 
     t0 = time.time()
     root = Path(mocap_dir)
@@ -171,28 +172,33 @@ def build_corpus(mocap_dir: str | Path, out_dir: str | Path | None = None, body=
     for fi, path in enumerate(files):
         try:
             motion = load_motion(path)
-            res = retarget_motion(motion, rest_joints=rest)
+            step = max(1, int(round(float(motion.fps) / max_fps)))
+            if step > 1:  # subsample before retargeting (DeepMimic is up to 120 fps)
+                motion = dataclasses.replace(motion, rotations=motion.rotations[::step],
+                                             root_translation=motion.root_translation[::step],
+                                             fps=float(motion.fps) / step)
+            res = retarget(motion, rest_joints=rest)
+            q = retarget_quality(res, rest)
         except Exception as e:  # one bad file never stops the build; it is reported
             failed.append({"path": str(path.relative_to(root)), "error": f"{type(e).__name__}: {e}"})
             log(f"[corpus] skipped {path.name}: {e}")
             continue
-        poses: Pose = res.poses
+        poses: Pose = res.pose
         fps = float(motion.fps)
-        step = max(1, int(round(fps / max_fps)))
-        idx = np.arange(0, len(poses), step)
-        poses = poses[idx]
+        idx = np.arange(len(poses)) * step
         normed, heading = normalize_heading(poses)
         cid = len(clips)
         group = clip_group(path)
         split = split_of(group)
         clips.append({
             "name": path.stem, "path": str(path.relative_to(root)), "source": source_of(path, root),
-            "fps": fps / step, "frames": int(len(idx)), "split": SPLITS[split], "group": group,
-            "retarget_mpjpe_mm": float(getattr(res, "mpjpe_mm", float("nan"))),
+            "fps": fps, "frames": int(len(idx)), "split": SPLITS[split], "group": group,
+            "retarget_mpjpe_mm": round(q["mpjpe_mm"], 2),
+            "limit_violation_frac": round(q["frac_frames_violation"], 4),
         })
         chunks.append(dict(root=normed.root_orient, body=normed.body_pose, heading=heading,
                            transl=poses.transl, clip=np.full(len(idx), cid, np.int32),
-                           frame=idx.astype(np.int32), time=(idx / fps).astype(np.float32),
+                           frame=idx.astype(np.int32), time=(np.arange(len(idx)) / fps).astype(np.float32),
                            split=np.full(len(idx), split, np.int8)))
         if fi % 25 == 0:
             log(f"[corpus] {fi + 1}/{len(files)} files, {sum(len(c['clip']) for c in chunks)} frames")

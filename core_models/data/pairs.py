@@ -138,18 +138,18 @@ def pair_poses(corpus, pairs: PairSet, sl=slice(None)):
     return pa, apply_heading(pb, dh)
 
 
-def caption_pairs(corpus, pairs: PairSet, n_texts: int = 3, seed: int = 0,
+def caption_pairs(corpus, pairs: PairSet, n_texts: int = 3, seed: int = 0, rest_joints=None,
                   log: Callable[[str], None] = print) -> list[list[str]]:
     """``n_texts`` automatic modifiers per pair (different random draws of the comparative pipeline)."""
-    from core_models.captioning.compare import modifiers_batch
+    from core_models.captioning.compare import modifier
 
     out: list[list[str]] = []
     t0 = time.time()
     for s in range(0, len(pairs), 4096):
         sl = slice(s, s + 4096)
         pa, pb = pair_poses(corpus, pairs, sl)
-        texts = modifiers_batch(pa, pb, n_texts=n_texts, seed=seed + s)
-        out.extend(texts)
+        per = [modifier(pa, pb, seed=seed + 7919 * k + s, rest_joints=rest_joints) for k in range(n_texts)]
+        out.extend([list(t) for t in zip(*per)])
         log(f"[pairs] captions {min(s + 4096, len(pairs))}/{len(pairs)} ({time.time() - t0:.0f} s)")
     return out
 

@@ -133,3 +133,15 @@ def test_skeleton_tables_consistent():
     parts = [j for js in sk.BODY_PARTS.values() for j in js]
     assert sorted(parts) == list(range(1, 22))
     assert np.all(sk.JOINT_LIMITS_DEG[..., 0] < sk.JOINT_LIMITS_DEG[..., 1])
+
+
+def test_heading_of_lying_poses_keeps_left_on_plus_x():
+    for pitch in (np.pi / 2, -np.pi / 2):  # lying on the back / face down
+        for yaw in (0.0, 0.7, -2.0):
+            R = P.aa_to_matrix(P.rot_y(np.float32(yaw))) @ P.aa_to_matrix(np.array([pitch, 0, 0], np.float32))
+            p = Pose.zeros()
+            p.root_orient[:] = P.matrix_to_aa(R)
+            n, h = P.normalize_heading(p)
+            assert np.isclose(np.cos(h - yaw), 1.0, atol=1e-4)
+            left_axis = P.aa_to_matrix(n.root_orient)[:, 0]
+            assert left_axis[0] > 0.99
