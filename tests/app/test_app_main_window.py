@@ -1,0 +1,304 @@
+"""Main window behaviour without GL (stand-in viewport, tiny body): files, errors, undo, autosave, crash
+recovery with a real SIGKILLed child process. The real-viewport test is in test_app_gl.py."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core_models import autosave as au
+from core_models import skeleton as sk
+from core_models.pose import Pose
+from core_models.session import poses_equal
+
+from _apptest_util import RecordingDialogs, pump, tiny_body
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_window(dialogs=None, autosave=None, debounce=0.2):
+    from app.main_window import FallbackViewport, MainWindow
+    from core_models import settings as st
+
+    s = st.defaults()
+    s["autosave_debounce_s"] = debounce
+    w = MainWindow(settings=s, body=tiny_body(), viewport=FallbackViewport(), autosave=autosave,
+                   dialogs=dialogs or RecordingDialogs())
+    return w
+
+
+@pytest.fixture
+def win(qapp, tmp_path):
+    d = RecordingDialogs()
+    m = au.AutosaveManager(tmp_path / "data")
+    m.start()
+    w = make_window(d, m)
+    w.show()
+    w.startup([], check_recovery=False)
+    assert pump(until=lambda: w.body is not None and w.library.loaded, timeout=20)
+    yield w, d
+    w._closing_ok = True
+    w.close()
+    w.deleteLater()
+    pump(0.01)
+
+
+def _pose(seed=1) -> Pose:
+    rng = np.random.default_rng(seed)
+    return Pose(rng.normal(0, 0.3, 3), rng.normal(0, 0.2, (21, 3)), rng.normal(0, 0.1, 3))
+
+
+def _wait_open(w, path):
+    job = w.open_file(str(path))
+    from app.workers import wait_for
+
+    wait_for(job)
+    pump(0.02)
+
+
+@pytest.mark.parametrize("content, needle", [
+    (b"this is not a zip file", None),
+    ("npz_wrong_keys", "poses"),
+    ("npz_nan", "NaN"),
+    ("npz_pickle", None),
+])
+def test_malformed_npz_shows_error_and_keeps_pose(win, tmp_path, content, needle):
+    w, d = win
+    before = _pose(2)
+    w.doc.push_pose(before, "edit")
+    n = w.doc.undo_stack.count()
+    f = tmp_path / "bad.npz"
+    if content == "npz_wrong_keys":
+        np.savez(f, foo=np.zeros(3))
+    elif content == "npz_nan":
+        poses = np.zeros((1, 156), np.float32)
+        poses[0, 5] = np.nan
+        np.savez(f, poses=poses, trans=np.zeros((1, 3), np.float32))
+    elif content == "npz_pickle":
+        np.savez(f, poses=np.array([{"evil": 1}], dtype=object))
+    else:
+        f.write_bytes(content)
+    _wait_open(w, f)
+    assert len(d.errors) == 1, d.errors
+    title, text = d.errors[0]
+    assert "bad.npz" in text and "unchanged" in text
+    if needle:
+        assert needle in text
+    assert poses_equal(w.doc.pose(), before)
+    assert w.doc.undo_stack.count() == n and w.doc.path is None
+
+
+def test_open_valid_npz_save_roundtrip_title_and_recent(win, tmp_path):
+    from app.main_window import write_pose_file
+
+    w, d = win
+    p = _pose(4)
+    f = tmp_path / "good.npz"
+    write_pose_file(str(f), p)
+    _wait_open(w, f)
+    assert d.errors == []
+    assert np.allclose(w.doc.pose().full(), p.full(), atol=1e-6)
+    assert "good.npz" in w.windowTitle() and not w.isWindowModified()
+    assert w.settings["recent_files"][0] == str(f.absolute())
+    w.properties.set_selected_joint(sk.JOINT_INDEX["right_knee"])
+    w.properties.spins[0].setValue(45.0)
+    assert w.isWindowModified()
+    saved = w.doc.pose()
+    assert w.save()
+    assert not w.isWindowModified()
+    w.doc.push_pose(Pose.zeros(), "something else")
+    _wait_open(w, f)
+    assert w.doc.pose().allclose(saved, atol=1e-6)  # the edit went through the file and back
+    w.doc.undo_stack.undo()  # opening is undoable
+    assert w.doc.undo_stack.canRedo()
+
+
+def test_session_json_keeps_keyframes(win, tmp_path):
+    w, d = win
+    w.doc.push_pose(_pose(5), "x")
+    w.doc.add_keyframe("A")
+    w.doc.push_pose(_pose(6), "y")
+    w.doc.add_keyframe("B")
+    f = tmp_path / "s.json"
+    assert w.save_to(str(f))
+    w.doc.remove_keyframe(0)
+    w.doc.push_pose(Pose.zeros(), "z")
+    _wait_open(w, f)
+    assert [k.name for k in w.doc.keyframes] == ["A", "B"]
+    assert poses_equal(w.doc.pose(), _pose(6))
+
+
+def test_library_apply_keeps_heading_and_position(win):
+    from core_models.pose import heading_of
+
+    w, d = win
+    entries = w.library.entries()
+    if not entries:
+        pytest.skip("library not available")
+    cur = Pose.zeros()
+    cur.root_orient[:] = [0, 1.0, 0]
+    cur.transl[:] = [0.5, 0.0, -0.3]
+    w.doc.push_pose(cur, "turn")
+    e = entries[-1]
+    w.apply_library_pose(e, mirrored=False)
+    p = w.doc.pose()
+    assert np.array_equal(p.body_pose, e.pose.body_pose)
+    assert float(heading_of(p.root_orient)) == pytest.approx(1.0, abs=1e-4)
+    assert p.transl[0] == pytest.approx(0.5) and p.transl[2] == pytest.approx(-0.3)
+    w.doc.undo_stack.undo()
+    assert poses_equal(w.doc.pose(), cur)
+
+
+def test_keyframes_dock_and_edit_actions(win):
+    w, d = win
+    w.act_add_key.trigger()
+    assert w.keyframes.list.count() == 1
+    w.doc.push_pose(_pose(7), "x")
+    w.act_mirror.trigger()
+    w.act_reset_pose.trigger()
+    assert np.all(w.doc.pose().body_pose == 0)
+    w.keyframes.list.setCurrentRow(0)
+    w.keyframes.goto_button.click()
+    assert poses_equal(w.doc.pose(), Pose.zeros())
+    w.act_undo.trigger()
+    assert np.all(w.doc.pose().body_pose == 0)
+    w.act_redo.trigger()
+    assert poses_equal(w.doc.pose(), Pose.zeros())
+
+
+def test_autosave_after_edit_debounced(win):
+    w, d = win
+    assert not w.autosave.autosave_path.exists()
+    w.doc.push_pose(_pose(8), "x")
+    assert pump(until=lambda: w.autosave.autosave_path.exists(), timeout=5)
+    from core_models.session import Session
+
+    s = Session.from_dict(au.read_autosave(w.autosave.autosave_path)["payload"])
+    assert poses_equal(s.pose, _pose(8))
+
+
+def test_close_with_unsaved_changes_can_cancel(qapp, tmp_path):
+    d = RecordingDialogs(save_changes="cancel")
+    m = au.AutosaveManager(tmp_path / "data")
+    m.start()
+    w = make_window(d, m)
+    w.show()
+    w.doc.push_pose(_pose(9), "x")
+    w.close()
+    assert w.isVisible()  # cancelled
+    d.save_changes = "discard"
+    w.close()
+    assert not w.isVisible() and not m.lock_path.exists()
+
+
+CHILD = textwrap.dedent("""
+    import os, sys, time
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.path.insert(0, sys.argv[1])
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+    app = QApplication([])
+    from _apptest_util import RecordingDialogs, pump, tiny_body
+    from app.main_window import FallbackViewport, MainWindow
+    from core_models import settings as st
+    from core_models import skeleton as sk
+    s = st.defaults(); s["autosave_debounce_s"] = 0.2
+    w = MainWindow(settings=s, body=tiny_body(), viewport=FallbackViewport(), dialogs=RecordingDialogs())
+    w.show()
+    w.startup([])
+    pump(until=lambda: w.body is not None)
+    # edits through the properties panel, like a user
+    w.properties.set_selected_joint(sk.JOINT_INDEX["left_shoulder"])
+    w.properties.spins[2].setValue(-40.0)
+    w.properties.set_selected_joint(sk.JOINT_INDEX["right_knee"])
+    s2 = w.properties.sliders[0]
+    s2.setSliderDown(True)
+    for v in range(0, 700, 70):
+        s2.setValue(v)
+    s2.setSliderDown(False)
+    w.properties.transl_spins[0].setValue(0.3)
+    w.doc.add_keyframe("kept")
+    w.act_mirror.trigger()
+    assert pump(until=lambda: w.autosave.autosave_path.exists() and not w.policy.pending, timeout=10)
+    np.save(sys.argv[2], w.doc.pose().full())
+    np.save(sys.argv[3], w.doc.pose().transl)
+    print("READY", flush=True)
+    while True:
+        pump(0.1)
+""")
+
+
+def test_crash_recovery_with_killed_gui_process(qapp, tmp_path):
+    data = tmp_path / "data"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), POSETAILOR_DATA=str(data),
+               POSETAILOR_CONFIG=str(tmp_path / "config"), QT_QPA_PLATFORM="offscreen")
+    exp_full, exp_t = tmp_path / "full.npy", tmp_path / "transl.npy"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(Path(__file__).parent), str(exp_full), str(exp_t)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    try:
+        line = child.stdout.readline()
+        if line.strip() != "READY":
+            child.kill()
+            pytest.fail(f"child did not get ready: {line!r}\n{child.stderr.read()[-3000:]}")
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    assert child.returncode == -signal.SIGKILL
+    # a new start: the crash is detected and the exact last pose comes back
+    d = RecordingDialogs(restore=True)
+    m = au.AutosaveManager(data)
+    assert len(m.start()) == 1
+    w = make_window(d, m)
+    w.show()
+    w.startup([], check_recovery=True)
+    try:
+        assert len(d.restore_asked) == 1
+        got = w.doc.pose()
+        assert np.array_equal(got.full(), np.load(exp_full))
+        assert np.array_equal(got.transl, np.load(exp_t))
+        assert [k.name for k in w.doc.keyframes] == ["kept"]
+        assert w.isWindowModified()
+        assert w.doc.undo_stack.count() == 1  # the restore is one undoable step
+        assert w.doc.undo_stack.text(0) == "Restore unsaved work"
+        w.doc.undo_stack.undo()
+        assert poses_equal(w.doc.pose(), Pose.zeros()) and w.doc.keyframes == []
+        # the crashed run's autosave was moved aside, not offered again
+        assert m.recovery_candidate() is None
+        assert len(list((data / "recovered").glob("*.json"))) == 1
+        assert au.AutosaveManager(data).start() == []
+    finally:
+        w._closing_ok = True
+        w.close()
+
+
+def test_declined_recovery_keeps_file_aside(qapp, tmp_path):
+    data = tmp_path / "data"
+    m0 = au.AutosaveManager(data)
+    m0.start()
+    from core_models.session import Session
+
+    s = Session()
+    s.set_pose(_pose(10))
+    m0.save(s.to_dict())
+    lock = __import__("json").loads(m0.lock_path.read_text())
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    lock["pid"], lock["start_ticks"] = p.pid, None
+    m0.lock_path.write_text(__import__("json").dumps(lock))
+    d = RecordingDialogs(restore=False)
+    m = au.AutosaveManager(data)
+    m.start()
+    w = make_window(d, m)
+    w.startup([], check_recovery=True)
+    try:
+        assert d.restore_asked and poses_equal(w.doc.pose(), Pose.zeros())
+        assert len(list((data / "recovered").glob("*.json"))) == 1
+    finally:
+        w._closing_ok = True
+        w.close()
