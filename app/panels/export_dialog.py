@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton,
                                QVBoxLayout, QWidget)
 
@@ -38,16 +38,16 @@ class _Signals(QObject):
 class ExportTask(QRunnable):
     """One export in a pool thread; reports through :attr:`signals` (queued to the GUI thread)."""
 
-    def __init__(self, path, poses, body, fmt: str, rig: str, fps: float):
+    def __init__(self, path, poses, body, fmt: str, rig: str, fps: float, ground: bool = False):
         super().__init__()
         self.setAutoDelete(False)  # the dialog keeps the Python wrapper alive until it reports
         self.signals = _Signals()
-        self.args = (path, poses, body, fmt, rig, fps)
+        self.args = (path, poses, body, fmt, rig, fps, ground)
 
     def run(self) -> None:  # pool thread
-        path, poses, body, fmt, rig, fps = self.args
+        path, poses, body, fmt, rig, fps, ground = self.args
         try:
-            out = export_poses(path, poses, body, format=fmt, rig=rig, fps=fps,
+            out = export_poses(path, poses, body, format=fmt, rig=rig, fps=fps, ground=ground,
                                progress=self.signals.progress.emit)
         except ExportError as e:
             self.signals.failed.emit(str(e))
@@ -66,7 +66,8 @@ class ExportDialog(QDialog):
     failed = Signal(str)
 
     def __init__(self, parent: QWidget | None, poses, body, default_dir: str | os.PathLike | None = None,
-                 default_name: str = "pose", default_format: str = "fbx", rig: str = "smplh", fps: float = 30.0):
+                 default_name: str = "pose", default_format: str = "fbx", rig: str = "smplh", fps: float = 30.0,
+                 ground: bool = True):
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.setModal(True)
@@ -95,6 +96,10 @@ class ExportDialog(QDialog):
         self.fps_box.setDecimals(2)
         self.fps_box.setValue(float(fps))
         self.fps_box.setSuffix(" fps")
+        self.ground_box = QCheckBox("Feet on the ground (y = 0)")
+        self.ground_box.setToolTip("Move the body up so the rest pose stands on the floor of the other tool "
+                                   "(PoseTailor keeps the pelvis at the origin). Not used for NPZ.")
+        self.ground_box.setChecked(ground)
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("file to write")
         browse = QPushButton("Browse…")
@@ -115,6 +120,7 @@ class ExportDialog(QDialog):
         form.addRow("Format", self.format_box)
         form.addRow("Bone names", self.rig_box)
         form.addRow("Frame rate", self.fps_box)
+        form.addRow("", self.ground_box)
         form.addRow("File", path_row)
         form.addRow("", self.frames_label)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -157,6 +163,7 @@ class ExportDialog(QDialog):
         fmt = self.fmt()
         ext = FORMATS[fmt][0]
         self.rig_box.setEnabled(fmt != "npz")
+        self.ground_box.setEnabled(fmt != "npz")
         self.fps_box.setEnabled(fmt != "npz" or len(self.poses) > 1)
         cur = self.path_edit.text().strip()
         if not cur:
@@ -200,7 +207,8 @@ class ExportDialog(QDialog):
         self._set_busy(True)
         self.status.setText(f"Writing {path.name}…")
         self._t0 = time.perf_counter()
-        task = ExportTask(path, self.poses, self.body, fmt, self.rig(), self.fps_box.value())
+        task = ExportTask(path, self.poses, self.body, fmt, self.rig(), self.fps_box.value(),
+                          self.ground_box.isChecked() and fmt != "npz")
         task.signals.progress.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
         task.signals.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
         task.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
@@ -209,7 +217,7 @@ class ExportDialog(QDialog):
         return True
 
     def _set_busy(self, busy: bool) -> None:
-        for w in (self.format_box, self.rig_box, self.fps_box, self.path_edit, self.export_button):
+        for w in (self.format_box, self.rig_box, self.fps_box, self.ground_box, self.path_edit, self.export_button):
             w.setEnabled(not busy)
         if not busy:
             self._format_changed()

@@ -4,7 +4,7 @@ The widget shows a list of keyframes — ``(name, Pose)`` tuples or objects with
 session's ``Keyframe``) — and *requests* changes through signals; the owner applies them (with undo) and
 calls :meth:`KeyframeTimeline.set_keyframes` again:
 
-  * ``addRequested()``           — "＋" button / Insert key: store the current pose as a new keyframe;
+  * ``addRequested()``           — "+" button / Insert key: store the current pose as a new keyframe;
   * ``removeRequested(int)``     — "−" button / Delete key;
   * ``moveRequested(int, int)``  — drag a thumbnail to a new place, or the ◀ ▶ buttons (from, to);
   * ``renameRequested(int, str)``— double-click the name (F2) and edit;
@@ -99,7 +99,7 @@ class KeyframeTimeline(QWidget):
             b.clicked.connect(slot)
             return b
 
-        self.add_button = tool("＋", "Add the current pose as a keyframe (Insert)", self.addRequested.emit)
+        self.add_button = tool("+", "Add the current pose as a keyframe (Insert)", self.addRequested.emit)
         self.remove_button = tool("−", "Remove the selected keyframe (Delete)", self._request_remove)
         self.left_button = tool("◀", "Move the selected keyframe earlier", lambda: self._request_step(-1))
         self.right_button = tool("▶", "Move the selected keyframe later", lambda: self._request_step(+1))

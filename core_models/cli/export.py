@@ -19,6 +19,8 @@ def register(sub) -> None:
                    help="frame rate (default: the input file's mocap_framerate, else 30)")
     p.add_argument("--body", choices=("anny", "smplh"), default=None,
                    help="body model for FBX/GLB (default: the app's setting, else anny)")
+    p.add_argument("--ground", action="store_true",
+                   help="FBX/GLB/BVH: move the body up so the rest pose's feet are at y=0 (DCC floor)")
     p.add_argument("--frames", default=None, metavar="START:STOP[:STEP]", help="export a slice of the frames")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_export)
@@ -70,7 +72,7 @@ def _export(args) -> int:
         body = None
         if fmt in ("fbx", "glb", "bvh"):
             body = _load_body(_body_backend(args.body))
-        path = export_poses(out, poses, body, format=fmt, rig=args.rig, fps=fps)
+        path = export_poses(out, poses, body, format=fmt, rig=args.rig, fps=fps, ground=args.ground)
     except ExportError as e:
         print(f"export: {e}", file=sys.stderr)
         return 2

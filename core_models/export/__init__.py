@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core_models.export.common import RIGS, ExportError, ProgressFn, as_pose_batch, bone_names, check_fps
+from core_models.export.common import (RIGS, ExportError, ProgressFn, as_pose_batch, as_skinning, bone_names,
+                                       check_fps, grounded)
 
 #: format id → (file extension, label for file dialogs)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -64,18 +65,26 @@ def resolve_path_and_format(path, format: str | None) -> tuple[Path, str]:
 
 
 def export_poses(path, poses, body=None, format: str | None = None, rig: str = "smplh", fps: float = 30,
-                 progress: ProgressFn | None = None, **options) -> str:
+                 progress: ProgressFn | None = None, ground: bool = False, **options) -> str:
     """Write ``poses`` to ``path``; returns the path written. See the module docstring.
 
     ``rig``: ``"smplh"`` (SMPL-H joint names) or ``"mixamo"`` (``mixamorig:Hips``, …; FBX/GLB/BVH).
     ``fps``: frame rate of the sequence (one key per pose). ``progress``: called with 0..1 (any thread).
-    Extra ``options`` go to the format's writer (e.g. ``compress_level`` for FBX)."""
+    ``ground``: FBX/GLB/BVH only — move the whole body up so the rest pose's feet are at y = 0 (PoseTailor
+    keeps the rest pelvis at the origin; DCC tools expect the floor at 0). NPZ pose parameters are unaffected.
+    Extra ``options`` go to the format's writer (e.g. ``compress_level`` for FBX, ``up_axis`` for NPZ)."""
     p, fmt = resolve_path_and_format(path, format)
     poses = as_pose_batch(poses)
     fps = check_fps(fps)
     bone_names(("pelvis",), rig)  # validates the rig name early
     if fmt in NEEDS_BODY and body is None:
         raise ExportError(f"{fmt.upper()} export needs a body model (mesh and skinning weights)")
+    if ground and fmt != "npz":
+        if body is None:
+            from core_models import skeleton as sk
+
+            body = _default_skeleton_data(sk)
+        body = grounded(as_skinning(body))
     if fmt == "fbx":
         from core_models.export.fbx import write_fbx
 
@@ -91,6 +100,20 @@ def export_poses(path, poses, body=None, format: str | None = None, rig: str = "
     from core_models.export.npz import write_npz
 
     return write_npz(p, poses, body, fps=fps, progress=progress, **options)
+
+
+def _default_skeleton_data(sk):
+    """Skeleton-only SkinningData (no mesh) of the default SMPL-H rest skeleton, for BVH without a body."""
+    import numpy as np
+
+    from core_models.body.base import SkinningData
+
+    J = sk.NUM_JOINTS
+    return SkinningData(rest_vertices=np.zeros((0, 3), np.float32), rest_normals=np.zeros((0, 3), np.float32),
+                        faces=np.zeros((0, 3), np.int32), rest_joints=sk.DEFAULT_REST_JOINTS.astype(np.float32),
+                        parents=sk.PARENTS.copy(), joint_names=tuple(sk.JOINT_NAMES),
+                        weights=np.zeros((0, J), np.float32), weight_idx=np.zeros((0, 4), np.int32),
+                        weight_val=np.zeros((0, 4), np.float32), floor_height=-sk.DEFAULT_PELVIS_HEIGHT)
 
 
 __all__ = ["export_poses", "format_from_path", "resolve_path_and_format", "FORMATS", "RIGS", "ExportError",

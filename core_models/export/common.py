@@ -94,6 +94,18 @@ def as_skinning(body) -> SkinningData:
     return data
 
 
+def grounded(data: SkinningData) -> SkinningData:
+    """The same body moved up so that its rest-pose floor (lowest rest vertex) is at y = 0: rest vertices and
+    rest joints shifted by −floor_height (DCC tools expect feet on the ground plane). Exported animation then
+    equals PoseTailor's posed body plus that constant offset."""
+    import dataclasses
+
+    dy = -float(data.floor_height)
+    off = np.array([0.0, dy, 0.0], dtype=np.float32)
+    return dataclasses.replace(data, rest_vertices=data.rest_vertices + off, rest_joints=data.rest_joints + off,
+                               floor_height=0.0)
+
+
 def as_pose_batch(poses) -> Pose:
     """A single Pose, a batched Pose (N,) or a list of Poses → a Pose with batch shape (N,), checked."""
     if isinstance(poses, (list, tuple)):

@@ -88,3 +88,15 @@ def test_bvh_without_body_uses_default_skeleton(tmp_path):
     export_poses(path, make_poses(2), None)
     m = load_bvh(path)
     assert np.abs(m.rest_positions()[[m.index(n) for n in sk.JOINT_NAMES]] - sk.DEFAULT_REST_JOINTS).max() < 1e-5
+
+
+def test_bvh_ground_option(anny, tmp_path):
+    from core_models.io.bvh import load_bvh
+
+    poses = make_poses(2, seed=32)
+    path = tmp_path / "g.bvh"
+    export_poses(path, poses, anny, ground=True)
+    m = load_bvh(path)
+    idx = [m.index(n) for n in anny.skinning.joint_names]
+    lift = np.array([0.0, -anny.skinning.floor_height, 0.0])
+    assert np.abs(m.fk()[1][:, idx] - (anny.forward(poses).joints + lift)).max() < 1e-5

@@ -112,3 +112,14 @@ def test_euler_curves_are_continuous_and_exact():
     spin = continuous_euler(np.stack([np.zeros(50), np.zeros(50), np.linspace(0, 6 * np.pi, 50)], -1)
                             .__mod__(2 * np.pi) - np.pi)
     assert np.abs(np.diff(spin[:, 2])).max() < 0.5
+
+
+def test_ground_option_lifts_everything(anny, tmp_path):
+    poses = make_poses(2, seed=6)
+    path = tmp_path / "g.fbx"
+    export_poses(path, poses, anny, ground=True)
+    u = ufbx_probe(path, tmp_path, FPS, len(poses))
+    lift = np.array([0.0, -anny.skinning.floor_height, 0.0])
+    assert lift[1] > 0.5
+    assert np.abs(u["skinned"] - (reference_vertices(anny, poses) + lift)).max() < 1e-4
+    assert abs(u["rest"][:, 1].min()) < 1e-6  # rest pose stands on y = 0
