@@ -215,6 +215,11 @@ class Dialogs:
                                  | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(r, "cancel")
 
+    def open_smplh(self, parent, directory: str) -> str | None:
+        f, _ = QFileDialog.getOpenFileName(parent, "Choose the SMPL-H model file", directory,
+                                           "SMPL-H model (*.npz);;All files (*)")
+        return f or None
+
     def open_file(self, parent, directory: str) -> str | None:
         f, _ = QFileDialog.getOpenFileName(parent, "Open pose", directory, OPEN_FILTER)
         return f or None
@@ -547,6 +552,8 @@ class MainWindow(QMainWindow):
         self.library.applyRequested.connect(self.apply_library_pose)
         self.library.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.body_panel.phenotypeEdited.connect(d.set_phenotype)
+        self.body_panel.backendRequested.connect(self.set_backend)
+        self.body_panel.smplhFileRequested.connect(lambda: self.set_backend("smplh", choose_file=True))
         k = self.keyframes
         k.addRequested.connect(lambda: d.add_keyframe())
         k.removeRequested.connect(d.remove_keyframe)
@@ -641,6 +648,27 @@ class MainWindow(QMainWindow):
                                            on_result=self._on_body_ready, on_error=self._on_body_error,
                                            on_finished=self._on_body_finished)
 
+    def set_backend(self, name: str, choose_file: bool = False) -> bool:
+        """Switch the body backend ("anny" | "smplh"); SMPL-H asks for the model file when needed."""
+        if name == "smplh":
+            path = self.settings.get("smplh_model_path")
+            if choose_file or not path or not Path(path).is_file():
+                start = str(Path(path).parent) if path else str(Path.home())
+                path = self.dialogs.open_smplh(self, start)
+                if not path:
+                    self.body_panel.set_backend(self.doc.session.body_backend)
+                    return False
+            self.settings["smplh_model_path"] = str(path)
+        elif name != "anny":
+            return False
+        self._previous_backend = self.doc.session.body_backend
+        self.doc.session.body_backend = name
+        self.settings["body_backend"] = name
+        self._save_settings()
+        self.body_panel.set_backend(name)
+        self.load_body()
+        return True
+
     def _on_body_ready(self, body) -> None:
         self.body = body
         self.viewport.set_body(body)
@@ -653,9 +681,17 @@ class MainWindow(QMainWindow):
         self.bodyReady.emit(body)
 
     def _on_body_error(self, e: BaseException) -> None:
+        backend = self.doc.session.body_backend
         self.body_panel.set_busy(False, f"Could not build the body: {e}")
-        self.lbl_backend.setText("Body: unavailable")
-        self.dialogs.error(self, "Body model", f"The body model could not be loaded:\n{e}")
+        self.lbl_backend.setText(f"Body: {getattr(self.body, 'name', 'unavailable')}")
+        self.dialogs.error(self, "Body model", f"The {backend} body model could not be loaded:\n{e}")
+        if backend == "smplh":  # fall back to the built-in body; the pose is untouched
+            self.doc.session.body_backend = "anny"
+            self.settings["body_backend"] = "anny"
+            self._save_settings()
+            self.body_panel.set_backend("anny")
+            if getattr(self.body, "name", None) != "anny":
+                self._body_pending = dict(self.doc.phenotype)
 
     def _on_body_finished(self) -> None:
         self._body_job = None
@@ -666,7 +702,8 @@ class MainWindow(QMainWindow):
         if self._body_pending is not None:
             ph, self._body_pending = self._body_pending, None
             cur = getattr(self.body, "phenotype", None)
-            if cur is None or any(abs(cur.get(k, 0.5) - v) > 1e-6 for k, v in ph.items()):
+            if cur is None or getattr(self.body, "name", "") != self.doc.session.body_backend \
+                    or any(abs(cur.get(k, 0.5) - v) > 1e-6 for k, v in ph.items()):
                 self.load_body(ph)
 
     # ----- document → views

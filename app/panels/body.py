@@ -7,8 +7,8 @@ an indeterminate progress bar here.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QSlider, QVBoxLayout, QWidget)
 
 from core_models.session import PHENOTYPE_KEYS, default_phenotype
 
@@ -26,6 +26,8 @@ SCALE = 100
 
 class BodyPanel(QWidget):
     phenotypeEdited = Signal(object)  # dict of all phenotype values
+    backendRequested = Signal(str)  # "anny" | "smplh"
+    smplhFileRequested = Signal()  # the user wants to pick (another) SMPL-H model file
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -33,7 +35,22 @@ class BodyPanel(QWidget):
         self._updating = False
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        self.backend_label = QLabel("Body model: Anny (open, CC0 assets)")
+        brow = QHBoxLayout()
+        brow.addWidget(QLabel("Body model"))
+        self.backend_combo = QComboBox()
+        self.backend_combo.addItem("Anny (open, built in)", "anny")
+        self.backend_combo.addItem("SMPL-H (your model file)", "smplh")
+        self.backend_combo.setToolTip("Anny ships with PoseTailor. SMPL-H needs the official model file, "
+                                      "which you download yourself under its own licence.")
+        self.backend_combo.activated.connect(
+            lambda i: self.backendRequested.emit(self.backend_combo.itemData(i)))
+        brow.addWidget(self.backend_combo, 1)
+        self.smplh_button = QPushButton("Model file…")
+        self.smplh_button.setToolTip("Choose the SMPL-H model file (.npz)")
+        self.smplh_button.clicked.connect(self.smplhFileRequested)
+        brow.addWidget(self.smplh_button)
+        lay.addLayout(brow)
+        self.backend_label = QLabel("")
         self.backend_label.setWordWrap(True)
         lay.addWidget(self.backend_label)
         box = QGroupBox("Shape (Anny phenotype)")
@@ -96,9 +113,13 @@ class BodyPanel(QWidget):
             self._updating = False
 
     def set_backend(self, name: str, detail: str = "") -> None:
+        """Show the active backend (emits nothing); the shape sliders only apply to Anny."""
         anny = name == "anny"
-        self.backend_label.setText(f"Body model: {'Anny (open, CC0 assets)' if anny else name}"
-                                   + (f" — {detail}" if detail else ""))
+        i = self.backend_combo.findData(name)
+        if i >= 0:
+            self.backend_combo.setCurrentIndex(i)
+        self.backend_label.setText(detail or ("Anny: open body model (Apache-2.0 code, CC0 assets)." if anny else
+                                              "SMPL-H: shape is fixed by the model file (sliders off)."))
         for s in self.sliders.values():
             s.setEnabled(anny)
         self.reset_button.setEnabled(anny)

@@ -55,6 +55,7 @@ class RecordingDialogs:
         self.save_changes = save_changes
         self.open_path = open_path
         self.save_path = save_path
+        self.smplh_path = None
 
     def error(self, parent, title, text):
         self.errors.append((title, text))
@@ -68,6 +69,9 @@ class RecordingDialogs:
 
     def ask_save_changes(self, parent, name):
         return self.save_changes
+
+    def open_smplh(self, parent, directory):
+        return self.smplh_path
 
     def open_file(self, parent, directory):
         return self.open_path

@@ -302,3 +302,22 @@ def test_declined_recovery_keeps_file_aside(qapp, tmp_path):
     finally:
         w._closing_ok = True
         w.close()
+
+
+def test_bad_smplh_file_falls_back_to_anny(win, tmp_path):
+    from app.main_window import anny_cached
+
+    if not anny_cached(None):
+        pytest.skip("Anny layer not cached")
+    w, d = win
+    before = _pose(11)
+    w.doc.push_pose(before, "x")
+    bogus = tmp_path / "SMPLH_fake.npz"
+    np.savez(bogus, nothing=np.zeros(2))
+    d.smplh_path = str(bogus)
+    assert w.set_backend("smplh", choose_file=True)
+    assert pump(until=lambda: d.errors and getattr(w.body, "name", "") == "anny", timeout=30)
+    assert "smplh" in d.errors[0][1]
+    assert w.doc.session.body_backend == "anny" and w.settings["body_backend"] == "anny"
+    assert w.body_panel.backend_combo.currentData() == "anny"
+    assert poses_equal(w.doc.pose(), before)
