@@ -123,3 +123,13 @@ def test_ground_option_lifts_everything(anny, tmp_path):
     assert lift[1] > 0.5
     assert np.abs(u["skinned"] - (reference_vertices(anny, poses) + lift)).max() < 1e-4
     assert abs(u["rest"][:, 1].min()) < 1e-6  # rest pose stands on y = 0
+
+
+@pytest.mark.parametrize("fps", [24.0, 60.0, 12.5])
+def test_other_frame_rates(anny, tmp_path, fps):
+    poses = make_poses(3, seed=7)
+    path = tmp_path / "r.fbx"
+    export_poses(path, poses, anny, fps=fps)
+    u = ufbx_probe(path, tmp_path, fps, len(poses))
+    assert float(u["time_end"]) == pytest.approx(2 / fps, abs=1e-6)
+    assert np.abs(u["skinned"] - reference_vertices(anny, poses)).max() < 1e-4
