@@ -110,6 +110,12 @@ class RigMap:
     aux: dict[str, str] = field(default_factory=dict)
 
 
+#: joints whose twist comes from the clip's hinge (knee/elbow bend plane) even with a T-pose calibration
+HINGE_CALIBRATED = {f"{s}_{j}" for s in ("left", "right") for j in ("hip", "knee", "shoulder", "elbow")}
+
+#: rigs whose zero pose is a T-pose with world-aligned, twist-neutral joint frames
+TPOSE_RIGS = {"cmu_asf", "cmu_expmap", "daz"}
+
 RIG_MAPS: dict[str, RigMap] = {
     "cmu_asf": RigMap(_CMU_POS, _CMU_ROT, _CMU_AUX),
     "cmu_expmap": RigMap(_CMU_POS, _CMU_ROT, _CMU_AUX),
@@ -223,8 +229,11 @@ class _Src:
         return None if n is None else self.P[:, self.idx[n]]
 
 
-def _references(j: str, src: _Src, rest: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Secondary (twist) references for SMPL joint j: list of (e (3,) canonical, r (F,3) world, w (F,))."""
+def _references(j: str, src: _Src, rest: np.ndarray, tpose: bool = False):
+    """Secondary (twist) references for SMPL joint j: list of (e (3,) canonical, r (F,3) world, w (F,)).
+
+    With ``tpose`` (one frame: the rig's T-pose) only references exact in a T-pose are used: the lateral
+    hip/shoulder axis for the trunk and legs, the trunk's up axis for the arms."""
     F = src.P.shape[0]
     out = []
 
@@ -260,6 +269,18 @@ def _references(j: str, src: _Src, rest: np.ndarray) -> list[tuple[np.ndarray, n
                 return
 
     side = "left" if j.startswith("left_") else "right" if j.startswith("right_") else None
+    if tpose:
+        if side and j.endswith(("_collar", "_shoulder", "_elbow", "_wrist")):
+            updir(1.0)
+        elif j in ("spine2", "spine3", "neck", "head"):
+            lateral("left_shoulder", "right_shoulder", 1.0)
+            if not out:
+                lateral("left_hip", "right_hip", 1.0)
+        else:
+            lateral("left_hip", "right_hip", 1.0)
+            if not out:
+                lateral("left_shoulder", "right_shoulder", 1.0)
+        return out
     if j in ("pelvis", "spine1"):
         lateral("left_hip", "right_hip", 1.0)
         lateral("left_shoulder", "right_shoulder", 0.2)
@@ -299,12 +320,13 @@ def _wahba(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray
     return U @ D @ Vt
 
 
-def _calibrate(src: _Src, rest: np.ndarray) -> dict[str, np.ndarray]:
-    """C_j for each SMPL joint with a rotation source (see module docstring)."""
+def _calibrate(src: _Src, rest: np.ndarray, tpose: bool = False, only=None, ref_weight=None):
+    """C_j for each SMPL joint with a rotation source (see module docstring). ``ref_weight`` (dict), if
+    given, receives the total weight of the twist references per joint."""
     Cs = {}
     for j in sk.JOINT_NAMES:
         rn = src.rmap.rot.get(j)
-        if rn is None:
+        if rn is None or (only is not None and j not in only):
             continue
         Gs = src.G[:, src.idx[rn]]  # (F,3,3)
         GsT = np.swapaxes(Gs, -1, -2)
@@ -326,9 +348,11 @@ def _calibrate(src: _Src, rest: np.ndarray) -> dict[str, np.ndarray]:
             pairs.append((e, np.einsum("fij,fj->fi", GsT, r), 4.0 * (n > 1e-6)))
             break
         if not pairs:
-            continue  # no bone direction: the joint follows its parent
+            if tpose:  # no bone direction: the T-pose frame itself is the neutral frame
+                Cs[j] = GsT[0]
+            continue  # (data mode) the joint follows its parent
         ep, bp, _ = pairs[0]
-        for e, r, w in _references(j, src, rest):
+        for e, r, w in _references(j, src, rest, tpose):
             # only the part of a reference perpendicular to the bone carries twist information
             e = _unit(e)[0]
             e = e - (e @ ep) * ep
@@ -339,6 +363,8 @@ def _calibrate(src: _Src, rest: np.ndarray) -> dict[str, np.ndarray]:
             b = b - (b * bp).sum(-1, keepdims=True) * bp
             b, bn = _unit(b)
             pairs.append((e / en, b, w * np.clip(bn, 0, 1) ** 2))
+        if ref_weight is not None:
+            ref_weight[j] = float(sum(w.sum() for _, _, w in pairs[1:]))
         if not pairs or sum(float(w.sum()) for _, _, w in pairs) <= 0:
             continue
         Cs[j] = _wahba(pairs)
@@ -397,8 +423,13 @@ def _rotvec_to_mat(v: torch.Tensor) -> torch.Tensor:
 
 def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: RigMap | None = None,
              iterations: int = 30, limit_weight: float = 1.0, prior_weight: float = 1e-3,
-             limit_tol_deg: float = 2.0, clamp: bool = True) -> RetargetResult:
+             limit_tol_deg: float = 2.0, clamp: bool = True, calibration: str = "auto") -> RetargetResult:
     """Retarget ``motion`` onto the SMPL-H skeleton ``rest_joints`` (22,3) (default DEFAULT_REST_JOINTS).
+
+    ``calibration``: ``'tpose'`` calibrates bone frames on the rig's T-pose (``motion.tpose`` or its zero
+    pose), ``'data'`` on the clip itself (rigs whose zero pose is not a T-pose), ``'auto'`` picks 'tpose'
+    for rigs known to have one (:data:`TPOSE_RIGS`, SMPL-named skeletons) and 'data' otherwise
+    (Character Creator, DeepMimic — measured better there than its constructed T-pose — and unknown rigs).
 
     Returns the (F,) Pose batch plus the scaled source targets used by :func:`retarget_quality`."""
     rest = np.asarray(sk.DEFAULT_REST_JOINTS if rest_joints is None else rest_joints, dtype=np.float64)
@@ -413,7 +444,24 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     s = _scale(Psrc, idx, rmap, rest)
     P = Psrc * s
     src = _Src(P, Gsrc, idx, rmap)
-    Cs = _calibrate(src, rest)
+    if calibration == "auto":
+        calibration = "tpose" if (motion.rig in TPOSE_RIGS or rmap.pos.get("pelvis") == "pelvis") else "data"
+    if calibration == "tpose":
+        Rt = motion.tpose[None] if motion.tpose is not None else np.broadcast_to(np.eye(3), (1,) + Gsrc.shape[1:])
+        Gt, Pt = motion.fk(Rt, np.zeros((1, 3)))
+        Cs = _calibrate(_Src(Pt * s, Gt, idx, rmap), rest, tpose=True)
+        # limb twist from the clip's knee/elbow hinges where they bend: rigs differ in the carrying angle
+        # of their T-pose (CMU-derived arms have the elbow axis tilted ~30°), the hinge does not lie
+        if rmap.pos.get("pelvis") != "pelvis":  # not an SMPL-named skeleton (whose T-pose is exact)
+            wts: dict[str, float] = {}
+            Cd = _calibrate(src, rest, only=HINGE_CALIBRATED, ref_weight=wts)
+            for j, C in Cd.items():
+                if wts.get(j, 0.0) >= 3.0:
+                    Cs[j] = C
+    elif calibration == "data":
+        Cs = _calibrate(src, rest)
+    else:
+        raise ValueError(f"calibration must be 'auto', 'tpose' or 'data', got {calibration!r}")
     F = motion.num_frames
 
     # initial global rotations
@@ -498,7 +546,7 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
             full2 = pose.full().copy()
             full2[fix] = clamped.full()
             pose = Pose.from_full(full2, pose.transl)
-    info = {"rig": motion.rig, "calibrated_joints": sorted(Cs), "mapped_joints": [n for n in sk.JOINT_NAMES
+    info = {"rig": motion.rig, "calibration": calibration, "calibrated_joints": sorted(Cs), "mapped_joints": [n for n in sk.JOINT_NAMES
                                                                                   if n in rmap.pos],
             "raw_limit_violation_deg": raw_viol, "limit_tol_deg": limit_tol_deg}
     return RetargetResult(pose, s, targets, mapped, info)
