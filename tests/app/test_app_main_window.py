@@ -321,3 +321,22 @@ def test_bad_smplh_file_falls_back_to_anny(win, tmp_path):
     assert w.doc.session.body_backend == "anny" and w.settings["body_backend"] == "anny"
     assert w.body_panel.backend_combo.currentData() == "anny"
     assert poses_equal(w.doc.pose(), before)
+
+
+def test_drop_npz_opens_it(win, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from app.main_window import write_pose_file
+
+    w, d = win
+    f = tmp_path / "dropped.npz"
+    write_pose_file(str(f), _pose(12))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(f)), QUrl.fromLocalFile(str(tmp_path / "notes.txt"))])
+    assert w._dropped_files(mime) == [str(f)]
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(ev)
+    assert pump(until=lambda: w.doc.path == str(f), timeout=10)
+    assert w.doc.pose().allclose(_pose(12), atol=1e-6) and d.errors == []
