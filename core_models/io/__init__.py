@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from core_models.io.motion import Motion, MotionImportError
 
 __all__ = ["Motion", "MotionImportError", "load_motion", "MOTION_EXTENSIONS"]
@@ -44,7 +46,20 @@ def _sniff(path: Path) -> str:
 
 def load_motion(path, **kw) -> Motion:
     """Load a motion file. Keyword arguments go to the format's loader (e.g. ``fps=``, ``unit_scale=`` for
-    BVH, ``asf_path=`` for AMC, ``skeleton=`` for exp-map)."""
+    BVH, ``asf_path=`` for AMC, ``skeleton=`` for exp-map).
+
+    Every failure is a :class:`MotionImportError`; an unexpected error inside a parser (a bug) is wrapped
+    in one too, naming the file, rather than escaping as IndexError & co."""
+    try:
+        return _load_motion(path, **kw)
+    except MotionImportError:
+        raise
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, ArithmeticError, RecursionError,
+            UnicodeError, np.linalg.LinAlgError) as e:
+        raise MotionImportError(f"{path}: cannot import ({type(e).__name__}: {e})") from e
+
+
+def _load_motion(path, **kw) -> Motion:
     p = Path(path)
     if p.is_dir():
         raise MotionImportError(f"{p} is a folder, not a motion file")

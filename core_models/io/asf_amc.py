@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -229,7 +230,7 @@ def load_amc(amc_path, asf_path=None, fps: float | None = None) -> Motion:
                 raise MotionImportError(f"AMC {where}, line {ln}: header line after the first frame")
             continue
         toks = s.split()
-        if len(toks) == 1 and toks[0].lstrip("-").isdigit():
+        if len(toks) == 1 and re.fullmatch(r"-?[0-9]+", toks[0]):
             no = int(toks[0])
             if last_no is not None and no <= last_no:
                 raise MotionImportError(f"AMC {where}, line {ln}: frame number {no} after {last_no}")

@@ -66,7 +66,10 @@ def parse_skeleton_json(path) -> dict:
         raise MotionImportError(f"skeleton.json {path}: metres_per_unit is not a number") from None
     if not (np.isfinite(mpu) and mpu > 0):
         raise MotionImportError(f"skeleton.json {path}: metres_per_unit must be positive")
-    ncol = int(d.get("num_columns", 3 + 3 * J))
+    try:
+        ncol = int(d.get("num_columns", 3 + 3 * J))
+    except (TypeError, ValueError):
+        raise MotionImportError(f"skeleton.json {path}: num_columns is not an integer") from None
     cols = d.get("columns", {}) if isinstance(d.get("columns", {}), dict) else {}
     pos_cols = cols.get("root_position", [0, 1, 2])
     rot_cols = cols.get("rotation_columns", [[3 + 3 * i, 4 + 3 * i, 5 + 3 * i] for i in range(J)])
