@@ -562,8 +562,10 @@ class MainWindow(QMainWindow):
     # ----- startup
     def startup(self, files: list[str] | None = None, check_recovery: bool = True) -> None:
         """Everything after the window is shown: body load, crash recovery offer, files from the command line."""
-        for w in self._settings_warnings:
-            self.statusBar().showMessage(w, 10000)
+        if self._settings_warnings:
+            n = len(self._settings_warnings)
+            self.statusBar().showMessage(f"Settings: {self._settings_warnings[0]}"
+                                         + (f" (+{n - 1} more)" if n > 1 else ""), 15000)
         if self.autosave is None:
             try:
                 self.autosave = au.AutosaveManager()

@@ -24,6 +24,7 @@ import socket
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 AUTOSAVE_DEBOUNCE_S = 1.0
 AUTOSAVE_INTERVAL_S = 30.0
 KEEP_RECOVERED = 20
+_RUN_IDS: set[str] = set()  # run ids of the managers started in this process
 
 
 def data_dir() -> Path:
@@ -233,8 +235,10 @@ class AutosaveManager:
         runs that left an autosave, newest first."""
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self._crashed, self._crashed_locks = self._scan()
+        run_id = uuid.uuid4().hex
+        _RUN_IDS.add(run_id)
         atomic_write_json(self.lock_path, {
-            "pid": self.pid, "started_at": self.started_at, "start_ticks": _proc_start_ticks(self.pid),
+            "run_id": run_id, "pid": self.pid, "started_at": self.started_at, "start_ticks": _proc_start_ticks(self.pid),
             "host": socket.gethostname(), "autosave": self.autosave_path.name,
         })
         self._started = True
@@ -316,7 +320,11 @@ class AutosaveManager:
                 # an unreadable lock: the run died while writing it (atomic writes make this unlikely)
                 dead_locks.append(lock)
                 continue
-            if not same_host or pid_alive(pid, ticks):
+            if pid == self.pid and same_host:
+                if info.get("run_id") in _RUN_IDS:
+                    continue  # another manager of this very process (tests); alive
+                # our PID in a lock we did not write: an earlier run that had the same PID (containers)
+            elif not same_host or pid_alive(pid, ticks):
                 continue  # another live instance (or another machine sharing the folder): not ours to touch
             dead_locks.append(lock)
             auto = self.runs_dir / str(info.get("autosave", ""))

@@ -197,3 +197,19 @@ def test_crash_recovery_after_sigkill(tmp_path):
     assert m.recovery_candidate() is None
     assert len(list((tmp_path / "data" / "recovered").glob("*.json"))) == 1
     assert au.AutosaveManager(tmp_path / "data").start() == []  # dismissed: not offered again
+
+
+def test_same_pid_earlier_run_is_detected(tmp_path):
+    """Containers reuse PIDs: a lock with our PID that this process did not write is a crashed run."""
+    m0 = au.AutosaveManager(tmp_path)
+    m0.start()
+    s = Session()
+    s.set_pose(_random_pose(9))
+    m0.save(s.to_dict())
+    lock = json.loads(m0.lock_path.read_text())
+    lock["run_id"] = "an-earlier-run"
+    lock["start_ticks"] = None
+    m0.lock_path.write_text(json.dumps(lock))
+    m = au.AutosaveManager(tmp_path)
+    cands = m.start()
+    assert len(cands) == 1 and poses_equal(Session.from_dict(cands[0].load()).pose, s.pose)
