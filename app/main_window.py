@@ -469,6 +469,10 @@ class MainWindow(QMainWindow):
         self.act_save = self._action("&Save", self.save, K.Save, "Save the pose")
         self.act_save_as = self._action("Save &As…", self.save_as, K.SaveAs, "Save under a new name")
         self.act_quit = self._action("&Quit", self.close, K.Quit)
+        self.act_export = self._action("&Export pose…", lambda: self.export_dialog(False), "Ctrl+E",
+                                       "Export the current pose as FBX / GLB / BVH / NPZ")
+        self.act_export_anim = self._action("Export &keyframes as animation…", lambda: self.export_dialog(True),
+                                            "Ctrl+Shift+E", "Export the keyframes as an animation")
         self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(QKeySequence(K.Undo))
         self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
@@ -488,6 +492,28 @@ class MainWindow(QMainWindow):
         self.act_about = self._action("&About PoseTailor", self.show_about)
         self.act_notice = self._action("&Data and licence notice", self.show_data_notice)
 
+    def export_poses_for(self, keyframes: bool) -> list:
+        """What File > Export writes: the current pose, or the keyframes in order (an animation)."""
+        if keyframes:
+            return [k.pose for k in self.doc.keyframes]
+        return [self.doc.pose()]
+
+    def export_dialog(self, keyframes: bool = False):
+        from app.panels.export_dialog import run_export_dialog
+
+        poses = self.export_poses_for(keyframes)
+        if not poses:
+            QMessageBox.information(self, "Export", "There are no keyframes yet: add some with Edit > Add keyframe.")
+            return None
+        if self.body is None:
+            QMessageBox.information(self, "Export", "The body model is still loading; try again in a moment.")
+            return None
+        start = str(Path(self.doc.session.path).parent) if getattr(self.doc.session, "path", None) else None
+        path = run_export_dialog(self, poses, self.body, start)
+        if path:
+            self.statusBar().showMessage(f"Exported {len(poses)} pose(s) to {path}", 5000)
+        return path
+
     def _build_menus(self) -> None:
         mb = self.menuBar()
         f = mb.addMenu("&File")
@@ -498,6 +524,9 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         f.addAction(self.act_save)
         f.addAction(self.act_save_as)
+        f.addSeparator()
+        f.addAction(self.act_export)
+        f.addAction(self.act_export_anim)
         f.addSeparator()
         f.addAction(self.act_quit)
         e = mb.addMenu("&Edit")
