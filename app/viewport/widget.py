@@ -17,7 +17,7 @@ import math
 import time
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QPointF, Qt, Signal
+from PySide6.QtCore import QElapsedTimer, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QSurfaceFormat
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
@@ -30,8 +30,15 @@ from core_models.render.scene import (
 )
 
 NJ = sk.NUM_JOINTS
-#: MSAA samples when neither the caller nor QSurfaceFormat.defaultFormat() asks for a number.
-DEFAULT_SAMPLES = 4
+#: MSAA samples of the widget's own (Qt) framebuffer when neither the caller nor
+#: QSurfaceFormat.defaultFormat() asks for a number. Anti-aliasing is done by the viewport itself instead
+#: (see ``aa_samples``): always on real GPUs; on software GL (llvmpipe) only for the frame drawn once the
+#: view has settled, so interaction stays fast.
+DEFAULT_SAMPLES = 0
+#: MSAA samples of the viewport's own anti-aliased frames.
+AA_SAMPLES = 4
+#: How long (ms) the view must be still before a software renderer draws the anti-aliased frame.
+SETTLE_MS = 150
 
 
 def surface_format(samples: int = 4, swap_interval: int = 1) -> QSurfaceFormat:
@@ -105,6 +112,16 @@ class Viewport(QOpenGLWidget):
         self._fps = 0.0
         self._last_frame_ms = 0.0
         self._camera_framed = False
+        # anti-aliasing: own MSAA target; on software GL only for settled frames
+        self.aa_samples = AA_SAMPLES
+        self._aa_target = None
+        self._software_gl = False
+        self._hq_pending = False
+        self._grabbing = False
+        self._last_fast_frame = 0.0
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.timeout.connect(self._on_settle)
         self._update_colors()
 
     # ------------------------------------------------------------------ public API
@@ -214,7 +231,12 @@ class Viewport(QOpenGLWidget):
         return self._camera
 
     def grab_image(self) -> QImage:
-        return self.grabFramebuffer()
+        """The current view as a QImage (always the anti-aliased rendering)."""
+        self._grabbing = True
+        try:
+            return self.grabFramebuffer()
+        finally:
+            self._grabbing = False
 
     def set_continuous_redraw(self, on: bool) -> None:
         """Redraw as fast as possible (benchmarks / animation)."""
@@ -294,6 +316,9 @@ class Viewport(QOpenGLWidget):
             v = GL.glGetString(GL.GL_VERSION)
             r = GL.glGetString(GL.GL_RENDERER)
             self.gl_info = f"{v.decode() if isinstance(v, bytes) else v} | {r.decode() if isinstance(r, bytes) else r}"
+            low = self.gl_info.lower()
+            self._software_gl = any(k in low for k in ("llvmpipe", "softpipe", "swrast", "software"))
+            self._aa_target = None
             self._gl_ok = True
             self.gl_error = None
         except Exception as e:  # keep the app alive without a 3D view
@@ -316,6 +341,9 @@ class Viewport(QOpenGLWidget):
         if self._gl_ok:
             self.makeCurrent()
             try:
+                if self._aa_target is not None:
+                    self._aa_target.release()
+                    self._aa_target = None
                 self._scene.release()
             except Exception:
                 pass
@@ -331,7 +359,16 @@ class Viewport(QOpenGLWidget):
         t0 = time.perf_counter()
         dpr = self.devicePixelRatioF()
         w, h = max(1, int(round(self.width() * dpr))), max(1, int(round(self.height() * dpr)))
-        self._scene.render(self._camera, w, h)
+        hq = self.aa_samples > 0 and (not self._software_gl or self._hq_pending or self._grabbing)
+        if hq and not self._continuous:
+            self._render_antialiased(w, h)
+            self._hq_pending = False
+        else:
+            self._scene.render(self._camera, w, h)
+            if self._software_gl and self.aa_samples > 0 and not self._continuous:
+                self._last_fast_frame = time.perf_counter()
+                if not self._settle.isActive():
+                    self._settle.start(SETTLE_MS)
         self._last_frame_ms = (time.perf_counter() - t0) * 1000.0
         self._fps_frames += 1
         el = self._fps_timer.elapsed()
@@ -343,6 +380,26 @@ class Viewport(QOpenGLWidget):
             self._fps_timer.restart()
         if self._continuous:
             self.update()
+
+    def _render_antialiased(self, w: int, h: int) -> None:
+        from core_models.render.scene import OffscreenTarget
+
+        t = self._aa_target
+        if t is None or (t.width, t.height) != (w, h):
+            if t is not None:
+                t.release()
+            t = self._aa_target = OffscreenTarget(w, h, samples=self.aa_samples)
+        t.bind()
+        self._scene.render(self._camera, w, h)
+        t.blit_to(self.defaultFramebufferObject())
+
+    def _on_settle(self) -> None:
+        left = SETTLE_MS / 1000.0 - (time.perf_counter() - self._last_fast_frame)
+        if left > 0.005:  # something was drawn since: wait until the view is still
+            self._settle.start(int(left * 1000) + 1)
+            return
+        self._hq_pending = True
+        self.update()
 
     # ------------------------------------------------------------------ mouse
     def _pos(self, ev) -> QPointF:

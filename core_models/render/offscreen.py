@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 
-if "OpenGL" not in sys.modules and not os.environ.get("PYOPENGL_PLATFORM"):
+if "OpenGL.platform" not in sys.modules and not os.environ.get("PYOPENGL_PLATFORM"):
     os.environ["PYOPENGL_PLATFORM"] = "egl"
 
 import numpy as np  # noqa: E402

@@ -57,8 +57,28 @@ def pose_state(skinning, pose: Pose) -> tuple[np.ndarray, np.ndarray, np.ndarray
 # --- looks ------------------------------------------------------------------------------------------------
 
 def _srgb_to_linear(c) -> np.ndarray:
+    """Display colour → linear with the gamma-2 approximation the shaders use (output = sqrt)."""
     c = np.asarray(c, np.float32)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    return (c * c).astype(np.float32)
+
+
+GRID_HALF = 8  # metres of grid around the body (whole metres)
+
+
+def grid_lines(half: int = GRID_HALF, minor: float = 0.25, segment: float = 0.5) -> np.ndarray:
+    """Line-segment vertices (N,3) = (x, z, kind) for the floor grid around the origin: minor lines every
+    ``minor`` m, major lines every metre, plus the world x/z axes (kinds 2/3). Lines are cut into
+    ``segment``-long pieces so the per-vertex distance fade is smooth."""
+    out = []
+    steps = np.arange(-half, half + 1e-6, segment)
+    ticks = np.round(np.arange(-half, half + 1e-6, minor), 6)
+    for t in ticks:
+        kind = 1.0 if abs(t - round(t)) < 1e-6 else 0.0
+        for a, b in zip(steps[:-1], steps[1:]):
+            out += [(t, a, kind), (t, b, kind), (a, t, kind), (b, t, kind)]
+    for a, b in zip(steps[:-1], steps[1:]):
+        out += [(a, 0.0, 2.0), (b, 0.0, 2.0), (0.0, a, 3.0), (0.0, b, 3.0)]
+    return np.asarray(out, np.float32)
 
 
 @dataclass
@@ -66,8 +86,8 @@ class Theme:
     bg_top: tuple = (0.30, 0.32, 0.36)
     bg_bottom: tuple = (0.13, 0.14, 0.16)
     floor: tuple = (0.36, 0.38, 0.42, 0.30)
-    minor: tuple = (0.55, 0.58, 0.63, 0.35)
-    major: tuple = (0.66, 0.69, 0.75, 0.55)
+    minor: tuple = (0.55, 0.58, 0.63, 0.20)
+    major: tuple = (0.66, 0.69, 0.75, 0.45)
     axis_x: tuple = (0.80, 0.38, 0.36, 0.70)
     axis_z: tuple = (0.38, 0.52, 0.85, 0.70)
     inset_bg_top: tuple = (0.22, 0.24, 0.28)
@@ -154,6 +174,7 @@ class SceneRenderer:
         self.show_shadow = True
         self.show_markers = True
         self.show_inset = False
+        self.cull_backfaces = True
         self.marker_radius = 0.022
         self.gizmo_joint = -1
         self.gizmo_active_axis = -1
@@ -174,6 +195,7 @@ class SceneRenderer:
         self._tint = np.zeros((NJ, 4), np.float32)
         self._shadow = np.zeros((NJ, 4), np.float32)
         self._shadow[:, 3] = 0.09
+        self._grid_cols = np.zeros((4, 4), np.float32)
         self._gizmo_cols = np.array([(*c, 0.95) for c in GIZMO_AXIS_COLORS], np.float32)
         self._n_indices = 0
         self._initialized = False
@@ -220,12 +242,14 @@ class SceneRenderer:
             return
         self.p_bg = _Program(shaders.BACKGROUND_VS, shaders.BACKGROUND_FS)
         self.p_floor = _Program(shaders.FLOOR_VS, shaders.FLOOR_FS)
+        self.p_grid = _Program(shaders.GRID_VS, shaders.GRID_FS)
+        self.p_shadow = _Program(shaders.SHADOW_VS, shaders.SHADOW_FS)
         self.p_body = _Program(shaders.BODY_VS, shaders.BODY_FS)
         self.p_marker = _Program(shaders.MARKER_VS, shaders.MARKER_FS)
         self.p_gizmo = _Program(shaders.GIZMO_VS, shaders.GIZMO_FS)
         self.vao_empty = int(GL.glGenVertexArrays(1))
         # marker sphere
-        sv, sf = icosphere(2)
+        sv, sf = icosphere(1)
         self.vao_sphere = int(GL.glGenVertexArrays(1))
         GL.glBindVertexArray(self.vao_sphere)
         self._bufs = [_vbo(sv)]
@@ -242,6 +266,14 @@ class SceneRenderer:
         GL.glVertexAttribPointer(0, 4, GL.GL_FLOAT, GL.GL_FALSE, 0, ctypes.c_void_p(0))
         self._bufs.append(_vbo(tf.ravel(), GL.GL_ELEMENT_ARRAY_BUFFER))
         self._n_torus = int(tf.size)
+        # floor grid lines
+        gl_lines = grid_lines()
+        self.vao_grid = int(GL.glGenVertexArrays(1))
+        GL.glBindVertexArray(self.vao_grid)
+        self._bufs.append(_vbo(gl_lines))
+        GL.glEnableVertexAttribArray(0)
+        GL.glVertexAttribPointer(0, 3, GL.GL_FLOAT, GL.GL_FALSE, 0, ctypes.c_void_p(0))
+        self._n_grid = int(gl_lines.shape[0])
         GL.glBindVertexArray(0)
         self.vao_body = None
         self._body_bufs: list[int] = []
@@ -293,8 +325,8 @@ class SceneRenderer:
             return
         self._release_mesh()
         GL.glDeleteBuffers(len(self._bufs), self._bufs)
-        GL.glDeleteVertexArrays(3, [self.vao_empty, self.vao_sphere, self.vao_torus])
-        for p in (self.p_bg, self.p_floor, self.p_body, self.p_marker, self.p_gizmo):
+        GL.glDeleteVertexArrays(4, [self.vao_empty, self.vao_sphere, self.vao_torus, self.vao_grid])
+        for p in (self.p_bg, self.p_floor, self.p_grid, self.p_shadow, self.p_body, self.p_marker, self.p_gizmo):
             GL.glDeleteProgram(p.id)
         self._initialized = False
 
@@ -370,34 +402,48 @@ class SceneRenderer:
         GL.glUniform3f(self.p_bg.loc("u_top"), *bg_top)
         GL.glUniform3f(self.p_bg.loc("u_bottom"), *bg_bottom)
         GL.glBindVertexArray(self.vao_empty)
-        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
-        # floor (no depth write; the body is drawn after and covers it)
-        if self.show_grid or self.show_shadow:
-            GL.glEnable(GL.GL_BLEND)
-            GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+        GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
+        # floor: faded plane, grid lines, contact shadow (no depth; the body is drawn after and covers it)
+        th = self.theme
+        cx, cz = float(self._joints[0, 0]), float(self._joints[0, 2])
+        fade = 7.0
+        GL.glEnable(GL.GL_BLEND)
+        GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+        if self.show_grid:
             p = self.p_floor
             p.use()
             GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
             GL.glUniform1f(p.loc("u_floor_y"), self.floor_y)
-            cx, cz = float(self._joints[0, 0]), float(self._joints[0, 2])
             GL.glUniform2f(p.loc("u_center"), cx, cz)
-            GL.glUniform1f(p.loc("u_half"), 12.0)
-            GL.glUniform1f(p.loc("u_fade"), 7.0)
-            th = self.theme
+            GL.glUniform1f(p.loc("u_half"), fade)
+            GL.glUniform1f(p.loc("u_fade"), fade)
             GL.glUniform4f(p.loc("u_floor_col"), *th.floor)
-            GL.glUniform4f(p.loc("u_minor_col"), *th.minor)
-            GL.glUniform4f(p.loc("u_major_col"), *th.major)
-            GL.glUniform4f(p.loc("u_axis_x_col"), *th.axis_x)
-            GL.glUniform4f(p.loc("u_axis_z_col"), *th.axis_z)
-            GL.glUniform1i(p.loc("u_show_grid"), int(self.show_grid))
-            GL.glUniform4fv(p.loc("u_shadow_pts"), NJ, self._shadow)
-            lo = self._joints.min(0)
-            hi = self._joints.max(0)
-            GL.glUniform4f(p.loc("u_shadow_box"), lo[0] - 0.6, lo[2] - 0.6, hi[0] + 0.6, hi[2] + 0.6)
-            GL.glUniform1f(p.loc("u_shadow_strength"), th.shadow if (self.show_shadow and self._has_mesh) else 0.0)
-            GL.glBindVertexArray(self.vao_empty)
             GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
-            GL.glDisable(GL.GL_BLEND)
+            p = self.p_grid
+            p.use()
+            GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
+            GL.glUniform1f(p.loc("u_floor_y"), self.floor_y)
+            GL.glUniform2f(p.loc("u_snap"), float(round(cx)), float(round(cz)))
+            GL.glUniform2f(p.loc("u_center"), cx, cz)
+            GL.glUniform1f(p.loc("u_fade"), fade)
+            self._grid_cols[0] = th.minor
+            self._grid_cols[1] = th.major
+            self._grid_cols[2] = th.axis_x
+            self._grid_cols[3] = th.axis_z
+            GL.glUniform4fv(p.loc("u_col"), 4, self._grid_cols)
+            GL.glBindVertexArray(self.vao_grid)
+            GL.glDrawArrays(GL.GL_LINES, 0, self._n_grid)
+        if self.show_shadow and self._has_mesh:
+            p = self.p_shadow
+            p.use()
+            GL.glBlendFunc(GL.GL_ZERO, GL.GL_SRC_COLOR)
+            GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
+            GL.glUniform1f(p.loc("u_floor_y"), self.floor_y)
+            GL.glUniform4fv(p.loc("u_pts"), NJ, self._shadow)
+            GL.glUniform1f(p.loc("u_strength"), th.shadow)
+            GL.glBindVertexArray(self.vao_empty)
+            GL.glDrawArraysInstanced(GL.GL_TRIANGLE_STRIP, 0, 4, NJ)
+        GL.glDisable(GL.GL_BLEND)
         # body
         GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glDepthFunc(GL.GL_LESS)
@@ -421,7 +467,12 @@ class SceneRenderer:
             GL.glUniform3f(p.loc("u_rim_col"), 0.20, 0.24, 0.30)
             GL.glUniform1f(p.loc("u_floor_y"), self.floor_y)
             GL.glBindVertexArray(self.vao_body)
+            if self.cull_backfaces:  # the mesh is closed and wound CCW outward: halves llvmpipe's raster work
+                GL.glEnable(GL.GL_CULL_FACE)
+                GL.glCullFace(GL.GL_BACK)
+                GL.glFrontFace(GL.GL_CCW)
             GL.glDrawElements(GL.GL_TRIANGLES, self._n_indices, GL.GL_UNSIGNED_INT, None)
+            GL.glDisable(GL.GL_CULL_FACE)
         # joint markers: visible ones normally, hidden ones ghosted (drawn where the depth test fails)
         if markers:
             np.multiply(self._marker_scale, self.marker_radius * marker_scale, out=self._marker[:, 3])
@@ -462,7 +513,7 @@ class SceneRenderer:
             GL.glUniform1i(p.loc("u_active"), int(self.gizmo_active_axis))
             GL.glUniform1i(p.loc("u_hover"), int(self.gizmo_hover_axis))
             GL.glUniform3f(p.loc("u_highlight"), *GIZMO_HIGHLIGHT)
-            GL.glDisable(GL.GL_DEPTH_TEST)
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT)  # on top of the body, but the rings occlude themselves
             GL.glEnable(GL.GL_BLEND)
             GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
             GL.glBindVertexArray(self.vao_torus)
@@ -539,6 +590,15 @@ class OffscreenTarget:
         GL.glReadPixels(0, 0, self.width, self.height, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, self._buf)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.fbo)
         return self._buf[::-1].copy()
+
+    def blit_to(self, fbo: int, width: int | None = None, height: int | None = None) -> None:
+        """Copy (resolve) the image into framebuffer ``fbo`` (e.g. a QOpenGLWidget's), same size."""
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.fbo)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, fbo)
+        w = self.width if width is None else width
+        h = self.height if height is None else height
+        GL.glBlitFramebuffer(0, 0, self.width, self.height, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
 
     def release(self) -> None:
         fbos = [self.fbo] + ([self.resolve] if self.resolve is not None else [])

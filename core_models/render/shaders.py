@@ -2,26 +2,21 @@
 background gradient, joint markers, rotation gizmo)."""
 
 BACKGROUND_VS = """#version 330 core
-out vec2 v_uv;
+uniform vec3 u_top;
+uniform vec3 u_bottom;
+out vec3 v_col;
 void main() {
-    vec2 p = vec2((gl_VertexID == 1) ? 3.0 : -1.0, (gl_VertexID == 2) ? 3.0 : -1.0);
-    v_uv = p * 0.5 + 0.5;
+    // a full-screen quad as a 4-vertex strip; the gradient is interpolated per vertex (cheap on llvmpipe)
+    vec2 p = vec2(((gl_VertexID & 1) == 1) ? 1.0 : -1.0, ((gl_VertexID & 2) == 2) ? 1.0 : -1.0);
+    v_col = (p.y > 0.0) ? u_top : u_bottom;
     gl_Position = vec4(p, 0.999, 1.0);
 }
 """
 
 BACKGROUND_FS = """#version 330 core
-in vec2 v_uv;
-uniform vec3 u_top;
-uniform vec3 u_bottom;
+in vec3 v_col;
 out vec4 frag;
-void main() {
-    float t = smoothstep(0.0, 1.0, v_uv.y);
-    vec3 c = mix(u_bottom, u_top, t);
-    vec2 d = v_uv - vec2(0.5, 0.55);
-    c *= 1.0 - 0.18 * dot(d, d);  // gentle vignette
-    frag = vec4(c, 1.0);
-}
+void main() { frag = vec4(v_col, 1.0); }
 """
 
 # --- body: linear blend skinning on the GPU --------------------------------------------------------------
@@ -86,93 +81,98 @@ void main() {
     float kd = max((dot(n, u_key_dir) + wrap) / (1.0 + wrap), 0.0);
     float fd = max((dot(n, u_fill_dir) + wrap) / (1.0 + wrap), 0.0);
     vec3 H = normalize(u_key_dir + V);
-    float spec = pow(max(dot(n, H), 0.0), 28.0) * 0.10;
-    float rim = pow(1.0 - max(nv, 0.0), 3.0);
+    float sh = max(dot(n, H), 0.0);
+    sh *= sh; sh *= sh; sh *= sh; sh *= sh; sh *= sh;   // ^32 without pow()
+    float spec = sh * 0.10;
+    float rv = 1.0 - max(nv, 0.0);
+    float rim = rv * rv * rv;
     vec3 c = albedo * (amb * ao + kd * u_key_col + fd * u_fill_col) + spec * u_key_col + rim * u_rim_col;
     c = c / (1.0 + 0.25 * c);                       // soft shoulder tone map
-    frag = vec4(pow(max(c, vec3(0.0)), vec3(1.0 / 2.2)), 1.0);
+    frag = vec4(sqrt(max(c, vec3(0.0))), 1.0);     // ~ linear -> sRGB (gamma 2)
 }
 """
 
-# --- floor: procedural grid + contact shadow ------------------------------------------------------------
+# --- floor: a faded plane, grid lines as line geometry, contact-shadow blobs ---------------------------------
+# (The per-pixel procedural grid and a per-pixel shadow loop were 5-10x slower on llvmpipe than this.)
 FLOOR_VS = """#version 330 core
 uniform mat4 u_vp;
 uniform float u_floor_y;
 uniform vec2 u_center;
 uniform float u_half;
-out vec3 v_pos;
+out vec2 v_xz;
 void main() {
     vec2 c = vec2(((gl_VertexID & 1) == 1) ? 1.0 : -1.0, ((gl_VertexID & 2) == 2) ? 1.0 : -1.0);
-    vec3 p = vec3(u_center.x + c.x * u_half, u_floor_y, u_center.y + c.y * u_half);
-    v_pos = p;
-    gl_Position = u_vp * vec4(p, 1.0);
+    v_xz = c * u_half;
+    gl_Position = u_vp * vec4(u_center.x + v_xz.x, u_floor_y, u_center.y + v_xz.y, 1.0);
 }
 """
 
 FLOOR_FS = """#version 330 core
-in vec3 v_pos;
-uniform vec2 u_center;
+in vec2 v_xz;
 uniform float u_fade;
 uniform vec4 u_floor_col;
-uniform vec4 u_minor_col;
-uniform vec4 u_major_col;
-uniform vec4 u_axis_x_col;
-uniform vec4 u_axis_z_col;
-uniform int u_show_grid;
-uniform float u_floor_y;
-uniform vec4 u_shadow_pts[22];   // xyz joint, w = blob radius
-uniform vec4 u_shadow_box;       // xmin, zmin, xmax, zmax
-uniform float u_shadow_strength;
 out vec4 frag;
-
-float grid(vec2 p, float spacing, float width_px) {
-    vec2 q = p / spacing;
-    vec2 d = abs(fract(q - 0.5) - 0.5);
-    vec2 fw = max(fwidth(q), vec2(1e-5));
-    vec2 l = 1.0 - clamp(d / (fw * width_px), 0.0, 1.0);
-    return max(l.x, l.y);
-}
-float axis_line(float coord, float width_px) {
-    float fw = max(fwidth(coord), 1e-5);
-    return 1.0 - clamp(abs(coord) / (fw * width_px), 0.0, 1.0);
-}
-
 void main() {
-    vec2 p = v_pos.xz;
-    float r = length(p - u_center);
-    float fade = 1.0 - smoothstep(u_fade * 0.35, u_fade, r);
-    vec4 col = u_floor_col;
-    if (u_show_grid == 1) {
-        vec2 fwp = fwidth(p);
-        float far_fade = 1.0 - smoothstep(0.015, 0.06, max(fwp.x, fwp.y));
-        float minor = grid(p, 0.25, 1.0) * far_fade;
-        float major = grid(p, 1.0, 1.4);
-        col.rgb = mix(col.rgb, u_minor_col.rgb, minor * u_minor_col.a);
-        col.a = max(col.a, minor * u_minor_col.a);
-        col.rgb = mix(col.rgb, u_major_col.rgb, major * u_major_col.a);
-        col.a = max(col.a, major * u_major_col.a);
-        float ax = axis_line(p.y, 1.6);   // the x axis (z = 0)
-        float az = axis_line(p.x, 1.6);   // the z axis (x = 0)
-        col.rgb = mix(col.rgb, u_axis_x_col.rgb, ax * u_axis_x_col.a);
-        col.rgb = mix(col.rgb, u_axis_z_col.rgb, az * u_axis_z_col.a);
-        col.a = max(col.a, max(ax * u_axis_x_col.a, az * u_axis_z_col.a));
-    }
-    float a = col.a * fade;
-    float keep = 1.0;   // product of (1 - blob) terms
-    if (u_shadow_strength > 0.0 && p.x > u_shadow_box.x && p.y > u_shadow_box.y &&
-        p.x < u_shadow_box.z && p.y < u_shadow_box.w) {
-        for (int i = 0; i < 22; ++i) {
-            vec4 j = u_shadow_pts[i];
-            float h = max(j.y - u_floor_y, 0.0);
-            float rad = j.w + 0.35 * h;
-            vec2 d = p - j.xz;
-            float s = exp(-dot(d, d) / (rad * rad)) * exp(-2.5 * h);
-            keep *= 1.0 - 0.45 * s;
-        }
-    }
-    float sh = (1.0 - keep) * u_shadow_strength;
-    // premultiplied: (F*a + dst*(1-a)) * (1-sh)
-    frag = vec4(col.rgb * a * (1.0 - sh), 1.0 - (1.0 - a) * (1.0 - sh));
+    float r2 = dot(v_xz, v_xz) / (u_fade * u_fade);
+    float a = u_floor_col.a * max(1.0 - r2, 0.0);
+    frag = vec4(u_floor_col.rgb * a, a);   // premultiplied
+}
+"""
+
+GRID_VS = """#version 330 core
+layout(location = 0) in vec3 a_line;   // x, z relative to the snapped grid centre; kind (0 minor, 1 major, 2 x-axis, 3 z-axis)
+uniform mat4 u_vp;
+uniform float u_floor_y;
+uniform vec2 u_snap;        // grid centre snapped to whole metres
+uniform vec2 u_center;      // body centre (fade origin)
+uniform float u_fade;
+uniform vec4 u_col[4];
+out vec4 v_col;
+void main() {
+    int kind = int(a_line.z + 0.5);
+    vec2 xz = a_line.xy + u_snap;
+    if (kind == 2) xz.y = a_line.y;        // the world x axis (z = 0)
+    if (kind == 3) xz.x = a_line.x;        // the world z axis (x = 0)
+    vec2 d = xz - u_center;
+    float fr = (kind == 0) ? 0.6 * u_fade : u_fade;   // minor lines fade out sooner (no moire far away)
+    float f = 1.0 - smoothstep(fr * 0.3, fr, length(d));
+    vec4 c = u_col[kind];
+    v_col = vec4(c.rgb * c.a * f, c.a * f);   // premultiplied
+    gl_Position = u_vp * vec4(xz.x, u_floor_y, xz.y, 1.0);
+}
+"""
+
+GRID_FS = """#version 330 core
+in vec4 v_col;
+out vec4 frag;
+void main() { frag = v_col; }
+"""
+
+SHADOW_VS = """#version 330 core
+uniform mat4 u_vp;
+uniform float u_floor_y;
+uniform vec4 u_pts[22];     // joint xyz, w = base blob radius
+uniform float u_strength;
+out vec2 v_q;
+out float v_s;
+void main() {
+    vec4 j = u_pts[gl_InstanceID];
+    float h = max(j.y - u_floor_y, 0.0);
+    float rad = j.w + 0.25 * h;
+    v_s = u_strength * 0.45 * exp(-2.5 * h);
+    if (v_s < 0.04) rad = 0.0;                // too high above the floor to matter: skip the quad
+    v_q = vec2(((gl_VertexID & 1) == 1) ? 2.0 : -2.0, ((gl_VertexID & 2) == 2) ? 2.0 : -2.0);
+    gl_Position = u_vp * vec4(j.x + v_q.x * rad, u_floor_y, j.z + v_q.y * rad, 1.0);
+}
+"""
+
+SHADOW_FS = """#version 330 core
+in vec2 v_q;
+in float v_s;
+out vec4 frag;
+void main() {
+    float s = v_s * exp(-dot(v_q, v_q));
+    frag = vec4(vec3(1.0 - s), 1.0);   // multiplied into the framebuffer (blend ZERO, SRC_COLOR)
 }
 """
 
@@ -202,7 +202,8 @@ out vec4 frag;
 void main() {
     vec3 n = normalize(v_nrm);
     float d = max(dot(n, u_key_dir), 0.0);
-    float rim = pow(1.0 - max(dot(n, -u_view_dir), 0.0), 2.0);
+    float rv = 1.0 - max(dot(n, -u_view_dir), 0.0);
+    float rim = rv * rv;
     vec3 c = v_col.rgb * (0.50 + 0.55 * d) + 0.25 * rim;
     frag = vec4(c * u_alpha, u_alpha);   // premultiplied
 }
@@ -217,6 +218,7 @@ uniform float u_R;
 uniform float u_r;
 out vec3 v_pos;
 out vec3 v_nrm;
+out vec3 v_rd;
 flat out int v_axis;
 void main() {
     int axis = gl_InstanceID;
@@ -229,6 +231,7 @@ void main() {
     vec3 p = u_center + rd * (u_R + u_r * cv) + e0 * (u_r * sv);
     v_pos = p;
     v_nrm = rd * cv + e0 * sv;
+    v_rd = rd;
     v_axis = axis;
     gl_Position = u_vp * vec4(p, 1.0);
 }
@@ -237,6 +240,7 @@ void main() {
 GIZMO_FS = """#version 330 core
 in vec3 v_pos;
 in vec3 v_nrm;
+in vec3 v_rd;
 flat in int v_axis;
 uniform vec3 u_center;
 uniform vec3 u_to_eye;      // unit direction from the centre towards the camera
@@ -250,7 +254,7 @@ void main() {
     float a = u_axis_col[v_axis].a;
     if (v_axis == u_active || (u_active < 0 && v_axis == u_hover)) { c = u_highlight; a = 1.0; }
     else if (u_active >= 0) { a *= 0.35; }
-    bool back = dot(v_pos - u_center, u_to_eye) < 0.0;
+    bool back = dot(v_rd, u_to_eye) < -0.08;   // the far half of the ring (decided on its centre line)
     if (back) { a *= 0.30; }
     vec3 n = normalize(v_nrm);
     float l = 0.65 + 0.35 * max(dot(n, u_to_eye), 0.0);

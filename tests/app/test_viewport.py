@@ -24,9 +24,12 @@ LSH = sk.JOINT_INDEX["left_shoulder"]
 
 
 def _pump(app, seconds=0.05):
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()  # (not app.processEvents(): PySide6 6.12.0 + Python 3.11 drops a None ref per call)
     end = time.time() + seconds
     while time.time() < end:
-        app.processEvents()
+        loop.processEvents()
         time.sleep(0.005)
 
 

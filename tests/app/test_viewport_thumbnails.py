@@ -31,9 +31,12 @@ def _collect(qapp, thumbs, keys, timeout=60.0):
     t0 = time.perf_counter()
     thumbs.request_many([(k, p) for k, p in zip(keys, _poses())])
     queued_ms = (time.perf_counter() - t0) * 1000
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()
     end = time.time() + timeout
     while len(got) < len(keys) and time.time() < end:
-        qapp.processEvents()
+        loop.processEvents()
         time.sleep(0.01)
     return got, queued_ms
 
