@@ -41,7 +41,7 @@ AA_SAMPLES = 4
 SETTLE_MS = 150
 
 
-def surface_format(samples: int = 4, swap_interval: int = 1) -> QSurfaceFormat:
+def surface_format(samples: int = 0, swap_interval: int = 1) -> QSurfaceFormat:
     """The GL format the viewport asks for (3.3 core, depth 24)."""
     fmt = QSurfaceFormat()
     fmt.setVersion(3, 3)
@@ -52,8 +52,10 @@ def surface_format(samples: int = 4, swap_interval: int = 1) -> QSurfaceFormat:
     return fmt
 
 
-def configure_default_format(samples: int = 4, swap_interval: int = 1) -> None:
-    """Call before creating the QApplication (swap interval 0 = no vsync, for benchmarks)."""
+def configure_default_format(samples: int | None = None, swap_interval: int = 1) -> None:
+    """Call before creating the QApplication (swap interval 0 = no vsync, for benchmarks). ``samples`` is
+    the Qt framebuffer's MSAA (default DEFAULT_SAMPLES = 0: the viewport anti-aliases by itself)."""
+    samples = DEFAULT_SAMPLES if samples is None else samples
     QSurfaceFormat.setDefaultFormat(surface_format(samples, swap_interval))
 
 
@@ -361,9 +363,12 @@ class Viewport(QOpenGLWidget):
         w, h = max(1, int(round(self.width() * dpr))), max(1, int(round(self.height() * dpr)))
         hq = self.aa_samples > 0 and (not self._software_gl or self._hq_pending or self._grabbing)
         if hq and not self._continuous:
+            self._scene.per_pixel_lighting = True
             self._render_antialiased(w, h)
             self._hq_pending = False
         else:
+            # software GL: per-vertex lighting while interacting (looks the same, several times cheaper)
+            self._scene.per_pixel_lighting = not self._software_gl
             self._scene.render(self._camera, w, h)
             if self._software_gl and self.aa_samples > 0 and not self._continuous:
                 self._last_fast_frame = time.perf_counter()

@@ -20,7 +20,7 @@ void main() { frag = vec4(v_col, 1.0); }
 """
 
 # --- body: linear blend skinning on the GPU --------------------------------------------------------------
-BODY_VS = """#version 330 core
+_SKIN_GLSL = """
 layout(location = 0) in vec3 a_pos;
 layout(location = 1) in vec3 a_nrm;
 layout(location = 2) in ivec4 a_widx;
@@ -28,11 +28,9 @@ layout(location = 3) in vec4 a_wval;
 uniform mat4 u_vp;
 uniform vec4 u_skin[66];   // 22 joints x 3 rows of the (3x4) rest->posed transform
 uniform vec4 u_tint[22];   // premultiplied per-joint tint (rgb*a, a)
-out vec3 v_pos;
-out vec3 v_nrm;
-out vec4 v_tint;
-void main() {
-    vec4 r0 = vec4(0.0), r1 = vec4(0.0), r2 = vec4(0.0), tint = vec4(0.0);
+void skin(out vec3 wp, out vec3 wn, out vec4 tint) {
+    vec4 r0 = vec4(0.0), r1 = vec4(0.0), r2 = vec4(0.0);
+    tint = vec4(0.0);
     for (int k = 0; k < 4; ++k) {
         int j = a_widx[k];
         float w = a_wval[k];
@@ -42,18 +40,12 @@ void main() {
         tint += w * u_tint[j];
     }
     vec4 p = vec4(a_pos, 1.0);
-    vec3 wp = vec3(dot(r0, p), dot(r1, p), dot(r2, p));
-    v_nrm = vec3(dot(r0.xyz, a_nrm), dot(r1.xyz, a_nrm), dot(r2.xyz, a_nrm));
-    v_pos = wp;
-    v_tint = tint;
-    gl_Position = u_vp * vec4(wp, 1.0);
+    wp = vec3(dot(r0, p), dot(r1, p), dot(r2, p));
+    wn = vec3(dot(r0.xyz, a_nrm), dot(r1.xyz, a_nrm), dot(r2.xyz, a_nrm));
 }
 """
 
-BODY_FS = """#version 330 core
-in vec3 v_pos;
-in vec3 v_nrm;
-in vec4 v_tint;
+_SHADE_GLSL = """
 uniform vec3 u_eye;
 uniform vec3 u_view_dir;   // camera forward (used for orthographic views)
 uniform int u_ortho;
@@ -66,16 +58,15 @@ uniform vec3 u_fill_dir;
 uniform vec3 u_fill_col;
 uniform vec3 u_rim_col;
 uniform float u_floor_y;
-out vec4 frag;
-void main() {
-    vec3 n = normalize(v_nrm);
-    vec3 V = (u_ortho == 1) ? -u_view_dir : normalize(u_eye - v_pos);
+vec3 shade(vec3 pos, vec3 nrm, vec4 tint) {
+    vec3 n = normalize(nrm);
+    vec3 V = (u_ortho == 1) ? -u_view_dir : normalize(u_eye - pos);
     float nv = dot(n, V);
-    if (nv < 0.0) { n = normalize(n - 1.01 * nv * V); nv = dot(n, V); }  // inner surfaces seen from outside
-    vec3 albedo = u_albedo * (1.0 - clamp(v_tint.a, 0.0, 1.0)) + v_tint.rgb;
+    if (nv < 0.0) { n = normalize(n - 1.01 * nv * V); nv = dot(n, V); }  // silhouette normals facing away
+    vec3 albedo = u_albedo * (1.0 - clamp(tint.a, 0.0, 1.0)) + tint.rgb;
     // hemispheric ambient with a touch of occlusion near the floor
     vec3 amb = mix(u_ground, u_sky, n.y * 0.5 + 0.5);
-    float ao = mix(0.72, 1.0, smoothstep(0.0, 0.30, v_pos.y - u_floor_y));
+    float ao = mix(0.72, 1.0, smoothstep(0.0, 0.30, pos.y - u_floor_y));
     // wrapped diffuse (soft, skin-like)
     const float wrap = 0.4;
     float kd = max((dot(n, u_key_dir) + wrap) / (1.0 + wrap), 0.0);
@@ -88,8 +79,51 @@ void main() {
     float rim = rv * rv * rv;
     vec3 c = albedo * (amb * ao + kd * u_key_col + fd * u_fill_col) + spec * u_key_col + rim * u_rim_col;
     c = c / (1.0 + 0.25 * c);                       // soft shoulder tone map
-    frag = vec4(sqrt(max(c, vec3(0.0))), 1.0);     // ~ linear -> sRGB (gamma 2)
+    return sqrt(max(c, vec3(0.0)));                 // ~ linear -> sRGB (gamma 2)
 }
+"""
+
+# Per-pixel lighting (offscreen renders, thumbnails, hardware GL).
+BODY_VS = "#version 330 core\n" + _SKIN_GLSL + """
+out vec3 v_pos;
+out vec3 v_nrm;
+out vec4 v_tint;
+void main() {
+    vec3 wp, wn;
+    vec4 tint;
+    skin(wp, wn, tint);
+    v_pos = wp;
+    v_nrm = wn;
+    v_tint = tint;
+    gl_Position = u_vp * vec4(wp, 1.0);
+}
+"""
+
+BODY_FS = "#version 330 core\n" + _SHADE_GLSL + """
+in vec3 v_pos;
+in vec3 v_nrm;
+in vec4 v_tint;
+out vec4 frag;
+void main() { frag = vec4(shade(v_pos, v_nrm, v_tint), 1.0); }
+"""
+
+# Per-vertex lighting: the same model evaluated at the 13.7k vertices instead of every covered pixel
+# (the mesh is dense enough that it looks the same; several times cheaper on software GL).
+BODY_GOURAUD_VS = "#version 330 core\n" + _SKIN_GLSL + _SHADE_GLSL + """
+out vec3 v_col;
+void main() {
+    vec3 wp, wn;
+    vec4 tint;
+    skin(wp, wn, tint);
+    v_col = shade(wp, wn, tint);
+    gl_Position = u_vp * vec4(wp, 1.0);
+}
+"""
+
+BODY_GOURAUD_FS = """#version 330 core
+in vec3 v_col;
+out vec4 frag;
+void main() { frag = vec4(v_col, 1.0); }
 """
 
 # --- floor: a faded plane, grid lines as line geometry, contact-shadow blobs ---------------------------------
