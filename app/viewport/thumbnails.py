@@ -212,6 +212,9 @@ class ThumbnailRenderer(QObject):
         self._worker.failed.connect(self._on_failed)
         self._worker.idle.connect(self._on_idle)
         self._thread.start()
+        thread = self._thread
+        # if the owner is deleted without shutdown(), still stop the thread before it is destroyed
+        self.destroyed.connect(lambda *_: (thread.quit(), thread.wait(3000)))
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
