@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 VIEWS = ("front", "side", "back", "three_quarter", "top")
 _FALLBACK_ENV = "POSETAILOR_RENDER_FALLBACK"
 

@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 from core_models.pose import Pose  # noqa: E402
 from core_models.render.scene import (  # noqa: E402
-    LIGHT, OffscreenTarget, RenderError, SceneRenderer, Theme, frame_camera, pose_state,
+    OffscreenTarget, RenderError, SceneRenderer, Theme, frame_camera, pose_state,
 )
 
 VIEW_NAMES = ("front", "side", "back", "three_quarter", "top")

@@ -20,7 +20,6 @@ computes (skin, joints, global rotations) from a Pose with numpy FK (no vertex s
 from __future__ import annotations
 
 import ctypes
-import math
 from dataclasses import dataclass
 
 import numpy as np

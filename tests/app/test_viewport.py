@@ -17,7 +17,6 @@ pytestmark = [
 from core_models import kinematics as kin  # noqa: E402
 from core_models import skeleton as sk  # noqa: E402
 from core_models.pose import Pose, aa_to_matrix, limit_violation_deg, matrix_to_aa  # noqa: E402
-from core_models.render.picking import ring_points  # noqa: E402
 
 W, H = 480, 400
 LSH = sk.JOINT_INDEX["left_shoulder"]
