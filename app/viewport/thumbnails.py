@@ -130,6 +130,7 @@ class _Worker(QObject):
         sc.gizmo_joint = -1
         sc.theme = owner.theme
         verts = body.forward(pose).vertices
+        sc.floor_y = float(verts[:, 1].min())  # the ground under this pose
         cam = frame_camera(verts, owner.view, w / h)
         self._target.bind()
         sc.render(cam, w, h)

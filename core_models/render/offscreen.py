@@ -177,8 +177,9 @@ class OffscreenRenderer:
 
     def render(self, body, pose: Pose, size: tuple[int, int] = (512, 512), view: str = "front",
                markers: bool = False, grid: bool = True, inset: bool = False, camera=None,
-               alpha: bool = False) -> np.ndarray:
-        """One image of ``body`` in ``pose``: (H, W, 3) uint8 RGB, or RGBA with ``alpha``."""
+               alpha: bool = False, floor_y: float | None = None) -> np.ndarray:
+        """One image of ``body`` in ``pose``: (H, W, 3) uint8 RGB, or RGBA with ``alpha``. The ground is
+        at the posed body's lowest point unless ``floor_y`` is given."""
         if view not in VIEW_NAMES:
             raise ValueError(f"unknown view {view!r}; use one of {', '.join(VIEW_NAMES)}")
         w, h = int(size[0]), int(size[1])
@@ -192,8 +193,9 @@ class OffscreenRenderer:
             sc.show_grid = grid
             sc.show_inset = inset
             sc.gizmo_joint = -1
+            verts = body.forward(pose).vertices
+            sc.floor_y = float(verts[:, 1].min()) if floor_y is None else float(floor_y)
             if camera is None:
-                verts = body.forward(pose).vertices
                 camera = frame_camera(verts, view, w / h)
             t = self._target(w, h)
             t.bind()
