@@ -269,23 +269,7 @@ def load_library(builtin_dir: Path | None = None, user_dir: Path | None = None) 
 
 # --- writing ------------------------------------------------------------------------------------------
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+from core_models.autosave import atomic_write_bytes  # noqa: E402  (one implementation of atomic writes)
 
 
 def _unique_path(folder: Path, stem: str, suffix: str = ".json") -> Path:

@@ -39,10 +39,10 @@ def _info(args) -> int:
         info["body_backend"] = s.get("body_backend", "anny")
     except Exception:
         info["body_backend"] = "anny"
-    try:
-        import PySide6
+    try:  # version from the package metadata: core_models never imports Qt
+        from importlib.metadata import version
 
-        info["pyside6"] = PySide6.__version__
+        info["pyside6"] = version("pyside6-essentials")
     except Exception as e:
         info["pyside6"] = f"unavailable ({e})"
     if args.json:
