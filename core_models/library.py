@@ -28,7 +28,6 @@ import logging
 import math
 import os
 import re
-import tempfile
 import unicodedata
 import warnings
 from dataclasses import dataclass
