@@ -421,15 +421,54 @@ def _rotvec_to_mat(v: torch.Tensor) -> torch.Tensor:
     return torch.eye(3, dtype=v.dtype) + s * K + (1 - c) * (K @ K)
 
 
+
+def proportioned_rest(rest: np.ndarray, targets: np.ndarray, mapped: np.ndarray) -> np.ndarray:
+    """The SMPL-H rest skeleton with the *source's* proportions: every chain between a mapped joint and its
+    nearest mapped ancestor is scaled uniformly so that its end-to-end rest length equals the mean source
+    distance between the two joints (rest directions are kept). Solving on this skeleton matches source bone
+    *directions* instead of compromising between positions that no pose on the body's proportions can reach
+    (CMU's root sits ~15 cm above an SMPL pelvis; its shoulders are narrower), and the MPJPE measured on it is
+    the pose-transfer error, free of the proportion mismatch."""
+    rest = np.asarray(rest, dtype=np.float64)
+    ratio = np.ones(sk.NUM_JOINTS)
+    for j in range(1, sk.NUM_JOINTS):
+        if not mapped[j]:
+            continue
+        chain = [j]
+        a = sk.PARENTS[j]
+        while a >= 0 and not mapped[a]:
+            chain.append(a)
+            a = sk.PARENTS[a]
+        if a < 0:
+            continue
+        d_src = np.nanmean(np.linalg.norm(targets[:, j] - targets[:, a], axis=-1))
+        d_rest = np.linalg.norm(rest[j] - rest[a])
+        if np.isfinite(d_src) and d_rest > 1e-4:
+            r = float(np.clip(d_src / d_rest, 0.5, 2.0))
+            for c in chain:
+                if c != a:
+                    ratio[c] = r
+    out = rest.copy()
+    for j in range(1, sk.NUM_JOINTS):
+        p = sk.PARENTS[j]
+        out[j] = out[p] + (rest[j] - rest[p]) * ratio[j]
+    return out
+
+
 def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: RigMap | None = None,
              iterations: int = 30, limit_weight: float = 1.0, prior_weight: float = 1e-3,
-             limit_tol_deg: float = 2.0, clamp: bool = True, calibration: str = "auto") -> RetargetResult:
+             limit_tol_deg: float = 2.0, clamp: bool = True, calibration: str = "auto",
+             proportions: str = "source") -> RetargetResult:
     """Retarget ``motion`` onto the SMPL-H skeleton ``rest_joints`` (22,3) (default DEFAULT_REST_JOINTS).
 
     ``calibration``: ``'tpose'`` calibrates bone frames on the rig's T-pose (``motion.tpose`` or its zero
     pose), ``'data'`` on the clip itself (rigs whose zero pose is not a T-pose), ``'auto'`` picks 'tpose'
     for rigs known to have one (:data:`TPOSE_RIGS`, SMPL-named skeletons) and 'data' otherwise
     (Character Creator, DeepMimic — measured better there than its constructed T-pose — and unknown rigs).
+
+    ``proportions``: ``'source'`` (default) solves on :func:`proportioned_rest` — the SMPL-H skeleton with
+    the source's segment lengths — so the rotations reproduce the source's bone directions; ``'body'`` solves
+    on ``rest_joints`` directly (positions compromise with the proportion mismatch).
 
     Returns the (F,) Pose batch plus the scaled source targets used by :func:`retarget_quality`."""
     rest = np.asarray(sk.DEFAULT_REST_JOINTS if rest_joints is None else rest_joints, dtype=np.float64)
@@ -486,6 +525,11 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     for name, sn in rmap.pos.items():
         targets[:, JI[name]] = P[:, idx[sn]]
         mapped[JI[name]] = True
+    body_rest = rest
+    if proportions == "source":
+        rest = proportioned_rest(body_rest, targets, mapped)
+    elif proportions != "body":
+        raise ValueError(f"proportions must be 'source' or 'body', got {proportions!r}")
     # translation that best aligns the mapped joints for the initial rotations
     _, J0, _ = fk_numpy(L, rest)
     transl0 = np.nanmean(targets[:, mapped] - J0[:, mapped], axis=1)
@@ -548,7 +592,8 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
             pose = Pose.from_full(full2, pose.transl)
     info = {"rig": motion.rig, "calibration": calibration, "calibrated_joints": sorted(Cs), "mapped_joints": [n for n in sk.JOINT_NAMES
                                                                                   if n in rmap.pos],
-            "raw_limit_violation_deg": raw_viol, "limit_tol_deg": limit_tol_deg}
+            "raw_limit_violation_deg": raw_viol, "limit_tol_deg": limit_tol_deg,
+            "solve_rest": rest.astype(np.float32), "proportions": proportions}
     return RetargetResult(pose, s, targets, mapped, info)
 
 
@@ -563,10 +608,19 @@ def retargeted_joints(pose: Pose, rest_joints: np.ndarray | None = None) -> np.n
 
 def retarget_quality(result: RetargetResult, rest_joints: np.ndarray | None = None,
                      tol_deg: float | None = None) -> dict[str, Any]:
-    """MPJPE (mm) over mapped joints between scaled source and retargeted joints + joint-limit stats."""
-    J = retargeted_joints(result.pose, rest_joints)
+    """Quality of a retarget: ``mpjpe_mm`` — mean distance (mm, mapped joints) between the scale-normalised
+    source joints and the retargeted pose posed on the solve skeleton (source proportions: the pose-transfer
+    error); ``mpjpe_body_mm`` — the same pose on the body's own skeleton, centred (includes the proportion
+    mismatch, for reference); joint-limit statistics."""
     m = result.mapped
-    err = np.linalg.norm(J[:, m] - result.target_positions[:, m], axis=-1)  # (F,K)
+    solve_rest = result.info.get("solve_rest")
+    J = retargeted_joints(result.pose, solve_rest if solve_rest is not None else rest_joints)
+    err = np.linalg.norm(J[:, m] - result.target_positions[:, m], axis=-1)  # (F,K) pose-transfer error
+    Jb = retargeted_joints(result.pose, rest_joints)
+    # on the body's own proportions: align root-relative joints (translation-free), proportion mismatch included
+    rel_b = Jb[:, m] - Jb[:, m].mean(1, keepdims=True)
+    rel_t = result.target_positions[:, m] - result.target_positions[:, m].mean(1, keepdims=True)
+    err_body = np.linalg.norm(rel_b - rel_t, axis=-1)
     tol = result.info.get("limit_tol_deg", 2.0) if tol_deg is None else tol_deg
     v = limit_violation_deg(result.pose).max(-1)
     raw = result.info.get("raw_limit_violation_deg")
@@ -574,6 +628,7 @@ def retarget_quality(result: RetargetResult, rest_joints: np.ndarray | None = No
     return {
         "frames": int(J.shape[0]),
         "mpjpe_mm": float(err.mean() * 1000.0),
+        "mpjpe_body_mm": float(err_body.mean() * 1000.0),
         "max_joint_err_mm": float(err.max() * 1000.0),
         "per_joint_mm": {sk.JOINT_NAMES[j]: float(e * 1000) for j, e in zip(np.nonzero(m)[0], err.mean(0))},
         "limit_tol_deg": float(tol),
