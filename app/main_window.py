@@ -6,6 +6,7 @@ History panels, menus + shortcuts, status bar, undo, autosave + crash recovery, 
 from __future__ import annotations
 
 import importlib
+import logging
 import math
 import os
 import sys
@@ -33,6 +34,7 @@ from core_models import skeleton as sk
 from core_models.pose import Pose, PoseError, apply_heading, heading_of, mirror, normalize_heading
 from core_models.session import Session, SessionError
 
+log = logging.getLogger(__name__)
 APP_NAME = "PoseTailor"
 APP_VERSION = "0.1.0"
 ROOT = Path(__file__).resolve().parent.parent
@@ -443,11 +445,33 @@ class MainWindow(QMainWindow):
         self.dock_keyframes = self._dock("Keyframes", "dock_keyframes", self.keyframes, R)
         self.dock_history = self._dock("History", "dock_history", self.history, R)
         self.tabifyDockWidget(self.dock_library, self.dock_body)
+        self._build_feature_docks()
         self.dock_library.raise_()
         self.tabifyDockWidget(self.dock_keyframes, self.dock_history)
         self.dock_keyframes.raise_()
         self.resizeDocks([self.dock_library, self.dock_properties], [330, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.dock_properties, self.dock_keyframes], [640, 170], Qt.Orientation.Vertical)
+
+    def _build_feature_docks(self) -> None:
+        """Docks for the learned tools registered in app.panels.FEATURE_PANELS (tabbed with the body panel on
+        the left, with the keyframes on the right)."""
+        from app.panels import FEATURE_PANELS
+
+        self.feature_panels: dict[str, QWidget] = {}
+        self.feature_docks: dict[str, QDockWidget] = {}
+        for module, cls_name, title, name, area in FEATURE_PANELS:
+            try:
+                widget = getattr(importlib.import_module(module), cls_name)(self)
+            except Exception as e:  # a broken feature never stops the app: show why instead
+                log.exception("feature panel %s failed", name)
+                widget = QLabel(f"{title} is unavailable:\n{type(e).__name__}: {e}")
+                widget.setWordWrap(True)
+            left = area == "left"
+            dock = self._dock(title, name, widget, Qt.DockWidgetArea.LeftDockWidgetArea if left
+                              else Qt.DockWidgetArea.RightDockWidgetArea)
+            self.tabifyDockWidget(self.dock_body if left else self.dock_keyframes, dock)
+            self.feature_panels[name] = widget
+            self.feature_docks[name] = dock
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
         a = QAction(text, self)
