@@ -22,6 +22,9 @@ def register(sub) -> None:
     p.add_argument("--max-frames", type=int, default=600, help="frames used per clip at most (default 600)")
     p.add_argument("--tol", type=float, default=2.0, help="joint-limit tolerance in degrees (default 2)")
     p.add_argument("--json", action="store_true", help="print only the JSON line")
+    p.add_argument("--renders", default=None, metavar="DIR",
+                   help="also write a visual-check sheet per source (first sampled clip): the body posed by the "
+                        "retargeted frames with the source skeleton drawn over it in red")
     p.set_defaults(func=_run)
 
 
@@ -93,6 +96,11 @@ def _run(args) -> int:
         print(f"retarget-check: {root} is not a folder")
         return 2
     rows = check_folder(root, args.per_source, args.max_frames, args.tol)
+    if args.renders:
+        for r in rows:
+            if r["clip_files"]:
+                out = render_check(root / r["clip_files"][0], Path(args.renders), r["source"], args.max_frames)
+                print(f"[retarget-check] visual check: {out}")
     if not args.json:
         print(f"{'source':<14}{'clips':>6}{'frames':>8}{'MPJPE mm':>10}{'%>tol':>8}{'max°':>7}"
               f"{'raw%>tol':>10}{'raw max°':>10}")
@@ -106,3 +114,57 @@ def _run(args) -> int:
     summary = {"retarget_check": [{k: v for k, v in r.items() if k != "clip_files"} for r in rows]}
     print(json.dumps(summary))
     return 0 if rows and all(not r["failed"] for r in rows) else 1
+
+
+def render_check(path: Path, out_dir: Path, tag: str, max_frames: int = 600, frames: int = 4,
+                 size: int = 320) -> Path:
+    """A sheet of ``frames`` evenly spaced frames (front and side views): the Anny body posed by the retargeted
+    pose, the scale-normalised source joints (red dots, bones in red) projected with the same camera. Uses the
+    headless renderer (EGL/OSMesa)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from core_models import skeleton as sk
+    from core_models.body import load_body
+    from core_models.io import load_motion
+    from core_models.io.retarget import retarget, retargeted_joints
+    from core_models.render.offscreen import render_pose_image
+    from core_models.render.scene import frame_camera
+
+    body = load_body("anny")
+    rest = body.skinning.rest_joints
+    m = load_motion(path)
+    if m.num_frames > max_frames:
+        m = m.slice(0, max_frames)
+    r = retarget(m, rest_joints=rest)
+    idx = np.linspace(0, len(r.pose) - 1, frames).round().astype(int)
+    # place the source skeleton at the body's pelvis (the solve skeleton has the source's proportions)
+    Jsolve = retargeted_joints(r.pose, r.info.get("solve_rest"))
+    Jbody = retargeted_joints(r.pose, rest)
+    sheet = Image.new("RGB", (size * frames, size * 2), "white")
+    for col, f in enumerate(idx):
+        pose = r.pose[int(f)]
+        verts = body.forward(pose).vertices
+        src = r.target_positions[f] - Jsolve[f, 0] + Jbody[f, 0]
+        for row, view in enumerate(("front", "side")):
+            cam = frame_camera(np.concatenate([verts, src[r.mapped]]), view, 1.0)
+            img = Image.fromarray(render_pose_image(body, pose, size=(size, size), view=view, camera=cam))
+            vp = cam.projection_matrix(1.0) @ cam.view_matrix()
+            h = np.concatenate([src, np.ones((22, 1))], 1) @ vp.T
+            xy = np.stack([(h[:, 0] / h[:, 3] + 1) * size / 2, (1 - h[:, 1] / h[:, 3]) * size / 2], 1)
+            d = ImageDraw.Draw(img)
+            for j in range(1, sk.NUM_JOINTS):
+                a = sk.PARENTS[j]
+                while a > 0 and not r.mapped[a]:
+                    a = sk.PARENTS[a]
+                if r.mapped[j] and a >= 0 and r.mapped[a]:
+                    d.line([tuple(xy[a]), tuple(xy[j])], fill=(220, 30, 30), width=2)
+            for j in np.nonzero(r.mapped)[0]:
+                x, y = xy[j]
+                d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=(220, 30, 30))
+            d.text((4, 4), f"{tag} {path.name} frame {int(f)}, {view} camera", fill=(0, 0, 0))
+            sheet.paste(img, (col * size, row * size))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"retarget_{tag}.png"
+    sheet.save(out)
+    return out
