@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 
@@ -17,6 +18,8 @@ def register(sub) -> None:
                    help="stop sampling when poses are closer than this (RMS per-joint, metres)")
     b.add_argument("--texts", type=int, default=3, help="automatic modifiers per pair")
     b.add_argument("--no-pairs", action="store_true", help="corpus only")
+    b.add_argument("--pairs-only", action="store_true",
+                   help="keep the existing corpus in --out; rebuild pairs, modifiers and descriptions")
     b.add_argument("--limit-files", type=int, default=None, help="use only the first N files (quick runs)")
     b.set_defaults(func=_build)
     s = dsub.add_parser("stats", help="corpus and caption statistics + examples")
@@ -30,12 +33,18 @@ def register(sub) -> None:
 
 def _build(args) -> int:
     from core_models.body import load_body
+    import numpy as np
+
     from core_models.data.corpus import Corpus, build_corpus, default_corpus_dir
 
     out = Path(args.out) if args.out else default_corpus_dir()
     body = load_body("anny")
-    rep = build_corpus(args.mocap, out, body=body, target=args.target, min_dist=args.min_dist,
-                       limit_files=args.limit_files)
+    t0 = time.time()
+    if args.pairs_only:
+        rep = None
+    else:
+        rep = build_corpus(args.mocap, out, body=body, target=args.target, min_dist=args.min_dist,
+                           limit_files=args.limit_files)
     if not args.no_pairs:
         from core_models.data.pairs import build_pairs, caption_pairs, save_captions
 
@@ -45,8 +54,10 @@ def _build(args) -> int:
         texts = caption_pairs(corpus, pairs, n_texts=args.texts, rest_joints=body.skinning.rest_joints)
         save_captions(out / "modifiers.json", texts)
         _describe_selected(corpus, body, out)
-    print(json.dumps({"name": "corpus_build", "selected": rep.selected, "frames": rep.frames,
-                      "seconds": round(rep.seconds, 1)}))
+    c = Corpus(out)
+    n_pairs = len(np.load(out / "pairs.npz", allow_pickle=False)["a"]) if (out / "pairs.npz").exists() else 0
+    print(json.dumps({"name": "corpus_build", "selected": int(c.arrays["selected"].sum()), "frames": len(c) // 2,
+                      "pairs": n_pairs, "seconds": round(time.time() - t0, 1)}))
     return 0
 
 

@@ -56,8 +56,10 @@ def _categories(corpus, idx: np.ndarray, rest_joints=None) -> tuple[np.ndarray, 
     return np.concatenate(cats), np.concatenate(feats)
 
 
-def build_pairs(corpus, rest_joints=None, min_diff_is: int = 15, min_diff_oos: int = 20, max_dt: float = 0.5, top_k: int = 100,
-                log: Callable[[str], None] = print) -> PairSet:
+def build_pairs(corpus, rest_joints=None, min_diff_is: int = 15, min_diff_oos: int = 20, max_dt: float = 0.5,
+                top_k: int = 100, is_per_b: int = 1, log: Callable[[str], None] = print) -> PairSet:
+    """``is_per_b``: in-sequence pairs kept per pose B (the earlier poses A with the most differing posecodes);
+    every valid (A, B) would give ~9 pairs per pose, mostly near-duplicates of each other."""
     import torch
 
     a_ = corpus.arrays
@@ -78,13 +80,16 @@ def build_pairs(corpus, rest_joints=None, min_diff_is: int = 15, min_diff_oos: i
     for i in range(len(Ss)):
         b = Ss[i]
         j = i - 1
+        cand = []
         while j >= 0 and clip[Ss[j]] == clip[b] and mirrored[Ss[j]] == mirrored[b] and tim[b] - tim[Ss[j]] <= max_dt:
             a = Ss[j]
             if tim[a] < tim[b]:
                 nd = int((cats[pos[int(a)]] != cats[pos[int(b)]]).sum())
                 if nd >= min_diff_is:
-                    A.append(a), B.append(b), K.append(IS), TW.append(False), N.append(nd)
+                    cand.append((nd, a))
             j -= 1
+        for nd, a in sorted(cand, key=lambda t: -t[0])[:is_per_b]:
+            A.append(a), B.append(b), K.append(IS), TW.append(False), N.append(nd)
     n_is = len(A)
     log(f"[pairs] {n_is} in-sequence pairs")
     # --- out-of-sequence pairs ----------------------------------------------------------------------------
