@@ -107,6 +107,7 @@ def _stats(args) -> int:
         print(f"farthest-point subset: {stats['selected']} distinct poses, min separation "
               f"{stats['fps_min_dist_mm']} mm RMS per joint")
     rng = np.random.default_rng(args.seed)
+    examples: dict = {}
     for fname, label in (("modifiers.json", "modifiers"), ("descriptions.json", "descriptions")):
         f = c.dir / fname
         if not f.exists():
@@ -119,8 +120,10 @@ def _stats(args) -> int:
                         "avg_words": round(len(words) / max(1, len(flat)), 1),
                         "distinct_per_item": round(float(distinct), 2)}
         print(f"{label}: {stats[label]}")
+        examples[label] = []
         for i in rng.choice(len(texts), size=min(args.examples, len(texts)), replace=False):
             print(f"  [{i}] {texts[i][0]}")
+            examples[label].append((int(i), texts[i][0]))
     pf = c.dir / "pairs.npz"
     if pf.exists():
         from core_models.data.pairs import PairSet
@@ -149,23 +152,52 @@ def _stats(args) -> int:
     except Exception as e:  # statistics are best effort, never fatal
         print(f"(posecode statistics unavailable: {e})")
     if args.thumbs:
-        _thumbs(c, args, rng)
+        _thumbs(c, args, examples)
     if args.json:
         print(json.dumps(stats))
     return 0
 
 
-def _thumbs(c, args, rng) -> None:
-    import subprocess
+def _thumbs(c, args, examples: dict) -> None:
+    """One sheet per text kind: the printed examples with their pose (descriptions) or pose pair A → B
+    (modifiers) rendered by the headless renderer, the first text wrapped under the images."""
+    import textwrap
 
     import numpy as np
+    from PIL import Image, ImageDraw
 
+    from core_models.body import load_body
+    from core_models.data.pairs import PairSet, pair_poses
+    from core_models.render.offscreen import render_pose_image
+
+    body = load_body("anny")
     out = Path(args.thumbs)
     out.mkdir(parents=True, exist_ok=True)
-    idx = rng.choice(c.indices(selected_only=True), size=args.examples, replace=False)
-    tmp = out / "examples.npz"
-    p = c.poses(idx)
-    np.savez(tmp, poses=p.flat156(), trans=np.zeros((len(idx), 3), np.float32), up_axis="y")
-    # rendering runs in its own process (EGL/OSMesa must not mix with anything else)
-    subprocess.run([sys.executable, "main.py", "render", "--pose", str(tmp), "--out", str(out / "example.png"),
-                    "--all-frames"], check=False)
+    T = 200
+    for label, items in examples.items():
+        if not items:
+            continue
+        if label == "descriptions":
+            idx = np.load(c.dir / "descriptions_index.npy", allow_pickle=False)
+            groups = [[c.poses(int(idx[i]))] for i, _ in items]
+        else:
+            ps = PairSet.load(c.dir / "pairs.npz")
+            groups = []
+            for i, _ in items:
+                pa, pb = pair_poses(c, ps, slice(i, i + 1))
+                groups.append([pa[0], pb[0]])
+        cols = max(len(g) for g in groups)
+        W = T * cols + 420
+        sheet = Image.new("RGB", (W, T * len(items)), "white")
+        d = ImageDraw.Draw(sheet)
+        for r, ((i, text), g) in enumerate(zip(items, groups)):
+            for k, pose in enumerate(g):
+                img = render_pose_image(body, pose, size=(T, T), view="three_quarter")
+                sheet.paste(Image.fromarray(img), (k * T, r * T))
+                if len(g) == 2:
+                    d.text((k * T + 4, r * T + 4), "AB"[k], fill=(255, 255, 255))
+            d.multiline_text((cols * T + 8, r * T + 8), f"[{i}] " + "\n".join(textwrap.wrap(text, 62)),
+                             fill=(0, 0, 0))
+        f = out / f"{label}_examples.png"
+        sheet.save(f)
+        print(f"thumbnails: {f}")
