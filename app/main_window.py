@@ -226,6 +226,13 @@ class Dialogs:
         f, _ = QFileDialog.getOpenFileName(parent, "Open pose", directory, OPEN_FILTER)
         return f or None
 
+    def open_mocap(self, parent, directory: str) -> str | None:
+        f, _ = QFileDialog.getOpenFileName(
+            parent, "Import motion capture", directory,
+            "Motion capture (*.bvh *.amc *.txt *.csv *.json);;BVH (*.bvh);;ASF/AMC (*.amc);;"
+            "CMU exp-map (*.txt *.csv);;DeepMimic (*.json *.txt);;All files (*)")
+        return f or None
+
     def save_file(self, parent, suggested: str) -> str | None:
         f, flt = QFileDialog.getSaveFileName(parent, "Save pose as", suggested,
                                              f"{SAVE_FILTER_NPZ};;{SAVE_FILTER_SESSION}")
@@ -490,6 +497,9 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         K = QKeySequence.StandardKey
         self.act_open = self._action("&Open…", self.open_dialog, K.Open, "Open a pose (.npz) or a session (.json)")
+        self.act_import_mocap = self._action(
+            "&Import motion capture…", self.import_mocap_dialog, "Ctrl+I",
+            "Import a BVH / ASF+AMC / CMU exp-map / DeepMimic clip: retargeted onto the body, frames become keyframes")
         self.act_save = self._action("&Save", self.save, K.Save, "Save the pose")
         self.act_save_as = self._action("Save &As…", self.save_as, K.SaveAs, "Save under a new name")
         self.act_quit = self._action("&Quit", self.close, K.Quit)
@@ -542,6 +552,7 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         f = mb.addMenu("&File")
         f.addAction(self.act_open)
+        f.addAction(self.act_import_mocap)
         self.recent_menu = f.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
@@ -847,6 +858,47 @@ class MainWindow(QMainWindow):
         self._open_jobs.append(w)
         w.signals.finished.connect(lambda: self._open_jobs.remove(w) if w in self._open_jobs else None)
         return w
+
+    def import_mocap_dialog(self) -> None:
+        f = self.dialogs.open_mocap(self, self._start_dir())
+        if f:
+            self.import_mocap(f)
+
+    def import_mocap(self, path: str):
+        """Import a mocap clip in a worker (progress in a busy dialog): on success the first frame becomes the
+        pose and evenly spaced frames are appended as keyframes, all in one undoable step; on failure an error
+        box explains why and nothing changes. Returns the worker."""
+        from core_models.io.retarget import import_clip
+
+        rest = self.body.skinning.rest_joints if self.body is not None else None
+        name = Path(path).name
+        dlg = busy_dialog(self, "Import motion capture", f"Importing {name}…")
+        dlg.show()
+        w = run_in_background(import_clip, str(path), rest, on_result=self._on_mocap_imported,
+                              on_error=lambda e, p=str(path): self._on_mocap_error(p, e),
+                              on_progress=lambda pct, msg: dlg.setLabelText(f"{name}: {msg}") if dlg else None)
+        w.signals.finished.connect(dlg.close)
+        self._open_jobs.append(w)
+        w.signals.finished.connect(lambda: self._open_jobs.remove(w) if w in self._open_jobs else None)
+        return w
+
+    def _on_mocap_error(self, path: str, e: BaseException) -> None:
+        self.statusBar().showMessage(f"Could not import {Path(path).name}", 8000)
+        msg = str(e) if isinstance(e, (OSError, ValueError)) or type(e).__name__ == "MotionImportError" \
+            else f"{type(e).__name__}: {e}"
+        self.dialogs.error(self, "Cannot import motion capture",
+                           f"{Path(path).name} could not be imported.\n\n{msg}\n\nYour current pose is unchanged.")
+
+    def _on_mocap_imported(self, clip) -> None:
+        st_ = self.doc.undo_stack
+        st_.beginMacro(f"Import {clip.name}")
+        self.doc.push_pose(clip.poses[int(clip.key_indices[0])], f"Import {clip.name}")
+        for i in clip.key_indices:
+            self.doc.add_keyframe(f"{clip.name} {int(i) / clip.fps:.2f}s", clip.poses[int(i)])
+        st_.endMacro()
+        self.statusBar().showMessage(
+            f"Imported {clip.name}: {len(clip.poses)} frames at {clip.fps:g} fps, {len(clip.key_indices)} keyframes "
+            f"(retarget error {clip.quality['mpjpe_mm']:.0f} mm)", 10000)
 
     def _on_file_error(self, path: str, e: BaseException) -> None:
         self.statusBar().showMessage(f"Could not open {Path(path).name}", 8000)

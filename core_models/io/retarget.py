@@ -638,3 +638,41 @@ def retarget_quality(result: RetargetResult, rest_joints: np.ndarray | None = No
         "raw_max_violation_deg": float(rawv.max()),
         "scale": float(result.scale),
     }
+
+
+@dataclass
+class ImportedClip:
+    """A mocap file retargeted for the app: poses at ≤ ``max_fps``, the indices chosen as keyframes."""
+    name: str
+    poses: Pose  # (F,) batch on the body's skeleton (original heading and translation)
+    fps: float
+    key_indices: np.ndarray  # frames suggested as keyframes (evenly spaced, first and last included)
+    quality: dict[str, Any]
+
+
+def import_clip(path, rest_joints: np.ndarray | None = None, max_fps: float = 30.0, max_keys: int = 24,
+                progress=None) -> ImportedClip:
+    """File > Import motion capture: load any supported mocap file, resample to ≤ ``max_fps``, retarget onto
+    ``rest_joints`` (the body in use), and choose up to ``max_keys`` evenly spaced keyframes. Raises
+    MotionImportError / ValueError with a readable message for bad files."""
+    from pathlib import Path
+
+    from core_models.io import load_motion
+
+    p = Path(path)
+    if progress:
+        progress(5, f"reading {p.name}")
+    m = load_motion(p)
+    step = max(1, int(round(float(m.fps) / max_fps)))
+    if step > 1:
+        m = m.slice(0, None, step)
+    if progress:
+        progress(30, f"retargeting {m.num_frames} frames")
+    r = retarget(m, rest_joints=rest_joints)
+    q = retarget_quality(r, rest_joints)
+    q.pop("per_joint_mm", None)
+    n = len(r.pose)
+    keys = np.unique(np.linspace(0, n - 1, min(max_keys, n)).round().astype(np.int64))
+    if progress:
+        progress(100, "done")
+    return ImportedClip(p.stem, r.pose, float(m.fps), keys, q)

@@ -340,3 +340,33 @@ def test_drop_npz_opens_it(win, tmp_path):
     w.dropEvent(ev)
     assert pump(until=lambda: w.doc.path == str(f), timeout=10)
     assert w.doc.pose().allclose(_pose(12), atol=1e-6) and d.errors == []
+
+
+def test_import_mocap_adds_keyframes_undoably(win):
+    from app.workers import wait_for
+
+    w, d = win
+    before = w.doc.pose()
+    nk = len(w.doc.keyframes)
+    job = w.import_mocap(str(ROOT / "tests" / "fixtures" / "mocap" / "tiny_deepmimic.txt"))
+    wait_for(job, 60)
+    pump(0.05)
+    assert not d.errors
+    assert len(w.doc.keyframes) > nk
+    assert not poses_equal(w.doc.pose(), before)
+    w.doc.undo_stack.undo()  # one step undoes pose + keyframes
+    assert len(w.doc.keyframes) == nk and poses_equal(w.doc.pose(), before)
+
+
+def test_import_bad_mocap_shows_error_and_keeps_pose(win, tmp_path):
+    from app.workers import wait_for
+
+    w, d = win
+    before = w.doc.pose()
+    n = w.doc.undo_stack.count()
+    f = tmp_path / "broken.bvh"
+    f.write_text("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0\n")
+    wait_for(w.import_mocap(str(f)), 30)
+    pump(0.05)
+    assert len(d.errors) == 1 and "broken.bvh" in d.errors[0][1] and "unchanged" in d.errors[0][1]
+    assert poses_equal(w.doc.pose(), before) and w.doc.undo_stack.count() == n
