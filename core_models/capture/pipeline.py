@@ -1,0 +1,250 @@
+"""Live capture pipeline: frame → MediaPipe landmarks → gating + One-Euro → pose regressor → :class:`Pose`.
+
+The regressor is pluggable (:class:`PoseRegressor`: ``predict(landmarks, text) -> (Pose, confidence)``).
+:class:`GeometricRegressor` (closed-form bone-direction fit, :mod:`core_models.capture.geometric`) needs no
+weights and is always available. Learned regressors (PoseEmbroider's SMPL head, the lifter) plug in through
+:func:`register_regressor`, or by defining ``make_capture_regressor(**kw) -> PoseRegressor`` in one of
+:data:`LEARNED_REGRESSOR_MODULES`; ``make_regressor("auto")`` takes the first learned one whose weights load
+and falls back to the geometric one.
+
+Everything is synchronous and Qt-free: the GUI runs :meth:`CapturePipeline.process` / :func:`run_source` in a
+worker thread. A bad frame, a lost person or a failing regressor give a :class:`CaptureResult` with
+``pose=None`` and a ``message``, never an exception.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol, runtime_checkable
+
+import numpy as np
+
+from core_models.capture.filters import LandmarkFilter
+from core_models.capture.landmarks import LandmarkDetector, Landmarks, LM, _as_rgb_uint8
+from core_models.pose import Pose
+
+log = logging.getLogger(__name__)
+
+#: modules that may define ``make_capture_regressor(**kw)`` (tried in this order by ``make_regressor("auto")``)
+LEARNED_REGRESSOR_MODULES = ("core_models.nets.embroider", "core_models.nets.lifter")
+
+# landmarks whose visibility makes the overall confidence (torso + limbs)
+_CONF_LMS = np.array([LM[f"{s}_{n}"] for s in ("left", "right")
+                      for n in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")])
+
+
+@runtime_checkable
+class PoseRegressor(Protocol):
+    """Landmarks (+ optional text cue) → (Pose with transl 0, confidence in [0, 1])."""
+
+    name: str
+
+    def predict(self, landmarks: Landmarks, text: str | None = None) -> tuple[Pose, float]:
+        ...
+
+
+def landmark_confidence(lm: Landmarks) -> float:
+    """Mean of visibility × presence over the 12 torso/limb landmarks (0..1)."""
+    return float(np.mean(lm.visibility[_CONF_LMS] * lm.presence[_CONF_LMS]))
+
+
+class GeometricRegressor:
+    """The weight-free fallback: :class:`~core_models.capture.geometric.GeometricSolver` on the world landmarks.
+    Ignores the text cue. Unseen limbs keep their previous frame's rotation (``temporal=True``) or a neutral
+    pose; confidence = landmark confidence × the fraction of the 22 joints actually observed."""
+
+    name = "geometric"
+
+    def __init__(self, rest_joints: np.ndarray | None = None, gate: float = 0.5, temporal: bool = True):
+        from core_models.capture.geometric import GeometricSolver
+
+        self.solver = GeometricSolver(rest_joints, gate=gate)
+        self.temporal = temporal
+        self._prev: Pose | None = None
+
+    def reset(self) -> None:
+        self._prev = None
+
+    def predict(self, landmarks: Landmarks, text: str | None = None) -> tuple[Pose, float]:
+        pose, seen = self.solver.solve(landmarks, self._prev if self.temporal else None)
+        if self.temporal:
+            self._prev = pose
+        return pose, landmark_confidence(landmarks) * float(seen.mean())
+
+
+_REGISTRY: dict[str, Callable[..., PoseRegressor]] = {"geometric": GeometricRegressor}
+
+
+def register_regressor(name: str, factory: Callable[..., PoseRegressor]) -> None:
+    """Make ``make_regressor(name)`` available (learned models register here)."""
+    _REGISTRY[name] = factory
+
+
+def regressor_names() -> list[str]:
+    return ["auto", *_REGISTRY]
+
+
+def make_regressor(name: str = "auto", **kw) -> PoseRegressor:
+    """A regressor by name. ``"auto"``: the first learned regressor that loads (registered ones, then
+    ``make_capture_regressor`` of :data:`LEARNED_REGRESSOR_MODULES`), else the geometric one."""
+    if name != "auto":
+        if name not in _REGISTRY:
+            raise ValueError(f"unknown pose regressor {name!r}; available: {', '.join(regressor_names())}")
+        return _REGISTRY[name](**kw)
+    for n, factory in _REGISTRY.items():
+        if n == "geometric":
+            continue
+        try:
+            return factory(**kw)
+        except Exception as e:  # noqa: BLE001 - missing weights etc.: try the next one
+            log.info("capture regressor %s unavailable: %s", n, e)
+    for mod_name in LEARNED_REGRESSOR_MODULES:
+        try:
+            mod = importlib.import_module(mod_name)
+            factory = getattr(mod, "make_capture_regressor", None)
+            if factory is not None:
+                return factory(**kw)
+        except Exception as e:  # noqa: BLE001
+            log.info("capture regressor from %s unavailable: %s", mod_name, e)
+    return GeometricRegressor()
+
+
+@dataclass
+class CaptureResult:
+    index: int
+    timestamp: float
+    image_size: tuple[int, int] = (0, 0)
+    landmarks: Landmarks | None = None      # after gating + filtering
+    raw_landmarks: Landmarks | None = None  # MediaPipe's output
+    pose: Pose | None = None
+    confidence: float = 0.0
+    timings_ms: dict[str, float] = field(default_factory=dict)  # landmarks, filter, regress, total
+    message: str = ""
+
+    @property
+    def detected(self) -> bool:
+        return self.pose is not None
+
+
+class CapturePipeline:
+    """One camera stream. ``process(image, timestamp, text)`` → :class:`CaptureResult`."""
+
+    def __init__(self, variant: str = "lite", regressor: PoseRegressor | str | None = "auto",
+                 detector: LandmarkDetector | None = None, smooth: bool = True, min_cutoff: float = 1.0,
+                 beta: float = 0.05, gate: float = 0.5, hold: float = 0.5, mode: str = "video"):
+        self.detector = detector if detector is not None else LandmarkDetector(variant, mode=mode)
+        if regressor is None or isinstance(regressor, str):
+            regressor = make_regressor(regressor or "auto")
+        self.regressor = regressor
+        self.filter = LandmarkFilter(min_cutoff=min_cutoff, beta=beta, gate=gate, hold=hold, smooth=smooth)
+        self._index = 0
+        self._lost = True
+
+    def reset(self) -> None:
+        self.filter.reset()
+        reset = getattr(self.regressor, "reset", None)
+        if callable(reset):
+            reset()
+        self._lost = True
+
+    def process(self, image, timestamp: float | None = None, text: str | None = None) -> CaptureResult:
+        t0 = time.perf_counter()
+        idx = self._index
+        self._index += 1
+        ts = float(timestamp) if timestamp is not None else idx / 30.0
+        res = CaptureResult(idx, ts)
+        try:
+            rgb = _as_rgb_uint8(image)
+        except ValueError as e:
+            res.message = f"corrupted frame skipped: {e}"
+            res.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            return res
+        res.image_size = (rgb.shape[1], rgb.shape[0])
+        try:
+            raw = self.detector.detect(rgb, ts)
+        except Exception as e:  # noqa: BLE001 - MediaPipe errors on odd frames must not stop a stream
+            res.message = f"landmark detection failed: {e}"
+            res.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            return res
+        t1 = time.perf_counter()
+        res.timings_ms["landmarks"] = (t1 - t0) * 1000
+        if raw is None:
+            if not self._lost:
+                self.reset()
+            res.message = "no person found"
+            res.timings_ms["total"] = (t1 - t0) * 1000
+            return res
+        self._lost = False
+        res.raw_landmarks = raw
+        lm = self.filter(raw)
+        res.landmarks = lm
+        t2 = time.perf_counter()
+        res.timings_ms["filter"] = (t2 - t1) * 1000
+        try:
+            pose, conf = self.regressor.predict(lm, text or None)
+            res.pose, res.confidence = pose, float(np.clip(conf, 0.0, 1.0))
+        except Exception as e:  # noqa: BLE001
+            log.warning("pose regressor %s failed: %s", getattr(self.regressor, "name", "?"), e)
+            res.message = f"pose regression failed: {e}"
+        t3 = time.perf_counter()
+        res.timings_ms["regress"] = (t3 - t2) * 1000
+        res.timings_ms["total"] = (t3 - t0) * 1000
+        return res
+
+    def close(self) -> None:
+        self.detector.close()
+
+    def __enter__(self) -> "CapturePipeline":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def run_source(pipeline: CapturePipeline, source, text: str | None = None, max_frames: int | None = None,
+               should_stop: Callable[[], bool] | None = None) -> Iterator[CaptureResult]:
+    """Run ``pipeline`` over a :class:`~core_models.capture.sources.FrameSource` (opened if needed); yields one
+    result per frame. A camera that is missing or unplugged yields nothing while it is away (its ``status``
+    says why); the loop ends at the end of a file/folder, after ``max_frames`` or when ``should_stop()``."""
+    if not source.opened:
+        source.open()
+    n = 0
+    while not source.finished and (max_frames is None or n < max_frames):
+        if should_stop is not None and should_stop():
+            return
+        frame = source.read()
+        if frame is None:
+            if not source.retries:
+                if source.finished:
+                    return
+                continue
+            if not source.opened:
+                time.sleep(0.05)  # camera away: do not spin
+            continue
+        n += 1
+        yield pipeline.process(frame.image, frame.timestamp, text)
+
+
+def results_to_arrays(results: list[CaptureResult], hold_last: bool = True) -> dict[str, np.ndarray]:
+    """Per-frame arrays for a ``.npz``: poses (N, 66) axis-angle, confidences, detected, timestamps and the
+    raw landmarks (N, 33, 8). Frames without a person repeat the last pose (``hold_last``) or are zero."""
+    n = len(results)
+    full = np.zeros((n, 22, 3), np.float32)
+    conf = np.zeros(n, np.float32)
+    det = np.zeros(n, bool)
+    ts = np.zeros(n, np.float64)
+    lms = np.zeros((n, 33, 8), np.float32)
+    last = np.zeros((22, 3), np.float32)
+    for i, r in enumerate(results):
+        ts[i] = r.timestamp
+        if r.raw_landmarks is not None:
+            lms[i] = r.raw_landmarks.to_array()
+        if r.pose is not None:
+            last = r.pose.full().reshape(22, 3)
+            det[i], conf[i] = True, r.confidence
+            full[i] = last
+        elif hold_last:
+            full[i] = last
+    return {"full": full, "confidences": conf, "detected": det, "timestamps": ts, "landmarks": lms}
