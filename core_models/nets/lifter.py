@@ -1,0 +1,223 @@
+"""Text-assisted 2D→3D lifter (seed: "Learning Knowledge from Textual Descriptions for 3D Human Pose Estimation").
+
+* :class:`KeypointEncoder` — the 3D pose estimation model's encoder: the 33 MediaPipe landmarks of a single frame
+  or a short causal window (T frames, the last one is lifted) become n = 33 tokens (each landmark's T × (x, y,
+  visibility, presence) through a linear layer + a learnable landmark embedding), mixed by a small transformer →
+  pose features ``f_pose`` (B, n, d).
+* :class:`Lifter` — encoder + regression head → 22 SMPL-H joint positions, root-relative, in the camera-aligned
+  frame (x image-right, y up, z towards the camera; metres).
+* Training-only alignment branch (``align`` = ``"fc" | "tf" | "cm"``): the frozen MiniLM token states of the pose's
+  automatic description (pooled to ``text_slots`` slots, m tokens) are mapped into the pose-feature space
+  (``f_trans`` (B, n, d)) by
+  - **FC**: a linear map of the text features and a linear map from the m text slots to the n pose tokens;
+  - **TF**: n learnable tokens concatenated with the text tokens through a transformer (the first n outputs);
+  - **CM**: M cross-modality blocks, h = LN(q + MCA(q ← f_pose, k, v ← w)), w' = LN(h + FF(h)), w⁰ = text
+    (the pose features are the queries — detached, so the pose encoder learns only from its own losses);
+  a second regression head predicts the joints from ``f_trans``. Loss (:func:`lifter_losses`):
+  L = L_err1(ŷ₁) + α·KL(f_pose ‖ f_trans) + β·L_err2(ŷ₂). At test time only the encoder and the first head run:
+  the text branch is dropped from the shipped weights.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+N_LANDMARKS = 33
+N_JOINTS = 22
+TEXT_DIM = 384
+
+
+@dataclass
+class LifterConfig:
+    window: int = 1
+    in_dim: int = 4
+    d: int = 64
+    layers: int = 3
+    heads: int = 4
+    ff: int = 128
+    head_hidden: int = 128
+    align: str = "none"          # none | fc | tf | cm
+    text_slots: int = 16
+    align_layers: int = 2
+    dropout: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LifterConfig":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def _encoder_layer(d, heads, ff, dropout):
+    return nn.TransformerEncoderLayer(d, heads, ff, dropout=dropout, batch_first=True, norm_first=True,
+                                      activation="gelu")
+
+
+class KeypointEncoder(nn.Module):
+    def __init__(self, cfg: LifterConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = nn.Linear(cfg.window * cfg.in_dim, cfg.d)
+        self.pos = nn.Parameter(torch.randn(N_LANDMARKS, cfg.d) * 0.02)
+        self.tf = nn.TransformerEncoder(_encoder_layer(cfg.d, cfg.heads, cfg.ff, cfg.dropout), cfg.layers,
+                                        enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(cfg.d)
+
+    def forward(self, kp: torch.Tensor) -> torch.Tensor:
+        """kp (B, T, 33, in_dim) or (B, 33, in_dim) when T = 1 → f_pose (B, 33, d)."""
+        if kp.dim() == 3:
+            kp = kp.unsqueeze(1)
+        B, T = kp.shape[:2]
+        x = kp.permute(0, 2, 1, 3).reshape(B, N_LANDMARKS, T * kp.shape[-1])
+        return self.norm(self.tf(self.embed(x) + self.pos))
+
+
+class JointHead(nn.Module):
+    def __init__(self, cfg: LifterConfig):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(1), nn.Linear(N_LANDMARKS * cfg.d, cfg.head_hidden), nn.GELU(),
+                                 nn.Linear(cfg.head_hidden, N_JOINTS * 3))
+
+    def forward(self, f):
+        return self.net(f).view(-1, N_JOINTS, 3)
+
+
+class FCAlign(nn.Module):
+    def __init__(self, cfg: LifterConfig):
+        super().__init__()
+        self.feat = nn.Linear(TEXT_DIM, cfg.d)
+        self.tokens = nn.Linear(cfg.text_slots, N_LANDMARKS)
+
+    def forward(self, text, mask, f_pose):
+        x = self.feat(text) * mask.unsqueeze(-1)                            # (B, m, d)
+        return self.tokens(x.transpose(1, 2)).transpose(1, 2)              # (B, n, d)
+
+
+class TFAlign(nn.Module):
+    def __init__(self, cfg: LifterConfig):
+        super().__init__()
+        self.feat = nn.Linear(TEXT_DIM, cfg.d)
+        self.lp = nn.Parameter(torch.randn(N_LANDMARKS, cfg.d) * 0.02)
+        self.kind = nn.Parameter(torch.randn(2, cfg.d) * 0.02)
+        self.tf = nn.TransformerEncoder(_encoder_layer(cfg.d, cfg.heads, cfg.ff, cfg.dropout), cfg.align_layers,
+                                        enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(cfg.d)
+
+    def forward(self, text, mask, f_pose):
+        B = text.shape[0]
+        x = torch.cat([self.lp.expand(B, -1, -1) + self.kind[0], self.feat(text) + self.kind[1]], 1)
+        pad = torch.cat([torch.zeros(B, N_LANDMARKS, dtype=torch.bool, device=text.device), ~mask], 1)
+        return self.norm(self.tf(x, src_key_padding_mask=pad)[:, :N_LANDMARKS])
+
+
+class CMBlock(nn.Module):
+    def __init__(self, d, heads, ff, dropout):
+        super().__init__()
+        self.att = nn.MultiheadAttention(d, heads, dropout=dropout, batch_first=True)
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.ff = nn.Sequential(nn.Linear(d, ff), nn.ReLU(), nn.Linear(ff, d))
+
+    def forward(self, q, w, pad=None):
+        h = self.ln1(q + self.att(q, w, w, key_padding_mask=pad, need_weights=False)[0])
+        return self.ln2(h + self.ff(h))
+
+
+class CMAlign(nn.Module):
+    def __init__(self, cfg: LifterConfig):
+        super().__init__()
+        self.feat = nn.Linear(TEXT_DIM, cfg.d)
+        self.blocks = nn.ModuleList(CMBlock(cfg.d, cfg.heads, cfg.ff, cfg.dropout) for _ in range(cfg.align_layers))
+
+    def forward(self, text, mask, f_pose):
+        q = f_pose.detach()
+        w, pad = self.feat(text), ~mask
+        for i, blk in enumerate(self.blocks):
+            w = blk(q, w, pad if i == 0 else None)
+        return w
+
+
+ALIGNERS = {"fc": FCAlign, "tf": TFAlign, "cm": CMAlign}
+
+
+class Lifter(nn.Module):
+    def __init__(self, cfg: LifterConfig | None = None):
+        super().__init__()
+        self.cfg = cfg = cfg or LifterConfig()
+        self.encoder = KeypointEncoder(cfg)
+        self.head = JointHead(cfg)
+        if cfg.align != "none":
+            self.align = ALIGNERS[cfg.align](cfg)
+            self.head2 = JointHead(cfg)
+
+    def forward(self, kp: torch.Tensor) -> torch.Tensor:
+        """(B, [T,] 33, 4) keypoint features → (B, 22, 3) root-relative joints (camera-aligned frame)."""
+        return self.head(self.encoder(kp))
+
+    def features(self, kp: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(f_pose (B, 33, d), joints (B, 22, 3)) — the "visual" modality of the PoseEmbroider."""
+        f = self.encoder(kp)
+        return f, self.head(f)
+
+    def forward_train(self, kp, text=None, text_mask=None):
+        f = self.encoder(kp)
+        y1 = self.head(f)
+        if self.cfg.align == "none" or text is None:
+            return y1, None, f, None
+        ft = self.align(text, text_mask, f)
+        return y1, self.head2(ft), f, ft
+
+    def inference_state(self) -> dict:
+        """The weights needed at test time (no text branch)."""
+        return {k: v for k, v in self.state_dict().items() if not k.startswith(("align.", "head2."))}
+
+
+def mpjpe_loss(pred, target):
+    return (pred - target).norm(dim=-1).mean()
+
+
+def feature_kl(f_pose, f_trans, tau: float = 1.0):
+    """KL(softmax(f_trans) ‖ softmax(f_pose)) over the feature dimension, per token (the text side is the
+    target distribution and is not pushed towards the pose side)."""
+    return F.kl_div(F.log_softmax(f_pose / tau, -1), F.log_softmax(f_trans.detach() / tau, -1), log_target=True,
+                    reduction="none").sum(-1).mean()
+
+
+def lifter_losses(model: Lifter, kp, target, text=None, text_mask=None, alpha: float = 0.5, beta: float = 0.1):
+    y1, y2, f, ft = model.forward_train(kp, text, text_mask)
+    l1 = mpjpe_loss(y1, target)
+    out = {"err1": l1, "total": l1}
+    if y2 is not None:
+        kl = feature_kl(f, ft)
+        l2 = mpjpe_loss(y2, target)
+        out.update(kl=kl, err2=l2, total=l1 + alpha * kl + beta * l2)
+    return out
+
+
+# --- metrics ---------------------------------------------------------------------------------------------
+
+def procrustes_align(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Similarity-align pred (B, K, 3) to target (rotation, scale, translation; Umeyama)."""
+    mp, mt = pred.mean(1, keepdim=True), target.mean(1, keepdim=True)
+    X, Y = pred - mp, target - mt
+    H = X.transpose(1, 2) @ Y
+    U, S, Vt = torch.linalg.svd(H)
+    d = torch.sign(torch.linalg.det(Vt.transpose(1, 2) @ U.transpose(1, 2)))
+    D = torch.diag_embed(torch.stack([torch.ones_like(d), torch.ones_like(d), d], -1))
+    R = Vt.transpose(1, 2) @ D @ U.transpose(1, 2)
+    scale = (S * torch.diagonal(D, dim1=1, dim2=2)).sum(-1) / X.pow(2).sum((1, 2)).clamp_min(1e-9)
+    return scale[:, None, None] * X @ R.transpose(1, 2) + mt
+
+
+def mpjpe(pred, target, root: int = 0):
+    """Per-sample MPJPE (B,) after aligning the root joint."""
+    p = pred - pred[:, root:root + 1]
+    t = target - target[:, root:root + 1]
+    return (p - t).norm(dim=-1).mean(-1)
+
+
+def pa_mpjpe(pred, target):
+    return (procrustes_align(pred, target) - target).norm(dim=-1).mean(-1)
