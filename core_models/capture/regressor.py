@@ -1,0 +1,117 @@
+"""Learned landmarks → SMPL-H pose regressor for the capture pipeline (a ``PoseRegressor``:
+``predict(landmarks, text=None) -> (Pose, confidence)``).
+
+Chain: the last ``window`` MediaPipe observations → :func:`core_models.capture.synth.landmarks_features` →
+frozen lifter ("visual" encoding) → PoseEmbroider x̄ from {keypoints} or {keypoints, text cue} → iterative
+residual SMPL-H head → heading-normalised pose; the heading is put back from the lifted hip line (camera-aligned
+frame: facing the camera = heading 0). Weights: ``resources/weights/lifter.pt`` and ``embroider.pt``
+(a missing/corrupt file raises :class:`core_models.nets.weights.WeightsError` with the message to show).
+
+``representation="aligner"`` uses the Aligner baseline instead of the PoseEmbroider (for comparisons).
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core_models.capture.landmarks import LM, Landmarks
+from core_models.capture.synth import landmarks_features
+from core_models.pose import Pose, apply_heading
+
+_CORE = np.array([LM[f"{s}_{n}"] for s in ("left", "right")
+                  for n in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")])
+
+
+def _hip_heading(left_hip: np.ndarray, right_hip: np.ndarray) -> float:
+    """Yaw (radians about +y) of the forward direction (left × up) of a hip line."""
+    lat = np.asarray(left_hip, np.float64) - np.asarray(right_hip, np.float64)
+    fwd = np.cross(lat, [0.0, 1.0, 0.0])
+    return float(np.arctan2(fwd[0], fwd[2]))
+
+
+class LearnedRegressor:
+    """Thread-safe for one caller at a time. ``reset()`` when the stream restarts (clears the window)."""
+
+    name = "embroider"
+
+    def __init__(self, weights_dir: str | Path | None = None, representation: str = "embroider",
+                 threads: int | None = 1):
+        from core_models.nets.embroider_train import Encoders, load_embroider
+        from core_models.nets.lifter_train import load_lifter
+
+        if threads:
+            torch.set_num_threads(threads)
+        wd = Path(weights_dir) if weights_dir else None
+        emb, ali, heads, vae, cfg = load_embroider(wd)
+        self.lifter = load_lifter(cfg.get("lifter_variant"), wd)
+        self.model = emb if representation == "embroider" else ali
+        self.head = heads[representation]
+        self.enc = Encoders(self.lifter, vae)
+        self.window = self.lifter.cfg.window
+        self.name = representation
+        self._buf: deque[Landmarks] = deque(maxlen=self.window)
+        self._text_cache: dict[str, torch.Tensor] = {}
+        self._lock = threading.Lock()
+        from core_models.capture.synth import LandmarkModel  # the rest skeleton the heads were trained on
+
+        self._rest = torch.from_numpy(LandmarkModel().rest_joints.astype(np.float32))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buf.clear()
+
+    def _text(self, text: str) -> torch.Tensor:
+        t = " ".join(text.split())
+        if t not in self._text_cache:
+            from core_models.nets.text_encoder import get_text_encoder
+
+            if len(self._text_cache) > 256:
+                self._text_cache.clear()
+            self._text_cache[t] = get_text_encoder().encode_pooled([t]).float()
+        return self._text_cache[t]
+
+    @torch.no_grad()
+    def predict(self, landmarks: Landmarks, text: str | None = None) -> tuple[Pose, float]:
+        from core_models.kinematics import fk_torch
+        from core_models.nets.pose_vae import rot6d_to_matrix
+        from core_models.pose import matrix_to_aa
+
+        with self._lock:
+            self._buf.append(landmarks)
+            seq = list(self._buf)
+        seq = [seq[0]] * (self.window - len(seq)) + seq
+        kp = torch.from_numpy(landmarks_features(seq)).unsqueeze(0)          # (1, T, 33, 4)
+        f, lifted = self.lifter.features(kp)
+        raw = {"v": torch.cat([f.mean(1), lifted.flatten(1)], -1)}
+        subset: tuple[str, ...] = ("v",)
+        if text and text.strip():
+            raw["t"] = self._text(text)
+            subset = ("v", "t")
+        x = self.model(raw, subset)
+        R = rot6d_to_matrix(self.head(x))[0]                                   # (22, 3, 3) normalised pose
+        pose = Pose.from_full(np.asarray(matrix_to_aa(R.numpy()), np.float32))
+        # heading: lifted hips (camera-aligned) vs the predicted body's hips
+        Jp = fk_torch(R.unsqueeze(0), self._rest)[1][0].numpy()
+        lj = lifted[0].numpy()
+        dh = _hip_heading(lj[1], lj[2]) - _hip_heading(Jp[1], Jp[2])
+        pose = apply_heading(pose, np.float32(dh))
+        conf = float(np.mean(landmarks.visibility[_CORE] * landmarks.presence[_CORE]))
+        return pose, conf
+
+    def predict_sequence(self, seq: list[Landmarks | None], text: str | None = None):
+        """Poses and confidences for a list of observations (None = no person: the previous pose, confidence 0)."""
+        self.reset()
+        poses, confs, last = [], [], None
+        for lm in seq:
+            if lm is None:
+                poses.append(last if last is not None else Pose(np.zeros(3, np.float32), np.zeros((21, 3), np.float32)))
+                confs.append(0.0)
+                continue
+            last, c = self.predict(lm, text)
+            poses.append(last)
+            confs.append(c)
+        return poses, np.array(confs, np.float32)
