@@ -176,6 +176,7 @@ class GeometricSolver:
         seen[J["neck"]] = seen[J["head"]] = ok[[LM["nose"], LM["left_ear"], LM["right_ear"]]].sum() >= 2
         for s in ("left", "right"):
             G[J[f"{s}_collar"]] = G3
+            seen[J[f"{s}_collar"]] = seen[J["spine3"]]  # at rest by design: as good as the chest
             # arm
             sh, el, wr = J[f"{s}_shoulder"], J[f"{s}_elbow"], J[f"{s}_wrist"]
             a_sh, a_el, a_wr = W[LM[f"{s}_shoulder"]], W[LM[f"{s}_elbow"]], W[LM[f"{s}_wrist"]]
@@ -218,7 +219,7 @@ class GeometricSolver:
             else:
                 G[an] = G[kn] @ self._neutral(prev_local, an, np.eye(3))
             G[ft] = G[an]
-            seen[hp], seen[kn] = leg_ok, shin_ok
+            seen[hp], seen[kn], seen[ft] = leg_ok, shin_ok, seen[an]
         return G, seen
 
     @staticmethod
@@ -345,21 +346,40 @@ def euler_xyz_to_matrices(e_deg: np.ndarray) -> np.ndarray:
     return R
 
 
+def _excess(e, lo, hi):
+    return np.maximum(np.maximum(lo - e, e - hi), 0.0).max(-1)
+
+
+def _wrap(e):
+    return (e + 180.0) % 360.0 - 180.0
+
+
 def clamp_local_matrices(local: np.ndarray, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> np.ndarray:
-    """Numpy twin of :func:`core_models.pose.clamp_to_limits` on (22, 3, 3) local matrices (root left free):
-    a joint beyond its Euler box (in both equivalent XYZ decompositions) is replaced by its clipped angles."""
+    """Joint limits on (22, 3, 3) local matrices (root left free): the numpy twin of
+    :func:`core_models.pose.clamp_to_limits`, plus gimbal-lock awareness. A joint is changed only when every
+    XYZ decomposition of its rotation is outside its Euler box: the two exact ones and, near gimbal lock
+    (|y| > 60°, e.g. an elbow flexed 90° or an arm raised forward — common in capture), the ones that move the
+    x/z angle sum or difference onto one axis (kept when within 2° of the rotation). Otherwise the primary
+    decomposition is clipped, as core_models.pose does."""
     e = euler_xyz_deg(local)
-    alt = np.stack([e[:, 0] + 180.0, 180.0 - e[:, 1], e[:, 2] + 180.0], -1)
-    alt = (alt + 180.0) % 360.0 - 180.0
+    alt = _wrap(np.stack([e[:, 0] + 180.0, 180.0 - e[:, 1], e[:, 2] + 180.0], -1))
     lo, hi = limits[..., 0], limits[..., 1]
-
-    def excess(x):
-        return np.maximum(np.maximum(lo - x, x - hi), 0.0).max(-1)
-
-    fix = np.minimum(excess(e), excess(alt)) > 0
+    fix = np.minimum(_excess(e, lo, hi), _excess(alt, lo, hi)) > 0
     fix[0] = False
     if not fix.any():
         return local
     out = local.copy()
-    out[fix] = euler_xyz_to_matrices(np.clip(e[fix], lo[fix], hi[fix]))
+    for j in np.nonzero(fix)[0]:
+        cands = [e[j], alt[j]]
+        for a, b, c in ((e[j], alt[j]) if abs(e[j, 1]) > 60.0 else ()):
+            cands += [_wrap(np.array(x)) for x in ((a + c, b, 0.0), (a - c, b, 0.0), (0.0, b, c + a),
+                                                    (0.0, b, c - a))]
+        cands = np.stack(cands)
+        Rc = euler_xyz_to_matrices(cands)
+        cos = (np.einsum("nij,ij->n", Rc, local[j]) - 1) / 2
+        close = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) < 2.0
+        close[:2] = True
+        exc = np.where(close, _excess(cands, lo[j], hi[j]), np.inf)
+        if exc.min() > 0:  # no decomposition within the box: clip the primary one (as core_models.pose does)
+            out[j] = euler_xyz_to_matrices(np.clip(e[j], lo[j], hi[j])[None])[0]
     return out

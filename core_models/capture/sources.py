@@ -28,10 +28,22 @@ class Frame:
     index: int         # running frame number (0, 1, ...)
 
 
-def _cv2():
-    import cv2  # opencv-python-headless
+_CV2 = None
 
-    return cv2
+
+def _cv2():
+    """cv2 with its own console warnings (e.g. 'can't open camera by index' on every retry) turned down to
+    errors: sources report problems through ``status`` instead."""
+    global _CV2
+    if _CV2 is None:
+        import cv2  # opencv-python-headless
+
+        try:
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        except AttributeError:  # pragma: no cover - older builds
+            pass
+        _CV2 = cv2
+    return _CV2
 
 
 def _bgr_to_rgb(img) -> np.ndarray | None:
@@ -150,7 +162,7 @@ class CameraSource(FrameSource):
         if not cap.isOpened():
             cap.release()
             self.status = (f"no camera found at index {self.index} (is one plugged in and not used by another "
-                           "program?) — retrying")
+                           "program?)")
             self._next_retry = time.monotonic() + self.reconnect_interval
             return False
         if self.width:
