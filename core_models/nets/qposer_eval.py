@@ -1,0 +1,282 @@
+"""``python main.py eval qposer``: QPoser Table 1/2-style numbers (see qposer_train's docstring). Ends with one
+JSON line."""
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core_models.nets.qposer import QPoser, ablation_config, load_qposer, mpjae_deg
+from core_models.nets.qposer_train import (VAEPrior, body_rotmats, corpus_rotmats, full_rotmats,
+                                           load_vae_baseline, train_prior)
+
+PAPER = {  # QPoser Table 1 (AMASS, 21 body joints): reconstruction / escalated MPJAE (deg), mean (std)
+    "QPoser (paper)": {"recon": (2.62, 1.64), "esc50": (0.34, 1.49), "esc1000": (0.33, None)},
+    "VPoser (paper)": {"recon": (7.47, 5.57), "esc50": (13.06, 12.94), "esc1000": (None, None)},
+}
+PAPER_ABL = {"1 head": (14.96, 0.62), "8 heads": (9.70, 0.52), "8 heads + GLIF": (9.09, 0.94),
+             "32 heads": (5.15, 0.69), "32 heads + GLIF": (3.82, 0.50), "63 heads + GLIF (final)": (2.62, 0.34)}
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+class QPoserPrior:
+    def __init__(self, model: QPoser):
+        self.model = model
+
+    @torch.no_grad()
+    def reconstruct(self, R: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.model.reconstruct(R[i:i + 2048]) for i in range(0, len(R), 2048)])
+
+
+@torch.no_grad()
+def reconstruction_metrics(prior, R: torch.Tensor, iters: tuple[int, ...] = (50, 1000),
+                           iter_subset: int | None = 1000) -> dict:
+    """Reconstruction MPJAE and escalated error (error after k encode/decode rounds − error after one), on
+    ``R`` (B,21,3,3). Rounds stop early for poses that reached a fixed point (exact for QPoser: same codes →
+    same pose)."""
+    P1 = prior.reconstruct(R)
+    e1 = mpjae_deg(P1, R)
+    out = {"n": int(len(R)), "recon_mean": float(e1.mean()), "recon_std": float(e1.std())}
+    sub = torch.arange(len(R)) if iter_subset is None else torch.arange(min(len(R), iter_subset))
+    P = P1[sub].clone()
+    R0, e1s = R[sub], e1[sub]
+    active = torch.ones(len(sub), dtype=torch.bool)
+    k = 1
+    for target in sorted(iters):
+        while k < target:
+            if not active.any():
+                k = target
+                break
+            Pa = P[active]
+            Pn = prior.reconstruct(Pa)
+            moved = (Pn - Pa).abs().flatten(1).amax(1) > 1e-6
+            P[active] = Pn
+            idx = torch.nonzero(active).flatten()
+            active[idx[~moved]] = False
+            k += 1
+        esc = mpjae_deg(P, R0) - e1s
+        out[f"esc{target}_mean"] = float(esc.mean())
+        out[f"esc{target}_std"] = float(esc.std())
+    out["iter_n"] = int(len(sub))
+    out["not_converged_after_max"] = int(active.sum())
+    return out
+
+
+@torch.no_grad()
+def codebook_stats(model: QPoser, R: torch.Tensor) -> dict:
+    idx = torch.cat([model.encode(R[i:i + 4096]) for i in range(0, len(R), 4096)])
+    sizes = model.head_sizes()
+    usage, perp, nperp = [], [], []
+    for h, K in enumerate(sizes):
+        cnt = torch.bincount(idx[:, h], minlength=K).float()
+        p = cnt / cnt.sum()
+        ent = -(p[p > 0] * p[p > 0].log()).sum()
+        usage.append(float((cnt > 0).float().mean()))
+        perp.append(float(ent.exp()))
+        nperp.append(float(ent.exp()) / K)
+    return {"usage": float(np.mean(usage)), "perplexity": float(np.mean(perp)),
+            "perplexity_frac": float(np.mean(nperp)), "heads": len(sizes)}
+
+
+# --- data sets -------------------------------------------------------------------------------------------
+
+def library_rotmats() -> tuple[torch.Tensor, list[str]]:
+    from core_models.library import load_builtin
+
+    items = load_builtin()
+    return body_rotmats(np.stack([it.pose.body_pose for it in items])), [it.name for it in items]
+
+
+def mocap_rotmats(folder: str) -> torch.Tensor:
+    """Import + retarget every supported file of ``folder`` (build_corpus into a temporary folder)."""
+    from core_models.data.corpus import Corpus, build_corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        build_corpus(folder, out_dir=tmp, log=lambda m: None)
+        c = Corpus(tmp)
+        idx = c.indices(with_mirrors=False)
+        return body_rotmats(c.arrays["body_pose"][idx])
+
+
+# --- random samples -------------------------------------------------------------------------------------
+
+@torch.no_grad()
+def sample_sets(model: QPoser, vae, gen, n: int, seed: int, test_R: torch.Tensor) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    sizes = torch.as_tensor(model.head_sizes())
+    out = {}
+    out["test poses (reference)"] = test_R[torch.randperm(len(test_R), generator=g)[:n]]
+    codes = (torch.rand(n, len(sizes), generator=g) * sizes).long()
+    out["QPoser uniform codes"] = model.decode_indices(codes)
+    if gen is not None:
+        out["QPoser masked transformer"] = model.decode_indices(gen.sample(n, generator=g))
+    if vae is not None:
+        out["VAE N(0,I)"] = vae.vae.decode(torch.randn(n, 32, generator=g))[:, 1:]
+    from core_models.nets.pose_vae import aa_to_matrix_t
+    axis = torch.nn.functional.normalize(torch.randn(n, 21, 3, generator=g), dim=-1)
+    ang = torch.rand(n, 21, 1, generator=g) * (np.pi / 2)
+    out["joint space uniform (≤90°)"] = aa_to_matrix_t(axis * ang)
+    return out
+
+
+def sample_metrics(R: torch.Tensor, vae, body=None, n_body: int = 200) -> dict:
+    import roma
+
+    from core_models.pose import Pose, limit_violation_deg
+
+    aa = roma.rotmat_to_rotvec(R).numpy()
+    pose = Pose(np.zeros((len(aa), 3), np.float32), aa)
+    viol = limit_violation_deg(pose)[:, 1:].max(1)
+    m = {"n": int(len(R)), "within_limits_pct": float((viol <= 3.0).mean() * 100),
+         "max_excess_deg": float(viol.mean())}
+    if vae is not None:
+        m["vae_prior_score"] = float(vae.plausibility(R).mean())
+    k = min(len(R), 200)
+    a, b = R[:k], R[torch.roll(torch.arange(k), 1)]
+    m["diversity_deg"] = float(mpjae_deg(a, b).mean())
+    if body is not None:
+        from core_models.plausibility import penetrations, PENETRATION_TOLERANCE_M
+        bad = 0
+        kk = min(len(R), n_body)
+        for i in range(kk):
+            cs = penetrations(body, pose[i])
+            bad += any(c.depth > PENETRATION_TOLERANCE_M + c.allowance for c in cs)
+        m["self_penetration_pct"] = 100.0 * bad / kk
+    return m
+
+
+# --- the command ---------------------------------------------------------------------------------------
+
+def _fmt(mean, std=None, w=6) -> str:
+    if mean is None:
+        return "—".rjust(w)
+    return f"{mean:{w}.2f}" + (f" ± {std:.2f}" if std is not None else "")
+
+
+def run_eval(args) -> int:
+    torch.set_num_threads(max(1, int(getattr(args, "threads", 1) or 1)))
+    from core_models.data.corpus import Corpus
+    from core_models.nets.weights import WeightsError
+
+    t0 = time.time()
+    wdir = Path(args.weights_dir) if args.weights_dir else None
+    try:
+        model = load_qposer(args.name, wdir)
+    except WeightsError as e:
+        log(f"error: {e}")
+        return 2
+    corpus = Corpus(args.corpus)
+    test_R = corpus_rotmats(corpus, "test", with_mirrors=False, max_n=args.max_poses, seed=0)
+    sets: dict[str, torch.Tensor] = {f"test clips ({len(test_R)} poses)": test_R}
+    lib_R, _ = library_rotmats()
+    sets[f"library ({len(lib_R)} poses, unseen)"] = lib_R
+    if args.mocap:
+        m_R = mocap_rotmats(args.mocap)
+        if len(m_R) > args.max_poses:
+            m_R = m_R[torch.randperm(len(m_R), generator=torch.Generator().manual_seed(0))[:args.max_poses]]
+        sets[f"--mocap {Path(args.mocap).name} ({len(m_R)} poses)"] = m_R
+    try:
+        vae = VAEPrior(load_vae_baseline(wdir))
+    except WeightsError as e:
+        vae = None
+        log(f"[eval] baseline VAE unavailable: {e}")
+    gen = None
+    try:
+        from core_models.nets.qposer_gen import load_gen
+        gen = load_gen("qposer_gen", wdir)
+    except WeightsError as e:
+        log(f"[eval] masked transformer unavailable: {e}")
+
+    result: dict = {"name": "qposer_eval", "sets": {}, "paper": PAPER}
+    log("\n== Table 1: reconstruction / escalated error, MPJAE (degrees, 21 body joints), mean ± std ==")
+    log(f"{'data':34s} {'model':22s} {'recon':>16s} {'esc@50':>16s} {'esc@1000':>16s} {'codebook use/perp':>18s}")
+    for sname, R in sets.items():
+        result["sets"][sname] = {}
+        priors = [("QPoser (ours)", QPoserPrior(model))] + ([("VPoser-style VAE", vae)] if vae else [])
+        for pname, prior in priors:
+            r = reconstruction_metrics(prior, R)
+            cb = codebook_stats(model, R) if pname.startswith("QPoser") else None
+            if cb:
+                r["codebook"] = cb
+            result["sets"][sname][pname] = r
+            cbs = f"{cb['usage'] * 100:5.1f}% / {cb['perplexity']:5.1f}" if cb else ""
+            log(f"{sname:34s} {pname:22s} {_fmt(r['recon_mean'], r['recon_std']):>16s} "
+                f"{_fmt(r['esc50_mean'], r['esc50_std']):>16s} {_fmt(r['esc1000_mean'], r['esc1000_std']):>16s} "
+                f"{cbs:>18s}")
+    for pname, p in PAPER.items():
+        log(f"{'AMASS (paper)':34s} {pname:22s} {_fmt(*p['recon']):>16s} {_fmt(*p['esc50']):>16s} "
+            f"{_fmt(*p['esc1000']):>16s}")
+
+    # random samples
+    log("\n== Random samples: plausibility (joint limits ±3°, VAE-prior score: higher = more typical) ==")
+    body = None
+    try:
+        from core_models.body import load_body
+        body = load_body("anny")
+    except Exception as e:  # the body is only needed for the self-penetration column
+        log(f"[eval] body unavailable ({e}); no self-penetration column")
+    result["samples"] = {}
+    samples = sample_sets(model, vae, gen, args.samples, 0, test_R)
+    log(f"{'sampler':30s} {'within limits':>14s} {'mean excess':>12s} {'VAE score':>10s} {'self-pen.':>10s} "
+        f"{'diversity':>10s}")
+    for sname, R in samples.items():
+        m = sample_metrics(R, vae, body)
+        result["samples"][sname] = m
+        log(f"{sname:30s} {m['within_limits_pct']:13.1f}% {m['max_excess_deg']:11.2f}° "
+            f"{m.get('vae_prior_score', float('nan')):10.3f} {m.get('self_penetration_pct', float('nan')):9.1f}% "
+            f"{m['diversity_deg']:9.1f}°")
+
+    # prompting
+    try:
+        from core_models.nets.qposer_prompt import (clause_cache_path, evaluate_prompting,
+                                                    load_prompter, make_examples)
+        prompter = load_prompter("qposer_prompt", wdir)
+        cache = clause_cache_path(corpus)
+        if cache.exists():
+            prompter.feats.load(cache)
+        split = "test" if len(corpus.indices("test")) else "train"
+        ex = make_examples(corpus, split, 500, 1000, model)
+        pr = evaluate_prompting(model, prompter, ex)
+        result["prompting"] = pr
+        log(f"\n== Prompting (held-out descriptions, deterministic posecodes of the stated codes on the prompted "
+            f"parts) ==\nrealised {pr['realised_pct']}% of {pr['prompted_codes']} prompted codes "
+            f"(unchanged pose: {pr['unchanged_pct']}%, true part codes: {pr['oracle_pct']}%; "
+            f"{pr['mean_prompted_parts']} parts per description)")
+    except WeightsError as e:
+        log(f"[eval] prompt model unavailable: {e}")
+
+    # ablations
+    if args.ablations:
+        log(f"\n== Table 2: ablations (short runs: ≤{args.ablation_minutes} min / {args.ablation_steps} steps each, "
+            f"32 codes per codebook), test clips ==")
+        train_R = corpus_rotmats(corpus, "train")
+        sub = test_R[:1000]
+        result["ablations"] = {}
+        log(f"{'model':26s} {'recon':>16s} {'esc@50':>16s} {'paper recon / esc':>18s}")
+        for n_heads, glif in ((1, False), (8, False), (8, True), (32, False), (32, True)):
+            cfg = ablation_config(n_heads, glif)
+            m, st = train_prior(cfg, train_R, None, steps=args.ablation_steps, minutes=args.ablation_minutes,
+                                log_every=0)
+            r = reconstruction_metrics(QPoserPrior(m), sub, iters=(50,))
+            name = f"{n_heads} head{'s' if n_heads > 1 else ''}" + (" + GLIF" if glif else "")
+            r["train_steps"] = st["steps"]
+            result["ablations"][name] = r
+            pp = PAPER_ABL.get(name)
+            log(f"{name:26s} {_fmt(r['recon_mean'], r['recon_std']):>16s} {_fmt(r['esc50_mean'], r['esc50_std']):>16s}"
+                f" {(f'{pp[0]:.2f} / {pp[1]:.2f}' if pp else ''):>18s}  ({st['steps']} steps)")
+        full = result["sets"][next(iter(result["sets"]))]["QPoser (ours)"]
+        log(f"{'66 heads + GLIF (shipped)':26s} {_fmt(full['recon_mean'], full['recon_std']):>16s} "
+            f"{_fmt(full['esc50_mean'], full['esc50_std']):>16s} {'2.62 / 0.34':>18s}")
+    result["seconds"] = round(time.time() - t0, 1)
+    first = result["sets"][next(iter(result["sets"]))]["QPoser (ours)"]
+    result["value"] = round(first["recon_mean"], 3)
+    result["unit"] = "deg MPJAE (test clips)"
+    print(json.dumps(result, default=float))
+    return 0
