@@ -43,6 +43,7 @@ MAX_CLAUSE_TOKENS = 32
 
 _SPLIT = re.compile(r"[.;,!?:]+\s*|\s+then\s+|\s+and\s+|\n+", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+")
+_LEAD = re.compile(r"^(?:(?:and|then|also|now)\b\s*)+")
 
 #: words that name a body part or a whole-body action; an instruction without any of them is "nonsense"
 BODY_WORDS = frozenset("""head neck shoulder shoulders arm arms upper forearm forearms elbow elbows wrist wrists
@@ -55,7 +56,7 @@ raise lift lower drop spread extend flex stretch cross""".split())
 def split_clauses(text: str) -> list[str]:
     """Lower-cased clauses of an instruction ("Raise your left arm, then bend the knees." →
     ["raise your left arm", "bend the knees"]); at most :data:`MAX_CLAUSES`."""
-    parts = [p.strip().lower() for p in _SPLIT.split(text or "")]
+    parts = [_LEAD.sub("", p.strip().lower()) for p in _SPLIT.split(text or "")]
     return [p for p in parts if p][:MAX_CLAUSES]
 
 
@@ -104,29 +105,44 @@ def clause_batch_from_lists(clauses_per_text: list[list[str]], encode) -> Clause
 
 # --- networks -------------------------------------------------------------------------------------------
 
+class _MixBlock(nn.Module):
+    """Pre-norm transformer block (self-attention over the clauses of one instruction + feed-forward)."""
+
+    def __init__(self, d: int, heads: int, dropout: float):
+        super().__init__()
+        self.n1, self.n2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.att = nn.MultiheadAttention(d, heads, dropout=dropout, batch_first=True)
+        self.ff = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Dropout(dropout), nn.Linear(2 * d, d))
+
+    def forward(self, x, pad):
+        h = self.n1(x)
+        x = x + self.att(h, h, h, key_padding_mask=pad, need_weights=False)[0]
+        return x + self.ff(self.n2(x))
+
+
 class ClauseTextHead(nn.Module):
-    """Frozen token states of clauses → one text feature per instruction (B, out_dim)."""
+    """Frozen token states of clauses → one text feature per instruction (B, out_dim).
+
+    Per clause: multi-query attention pooling of the (frozen, contextual) MiniLM token states — trained scores,
+    so single words such as "left"/"right" can dominate — and a projection to ``d``; then ``layers`` small
+    transformer blocks over the clauses of each instruction (learned clause positions), masked mean, Linear."""
 
     def __init__(self, d: int = 128, out_dim: int = 256, layers: int = 2, heads: int = 4, pool_queries: int = 4,
                  dropout: float = 0.1):
         super().__init__()
-        self.tok = nn.Sequential(nn.LayerNorm(TEXT_DIM_IN), nn.Linear(TEXT_DIM_IN, d), nn.GELU(), nn.Linear(d, d))
-        self.pool_q = nn.Parameter(torch.randn(pool_queries, d) / d ** 0.5)
-        self.pool_out = nn.Linear(pool_queries * d, d)
+        self.scores = nn.Linear(TEXT_DIM_IN, pool_queries)
+        self.pool_out = nn.Sequential(nn.Linear(pool_queries * TEXT_DIM_IN, d), nn.GELU(), nn.Linear(d, d))
         self.pos = nn.Parameter(torch.zeros(MAX_CLAUSES, d))
-        layer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout, batch_first=True, norm_first=True)
-        self.clauses = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.blocks = nn.ModuleList([_MixBlock(d, heads, dropout) for _ in range(layers)])
         self.norm = nn.LayerNorm(d)
         self.out = nn.Linear(d, out_dim)
         self.empty = nn.Parameter(torch.zeros(out_dim))  # feature of an empty instruction (PoseCopy)
 
     def clause_vectors(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        h = self.tok(states)  # (C,L,d)
-        s = torch.einsum("cld,qd->cql", h, self.pool_q) / h.shape[-1] ** 0.5
+        s = self.scores(states).transpose(1, 2)  # (C,Q,L)
         s = s.masked_fill(~mask[:, None, :], float("-inf"))
-        w = torch.softmax(s, -1)
-        pooled = torch.einsum("cql,cld->cqd", w, h).flatten(1)
-        return self.pool_out(pooled)
+        pooled = torch.softmax(s, -1) @ states  # (C,Q,384)
+        return self.pool_out(pooled.flatten(1))
 
     def forward(self, cb: ClauseBatch) -> torch.Tensor:
         B, K = cb.seq.shape
@@ -138,7 +154,8 @@ class ClauseTextHead(nn.Module):
         empty_row = pad.all(1)
         pad_safe = pad.clone()
         pad_safe[empty_row, 0] = False  # keep attention defined; result replaced below
-        x = self.clauses(x, src_key_padding_mask=pad_safe)
+        for blk in self.blocks:
+            x = blk(x, pad_safe)
         x = self.norm(x)
         keep = (~pad).float()[..., None]
         m = (x * keep).sum(1) / keep.sum(1).clamp(min=1)

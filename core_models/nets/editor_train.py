@@ -31,10 +31,11 @@ from core_models.nets.pose_vae import geodesic_rad, pose_to_rotmats
 
 CONFIGS = {
     "tiny": dict(latent=32, pose_feat=64, pose_hidden=128, pose_layers=1, text_d=32, text_dim=64, text_layers=1,
-                 dropout=0.0, batch=64, lr=2e-3, epochs=2, max_pairs=600, verts=128, p_copy=0.1, p_flip=0.5),
+                 dropout=0.0, batch=64, lr=2e-3, epochs=2, max_pairs=600, verts=128, p_copy=0.1, p_flip=0.5,
+                 w_mean=0.5),
     "full": dict(latent=32, pose_feat=256, pose_hidden=512, pose_layers=2, text_d=128, text_dim=256,
-                 text_layers=2, dropout=0.1, batch=128, lr=1e-3, epochs=6, max_pairs=None, verts=256,
-                 p_copy=0.1, p_flip=0.5),
+                 text_layers=2, dropout=0.1, batch=128, lr=1e-3, epochs=30, max_pairs=None, verts=256,
+                 p_copy=0.1, p_flip=0.5, w_mean=0.5),
 }
 CLAUSE_CACHE = "editor_clauses.npz"
 
@@ -174,12 +175,18 @@ class ClauseStore:
 
 # --- training ------------------------------------------------------------------------------------------------
 
-def training_loss(model: PoseEditor, body_fn, A, B, cb: ClauseBatch, w_kl: float = 1.0):
+def training_loss(model: PoseEditor, body_fn, A, B, cb: ClauseBatch, w_kl: float = 1.0, w_mean: float = 0.0):
+    """PoseFix loss: NLL(rot 6D) + NLL(joints) + NLL(vertices) of the decoded posterior sample + KL(N_b ‖ N_p).
+    ``w_mean`` > 0 adds the same reconstruction NLL for the decoded prior *mean* (our addition: the app applies
+    the mean, so it is trained to land on B directly)."""
     from torch.distributions import kl_divergence
     d6, q, p = model(A, B, cb)
     nll_r, nll_j, nll_v, *_ = recon_nll(model, d6, B, body_fn)
     kl = kl_divergence(q, p).sum(-1)
     loss = (nll_r + nll_j + nll_v + w_kl * kl).mean()
+    if w_mean:
+        mr, mj, mv, *_ = recon_nll(model, model.decoder.decode_6d(p.loc), B, body_fn)
+        loss = loss + w_mean * (mr + mj + mv).mean()
     return loss, {"rot": nll_r.mean().item(), "jts": nll_j.mean().item(), "v2v": nll_v.mean().item(),
                   "kl": kl.mean().item()}
 
@@ -212,9 +219,15 @@ def train_model(model: PoseEditor, data: PairData, store: ClauseStore, body_fn, 
     steps_per_epoch = max(1, n // cfg["batch"])
     total = max(1, int(epochs * steps_per_epoch))
     warm = max(1, min(200, total // 10))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total))))
     t0 = time.time()
+
+    def lr_factor(s):  # warm-up, then cosine over the steps or the time budget, whichever ends first
+        prog = s / total
+        if minutes:
+            prog = max(prog, (time.time() - t0) / (60 * minutes))
+        return min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, prog)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     hist, step, perm, pos = [], 0, rng.permutation(n), 0
     while step < total:
         if minutes is not None and time.time() - t0 > 60 * minutes:
@@ -225,7 +238,8 @@ def train_model(model: PoseEditor, data: PairData, store: ClauseStore, body_fn, 
         idx = perm[pos:pos + cfg["batch"]]
         pos += cfg["batch"]
         A, B, cb = sample_batch(data, store, idx, rng, cfg["p_flip"], cfg["p_copy"])
-        loss, parts = training_loss(model, body_fn, A.to(device), B.to(device), cb.to(device))
+        loss, parts = training_loss(model, body_fn, A.to(device), B.to(device), cb.to(device),
+                                    w_mean=cfg.get("w_mean", 0.0))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)

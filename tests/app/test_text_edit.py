@@ -1,0 +1,101 @@
+"""Text Edit panel: Enter applies the mean edit (undoable), history, notices, alternatives strip, strength."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from core_models import skeleton as sk
+from core_models.pose import Pose, geodesic_deg
+from core_models.session import poses_equal
+
+from _apptest_util import pump
+
+
+@pytest.fixture(scope="module")
+def editor():
+    import torch
+    torch.set_num_threads(1)
+    from core_models.nets.editor import load_editor
+    ed = load_editor()
+    ed.encoder  # noqa: B018 - load MiniLM once for the module
+    return ed
+
+
+@pytest.fixture
+def panel(qapp, editor):
+    from app.commands import Document
+    from app.panels.text_edit import TextEditPanel
+
+    doc = Document()
+    start = Pose(np.array([0, 0.5, 0], np.float32), np.zeros((21, 3), np.float32), np.array([0.2, 0.9, 0.1]))
+    start.body_pose[sk.JOINT_INDEX["left_shoulder"] - 1] = [0, 0, -1.2]
+    start.body_pose[sk.JOINT_INDEX["right_shoulder"] - 1] = [0, 0, 1.2]
+    doc.push_pose(start, "start")
+    doc.undo_stack.clear()
+    p = TextEditPanel(SimpleNamespace(doc=doc))
+    p.set_editor(editor)
+    p.show()
+    yield p, doc, start
+    p.close()
+    p.deleteLater()
+
+
+def _wait(panel, timeout=30.0):
+    pump(0.01)
+    assert pump(until=lambda: not panel._busy, timeout=timeout)
+    pump(0.01)
+
+
+def test_enter_applies_mean_edit_and_undo_restores(panel):
+    p, doc, start = panel
+    p.input.setEditText("Raise your left arm.")
+    p.input.lineEdit().returnPressed.emit()
+    _wait(p)
+    assert not poses_equal(doc.pose, start)
+    assert geodesic_deg(doc.pose.full(), start.full()).max() > 5
+    assert np.allclose(doc.pose.transl, start.transl)  # keep global position (default)
+    assert p.keep_global.isChecked()
+    assert p.strip.count() == 8
+    assert p.history()[0] == "Raise your left arm."
+    doc.undo_stack.undo()
+    assert poses_equal(doc.pose, start)
+
+
+def test_nonsense_text_leaves_pose_with_notice(panel):
+    p, doc, start = panel
+    for text in ("", "blorp zzkx"):
+        p.input.setEditText(text)
+        p.apply_text()
+        _wait(p)
+        assert poses_equal(doc.pose, start)
+        assert "unchanged" in p.status.text()
+    assert doc.undo_stack.count() == 0
+
+
+def test_alternative_pick_and_strength_slider(panel):
+    p, doc, start = panel
+    p.apply_text("Bend your right knee.")
+    _wait(p)
+    mean = doc.pose.copy()
+    item = p.strip.item(2)
+    p._on_pick(item)
+    assert not poses_equal(doc.pose, mean)
+    assert doc.undo_stack.count() == 2
+    p.strength.setValue(0)  # blend back to the pose before the edit, merged into one undo step
+    assert geodesic_deg(doc.pose.full(), start.full()).max() < 1e-2
+    p.strength.setValue(50)
+    assert doc.undo_stack.count() == 3
+    d = geodesic_deg(doc.pose.full(), start.full()).mean()
+    assert d > 0.1
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert poses_equal(doc.pose, start)
+
+
+def test_panel_registered():
+    from app.panels import FEATURE_PANELS
+    assert any(m == "app.panels.text_edit" and c == "TextEditPanel" and area == "right"
+               for m, c, _t, _n, area in FEATURE_PANELS)
