@@ -226,11 +226,18 @@ class GeometricSolver:
     def _neutral(prev_local, j, default):
         return prev_local[j] if prev_local is not None else default
 
-    def solve(self, lm: Landmarks, prev: Pose | None = None) -> tuple[Pose, np.ndarray]:
-        """Pose (transl 0) and (22,) bool of the joints actually observed."""
+    def solve(self, lm: Landmarks, prev: Pose | np.ndarray | None = None) -> tuple[Pose, np.ndarray]:
+        """Pose (transl 0) and (22,) bool of the joints actually observed. ``prev``: the previous frame's Pose
+        or its (22, 3, 3) local matrices (unseen limbs hold it)."""
+        pose, seen, _local = self.solve_local(lm, prev)
+        return pose, seen
+
+    def solve_local(self, lm: Landmarks, prev: Pose | np.ndarray | None = None):
+        """:meth:`solve` plus the (22, 3, 3) local rotation matrices (feed them back as ``prev``)."""
         ok = lm.confidence(self.gate)
-        prev_local = prev.matrices().astype(np.float64) if prev is not None else None
-        G, seen = self.solve_globals(lm.world, ok, prev_local)
+        if isinstance(prev, Pose):
+            prev = prev.matrices().astype(np.float64)
+        G, seen = self.solve_globals(lm.world, ok, prev)
         local = np.empty_like(G)
         local[0] = G[0]
         par = sk.PARENTS
@@ -238,7 +245,7 @@ class GeometricSolver:
             local[j] = G[par[j]].T @ G[j]
         if self.clamp:
             local = clamp_local_matrices(local)
-        return Pose.from_full(matrices_to_aa(local).astype(np.float32)), seen
+        return Pose.from_full(matrices_to_aa(local).astype(np.float32)), seen, local
 
 
 # --- forward model (tests, sanity checks) ---------------------------------------------------------------

@@ -62,15 +62,15 @@ class GeometricRegressor:
 
         self.solver = GeometricSolver(rest_joints, gate=gate)
         self.temporal = temporal
-        self._prev: Pose | None = None
+        self._prev: Pose | np.ndarray | None = None  # previous frame (local matrices)
 
     def reset(self) -> None:
         self._prev = None
 
     def predict(self, landmarks: Landmarks, text: str | None = None) -> tuple[Pose, float]:
-        pose, seen = self.solver.solve(landmarks, self._prev if self.temporal else None)
+        pose, seen, local = self.solver.solve_local(landmarks, self._prev if self.temporal else None)
         if self.temporal:
-            self._prev = pose
+            self._prev = local
         return pose, landmark_confidence(landmarks) * float(seen.mean())
 
 
@@ -122,6 +122,7 @@ class CaptureResult:
     confidence: float = 0.0
     timings_ms: dict[str, float] = field(default_factory=dict)  # landmarks, filter, regress, total
     message: str = ""
+    frame: np.ndarray | None = None  # the RGB frame (only with run_source(..., keep_frames=True))
 
     @property
     def detected(self) -> bool:
@@ -203,11 +204,14 @@ class CapturePipeline:
         self.close()
 
 
-def run_source(pipeline: CapturePipeline, source, text: str | None = None, max_frames: int | None = None,
-               should_stop: Callable[[], bool] | None = None) -> Iterator[CaptureResult]:
+def run_source(pipeline: CapturePipeline, source, text: str | Callable[[], str | None] | None = None, max_frames: int | None = None,
+               should_stop: Callable[[], bool] | None = None, keep_frames: bool = False
+               ) -> Iterator[CaptureResult]:
     """Run ``pipeline`` over a :class:`~core_models.capture.sources.FrameSource` (opened if needed); yields one
     result per frame. A camera that is missing or unplugged yields nothing while it is away (its ``status``
-    says why); the loop ends at the end of a file/folder, after ``max_frames`` or when ``should_stop()``."""
+    says why); the loop ends at the end of a file/folder, after ``max_frames`` or when ``should_stop()``.
+    ``text`` may be a callable (read each frame: a hint box edited while capturing). ``keep_frames``: attach
+    each RGB frame to its result (previews)."""
     if not source.opened:
         source.open()
     n = 0
@@ -224,7 +228,10 @@ def run_source(pipeline: CapturePipeline, source, text: str | None = None, max_f
                 time.sleep(0.05)  # camera away: do not spin
             continue
         n += 1
-        yield pipeline.process(frame.image, frame.timestamp, text)
+        r = pipeline.process(frame.image, frame.timestamp, text() if callable(text) else text)
+        if keep_frames:
+            r.frame = frame.image
+        yield r
 
 
 def results_to_arrays(results: list[CaptureResult], hold_last: bool = True) -> dict[str, np.ndarray]:
