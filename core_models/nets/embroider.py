@@ -176,3 +176,12 @@ class SMPLHead(nn.Module):
             steps.append(th)
         out = [s.view(-1, 22, 6) for s in steps]
         return out if all_steps else out[-1]
+
+
+def make_capture_regressor(**kw):
+    """The capture pipeline's learned regressor (``core_models.capture.pipeline.make_regressor("auto")`` looks
+    for this): landmarks (+ text cue) → PoseEmbroider → SMPL-H head. Raises WeightsError when the shipped
+    lifter/embroider weights are missing (the pipeline then falls back to the geometric solver)."""
+    from core_models.capture.regressor import LearnedRegressor
+
+    return LearnedRegressor(**kw)

@@ -280,7 +280,7 @@ def load_embroider(directory: Path | None = None):
 
 def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", default=None)
-    p.add_argument("--n-train", type=int, default=24000)
+    p.add_argument("--n-train", type=int, default=12000)
     p.add_argument("--n-test", type=int, default=2000)
     p.add_argument("--epochs", type=int, default=8, help="PoseEmbroider / Aligner epochs")
     p.add_argument("--head-epochs", type=int, default=6)

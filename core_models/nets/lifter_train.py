@@ -337,7 +337,7 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variants", default="none,fc,tf,cm", help="alignment variants (none = no text)")
     p.add_argument("--windows", default="1,5", help="input windows (frames); the text variants run on the first")
     p.add_argument("--window-variants", default="none,cm", help="variants also trained on the other windows")
-    p.add_argument("--n-train", type=int, default=24000)
+    p.add_argument("--n-train", type=int, default=12000)
     p.add_argument("--n-test", type=int, default=2000)
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--batch", type=int, default=256)
@@ -350,6 +350,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out-dir", default=None, help="weights folder (default resources/weights)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--merge", action="store_true",
+                   help="add the trained variants to the existing lifter.pt instead of replacing it "
+                        "(lets the window-5 and single-frame runs go in separate processes)")
 
 
 def run_train(args) -> int:
@@ -376,16 +379,37 @@ def run_train(args) -> int:
         for k, v in model.inference_state().items():
             state[f"{name}.{k}"] = v
         cfgs[name] = cfg.to_dict()
+    out = Path(args.out_dir) if args.out_dir else None
+    commands = ["python main.py train lifter " + " ".join(sys.argv[3:])]
+    seconds = round(time.time() - t_all, 1)
+    if args.merge:
+        from core_models.nets.weights import WeightsError, load_weights, manifest
+
+        try:
+            blob, man = load_weights("lifter", out), manifest("lifter", out)
+            for k, v in blob["state"].items():
+                if k.split(".")[0] not in cfgs:
+                    state[k] = v
+            for n, c in blob["config"]["variants"].items():
+                if n not in cfgs:
+                    cfgs[n] = c
+                    results.setdefault(n, man.get("metrics", {}).get(n))
+                    train_info.setdefault(n, man.get("train", {}).get(n))
+            commands = man.get("commands", [man.get("command")]) + commands
+            seconds += float(man.get("train_seconds", 0))
+        except WeightsError as e:
+            _log(f"[lifter] nothing to merge with ({e})")
+    results = {n: results[n] for n in sorted(results, key=lambda n: (int(n.split("_T")[1]), n != "none_T" +
+                                                                      n.split("_T")[1], n))}
     _print_table(results, f"lifter on held-out clips (test split, {len(test)} poses, synthetic MediaPipe-like input)")
     # the live default: the best window model
+    windows = sorted({int(n.split("_T")[1]) for n in cfgs})
     wmax = max(windows)
     cands = {n: r for n, r in results.items() if n.endswith(f"_T{wmax}")}
     default = min(cands, key=lambda n: cands[n]["mpjpe_mm"])
-    meta = {"command": "python main.py train lifter " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else
-            "python main.py train lifter", "data": str(cdir), "n_train": len(train), "n_test": len(test),
-            "metrics": results, "train": train_info, "train_seconds": round(time.time() - t_all, 1),
+    meta = {"command": " && ".join(commands), "commands": commands, "data": str(cdir), "n_train": len(train),
+            "n_test": len(test), "metrics": results, "train": train_info, "train_seconds": seconds,
             "default": default}
-    out = Path(args.out_dir) if args.out_dir else None
     f = save_weights("lifter", state, {"variants": cfgs, "default": default}, meta, directory=out, half=True)
     print(json.dumps({"name": "lifter_train", "default": default, "metrics": results,
                       "seconds": round(time.time() - t_all, 1), "weights": str(f)}))
