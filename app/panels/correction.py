@@ -1,0 +1,328 @@
+"""Correction panel: coaching text that turns pose A into pose B (learned corrector + rule-based text).
+
+A is the current pose, a library pose or a pose file (e.g. a captured / imported one); B is a library pose
+(built-in or saved by the user) or a pose file. Both are compared in their own facing direction (the heading
+is ignored unless "keep facing" is ticked). Texts are generated off the GUI thread; the joints that differ
+most are highlighted in the viewport; "Apply" feeds the text to the text editor (when its weights exist) and
+pushes the result as one undoable edit of the current pose; "Copy" puts a text on the clipboard.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
+
+from core_models.pose import Pose
+
+CURRENT = "current"
+FILE = "file"
+HIGHLIGHT_MIN_M = 0.05  # joints that moved less than this are not highlighted
+HIGHLIGHT_MAX = 5
+
+
+def joint_highlight_colors(displacement: np.ndarray, n: int = HIGHLIGHT_MAX,
+                           min_m: float = HIGHLIGHT_MIN_M) -> dict[int, tuple[float, float, float]]:
+    """{joint: rgb} for the ``n`` joints that move most (≥ ``min_m`` metres): red for the largest,
+    orange → yellow for smaller ones."""
+    order = np.argsort(displacement)[::-1][:n]
+    top = float(displacement[order[0]]) if len(order) else 0.0
+    out = {}
+    for j in order:
+        d = float(displacement[j])
+        if d < min_m:
+            break
+        t = min(1.0, d / max(top, 1e-6))
+        out[int(j)] = (1.0, 0.85 * (1.0 - t), 0.1)
+    return out
+
+
+def compute_correction(a: Pose, b: Pose, keep_heading: bool = False, corrector=None) -> dict:
+    """Worker-thread job: both texts + per-joint displacement. Never raises for a missing model: the
+    learned text is replaced by the reason."""
+    from core_models.nets.corrector import (load_corrector, normalize_pair, pair_joint_displacement,
+                                            rule_text)
+
+    a, b = normalize_pair(a, b, keep_heading)
+    out = {"rules": rule_text(a, b), "displacement": pair_joint_displacement(a, b), "corrector": corrector}
+    try:
+        c = corrector or load_corrector()
+        out["learned"] = c.generate(a, b)
+        out["corrector"] = c
+    except Exception as e:  # noqa: BLE001 - shown in the panel
+        out["learned"] = None
+        out["learned_error"] = f"{type(e).__name__}: {e}"
+    return out
+
+
+_EDITOR: list = []
+
+
+def apply_text(a: Pose, text: str) -> Pose:
+    """Worker-thread job: move A with the text editor (loaded once; thread-safe); keeps A's facing direction
+    and translation. Raises when the editor is unavailable or does not understand the text."""
+    from core_models.nets.editor import load_editor
+
+    if not _EDITOR:
+        _EDITOR.append(load_editor())
+    res = _EDITOR[0].edit(a, text, n_samples=0)
+    if res.notice:
+        raise ValueError(res.notice)
+    return res.mean
+
+
+class CorrectionPanel(QWidget):
+    def __init__(self, window=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.window = window
+        self._corrector = None
+        self._request = 0
+        self._files: dict[str, Pose] = {}
+        self._last: dict | None = None
+        self._pending_apply = False
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        form = QFormLayout()
+        self.combo_a = QComboBox()
+        self.combo_b = QComboBox()
+        self.combo_a.setToolTip("Pose A: where you are (the current pose, a saved or captured pose)")
+        self.combo_b.setToolTip("Pose B: the target (a library pose or a pose file)")
+        form.addRow("From (A)", self.combo_a)
+        form.addRow("To (B)", self.combo_b)
+        lay.addLayout(form)
+        opts = QHBoxLayout()
+        self.mirror_b = QCheckBox("Mirror B")
+        self.keep_heading = QCheckBox("Keep facing")
+        self.keep_heading.setToolTip("Also correct the facing direction (otherwise each pose is compared in "
+                                     "its own facing direction)")
+        self.highlight = QCheckBox("Highlight joints")
+        self.highlight.setChecked(True)
+        for w in (self.mirror_b, self.keep_heading, self.highlight):
+            opts.addWidget(w)
+        opts.addStretch(1)
+        self.refresh_button = QPushButton("Compare")
+        opts.addWidget(self.refresh_button)
+        lay.addLayout(opts)
+
+        self.learned_box, self.learned_text, self.copy_learned, self.apply_learned = self._text_box(
+            "Learned coach")
+        self.rules_box, self.rules_text, self.copy_rules, self.apply_rules = self._text_box("Rule-based coach")
+        lay.addWidget(self.learned_box)
+        lay.addWidget(self.rules_box)
+        self.joints_label = QLabel("")
+        self.joints_label.setWordWrap(True)
+        lay.addWidget(self.joints_label)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
+        lay.addStretch(1)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(350)
+        self._timer.timeout.connect(self.compare)
+        self.reload_choices()
+        self.combo_a.activated.connect(lambda i: self._on_choice(self.combo_a, i))
+        self.combo_b.activated.connect(lambda i: self._on_choice(self.combo_b, i))
+        self.mirror_b.toggled.connect(self.schedule)
+        self.keep_heading.toggled.connect(self.schedule)
+        self.highlight.toggled.connect(self._update_highlight)
+        self.refresh_button.clicked.connect(self.compare)
+        self.copy_learned.clicked.connect(lambda: self.copy_text(self.learned_text.toPlainText()))
+        self.copy_rules.clicked.connect(lambda: self.copy_text(self.rules_text.toPlainText()))
+        self.apply_learned.clicked.connect(lambda: self.apply(self.learned_text.toPlainText()))
+        self.apply_rules.clicked.connect(lambda: self.apply(self.rules_text.toPlainText()))
+        doc = getattr(window, "doc", None)
+        if doc is not None:
+            doc.poseChanged.connect(self._on_pose_changed)
+
+    # -- construction helpers -----------------------------------------------------------------------------
+    def _text_box(self, title: str):
+        box = QGroupBox(title)
+        v = QVBoxLayout(box)
+        text = QPlainTextEdit()
+        text.setReadOnly(True)
+        text.setMaximumHeight(110)
+        v.addWidget(text)
+        row = QHBoxLayout()
+        copy = QPushButton("Copy")
+        apply = QPushButton("Apply")
+        apply.setToolTip("Move the current pose with this text through the text editor (undoable)")
+        row.addStretch(1)
+        row.addWidget(copy)
+        row.addWidget(apply)
+        v.addLayout(row)
+        copy.setEnabled(False)
+        apply.setEnabled(False)
+        return box, text, copy, apply
+
+    def reload_choices(self) -> None:
+        from core_models.library import load_library
+
+        try:
+            entries = load_library()
+        except Exception:  # noqa: BLE001 - an unreadable library leaves only the other choices
+            entries = []
+        self._library = {f"lib:{e.slug}:{e.name}": e.pose for e in entries}
+        for combo, with_current in ((self.combo_a, True), (self.combo_b, False)):
+            keep = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            if with_current:
+                combo.addItem("Current pose", CURRENT)
+            for key, e in zip(self._library, entries):
+                combo.addItem(f"{e.name} ({e.category})", key)
+            for key in self._files:
+                combo.addItem(f"File: {key[5:]}", key)
+            combo.addItem("Pose file…", FILE)
+            i = combo.findData(keep) if keep is not None else -1
+            if i < 0 and not with_current:
+                i = next((k for k in range(combo.count()) if str(combo.itemData(k)).startswith("lib:tree:")), 0)
+            combo.setCurrentIndex(max(0, i))
+            combo.blockSignals(False)
+
+    # -- choices ------------------------------------------------------------------------------------------
+    def select(self, combo: QComboBox, name: str) -> bool:
+        """Select 'current', or a library pose by its file slug ("tree") or (case-insensitive) name."""
+        for k in range(combo.count()):
+            d = str(combo.itemData(k))
+            parts = d.split(":", 2)
+            if d == name or (parts[0] == "lib" and name.lower() in (parts[1], parts[2].lower())):
+                combo.setCurrentIndex(k)
+                self.schedule()
+                return True
+        return False
+
+    def _on_choice(self, combo: QComboBox, i: int) -> None:
+        if combo.itemData(i) == FILE:
+            path, _ = QFileDialog.getOpenFileName(self, "Pose file", "", "Pose files (*.npz)")
+            if path:
+                self.add_file(path, combo)
+            else:
+                combo.setCurrentIndex(0)
+        self.schedule()
+
+    def add_file(self, path: str, combo: QComboBox | None = None) -> None:
+        from core_models.cli.render import read_pose_file
+
+        try:
+            pose = read_pose_file(path)
+        except Exception as e:  # noqa: BLE001
+            self.status.setText(f"Cannot read {path}: {e}")
+            return
+        key = f"file:{path}"
+        self._files[key] = Pose(pose.root_orient, pose.body_pose)
+        self.reload_choices()
+        if combo is not None:
+            combo.setCurrentIndex(combo.findData(key))
+
+    def _pose_of(self, combo: QComboBox) -> Pose | None:
+        key = combo.currentData()
+        if key == CURRENT:
+            doc = getattr(self.window, "doc", None)
+            return doc.pose() if doc is not None else None
+        if key in self._library:
+            return self._library[key]
+        return self._files.get(key)
+
+    def poses(self) -> tuple[Pose | None, Pose | None]:
+        a, b = self._pose_of(self.combo_a), self._pose_of(self.combo_b)
+        if b is not None and self.mirror_b.isChecked():
+            from core_models.pose import mirror
+
+            b = mirror(b)
+        return a, b
+
+    # -- work ---------------------------------------------------------------------------------------------
+    def _on_pose_changed(self, *_a) -> None:
+        if self.combo_a.currentData() == CURRENT and self.isVisible():
+            self.schedule()
+
+    def schedule(self, *_a) -> None:
+        self._timer.start()
+
+    def compare(self) -> None:
+        a, b = self.poses()
+        if a is None or b is None:
+            self.status.setText("Choose pose A and pose B.")
+            return
+        self._request += 1
+        req = self._request
+        self.status.setText("Comparing…")
+        from app.workers import run_in_background
+
+        run_in_background(compute_correction, a, b, self.keep_heading.isChecked(), self._corrector,
+                          on_result=lambda out: self._on_result(req, out),
+                          on_error=lambda e: self._on_error(req, e))
+
+    def _on_result(self, req: int, out: dict) -> None:
+        if req != self._request:
+            return  # a newer comparison is running
+        self._last = out
+        if out.get("corrector") is not None:
+            self._corrector = out["corrector"]
+        learned = out.get("learned")
+        self.learned_text.setPlainText(learned if learned else
+                                       f"(learned coach unavailable: {out.get('learned_error', '')})")
+        self.rules_text.setPlainText(out["rules"])
+        self.copy_learned.setEnabled(bool(learned))
+        self.copy_rules.setEnabled(True)
+        can_apply = self.combo_a.currentData() == CURRENT
+        self.apply_learned.setEnabled(bool(learned) and can_apply)
+        self.apply_rules.setEnabled(can_apply)
+        from core_models import skeleton as sk
+
+        d = out["displacement"]
+        top = [j for j in np.argsort(d)[::-1][:HIGHLIGHT_MAX] if d[j] >= HIGHLIGHT_MIN_M]
+        self.joints_label.setText("Differs most: " + (", ".join(
+            f"{sk.JOINT_NAMES[j].replace('_', ' ')} {100 * d[j]:.0f} cm" for j in top) or "nothing"))
+        self.status.setText("")
+        self._update_highlight()
+
+    def _on_error(self, req: int, e: BaseException) -> None:
+        if req == self._request:
+            self.status.setText(f"Comparison failed: {type(e).__name__}: {e}")
+
+    def highlight_colors(self) -> dict:
+        if self._last is None or not self.highlight.isChecked():
+            return {}
+        return joint_highlight_colors(self._last["displacement"])
+
+    def _update_highlight(self, *_a) -> None:
+        vp = getattr(self.window, "viewport", None)
+        if vp is not None and hasattr(vp, "set_joint_colors"):
+            vp.set_joint_colors(self.highlight_colors())
+
+    def copy_text(self, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.status.setText("Copied.")
+
+    def apply(self, text: str) -> None:
+        doc = getattr(self.window, "doc", None)
+        if doc is None or not text or self.combo_a.currentData() != CURRENT:
+            return
+        a = doc.pose()
+        self.status.setText("Applying the text with the editor…")
+        from app.workers import run_in_background
+
+        def done(new: Pose) -> None:
+            doc.push_pose(new, "Apply correction text")
+            self.status.setText("Applied (Ctrl+Z to undo).")
+
+        run_in_background(apply_text, a, text, on_result=done,
+                          on_error=lambda e: self.status.setText(
+                              f"Cannot apply: the text editor is unavailable ({type(e).__name__}: {e})"))
+
+    def hideEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        vp = getattr(self.window, "viewport", None)
+        if vp is not None and hasattr(vp, "set_joint_colors"):
+            vp.set_joint_colors({})
+        super().hideEvent(ev)
+
+    def showEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        super().showEvent(ev)
+        if self._last is not None:
+            self._update_highlight()
+        self.schedule()

@@ -1,0 +1,172 @@
+"""Independent judge for correction texts: a text ⇄ pose-pair (A, B) retrieval model trained contrastively,
+separately from the generator (own weights, own vocabulary build, own training run). Used for the
+R-precision of PoseFix Table 6 (rank of the true pair among a pool of 32, and 200 as in PoseEmbroider).
+
+Text side (fastText-like): the mean of learned embeddings of the text's word 1-, 2- and 3-grams (the most
+frequent ones of the corpus modifiers, words from our own word-level vocabulary) and an MLP. Local word order
+is kept, so "left knee" and "right knee" are different features (raw sentence-embedding cosine would be
+blind to sides); it is cheap enough to train well on one CPU thread. Pair side: shared pose encoder on A and B, MLP on [a, b, b − a]. Both end in
+L2-normalised 256-d embeddings; symmetric InfoNCE with a learned temperature.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core_models.nets.corrector import PAD, UNK, PoseEncoder, Vocab, pose_features
+from core_models.pose import Pose
+
+
+@dataclass
+class JudgeConfig:
+    vocab: list
+    n_ngrams: int = 20000
+    d_text: int = 128
+    d_pose: int = 256
+    d_embed: int = 256
+    max_len: int = 128
+    dropout: float = 0.1
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def ngram_codes(tokens: torch.Tensor, V: int) -> torch.Tensor:
+    """(B,T) word ids (PAD/BOS/EOS/UNK ignored) → (B, 3T) integer codes of their 1-, 2- and 3-grams (0 where
+    invalid). Codes of different orders never collide: code(t1..tn) = digits (t+1) in base V+1."""
+    valid = tokens > UNK
+    t = tokens.long() + 1
+    base = V + 1
+    z = torch.zeros_like(t)
+    uni = torch.where(valid, t, z)
+    bi = torch.where(valid[:, :-1] & valid[:, 1:], t[:, :-1] * base + t[:, 1:], z[:, 1:])
+    tri = torch.where(valid[:, :-2] & valid[:, 1:-1] & valid[:, 2:],
+                      (t[:, :-2] * base + t[:, 1:-1]) * base + t[:, 2:], z[:, 2:])
+    return torch.cat([uni, bi, tri], 1)
+
+
+class JudgeNet(nn.Module):
+    def __init__(self, cfg: JudgeConfig):
+        super().__init__()
+        self.cfg = cfg
+        # sorted codes of the known n-grams (set by build_ngrams); row k+1 of the bag is n-gram k
+        self.register_buffer("ngram_keys", torch.zeros(cfg.n_ngrams, dtype=torch.long))
+        self.bag = nn.EmbeddingBag(cfg.n_ngrams + 1, cfg.d_text, mode="mean", padding_idx=0)
+        self.text_head = nn.Sequential(nn.Linear(cfg.d_text, 512), nn.LayerNorm(512), nn.GELU(),
+                                       nn.Dropout(cfg.dropout), nn.Linear(512, cfg.d_embed))
+        self.pose_encoder = PoseEncoder(cfg.d_pose, dropout=cfg.dropout)
+        self.pair_head = nn.Sequential(nn.Linear(3 * cfg.d_pose, 512), nn.LayerNorm(512), nn.GELU(),
+                                       nn.Linear(512, cfg.d_embed))
+        self.logit_scale = nn.Parameter(torch.tensor(np.log(10.0), dtype=torch.float32))
+
+    def build_ngrams(self, token_batches) -> int:
+        """Keep the ``n_ngrams`` most frequent 1/2/3-grams of the given (B,T) token tensors."""
+        counts: dict[int, int] = {}
+        for tok in token_batches:
+            c = ngram_codes(tok, len(self.cfg.vocab))
+            u, n = torch.unique(c[c > 0], return_counts=True)
+            for k, v in zip(u.tolist(), n.tolist()):
+                counts[k] = counts.get(k, 0) + v
+        top = sorted(counts, key=lambda k: -counts[k])[:self.cfg.n_ngrams]
+        keys = torch.full((self.cfg.n_ngrams,), torch.iinfo(torch.long).max, dtype=torch.long)
+        keys[:len(top)] = torch.as_tensor(sorted(top), dtype=torch.long)
+        self.ngram_keys.copy_(keys.sort().values)
+        return len(top)
+
+    def bag_ids(self, tokens: torch.Tensor) -> torch.Tensor:
+        c = ngram_codes(tokens, len(self.cfg.vocab))
+        pos = torch.searchsorted(self.ngram_keys, c).clamp(max=self.cfg.n_ngrams - 1)
+        hit = (self.ngram_keys[pos] == c) & (c > 0)
+        return torch.where(hit, pos + 1, torch.zeros_like(pos))
+
+    def encode_text(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (B,T) word ids, PAD-padded → (B, d_embed) unit vectors."""
+        ids = self.bag_ids(tokens)
+        empty = (ids == 0).all(1)
+        ids[empty, 0] = 0  # an all-padding bag gives the zero vector
+        return F.normalize(self.text_head(self.bag(ids)), dim=-1)
+
+    def encode_pair(self, fa: torch.Tensor, fb: torch.Tensor) -> torch.Tensor:
+        ea, eb = self.pose_encoder(fa), self.pose_encoder(fb)
+        return F.normalize(self.pair_head(torch.cat([ea, eb, eb - ea], -1)), dim=-1)
+
+    def loss(self, fa, fb, tokens) -> torch.Tensor:
+        zt, zp = self.encode_text(tokens), self.encode_pair(fa, fb)
+        logits = self.logit_scale.exp().clamp(max=100.0) * zt @ zp.T
+        y = torch.arange(len(zt))
+        return 0.5 * (F.cross_entropy(logits, y) + F.cross_entropy(logits.T, y))
+
+
+def pad_batch(seqs: list[list[int]], max_len: int) -> torch.Tensor:
+    L = max(1, min(max_len, max((len(s) for s in seqs), default=1)))
+    out = torch.full((len(seqs), L), PAD, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        s = s[:L]
+        if s:
+            out[i, :len(s)] = torch.as_tensor(s)
+    return out
+
+
+class Judge:
+    def __init__(self, net: JudgeNet, meta: dict | None = None):
+        self.net = net.eval()
+        self.vocab = Vocab(net.cfg.vocab)
+        self.meta = meta or {}
+
+    @torch.no_grad()
+    def embed_texts(self, texts: list[str], batch_size: int = 256) -> torch.Tensor:
+        ids = self.vocab.encode(list(texts), self.net.cfg.max_len)
+        out = [self.net.encode_text(pad_batch(ids[s:s + batch_size], self.net.cfg.max_len))
+               for s in range(0, len(ids), batch_size)]
+        return torch.cat(out) if out else torch.zeros((0, self.net.cfg.d_embed))
+
+    @torch.no_grad()
+    def embed_pairs(self, a: Pose, b: Pose, batch_size: int = 1024) -> torch.Tensor:
+        fa, fb = pose_features(a), pose_features(b)
+        return torch.cat([self.net.encode_pair(fa[s:s + batch_size], fb[s:s + batch_size])
+                          for s in range(0, len(fa), batch_size)])
+
+
+def pools(n: int, pool: int, seed: int = 0) -> np.ndarray:
+    """(n, pool) indices: row i = [i, pool-1 distinct random others]. Fixed by ``seed`` so every text
+    row of a table is ranked against the same pools."""
+    if n < pool:
+        raise ValueError(f"R-precision with a pool of {pool} needs at least {pool} pairs (got {n})")
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, pool), np.int64)
+    for i in range(n):
+        others = rng.choice(n - 1, size=pool - 1, replace=False)
+        others[others >= i] += 1
+        out[i, 0] = i
+        out[i, 1:] = others
+    return out
+
+
+def r_precision(text_emb: torch.Tensor, pair_emb: torch.Tensor, pool_idx: np.ndarray,
+                ks=(1, 2, 3)) -> dict[str, float]:
+    """Text i ranks its own pair among the pool row i (ties count against). Returns {'R@k': percent}."""
+    P = pair_emb[torch.as_tensor(pool_idx)]  # (n, pool, d)
+    sims = (P @ text_emb.unsqueeze(-1)).squeeze(-1)  # (n, pool)
+    rank = (sims[:, 1:] >= sims[:, :1]).sum(1)
+    return {f"R@{k}": float((rank < k).float().mean() * 100.0) for k in ks}
+
+
+def build_judge_net(cfg: JudgeConfig | dict) -> JudgeNet:
+    return JudgeNet(JudgeConfig(**cfg) if isinstance(cfg, dict) else cfg)
+
+
+def load_judge(name: str = "judge", directory=None) -> Judge:
+    from core_models.nets.weights import float_state, load_weights, manifest
+
+    blob = load_weights(name, directory)
+    net = build_judge_net(blob["config"])
+    net.load_state_dict(float_state(blob["state"]))
+    try:
+        meta = manifest(name, directory)
+    except Exception:
+        meta = {}
+    return Judge(net, meta)
