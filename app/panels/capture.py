@@ -234,7 +234,7 @@ class CapturePanel(QWidget):
             else:
                 self.statusChanged.emit(f"{source.status} · pose from {pipe.regressor.name}")
             for r in run_source(pipe, source, text=lambda: self._hint or None,
-                                should_stop=self._stop_check(source), keep_frames=True):
+                                should_stop=self._stop_check(source), keep_frames=True, overlap=True):
                 preview = _downscale(r.frame)
                 r.frame = None
                 with self._lock:

@@ -134,7 +134,7 @@ class CapturePipeline:
 
     def __init__(self, variant: str = "lite", regressor: PoseRegressor | str | None = "auto",
                  detector: LandmarkDetector | None = None, smooth: bool = True, min_cutoff: float = 1.0,
-                 beta: float = 0.05, gate: float = 0.5, hold: float = 0.5, mode: str = "video"):
+                 beta: float = 4.0, gate: float = 0.5, hold: float = 0.5, mode: str = "video"):
         self.detector = detector if detector is not None else LandmarkDetector(variant, mode=mode)
         if regressor is None or isinstance(regressor, str):
             regressor = make_regressor(regressor or "auto")
@@ -151,34 +151,44 @@ class CapturePipeline:
         self._lost = True
 
     def process(self, image, timestamp: float | None = None, text: str | None = None) -> CaptureResult:
+        """One frame through the whole pipeline (``detect_stage`` then ``pose_stage``)."""
+        return self.pose_stage(self.detect_stage(image, timestamp), text)
+
+    def detect_stage(self, image, timestamp: float | None = None) -> CaptureResult:
+        """Frame validation + MediaPipe (the part that may run in another thread, see ``run_source``)."""
         t0 = time.perf_counter()
         idx = self._index
         self._index += 1
         ts = float(timestamp) if timestamp is not None else idx / 30.0
         res = CaptureResult(idx, ts)
+        res.timings_ms["_t0"] = t0
         try:
             rgb = _as_rgb_uint8(image)
         except ValueError as e:
             res.message = f"corrupted frame skipped: {e}"
-            res.timings_ms["total"] = (time.perf_counter() - t0) * 1000
             return res
         res.image_size = (rgb.shape[1], rgb.shape[0])
         try:
-            raw = self.detector.detect(rgb, ts)
+            res.raw_landmarks = self.detector.detect(rgb, ts)
         except Exception as e:  # noqa: BLE001 - MediaPipe errors on odd frames must not stop a stream
             res.message = f"landmark detection failed: {e}"
+            return res
+        res.timings_ms["landmarks"] = (time.perf_counter() - t0) * 1000
+        if res.raw_landmarks is None:
+            res.message = "no person found"
+        return res
+
+    def pose_stage(self, res: CaptureResult, text: str | None = None) -> CaptureResult:
+        """Gating + One-Euro + the pose regressor, in frame order (stateful)."""
+        t0 = res.timings_ms.pop("_t0", time.perf_counter())
+        raw = res.raw_landmarks
+        if raw is None:
+            if res.message == "no person found" and not self._lost:
+                self.reset()
             res.timings_ms["total"] = (time.perf_counter() - t0) * 1000
             return res
-        t1 = time.perf_counter()
-        res.timings_ms["landmarks"] = (t1 - t0) * 1000
-        if raw is None:
-            if not self._lost:
-                self.reset()
-            res.message = "no person found"
-            res.timings_ms["total"] = (t1 - t0) * 1000
-            return res
         self._lost = False
-        res.raw_landmarks = raw
+        t1 = time.perf_counter()
         lm = self.filter(raw)
         res.landmarks = lm
         t2 = time.perf_counter()
@@ -204,14 +214,70 @@ class CapturePipeline:
         self.close()
 
 
-def run_source(pipeline: CapturePipeline, source, text: str | Callable[[], str | None] | None = None, max_frames: int | None = None,
-               should_stop: Callable[[], bool] | None = None, keep_frames: bool = False
-               ) -> Iterator[CaptureResult]:
+def run_source(pipeline: CapturePipeline, source, text: str | Callable[[], str | None] | None = None,
+               max_frames: int | None = None, should_stop: Callable[[], bool] | None = None,
+               keep_frames: bool = False, overlap: bool = False) -> Iterator[CaptureResult]:
     """Run ``pipeline`` over a :class:`~core_models.capture.sources.FrameSource` (opened if needed); yields one
     result per frame. A camera that is missing or unplugged yields nothing while it is away (its ``status``
     says why); the loop ends at the end of a file/folder, after ``max_frames`` or when ``should_stop()``.
     ``text`` may be a callable (read each frame: a hint box edited while capturing). ``keep_frames``: attach
-    each RGB frame to its result (previews)."""
+    each RGB frame to its result (previews). ``overlap``: read + detect the next frame in a second thread
+    while this one runs the filter + regressor (MediaPipe releases the GIL): higher throughput, same order."""
+    frames = _frames(source, max_frames, should_stop)
+    if not overlap:
+        for frame in frames:
+            r = pipeline.process(frame.image, frame.timestamp, text() if callable(text) else text)
+            if keep_frames:
+                r.frame = frame.image
+            yield r
+        return
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    done = object()
+
+    def producer():
+        try:
+            for frame in frames:
+                if stop.is_set():
+                    break
+                r = pipeline.detect_stage(frame.image, frame.timestamp)
+                if keep_frames:
+                    r.frame = frame.image
+                while not stop.is_set():
+                    try:
+                        q.put(r, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as e:  # noqa: BLE001 - re-raised in the consumer
+            q.put(e)
+        finally:
+            q.put(done)
+
+    th = threading.Thread(target=producer, name="capture-detect", daemon=True)
+    th.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield pipeline.pose_stage(item, text() if callable(text) else text)
+    finally:
+        stop.set()
+        while th.is_alive():
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        th.join()
+
+
+def _frames(source, max_frames, should_stop):
     if not source.opened:
         source.open()
     n = 0
@@ -228,10 +294,7 @@ def run_source(pipeline: CapturePipeline, source, text: str | Callable[[], str |
                 time.sleep(0.05)  # camera away: do not spin
             continue
         n += 1
-        r = pipeline.process(frame.image, frame.timestamp, text() if callable(text) else text)
-        if keep_frames:
-            r.frame = frame.image
-        yield r
+        yield frame
 
 
 def results_to_arrays(results: list[CaptureResult], hold_last: bool = True) -> dict[str, np.ndarray]:

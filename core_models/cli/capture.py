@@ -41,7 +41,7 @@ def register(sub) -> None:
                                                            "video's, 30 for images/camera)")
     p.add_argument("--no-smooth", action="store_true", help="no One-Euro filtering of the landmarks")
     p.add_argument("--min-cutoff", type=float, default=1.0, help="One-Euro min cutoff (Hz)")
-    p.add_argument("--beta", type=float, default=0.05, help="One-Euro speed coefficient")
+    p.add_argument("--beta", type=float, default=4.0, help="One-Euro speed coefficient")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="with --camera: give up after this many seconds without a frame (unplugged)")
     p.add_argument("--image-mode", action="store_true",
@@ -91,7 +91,8 @@ def _run(args) -> int:
         return False
 
     try:
-        for r in run_source(pipe, source, text=args.text, max_frames=args.frames, should_stop=stalled):
+        for r in run_source(pipe, source, text=args.text, max_frames=args.frames, should_stop=stalled,
+                            overlap=True):
             last_frame[0] = time.perf_counter()
             results.append(r)
             if r.message and r.message != last_status and r.message != "no person found":

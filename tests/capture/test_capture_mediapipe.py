@@ -125,6 +125,21 @@ def test_video_pipeline_end_to_end(tmp_path):
     arr = results_to_arrays(results)
     assert arr["full"].shape == (24, 22, 3) and arr["detected"].sum() == len(found)
     assert np.allclose(arr["timestamps"], np.arange(24) / 30.0)
+    # overlapped (detect in a second thread): same frames, same order, same poses
+    with CapturePipeline("lite", regressor="geometric") as pipe:
+        over = list(run_source(pipe, VideoFileSource(path), overlap=True, keep_frames=True))
+    assert [r.index for r in over] == list(range(24)) and all(r.frame is not None for r in over)
+    arr2 = results_to_arrays(over)
+    assert np.array_equal(arr2["detected"], arr["detected"])
+    assert np.allclose(arr2["full"], arr["full"], atol=1e-4)
+    # stopping early closes the detection thread
+    with CapturePipeline("lite", regressor="geometric") as pipe:
+        gen = run_source(pipe, VideoFileSource(path), overlap=True)
+        next(gen)
+        gen.close()
+    import threading
+
+    assert not any(t.name == "capture-detect" for t in threading.enumerate())
 
 
 def test_pluggable_regressor(detector):
