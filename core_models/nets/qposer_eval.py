@@ -218,6 +218,8 @@ def run_eval(args) -> int:
     log("\n== Random samples: plausibility (joint limits ±3°, VAE-prior score: higher = more typical) ==")
     body = None
     try:
+        if args.no_body:
+            raise RuntimeError("--no-body")
         from core_models.body import load_body
         body = load_body("anny")
     except Exception as e:  # the body is only needed for the self-penetration column

@@ -94,7 +94,7 @@ def _lr_at(frac: float, lr: float) -> float:
 
 def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | None = None, *, steps: int,
                 minutes: float, batch: int = 256, lr: float = 2e-3, seed: int = 0, log_every: int = 1000,
-                logf=log) -> tuple[QPoser, dict]:
+                logf=log, w_joints: float = 1.0) -> tuple[QPoser, dict]:
     """Train one QPoser; stops at ``steps`` or ``minutes`` (the LR schedule follows whichever is further)."""
     torch.manual_seed(seed)
     model = QPoser(cfg)
@@ -119,7 +119,7 @@ def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | 
         R = train_R[perm[pos:pos + batch]]
         pos += batch
         out, idx, commit = model(R)
-        loss = recon_loss(out, R) + cfg.beta * commit
+        loss = recon_loss(out, R, w_joints) + cfg.beta * commit
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -290,6 +290,7 @@ def add_eval_args(p) -> None:
     p.add_argument("--ablation-steps", type=int, default=3000)
     p.add_argument("--samples", type=int, default=500, help="random samples for the plausibility numbers")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-body", action="store_true", help="skip the self-penetration column (no body model)")
     p.add_argument("--weights-dir", default=None)
     p.add_argument("--name", default="qposer")
 
