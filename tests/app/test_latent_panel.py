@@ -185,3 +185,27 @@ def test_prompt_sets_only_named_parts(panel, editor):
     panel.apply_prompt()
     assert doc.pose().allclose(before)
     assert "no unlocked body part" in panel.status.text()
+
+
+def test_main_window_latent_dock_with_shipped_weights(qapp, tmp_path):
+    """The registered dock loads the shipped QPoser off the GUI thread and a drag edits the window's pose."""
+    from _apptest_util import RecordingDialogs, pump, tiny_body
+    from app.main_window import FallbackViewport, MainWindow
+    from core_models import settings as st
+    from core_models.nets.weights import weights_dir
+
+    if not (weights_dir() / "qposer.pt").exists():
+        pytest.skip("shipped qposer weights not present")
+    w = MainWindow(settings=st.defaults(), body=tiny_body(), viewport=FallbackViewport(), dialogs=RecordingDialogs())
+    try:
+        panel = w.feature_panels["dock_latent"]
+        assert pump(until=lambda: panel.editor is not None, timeout=60)
+        _select(panel, "right_arm")
+        start = w.doc.pose()
+        s = panel.head_sliders[0]
+        _drag(s, [(s.value() + k) % (s.maximum() + 1) for k in (1, 2, 3)])
+        assert _changed_joints(start, w.doc.pose()) <= set(PART_JOINTS["right_arm"])
+        assert w.doc.undo_stack.count() == 1
+    finally:
+        w.close()
+        w.deleteLater()
