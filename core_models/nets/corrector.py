@@ -200,17 +200,30 @@ def chirality(a: Pose, b: Pose) -> np.ndarray:
 @dataclass
 class CorrectorConfig:
     vocab: list
-    d_model: int = 256
-    n_layers: int = 3
-    n_heads: int = 4
-    d_ff: int = 768
-    d_pose: int = 256
+    d_model: int = 128
+    n_layers: int = 2
+    n_heads: int = 2
+    d_ff: int = 512
+    d_pose: int = 128
     n_pose_tokens: int = 4
     max_len: int = 112
     dropout: float = 0.1
+    joint_tokens: bool = False  # also one memory token per joint (A, B and B − A of that joint)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+JOINT_TOKEN_IN = 6 + 6 + 3 + 3 + 3
+
+
+def joint_token_inputs(fa: torch.Tensor, fb: torch.Tensor) -> torch.Tensor:
+    """(B, 22, 21) per-joint inputs from two pose-feature batches: 6D rotation in A and B, position in A and B
+    (pair frame, pelvis-centred) and its change."""
+    n = fa.shape[0]
+    ra, rb = fa[:, :132].reshape(n, 22, 6), fb[:, :132].reshape(n, 22, 6)
+    pa, pb = fa[:, 132:].reshape(n, 22, 3), fb[:, 132:].reshape(n, 22, 3)
+    return torch.cat([ra, rb, pa, pb, pb - pa], -1)
 
 
 class PoseEncoder(nn.Module):
@@ -299,6 +312,9 @@ class CorrectorNet(nn.Module):
         self.fusion = TIRG(cfg.d_pose)
         self.to_tokens = nn.Linear(cfg.d_pose, cfg.n_pose_tokens * d)
         self.token_pos = nn.Parameter(torch.randn(cfg.n_pose_tokens, d) * 0.02)
+        if cfg.joint_tokens:
+            self.joint_in = nn.Sequential(nn.Linear(JOINT_TOKEN_IN, d), nn.GELU(), nn.Linear(d, d))
+            self.joint_emb = nn.Parameter(torch.randn(22, d) * 0.02)
         self.mem_norm = nn.LayerNorm(d)
         self.embed = nn.Embedding(V, d, padding_idx=PAD)
         self.pos = nn.Parameter(torch.randn(cfg.max_len + 1, d) * 0.02)
@@ -308,10 +324,13 @@ class CorrectorNet(nn.Module):
 
     # -- conditioning --------------------------------------------------------------------------------
     def pose_tokens(self, fa: torch.Tensor, fb: torch.Tensor) -> torch.Tensor:
-        """fa, fb (B, 198) pose features → (B, N, d) pose tokens."""
+        """fa, fb (B, 198) pose features → (B, N, d) pose tokens (TIRG tokens, then 22 joint tokens when
+        ``joint_tokens``)."""
         ea, eb = self.pose_encoder(fa), self.pose_encoder(fb)
         p = self.fusion(eb, ea)
         t = self.to_tokens(p).view(-1, self.cfg.n_pose_tokens, self.cfg.d_model) + self.token_pos
+        if self.cfg.joint_tokens:
+            t = torch.cat([t, self.joint_in(joint_token_inputs(fa, fb)) + self.joint_emb], 1)
         return self.mem_norm(t)
 
     def memory_kv(self, mem: torch.Tensor):
@@ -335,13 +354,14 @@ class CorrectorNet(nn.Module):
                                label_smoothing=label_smoothing)
 
     # -- decoding ------------------------------------------------------------------------------------------
-    def _step(self, tok, t, mem_kv, caches):
+    def _step(self, tok, t, mem_kv, caches, log_probs: bool = True):
         x = self.embed(tok[:, None]) + self.pos[t]
         for layer, kv, c in zip(self.layers, mem_kv, caches):
             x = layer(x, kv, c)
-        return F.log_softmax(self.out(self.norm(x[:, 0])).float(), -1)
+        logits = self.out(self.norm(x[:, 0]))
+        return F.log_softmax(logits, -1) if log_probs else logits
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def greedy(self, fa, fb, max_len: int | None = None) -> list[list[int]]:
         max_len = min(max_len or self.cfg.max_len, self.cfg.max_len)
         B = fa.shape[0]
@@ -351,8 +371,7 @@ class CorrectorNet(nn.Module):
         out = torch.full((B, max_len), PAD, dtype=torch.long)
         done = torch.zeros(B, dtype=torch.bool)
         for t in range(max_len):
-            logp = self._step(tok, t, mem_kv, caches)
-            tok = logp.argmax(-1)
+            tok = self._step(tok, t, mem_kv, caches, log_probs=False).argmax(-1)
             tok = torch.where(done, torch.full_like(tok, PAD), tok)
             out[:, t] = tok
             done |= tok == EOS
@@ -360,7 +379,7 @@ class CorrectorNet(nn.Module):
                 break
         return [_cut(row) for row in out.tolist()]
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def beam(self, fa, fb, beam: int = 4, max_len: int | None = None, length_alpha: float = 0.7) -> list[list[int]]:
         max_len = min(max_len or self.cfg.max_len, self.cfg.max_len)
         B, K = fa.shape[0], beam

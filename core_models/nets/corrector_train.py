@@ -172,11 +172,13 @@ def add_train_args(p) -> None:
     p.add_argument("--minutes", type=float, default=20.0, help="wall-clock training budget")
     p.add_argument("--epochs", type=float, default=1000.0, help="stop earlier after this many epochs")
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=6e-4)
-    p.add_argument("--d-model", type=int, default=256)
-    p.add_argument("--layers", type=int, default=3)
-    p.add_argument("--ff", type=int, default=768)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--ff", type=int, default=512)
     p.add_argument("--pose-tokens", type=int, default=4)
+    p.add_argument("--joint-tokens", action="store_true",
+                   help="add one cross-attention memory token per joint (A, B, B − A) to the TIRG tokens")
     p.add_argument("--max-len", type=int, default=112, help="max words+punctuation per text")
     p.add_argument("--p-flip", type=float, default=0.5, help="L/R flip augmentation probability")
     p.add_argument("--p-copy", type=float, default=0.03, help="A→A pairs with the no-change text")
@@ -215,7 +217,8 @@ def run_train(args) -> int:
     if args.what == "corrector":
         cfg = CorrectorConfig(vocab=vocab.words, d_model=args.d_model, n_layers=args.layers,
                               n_heads=max(1, args.d_model // 64), d_ff=args.ff, d_pose=args.d_model,
-                              n_pose_tokens=args.pose_tokens, max_len=args.max_len)
+                              n_pose_tokens=args.pose_tokens, max_len=args.max_len,
+                              joint_tokens=args.joint_tokens)
         net = CorrectorNet(cfg)
     else:
         from core_models.nets.judge import JudgeConfig, JudgeNet
