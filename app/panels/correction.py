@@ -80,7 +80,7 @@ class CorrectionPanel(QWidget):
         self._request = 0
         self._files: dict[str, Pose] = {}
         self._last: dict | None = None
-        self._pending_apply = False
+        self.busy = False  # a comparison is running
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -250,6 +250,7 @@ class CorrectionPanel(QWidget):
             return
         self._request += 1
         req = self._request
+        self.busy = True
         self.status.setText("Comparing…")
         from app.workers import run_in_background
 
@@ -260,6 +261,7 @@ class CorrectionPanel(QWidget):
     def _on_result(self, req: int, out: dict) -> None:
         if req != self._request:
             return  # a newer comparison is running
+        self.busy = False
         self._last = out
         if out.get("corrector") is not None:
             self._corrector = out["corrector"]
@@ -283,6 +285,7 @@ class CorrectionPanel(QWidget):
 
     def _on_error(self, req: int, e: BaseException) -> None:
         if req == self._request:
+            self.busy = False
             self.status.setText(f"Comparison failed: {type(e).__name__}: {e}")
 
     def highlight_colors(self) -> dict:

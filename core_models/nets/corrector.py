@@ -37,6 +37,8 @@ SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 POSE_FEAT_DIM = 22 * 6 + 22 * 3
 #: a pair whose joints all move less than this (metres, pelvis-centred, A's heading) needs no change
 NO_CHANGE_M = 0.02
+#: default n-gram repetition guard of greedy decoding (0: off)
+NO_REPEAT = 0
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -362,7 +364,9 @@ class CorrectorNet(nn.Module):
         return F.log_softmax(logits, -1) if log_probs else logits
 
     @torch.inference_mode()
-    def greedy(self, fa, fb, max_len: int | None = None) -> list[list[int]]:
+    def greedy(self, fa, fb, max_len: int | None = None, no_repeat: int = 0) -> list[list[int]]:
+        """Greedy decoding. ``no_repeat`` = n > 0 forbids repeating any n-gram of tokens within a text (the
+        usual guard against an under-trained decoder looping on a clause)."""
         max_len = min(max_len or self.cfg.max_len, self.cfg.max_len)
         B = fa.shape[0]
         mem_kv = self.memory_kv(self.pose_tokens(fa, fb))
@@ -370,10 +374,24 @@ class CorrectorNet(nn.Module):
         tok = torch.full((B,), BOS, dtype=torch.long)
         out = torch.full((B, max_len), PAD, dtype=torch.long)
         done = torch.zeros(B, dtype=torch.bool)
+        seen: list[dict] = [dict() for _ in range(B)] if no_repeat > 0 else []
+        hist: list[list[int]] = [[] for _ in range(B)]
         for t in range(max_len):
-            tok = self._step(tok, t, mem_kv, caches, log_probs=False).argmax(-1)
+            logits = self._step(tok, t, mem_kv, caches, log_probs=False)
+            if no_repeat > 0 and t >= no_repeat - 1:
+                for i in range(B):
+                    banned = seen[i].get(tuple(hist[i][len(hist[i]) - no_repeat + 1:]))
+                    if banned:
+                        logits[i, list(banned)] = -math.inf
+            tok = logits.argmax(-1)
             tok = torch.where(done, torch.full_like(tok, PAD), tok)
             out[:, t] = tok
+            if no_repeat > 0:
+                for i, x in enumerate(tok.tolist()):
+                    h = hist[i]
+                    h.append(x)
+                    if len(h) >= no_repeat:
+                        seen[i].setdefault(tuple(h[-no_repeat:-1]), set()).add(x)
             done |= tok == EOS
             if bool(done.all()):
                 break
@@ -439,10 +457,11 @@ class Corrector:
         self.net = net.eval()
         self.vocab = Vocab(net.cfg.vocab)
         self.meta = meta or {}
+        self.no_repeat = NO_REPEAT
 
     @torch.no_grad()
     def generate(self, a: Pose, b: Pose, method: str = "greedy", beam: int = 4, max_len: int | None = None,
-                 equivariant: bool = True, batch_size: int = 256) -> str | list[str]:
+                 equivariant: bool = True, batch_size: int = 256, no_repeat: int | None = None) -> str | list[str]:
         single = a.batch_shape == ()
         A, B = to_pair_frame(Pose(a.root_orient.reshape(-1, 3), a.body_pose.reshape(-1, 21, 3)),
                              Pose(b.root_orient.reshape(-1, 3), b.body_pose.reshape(-1, 21, 3)))
@@ -460,7 +479,8 @@ class Corrector:
         for s in range(0, n, batch_size):
             sl = slice(s, s + batch_size)
             if method == "greedy":
-                ids = self.net.greedy(fa[sl], fb[sl], max_len)
+                ids = self.net.greedy(fa[sl], fb[sl], max_len,
+                                      self.no_repeat if no_repeat is None else no_repeat)
             elif method == "beam":
                 ids = self.net.beam(fa[sl], fb[sl], beam=beam, max_len=max_len)
             else:

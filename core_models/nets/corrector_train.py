@@ -325,6 +325,8 @@ def add_eval_args(p) -> None:
     p.add_argument("--mocap", default=None, help="evaluate on a folder of mocap files (imported on the fly)")
     p.add_argument("--max-pairs", type=int, default=2000, help="evaluate a random subset of this many pairs")
     p.add_argument("--beam", type=int, default=0, help="also a beam-search row with this beam size (0: off)")
+    p.add_argument("--no-repeat", type=int, default=0,
+                   help="also a greedy row that forbids repeating any n-gram of this size (0: off)")
     p.add_argument("--recon-pairs", type=int, default=100,
                    help="pairs used for the reconstruction columns (text editor, best of --samples)")
     p.add_argument("--samples", type=int, default=30)
@@ -428,8 +430,11 @@ def run_eval(args) -> int:
     rows["rule-based (compare.correct)"] = _rule_texts(data.a, data.b)
     rule_s = time.time() - t
     t = time.time()
-    rows["learned (greedy)"] = corrector.generate(A, B, method="greedy")
+    rows["learned (greedy)"] = corrector.generate(A, B, method="greedy", no_repeat=0)
     gen_s = time.time() - t
+    if args.no_repeat:
+        rows[f"learned (greedy, no-rep {args.no_repeat})"] = corrector.generate(A, B, method="greedy",
+                                                                             no_repeat=args.no_repeat)
     if args.beam:
         t = time.time()
         rows[f"learned (beam {args.beam})"] = corrector.generate(A, B, method="beam", beam=args.beam)
@@ -448,7 +453,8 @@ def run_eval(args) -> int:
         r.update(all_metrics(texts, refs))
         r["words"] = float(np.mean([len(x.split()) for x in texts]))
         table[name] = r
-    recon = _reconstruction(rows, data, args.recon_pairs, args.samples, args.seed)
+    recon = _reconstruction(rows, data, args.recon_pairs, args.samples, args.seed) if args.recon_pairs > 0 \
+        else "skipped (--recon-pairs 0)"
     if isinstance(recon, dict):
         for name, m in recon.items():
             table[name].update(m)

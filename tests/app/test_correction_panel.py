@@ -45,7 +45,8 @@ def panel(qapp):
 
 
 def _wait_result(p, timeout=60):
-    return pump(until=lambda: p.rules_text.toPlainText() != "" and p.status.text() == "", timeout=timeout)
+    return pump(until=lambda: p.rules_text.toPlainText() != "" and not p.busy and not p._timer.isActive(),
+                timeout=timeout)
 
 
 def test_registered_as_left_feature_panel():

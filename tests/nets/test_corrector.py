@@ -179,3 +179,19 @@ def test_shipped_model_mirror_and_no_change(shipped):
     assert shipped.generate(mirror(a), mirror(b)) == flip_text(t)
     assert shipped.generate(a, a) == NO_CHANGE_TEXT
     assert len(shipped.net.cfg.vocab) == len(shipped.vocab)
+
+
+def test_no_repeat_ngram_guard(tiny):
+    a, b = _pair(5)
+    fa, fb = cr.pose_features(a), cr.pose_features(b)
+    with torch.no_grad():
+        saved = tiny.out.bias.clone()
+        tiny.out.bias[cr.EOS] = -1e4
+        plain = tiny.greedy(fa, fb, max_len=20)[0]
+        guarded = tiny.greedy(fa, fb, max_len=20, no_repeat=2)[0]
+        tiny.out.bias.copy_(saved)
+    bigrams = [tuple(guarded[i:i + 2]) for i in range(len(guarded) - 1)]
+    assert len(bigrams) == len(set(bigrams))
+    pb = [tuple(plain[i:i + 2]) for i in range(len(plain) - 1)]
+    if len(pb) == len(set(pb)):  # nothing to block: identical outputs
+        assert guarded == plain
