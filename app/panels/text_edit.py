@@ -133,7 +133,7 @@ class TextEditPanel(QWidget):
         text = self.input.currentText() if text is None or isinstance(text, bool) else text
         text = text.strip()
         self._remember(text)
-        args = (self.doc.pose.copy(), text, self.samples.value(), self.keep_global.isChecked())
+        args = (self._doc_pose(), text, self.samples.value(), self.keep_global.isChecked())
         if self._busy:
             self._pending = args  # the latest request wins
             return
@@ -180,7 +180,7 @@ class TextEditPanel(QWidget):
             return
         self._last = {"before": before, "edit": res.mean, "samples": res.samples, "text": text, "choice": None}
         self.doc.push_pose(self._blend(res.mean), f"Text edit: {text[:40]}")
-        self._last["applied"] = self.doc.pose.copy()
+        self._last["applied"] = self._doc_pose()
         self._fill_strip(res.samples)
         self.status.setText(f"Applied \"{text[:60]}\" ({len(res.clauses)} clause(s)). Ctrl+Z undoes it.")
         self.editFinished.emit(res)
@@ -205,11 +205,15 @@ class TextEditPanel(QWidget):
         target = last["edit"] if last["choice"] is None else last["samples"][last["choice"]]
         new = self._blend(target)
         self.doc.push_pose(new, f"Text edit strength {v} %", merge_key=("text_edit_strength", id(last)))
-        last["applied"] = self.doc.pose.copy()
+        last["applied"] = self._doc_pose()
+
+    def _doc_pose(self):
+        p = self.doc.pose
+        return p() if callable(p) else p.copy()
 
     def _is_current(self, pose) -> bool:
         from core_models.session import poses_equal
-        return pose is not None and poses_equal(pose, self.doc.pose)
+        return pose is not None and poses_equal(pose, self._doc_pose())
 
     def _fill_strip(self, samples) -> None:
         from app.panels.library import stick_figure_image
@@ -227,5 +231,5 @@ class TextEditPanel(QWidget):
         i = int(item.data(Qt.ItemDataRole.UserRole))
         last["choice"] = i
         self.doc.push_pose(self._blend(last["samples"][i]), f"Text edit alternative #{i + 1}")
-        last["applied"] = self.doc.pose.copy()
+        last["applied"] = self._doc_pose()
         self.status.setText(f"Using alternative #{i + 1} of \"{last['text'][:50]}\".")

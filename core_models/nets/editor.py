@@ -53,6 +53,27 @@ lean bend bent straighten stand kneel kneeling lie lying squat crouch sit turn t
 raise lift lower drop spread extend flex stretch cross""".split())
 
 
+#: side / direction words given to the text head as explicit presence flags per clause: frozen MiniLM token
+#: states barely separate "left" from "right" (the first shipped model, trained without this channel, raised
+#: both arms for "raise your left arm")
+KEYWORDS = ("left", "right", "both", "up", "down", "forward", "back", "backward", "higher", "lower", "closer",
+            "farther", "apart", "together", "front", "behind", "above", "below", "more", "less")
+_KW_INDEX = {w: i for i, w in enumerate(KEYWORDS)}
+_KW_ALIAS = {"forwards": "forward", "backwards": "backward", "upward": "up",
+             "upwards": "up", "downward": "down", "downwards": "down", "further": "farther", "raise": "up",
+             "lift": "up"}
+
+
+def keyword_flags(clause: str) -> list[float]:
+    """(len(KEYWORDS),) 0/1 presence of each side/direction keyword in a clause."""
+    v = [0.0] * len(KEYWORDS)
+    for w in _WORD.findall(clause.lower()):
+        w = _KW_ALIAS.get(w, w)
+        if w in _KW_INDEX:
+            v[_KW_INDEX[w]] = 1.0
+    return v
+
+
 def split_clauses(text: str) -> list[str]:
     """Lower-cased clauses of an instruction ("Raise your left arm, then bend the knees." →
     ["raise your left arm", "bend the knees"]); at most :data:`MAX_CLAUSES`."""
@@ -76,13 +97,16 @@ def looks_like_instruction(text: str, vocabulary: frozenset[str] | set[str] | No
 class ClauseBatch:
     """Token states of the unique clauses of a batch and, per text, the indices of its clauses.
 
-    states (C, L, 384) float, mask (C, L) bool, seq (B, K) long (−1 = padding; a row of −1 = empty text)."""
+    states (C, L, 384) float, mask (C, L) bool, seq (B, K) long (−1 = padding; a row of −1 = empty text),
+    kw (C, len(KEYWORDS)) keyword flags (None: computed as zeros)."""
     states: torch.Tensor
     mask: torch.Tensor
     seq: torch.Tensor
+    kw: torch.Tensor | None = None
 
     def to(self, device) -> "ClauseBatch":
-        return ClauseBatch(self.states.to(device), self.mask.to(device), self.seq.to(device))
+        return ClauseBatch(self.states.to(device), self.mask.to(device), self.seq.to(device),
+                           None if self.kw is None else self.kw.to(device))
 
 
 def clause_batch_from_lists(clauses_per_text: list[list[str]], encode) -> ClauseBatch:
@@ -100,7 +124,8 @@ def clause_batch_from_lists(clauses_per_text: list[list[str]], encode) -> Clause
         states, mask = encode(list(uniq))
     else:
         states, mask = torch.zeros(0, 1, TEXT_DIM_IN), torch.zeros(0, 1, dtype=torch.bool)
-    return ClauseBatch(states.float(), mask.bool(), seq)
+    kw = torch.tensor([keyword_flags(c) for c in uniq], dtype=torch.float32).reshape(len(uniq), len(KEYWORDS))
+    return ClauseBatch(states.float(), mask.bool(), seq, kw)
 
 
 # --- networks -------------------------------------------------------------------------------------------
@@ -132,23 +157,29 @@ class ClauseTextHead(nn.Module):
         super().__init__()
         self.scores = nn.Linear(TEXT_DIM_IN, pool_queries)
         self.pool_out = nn.Sequential(nn.Linear(pool_queries * TEXT_DIM_IN, d), nn.GELU(), nn.Linear(d, d))
+        self.kw = nn.Linear(len(KEYWORDS), d)  # keyword channel, zero-initialised (fine-tuning starts unchanged)
+        nn.init.zeros_(self.kw.weight)
+        nn.init.zeros_(self.kw.bias)
         self.pos = nn.Parameter(torch.zeros(MAX_CLAUSES, d))
         self.blocks = nn.ModuleList([_MixBlock(d, heads, dropout) for _ in range(layers)])
         self.norm = nn.LayerNorm(d)
         self.out = nn.Linear(d, out_dim)
         self.empty = nn.Parameter(torch.zeros(out_dim))  # feature of an empty instruction (PoseCopy)
 
-    def clause_vectors(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def clause_vectors(self, states: torch.Tensor, mask: torch.Tensor, kw: torch.Tensor | None = None):
         s = self.scores(states).transpose(1, 2)  # (C,Q,L)
         s = s.masked_fill(~mask[:, None, :], float("-inf"))
         pooled = torch.softmax(s, -1) @ states  # (C,Q,384)
-        return self.pool_out(pooled.flatten(1))
+        h = self.pool_out[0](pooled.flatten(1))
+        if kw is not None:
+            h = h + self.kw(kw)
+        return self.pool_out[2](self.pool_out[1](h))
 
     def forward(self, cb: ClauseBatch) -> torch.Tensor:
         B, K = cb.seq.shape
         if cb.states.shape[0] == 0:
             return self.empty.expand(B, -1)
-        cv = self.clause_vectors(cb.states, cb.mask)  # (C,d)
+        cv = self.clause_vectors(cb.states, cb.mask, cb.kw)  # (C,d)
         pad = cb.seq < 0
         x = cv[cb.seq.clamp(min=0)] + self.pos[:K]
         empty_row = pad.all(1)
@@ -326,6 +357,15 @@ def build_model(config: dict) -> PoseEditor:
     return PoseEditor({k: config[k] for k in DEFAULT_CONFIG if k in config})
 
 
+def load_state_compat(model: PoseEditor, state: dict) -> list[str]:
+    """Load a state dict; parameters added since it was saved (the zero-initialised keyword channel) keep
+    their initial values. Returns the names that were missing."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith("text_head.kw.") for k in missing):
+        raise RuntimeError(f"editor weights do not fit the model (missing {missing}, unexpected {unexpected})")
+    return list(missing)
+
+
 def load_editor(directory=None) -> Editor:
     """Load the shipped editor (sha256-checked). Raises :class:`~core_models.nets.weights.WeightsError` with a
     clear message when the weights are missing or corrupt. The MiniLM text encoder loads lazily on first use."""
@@ -334,7 +374,7 @@ def load_editor(directory=None) -> Editor:
     blob = load_weights("editor", directory)
     cfg = dict(blob["config"])
     model = build_model(cfg)
-    model.load_state_dict(float_state(blob["state"]))
+    load_state_compat(model, float_state(blob["state"]))
     return Editor(model, set(cfg.get("vocabulary", [])), meta=cfg)
 
 

@@ -155,6 +155,10 @@ class ClauseStore:
             s = cache.store[normalize_text(c)][:MAX_CLAUSE_TOKENS]
             self.states[i, :len(s)] = s
             self.lens[i] = len(s)
+        from core_models.nets.editor import KEYWORDS, keyword_flags
+        self.kw = torch.zeros(max(len(clauses), 1), len(KEYWORDS))
+        for c, i in self.index.items():
+            self.kw[i] = torch.tensor(keyword_flags(c))
         self.vocabulary = sorted({w for c in clauses for w in c.replace("-", " ").split() if w.isalpha()})
 
     def batch(self, id_lists: list[list[int]]) -> ClauseBatch:
@@ -170,7 +174,7 @@ class ClauseStore:
         u = torch.as_tensor(uniq)
         L = int(self.lens[u].max())
         mask = torch.arange(L)[None, :] < self.lens[u][:, None]
-        return ClauseBatch(self.states[u, :L].float(), mask, seq)
+        return ClauseBatch(self.states[u, :L].float(), mask, seq, self.kw[u])
 
 
 # --- training ------------------------------------------------------------------------------------------------
@@ -415,6 +419,8 @@ def add_train_args(p) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="weights folder (default resources/weights)")
     p.add_argument("--no-save", action="store_true")
+    p.add_argument("--init-from", default=None,
+                   help="weights folder holding an editor.pt to continue from (fine-tuning; same config)")
 
 
 def _corpus_dir(arg) -> Path:
@@ -446,6 +452,14 @@ def run_train(args) -> int:
     _log(f"[editor] {len(store.index)} unique clauses ({text_seconds:.0f} s)")
     body_fn = BodyTorch(body, cfg["verts"], seed=args.seed)
     model = build_model(cfg)
+    prev = None
+    if getattr(args, "init_from", None):
+        from core_models.nets.editor import load_state_compat
+        from core_models.nets.weights import float_state, load_weights, manifest
+        blob = load_weights("editor", Path(args.init_from))
+        new = load_state_compat(model, float_state(blob["state"]))
+        prev = manifest("editor", Path(args.init_from))
+        _log(f"[editor] continuing from {args.init_from} (new parameters: {new})")
     _log(f"[editor] {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
     info = train_model(model, data, store, body_fn, cfg, epochs, args.minutes, args.seed, args.device)
     model.cpu()
@@ -462,10 +476,14 @@ def run_train(args) -> int:
         config = dict(cfg, vocabulary=store.vocabulary)
         cmd = "python main.py train editor " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else \
             f"python main.py train editor --config {args.config}"
+        train_seconds = info["seconds"]
+        if prev is not None:
+            cmd = f"{prev.get('command')} && {cmd}"
+            train_seconds += float(prev.get("train_seconds", 0))
         path = save_weights("editor", model.state_dict(), config,
                             {"command": cmd, "data": {"corpus": str(cdir), "train_pairs": len(data),
                                                       "unique_clauses": len(store.index)},
-                             "metrics": {"validation": summary}, "train_seconds": info["seconds"],
+                             "metrics": {"validation": summary}, "train_seconds": round(train_seconds, 1),
                              "text_encoding_seconds": round(text_seconds, 1), "steps": info["steps"],
                              "threads": torch.get_num_threads()},
                             directory=Path(args.out) if args.out else None, half=True)

