@@ -11,8 +11,11 @@
   (``f_trans`` (B, n, d)) by
   - **FC**: a linear map of the text features and a linear map from the m text slots to the n pose tokens;
   - **TF**: n learnable tokens concatenated with the text tokens through a transformer (the first n outputs);
-  - **CM**: M cross-modality blocks, h = LN(q + MCA(q ← f_pose, k, v ← w)), w' = LN(h + FF(h)), w⁰ = text
-    (the pose features are the queries — detached, so the pose encoder learns only from its own losses);
+  - **CM**: M cross-modality blocks with the pose features as queries (detached, so the pose encoder learns only
+    from its own losses) and keys/values from w (w⁰ = text), w' = LN(h + FF(h)); ``cm_residual="pose"``:
+    h = LN(q + MCA(q, w)) (f_trans = pose features refined by the text); ``"text"``: Eq. 5, h = LN(w + MCA(q, w)),
+    the first block without residual (it maps the m text tokens onto the n pose tokens), so f_trans is built
+    from the text only;
   a second regression head predicts the joints from ``f_trans``. Loss (:func:`lifter_losses`):
   L = L_err1(ŷ₁) + α·KL(f_pose ‖ f_trans) + β·L_err2(ŷ₂). At test time only the encoder and the first head run:
   the text branch is dropped from the shipped weights.
@@ -42,6 +45,7 @@ class LifterConfig:
     align: str = "none"          # none | fc | tf | cm
     text_slots: int = 16
     align_layers: int = 2
+    cm_residual: str = "pose"    # CM block residual: "pose" (h = LN(q + MCA)) or "text" (Eq. 5: h = LN(w + MCA))
     dropout: float = 0.0
 
     def to_dict(self) -> dict:
@@ -121,8 +125,9 @@ class CMBlock(nn.Module):
         self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
         self.ff = nn.Sequential(nn.Linear(d, ff), nn.ReLU(), nn.Linear(ff, d))
 
-    def forward(self, q, w, pad=None):
-        h = self.ln1(q + self.att(q, w, w, key_padding_mask=pad, need_weights=False)[0])
+    def forward(self, q, w, pad=None, residual: str | None = "text"):
+        a = self.att(q, w, w, key_padding_mask=pad, need_weights=False)[0]
+        h = self.ln1(a if residual is None else (w if residual == "text" else q) + a)
         return self.ln2(h + self.ff(h))
 
 
@@ -130,13 +135,19 @@ class CMAlign(nn.Module):
     def __init__(self, cfg: LifterConfig):
         super().__init__()
         self.feat = nn.Linear(TEXT_DIM, cfg.d)
+        self.residual = cfg.cm_residual
         self.blocks = nn.ModuleList(CMBlock(cfg.d, cfg.heads, cfg.ff, cfg.dropout) for _ in range(cfg.align_layers))
 
     def forward(self, text, mask, f_pose):
         q = f_pose.detach()
         w, pad = self.feat(text), ~mask
         for i, blk in enumerate(self.blocks):
-            w = blk(q, w, pad if i == 0 else None)
+            if self.residual == "pose":
+                w = blk(q, w, pad if i == 0 else None, residual="pose")
+            else:
+                # block 0 turns the m text tokens into n pose-ordered tokens (no residual: the shapes differ);
+                # later blocks follow Eq. 5 with the residual on w
+                w = blk(q, w, pad if i == 0 else None, residual="text" if i > 0 else None)
         return w
 
 
@@ -186,12 +197,13 @@ def feature_kl(f_pose, f_trans, tau: float = 1.0):
                     reduction="none").sum(-1).mean()
 
 
-def lifter_losses(model: Lifter, kp, target, text=None, text_mask=None, alpha: float = 0.5, beta: float = 0.1):
+def lifter_losses(model: Lifter, kp, target, text=None, text_mask=None, alpha: float = 0.5, beta: float = 0.1,
+                  tau: float = 1.0):
     y1, y2, f, ft = model.forward_train(kp, text, text_mask)
     l1 = mpjpe_loss(y1, target)
     out = {"err1": l1, "total": l1}
     if y2 is not None:
-        kl = feature_kl(f, ft)
+        kl = feature_kl(f, ft, tau)
         l2 = mpjpe_loss(y2, target)
         out.update(kl=kl, err2=l2, total=l1 + alpha * kl + beta * l2)
     return out

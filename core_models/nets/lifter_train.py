@@ -234,7 +234,7 @@ def make_batch(data: CaptureData, sel, rng: np.random.Generator, window: int, cf
 
 def train_one(cfg: LifterConfig, train: CaptureData, epochs: int, batch: int = 256, lr: float = 1e-3,
               alpha: float = 0.5, beta: float = 0.1, seed: int = 0, max_minutes: float | None = None,
-              log=_log) -> tuple[Lifter, dict]:
+              log=_log, tau: float = 1.0) -> tuple[Lifter, dict]:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = Lifter(cfg)
@@ -253,7 +253,7 @@ def train_one(cfg: LifterConfig, train: CaptureData, epochs: int, batch: int = 2
             kp, tgt, _ = make_batch(train, sel, rng, cfg.window)
             ts = torch.as_tensor(sel)
             text = train.text_slots[ts].float() if cfg.align != "none" else None
-            losses = lifter_losses(model, kp, tgt, text, train.text_mask[ts], alpha, beta)
+            losses = lifter_losses(model, kp, tgt, text, train.text_mask[ts], alpha, beta, tau)
             opt.zero_grad()
             losses["total"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -350,6 +350,10 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out-dir", default=None, help="weights folder (default resources/weights)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--cm-residual", default="pose", choices=("pose", "text"),
+                   help="CM block residual: on the pose queries, or on the text stream (Eq. 5)")
+    p.add_argument("--tau", type=float, default=1.0, help="softmax temperature of the feature KL")
+    p.add_argument("--tag", default="", help="suffix of the variant names (e.g. a hyper-parameter setting)")
     p.add_argument("--merge", action="store_true",
                    help="add the trained variants to the existing lifter.pt instead of replacing it "
                         "(lets the window-5 and single-frame runs go in separate processes)")
@@ -369,10 +373,11 @@ def run_train(args) -> int:
     plan += [(v, w) for w in windows[1:] for v in args.window_variants.split(",")]
     results, state, cfgs, train_info = {}, {}, {}, {}
     for align, T in plan:
-        cfg = LifterConfig(window=T, align=align, d=args.d, layers=args.layers)
+        cfg = LifterConfig(window=T, align=align, d=args.d, layers=args.layers, cm_residual=args.cm_residual)
         model, info = train_one(cfg, train, args.epochs, args.batch, args.lr, args.alpha, args.beta, args.seed,
-                                args.max_minutes)
-        name = variant_name(align, T)
+                                args.max_minutes, tau=args.tau)
+        info.update(alpha=args.alpha, beta=args.beta, tau=args.tau)
+        name = variant_name(align + (f"-{args.tag}" if args.tag and align != "none" else ""), T)
         results[name] = evaluate(model, test)
         train_info[name] = info
         _log(f"[lifter] {name}: {results[name]} ({info['seconds']} s)")
