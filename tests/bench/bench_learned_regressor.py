@@ -1,0 +1,62 @@
+"""Learned capture regressor latency (not collected by pytest): MediaPipe lite (video mode) alone vs MediaPipe +
+LearnedRegressor (lifter → PoseEmbroider → SMPL-H head) on Sports2D's demo.mp4 at 640 px wide, 1 torch thread,
+keypoints only and with a text cue. Ends with one JSON line."""
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def main() -> int:
+    import cv2
+    import Sports2D
+    import torch
+
+    torch.set_num_threads(1)
+    from core_models.capture.landmarks import LandmarkDetector
+    from core_models.capture.regressor import LearnedRegressor
+
+    cap = cv2.VideoCapture(str(Path(Sports2D.__file__).parent / "Demo" / "demo.mp4"))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        h, w = f.shape[:2]
+        frames.append(cv2.cvtColor(cv2.resize(f, (640, int(h * 640 / w))), cv2.COLOR_BGR2RGB))
+    reg = LearnedRegressor()
+    t_mp, t_reg, t_txt, lms = [], [], [], []
+    with LandmarkDetector("lite", mode="video") as det:
+        for i, fr in enumerate(frames):
+            t0 = time.perf_counter()
+            lm = det.detect(fr, i / 30.0)
+            t_mp.append(time.perf_counter() - t0)
+            if lm is not None:
+                lms.append(lm)
+    for lm in lms:
+        t0 = time.perf_counter()
+        reg.predict(lm)
+        t_reg.append(time.perf_counter() - t0)
+    reg.reset()
+    reg.predict(lms[0], "the person is walking")   # text encoded once, then cached
+    for lm in lms:
+        t0 = time.perf_counter()
+        reg.predict(lm, "the person is walking")
+        t_txt.append(time.perf_counter() - t0)
+    mp, r, rt = (float(np.median(x)) * 1000 for x in (t_mp, t_reg, t_txt))
+    print(f"frames {len(frames)}, detected {len(lms)}")
+    print(f"MediaPipe lite (video mode)      {mp:6.2f} ms/frame (median)")
+    print(f"learned regressor, keypoints     {r:6.2f} ms/frame  → (MP + reg) / MP = {(mp + r) / mp:.3f}")
+    print(f"learned regressor, + text cue    {rt:6.2f} ms/frame  → (MP + reg) / MP = {(mp + rt) / mp:.3f}")
+    print(json.dumps({"name": "learned_regressor_latency", "value": round(r, 2), "unit": "ms/frame",
+                      "mediapipe_ms": round(mp, 2), "with_text_ms": round(rt, 2),
+                      "ratio_vs_mediapipe": round((mp + r) / mp, 3)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
