@@ -177,6 +177,7 @@ def add_train_args(p) -> None:
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--ff", type=int, default=512)
     p.add_argument("--pose-tokens", type=int, default=4)
+    p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--joint-tokens", action="store_true",
                    help="add one cross-attention memory token per joint (A, B, B − A) to the TIRG tokens")
     p.add_argument("--max-len", type=int, default=112, help="max words+punctuation per text")
@@ -218,7 +219,7 @@ def run_train(args) -> int:
         cfg = CorrectorConfig(vocab=vocab.words, d_model=args.d_model, n_layers=args.layers,
                               n_heads=max(1, args.d_model // 64), d_ff=args.ff, d_pose=args.d_model,
                               n_pose_tokens=args.pose_tokens, max_len=args.max_len,
-                              joint_tokens=args.joint_tokens)
+                              joint_tokens=args.joint_tokens, dropout=args.dropout)
         net = CorrectorNet(cfg)
     else:
         from core_models.nets.judge import JudgeConfig, JudgeNet
