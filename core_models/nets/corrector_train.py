@@ -13,6 +13,7 @@ Ends with one JSON line.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -178,7 +179,7 @@ def add_train_args(p) -> None:
     p.add_argument("--ff", type=int, default=512)
     p.add_argument("--pose-tokens", type=int, default=4)
     p.add_argument("--dropout", type=float, default=0.1)
-    p.add_argument("--joint-tokens", action="store_true",
+    p.add_argument("--joint-tokens", action=argparse.BooleanOptionalAction, default=True,
                    help="add one cross-attention memory token per joint (A, B, B − A) to the TIRG tokens")
     p.add_argument("--max-len", type=int, default=112, help="max words+punctuation per text")
     p.add_argument("--p-flip", type=float, default=0.5, help="L/R flip augmentation probability")
