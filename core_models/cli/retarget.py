@@ -59,6 +59,7 @@ def check_folder(root: Path, per_source: int = 3, max_frames: int = 600, tol: fl
         if not files:
             continue
         frames, errs, viol, maxv, rawviol, rawmax, failed, secs = 0, [], [], 0.0, [], 0.0, [], 0.0
+        errs_body = []
         for f in files:
             t = time.time()
             try:
@@ -74,6 +75,7 @@ def check_folder(root: Path, per_source: int = 3, max_frames: int = 600, tol: fl
             n = q["frames"]
             frames += n
             errs.append((q["mpjpe_mm"], n))
+            errs_body.append((q["mpjpe_body_mm"], n))
             viol.append((q["frac_frames_violation"], n))
             rawviol.append((q["raw_frac_frames_violation"], n))
             maxv = max(maxv, q["max_violation_deg"])
@@ -82,7 +84,7 @@ def check_folder(root: Path, per_source: int = 3, max_frames: int = 600, tol: fl
         def wmean(v):
             return float(sum(a * n for a, n in v) / max(sum(n for _, n in v), 1)) if v else float("nan")
 
-        rows.append({"source": src.name, "clips": len(errs), "frames": frames, "mpjpe_mm": wmean(errs),
+        rows.append({"source": src.name, "clips": len(errs), "frames": frames, "mpjpe_mm": wmean(errs), "mpjpe_body_mm": wmean(errs_body),
                      "pct_frames_violation": 100 * wmean(viol), "max_violation_deg": maxv,
                      "raw_pct_frames_violation": 100 * wmean(rawviol), "raw_max_violation_deg": rawmax,
                      "tol_deg": tol, "seconds": round(secs, 2), "failed": failed,
@@ -102,15 +104,17 @@ def _run(args) -> int:
                 out = render_check(root / r["clip_files"][0], Path(args.renders), r["source"], args.max_frames)
                 print(f"[retarget-check] visual check: {out}")
     if not args.json:
-        print(f"{'source':<14}{'clips':>6}{'frames':>8}{'MPJPE mm':>10}{'%>tol':>8}{'max°':>7}"
+        print(f"{'source':<14}{'clips':>6}{'frames':>8}{'MPJPE mm':>10}{'body mm':>9}{'%>tol':>8}{'max°':>7}"
               f"{'raw%>tol':>10}{'raw max°':>10}")
         for r in rows:
-            print(f"{r['source']:<14}{r['clips']:>6}{r['frames']:>8}{r['mpjpe_mm']:>10.1f}"
+            print(f"{r['source']:<14}{r['clips']:>6}{r['frames']:>8}{r['mpjpe_mm']:>10.1f}{r['mpjpe_body_mm']:>9.1f}"
                   f"{r['pct_frames_violation']:>8.1f}{r['max_violation_deg']:>7.1f}"
                   f"{r['raw_pct_frames_violation']:>10.1f}{r['raw_max_violation_deg']:>10.1f}")
             for msg in r["failed"]:
                 print(f"    failed: {msg}")
-        print(f"(tolerance {args.tol}°; MPJPE over mapped joints after height-ratio scaling)")
+        print(f"(tolerance {args.tol}°; MPJPE over mapped joints after height-ratio scaling, pose on the SMPL-H "
+              "skeleton with the source's segment lengths; 'body mm': the same pose on the body's own proportions, "
+              "centred — includes the proportion mismatch)")
     summary = {"retarget_check": [{k: v for k, v in r.items() if k != "clip_files"} for r in rows]}
     print(json.dumps(summary))
     return 0 if rows and all(not r["failed"] for r in rows) else 1
