@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import tempfile
 import time
@@ -32,10 +33,10 @@ from core_models.nets.pose_vae import geodesic_rad, pose_to_rotmats
 CONFIGS = {
     "tiny": dict(latent=32, pose_feat=64, pose_hidden=128, pose_layers=1, text_d=32, text_dim=64, text_layers=1,
                  dropout=0.0, batch=64, lr=2e-3, epochs=2, max_pairs=600, verts=128, p_copy=0.1, p_flip=0.5,
-                 w_mean=0.5),
+                 w_mean=0.5, part_pairs=200),
     "full": dict(latent=32, pose_feat=256, pose_hidden=512, pose_layers=2, text_d=128, text_dim=256,
                  text_layers=2, dropout=0.1, batch=128, lr=1e-3, epochs=30, max_pairs=None, verts=256,
-                 p_copy=0.1, p_flip=0.5, w_mean=0.5),
+                 p_copy=0.1, p_flip=0.5, w_mean=0.5, part_pairs=40000),
 }
 CLAUSE_CACHE = "editor_clauses.npz"
 
@@ -113,6 +114,74 @@ def load_pairs(corpus_dir: Path, splits=(0,), max_pairs: int | None = None, seed
     A = torch.cat(As) if As else torch.zeros(0, 22, 3, 3)
     B = torch.cat(Bs) if Bs else torch.zeros(0, 22, 3, 3)
     return PairData(A, B, [list(mods[i]) for i in sel], pairs.kind[sel], sel)
+
+
+#: body-part groups of the part-wise pairs (``make_part_pairs``) and how often each is drawn
+PART_GROUPS = ("left_arm", "right_arm", "left_leg", "right_leg", "torso", "head", "root")
+PART_WEIGHTS = np.array([3, 3, 3, 3, 1, 1, 1], np.float64)
+
+
+def make_part_pairs(data: PairData, n: int, seed: int = 0, n_texts: int = 2, rest_joints=None,
+                    log=_log) -> PairData:
+    """Part-wise pairs: A → B' where B' is A with only one or two body parts (a random group such as "left
+    arm", or two of them) taken from B, captioned afresh by the comparative captioner.
+
+    The corpus modifiers name 5–8 changes at once and typical pairs move both sides, so a model trained on them
+    alone learns "raise your left arm" ≈ "raise your arms"; these pairs teach that a short instruction moves
+    only what it names, on the side it names. Pairs whose caption finds nothing to say are dropped."""
+    from core_models import skeleton as sk
+    from core_models.captioning.compare import NO_CHANGE_TEXT, modifier
+    from core_models.nets.pose_vae import rotmats_to_pose
+
+    rng = np.random.default_rng(seed)
+    if n <= 0 or len(data) == 0:
+        return PairData(data.A[:0], data.B[:0], [], data.kind[:0], data.pair_index[:0])
+    src = rng.choice(len(data), n, replace=n > len(data))
+    groups = {g: ([0] if g == "root" else list(sk.BODY_PARTS[g])) for g in PART_GROUPS}
+    A = data.A[src].clone()
+    B = A.clone()
+    for r, i in enumerate(src):
+        k = 1 if rng.random() < 0.7 else 2
+        for g in rng.choice(len(PART_GROUPS), k, replace=False, p=PART_WEIGHTS / PART_WEIGHTS.sum()):
+            js = groups[PART_GROUPS[g]]
+            B[r, js] = data.B[i, js]
+    t0 = time.time()
+    texts: list[list[str]] = []
+    for s in range(0, n, 4096):
+        pa, pb = rotmats_to_pose(A[s:s + 4096]), rotmats_to_pose(B[s:s + 4096])
+        per = [modifier(pa, pb, seed=seed + 7919 * k + s, rest_joints=rest_joints) for k in range(n_texts)]
+        texts.extend([list(t) for t in zip(*per)])
+        log(f"[editor] part-pair captions {min(s + 4096, n)}/{n} ({time.time() - t0:.0f} s)")
+    keep = np.array([any(t != NO_CHANGE_TEXT for t in ts) for ts in texts])
+    texts = [[t for t in ts if t != NO_CHANGE_TEXT] for ts, k in zip(texts, keep) if k]
+    kt = torch.as_tensor(keep)
+    return PairData(A[kt], B[kt], texts, data.kind[src][keep], data.pair_index[src][keep])
+
+
+def concat_pairs(a: PairData, b: PairData) -> PairData:
+    return PairData(torch.cat([a.A, b.A]), torch.cat([a.B, b.B]), a.texts + b.texts,
+                    np.concatenate([a.kind, b.kind]), np.concatenate([a.pair_index, b.pair_index]))
+
+
+def load_part_pairs(cdir: Path, data: PairData, n: int, seed: int, rest_joints=None, log=_log) -> PairData:
+    """``make_part_pairs`` cached in the corpus folder (keyed by the training set size, n and seed)."""
+    path = cdir / f"editor_partpairs_{len(data)}_{n}_{seed}.npz"
+    if path.exists():
+        try:
+            z = np.load(path, allow_pickle=False)
+            texts = json.loads(str(z["texts"]))
+            return PairData(torch.as_tensor(z["A"]), torch.as_tensor(z["B"]), texts, z["kind"], z["pair_index"])
+        except Exception as e:  # rebuilt below
+            log(f"[editor] ignoring unreadable part-pair cache {path}: {e}")
+    pp = make_part_pairs(data, n, seed, rest_joints=rest_joints, log=log)
+    try:
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, A=pp.A.numpy(), B=pp.B.numpy(), texts=np.asarray(json.dumps(pp.texts)), kind=pp.kind,
+                 pair_index=pp.pair_index)
+        os.replace(tmp, path)
+    except OSError as e:
+        log(f"[editor] could not save the part-pair cache: {e}")
+    return pp
 
 
 class ClauseStore:
@@ -419,6 +488,8 @@ def add_train_args(p) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="weights folder (default resources/weights)")
     p.add_argument("--no-save", action="store_true")
+    p.add_argument("--part-pairs", type=int, default=None,
+                   help="part-wise pairs added to the training set (default: the config's; 0 = none)")
     p.add_argument("--init-from", default=None,
                    help="weights folder holding an editor.pt to continue from (fine-tuning; same config)")
 
@@ -441,6 +512,13 @@ def run_train(args) -> int:
     t_all = time.time()
     body = load_body("anny")
     data = load_pairs(cdir, (0,), cfg["max_pairs"], args.seed)
+    if getattr(args, "part_pairs", None) is not None:
+        cfg["part_pairs"] = args.part_pairs
+    n_full = len(data)
+    if cfg.get("part_pairs"):
+        pp = load_part_pairs(cdir, data, cfg["part_pairs"], args.seed, body.skinning.rest_joints)
+        _log(f"[editor] + {len(pp)} part-wise pairs")
+        data = concat_pairs(data, pp)
     val = load_pairs(cdir, (1,), 1000 if args.config == "full" else 100, args.seed)
     if len(val) == 0:  # tiny corpora may have no validation clip
         val = load_pairs(cdir, (2,), 1000 if args.config == "full" else 100, args.seed)
@@ -481,7 +559,8 @@ def run_train(args) -> int:
             cmd = f"{prev.get('command')} && {cmd}"
             train_seconds += float(prev.get("train_seconds", 0))
         path = save_weights("editor", model.state_dict(), config,
-                            {"command": cmd, "data": {"corpus": str(cdir), "train_pairs": len(data),
+                            {"command": cmd, "data": {"corpus": str(cdir), "train_pairs": n_full,
+                                                      "part_pairs": len(data) - n_full,
                                                       "unique_clauses": len(store.index)},
                              "metrics": {"validation": summary}, "train_seconds": round(train_seconds, 1),
                              "text_encoding_seconds": round(text_seconds, 1), "steps": info["steps"],

@@ -92,6 +92,34 @@ def test_tiny_training_decreases_loss_and_flip_is_consistent():
     assert np.mean(h[-10:]) < 0.5 * np.mean(h[:5])
 
 
+def test_part_pairs_change_only_the_drawn_parts_and_name_them():
+    from core_models.nets.editor_train import PairData, make_part_pairs
+
+    n = 40
+    A = np.zeros((n, 21, 3), np.float32)
+    B = A.copy()
+    # B raises both arms (shoulders rotated about z) and bends both knees
+    B[:, sk.JOINT_INDEX["left_shoulder"] - 1] = [0, 0, 1.2]
+    B[:, sk.JOINT_INDEX["right_shoulder"] - 1] = [0, 0, -1.2]
+    B[:, sk.JOINT_INDEX["left_knee"] - 1] = [1.4, 0, 0]
+    B[:, sk.JOINT_INDEX["right_knee"] - 1] = [1.4, 0, 0]
+    z = np.zeros((n, 3), np.float32)
+    data = PairData(pv.pose_to_rotmats(Pose(z, A)), pv.pose_to_rotmats(Pose(z, B)), [["x"]] * n,
+                    np.zeros(n, np.int8), np.arange(n))
+    pp = make_part_pairs(data, 60, seed=1, log=lambda m: None)
+    assert 0 < len(pp) <= 60 and len(pp.texts) == len(pp)
+    assert torch.allclose(pp.A, data.A[:1].expand_as(pp.A))  # every A is the same pose here
+    moved = torch.rad2deg(pv.geodesic_rad(pp.B, pp.A)) > 1.0  # (n, 22)
+    Ls, Rs = sk.JOINT_INDEX["left_shoulder"], sk.JOINT_INDEX["right_shoulder"]
+    for i in range(len(pp)):
+        assert moved[i].sum() <= 2  # one or two parts, never the whole pose
+        text = " ".join(pp.texts[i]).lower()
+        if moved[i].sum() == 1 and moved[i, Ls]:
+            assert text.count("left") > text.count("right"), text
+        if moved[i].sum() == 1 and moved[i, Rs]:
+            assert text.count("right") > text.count("left"), text
+
+
 # --- shipped model ------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
