@@ -192,6 +192,9 @@ def add_train_args(p) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--init-from", default=None,
+                   help="corrector: weights folder holding a corrector.pt to continue training from (its config "
+                        "and vocabulary are kept; the manifest records both commands)")
 
 
 def run_train(args) -> int:
@@ -210,6 +213,14 @@ def run_train(args) -> int:
     from core_models.captioning.textutil import flip_text
 
     vocab = Vocab.build(all_texts + [flip_text(t) for t in all_texts[:20000]] + [NO_CHANGE_TEXT])
+    prev_blob = prev_meta = None
+    if getattr(args, "init_from", None) and args.what == "corrector":
+        from core_models.nets.weights import load_weights, manifest
+
+        prev_blob = load_weights(args.name or "corrector", Path(args.init_from))
+        prev_meta = manifest(args.name or "corrector", Path(args.init_from))
+        vocab = Vocab(list(prev_blob["config"]["vocab"]))
+        args.max_len = int(prev_blob["config"].get("max_len", args.max_len))
     if args.tiny:
         args.d_model, args.layers, args.ff = 64, 1, 128
     table = TokenTable(vocab, data.texts, args.max_len)
@@ -221,7 +232,16 @@ def run_train(args) -> int:
                               n_heads=max(1, args.d_model // 64), d_ff=args.ff, d_pose=args.d_model,
                               n_pose_tokens=args.pose_tokens, max_len=args.max_len,
                               joint_tokens=args.joint_tokens, dropout=args.dropout)
-        net = CorrectorNet(cfg)
+        if prev_blob is not None:
+            from core_models.nets.corrector import build_net
+            from core_models.nets.weights import float_state
+
+            net = build_net(prev_blob["config"])
+            net.load_state_dict(float_state(prev_blob["state"]))
+            cfg = net.cfg
+            _log(f"[train corrector] continuing from {args.init_from}")
+        else:
+            net = CorrectorNet(cfg)
     else:
         from core_models.nets.judge import JudgeConfig, JudgeNet
 
@@ -286,11 +306,16 @@ def run_train(args) -> int:
     name = args.name or args.what
     cmd = "python main.py train corrector " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else \
         f"python main.py train corrector --what {args.what}"
+    if prev_meta is not None:
+        cmd = f"{prev_meta.get('command')} && {cmd}"
+        train_s_total = train_s + float(prev_meta.get("train_seconds", 0))
+    else:
+        train_s_total = train_s
     path = save_weights(name, net.state_dict(), cfg.to_dict(),
                         {"model": args.what, "command": cmd,
                          "data": {"corpus": str(Path(args.corpus) if args.corpus else "~/.cache/posetailor/corpus"),
                                   "train_pairs": len(data), "val_pairs": len(val) if val is not None else 0},
-                         "metrics": metrics, "train_seconds": round(train_s, 1), "parameters": n_params,
+                         "metrics": metrics, "train_seconds": round(train_s_total, 1), "parameters": n_params,
                          "threads": args.threads},
                         directory=Path(args.out_dir) if args.out_dir else None, half=True)
     print(json.dumps({"name": f"train_{args.what}", "weights": str(path), "seconds": round(train_s, 1),

@@ -48,6 +48,21 @@ def trained(tmp_path_factory):
     mp.undo()
 
 
+def test_train_continues_from_weights(trained, tmp_path, monkeypatch):
+    out, data, man = trained
+    monkeypatch.setattr(ct, "load_pairs", lambda corpus, split, max_pairs=None, seed=0: data[split])
+    p = argparse.ArgumentParser()
+    ct.add_train_args(p)
+    args = p.parse_args(["--what", "corrector", "--tiny", "--minutes", "0.03", "--batch", "16",
+                         "--init-from", str(out), "--out-dir", str(tmp_path), "--log-every", "1000"])
+    assert ct.run_train(args) == 0
+    m2 = json.loads((tmp_path / "corrector.json").read_text())
+    assert " && " in m2["command"] and m2["train_seconds"] > man["corrector"]["train_seconds"]
+    from core_models.nets.corrector import load_corrector
+    c1, c2 = load_corrector(directory=out), load_corrector(directory=tmp_path)
+    assert c1.net.cfg.vocab == c2.net.cfg.vocab
+
+
 def test_train_writes_weights_and_manifest(trained):
     out, _, man = trained
     for what in ("corrector", "judge"):
