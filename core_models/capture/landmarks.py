@@ -33,8 +33,12 @@ NUM_LANDMARKS = 33
 LM: dict[str, int] = {n: i for i, n in enumerate(LANDMARK_NAMES)}
 
 #: LM_MIRROR[i]: the landmark playing landmark i's role on the other side.
-LM_MIRROR = np.array([LM[n.replace("left_", "@").replace("right_", "left_").replace("@", "right_")]
-                      for n in LANDMARK_NAMES], dtype=np.int64)
+def _other_side(name: str) -> str:
+    """"left_eye" ↔ "right_eye", "mouth_left" ↔ "mouth_right" (the side word is a prefix or a suffix)."""
+    return "_".join({"left": "right", "right": "left"}.get(w, w) for w in name.split("_"))
+
+
+LM_MIRROR = np.array([LM[_other_side(n)] for n in LANDMARK_NAMES], dtype=np.int64)
 
 #: the skeleton drawn in overlays: pairs of landmark indices
 CONNECTIONS: tuple[tuple[int, int], ...] = tuple((LM[a], LM[b]) for a, b in (

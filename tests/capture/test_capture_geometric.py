@@ -143,3 +143,16 @@ def test_numpy_rotation_helpers_match_core_pose():
     # exactly 180° rotations
     R = np.stack([np.diag([1.0, -1, -1]), np.diag([-1.0, 1, -1]), np.diag([-1.0, -1, 1])])
     assert np.allclose(np.abs(matrices_to_aa(R)), np.pi * np.eye(3), atol=1e-9)
+
+
+def test_landmark_mirror_map_swaps_every_sided_landmark():
+    from core_models.capture.landmarks import LANDMARK_NAMES, LM_MIRROR
+    assert (LM_MIRROR[LM_MIRROR] == np.arange(len(LANDMARK_NAMES))).all()
+    for i, n in enumerate(LANDMARK_NAMES):
+        m = LANDMARK_NAMES[LM_MIRROR[i]]
+        if "left" in n.split("_"):
+            assert m == n.replace("left", "right")
+        elif "right" in n.split("_"):
+            assert m == n.replace("right", "left")
+        else:
+            assert m == n  # only the nose is on the midline
