@@ -36,22 +36,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core_models import skeleton as sk
-from core_models.capture.landmarks import LANDMARK_NAMES, LM, NUM_LANDMARKS, Landmarks
+from core_models.capture.landmarks import LANDMARK_NAMES, LM, LM_MIRROR, NUM_LANDMARKS, Landmarks
 
 J = sk.JOINT_INDEX
 
 
-def _mirror_name(n: str) -> str:
-    for a, b in (("left", "right"), ("right", "left")):
-        if n.startswith(a + "_"):
-            return b + n[len(a):]
-        if n.endswith("_" + a):
-            return n[: -len(a)] + b
-    return n
-
-
-#: left/right landmark map (also swaps mouth_left/mouth_right, which the ``landmarks.LM_MIRROR`` rule misses)
-LM_FLIP = np.array([LM[_mirror_name(n)] for n in LANDMARK_NAMES], dtype=np.int64)
+#: left/right landmark map
+LM_FLIP = LM_MIRROR
 
 #: landmarks that are body joints
 LANDMARK_JOINTS: dict[str, str] = {f"{s}_{n}": f"{s}_{n}" for s in ("left", "right")
