@@ -94,10 +94,16 @@ def _lr_at(frac: float, lr: float) -> float:
 
 def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | None = None, *, steps: int,
                 minutes: float, batch: int = 256, lr: float = 2e-3, seed: int = 0, log_every: int = 1000,
-                logf=log, w_joints: float = 1.0) -> tuple[QPoser, dict]:
-    """Train one QPoser; stops at ``steps`` or ``minutes`` (the LR schedule follows whichever is further)."""
+                logf=log, w_joints: float = 1.0, w_cc: float = 0.0,
+                model: QPoser | None = None) -> tuple[QPoser, dict]:
+    """Train one QPoser; stops at ``steps`` or ``minutes`` (the LR schedule follows whichever is further).
+
+    ``w_cc`` > 0 adds a code-consistency term (ours, not in the paper): the reconstruction is encoded again and
+    its pre-quantization latents are pulled onto the codes it was decoded from, so decode∘encode becomes
+    idempotent (the escalated error of repeated encode/decode rounds shrinks). ``model``: continue training it
+    (fine-tuning) instead of a fresh one."""
     torch.manual_seed(seed)
-    model = QPoser(cfg)
+    model = QPoser(cfg) if model is None else model
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
@@ -118,14 +124,21 @@ def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | 
             pos = 0
         R = train_R[perm[pos:pos + batch]]
         pos += batch
-        out, idx, commit = model(R)
+        z = model.encode_continuous(R)
+        zq, idx, commit = model.quantize(z)
+        out = model.decode(zq)
         loss = recon_loss(out, R, w_joints) + cfg.beta * commit
+        if w_cc:
+            cc = ((model.encode_continuous(out) - zq.detach()) ** 2).mean()
+            loss = loss + w_cc * cc
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
         if log_every and (step % log_every == 0 or step == 1):
             msg = f"[qposer] step {step} frac {frac:.2f} loss {loss.item():.4f} commit {commit.item():.4f}"
+            if w_cc:
+                msg += f" code-consistency {cc.item():.4f}"
             if val_R is not None:
                 model.eval()
                 with torch.no_grad():
@@ -222,6 +235,11 @@ def add_train_args(p) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="weights name (default qposer / qposer_vae_baseline / ...)")
     p.add_argument("--weights-dir", default=None, help="write weights here instead of resources/weights")
+    p.add_argument("--consistency", type=float, default=None,
+                   help="prior: weight of the code-consistency term (default: the config's)")
+    p.add_argument("--init-from", default=None,
+                   help="prior: weights folder holding a qposer.pt to continue training from (fine-tuning)")
+    p.add_argument("--lr", type=float, default=None, help="prior: peak learning rate (default: the config's)")
 
 
 def _command_line() -> str:
@@ -263,18 +281,34 @@ def run_train(args) -> int:
                       "train_seconds": stats["seconds"], "steps": stats["steps"]}, directory=wdir, half=True)
         return 0
     cfg = QPoserConfig.from_dict({**QPoserConfig().to_dict(), **cfgd["model"]})
+    init, prev = None, None
+    if getattr(args, "init_from", None):
+        from core_models.nets.qposer import load_qposer
+        from core_models.nets.weights import manifest
+        init = load_qposer("qposer", Path(args.init_from))
+        cfg = init.config if hasattr(init, "config") else cfg
+        prev = manifest("qposer", Path(args.init_from))
+        log(f"[qposer] continuing from {args.init_from}")
+    w_cc = args.consistency if getattr(args, "consistency", None) is not None else cfgd.get("consistency", 0.0)
+    lr = args.lr if getattr(args, "lr", None) else cfgd["lr"]
     model, stats = train_prior(cfg, train_R, val_R, steps=steps, minutes=minutes, batch=cfgd["batch"],
-                               lr=cfgd["lr"], seed=args.seed,
-                               log_every=1000 if args.config == "full" else 100)
+                               lr=lr, seed=args.seed, log_every=1000 if args.config == "full" else 100,
+                               w_cc=w_cc, model=init)
     # evaluate with the stored (float16) weights
     paths = compute_part_paths(model, train_R[torch.randperm(len(train_R))[:20000]], n=cfgd["path_n"])
     e = mpjae_deg(model.reconstruct(val_R), val_R)
     metrics = {"val_mpjae_deg": round(e.mean().item(), 3), "val_mpjae_std": round(e.std().item(), 3)}
     log(f"[qposer] trained {stats['steps']} steps in {stats['seconds']} s; val MPJAE {metrics['val_mpjae_deg']}° "
         f"± {metrics['val_mpjae_std']}")
+    cmd, secs, nsteps = _command_line(), stats["seconds"], stats["steps"]
+    if prev is not None:
+        cmd = f"{prev.get('command')} && {cmd}"
+        secs += float(prev.get("train_seconds", 0))
+        nsteps += int(prev.get("steps", 0))
     save_weights(args.out or "qposer", model.state_dict(), {"model": cfg.to_dict(), "paths": paths},
-                 {"command": _command_line(), "data": data, "metrics": metrics, "train_seconds": stats["seconds"],
-                  "steps": stats["steps"], "history": stats["history"]}, directory=wdir, half=True)
+                 {"command": cmd, "data": data, "metrics": metrics, "train_seconds": round(secs, 1),
+                  "steps": nsteps, "history": stats["history"], "code_consistency_weight": w_cc},
+                 directory=wdir, half=True)
     log(f"[qposer] saved {args.out or 'qposer'}")
     return 0
 

@@ -242,6 +242,21 @@ def _eval_args(argv):
     return qposer_train, p.parse_args(argv)
 
 
+def test_code_consistency_fine_tuning_makes_decode_encode_idempotent(trained):
+    model, R = trained
+    import copy
+    m2 = copy.deepcopy(model)
+    m2, _ = train_prior(m2.config, R, None, steps=200, minutes=1.0, batch=16, lr=3e-3, log_every=0, w_joints=0.0,
+                        w_cc=1.0, model=m2)
+
+    def agreement(m):
+        c1 = m.encode(R)
+        return (m.encode(m.decode_indices(c1)) == c1).float().mean().item()
+    assert agreement(m2) >= agreement(model) - 1e-6
+    assert agreement(m2) > 0.95
+    assert float(mpjae_deg(m2.reconstruct(R), R).mean()) < 3.0
+
+
 def test_cli_train_and_eval(tmp_path, capsys):
     _tiny_corpus(tmp_path)
     wdir = tmp_path / "w"
@@ -251,6 +266,14 @@ def test_cli_train_and_eval(tmp_path, capsys):
     assert r.returncode == 0, r.stdout + r.stderr
     man = json.loads((wdir / "qposer.json").read_text())
     assert man["metrics"]["val_mpjae_deg"] > 0 and man["command"].startswith("python main.py train qposer")
+    # continue from those weights with the code-consistency term: the manifest chains both commands
+    w2 = tmp_path / "w2"
+    r = subprocess.run([sys.executable, "main.py", "train", "qposer", "--config", "tiny", "--corpus", str(tmp_path),
+                        "--weights-dir", str(w2), "--steps", "20", "--init-from", str(wdir), "--consistency", "1"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    man2 = json.loads((w2 / "qposer.json").read_text())
+    assert " && " in man2["command"] and man2["steps"] > man["steps"] and man2["code_consistency_weight"] == 1
     # eval (same functions main.py dispatches to; in-process to keep the test fast)
     mod, args = _eval_args(["--corpus", str(tmp_path), "--weights-dir", str(wdir), "--samples", "20", "--no-body",
                             "--max-poses", "30"])
