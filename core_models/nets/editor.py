@@ -93,6 +93,59 @@ def looks_like_instruction(text: str, vocabulary: frozenset[str] | set[str] | No
     return True
 
 
+#: words that name a body part → the parts (``skeleton.BODY_PARTS`` names + "root") they let the edit move
+_PART_WORDS = {
+    "arm": ("arm",), "arms": ("arm",), "hand": ("arm",), "hands": ("arm",), "elbow": ("arm",),
+    "elbows": ("arm",), "wrist": ("arm",), "wrists": ("arm",), "forearm": ("arm",), "forearms": ("arm",),
+    "finger": ("arm",), "fingers": ("arm",), "shoulder": ("arm",), "shoulders": ("arm", "torso"),
+    "upper": (), "leg": ("leg",), "legs": ("leg",), "knee": ("leg",), "knees": ("leg",), "foot": ("leg",),
+    "feet": ("leg",), "ankle": ("leg",), "ankles": ("leg",), "thigh": ("leg",), "thighs": ("leg",),
+    "shin": ("leg",), "shins": ("leg",), "toe": ("leg",), "toes": ("leg",),
+    "head": ("head",), "neck": ("head",), "chin": ("head",), "face": ("head",), "look": ("head",),
+}
+#: words after which the whole body may move (no masking for the instruction)
+_WHOLE_BODY_WORDS = frozenset("""torso trunk back spine chest belly waist body hip hips pelvis stomach lean bend
+bow squat crouch kneel kneeling sit lie lying stand standing rotate turn twist tilt upright jump step""".split())
+#: whole-body words that also act on a named limb ("bend your left knee", "turn your head")
+_LIMB_VERBS = frozenset("bend turn tilt rotate twist step".split())
+
+
+def named_parts(text: str) -> set[str] | None:
+    """Body parts an instruction names, as ``skeleton.BODY_PARTS`` keys (e.g. {"left_arm"}), or None when a
+    clause names the torso / whole body or no part at all (then nothing is held fixed). A clause with "left"
+    only picks the left side, "right" only the right side, otherwise both sides."""
+    out: set[str] = set()
+    for clause in split_clauses(text):
+        words = _WORD.findall(clause)
+        parts = {p for w in words for p in _PART_WORDS.get(w, ())}
+        if not parts or any(w in _WHOLE_BODY_WORDS - _LIMB_VERBS for w in words):
+            return None
+        sides = {w for w in words if w in ("left", "right")}
+        if "both" in words or len(sides) != 1:
+            sides = {"left", "right"}
+        for p in parts:
+            if p in ("arm", "leg"):
+                out |= {f"{sd}_{p}" for sd in sides}
+            else:
+                out.add(p)
+    return out or None
+
+
+def hold_unnamed(A: torch.Tensor, R: torch.Tensor, parts: set[str] | None) -> torch.Tensor:
+    """R (..., 22, 3, 3) with every joint outside ``parts`` (and the root) set back to A's rotation; ``parts``
+    None → R unchanged."""
+    if parts is None:
+        return R
+    from core_models import skeleton as sk
+    free = torch.zeros(22, dtype=torch.bool)
+    for p in parts:
+        free[list(sk.BODY_PARTS[p])] = True
+    keep = ~free
+    R = R.clone()
+    R[..., keep, :, :] = A.expand_as(R)[..., keep, :, :]
+    return R
+
+
 @dataclass
 class ClauseBatch:
     """Token states of the unique clauses of a batch and, per text, the indices of its clauses.
@@ -268,6 +321,8 @@ class Editor:
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
         self._lock = threading.Lock()
         self.meta = meta or {}
+        #: hold the body parts an instruction does not name (limb/head-only instructions) at A
+        self.hold_unnamed = True
 
     # text
     @property
@@ -310,8 +365,21 @@ class Editor:
 
     # poses
     @torch.no_grad()
-    def predict_normalized(self, A_rot: torch.Tensor, texts: list[str], n_samples: int = 0, seed: int = 0):
-        """A_rot (B,22,3,3) heading-normalised → (mean rotmats (B,22,3,3), samples (B,n,22,3,3) | None)."""
+    def predict_normalized(self, A_rot: torch.Tensor, texts: list[str], n_samples: int = 0, seed: int = 0,
+                           hold: bool | None = None):
+        """A_rot (B,22,3,3) heading-normalised → (mean rotmats (B,22,3,3), samples (B,n,22,3,3) | None).
+
+        ``hold`` (default: ``self.hold_unnamed``): joints of body parts the text does not name keep A's
+        rotation when every clause names limbs / the head only (see :func:`named_parts`)."""
+        mean, samples = self._predict(A_rot, texts, n_samples, seed)
+        if self.hold_unnamed if hold is None else hold:
+            mean = torch.stack([hold_unnamed(A_rot[i], mean[i], named_parts(t)) for i, t in enumerate(texts)])
+            if samples is not None:
+                samples = torch.stack([hold_unnamed(A_rot[i], samples[i], named_parts(t))
+                                       for i, t in enumerate(texts)])
+        return mean, samples
+
+    def _predict(self, A_rot: torch.Tensor, texts: list[str], n_samples: int = 0, seed: int = 0):
         with self._lock:
             m = self.text_feature(texts)
             p = self.model.prior_dist(A_rot, text_feat=m)
@@ -392,4 +460,5 @@ def recon_nll(model: PoseEditor, d6_hat: torch.Tensor, B_rot: torch.Tensor, body
 
 
 __all__ = ["PoseEditor", "Editor", "EditResult", "load_editor", "split_clauses", "looks_like_instruction",
-           "ClauseBatch", "clause_batch_from_lists", "TIRG", "ClauseTextHead", "recon_nll"]
+           "ClauseBatch", "clause_batch_from_lists", "TIRG", "ClauseTextHead", "recon_nll", "named_parts",
+           "hold_unnamed"]

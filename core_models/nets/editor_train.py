@@ -615,6 +615,8 @@ def add_eval_args(p) -> None:
     p.add_argument("--mocap", default=None, help="evaluate on these mocap files instead (imported on the fly)")
     p.add_argument("--max-pairs", type=int, default=2000)
     p.add_argument("--compliance-pairs", type=int, default=500)
+    p.add_argument("--no-hold", action="store_true",
+                   help="let the model move body parts the text does not name (the app holds them by default)")
     p.add_argument("--chain-poses", type=int, default=200)
     p.add_argument("--weights", default=None, help="weights folder (default resources/weights)")
     p.add_argument("--threads", type=int, default=1)
@@ -656,6 +658,7 @@ def run_eval(args) -> int:
     except WeightsError as e:
         print(f"error: {e}")
         return 2
+    ed.hold_unnamed = not getattr(args, "no_hold", False)
     body = load_body("anny")
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="posetailor_eval_") as tmp:
@@ -675,7 +678,8 @@ def run_eval(args) -> int:
         ch = chained(ed, data, args.chain_poses, seed=args.seed)
         sd = side_specificity(ed, data, args.chain_poses, seed=args.seed)
     print(f"Text-based pose editing, {len(data)} pairs, {label} ({int((data.kind == 0).sum())} IS, "
-          f"{int((data.kind == 1).sum())} OOS); MPVE on 1024 mesh vertices")
+          f"{int((data.kind == 1).sum())} OOS); MPVE on 1024 mesh vertices; unnamed parts "
+          f"{'held at A (app default)' if ed.hold_unnamed else 'free (--no-hold)'} for compliance / chains / sides")
     print(format_table(res))
     red = 1 - res["pose_text"]["mpje"] / res["pose_only"]["mpje"]
     print(f"MPJE reduction A+text vs A only: {100 * red:.1f} % (target >= 35 %)")
@@ -687,7 +691,7 @@ def run_eval(args) -> int:
     print(f"single-side instructions ({min(args.chain_poses, len(data))} poses): named side moves more in "
           f"{100 * sd['side_correct']:.0f} %; named part {sd['side_named_deg']:.1f} deg vs same part on the other "
           f"side {sd['side_other_deg']:.1f} deg (median ratio other/named {sd['side_ratio']:.2f})")
-    out = {"name": "eval_editor", "pairs": len(data), "data": label, "mpje_reduction": round(red, 4),
+    out = {"name": "eval_editor", "pairs": len(data), "data": label, "hold_unnamed": ed.hold_unnamed, "mpje_reduction": round(red, 4),
            **{f"{k}_{m}": round(v, 4) for k, r in res.items() for m, v in r.items()},
            "compliance": round(comp["compliance"], 4), "compliance_codes": round(comp["compliance_codes"], 4),
            **{k: round(v, 4) for k, v in ch.items()}, **{k: round(v, 4) for k, v in sd.items()}, "seconds": round(time.time() - t0, 1)}

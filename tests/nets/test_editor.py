@@ -175,7 +175,7 @@ def test_posecopy_empty_text_model_returns_about_a(editor):
     err = torch.rad2deg(pv.geodesic_rad(mean, A)).mean()
     # the copy goes through the d=32 latent: ~11 deg/joint on test poses (PoseFix's best-of-30 geodesic is ~9)
     assert err < 15.0, err
-    edited, _ = editor.predict_normalized(A, ["Raise your left arm above your head."], 0)
+    edited, _ = editor.predict_normalized(A, ["Raise your left arm above your head."], 0, hold=False)
     assert err < torch.rad2deg(pv.geodesic_rad(edited, A)).mean()
 
 
@@ -255,3 +255,37 @@ def test_cli_round_trip(tmp_path, capsys):
     assert len(same) == 1 and same[0].allclose(a, atol=1e-4)
     assert main(["edit", "--pose", str(tmp_path / "nope.npz"), "--text", "raise your arm", "--out",
                  str(out2)]) == 2
+
+
+def test_named_parts_and_hold_unnamed():
+    from core_models.nets.editor import hold_unnamed, named_parts
+    assert named_parts("Raise your left arm.") == {"left_arm"}
+    assert named_parts("Bend your right knee, then lift the right foot.") == {"right_leg"}
+    assert named_parts("Raise both arms") == {"left_arm", "right_arm"}
+    assert named_parts("Turn your head to the left.") == {"head"}
+    # torso / whole-body words, or no part at all: nothing is held
+    assert named_parts("Lean forward and bend both knees.") is None
+    assert named_parts("bend your left knee, then straighten your back") is None
+    assert named_parts("turn around") is None and named_parts("") is None
+    A = pv.aa_to_matrix_t(torch.randn(22, 3) * 0.3)
+    R = pv.aa_to_matrix_t(torch.randn(3, 22, 3) * 0.3)
+    H = hold_unnamed(A, R, {"left_arm"})
+    arm = list(sk.BODY_PARTS["left_arm"])
+    rest = [j for j in range(22) if j not in arm]
+    assert torch.equal(H[:, arm], R[:, arm]) and torch.allclose(H[:, rest], A[rest].expand(3, -1, -1, -1))
+    assert torch.equal(hold_unnamed(A, R, None), R)
+
+
+def test_shipped_model_holds_parts_the_text_does_not_name(editor, body):
+    a = _standing()
+    res = editor.edit(a, "Raise your left arm.", n_samples=2)
+    named = list(sk.BODY_PARTS["left_arm"])
+    others = [j for j in range(1, 22) if j not in named]
+    for p in [res.mean, res.samples[0], res.samples[1]]:
+        assert np.allclose(p.body_pose[[j - 1 for j in others]], a.body_pose[[j - 1 for j in others]], atol=1e-4)
+    editor.hold_unnamed = False
+    try:
+        free = editor.edit(a, "Raise your left arm.", n_samples=0).mean
+    finally:
+        editor.hold_unnamed = True
+    assert not np.allclose(free.body_pose, res.mean.body_pose, atol=1e-3)
