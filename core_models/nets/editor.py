@@ -407,15 +407,13 @@ class Editor:
         A_n, heading = normalize_heading(pose)
         mean_R, samp_R = self.predict_normalized(pose_to_rotmats(A_n), [text], n_samples, seed)
         outs = rotmats_to_pose(torch.cat([mean_R, samp_R[0]]) if samp_R is not None else mean_R)
-        results = []
-        for i in range(len(outs)):
-            o = outs[i]
-            if strength < 1.0:
-                o = interpolate(A_n, o, strength)
-            if keep_global:  # keep the user's facing direction: drop the heading change the model predicted
-                o, _ = normalize_heading(o)
-            o = apply_heading(o, heading)
-            results.append(Pose(o.root_orient, o.body_pose, pose.transl.copy(), pose.hand_pose))
+        if strength < 1.0:
+            outs = Pose.stack([interpolate(A_n, outs[i], strength) for i in range(len(outs))])
+        if keep_global:  # keep the user's facing direction: drop the heading change the model predicted
+            outs, _ = normalize_heading(outs)
+        outs = apply_heading(outs, np.full(len(outs), heading, np.float32))  # batched: one call for all poses
+        results = [Pose(outs.root_orient[i], outs.body_pose[i], pose.transl.copy(), pose.hand_pose)
+                   for i in range(len(outs))]
         mean = results[0]
         samples = Pose.stack(results[1:]) if n_samples else Pose(np.zeros((0, 3)), np.zeros((0, 21, 3)))
         return EditResult(mean, samples, None, split_clauses(text))
