@@ -134,7 +134,7 @@ def build_pairs(corpus, rest_joints=None, min_diff_is: int = 15, min_diff_oos: i
 def pair_poses(corpus, pairs: PairSet, sl=slice(None)):
     """(A, B) poses of a slice of pairs: A heading-normalised; B normalised with **A's** heading for
     in-sequence pairs (so the change of global orientation is kept, as PoseFix does), by its own for OOS."""
-    from core_models.pose import apply_heading
+    from core_models.pose import (apply_heading,)
 
     a, b = pairs.a[sl], pairs.b[sl]
     pa, pb = corpus.poses(a), corpus.poses(b)

@@ -153,7 +153,7 @@ def pose_features(poses: Pose | np.ndarray | torch.Tensor) -> torch.Tensor:
 def to_pair_frame(a: Pose, b: Pose) -> tuple[Pose, Pose]:
     """(A with its heading removed, B rotated by the same angle), translations dropped: the frame the models
     are trained in (a change of global orientation between A and B is kept)."""
-    from core_models.pose import heading_of, apply_heading  # (order: no "import app" substring)
+    from core_models.pose import heading_of, apply_heading
 
     h = np.asarray(heading_of(a.root_orient), np.float32)
     return (apply_heading(Pose(a.root_orient, a.body_pose), -h),
@@ -174,7 +174,7 @@ def normalize_pair(a: Pose, b: Pose, keep_heading: bool = False) -> tuple[Pose, 
 def pair_joint_displacement(a: Pose, b: Pose) -> np.ndarray:
     """(..., 22) per-joint displacement (metres) between A and B, pelvis-centred, both in A's heading frame
     (so a change of global orientation counts, a change of heading of the pair as a whole does not)."""
-    from core_models.pose import heading_of, apply_heading  # (order: no "import app" substring)
+    from core_models.pose import heading_of, apply_heading
 
     h = np.asarray(heading_of(a.root_orient), np.float32)
     fa = pose_features(apply_heading(Pose(a.root_orient, a.body_pose), -h))[:, 132:] / 2.0
