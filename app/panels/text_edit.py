@@ -61,6 +61,11 @@ class TextEditPanel(QWidget):
 
         self.keep_global = QCheckBox("Keep my global orientation and position")
         self.keep_global.setChecked(True)
+        self.hold_unnamed = QCheckBox("Only move the body parts I name")
+        self.hold_unnamed.setToolTip("For instructions that name only arms, legs or the head, every other joint "
+                                     "keeps its rotation (instructions about the torso or the whole body are "
+                                     "never restricted)")
+        self.hold_unnamed.setChecked(True)
         self.samples = QSpinBox()
         self.samples.setRange(0, 16)
         self.samples.setValue(8)
@@ -85,6 +90,7 @@ class TextEditPanel(QWidget):
         lay.addLayout(row)
         lay.addLayout(srow)
         lay.addWidget(self.keep_global)
+        lay.addWidget(self.hold_unnamed)
         lay.addWidget(self.samples)
         lay.addWidget(QLabel("Alternatives"))
         lay.addWidget(self.strip)
@@ -133,7 +139,8 @@ class TextEditPanel(QWidget):
         text = self.input.currentText() if text is None or isinstance(text, bool) else text
         text = text.strip()
         self._remember(text)
-        args = (self._doc_pose(), text, self.samples.value(), self.keep_global.isChecked())
+        args = (self._doc_pose(), text, self.samples.value(), self.keep_global.isChecked(),
+                self.hold_unnamed.isChecked())
         if self._busy:
             self._pending = args  # the latest request wins
             return
@@ -156,12 +163,12 @@ class TextEditPanel(QWidget):
     def history(self) -> list[str]:
         return [self.input.itemText(i) for i in range(self.input.count())]
 
-    def _run(self, pose, text, n, keep_global) -> None:
+    def _run(self, pose, text, n, keep_global, hold=True) -> None:
         self._busy = True
         self.apply_btn.setEnabled(False)
         self.status.setText("Editing…")
         ed = self._editor
-        run_in_background(ed.edit, pose, text, n_samples=n, strength=1.0, keep_global=keep_global, seed=0,
+        run_in_background(ed.edit, pose, text, n_samples=n, strength=1.0, keep_global=keep_global, seed=0, hold=hold,
                           on_result=lambda res: self._on_result(pose, text, res), on_error=self._on_error)
 
     def _on_error(self, e: BaseException) -> None:

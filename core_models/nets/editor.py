@@ -393,7 +393,7 @@ class Editor:
         return mean, samples
 
     def edit(self, pose, text: str, n_samples: int = 8, strength: float = 1.0, keep_global: bool = True,
-             seed: int = 0) -> EditResult:
+             seed: int = 0, hold: bool | None = None) -> EditResult:
         from core_models.pose import Pose, apply_heading, interpolate, normalize_heading
 
         if pose.batch_shape != ():
@@ -405,7 +405,7 @@ class Editor:
             return EditResult(pose.copy(), same, notice, [])
         strength = float(np.clip(strength, 0.0, 1.0))
         A_n, heading = normalize_heading(pose)
-        mean_R, samp_R = self.predict_normalized(pose_to_rotmats(A_n), [text], n_samples, seed)
+        mean_R, samp_R = self.predict_normalized(pose_to_rotmats(A_n), [text], n_samples, seed, hold)
         outs = rotmats_to_pose(torch.cat([mean_R, samp_R[0]]) if samp_R is not None else mean_R)
         if strength < 1.0:
             outs = Pose.stack([interpolate(A_n, outs[i], strength) for i in range(len(outs))])

@@ -63,6 +63,23 @@ def test_enter_applies_mean_edit_and_undo_restores(panel):
     assert poses_equal(doc.pose(), start)
 
 
+def test_only_named_parts_checkbox(panel):
+    p, doc, start = panel
+    arm = [j - 1 for j in sk.BODY_PARTS["left_arm"]]
+    others = [j for j in range(21) if j not in arm]
+    assert p.hold_unnamed.isChecked()  # default: parts the text does not name stay put
+    p.apply_text("Raise your left arm.")
+    _wait(p)
+    held = doc.pose()
+    assert np.allclose(held.body_pose[others], start.body_pose[others], atol=1e-4)
+    assert geodesic_deg(held.full(), start.full()).max() > 5
+    doc.undo_stack.undo()
+    p.hold_unnamed.setChecked(False)
+    p.apply_text("Raise your left arm.")
+    _wait(p)
+    assert not np.allclose(doc.pose().body_pose[others], start.body_pose[others], atol=1e-3)
+
+
 def test_nonsense_text_leaves_pose_with_notice(panel):
     p, doc, start = panel
     for text in ("", "blorp zzkx"):
