@@ -1,7 +1,7 @@
 """`edit` sub-command: apply a text instruction to a pose file with the trained editor (headless).
 
     python main.py edit --pose in.npz --text "raise your left arm" [--samples 8] --out out.npz
-                        [--frame 0] [--strength 1.0] [--free-global] [--seed 0]
+                        [--frame 0] [--strength 1.0] [--free-global] [--move-unnamed] [--seed 0]
 
 The output file holds the mean edit as frame 0 followed by the ``--samples`` alternatives (frames 1..N), in the
 input file's up-axis convention, with its betas / gender / frame rate.
@@ -23,6 +23,9 @@ def register(sub) -> None:
     p.add_argument("--strength", type=float, default=1.0, help="blend between the input (0) and the edit (1)")
     p.add_argument("--free-global", action="store_true",
                    help="let the edit change the facing direction (default: keep the input's heading)")
+    p.add_argument("--move-unnamed", action="store_true",
+                   help="let the edit move body parts the text does not name (default: they keep their rotation "
+                        "for instructions about limbs / the head only)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_edit)
 
@@ -53,7 +56,8 @@ def _edit(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     res = ed.edit(poses[args.frame], args.text, n_samples=args.samples, strength=args.strength,
-                  keep_global=not args.free_global, seed=args.seed)
+                  keep_global=not args.free_global, seed=args.seed,
+                  hold=not args.move_unnamed)
     out = Pose.stack([res.mean] + [res.samples[i] for i in range(len(res.samples))])
     try:
         save_pose_npz(args.out, out, fps=float(info.get("fps", 30.0) or 30.0), betas=info.get("betas"),

@@ -250,6 +250,13 @@ def test_cli_round_trip(tmp_path, capsys):
     assert len(got) == 4
     assert geodesic_deg(got[0].full(), a.full()).max() > 5  # the edit moved something
     assert np.allclose(got.transl, a.transl, atol=1e-4)
+    legs = [j - 1 for p in ("left_leg", "right_leg") for j in sk.BODY_PARTS[p]]
+    assert np.allclose(got[0].body_pose[legs], a.body_pose[legs], atol=1e-4)  # unnamed parts held by default
+    out3 = tmp_path / "free.npz"
+    assert main(["edit", "--pose", str(src), "--text", "raise your left arm", "--samples", "0", "--move-unnamed",
+                 "--out", str(out3)]) == 0
+    free, _ = load_pose_npz(out3)
+    assert not np.allclose(free[0].body_pose[legs], a.body_pose[legs], atol=1e-3)
     assert main(["edit", "--pose", str(src), "--text", "blorp", "--samples", "0", "--out", str(out2)]) == 0
     same, _ = load_pose_npz(out2)
     assert len(same) == 1 and same[0].allclose(a, atol=1e-4)
