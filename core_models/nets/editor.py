@@ -93,12 +93,12 @@ def looks_like_instruction(text: str, vocabulary: frozenset[str] | set[str] | No
     return True
 
 
-#: words that name a body part → the parts (``skeleton.BODY_PARTS`` names + "root") they let the edit move
+#: words that name a body part → the part kinds they let the edit move ("arm"/"leg" get their side from the clause)
 _PART_WORDS = {
     "arm": ("arm",), "arms": ("arm",), "hand": ("arm",), "hands": ("arm",), "elbow": ("arm",),
     "elbows": ("arm",), "wrist": ("arm",), "wrists": ("arm",), "forearm": ("arm",), "forearms": ("arm",),
     "finger": ("arm",), "fingers": ("arm",), "shoulder": ("arm",), "shoulders": ("arm", "torso"),
-    "upper": (), "leg": ("leg",), "legs": ("leg",), "knee": ("leg",), "knees": ("leg",), "foot": ("leg",),
+    "leg": ("leg",), "legs": ("leg",), "knee": ("leg",), "knees": ("leg",), "foot": ("leg",),
     "feet": ("leg",), "ankle": ("leg",), "ankles": ("leg",), "thigh": ("leg",), "thighs": ("leg",),
     "shin": ("leg",), "shins": ("leg",), "toe": ("leg",), "toes": ("leg",),
     "head": ("head",), "neck": ("head",), "chin": ("head",), "face": ("head",), "look": ("head",),
@@ -373,10 +373,10 @@ class Editor:
         rotation when every clause names limbs / the head only (see :func:`named_parts`)."""
         mean, samples = self._predict(A_rot, texts, n_samples, seed)
         if self.hold_unnamed if hold is None else hold:
-            mean = torch.stack([hold_unnamed(A_rot[i], mean[i], named_parts(t)) for i, t in enumerate(texts)])
+            parts = [named_parts(t) for t in texts]
+            mean = torch.stack([hold_unnamed(A_rot[i], mean[i], p) for i, p in enumerate(parts)])
             if samples is not None:
-                samples = torch.stack([hold_unnamed(A_rot[i], samples[i], named_parts(t))
-                                       for i, t in enumerate(texts)])
+                samples = torch.stack([hold_unnamed(A_rot[i], samples[i], p) for i, p in enumerate(parts)])
         return mean, samples
 
     def _predict(self, A_rot: torch.Tensor, texts: list[str], n_samples: int = 0, seed: int = 0):
