@@ -168,8 +168,8 @@ class TextEditPanel(QWidget):
         self.apply_btn.setEnabled(False)
         self.status.setText("Editing…")
         ed = self._editor
-        run_in_background(ed.edit, pose, text, n_samples=n, strength=1.0, keep_global=keep_global, seed=0, hold=hold,
-                          on_result=lambda res: self._on_result(pose, text, res), on_error=self._on_error)
+        run_in_background(ed.edit, pose, text, n_samples=n, strength=1.0, keep_global=keep_global, seed=0,
+                          hold=hold, on_result=lambda res: self._on_result(pose, text, res), on_error=self._on_error)
 
     def _on_error(self, e: BaseException) -> None:
         self._busy = False

@@ -84,7 +84,8 @@ def check_folder(root: Path, per_source: int = 3, max_frames: int = 600, tol: fl
         def wmean(v):
             return float(sum(a * n for a, n in v) / max(sum(n for _, n in v), 1)) if v else float("nan")
 
-        rows.append({"source": src.name, "clips": len(errs), "frames": frames, "mpjpe_mm": wmean(errs), "mpjpe_body_mm": wmean(errs_body),
+        rows.append({"source": src.name, "clips": len(errs), "frames": frames, "mpjpe_mm": wmean(errs),
+                     "mpjpe_body_mm": wmean(errs_body),
                      "pct_frames_violation": 100 * wmean(viol), "max_violation_deg": maxv,
                      "raw_pct_frames_violation": 100 * wmean(rawviol), "raw_max_violation_deg": rawmax,
                      "tol_deg": tol, "seconds": round(secs, 2), "failed": failed,
@@ -107,7 +108,8 @@ def _run(args) -> int:
         print(f"{'source':<14}{'clips':>6}{'frames':>8}{'MPJPE mm':>10}{'body mm':>9}{'%>tol':>8}{'max°':>7}"
               f"{'raw%>tol':>10}{'raw max°':>10}")
         for r in rows:
-            print(f"{r['source']:<14}{r['clips']:>6}{r['frames']:>8}{r['mpjpe_mm']:>10.1f}{r['mpjpe_body_mm']:>9.1f}"
+            print(f"{r['source']:<14}{r['clips']:>6}{r['frames']:>8}{r['mpjpe_mm']:>10.1f}"
+                  f"{r['mpjpe_body_mm']:>9.1f}"
                   f"{r['pct_frames_violation']:>8.1f}{r['max_violation_deg']:>7.1f}"
                   f"{r['raw_pct_frames_violation']:>10.1f}{r['raw_max_violation_deg']:>10.1f}")
             for msg in r["failed"]:

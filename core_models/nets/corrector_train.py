@@ -306,11 +306,8 @@ def run_train(args) -> int:
     name = args.name or args.what
     cmd = "python main.py train corrector " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else \
         f"python main.py train corrector --what {args.what}"
-    if prev_meta is not None:
-        cmd = f"{prev_meta.get('command')} && {cmd}"
-        train_s_total = train_s + float(prev_meta.get("train_seconds", 0))
-    else:
-        train_s_total = train_s
+    from core_models.nets.weights import continued
+    cmd, train_s_total = continued(prev_meta, cmd, train_s)
     path = save_weights(name, net.state_dict(), cfg.to_dict(),
                         {"model": args.what, "command": cmd,
                          "data": {"corpus": str(Path(args.corpus) if args.corpus else "~/.cache/posetailor/corpus"),

@@ -591,10 +591,8 @@ def run_train(args) -> int:
         config = dict(cfg, vocabulary=store.vocabulary)
         cmd = "python main.py train editor " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else \
             f"python main.py train editor --config {args.config}"
-        train_seconds = info["seconds"]
-        if prev is not None:
-            cmd = f"{prev.get('command')} && {cmd}"
-            train_seconds += float(prev.get("train_seconds", 0))
+        from core_models.nets.weights import continued
+        cmd, train_seconds = continued(prev, cmd, info["seconds"])
         path = save_weights("editor", model.state_dict(), config,
                             {"command": cmd, "data": {"corpus": str(cdir), "train_pairs": n_full,
                                                       "part_pairs": len(data) - n_full,
@@ -691,14 +689,16 @@ def run_eval(args) -> int:
     print(f"single-side instructions ({min(args.chain_poses, len(data))} poses): named side moves more in "
           f"{100 * sd['side_correct']:.0f} %; named part {sd['side_named_deg']:.1f} deg vs same part on the other "
           f"side {sd['side_other_deg']:.1f} deg (median ratio other/named {sd['side_ratio']:.2f})")
-    out = {"name": "eval_editor", "pairs": len(data), "data": label, "hold_unnamed": ed.hold_unnamed, "mpje_reduction": round(red, 4),
+    out = {"name": "eval_editor", "pairs": len(data), "data": label, "hold_unnamed": ed.hold_unnamed,
+           "mpje_reduction": round(red, 4),
            **{f"{k}_{m}": round(v, 4) for k, r in res.items() for m, v in r.items()},
            "compliance": round(comp["compliance"], 4), "compliance_codes": round(comp["compliance_codes"], 4),
-           **{k: round(v, 4) for k, v in ch.items()}, **{k: round(v, 4) for k, v in sd.items()}, "seconds": round(time.time() - t0, 1)}
+           **{k: round(v, 4) for k, v in ch.items()}, **{k: round(v, 4) for k, v in sd.items()},
+           "seconds": round(time.time() - t0, 1)}
     print(json.dumps(out))
     return 0
 
 
 __all__ = ["CONFIGS", "BodyTorch", "PairData", "ClauseStore", "load_pairs", "train_model", "training_loss",
-           "evaluate_inputs", "compliance", "chained", "side_specificity", "run_train", "run_eval", "add_train_args", "add_eval_args",
-           "mirror_rotmats"]
+           "evaluate_inputs", "compliance", "chained", "side_specificity", "run_train", "run_eval",
+           "add_train_args", "add_eval_args", "mirror_rotmats", "make_part_pairs", "load_part_pairs"]

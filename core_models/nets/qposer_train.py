@@ -286,7 +286,7 @@ def run_train(args) -> int:
         from core_models.nets.qposer import load_qposer
         from core_models.nets.weights import manifest
         init = load_qposer("qposer", Path(args.init_from))
-        cfg = init.config if hasattr(init, "config") else cfg
+        cfg = init.config
         prev = manifest("qposer", Path(args.init_from))
         log(f"[qposer] continuing from {args.init_from}")
     w_cc = args.consistency if getattr(args, "consistency", None) is not None else cfgd.get("consistency", 0.0)
@@ -300,11 +300,9 @@ def run_train(args) -> int:
     metrics = {"val_mpjae_deg": round(e.mean().item(), 3), "val_mpjae_std": round(e.std().item(), 3)}
     log(f"[qposer] trained {stats['steps']} steps in {stats['seconds']} s; val MPJAE {metrics['val_mpjae_deg']}° "
         f"± {metrics['val_mpjae_std']}")
-    cmd, secs, nsteps = _command_line(), stats["seconds"], stats["steps"]
-    if prev is not None:
-        cmd = f"{prev.get('command')} && {cmd}"
-        secs += float(prev.get("train_seconds", 0))
-        nsteps += int(prev.get("steps", 0))
+    from core_models.nets.weights import continued
+    cmd, secs = continued(prev, _command_line(), stats["seconds"])
+    nsteps = stats["steps"] + (int(prev.get("steps", 0)) if prev is not None else 0)
     save_weights(args.out or "qposer", model.state_dict(), {"model": cfg.to_dict(), "paths": paths},
                  {"command": cmd, "data": data, "metrics": metrics, "train_seconds": round(secs, 1),
                   "steps": nsteps, "history": stats["history"], "code_consistency_weight": w_cc},

@@ -87,6 +87,14 @@ def save_weights(name: str, state: dict, config: dict, meta: dict[str, Any] | No
     return f
 
 
+def continued(prev: dict[str, Any] | None, command: str, seconds: float) -> tuple[str, float]:
+    """Manifest command and training time of a run that continued from weights with manifest ``prev``
+    (None: a fresh run): the earlier command(s) chained with `` && `` and the seconds summed."""
+    if prev is None:
+        return command, float(seconds)
+    return f"{prev.get('command')} && {command}", float(seconds) + float(prev.get("train_seconds", 0))
+
+
 def float_state(state: dict) -> dict:
     """Cast float16-stored tensors back to float32."""
     return {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
