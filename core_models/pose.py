@@ -93,6 +93,29 @@ def geodesic_deg(aa1: Array, aa2: Array) -> Array:
     return _back(torch.rad2deg(roma.rotvec_geodesic_distance(t1, t2.to(t1.dtype))), np_in)
 
 
+def nearest_rotation(M: Array) -> Array:
+    """The rotation matrix closest to ``M`` (...,3,3) in Frobenius norm (special orthogonal Procrustes;
+    the SVD solution of Wahba's problem when ``M`` = sum of w·b·aᵀ over direction pairs)."""
+    t, np_in = _to_torch(M)
+    return _back(roma.special_procrustes(t), np_in)
+
+
+def rigid_align(x: Array, y: Array, scale: bool = False, weights: Array | None = None) -> Array:
+    """``x`` (...,N,3) aligned onto ``y`` by the best rotation + translation (+ uniform scale when ``scale``),
+    Kabsch/Umeyama through :func:`roma.rigid_points_registration`; returns the aligned points."""
+    tx, np_in = _to_torch(x)
+    ty, _ = _to_torch(y)
+    ty = ty.to(tx.dtype)
+    w = None if weights is None else _to_torch(weights)[0].to(tx.dtype)
+    if scale:
+        R, t, s = roma.rigid_points_registration(tx, ty, weights=w, compute_scaling=True)
+        out = s[..., None, None] * tx @ R.transpose(-1, -2) + t[..., None, :]
+    else:
+        R, t = roma.rigid_points_registration(tx, ty, weights=w)
+        out = tx @ R.transpose(-1, -2) + t[..., None, :]
+    return _back(out, np_in)
+
+
 def rot_y(angle: Array) -> Array:
     """Axis-angle of a rotation about +y (heading) by ``angle`` radians; (...,) → (...,3)."""
     if isinstance(angle, torch.Tensor):
