@@ -16,7 +16,7 @@ Pipeline (all numpy, vectorised over a batch):
    border and upper-body framings; visibility/presence values drawn like MediaPipe's; world landmarks (metres,
    camera-aligned, hip-centred, y up as in :class:`~core_models.capture.landmarks.Landmarks`) with their own noise.
 
-Calibration (how the defaults were set; re-run with ``python tests/bench/calibrate_synth.py``): MediaPipe
+Calibration (how the defaults were set; re-run with ``python tools/calibrate_synth.py``): MediaPipe
 (``full`` model, video mode) on the real video ``Sports2D/Demo/demo.mp4`` (PyPI ``sports2d``, walking person) and
 image mode on ``opencv-doc`` ``basketball1/2.png`` and ``messi5.jpg``. There is no ground truth on those, so the
 jitter is measured as the residual of a local quadratic fit over 7 frames (removes the motion, keeps the

@@ -1,13 +1,13 @@
 """README figure: real photos (opencv-doc) with MediaPipe landmarks next to the pose recovered by the learned
 capture regressor (lifter → PoseEmbroider → SMPL-H head), rendered on the Anny body from the camera's side.
-Writes docs/capture/real_photos.png and prints one JSON line. ``.venv/bin/python tests/bench/figure_capture_photos.py``"""
+Writes docs/capture/real_photos.png and prints one JSON line. ``.venv/bin/python tools/figure_capture_photos.py``"""
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 

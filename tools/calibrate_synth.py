@@ -3,7 +3,7 @@
 Runs MediaPipe (``full`` model; video mode on Sports2D's demo.mp4, image mode on opencv-doc photos), measures the
 per-landmark jitter in torso lengths (local quadratic fit residual, :func:`synth.jitter_per_landmark`), the
 visibility statistics and the world-landmark bone-length spread, prints them next to the synthetic model's
-values, and ends with one JSON line. Usage: ``.venv/bin/python tests/bench/calibrate_synth.py [--variant full]``.
+values, and ends with one JSON line. Usage: ``.venv/bin/python tools/calibrate_synth.py [--variant full]``.
 """
 import argparse
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core_models.capture import synth  # noqa: E402
 from core_models.capture.landmarks import LANDMARK_NAMES, LM, LandmarkDetector  # noqa: E402

@@ -1,7 +1,7 @@
 """README screenshots of the learned-feature panels in the real main window (real GL viewport under Xvfb).
 
     xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb \
-        .venv/bin/python tests/bench/screenshot_panels.py [--out docs/screenshots]
+        .venv/bin/python tools/screenshot_panels.py [--out docs/screenshots]
 
 Text Edit: Mountain pose + "Raise your left arm above your head." applied (mean edit + alternatives strip).
 Correction: current pose Mountain → library Tree, learned and rule-based texts, differing joints highlighted.
@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def pump(app, seconds: float = 0.0, until=None, timeout: float = 60.0) -> bool:

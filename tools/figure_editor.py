@@ -1,6 +1,6 @@
 """README figure for the text editor: library pose → instruction → mean edit + 3 alternatives.
 
-    .venv/bin/python tests/bench/figure_editor.py [--out docs/editor/before_after.png]
+    .venv/bin/python tools/figure_editor.py [--out docs/editor/before_after.png]
 
 Uses the shipped editor weights and the headless renderer; one row per instruction (before | mean edit |
 three samples), the instruction printed under the row's label.
@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 ROWS = [
     ("Mountain (Tadasana)", "Raise your left arm above your head."),
