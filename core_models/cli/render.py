@@ -40,26 +40,11 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def read_pose_file(path: str, frame: int = 0, rest_pelvis=None):
-    """One Pose from a pose .npz via the shared reader ``core_models.io.npz_pose.load_pose_npz`` (AMASS
-    z-up files are converted to our y-up frame; never unpickles)."""
-    from core_models.io.npz_pose import load_pose_npz
+    """One Pose (frame ``frame``) from a pose .npz or a library / session .json through the shared reader
+    :func:`core_models.io.pose_file.read_pose_file` (AMASS z-up files are converted; never unpickles)."""
+    from core_models.io.pose_file import read_pose_file as read
 
-    pose, _info = load_pose_npz(path, rest_pelvis=rest_pelvis)
-    return _pick_frame(pose, frame)
-
-
-def _pick_frame(pose, frame: int):
-    from core_models.pose import PoseError
-
-    if pose.batch_shape == ():
-        if frame not in (0, -1):
-            raise PoseError(f"the file holds one pose; --frame {frame} does not exist")
-        return pose
-    n = pose.root_orient.reshape(-1, 3).shape[0]
-    if not -n <= frame < n:
-        raise PoseError(f"--frame {frame} out of range: the file has {n} frames")
-    flat = pose.root_orient.reshape(-1, 3), pose.body_pose.reshape(-1, 21, 3), pose.transl.reshape(-1, 3)
-    return type(pose)(flat[0][frame], flat[1][frame], flat[2][frame])
+    return read(path, frame=frame, rest_pelvis=rest_pelvis).pose
 
 
 def _render(args) -> int:
