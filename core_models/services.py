@@ -1,0 +1,208 @@
+"""Model services for the GUI: one lazy, lock-guarded place to get the learned models and the pose-file I/O.
+
+The desktop app never loads a model itself: its panels ask a :class:`ModelServices` (normally the process-wide
+:func:`default_services`), from worker threads. Every model is loaded at most once per process, under its own
+``threading.Lock`` (two workers asking at once get the same instance); a failure (missing or corrupt weights,
+``WeightsError`` / ``EditorUnavailable``) is cached too and raised again as :class:`ModelUnavailable` with the
+model's own message, so the GUI can say "unavailable: <why>" without retrying a slow load on every click.
+
+Only runtime APIs are imported here (``core_models.nets.<model>`` packages, ``core_models.capture.pipeline``,
+``core_models.io.pose_file``), lazily: importing this module does not import torch. No Qt here.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
+
+import numpy as np
+
+from core_models.io import pose_file
+from core_models.pose import Pose
+
+if TYPE_CHECKING:
+    from core_models.capture.pipeline import CapturePipeline
+    from core_models.nets.corrector import Corrector
+    from core_models.nets.editor import Editor
+    from core_models.nets.qposer import LatentEditor
+
+__all__ = ["ModelServices", "ModelUnavailable", "LazyModel", "Comparison", "default_services",
+           "PoseFile", "PoseFileError"]
+
+T = TypeVar("T")
+PoseFile = pose_file.PoseFile
+PoseFileError = pose_file.PoseFileError
+
+
+class ModelUnavailable(RuntimeError):
+    """A model that cannot be used; ``str(e)`` is the model's own reason (e.g. the WeightsError message)."""
+
+    def __init__(self, model: str, reason: str):
+        super().__init__(reason)
+        self.model = model
+        self.reason = reason
+
+
+class LazyModel(Generic[T]):
+    """``get()`` loads once (under a lock) and returns the same object to every thread; a failed load is
+    remembered and raised again as :class:`ModelUnavailable` until :meth:`reset`."""
+
+    def __init__(self, name: str, loader: Callable[[], T]):
+        self.name = name
+        self._loader = loader
+        self._lock = threading.Lock()
+        self._value: T | None = None
+        self._error: str | None = None
+        self.loads = 0  # how many times the loader ran (tests: exactly once)
+
+    def get(self) -> T:
+        with self._lock:
+            if self._value is not None:
+                return self._value
+            if self._error is not None:
+                raise ModelUnavailable(self.name, self._error)
+            self.loads += 1
+            try:
+                self._value = self._loader()
+            except Exception as e:  # noqa: BLE001 - any load failure makes the feature unavailable, with why
+                self._error = str(e) or type(e).__name__
+                raise ModelUnavailable(self.name, self._error) from e
+            return self._value
+
+    @property
+    def loaded(self) -> bool:
+        return self._value is not None
+
+    def status(self) -> str:
+        """"ready", "not loaded" or "unavailable: <why>" (never loads)."""
+        if self._value is not None:
+            return "ready"
+        return f"unavailable: {self._error}" if self._error is not None else "not loaded"
+
+    def reset(self) -> None:
+        with self._lock:
+            self._value, self._error = None, None
+
+
+@dataclass
+class Comparison:
+    """Pose A → pose B: the rule-based coaching text, per-joint displacement (metres) and the learned text
+    (``None`` with ``learned_error`` saying why when the learned corrector is unavailable)."""
+
+    rules: str
+    displacement: np.ndarray
+    learned: str | None
+    learned_error: str | None = None
+
+
+class ModelServices:
+    """Lazy access to the editor, the corrector, the QPoser runtime, the capture pipeline and pose files.
+
+    ``weights_dir`` overrides the shipped weights folder (tests); ``loaders`` replaces a model's loader by name
+    ("editor", "corrector", "latent") — e.g. a stand-in editor in a GUI test."""
+
+    def __init__(self, weights_dir: str | Path | None = None, loaders: dict[str, Callable[[], Any]] | None = None):
+        self.weights_dir = Path(weights_dir) if weights_dir is not None else None
+        custom = dict(loaders or {})
+        self._editor: LazyModel[Editor] = LazyModel("editor", custom.pop("editor", self._load_editor))
+        self._corrector: LazyModel[Corrector] = LazyModel("corrector", custom.pop("corrector", self._load_corrector))
+        self._latent: LazyModel[LatentEditor] = LazyModel("latent", custom.pop("latent", self._load_latent))
+        if custom:
+            raise ValueError(f"unknown model loader(s): {', '.join(sorted(custom))}")
+
+    # --- loaders (worker threads) ---------------------------------------------------------------------------
+    def _load_editor(self) -> Editor:
+        from core_models.nets.editor import load_editor
+
+        return load_editor(self.weights_dir)
+
+    def _load_corrector(self) -> Corrector:
+        from core_models.nets.corrector import load_corrector
+
+        return load_corrector(directory=self.weights_dir)
+
+    def _load_latent(self) -> LatentEditor:
+        from core_models.nets.qposer import LatentEditor
+
+        return LatentEditor.load(self.weights_dir)
+
+    # --- models ---------------------------------------------------------------------------------------------
+    def editor(self) -> Editor:
+        """The text editor (one instance per process: the Text Edit and Correction panels share it)."""
+        return self._editor.get()
+
+    def editor_with_encoder(self) -> Editor:
+        """The editor with its MiniLM text encoder loaded too (call from a worker: slow the first time)."""
+        ed = self.editor()
+        ed.encoder  # noqa: B018 - loads the encoder once
+        return ed
+
+    def corrector(self) -> Corrector:
+        return self._corrector.get()
+
+    def latent(self) -> LatentEditor:
+        """The QPoser latent editor (with its masked-code generator and prompt model when they load)."""
+        return self._latent.get()
+
+    def status(self, model: str) -> str:
+        """"ready" | "not loaded" | "unavailable: <why>" for "editor", "corrector" or "latent"."""
+        return {"editor": self._editor, "corrector": self._corrector, "latent": self._latent}[model].status()
+
+    # --- model-backed jobs (worker threads) -------------------------------------------------------------------
+    def edit_with_text(self, a: Pose, text: str) -> Pose:
+        """Move ``a`` with ``text`` through the editor (mean result, no samples). Raises ModelUnavailable when
+        the editor is unavailable and ValueError when it does not understand the text."""
+        res = self.editor().edit(a, text, n_samples=0)
+        if res.notice:
+            raise ValueError(res.notice)
+        return res.mean
+
+    def compare(self, a: Pose, b: Pose, keep_heading: bool = False) -> Comparison:
+        """Both coaching texts and the per-joint displacement for A → B. Never raises for a missing learned
+        corrector: ``learned`` is None and ``learned_error`` says why."""
+        from core_models.nets.corrector import normalize_pair, pair_joint_displacement, rule_text
+
+        a, b = normalize_pair(a, b, keep_heading)
+        out = Comparison(rule_text(a, b), pair_joint_displacement(a, b), None)
+        try:
+            out.learned = self.corrector().generate(a, b)
+        except ModelUnavailable as e:
+            out.learned_error = f"unavailable: {e}"
+        return out
+
+    # --- capture ----------------------------------------------------------------------------------------------
+    @staticmethod
+    def capture_regressor_names() -> list[str]:
+        from core_models.capture.pipeline import regressor_names
+
+        return regressor_names()
+
+    @staticmethod
+    def capture_pipeline(variant: str = "lite", regressor: str = "auto", mode: str = "video") -> CapturePipeline:
+        """A new capture pipeline (one per take: the regressor and the filters keep per-stream state)."""
+        from core_models.capture.pipeline import CapturePipeline
+
+        return CapturePipeline(variant, regressor=regressor, mode=mode)
+
+    # --- pose files -------------------------------------------------------------------------------------------
+    @staticmethod
+    def read_pose_file(path: str | Path, frame: int = 0) -> PoseFile:
+        return pose_file.read_pose_file(path, frame=frame)
+
+    @staticmethod
+    def write_pose_file(path: str | Path, pose: Pose) -> Path:
+        return pose_file.write_pose_file(path, pose)
+
+
+_DEFAULT: ModelServices | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_services() -> ModelServices:
+    """The process-wide services (created on first use, thread-safe)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = ModelServices()
+        return _DEFAULT
