@@ -170,7 +170,8 @@ class AutosavePolicy:
         if self._last_edit is None:
             return False
         now = time.monotonic() if now is None else now
-        return (now - self._last_edit >= self.debounce_s) or (now - self._first_unsaved >= self.interval_s)
+        first = self._last_edit if self._first_unsaved is None else self._first_unsaved
+        return (now - self._last_edit >= self.debounce_s) or (now - first >= self.interval_s)
 
     def saved(self) -> None:
         self._first_unsaved = None
@@ -238,7 +239,8 @@ class AutosaveManager:
         run_id = uuid.uuid4().hex
         _RUN_IDS.add(run_id)
         atomic_write_json(self.lock_path, {
-            "run_id": run_id, "pid": self.pid, "started_at": self.started_at, "start_ticks": _proc_start_ticks(self.pid),
+            "run_id": run_id, "pid": self.pid, "started_at": self.started_at,
+            "start_ticks": _proc_start_ticks(self.pid),
             "host": socket.gethostname(), "autosave": self.autosave_path.name,
         })
         self._started = True

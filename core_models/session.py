@@ -55,7 +55,7 @@ def pose_from_dict(d: Any, where: str = "pose") -> Pose:
         raise SessionError(f"{where}: missing {', '.join(missing)}")
     try:
         p = Pose(np.asarray(d["root_orient"], dtype=np.float32), np.asarray(d["body_pose"], dtype=np.float32),
-                 None if d.get("transl") is None else np.asarray(d["transl"], dtype=np.float32),
+                 np.zeros(3, np.float32) if d.get("transl") is None else np.asarray(d["transl"], dtype=np.float32),
                  None if d.get("hand_pose") is None else np.asarray(d["hand_pose"], dtype=np.float32))
     except (PoseError, TypeError, ValueError) as e:
         raise SessionError(f"{where}: {e}") from None
@@ -72,7 +72,9 @@ def poses_equal(a: Pose | None, b: Pose | None) -> bool:
         return False
     same = (np.array_equal(a.root_orient, b.root_orient) and np.array_equal(a.body_pose, b.body_pose)
             and np.array_equal(a.transl, b.transl))
-    return same and (a.hand_pose is None or np.array_equal(a.hand_pose, b.hand_pose))
+    if a.hand_pose is None or b.hand_pose is None:
+        return same
+    return same and np.array_equal(a.hand_pose, b.hand_pose)
 
 
 # --- the document ----------------------------------------------------------------------------------------

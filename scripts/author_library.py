@@ -353,7 +353,8 @@ def main(argv=None) -> int:
         if args.verbose:
             for c in sorted(penetrations(body, pose), key=lambda c: -c.depth):
                 if c.depth > -0.01:
-                    print(f"      {c.kind:<18} {c.a:<15} {c.b:<15} {c.depth * 100:+.1f} cm (allowance {c.allowance * 100:.0f})")
+                    print(f"      {c.kind:<18} {c.a:<15} {c.b:<15} {c.depth * 100:+.1f} cm "
+                          f"(allowance {c.allowance * 100:.0f})")
         if not args.no_write:
             d = pose_to_dict(spec["name"], spec["category"], pose, spec["description"],
                              f"thumbs/{spec['slug']}.png", order)

@@ -28,7 +28,8 @@ def main() -> int:
     H = 360
     with LandmarkDetector("full", mode="image") as det:
         for name, text in (("basketball1.png", None), ("messi5.jpg", None),
-                           ("messi5.jpg", "the right knee is bent, the left leg is stretched out to the side and the arms are spread wide")):
+                           ("messi5.jpg", "the right knee is bent, the left leg is stretched out to the side and "
+                                          "the arms are spread wide")):
             bgr = cv2.imread(str(data / name))
             lm = det.detect(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             if lm is None:

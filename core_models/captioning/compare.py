@@ -320,15 +320,15 @@ def changes(pcs: PaircodeSet, i: int, rng: np.random.Generator | None = None,
             used.add(p)  # limb-to-torso distances are only spoken through these two super-codes
     # --- plain paircodes
     b_incline = {ax: _bcat(pcs.b, i, [c.index for c in CODES if c.op == f"bodyIncline{ax}"][0]) for ax in "XZ"}
-    for p in PAIRS:
-        if p.index in used or "ignored" in cat(p.index):
+    for pspec in PAIRS:
+        if pspec.index in used or "ignored" in cat(pspec.index):
             continue
-        if p.op == "rotation" and not include_rotation:
+        if pspec.op == "rotation" and not include_rotation:
             continue
         tid = None
-        if p.op in ("pair_inclineX", "pair_inclineZ") and b_incline[p.op[-1]] == "ignored":
+        if pspec.op in ("pair_inclineX", "pair_inclineZ") and b_incline[pspec.op[-1]] == "ignored":
             tid = "upright"  # B is upright again: "straighten up" reads better than "lean back"
-        out.append(_change(i, pcs, p, tid))
+        out.append(_change(i, pcs, pspec, tid))
     out = _ripple(out, pcs, i)
     _demote_side_effects(out, pcs, i)
     if rng is not None:

@@ -18,6 +18,7 @@ first template, determiner "the", fixed transitions. In that mode the output is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -191,7 +192,9 @@ def _code_fact(ci: int, cat: int) -> Fact | None:
     op = OPERATORS[c.op]
     cname = op.categories[cat]
     j = c.joints
-    tid, subj, obj = None, None, None
+    tid: str | None = None
+    subj: Ent | None = None
+    obj: Ent | None = None
     if c.op == "angle":
         side, n = _noun_of(j[1])
         if cname in ("straight", "slightly_bent"):
@@ -245,7 +248,7 @@ def _code_fact(ci: int, cat: int) -> Fact | None:
         tid, subj = f"lean:{cname}", PERSON
     elif c.op.startswith("relativeRot"):
         tid, subj = f"head{c.op[-1]}:{cname}", Ent("head")
-    if tid is None or tid not in T:
+    if tid is None or tid not in T or subj is None:
         return None
     # mirror-invariant ordering key: canonical code, canonical category, then side
     canon = min(ci, c.mirror)
@@ -270,11 +273,11 @@ def _super_fact(si: int) -> Fact:
 _C = pc.code
 
 
-def _rules() -> list[tuple[list[tuple], tuple]]:
+def _rules() -> list[tuple[list[tuple[Any, ...]], tuple[Any, ...]]]:
     """Hand-written redundancy rules: if all conditions hold (as produced facts or codes), drop target.
 
     A condition / target is ("code", index, category-name) or ("super", name)."""
-    R = []
+    R: list[tuple[list[tuple[Any, ...]], tuple[Any, ...]]] = []
     for s in ("left", "right"):
         # a hand above the head is obviously above its shoulder
         R.append(([("code", _C("relativePosY", f"{s}_hand", "head"), "above")],
@@ -460,8 +463,9 @@ def _shared_interpretation(facts: list[Fact], agg) -> list[Fact]:
         if a in used:
             continue
         fa = facts[a]
-        if fa.preds or (fa.tid.startswith("super") and fa.tid != "super:shoulder_width") or fa.tid.startswith(("inclX", "lean", "twist", "head", "dist_pair", "crossX",
-                                          "higher", "in_front")) or fa.subj[0] == PERSON:
+        never_grouped = fa.tid.startswith(("inclX", "lean", "twist", "head", "dist_pair", "crossX", "higher", "in_front"))
+        if fa.preds or (fa.tid.startswith("super") and fa.tid != "super:shoulder_width") or never_grouped \
+                or fa.subj[0] == PERSON:
             out.append(fa)
             continue
         subj = list(fa.subj)
@@ -475,7 +479,8 @@ def _shared_interpretation(facts: list[Fact], agg) -> list[Fact]:
                 break
             subj += list(fb.subj)
             used.add(b)
-        out.append(Fact(fa.tid, tuple(subj), fa.obj, fa.key, fa.rare, fa.code, fa.sup, fa.cat) if len(subj) > len(fa.subj) else fa)
+        grouped = len(subj) > len(fa.subj)
+        out.append(Fact(fa.tid, tuple(subj), fa.obj, fa.key, fa.rare, fa.code, fa.sup, fa.cat) if grouped else fa)
     return out
 
 

@@ -61,7 +61,8 @@ class PoseFeatures:
     """What the posecode operators need, for a batch of N poses (heading removed)."""
 
     coords: np.ndarray      # (N, NUM_EXT_JOINTS, 3) float32 joint positions, pelvis at the origin
-    head_rel_neck: np.ndarray    # (N, 3) degrees: intrinsic-YXZ Euler angles (yaw y, pitch x, roll z) of head w.r.t. spine3
+    # (N, 3) degrees: intrinsic-YXZ Euler angles (yaw y, pitch x, roll z) of the head w.r.t. spine3
+    head_rel_neck: np.ndarray
     head_rel_pelvis: np.ndarray  # (N, 3) degrees: same, head w.r.t. pelvis
     heading: np.ndarray     # (N,) radians: the heading that was removed
 

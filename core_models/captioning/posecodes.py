@@ -389,16 +389,16 @@ def _build_supers() -> list[SuperSpec]:
           for s in ("left", "right")],
         *[_cond("relativeVAxis", (f"{s}_hip", f"{s}_knee"), "vertical") for s in ("left", "right")],
         _cond("relativeVAxis", ("pelvis", "neck"), "vertical")]], absolute=False))
-    for i, s in enumerate(S):
-        s.index = i
-    names = {s.name: s.index for s in S}
-    for s in S:
-        if "left" in s.name:
-            s.mirror, s.side = names[s.name.replace("left", "right")], -1
-        elif "right" in s.name:
-            s.mirror, s.side = names[s.name.replace("right", "left")], 1
+    for i, spec in enumerate(S):
+        spec.index = i
+    names = {spec.name: spec.index for spec in S}
+    for spec in S:
+        if "left" in spec.name:
+            spec.mirror, spec.side = names[spec.name.replace("left", "right")], -1
+        elif "right" in spec.name:
+            spec.mirror, spec.side = names[spec.name.replace("right", "left")], 1
         else:
-            s.mirror = s.index
+            spec.mirror = spec.index
     return S
 
 

@@ -61,6 +61,7 @@ def _run(args) -> int:
     if args.camera is not None and not args.frames:
         print("error: --camera needs --frames N (how many frames to record)", file=sys.stderr)
         return 2
+    source: VideoFileSource | ImageFolderSource | CameraSource
     if args.video:
         source = VideoFileSource(args.video)
     elif args.images:
@@ -124,7 +125,7 @@ def _run(args) -> int:
           f"(mean confidence {summary['mean_confidence']:.2f}); regressor {summary['regressor']}, "
           f"model {args.model}; {summary['fps_wall']:.1f} fps incl. decoding "
           f"(median {summary['median_total_ms']:.1f} ms/frame) → {out}")
-    if source.kind == "images" and getattr(source, "skipped", None):
+    if isinstance(source, ImageFolderSource) and source.skipped:
         print(f"skipped unreadable images: {', '.join(p.name for p in source.skipped)}", file=sys.stderr)
     print(json.dumps(summary))
     return 0 if det.any() else 3

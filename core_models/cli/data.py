@@ -5,6 +5,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def register(sub) -> None:
@@ -32,19 +33,17 @@ def register(sub) -> None:
 
 
 def _build(args) -> int:
-    from core_models.body import load_body
     import numpy as np
 
+    from core_models.body import load_body
     from core_models.data.corpus import Corpus, build_corpus, default_corpus_dir
 
     out = Path(args.out) if args.out else default_corpus_dir()
     body = load_body("anny")
     t0 = time.time()
-    if args.pairs_only:
-        rep = None
-    else:
-        rep = build_corpus(args.mocap, out, body=body, target=args.target, min_dist=args.min_dist,
-                           limit_files=args.limit_files)
+    if not args.pairs_only:
+        build_corpus(args.mocap, out, body=body, target=args.target, min_dist=args.min_dist,
+                     limit_files=args.limit_files)
     if not args.no_pairs:
         from core_models.data.pairs import build_pairs, caption_pairs, save_captions
 
@@ -88,7 +87,7 @@ def _stats(args) -> int:
     src = np.array([cl["source"] for cl in c.clips])[a["clip"]]
     print(f"corpus: {c.dir}")
     print(f"{'source':<12} {'clips':>6} {'poses':>8} {'selected':>9}")
-    stats = {"per_source": {}}
+    stats: dict[str, Any] = {"per_source": {}}
     for s in sorted(set(src)):
         m = src == s
         nclips = len({int(x) for x in a["clip"][m]})

@@ -165,8 +165,8 @@ def render_check(path: Path, out_dir: Path, tag: str, max_frames: int = 600, fra
                     a = sk.PARENTS[a]
                 if r.mapped[j] and a >= 0 and r.mapped[a]:
                     d.line([tuple(xy[a]), tuple(xy[j])], fill=(220, 30, 30), width=2)
-            for j in np.nonzero(r.mapped)[0]:
-                x, y = xy[j]
+            for k in np.nonzero(r.mapped)[0]:
+                x, y = xy[k]
                 d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=(220, 30, 30))
             d.text((4, 4), f"{tag} {path.name} frame {int(f)}, {view} camera", fill=(0, 0, 0))
             sheet.paste(img, (col * size, row * size))

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from core_models.captioning import describe, flip_text

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from core_models import skeleton as sk
-from core_models.captioning.features import EXT_INDEX, EXT_MIRROR, HAND_OFFSET, compute_features, pose_joints, robust_heading
+from core_models.captioning.features import (
+    EXT_INDEX,
+    EXT_MIRROR,
+    HAND_OFFSET,
+    compute_features,
+    pose_joints,
+    robust_heading,
+)
 from core_models.kinematics import fk_numpy
 from core_models.pose import Pose, aa_to_matrix, heading_of, mirror
 from tests.captioning.helpers import J, make, poses, random_poses
