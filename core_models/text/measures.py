@@ -1,0 +1,137 @@
+"""Measurements of a pose that text instructions talk about, computed from joint positions.
+
+Everything is expressed in the body's own frame: heights are world y relative to the pelvis (the
+translation is not part of an edit), "forward" and "sideways" are horizontal offsets from the pelvis along
+the body's heading (forward = where the pelvis faces, sideways positive toward the body's LEFT), turns are
+yaw angles relative to the pelvis (positive = toward the body's left).
+
+Measures (``measure(pose_or_joints, part, kind)``):
+
+* ``flexion`` (degrees): knee / elbow = 180° minus the hip-knee-ankle (shoulder-elbow-wrist) angle, 0 when
+  straight; hip = angle between the thigh and the torso's downward axis; shoulder = angle between the upper
+  arm and the torso's downward axis (arm elevation); torso = forward lean of pelvis→neck from vertical
+  (positive forward); head = downward pitch of the face (positive = looking down).
+* ``height`` (metres): joint y − pelvis y (torso: neck).
+* ``forward`` / ``sideways`` (metres): joint offset from the pelvis along the heading / toward the left.
+* ``turn`` (degrees): head or torso yaw relative to the pelvis (positive = to the body's left).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core_models import skeleton as sk
+from core_models.kinematics import fk_numpy
+from core_models.pose import Pose, heading_of
+
+KINDS = ("flexion", "height", "forward", "sideways", "turn")
+#: parts a check may name (joint names plus the two whole-body parts)
+PARTS = ("head", "torso") + tuple(f"{s}_{j}" for s in ("left", "right")
+                                   for j in ("hip", "knee", "ankle", "foot", "shoulder", "elbow", "wrist"))
+_J = sk.JOINT_INDEX
+
+
+def mirror_part(part: str) -> str:
+    """left_x ↔ right_x; centre parts unchanged."""
+    if part.startswith("left_"):
+        return "right_" + part[5:]
+    if part.startswith("right_"):
+        return "left_" + part[6:]
+    return part
+
+
+def mirror_direction(kind: str, direction: int) -> int:
+    """A check on the mirrored part: sideways offsets and turns change sign, the rest do not."""
+    return -direction if kind in ("sideways", "turn") else direction
+
+
+class PoseFrame:
+    """Joint positions and global rotations of one pose plus its heading frame (computed once)."""
+
+    def __init__(self, pose: Pose, rest_joints: np.ndarray | None = None):
+        rest = sk.DEFAULT_REST_JOINTS if rest_joints is None else rest_joints
+        R = pose.matrices().astype(np.float64)
+        self.rot, self.joints, _ = fk_numpy(R, np.asarray(rest, np.float64))
+        h = float(heading_of(pose.root_orient.astype(np.float64)))
+        self.fwd = np.array([np.sin(h), 0.0, np.cos(h)])
+        self.left = np.array([np.cos(h), 0.0, -np.sin(h)])
+
+    def offset(self, name: str) -> np.ndarray:
+        return self.joints[_J[name]] - self.joints[_J["pelvis"]]
+
+    def yaw_deg(self, v: np.ndarray) -> float:
+        return float(np.degrees(np.arctan2(v @ self.left, v @ self.fwd)))
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    c = float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
+    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
+
+
+_CHAIN = {"knee": ("hip", "knee", "ankle"), "elbow": ("shoulder", "elbow", "wrist")}
+_ROOT = {"hip": ("hip", "knee"), "shoulder": ("shoulder", "elbow")}
+
+
+def _flexion(f: PoseFrame, part: str) -> float:
+    if part == "torso":
+        up = f.offset("neck")
+        return float(np.degrees(np.arctan2(up @ f.fwd, up[1])))
+    if part == "head":
+        face = f.rot[_J["head"]] @ np.array([0.0, 0.0, 1.0])
+        return float(np.degrees(np.arcsin(np.clip(-face[1], -1.0, 1.0))))
+    side, joint = part.split("_", 1)
+    if joint in _CHAIN:
+        a, b, c = (f.joints[_J[f"{side}_{n}"]] for n in _CHAIN[joint])
+        return 180.0 - _angle_deg(a - b, c - b)
+    if joint in _ROOT:
+        a, b = (f.joints[_J[f"{side}_{n}"]] for n in _ROOT[joint])
+        down = f.joints[_J["pelvis"]] - f.joints[_J["neck"]]
+        return _angle_deg(b - a, down)
+    raise ValueError(f"no flexion for {part!r}")
+
+
+def _turn(f: PoseFrame, part: str) -> float:
+    if part == "head":
+        face = f.rot[_J["head"]] @ np.array([0.0, 0.0, 1.0])
+        return f.yaw_deg(face)
+    if part == "torso":
+        across = f.joints[_J["left_shoulder"]] - f.joints[_J["right_shoulder"]]
+        return float((f.yaw_deg(across) - 90.0 + 180.0) % 360.0 - 180.0)
+    raise ValueError(f"no turn for {part!r}")
+
+
+def _point(part: str) -> str:
+    return "neck" if part == "torso" else part
+
+
+def measure(frame: PoseFrame | Pose, part: str, kind: str) -> float:
+    """One measurement (see the module docstring) of ``part`` in ``frame`` (a Pose is framed first)."""
+    f = frame if isinstance(frame, PoseFrame) else PoseFrame(frame)
+    if part not in PARTS:
+        raise ValueError(f"unknown part {part!r}")
+    if kind == "flexion":
+        return _flexion(f, part)
+    if kind == "turn":
+        return _turn(f, part)
+    off = f.offset(_point(part))
+    if kind == "height":
+        return float(off[1])
+    if kind == "forward":
+        return float(off @ f.fwd)
+    if kind == "sideways":
+        return float(off @ f.left)
+    raise ValueError(f"unknown measure {kind!r}")
+
+
+def part_rotation_change_deg(a: Pose, b: Pose, part: str) -> float:
+    """Largest change (degrees) of the local rotation of any joint of ``part`` (a ``skeleton.BODY_PARTS``
+    key, or a joint name → the body part it belongs to) between poses a and b."""
+    from core_models.pose import geodesic_deg
+
+    if part not in sk.BODY_PARTS:
+        j = _J.get(part)
+        owner = sk.part_of_joint(j) if j is not None else None
+        if owner is None:
+            raise ValueError(f"unknown part {part!r}")
+        part = owner
+    idx = list(sk.BODY_PARTS[part])
+    return float(np.max(geodesic_deg(a.full()[idx], b.full()[idx])))
