@@ -7,7 +7,7 @@ arrays or torch tensors and return the same kind they were given.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,6 +53,12 @@ def quat_to_aa(q: Array) -> Array:
     """Unit quaternion (XYZW) → axis-angle."""
     t, np_in = _to_torch(q)
     return _back(roma.unitquat_to_rotvec(t), np_in)
+
+
+def quat_to_matrix(q: Array) -> Array:
+    """Unit quaternion (XYZW; normalised here) → rotation matrix."""
+    t, np_in = _to_torch(q)
+    return _back(roma.unitquat_to_rotmat(t / t.norm(dim=-1, keepdim=True)), np_in)
 
 
 def matrix_to_6d(R: Array) -> Array:
@@ -116,14 +122,105 @@ def rigid_align(x: Array, y: Array, scale: bool = False, weights: Array | None =
     return _back(out, np_in)
 
 
+# --- numpy closed forms for per-frame code (the live capture path) -------------------------------------
+# A roma call costs 150-500 µs on small tensors (torch dispatch), more than a whole GeometricSolver frame's
+# budget, so per-frame numpy code uses these vectorised closed forms of the same conversions instead; every
+# one is checked against its roma counterpart in tests/core/test_pose_rotations.py. float64 in and out.
+
+def _skew(v: np.ndarray) -> np.ndarray:
+    z = np.zeros_like(v[..., 0])
+    x, y, w = v[..., 0], v[..., 1], v[..., 2]
+    return np.stack([z, -w, y, w, z, -x, -y, x, z], -1).reshape(v.shape[:-1] + (3, 3))
+
+
+def aa_to_matrix_np(aa: np.ndarray) -> np.ndarray:
+    """(...,3) rotation vectors → (...,3,3) (Rodrigues; roma.rotvec_to_rotmat)."""
+    v = np.asarray(aa, np.float64)
+    th = np.sqrt((v * v).sum(-1))[..., None, None]
+    small = th < 1e-6
+    t = np.where(small, 1.0, th)
+    s1 = np.where(small, 1.0 - th * th / 6.0, np.sin(t) / t)
+    s2 = np.where(small, 0.5 - th * th / 24.0, (1.0 - np.cos(t)) / (t * t))
+    K = _skew(v)
+    return np.eye(3) + s1 * K + s2 * (K @ K)
+
+
+def matrix_to_aa_np(R: np.ndarray) -> np.ndarray:
+    """(...,3,3) → (...,3) rotation vectors, angle in [0, π] (through the quaternion by Shepperd's method, so
+    rotations near 180° stay exact; roma.rotmat_to_rotvec)."""
+    R = np.asarray(R, np.float64)
+    m00, m11, m22 = R[..., 0, 0], R[..., 1, 1], R[..., 2, 2]
+    tr = m00 + m11 + m22
+    d = np.stack([R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0], R[..., 1, 0] - R[..., 0, 1]], -1)
+    s = np.stack([R[..., 0, 1] + R[..., 1, 0], R[..., 0, 2] + R[..., 2, 0], R[..., 1, 2] + R[..., 2, 1]], -1)
+    # 4·q·q_k for the largest of the four candidates (w, x, y, z), as rows (w, x, y, z)
+    diag = np.stack([1.0 + tr, 1.0 + m00 - m11 - m22, 1.0 + m11 - m00 - m22, 1.0 + m22 - m00 - m11], -1)
+    rows = np.stack([
+        np.stack([diag[..., 0], d[..., 0], d[..., 1], d[..., 2]], -1),
+        np.stack([d[..., 0], diag[..., 1], s[..., 0], s[..., 1]], -1),
+        np.stack([d[..., 1], s[..., 0], diag[..., 2], s[..., 2]], -1),
+        np.stack([d[..., 2], s[..., 1], s[..., 2], diag[..., 3]], -1)], -2)
+    k = diag.argmax(-1)
+    q = np.take_along_axis(rows, k[..., None, None], -2)[..., 0, :]
+    q = q * np.where(q[..., :1] < 0, -1.0, 1.0)  # w ≥ 0: angle in [0, π]
+    n = np.sqrt((q[..., 1:] ** 2).sum(-1))
+    ang = 2.0 * np.arctan2(n, q[..., 0])
+    scale = np.where(n > 1e-12, ang / np.maximum(n, 1e-300), 2.0 / np.maximum(q[..., 0], 1e-300))
+    return q[..., 1:] * scale[..., None]
+
+
+def euler_xyz_deg_np(R: np.ndarray) -> np.ndarray:
+    """(...,3,3) → (...,3) intrinsic XYZ Euler angles in degrees (R = Rx·Ry·Rz; roma.rotmat_to_euler('XYZ'))."""
+    R = np.asarray(R, np.float64)
+    a = np.arctan2(-R[..., 1, 2], R[..., 2, 2])
+    b = np.arcsin(np.clip(R[..., 0, 2], -1.0, 1.0))
+    c = np.arctan2(-R[..., 0, 1], R[..., 0, 0])
+    return np.degrees(np.stack([a, b, c], axis=-1))
+
+
+def euler_xyz_deg_to_matrix_np(e_deg: np.ndarray) -> np.ndarray:
+    """(...,3) intrinsic XYZ Euler angles in degrees → (...,3,3) (roma.euler_to_rotmat('XYZ'))."""
+    a, b, c = np.moveaxis(np.radians(np.asarray(e_deg, np.float64)), -1, 0)
+    ca, sa, cb, sb, cc, sc = np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(c), np.sin(c)
+    return np.stack([cb * cc, -cb * sc, sb,
+                     ca * sc + sa * sb * cc, ca * cc - sa * sb * sc, -sa * cb,
+                     sa * sc - ca * sb * cc, sa * cc + ca * sb * sc, ca * cb], -1).reshape(a.shape + (3, 3))
+
+
+def nearest_rotation_np(M: np.ndarray) -> np.ndarray:
+    """:func:`nearest_rotation` in numpy (roma.special_procrustes): U·diag(1,1,det(UVᵀ))·Vᵀ."""
+    U, _s, Vt = np.linalg.svd(np.asarray(M, np.float64))
+    d = np.where(np.linalg.det(U @ Vt) < 0, -1.0, 1.0)
+    U = U.copy()
+    U[..., :, 2] *= d[..., None]
+    return U @ Vt
+
+
+def rotation_between_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(...,3), (...,3) directions → (...,3,3) the smallest rotation taking a onto b (about a×b; for
+    opposite directions a half turn about an axis ⟂ a)."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    a = a / np.maximum(np.sqrt((a * a).sum(-1, keepdims=True)), 1e-12)
+    b = b / np.maximum(np.sqrt((b * b).sum(-1, keepdims=True)), 1e-12)
+    v = np.cross(a, b)
+    s = np.sqrt((v * v).sum(-1, keepdims=True))
+    c = (a * b).sum(-1, keepdims=True)
+    other = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    perp = np.cross(a, other)
+    perp = perp / np.sqrt((perp * perp).sum(-1, keepdims=True))
+    axis = np.where(s < 1e-9, perp, v / np.maximum(s, 1e-300))
+    return aa_to_matrix_np(axis * np.arctan2(s, c))
+
+
 def rot_y(angle: Array) -> Array:
     """Axis-angle of a rotation about +y (heading) by ``angle`` radians; (...,) → (...,3)."""
     if isinstance(angle, torch.Tensor):
         z = torch.zeros_like(angle)
         return torch.stack([z, angle, z], -1)
     a = np.asarray(angle, dtype=np.float32)
-    z = np.zeros_like(a)
-    return np.stack([z, a, z], -1)
+    za = np.zeros_like(a)
+    return np.stack([za, a, za], -1)
 
 
 # --- the Pose type -------------------------------------------------------------------------------------
@@ -150,7 +247,7 @@ class Pose:
 
     root_orient: np.ndarray
     body_pose: np.ndarray
-    transl: np.ndarray = field(default=None)  # type: ignore[assignment]
+    transl: np.ndarray = None  # type: ignore[assignment]  # None → zeros (__post_init__)
     hand_pose: np.ndarray | None = None  # (...,30,3) (15 left + 15 right), optional
 
     def __post_init__(self):
@@ -176,7 +273,8 @@ class Pose:
     def from_full(cls, full: Array, transl: Array | None = None) -> "Pose":
         """From (...,22,3) axis-angle (root first)."""
         full = _as_f32(np.asarray(full), (sk.NUM_JOINTS, 3), "pose")
-        return cls(full[..., 0, :], full[..., 1:, :], transl)
+        zeros = np.zeros(full.shape[:-2] + (3,), np.float32)
+        return cls(full[..., 0, :], full[..., 1:, :], zeros if transl is None else transl)
 
     @classmethod
     def from_flat(cls, flat: Array, transl: Array | None = None) -> "Pose":
@@ -325,35 +423,117 @@ def to_euler_deg(pose: Pose) -> np.ndarray:
     return aa_to_euler(pose.full())
 
 
+# --- joint limits (the one implementation; gimbal-aware) ------------------------------------------------
+#
+# A rotation R has two exact XYZ decompositions (a, b, c) and (a+180, 180-b, c+180). Near gimbal lock
+# (|b| -> 90) the x and z rotations turn about nearly the same axis: R depends (almost) only on a+c (b > 0)
+# or c-a (b < 0), so the split between a and c is ill-conditioned and float noise alone can push one of them
+# across its limit. The check therefore also considers, for each exact decomposition, the decompositions that
+# keep that sum/difference and spread it to fit the box; such a candidate is charged its rotation distance
+# to R (degrees), which is ~0 at gimbal lock and grows away from it. The violation of a joint is the least
+# (excess over the box + distance to R) over all candidates, and 0 below LIMIT_NOISE_DEG.
+
+#: violations below this (degrees) are float noise of float32 poses and reported as 0
+LIMIT_NOISE_DEG = 1e-3
+
+
+def _box_excess(e: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """(...,3) Euler angles → (...) largest excess (degrees) beyond [lo, hi]."""
+    return np.maximum(np.maximum(lo - e, e - hi), 0.0).max(-1)
+
+
+def _wrap_deg(e: np.ndarray) -> np.ndarray:
+    return (e + 180.0) % 360.0 - 180.0
+
+
+def _alt_euler(e: np.ndarray) -> np.ndarray:
+    """The other exact XYZ decomposition of the same rotation."""
+    return _wrap_deg(np.stack([e[..., 0] + 180.0, 180.0 - e[..., 1], e[..., 2] + 180.0], -1))
+
+
+def _respread(e: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """(...,3) → (...,2,3): decompositions keeping a+c (b ≥ 0) or c−a (b < 0) — exact at gimbal lock —
+    with a moved the least that fits a and c in the box (or, if impossible, balancing their excess); the
+    kept combination is defined modulo 360°, both representatives are tried."""
+    a, b, c = e[..., 0], e[..., 1], e[..., 2]
+    sgn = np.where(b >= 0, 1.0, -1.0)
+    k = c + sgn * a  # c' = k − sgn·a'
+    out = []
+    for shift in (0.0, 360.0):
+        kk = k - np.sign(k) * shift
+        lo_a = np.maximum(lo[..., 0], np.where(sgn > 0, kk - hi[..., 2], lo[..., 2] - kk))
+        hi_a = np.minimum(hi[..., 0], np.where(sgn > 0, kk - lo[..., 2], hi[..., 2] - kk))
+        a2 = np.where(lo_a <= hi_a, np.minimum(np.maximum(a, lo_a), hi_a), (lo_a + hi_a) / 2)
+        out.append(np.stack([a2, b, kk - sgn * a2], -1))
+    return np.stack(out, -2)
+
+
+def _limit_search(R: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(...,22,3,3) local matrices → ((...,22) violation in degrees, (...,22,3) the best decomposition)."""
+    R = np.asarray(R, np.float64)
+    lo = np.broadcast_to(limits[..., 0], R.shape[:-2] + (3,))
+    hi = np.broadcast_to(limits[..., 1], R.shape[:-2] + (3,))
+    e = euler_xyz_deg_np(R)
+    alt = _alt_euler(e)
+    ex, ex_alt = _box_excess(e, lo, hi), _box_excess(alt, lo, hi)
+    best = np.where((ex_alt < ex)[..., None], alt, e)
+    viol = np.minimum(ex, ex_alt)
+    slow = viol >= LIMIT_NOISE_DEG
+    slow[..., 0] = False
+    if slow.any():  # only joints outside the box by both exact decompositions pay for the search
+        lo_s, hi_s = lo[slow], hi[slow]
+        cands = np.concatenate([_respread(e[slow], lo_s, hi_s), _respread(alt[slow], lo_s, hi_s)], -2)
+        Rc = euler_xyz_deg_to_matrix_np(cands)
+        cos = (np.einsum("nkij,nij->nk", Rc, R[slow]) - 1.0) / 2.0
+        score = _box_excess(cands, lo_s[:, None], hi_s[:, None]) + np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+        k = score.argmin(-1)
+        better = score[np.arange(len(k)), k] < viol[slow]
+        viol[slow] = np.where(better, score[np.arange(len(k)), k], viol[slow])
+        best[slow] = np.where(better[:, None], cands[np.arange(len(k)), k], best[slow])
+    viol[..., 0] = 0.0
+    viol[viol < LIMIT_NOISE_DEG] = 0.0
+    return viol, best
+
+
+def limit_violation_matrices(R: np.ndarray, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> np.ndarray:
+    """(...,22) violation (degrees) of (...,22,3,3) local rotation matrices; 0 within the limits and at the
+    root. Gimbal-aware: see the comment above."""
+    return _limit_search(R, limits)[0]
+
+
+def clamp_matrices(R: np.ndarray, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> np.ndarray:
+    """(...,22,3,3) local matrices with every violating non-root joint replaced by the best decomposition
+    clipped into its box (joints within the limits are returned unchanged, bit for bit)."""
+    R = np.asarray(R, np.float64)
+    viol, best = _limit_search(R, limits)
+    fix = viol > 0
+    if not fix.any():
+        return R
+    lo = np.broadcast_to(limits[..., 0], best.shape)[fix]
+    hi = np.broadcast_to(limits[..., 1], best.shape)[fix]
+    out = R.copy()
+    out[fix] = euler_xyz_deg_to_matrix_np(np.clip(best[fix], lo, hi))
+    return out
+
+
 def limit_violation_deg(pose: Pose, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> np.ndarray:
-    """(...,22) largest excess (degrees) of any Euler angle beyond its limit; 0 where within limits.
-
-    Euler angles near gimbal lock are ambiguous, so the smallest violation over the two equivalent
-    XYZ decompositions is reported."""
-    e = to_euler_deg(pose)
-    alt = np.stack([e[..., 0] + 180.0, 180.0 - e[..., 1], e[..., 2] + 180.0], -1)
-    alt = (alt + 180.0) % 360.0 - 180.0
-
-    def excess(a):
-        lo, hi = limits[..., 0], limits[..., 1]
-        return np.maximum(np.maximum(lo - a, a - hi), 0.0).max(-1)
-
-    v = np.minimum(excess(e), excess(alt))
-    v[..., 0] = 0.0
-    return v
+    """(...,22) largest excess (degrees) of the joints' Euler angles beyond their limits; 0 within the limits
+    and at the root (gimbal-aware, :func:`limit_violation_matrices`)."""
+    return limit_violation_matrices(aa_to_matrix(pose.full().astype(np.float64)), limits).astype(np.float32)
 
 
 def clamp_to_limits(pose: Pose, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> Pose:
-    """Project every non-root joint into its Euler-angle box (the root is left free)."""
-    e = to_euler_deg(pose)
-    viol = limit_violation_deg(pose, limits)
-    clamped = np.clip(e, limits[..., 0], limits[..., 1])
-    aa = euler_to_aa(clamped.astype(np.float32))
+    """Project every violating non-root joint into its Euler-angle box (the root is left free, joints within
+    the limits keep their exact values)."""
+    R = aa_to_matrix(pose.full().astype(np.float64))
+    viol, _ = _limit_search(R, limits)
     full = pose.full().copy()
     fix = viol > 0
-    fix[..., 0] = False
-    full[fix] = aa[fix]
-    return Pose.from_full(full, pose.transl.copy())
+    if fix.any():
+        full[fix] = matrix_to_aa(clamp_matrices(R, limits)[fix]).astype(np.float32)
+    out = Pose.from_full(full, pose.transl.copy())
+    out.hand_pose = None if pose.hand_pose is None else pose.hand_pose.copy()
+    return out
 
 
 def interpolate(a: Pose, b: Pose, t: float) -> Pose:
