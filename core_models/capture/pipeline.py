@@ -2,10 +2,12 @@
 
 The regressor is pluggable (:class:`PoseRegressor`: ``predict(landmarks, text) -> (Pose, confidence)``).
 :class:`GeometricRegressor` (closed-form bone-direction fit, :mod:`core_models.capture.geometric`) needs no
-weights and is always available. Learned regressors (PoseEmbroider's SMPL head, the lifter) plug in through
-:func:`register_regressor`, or by defining ``make_capture_regressor(**kw) -> PoseRegressor`` in one of
-:data:`LEARNED_REGRESSOR_MODULES`; ``make_regressor("auto")`` takes the first learned one whose weights load
-and falls back to the geometric one.
+weights and is always available. Learned regressors plug in through :func:`register_regressor`, or by
+defining ``make_capture_regressor(**kw) -> PoseRegressor`` in one of :data:`LEARNED_REGRESSOR_MODULES` (the
+PoseEmbroider SMPL head of :mod:`core_models.capture.regressor`); ``make_regressor("auto")`` takes the first
+learned one whose weights load and falls back to the geometric one, logging a WARNING and recording why on the
+fallback (``GeometricRegressor.fallback_reason``, ``CapturePipeline.fallback_reason``, and the ``notice`` of
+the first :class:`CaptureResult`) so the user is told.
 
 Everything is synchronous and Qt-free: the GUI runs :meth:`CapturePipeline.process` / :func:`run_source` in a
 worker thread. A bad frame, a lost person or a failing regressor give a :class:`CaptureResult` with
@@ -22,13 +24,13 @@ from typing import Callable, Iterator, Protocol, runtime_checkable
 import numpy as np
 
 from core_models.capture.filters import LandmarkFilter
-from core_models.capture.landmarks import LandmarkDetector, Landmarks, LM, _as_rgb_uint8
+from core_models.capture.landmarks import LM, LandmarkDetector, Landmarks, _as_rgb_uint8
 from core_models.pose import Pose
 
 log = logging.getLogger(__name__)
 
 #: modules that may define ``make_capture_regressor(**kw)`` (tried in this order by ``make_regressor("auto")``)
-LEARNED_REGRESSOR_MODULES = ("core_models.nets.embroider", "core_models.nets.lifter")
+LEARNED_REGRESSOR_MODULES = ("core_models.capture.regressor",)
 
 # landmarks whose visibility makes the overall confidence (torso + limbs)
 _CONF_LMS = np.array([LM[f"{s}_{n}"] for s in ("left", "right")
@@ -62,6 +64,8 @@ class GeometricRegressor:
 
         self.solver = GeometricSolver(rest_joints, gate=gate)
         self.temporal = temporal
+        #: why ``make_regressor("auto")`` fell back to this solver (None: chosen on purpose)
+        self.fallback_reason: str | None = None
         self._prev: Pose | np.ndarray | None = None  # previous frame (local matrices)
 
     def reset(self) -> None:
@@ -86,29 +90,44 @@ def regressor_names() -> list[str]:
     return ["auto", *_REGISTRY]
 
 
-def make_regressor(name: str = "auto", **kw) -> PoseRegressor:
-    """A regressor by name. ``"auto"``: the first learned regressor that loads (registered ones, then
-    ``make_capture_regressor`` of :data:`LEARNED_REGRESSOR_MODULES`), else the geometric one."""
-    if name != "auto":
-        if name not in _REGISTRY:
-            raise ValueError(f"unknown pose regressor {name!r}; available: {', '.join(regressor_names())}")
-        return _REGISTRY[name](**kw)
+def _learned_regressor(kw: dict) -> tuple[PoseRegressor | None, list[str]]:
+    """The first learned regressor that loads, and why each one tried before it did not."""
+    failures: list[str] = []
     for n, factory in _REGISTRY.items():
         if n == "geometric":
             continue
         try:
-            return factory(**kw)
+            return factory(**kw), failures
         except Exception as e:  # noqa: BLE001 - missing weights etc.: try the next one
-            log.info("capture regressor %s unavailable: %s", n, e)
+            failures.append(f"{n}: {type(e).__name__}: {e}")
     for mod_name in LEARNED_REGRESSOR_MODULES:
         try:
-            mod = importlib.import_module(mod_name)
-            factory = getattr(mod, "make_capture_regressor", None)
-            if factory is not None:
-                return factory(**kw)
+            factory = getattr(importlib.import_module(mod_name), "make_capture_regressor", None)
+            if factory is None:
+                failures.append(f"{mod_name}: defines no make_capture_regressor")
+                continue
+            return factory(**kw), failures
         except Exception as e:  # noqa: BLE001
-            log.info("capture regressor from %s unavailable: %s", mod_name, e)
-    return GeometricRegressor()
+            failures.append(f"{mod_name}: {type(e).__name__}: {e}")
+    return None, failures
+
+
+def make_regressor(name: str = "auto", **kw) -> PoseRegressor:
+    """A regressor by name. ``"auto"``: the first learned regressor that loads (registered ones, then
+    ``make_capture_regressor`` of :data:`LEARNED_REGRESSOR_MODULES`), else the geometric one, with a WARNING
+    logged and the reason in its ``fallback_reason``."""
+    if name != "auto":
+        if name not in _REGISTRY:
+            raise ValueError(f"unknown pose regressor {name!r}; available: {', '.join(regressor_names())}")
+        return _REGISTRY[name](**kw)
+    learned, failures = _learned_regressor(kw)
+    if learned is not None:
+        return learned
+    fallback = GeometricRegressor()
+    fallback.fallback_reason = ("no learned pose regressor could be loaded ("
+                                + ("; ".join(failures) or "none installed") + "): using the geometric solver")
+    log.warning("%s", fallback.fallback_reason)
+    return fallback
 
 
 @dataclass
@@ -122,6 +141,7 @@ class CaptureResult:
     confidence: float = 0.0
     timings_ms: dict[str, float] = field(default_factory=dict)  # landmarks, filter, regress, total
     message: str = ""
+    notice: str = ""                   # a one-time note for the user (e.g. why the geometric fallback is used)
     frame: np.ndarray | None = None  # the RGB frame (only with run_source(..., keep_frames=True))
 
     @property
@@ -139,6 +159,9 @@ class CapturePipeline:
         if regressor is None or isinstance(regressor, str):
             regressor = make_regressor(regressor or "auto")
         self.regressor = regressor
+        #: why the learned regressor is not used (None when it is, or when a regressor was chosen explicitly)
+        self.fallback_reason: str | None = getattr(regressor, "fallback_reason", None)
+        self._notice_pending = self.fallback_reason is not None
         self.filter = LandmarkFilter(min_cutoff=min_cutoff, beta=beta, gate=gate, hold=hold, smooth=smooth)
         self._index = 0
         self._lost = True
@@ -161,6 +184,8 @@ class CapturePipeline:
         self._index += 1
         ts = float(timestamp) if timestamp is not None else idx / 30.0
         res = CaptureResult(idx, ts)
+        if self._notice_pending and self.fallback_reason:
+            res.notice, self._notice_pending = self.fallback_reason, False
         res.timings_ms["_t0"] = t0
         try:
             rgb = _as_rgb_uint8(image)

@@ -5,7 +5,10 @@ Chain: the last ``window`` MediaPipe observations → :func:`core_models.capture
 frozen lifter ("visual" encoding) → PoseEmbroider x̄ from {keypoints} or {keypoints, text cue} → iterative
 residual SMPL-H head → heading-normalised pose; the heading is put back from the lifted hip line (camera-aligned
 frame: facing the camera = heading 0). Weights: ``resources/weights/lifter.pt`` and ``embroider.pt``
-(a missing/corrupt file raises :class:`core_models.nets.weights.WeightsError` with the message to show).
+(a missing/corrupt file raises :class:`core_models.nets.common.weights.WeightsError` with the message to show).
+The model side (loading, lifter → embroider → head) is :class:`core_models.nets.embroider.CaptureModel`; this
+module adds the landmark window, the text cue cache and the heading, and is the capture pipeline's learned
+regressor plugin (:func:`make_capture_regressor`).
 
 ``representation="aligner"`` uses the Aligner baseline instead of the PoseEmbroider (for comparisons).
 """
@@ -13,14 +16,19 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from core_models.capture.landmarks import LM, Landmarks
-from core_models.capture.synth import landmarks_features
-from core_models.pose import Pose, apply_heading
+from core_models.capture.synth import LandmarkModel, landmarks_features
+from core_models.kinematics import fk_torch
+from core_models.nets.common.text_encoder import get_text_encoder
+from core_models.nets.embroider.infer import CaptureModel, load_capture_model
+from core_models.pose import Pose, apply_heading, matrix_to_aa
 
 _CORE = np.array([LM[f"{s}_{n}"] for s in ("left", "right")
                   for n in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")])
@@ -33,32 +41,42 @@ def _hip_heading(left_hip: np.ndarray, right_hip: np.ndarray) -> float:
     return float(np.arctan2(fwd[0], fwd[2]))
 
 
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch CPU threads and restore the previous count afterwards (``None``: leave
+    torch's setting alone). torch's thread count is process-wide, so this scopes it to the block instead of
+    changing it for the whole application."""
+    if not n:
+        yield
+        return
+    prev = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(prev)
+
+
 class LearnedRegressor:
-    """Thread-safe for one caller at a time. ``reset()`` when the stream restarts (clears the window)."""
+    """Thread-safe for one caller at a time. ``reset()`` when the stream restarts (clears the window).
+
+    ``threads``: torch CPU threads used *while predicting* (set and restored around each call, see
+    :func:`torch_threads`); ``None`` (default) keeps the process-wide setting. Building a regressor never changes
+    the global thread count."""
 
     name = "embroider"
 
     def __init__(self, weights_dir: str | Path | None = None, representation: str = "embroider",
-                 threads: int | None = 1):
-        from core_models.nets.embroider_train import Encoders, load_embroider
-        from core_models.nets.lifter_train import load_lifter
-
-        if threads:
-            torch.set_num_threads(threads)
+                 threads: int | None = None):
         wd = Path(weights_dir) if weights_dir else None
-        emb, ali, heads, vae, cfg = load_embroider(wd)
-        self.lifter = load_lifter(cfg.get("lifter_variant"), wd)
-        self.model = emb if representation == "embroider" else ali
-        self.head = heads[representation]
-        self.enc = Encoders(self.lifter, vae)
-        self.window = self.lifter.cfg.window
+        self.threads = threads
+        self.model: CaptureModel = load_capture_model(wd, representation)
+        self.window = self.model.window
         self.name = representation
         self._buf: deque[Landmarks] = deque(maxlen=self.window)
         self._text_cache: dict[str, torch.Tensor] = {}
         self._lock = threading.Lock()
-        from core_models.capture.synth import LandmarkModel  # the rest skeleton the heads were trained on
-
-        self._rest = torch.from_numpy(LandmarkModel().rest_joints.astype(np.float32))
+        self._rest = torch.from_numpy(LandmarkModel().rest_joints.astype(np.float32))  # the heads' rest skeleton
 
     def reset(self) -> None:
         with self._lock:
@@ -67,8 +85,6 @@ class LearnedRegressor:
     def _text(self, text: str) -> torch.Tensor:
         t = " ".join(text.split())
         if t not in self._text_cache:
-            from core_models.nets.text_encoder import get_text_encoder
-
             if len(self._text_cache) > 256:
                 self._text_cache.clear()
             self._text_cache[t] = get_text_encoder().encode_pooled([t]).float()
@@ -76,27 +92,17 @@ class LearnedRegressor:
 
     @torch.no_grad()
     def predict(self, landmarks: Landmarks, text: str | None = None) -> tuple[Pose, float]:
-        from core_models.kinematics import fk_torch
-        from core_models.nets.pose_vae import rot6d_to_matrix
-        from core_models.pose import matrix_to_aa
-
         with self._lock:
             self._buf.append(landmarks)
             seq = list(self._buf)
         seq = [seq[0]] * (self.window - len(seq)) + seq
         kp = torch.from_numpy(landmarks_features(seq)).unsqueeze(0)          # (1, T, 33, 4)
-        f, lifted = self.lifter.features(kp)
-        raw = {"v": torch.cat([f.mean(1), lifted.flatten(1)], -1)}
-        subset: tuple[str, ...] = ("v",)
-        if text and text.strip():
-            raw["t"] = self._text(text)
-            subset = ("v", "t")
-        x = self.model(raw, subset)
-        R = rot6d_to_matrix(self.head(x))[0]                                   # (22, 3, 3) normalised pose
-        pose = Pose.from_full(np.asarray(matrix_to_aa(R.numpy()), np.float32))
+        with torch_threads(self.threads):
+            R, lifted = self.model.predict(kp, self._text(text) if text and text.strip() else None)
+        pose = Pose.from_full(np.asarray(matrix_to_aa(R.numpy()), np.float32))  # heading-normalised pose
         # heading: lifted hips (camera-aligned) vs the predicted body's hips
         Jp = fk_torch(R.unsqueeze(0), self._rest)[1][0].numpy()
-        lj = lifted[0].numpy()
+        lj = lifted.numpy()
         dh = _hip_heading(lj[1], lj[2]) - _hip_heading(Jp[1], Jp[2])
         pose = apply_heading(pose, np.float32(dh))
         conf = float(np.mean(landmarks.visibility[_CORE] * landmarks.presence[_CORE]))
@@ -115,3 +121,10 @@ class LearnedRegressor:
             poses.append(last)
             confs.append(c)
         return poses, np.array(confs, np.float32)
+
+
+def make_capture_regressor(**kw) -> LearnedRegressor:
+    """The capture pipeline's learned regressor (``core_models.capture.pipeline.make_regressor("auto")`` looks
+    for this): landmarks (+ text cue) → PoseEmbroider → SMPL-H head. Raises WeightsError when the shipped
+    lifter/embroider weights are missing (the pipeline then falls back to the geometric solver)."""
+    return LearnedRegressor(**kw)

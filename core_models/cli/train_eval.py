@@ -1,55 +1,91 @@
 """``python main.py train MODEL ...`` and ``python main.py eval MODEL ...`` for the learned models.
 
-Each model lives in its own module (``TRAINING_MODULES``) that defines ``add_train_args(parser)``,
-``run_train(args) -> int``, ``add_eval_args(parser)``, ``run_eval(args) -> int``. A module that is absent or fails
-to import is listed as unavailable instead of breaking the CLI.
+Each model has a training module and an evaluation module (``TRAIN_MODULES`` / ``EVAL_MODULES``) that define
+``add_train_args(parser)`` + ``run_train(args) -> int`` and ``add_eval_args(parser)`` + ``run_eval(args) -> int``.
+Nothing is imported until a command actually runs: the model's sub-parser is built the first time argparse
+reaches it (``train editor --help`` included), so the GUI, ``info`` or ``edit`` never load training code. A
+module that is absent or fails to import makes that command print a clear "unavailable" error instead.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
 
-TRAINING_MODULES = {
-    "editor": "core_models.nets.editor_train",
-    "corrector": "core_models.nets.corrector_train",
-    "qposer": "core_models.nets.qposer_train",
-    "lifter": "core_models.nets.lifter_train",
-    "embroider": "core_models.nets.embroider_train",
+TRAIN_MODULES = {
+    "editor": "core_models.nets.editor.train",
+    "corrector": "core_models.nets.corrector.train",
+    "qposer": "core_models.nets.qposer.train",
+    "lifter": "core_models.nets.lifter.train",
+    "embroider": "core_models.nets.embroider.train",
 }
+EVAL_MODULES = {
+    "editor": "core_models.nets.editor.eval",
+    "corrector": "core_models.nets.corrector.eval",
+    "qposer": "core_models.nets.qposer.eval",
+    "lifter": "core_models.nets.lifter.eval",
+    "embroider": "core_models.nets.embroider.eval",
+    "phrasing": "core_models.text.phrasing_eval",  # evaluation only
+}
+_VERBS = {"train": (TRAIN_MODULES, "add_train_args", "run_train"), "eval": (EVAL_MODULES, "add_eval_args", "run_eval")}
 
 
-def _module(name: str):
+def _module(path: str) -> tuple[ModuleType | None, str | None]:
     try:
-        return importlib.import_module(TRAINING_MODULES[name]), None
+        return importlib.import_module(path), None
     except ModuleNotFoundError as e:
-        if e.name == TRAINING_MODULES[name]:
-            return None, "not implemented yet"
+        if e.name is not None and path.startswith(e.name):
+            return None, f"{path} is not installed"
         return None, f"{type(e).__name__}: {e}"
     except Exception as e:  # a broken model module must not break the whole CLI
         return None, f"{type(e).__name__}: {e}"
 
 
-def _unavailable(reason: str):
-    def run(args) -> int:
-        print(f"error: {args.model} is unavailable ({reason})")
+def _unavailable(reason: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        print(f"error: {args.verb} {args.model} is unavailable ({reason})")
         return 2
     return run
 
 
-def register(sub) -> None:
+class LazyModelParser(argparse.ArgumentParser):
+    """The sub-parser of one ``train|eval MODEL``: imports the model's module and adds its options the first
+    time it parses (argparse only reaches it when that model was named on the command line)."""
+
+    def __init__(self, *args: Any, verb: str = "train", model: str = "", **kw: Any):
+        super().__init__(*args, **kw)
+        self._verb, self._model, self._built = verb, model, False
+
+    def build(self) -> None:
+        if self._built:
+            return
+        self._built = True
+        modules, add_name, run_name = _VERBS[self._verb]
+        mod, why = _module(modules[self._model])
+        add_args = getattr(mod, add_name, None) if mod is not None else None
+        run = getattr(mod, run_name, None) if mod is not None else None
+        if mod is not None and (add_args is None or run is None):
+            why = f"{modules[self._model]} defines no {add_name}/{run_name}"
+        if add_args is None or run is None:
+            self.description = f"unavailable: {why}"
+            self.set_defaults(func=_unavailable(why or "unknown reason"))
+            return
+        add_args(self)
+        self.set_defaults(func=run)
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None):
+        self.build()
+        return super().parse_known_args(args, namespace)
+
+
+def register(sub: Any) -> None:
     for verb, help_ in (("train", "train a learned model (writes resources/weights/<model>.pt + manifest)"),
                         ("eval", "evaluate a learned model on held-out data (table + one JSON line)")):
         p = sub.add_parser(verb, help=help_)
-        models = p.add_subparsers(dest="model", metavar="MODEL", required=True)
-        for name in TRAINING_MODULES:
-            mod, why = _module(name)
-            mp = models.add_parser(name, help=f"{verb} the {name}" + (f" (unavailable: {why})" if why else ""),
-                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-            if mod is None:
-                mp.set_defaults(func=_unavailable(why))
-            elif verb == "train":
-                mod.add_train_args(mp)
-                mp.set_defaults(func=mod.run_train)
-            else:
-                mod.add_eval_args(mp)
-                mp.set_defaults(func=mod.run_eval)
+        p.set_defaults(verb=verb)
+        models = p.add_subparsers(dest="model", metavar="MODEL", required=True, parser_class=LazyModelParser)
+        for name in _VERBS[verb][0]:
+            models.add_parser(name, help=f"{verb} the {name}", verb=verb, model=name,
+                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)

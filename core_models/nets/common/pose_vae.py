@@ -2,7 +2,7 @@
 
 Stable public API (other models import these names; keep signatures):
 
-* :func:`rot6d_to_matrix` ``(...,6) -> (...,3,3)`` and :func:`matrix_to_rot6d` ``(...,3,3) -> (...,6)``:
+* :func:`sixd_to_matrix` ``(...,6) -> (...,3,3)`` and :func:`matrix_to_6d` ``(...,3,3) -> (...,6)``:
   the continuous 6D rotation representation (the first two *columns* of the matrix, flattened as
   ``(c0x,c0y,c0z,c1x,c1y,c1z)``, the same layout as :func:`core_models.pose.matrix_to_6d`), torch only and
   differentiable (Gram-Schmidt).
@@ -27,40 +27,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from core_models.pose import aa_to_matrix, matrix_to_6d, matrix_to_aa, sixd_to_matrix
+
 NUM_JOINTS = 22
 LATENT_DIM = 32
-
-
-# --- rotation helpers ---------------------------------------------------------------------------------
-
-def rot6d_to_matrix(d6: torch.Tensor) -> torch.Tensor:
-    """(...,6) → (...,3,3) rotation matrices (Gram-Schmidt on the two column vectors; differentiable)."""
-    a1, a2 = d6[..., :3], d6[..., 3:6]
-    b1 = F.normalize(a1, dim=-1, eps=1e-8)
-    a2p = a2 - (b1 * a2).sum(-1, keepdim=True) * b1
-    b2 = F.normalize(a2p, dim=-1, eps=1e-8)
-    b3 = torch.cross(b1, b2, dim=-1)
-    return torch.stack([b1, b2, b3], dim=-1)  # columns
-
-
-def matrix_to_rot6d(R: torch.Tensor) -> torch.Tensor:
-    """(...,3,3) → (...,6): the first two columns, column-major (c0 then c1)."""
-    return R[..., :, :2].transpose(-1, -2).reshape(*R.shape[:-2], 6)
-
-
-def aa_to_matrix_t(aa: torch.Tensor) -> torch.Tensor:
-    """Axis-angle (...,3) → (...,3,3) in torch (Rodrigues; stable near zero)."""
-    theta2 = (aa * aa).sum(-1, keepdim=True)
-    theta = torch.sqrt(theta2 + 1e-12)
-    k = aa / theta
-    K = torch.zeros(*aa.shape[:-1], 3, 3, dtype=aa.dtype, device=aa.device)
-    K[..., 0, 1], K[..., 0, 2] = -k[..., 2], k[..., 1]
-    K[..., 1, 0], K[..., 1, 2] = k[..., 2], -k[..., 0]
-    K[..., 2, 0], K[..., 2, 1] = -k[..., 1], k[..., 0]
-    s = torch.sin(theta)[..., None]
-    c = torch.cos(theta)[..., None]
-    eye = torch.eye(3, dtype=aa.dtype, device=aa.device).expand_as(K)
-    return eye + s * K + (1 - c) * (K @ K)
 
 
 def as_rotmats(pose: torch.Tensor) -> torch.Tensor:
@@ -72,15 +42,15 @@ def as_rotmats(pose: torch.Tensor) -> torch.Tensor:
         elif n == NUM_JOINTS * 9:
             pose = pose.reshape(-1, NUM_JOINTS, 3, 3)
         elif n == NUM_JOINTS * 6:
-            return rot6d_to_matrix(pose.reshape(-1, NUM_JOINTS, 6))
+            return sixd_to_matrix(pose.reshape(-1, NUM_JOINTS, 6))
         else:
             raise ValueError(f"flat pose of width {n}: expected 66, 132 or 198")
     if pose.dim() == 4 and pose.shape[-2:] == (3, 3):
         return pose
     if pose.shape[-1] == 3 and pose.shape[-2] == NUM_JOINTS:
-        return aa_to_matrix_t(pose)
+        return aa_to_matrix(pose)
     if pose.shape[-1] == 6 and pose.shape[-2] == NUM_JOINTS:
-        return rot6d_to_matrix(pose)
+        return sixd_to_matrix(pose)
     raise ValueError(f"pose tensor of shape {tuple(pose.shape)}: expected (B,22,3) or (B,22,3,3)")
 
 
@@ -89,16 +59,14 @@ def pose_to_rotmats(pose, device=None) -> torch.Tensor:
     full = torch.as_tensor(pose.full(), dtype=torch.float32, device=device)
     if full.dim() == 2:
         full = full[None]
-    return aa_to_matrix_t(full.reshape(-1, NUM_JOINTS, 3))
+    return aa_to_matrix(full.reshape(-1, NUM_JOINTS, 3))
 
 
 def rotmats_to_pose(R: torch.Tensor, transl=None):
     """torch (B,22,3,3) → batched :class:`Pose` (axis-angle via roma)."""
-    import roma
-
     from core_models.pose import Pose
-    aa = roma.rotmat_to_rotvec(R.detach().float().cpu()).numpy()
-    return Pose.from_full(aa, transl)
+
+    return Pose.from_full(matrix_to_aa(R.detach().float().cpu()).numpy(), transl)
 
 
 def geodesic_rad(R1: torch.Tensor, R2: torch.Tensor) -> torch.Tensor:
@@ -131,7 +99,7 @@ class PoseEncoder(nn.Module):
 
     def forward(self, pose: torch.Tensor) -> torch.Tensor:
         R = as_rotmats(pose)
-        x = matrix_to_rot6d(R).reshape(R.shape[0], -1)
+        x = matrix_to_6d(R).reshape(R.shape[0], -1)
         return self.net(x)
 
 
@@ -159,7 +127,7 @@ class PoseDecoder(nn.Module):
         return self.out(self.body(z)).reshape(z.shape[0], self.num_joints, 6)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return rot6d_to_matrix(self.decode_6d(z))
+        return sixd_to_matrix(self.decode_6d(z))
 
 
 class GaussianHead(nn.Module):

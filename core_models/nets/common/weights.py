@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "resources" / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[3] / "resources" / "weights"
 
 
 class WeightsError(RuntimeError):

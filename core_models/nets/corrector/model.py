@@ -24,13 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 import roma
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
-from torch import nn
 
 from core_models import skeleton as sk
-from core_models.captioning.compare import NO_CHANGE_TEXT
-from core_models.captioning.textutil import flip_text
-from core_models.pose import Pose, mirror
+from core_models.nets.common.layers import TIRG
+from core_models.pose import (
+    Pose,
+)
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
@@ -153,7 +154,7 @@ def pose_features(poses: Pose | np.ndarray | torch.Tensor) -> torch.Tensor:
 def to_pair_frame(a: Pose, b: Pose) -> tuple[Pose, Pose]:
     """(A with its heading removed, B rotated by the same angle), translations dropped: the frame the models
     are trained in (a change of global orientation between A and B is kept)."""
-    from core_models.pose import heading_of, apply_heading
+    from core_models.pose import apply_heading, heading_of
 
     h = np.asarray(heading_of(a.root_orient), np.float32)
     return (apply_heading(Pose(a.root_orient, a.body_pose), -h),
@@ -174,7 +175,7 @@ def normalize_pair(a: Pose, b: Pose, keep_heading: bool = False) -> tuple[Pose, 
 def pair_joint_displacement(a: Pose, b: Pose) -> np.ndarray:
     """(..., 22) per-joint displacement (metres) between A and B, pelvis-centred, both in A's heading frame
     (so a change of global orientation counts, a change of heading of the pair as a whole does not)."""
-    from core_models.pose import heading_of, apply_heading
+    from core_models.pose import apply_heading, heading_of
 
     h = np.asarray(heading_of(a.root_orient), np.float32)
     fa = pose_features(apply_heading(Pose(a.root_orient, a.body_pose), -h))[:, 132:] / 2.0
@@ -242,18 +243,6 @@ class PoseEncoder(nn.Module):
         return self.net(x)
 
 
-class TIRG(nn.Module):
-    """p = w_f·σ(f([main, mod]))⊙main + w_g·g([main, mod]) (Vo et al. 2019), f and g 2-layer MLPs."""
-
-    def __init__(self, d: int):
-        super().__init__()
-        self.f = nn.Sequential(nn.Linear(2 * d, d), nn.GELU(), nn.Linear(d, d))
-        self.g = nn.Sequential(nn.Linear(2 * d, d), nn.GELU(), nn.Linear(d, d))
-        self.w = nn.Parameter(torch.tensor([1.0, 1.0]))
-
-    def forward(self, main: torch.Tensor, mod: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([main, mod], -1)
-        return self.w[0] * torch.sigmoid(self.f(x)) * main + self.w[1] * self.g(x)
 
 
 class _Attention(nn.Module):
@@ -450,44 +439,6 @@ def _cut(row: list[int]) -> list[int]:
 # ------------------------------------------------------------------------------------------------------
 
 
-class Corrector:
-    """Generates correction texts for pose pairs. ``generate(a, b)`` accepts single poses or batches."""
-
-    def __init__(self, net: CorrectorNet, meta: dict | None = None):
-        self.net = net.eval()
-        self.vocab = Vocab(net.cfg.vocab)
-        self.meta = meta or {}
-        self.no_repeat = NO_REPEAT
-
-    @torch.no_grad()
-    def generate(self, a: Pose, b: Pose, method: str = "greedy", beam: int = 4, max_len: int | None = None,
-                 equivariant: bool = True, batch_size: int = 256, no_repeat: int | None = None) -> str | list[str]:
-        single = a.batch_shape == ()
-        A, B = to_pair_frame(Pose(a.root_orient.reshape(-1, 3), a.body_pose.reshape(-1, 21, 3)),
-                             Pose(b.root_orient.reshape(-1, 3), b.body_pose.reshape(-1, 21, 3)))
-        n = len(A.root_orient)
-        still = pair_joint_displacement(A, B).max(-1) < NO_CHANGE_M
-        flip = chirality(A, B) < 0 if equivariant else np.zeros(n, bool)
-        if flip.any():
-            ma, mb = mirror(A), mirror(B)
-            A = Pose(np.where(flip[:, None], ma.root_orient, A.root_orient),
-                     np.where(flip[:, None, None], ma.body_pose, A.body_pose))
-            B = Pose(np.where(flip[:, None], mb.root_orient, B.root_orient),
-                     np.where(flip[:, None, None], mb.body_pose, B.body_pose))
-        fa, fb = pose_features(A), pose_features(B)
-        texts: list[str] = []
-        for s in range(0, n, batch_size):
-            sl = slice(s, s + batch_size)
-            if method == "greedy":
-                ids = self.net.greedy(fa[sl], fb[sl], max_len,
-                                      self.no_repeat if no_repeat is None else no_repeat)
-            elif method == "beam":
-                ids = self.net.beam(fa[sl], fb[sl], beam=beam, max_len=max_len)
-            else:
-                raise ValueError(f"unknown decoding method {method!r} (greedy | beam)")
-            texts.extend(self.vocab.decode(x) for x in ids)
-        texts = [NO_CHANGE_TEXT if st else (flip_text(t) if f else t) for t, st, f in zip(texts, still, flip)]
-        return texts[0] if single else texts
 
 
 def build_net(cfg: CorrectorConfig | dict) -> CorrectorNet:
@@ -496,33 +447,7 @@ def build_net(cfg: CorrectorConfig | dict) -> CorrectorNet:
     return CorrectorNet(cfg)
 
 
-def load_corrector(name: str = "corrector", directory=None) -> Corrector:
-    """The shipped corrector (raises ``weights.WeightsError`` with a clear message when missing/corrupt)."""
-    from core_models.nets.weights import float_state, load_weights, manifest
-
-    blob = load_weights(name, directory)
-    net = build_net(blob["config"])
-    net.load_state_dict(float_state(blob["state"]))
-    try:
-        meta = manifest(name, directory)
-    except Exception:
-        meta = {}
-    return Corrector(net, meta)
 
 
-def rule_text(a: Pose, b: Pose, max_instructions: int = 3) -> str:
-    from core_models.captioning.compare import correct
-
-    return correct(a, b, max_instructions=max_instructions).text
 
 
-def correction_texts(a: Pose, b: Pose, method: str = "both", corrector: Corrector | None = None,
-                     decode: str = "greedy") -> dict[str, str]:
-    """{'learned': ..., 'rules': ...} for one pair (keys per ``method``: learned | rules | both)."""
-    out: dict[str, str] = {}
-    if method in ("learned", "both"):
-        c = corrector or load_corrector()
-        out["learned"] = c.generate(a, b, method=decode)
-    if method in ("rules", "both"):
-        out["rules"] = rule_text(a, b)
-    return out

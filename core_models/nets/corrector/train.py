@@ -18,20 +18,40 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from core_models.nets.corrector import (BOS, EOS, NO_CHANGE_TEXT, PAD, CorrectorConfig, CorrectorNet, Vocab,
-                                        pose_features)
+from core_models.captioning.compare import NO_CHANGE_TEXT
+from core_models.nets.common.weights import (
+    continued,
+    float_state,
+    load_weights,
+    manifest,
+    save_weights,
+)
+from core_models.nets.corrector.model import (
+    BOS,
+    EOS,
+    PAD,
+    CorrectorConfig,
+    CorrectorNet,
+    Vocab,
+    build_net,
+    pose_features,
+)
+from core_models.nets.judge.model import JudgeConfig, JudgeNet
+from core_models.nets.training.common import log
+from core_models.nets.training.pairs import (
+    PairData,
+    load_pairs,
+)
+from core_models.nets.training.retrieval import pools, r_precision
 
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
 
 
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -39,62 +59,10 @@ def _log(msg: str) -> None:
 # ------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class PairData:
-    a: np.ndarray  # (P,22,3) full axis-angle of pose A (heading-normalised)
-    b: np.ndarray  # (P,22,3) pose B in the pair frame
-    texts: list  # P lists of reference texts
-
-    def __len__(self):
-        return len(self.a)
 
 
-def load_pairs(corpus_dir: str | Path | None, split: str | None, max_pairs: int | None = None,
-               seed: int = 0) -> PairData:
-    from core_models.data.corpus import Corpus
-    from core_models.data.pairs import PairSet, pair_poses
-
-    corpus = Corpus(corpus_dir)
-    d = corpus.dir
-    if not (d / "pairs.npz").exists() or not (d / "modifiers.json").exists():
-        raise FileNotFoundError(f"{d} has no pairs.npz / modifiers.json yet; run python main.py data build")
-    pairs = PairSet.load(d / "pairs.npz")
-    texts = json.loads((d / "modifiers.json").read_text())
-    if len(texts) != len(pairs):
-        raise ValueError(f"modifiers.json has {len(texts)} entries for {len(pairs)} pairs (rebuild the corpus)")
-    idx = np.arange(len(pairs)) if split is None else np.nonzero(pairs.split == SPLIT_IDS[split])[0]
-    if max_pairs and len(idx) > max_pairs:
-        idx = np.sort(np.random.default_rng(seed).choice(idx, max_pairs, replace=False))
-    pa, pb = pair_poses(corpus, pairs, idx)
-    return PairData(pa.full().astype(np.float32), pb.full().astype(np.float32), [texts[i] for i in idx])
 
 
-def pairs_from_mocap(mocap_dir: str, max_pairs: int | None = None, seed: int = 0) -> PairData:
-    """Import a folder of mocap files into a temporary corpus, build its pairs and automatic modifiers the
-    way ``data build`` does, and return every pair (the clips are unseen by construction)."""
-    import tempfile
-
-    from core_models.body import load_body
-    from core_models.data.corpus import Corpus, build_corpus
-    from core_models.data.pairs import build_pairs, caption_pairs, pair_poses
-
-    body = load_body("anny")
-    rest = body.skinning.rest_joints
-    with tempfile.TemporaryDirectory(prefix="posetailor_eval_") as tmp:
-        build_corpus(mocap_dir, tmp, body=body, log=_log)
-        corpus = Corpus(tmp)
-        pairs = build_pairs(corpus, rest_joints=rest, log=_log)
-        if len(pairs) == 0:
-            raise ValueError(f"no pose pairs could be built from {mocap_dir} (too few distinct poses)")
-        idx = np.arange(len(pairs))
-        if max_pairs and len(idx) > max_pairs:
-            idx = np.sort(np.random.default_rng(seed).choice(idx, max_pairs, replace=False))
-        from core_models.data.pairs import PairSet
-
-        sub = PairSet(*(getattr(pairs, k)[idx] for k in ("a", "b", "kind", "two_way", "split", "n_diff")))
-        texts = caption_pairs(corpus, sub, rest_joints=rest, log=_log)
-        pa, pb = pair_poses(corpus, sub)
-        return PairData(pa.full().astype(np.float32), pb.full().astype(np.float32), texts)
 
 
 def _flip_pose(full: np.ndarray) -> np.ndarray:
@@ -215,7 +183,6 @@ def run_train(args) -> int:
     vocab = Vocab.build(all_texts + [flip_text(t) for t in all_texts[:20000]] + [NO_CHANGE_TEXT])
     prev_blob = prev_meta = None
     if getattr(args, "init_from", None) and args.what == "corrector":
-        from core_models.nets.weights import load_weights, manifest
 
         prev_blob = load_weights(args.name or "corrector", Path(args.init_from))
         prev_meta = manifest(args.name or "corrector", Path(args.init_from))
@@ -225,7 +192,7 @@ def run_train(args) -> int:
         args.d_model, args.layers, args.ff = 64, 1, 128
     table = TokenTable(vocab, data.texts, args.max_len)
     vtable = TokenTable(vocab, val.texts, args.max_len, flip=False) if val is not None else None
-    _log(f"[train {args.what}] {len(data)} training pairs, vocabulary {len(vocab)}, "
+    log(f"[train {args.what}] {len(data)} training pairs, vocabulary {len(vocab)}, "
          f"data ready in {time.time() - t_load:.0f} s")
     if args.what == "corrector":
         cfg = CorrectorConfig(vocab=vocab.words, d_model=args.d_model, n_layers=args.layers,
@@ -233,17 +200,14 @@ def run_train(args) -> int:
                               n_pose_tokens=args.pose_tokens, max_len=args.max_len,
                               joint_tokens=args.joint_tokens, dropout=args.dropout)
         if prev_blob is not None:
-            from core_models.nets.corrector import build_net
-            from core_models.nets.weights import float_state
 
             net = build_net(prev_blob["config"])
             net.load_state_dict(float_state(prev_blob["state"]))
             cfg = net.cfg
-            _log(f"[train corrector] continuing from {args.init_from}")
+            log(f"[train corrector] continuing from {args.init_from}")
         else:
             net = CorrectorNet(cfg)
     else:
-        from core_models.nets.judge import JudgeConfig, JudgeNet
 
         cfg = JudgeConfig(vocab=vocab.words, n_ngrams=2000 if args.tiny else args.ngrams,
                           d_text=args.d_model // 2 if args.tiny else 128, d_pose=args.d_model,
@@ -253,9 +217,9 @@ def run_train(args) -> int:
                   for f in range(table.tok.shape[0]) for j in range(table.n_texts)
                   for s in range(0, len(data), 4096))
         kept = net.build_ngrams(chunks)
-        _log(f"[train judge] {kept} distinct word 1/2/3-grams kept")
+        log(f"[train judge] {kept} distinct word 1/2/3-grams kept")
     n_params = sum(p.numel() for p in net.parameters())
-    _log(f"[train {args.what}] {n_params / 1e6:.2f} M parameters")
+    log(f"[train {args.what}] {n_params / 1e6:.2f} M parameters")
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     budget = args.minutes * 60.0
     t0 = time.time()
@@ -291,7 +255,7 @@ def run_train(args) -> int:
             step += 1
             seen += len(rows)
             if step % args.log_every == 0:
-                _log(f"[train {args.what}] step {step} epoch {seen / len(data):.2f} loss "
+                log(f"[train {args.what}] step {step} epoch {seen / len(data):.2f} loss "
                      f"{np.mean(losses[-args.log_every:]):.4f} lr {opt.param_groups[0]['lr']:.2e} "
                      f"{time.time() - t0:.0f} s")
         epoch += 1
@@ -300,13 +264,11 @@ def run_train(args) -> int:
                "steps": step, "epochs": round(seen / max(1, len(data)), 2)}
     if vtable is not None:
         metrics.update(_val_metrics(args.what, net, val, vtable))
-    _log(f"[train {args.what}] done: {metrics} in {train_s:.0f} s")
-    from core_models.nets.weights import save_weights
+    log(f"[train {args.what}] done: {metrics} in {train_s:.0f} s")
 
     name = args.name or args.what
     cmd = "python main.py train corrector " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else \
         f"python main.py train corrector --what {args.what}"
-    from core_models.nets.weights import continued
     cmd, train_s_total = continued(prev_meta, cmd, train_s)
     path = save_weights(name, net.state_dict(), cfg.to_dict(),
                         {"model": args.what, "command": cmd,
@@ -328,7 +290,6 @@ def _val_metrics(what: str, net, val: PairData, table: TokenTable) -> dict:
     if what == "corrector":
         losses = [float(net.loss(fa[s:s + 200], fb[s:s + 200], tok[s:s + 200])) for s in range(0, len(rows), 200)]
         return {"val_loss": round(float(np.mean(losses)), 4)}
-    from core_models.nets.judge import pools, r_precision
 
     zt = net.encode_text(tok[:, 1:])
     zp = net.encode_pair(fa, fb)
@@ -343,161 +304,9 @@ def _val_metrics(what: str, net, val: PairData, table: TokenTable) -> dict:
 # ------------------------------------------------------------------------------------------------------
 
 
-def add_eval_args(p) -> None:
-    p.add_argument("--corpus", default=None, help="corpus folder (default ~/.cache/posetailor/corpus)")
-    p.add_argument("--split", default="test", choices=list(SPLIT_IDS))
-    p.add_argument("--mocap", default=None, help="evaluate on a folder of mocap files (imported on the fly)")
-    p.add_argument("--max-pairs", type=int, default=2000, help="evaluate a random subset of this many pairs")
-    p.add_argument("--beam", type=int, default=0, help="also a beam-search row with this beam size (0: off)")
-    p.add_argument("--no-repeat", type=int, default=0,
-                   help="also a greedy row that forbids repeating any n-gram of this size (0: off)")
-    p.add_argument("--recon-pairs", type=int, default=100,
-                   help="pairs used for the reconstruction columns (text editor, best of --samples)")
-    p.add_argument("--samples", type=int, default=30)
-    p.add_argument("--pools", default="32,200")
-    p.add_argument("--weights-dir", default=None)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
 
 
-def _rule_texts(a: np.ndarray, b: np.ndarray) -> list[str]:
-    from core_models.captioning.compare import correct
-    from core_models.pose import Pose
-
-    return [correct(Pose.from_full(a[i]), Pose.from_full(b[i])).text for i in range(len(a))]
 
 
-def _reconstruction(rows: dict[str, list[str]], data: PairData, n: int, samples: int, seed: int):
-    """{row: {MPJE, MPVE, geodesic}} (mm, mm, degrees; best of ``samples`` per pair and metric, averaged),
-    or a string saying why it is pending."""
-    try:
-        from core_models.nets.editor import load_editor
-
-        editor = load_editor()
-    except Exception as e:  # the editor (issue #5) is optional for this evaluation
-        return f"pending: text editor unavailable ({type(e).__name__}: {e})"
-    from core_models.body import load_body
-    from core_models.pose import Pose, aa_to_matrix, geodesic_deg
-
-    body = load_body("anny")
-    n = min(n, len(data))
-    out: dict[str, dict[str, float]] = {}
-    torch.manual_seed(seed)
-    vsub = np.random.default_rng(0).choice(len(body.skinning.rest_vertices), 2000, replace=False)
-
-    def centred(p: Pose):
-        o = body.forward(Pose(p.root_orient, p.body_pose))
-        root = o.joints[..., :1, :]
-        return o.joints - root, o.vertices[..., vsub, :] - root
-
-    jb, vb = centred(Pose.from_full(data.b[:n]))
-    for name, texts in rows.items():
-        mj, mv, gd = [], [], []
-        for s0 in range(0, n, 25):
-            idx = range(s0, min(n, s0 + 25))
-            if hasattr(editor, "predict_normalized"):  # batched; A is heading-normalised, B in A's frame
-                from core_models.pose import matrix_to_aa
-
-                A_rot = torch.as_tensor(aa_to_matrix(data.a[s0:s0 + len(idx)]), dtype=torch.float32)
-                _, samp = editor.predict_normalized(A_rot, [texts[i] for i in idx], samples, seed)
-                full = np.asarray(matrix_to_aa(samp.numpy().astype(np.float64)), np.float32)  # (b,n,22,3)
-            else:
-                full = np.stack([editor.edit(Pose.from_full(data.a[i]), texts[i], n_samples=samples,
-                                             keep_global=False).samples.full() for i in idx])
-            for k, i in enumerate(idx):
-                sp = Pose.from_full(full[k])
-                js, vs = centred(sp)
-                mj.append(1000 * np.linalg.norm(js - jb[i], axis=-1).mean(-1).min())
-                mv.append(1000 * np.linalg.norm(vs - vb[i], axis=-1).mean(-1).min())
-                g = np.asarray(geodesic_deg(full[k], np.broadcast_to(data.b[i], full[k].shape).copy()))
-                gd.append(g.mean(-1).min())
-        out[name] = {"MPJE": float(np.mean(mj)), "MPVE": float(np.mean(mv)), "geodesic": float(np.mean(gd))}
-    return out
 
 
-def run_eval(args) -> int:
-    torch.set_num_threads(args.threads)
-    from core_models.nets.corrector import load_corrector
-    from core_models.nets.judge import load_judge, pools, r_precision
-    from core_models.nets.textmetrics import all_metrics
-    from core_models.pose import Pose
-    from core_models.nets.weights import WeightsError
-
-    wd = Path(args.weights_dir) if args.weights_dir else None
-    try:
-        corrector = load_corrector(directory=wd)
-        judge = load_judge(directory=wd)
-    except WeightsError as e:
-        print(f"error: {e}")
-        return 2
-    t0 = time.time()
-    if args.mocap:
-        data = pairs_from_mocap(args.mocap, args.max_pairs, args.seed)
-        source = f"mocap folder {args.mocap}"
-    else:
-        data = load_pairs(args.corpus, args.split, args.max_pairs, args.seed)
-        source = f"corpus {args.split} split"
-    n = len(data)
-    if n < 2:
-        print(f"error: only {n} pairs to evaluate")
-        return 2
-    _log(f"[eval] {n} pairs from {source} ({time.time() - t0:.0f} s)")
-    gt = [g[0] for g in data.texts]
-    refs = [g[1:] if len(g) > 1 else g for g in data.texts]
-    rng = np.random.default_rng(args.seed)
-    perm = rng.permutation(n)
-    fix = perm == np.arange(n)
-    perm[fix] = (perm[fix] + 1) % n
-    A, B = Pose.from_full(data.a), Pose.from_full(data.b)
-    rows: dict[str, list[str]] = {"ground-truth auto text": gt, "random text": [gt[j] for j in perm]}
-    t = time.time()
-    rows["rule-based (compare.correct)"] = _rule_texts(data.a, data.b)
-    rule_s = time.time() - t
-    t = time.time()
-    rows["learned (greedy)"] = corrector.generate(A, B, method="greedy", no_repeat=0)
-    gen_s = time.time() - t
-    if args.no_repeat:
-        rows[f"learned (greedy, no-rep {args.no_repeat})"] = corrector.generate(A, B, method="greedy",
-                                                                             no_repeat=args.no_repeat)
-    if args.beam:
-        t = time.time()
-        rows[f"learned (beam {args.beam})"] = corrector.generate(A, B, method="beam", beam=args.beam)
-        _log(f"[eval] beam decoding {time.time() - t:.0f} s")
-    _log(f"[eval] texts: rules {rule_s:.0f} s, greedy {gen_s:.0f} s ({1000 * gen_s / n:.1f} ms/pair batched)")
-    pool_sizes = [int(x) for x in args.pools.split(",") if int(x) <= n]
-    zp = judge.embed_pairs(A, B)
-    table: dict[str, dict] = {}
-    for name, texts in rows.items():
-        zt = judge.embed_texts(texts)
-        r: dict = {}
-        for ps in pool_sizes:
-            rp = r_precision(zt, zp, pools(n, ps, args.seed))
-            r.update({f"{k}/{ps}": v for k, v in rp.items()})
-        # the ground-truth row is scored against the other two references, as every other row
-        r.update(all_metrics(texts, refs))
-        r["words"] = float(np.mean([len(x.split()) for x in texts]))
-        table[name] = r
-    recon = _reconstruction(rows, data, args.recon_pairs, args.samples, args.seed) if args.recon_pairs > 0 \
-        else "skipped (--recon-pairs 0)"
-    if isinstance(recon, dict):
-        for name, m in recon.items():
-            table[name].update(m)
-    # ---- print ----------------------------------------------------------------------------------------
-    cols = [f"R@{k}/{ps}" for ps in pool_sizes for k in (1, 2, 3)] + ["bleu4", "rouge_l", "meteor", "words"]
-    rcols = ["MPJE", "MPVE", "geodesic"]
-    print(f"Correction text generation — {n} held-out pairs ({source}); R@k/pool = R-precision (%) by the "
-          f"independent judge; NLP metrics vs 2 automatic references; reconstruction = text editor on A, "
-          f"best of {args.samples} vs B on {min(args.recon_pairs, n)} pairs (mm, mm, deg)")
-    head = f"{'text':<30}" + "".join(f"{c:>9}" for c in cols) + "".join(f"{c:>9}" for c in rcols)
-    print(head)
-    print("-" * len(head))
-    for name, r in table.items():
-        line = f"{name:<30}" + "".join(f"{r[c]:>9.2f}" for c in cols)
-        line += "".join(f"{r[c]:>9.1f}" if c in r else f"{'pending':>9}" for c in rcols)
-        print(line)
-    if not isinstance(recon, dict):
-        print(f"reconstruction: {recon}")
-    print(json.dumps({"name": "eval_corrector", "pairs": n, "source": source,
-                      "reconstruction": "done" if isinstance(recon, dict) else recon,
-                      "rows": {k: {c: round(v, 2) for c, v in r.items()} for k, r in table.items()}}))
-    return 0

@@ -4,7 +4,7 @@ Modalities (frozen encoders, computed by the caller; see :mod:`core_models.nets.
 
 * **v** ("visual") — MediaPipe landmarks through the frozen text-assisted lifter: mean-pooled lifter pose
   features + the lifted 3D joints (the camera input we have instead of images);
-* **p** (pose) — the VPoser-style pose encoder (:class:`core_models.nets.pose_vae.PoseVAE`, latent mean);
+* **p** (pose) — the VPoser-style pose encoder (:class:`core_models.nets.common.pose_vae.PoseVAE`, latent mean);
 * **t** (text) — the frozen MiniLM, mean-pooled token states of a description / text cue.
 
 :class:`PoseEmbroider`: per modality a learnable linear + ReLU (→ m ∈ R^d), a learnable modality token e_m is
@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
-from torch import nn
 
 MODALITIES = ("v", "p", "t")
 SUBSETS: tuple[tuple[str, ...], ...] = (("v",), ("p",), ("t",), ("v", "p"), ("v", "t"), ("p", "t"))
@@ -178,10 +178,3 @@ class SMPLHead(nn.Module):
         return out if all_steps else out[-1]
 
 
-def make_capture_regressor(**kw):
-    """The capture pipeline's learned regressor (``core_models.capture.pipeline.make_regressor("auto")`` looks
-    for this): landmarks (+ text cue) → PoseEmbroider → SMPL-H head. Raises WeightsError when the shipped
-    lifter/embroider weights are missing (the pipeline then falls back to the geometric solver)."""
-    from core_models.capture.regressor import LearnedRegressor
-
-    return LearnedRegressor(**kw)

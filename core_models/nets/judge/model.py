@@ -5,7 +5,8 @@ R-precision of PoseFix Table 6 (rank of the true pair among a pool of 32, and 20
 Text side (fastText-like): the mean of learned embeddings of the text's word 1-, 2- and 3-grams (the most
 frequent ones of the corpus modifiers, words from our own word-level vocabulary) and an MLP. Local word order
 is kept, so "left knee" and "right knee" are different features (raw sentence-embedding cosine would be
-blind to sides); it is cheap enough to train well on one CPU thread. Pair side: shared pose encoder on A and B, MLP on [a, b, b − a]. Both end in
+blind to sides); it is cheap enough to train well on one CPU thread. Pair side: shared pose encoder on A and B,
+MLP on [a, b, b − a]. Both end in
 L2-normalised 256-d embeddings; symmetric InfoNCE with a learned temperature.
 """
 from __future__ import annotations
@@ -14,11 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
-from torch import nn
 
-from core_models.nets.corrector import PAD, UNK, PoseEncoder, Vocab, pose_features
-from core_models.pose import Pose
+from core_models.nets.corrector.model import PAD, UNK, PoseEncoder
 
 
 @dataclass
@@ -111,62 +111,13 @@ def pad_batch(seqs: list[list[int]], max_len: int) -> torch.Tensor:
     return out
 
 
-class Judge:
-    def __init__(self, net: JudgeNet, meta: dict | None = None):
-        self.net = net.eval()
-        self.vocab = Vocab(net.cfg.vocab)
-        self.meta = meta or {}
-
-    @torch.no_grad()
-    def embed_texts(self, texts: list[str], batch_size: int = 256) -> torch.Tensor:
-        ids = self.vocab.encode(list(texts), self.net.cfg.max_len)
-        out = [self.net.encode_text(pad_batch(ids[s:s + batch_size], self.net.cfg.max_len))
-               for s in range(0, len(ids), batch_size)]
-        return torch.cat(out) if out else torch.zeros((0, self.net.cfg.d_embed))
-
-    @torch.no_grad()
-    def embed_pairs(self, a: Pose, b: Pose, batch_size: int = 1024) -> torch.Tensor:
-        fa, fb = pose_features(a), pose_features(b)
-        return torch.cat([self.net.encode_pair(fa[s:s + batch_size], fb[s:s + batch_size])
-                          for s in range(0, len(fa), batch_size)])
 
 
-def pools(n: int, pool: int, seed: int = 0) -> np.ndarray:
-    """(n, pool) indices: row i = [i, pool-1 distinct random others]. Fixed by ``seed`` so every text
-    row of a table is ranked against the same pools."""
-    if n < pool:
-        raise ValueError(f"R-precision with a pool of {pool} needs at least {pool} pairs (got {n})")
-    rng = np.random.default_rng(seed)
-    out = np.empty((n, pool), np.int64)
-    for i in range(n):
-        others = rng.choice(n - 1, size=pool - 1, replace=False)
-        others[others >= i] += 1
-        out[i, 0] = i
-        out[i, 1:] = others
-    return out
 
 
-def r_precision(text_emb: torch.Tensor, pair_emb: torch.Tensor, pool_idx: np.ndarray,
-                ks=(1, 2, 3)) -> dict[str, float]:
-    """Text i ranks its own pair among the pool row i (ties count against). Returns {'R@k': percent}."""
-    P = pair_emb[torch.as_tensor(pool_idx)]  # (n, pool, d)
-    sims = (P @ text_emb.unsqueeze(-1)).squeeze(-1)  # (n, pool)
-    rank = (sims[:, 1:] >= sims[:, :1]).sum(1)
-    return {f"R@{k}": float((rank < k).float().mean() * 100.0) for k in ks}
 
 
 def build_judge_net(cfg: JudgeConfig | dict) -> JudgeNet:
     return JudgeNet(JudgeConfig(**cfg) if isinstance(cfg, dict) else cfg)
 
 
-def load_judge(name: str = "judge", directory=None) -> Judge:
-    from core_models.nets.weights import float_state, load_weights, manifest
-
-    blob = load_weights(name, directory)
-    net = build_judge_net(blob["config"])
-    net.load_state_dict(float_state(blob["state"]))
-    try:
-        meta = manifest(name, directory)
-    except Exception:
-        meta = {}
-    return Judge(net, meta)

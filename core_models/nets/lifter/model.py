@@ -25,8 +25,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
-from torch import nn
+
+from core_models.pose import (
+    rigid_align,
+)
 
 N_LANDMARKS = 33
 N_JOINTS = 22
@@ -212,16 +216,9 @@ def lifter_losses(model: Lifter, kp, target, text=None, text_mask=None, alpha: f
 # --- metrics ---------------------------------------------------------------------------------------------
 
 def procrustes_align(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Similarity-align pred (B, K, 3) to target (rotation, scale, translation; Umeyama)."""
-    mp, mt = pred.mean(1, keepdim=True), target.mean(1, keepdim=True)
-    X, Y = pred - mp, target - mt
-    H = X.transpose(1, 2) @ Y
-    U, S, Vt = torch.linalg.svd(H)
-    d = torch.sign(torch.linalg.det(Vt.transpose(1, 2) @ U.transpose(1, 2)))
-    D = torch.diag_embed(torch.stack([torch.ones_like(d), torch.ones_like(d), d], -1))
-    R = Vt.transpose(1, 2) @ D @ U.transpose(1, 2)
-    scale = (S * torch.diagonal(D, dim1=1, dim2=2)).sum(-1) / X.pow(2).sum((1, 2)).clamp_min(1e-9)
-    return scale[:, None, None] * X @ R.transpose(1, 2) + mt
+    """Similarity-align pred (B, K, 3) to target (rotation, scale, translation; Umeyama, reflections excluded)
+    through :func:`core_models.pose.rigid_align`."""
+    return rigid_align(pred, target, scale=True)
 
 
 def mpjpe(pred, target, root: int = 0):

@@ -10,9 +10,29 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core_models.nets.qposer import QPoser, ablation_config, load_qposer, mpjae_deg
-from core_models.nets.qposer_train import (VAEPrior, body_rotmats, corpus_rotmats, full_rotmats,
-                                           load_vae_baseline, train_prior)
+from core_models.nets.common.weights import (
+    WeightsError,
+)
+from core_models.nets.qposer.data import (
+    clause_cache_path,
+    corpus_rotmats,
+    make_examples,
+)
+from core_models.nets.qposer.infer import (
+    VAEPrior,
+    load_gen,
+    load_prompter,
+    load_qposer,
+    load_vae_baseline,
+)
+from core_models.nets.qposer.model import (
+    QPoser,
+    ablation_config,
+    body_rotmats,
+    mpjae_deg,
+)
+from core_models.nets.qposer.train import evaluate_prompting, train_prior
+from core_models.nets.training.common import report
 
 PAPER = {  # QPoser Table 1 (AMASS, 21 body joints): reconstruction / escalated MPJAE (deg), mean (std)
     "QPoser (paper)": {"recon": (2.62, 1.64), "esc50": (0.34, 1.49), "esc1000": (0.33, None)},
@@ -22,8 +42,6 @@ PAPER_ABL = {"1 head": (14.96, 0.62), "8 heads": (9.70, 0.52), "8 heads + GLIF":
              "32 heads": (5.15, 0.69), "32 heads + GLIF": (3.82, 0.50), "63 heads + GLIF (final)": (2.62, 0.34)}
 
 
-def log(msg: str) -> None:
-    print(msg, flush=True)
 
 
 class QPoserPrior:
@@ -119,10 +137,10 @@ def sample_sets(model: QPoser, vae, gen, n: int, seed: int, test_R: torch.Tensor
         out["QPoser masked transformer"] = model.decode_indices(gen.sample(n, generator=g))
     if vae is not None:
         out["VAE N(0,I)"] = vae.vae.decode(torch.randn(n, 32, generator=g))[:, 1:]
-    from core_models.nets.pose_vae import aa_to_matrix_t
+    from core_models.pose import aa_to_matrix
     axis = torch.nn.functional.normalize(torch.randn(n, 21, 3, generator=g), dim=-1)
     ang = torch.rand(n, 21, 1, generator=g) * (np.pi / 2)
-    out["joint space uniform (≤90°)"] = aa_to_matrix_t(axis * ang)
+    out["joint space uniform (≤90°)"] = aa_to_matrix(axis * ang)
     return out
 
 
@@ -142,7 +160,7 @@ def sample_metrics(R: torch.Tensor, vae, body=None, n_body: int = 200) -> dict:
     a, b = R[:k], R[torch.roll(torch.arange(k), 1)]
     m["diversity_deg"] = float(mpjae_deg(a, b).mean())
     if body is not None:
-        from core_models.plausibility import penetrations, PENETRATION_TOLERANCE_M
+        from core_models.plausibility import PENETRATION_TOLERANCE_M, penetrations
         bad = 0
         kk = min(len(R), n_body)
         for i in range(kk):
@@ -163,14 +181,13 @@ def _fmt(mean, std=None, w=6) -> str:
 def run_eval(args) -> int:
     torch.set_num_threads(max(1, int(getattr(args, "threads", 1) or 1)))
     from core_models.data.corpus import Corpus
-    from core_models.nets.weights import WeightsError
 
     t0 = time.time()
     wdir = Path(args.weights_dir) if args.weights_dir else None
     try:
         model = load_qposer(args.name, wdir)
     except WeightsError as e:
-        log(f"error: {e}")
+        report(f"error: {e}")
         return 2
     corpus = Corpus(args.corpus)
     test_R = corpus_rotmats(corpus, "test", with_mirrors=False, max_n=args.max_poses, seed=0)
@@ -186,17 +203,16 @@ def run_eval(args) -> int:
         vae = VAEPrior(load_vae_baseline(wdir))
     except WeightsError as e:
         vae = None
-        log(f"[eval] baseline VAE unavailable: {e}")
+        report(f"[eval] baseline VAE unavailable: {e}")
     gen = None
     try:
-        from core_models.nets.qposer_gen import load_gen
         gen = load_gen("qposer_gen", wdir)
     except WeightsError as e:
-        log(f"[eval] masked transformer unavailable: {e}")
+        report(f"[eval] masked transformer unavailable: {e}")
 
     result: dict = {"name": "qposer_eval", "sets": {}, "paper": PAPER}
-    log("\n== Table 1: reconstruction / escalated error, MPJAE (degrees, 21 body joints), mean ± std ==")
-    log(f"{'data':34s} {'model':22s} {'recon':>16s} {'esc@50':>16s} {'esc@1000':>16s} {'codebook use/perp':>18s}")
+    report("\n== Table 1: reconstruction / escalated error, MPJAE (degrees, 21 body joints), mean ± std ==")
+    report(f"{'data':34s} {'model':22s} {'recon':>16s} {'esc@50':>16s} {'esc@1000':>16s} {'codebook use/perp':>18s}")
     for sname, R in sets.items():
         result["sets"][sname] = {}
         priors = [("QPoser (ours)", QPoserPrior(model))] + ([("VPoser-style VAE", vae)] if vae else [])
@@ -207,15 +223,15 @@ def run_eval(args) -> int:
                 r["codebook"] = cb
             result["sets"][sname][pname] = r
             cbs = f"{cb['usage'] * 100:5.1f}% / {cb['perplexity']:5.1f}" if cb else ""
-            log(f"{sname:34s} {pname:22s} {_fmt(r['recon_mean'], r['recon_std']):>16s} "
+            report(f"{sname:34s} {pname:22s} {_fmt(r['recon_mean'], r['recon_std']):>16s} "
                 f"{_fmt(r['esc50_mean'], r['esc50_std']):>16s} {_fmt(r['esc1000_mean'], r['esc1000_std']):>16s} "
                 f"{cbs:>18s}")
     for pname, p in PAPER.items():
-        log(f"{'AMASS (paper)':34s} {pname:22s} {_fmt(*p['recon']):>16s} {_fmt(*p['esc50']):>16s} "
+        report(f"{'AMASS (paper)':34s} {pname:22s} {_fmt(*p['recon']):>16s} {_fmt(*p['esc50']):>16s} "
             f"{_fmt(*p['esc1000']):>16s}")
 
     # random samples
-    log("\n== Random samples: plausibility (joint limits ±3°, VAE-prior score: higher = more typical) ==")
+    report("\n== Random samples: plausibility (joint limits ±3°, VAE-prior score: higher = more typical) ==")
     body = None
     try:
         if args.no_body:
@@ -223,22 +239,20 @@ def run_eval(args) -> int:
         from core_models.body import load_body
         body = load_body("anny")
     except Exception as e:  # the body is only needed for the self-penetration column
-        log(f"[eval] body unavailable ({e}); no self-penetration column")
+        report(f"[eval] body unavailable ({e}); no self-penetration column")
     result["samples"] = {}
     samples = sample_sets(model, vae, gen, args.samples, 0, test_R)
-    log(f"{'sampler':30s} {'within limits':>14s} {'mean excess':>12s} {'VAE score':>10s} {'self-pen.':>10s} "
+    report(f"{'sampler':30s} {'within limits':>14s} {'mean excess':>12s} {'VAE score':>10s} {'self-pen.':>10s} "
         f"{'diversity':>10s}")
     for sname, R in samples.items():
         m = sample_metrics(R, vae, body)
         result["samples"][sname] = m
-        log(f"{sname:30s} {m['within_limits_pct']:13.1f}% {m['max_excess_deg']:11.2f}° "
+        report(f"{sname:30s} {m['within_limits_pct']:13.1f}% {m['max_excess_deg']:11.2f}° "
             f"{m.get('vae_prior_score', float('nan')):10.3f} {m.get('self_penetration_pct', float('nan')):9.1f}% "
             f"{m['diversity_deg']:9.1f}°")
 
     # prompting
     try:
-        from core_models.nets.qposer_prompt import (clause_cache_path, evaluate_prompting,
-                                                    load_prompter, make_examples)
         prompter = load_prompter("qposer_prompt", wdir)
         cache = clause_cache_path(corpus)
         if cache.exists():
@@ -247,21 +261,21 @@ def run_eval(args) -> int:
         ex = make_examples(corpus, split, 500, 1000, model)
         pr = evaluate_prompting(model, prompter, ex)
         result["prompting"] = pr
-        log(f"\n== Prompting (held-out descriptions, deterministic posecodes of the stated codes on the prompted "
+        report(f"\n== Prompting (held-out descriptions, deterministic posecodes of the stated codes on the prompted "
             f"parts) ==\nrealised {pr['realised_pct']}% of {pr['prompted_codes']} prompted codes "
             f"(unchanged pose: {pr['unchanged_pct']}%, true part codes: {pr['oracle_pct']}%; "
             f"{pr['mean_prompted_parts']} parts per description)")
     except WeightsError as e:
-        log(f"[eval] prompt model unavailable: {e}")
+        report(f"[eval] prompt model unavailable: {e}")
 
     # ablations
     if args.ablations:
-        log(f"\n== Table 2: ablations (short runs: ≤{args.ablation_minutes} min / {args.ablation_steps} steps each, "
+        report(f"\n== Table 2: ablations (short runs: ≤{args.ablation_minutes} min / {args.ablation_steps} steps each, "
             f"32 codes per codebook), test clips ==")
         train_R = corpus_rotmats(corpus, "train")
         sub = test_R[:1000]
         result["ablations"] = {}
-        log(f"{'model':26s} {'recon':>16s} {'esc@50':>16s} {'paper recon / esc':>18s}")
+        report(f"{'model':26s} {'recon':>16s} {'esc@50':>16s} {'paper recon / esc':>18s}")
         for n_heads, glif in ((1, False), (8, False), (8, True), (32, False), (32, True)):
             cfg = ablation_config(n_heads, glif)
             m, st = train_prior(cfg, train_R, None, steps=args.ablation_steps, minutes=args.ablation_minutes,
@@ -271,10 +285,11 @@ def run_eval(args) -> int:
             r["train_steps"] = st["steps"]
             result["ablations"][name] = r
             pp = PAPER_ABL.get(name)
-            log(f"{name:26s} {_fmt(r['recon_mean'], r['recon_std']):>16s} {_fmt(r['esc50_mean'], r['esc50_std']):>16s}"
-                f" {(f'{pp[0]:.2f} / {pp[1]:.2f}' if pp else ''):>18s}  ({st['steps']} steps)")
+            report(f"{name:26s} {_fmt(r['recon_mean'], r['recon_std']):>16s} "
+                   f"{_fmt(r['esc50_mean'], r['esc50_std']):>16s}"
+                   f" {(f'{pp[0]:.2f} / {pp[1]:.2f}' if pp else ''):>18s}  ({st['steps']} steps)")
         full = result["sets"][next(iter(result["sets"]))]["QPoser (ours)"]
-        log(f"{'66 heads + GLIF (shipped)':26s} {_fmt(full['recon_mean'], full['recon_std']):>16s} "
+        report(f"{'66 heads + GLIF (shipped)':26s} {_fmt(full['recon_mean'], full['recon_std']):>16s} "
             f"{_fmt(full['esc50_mean'], full['esc50_std']):>16s} {'2.62 / 0.34':>18s}")
     result["seconds"] = round(time.time() - t0, 1)
     first = result["sets"][next(iter(result["sets"]))]["QPoser (ours)"]
@@ -282,3 +297,19 @@ def run_eval(args) -> int:
     result["unit"] = "deg MPJAE (test clips)"
     print(json.dumps(result, default=float))
     return 0
+
+
+
+
+def add_eval_args(p) -> None:
+    p.add_argument("--corpus", default=None, help="corpus folder (default ~/.cache/posetailor/corpus)")
+    p.add_argument("--mocap", default=None, help="folder of mocap files the corpus never saw (imported on the fly)")
+    p.add_argument("--max-poses", type=int, default=3000, help="test poses evaluated (random subset)")
+    p.add_argument("--ablations", action="store_true", help="also train+evaluate the Table 2 ablations (short runs)")
+    p.add_argument("--ablation-minutes", type=float, default=2.5)
+    p.add_argument("--ablation-steps", type=int, default=3000)
+    p.add_argument("--samples", type=int, default=500, help="random samples for the plausibility numbers")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-body", action="store_true", help="skip the self-penetration column (no body model)")
+    p.add_argument("--weights-dir", default=None)
+    p.add_argument("--name", default="qposer")

@@ -29,7 +29,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from core_models import skeleton as sk
-from core_models.nets.pose_vae import matrix_to_rot6d, rot6d_to_matrix
+from core_models.kinematics import fk_torch
+from core_models.pose import (
+    aa_to_matrix,
+    matrix_to_6d,
+    sixd_to_matrix,
+)
 
 PARTS: tuple[str, ...] = ("head", "torso", "left_arm", "right_arm", "left_leg", "right_leg")
 #: Body joints (1..21, SMPL-H index) of each part.
@@ -261,7 +266,7 @@ class QPoser(nn.Module):
     @staticmethod
     def pose_input(body_rotmats: torch.Tensor) -> torch.Tensor:
         """(B,21,3,3) → (B,126) 6D input."""
-        return matrix_to_rot6d(body_rotmats).reshape(body_rotmats.shape[0], NUM_BODY * 6)
+        return matrix_to_6d(body_rotmats).reshape(body_rotmats.shape[0], NUM_BODY * 6)
 
     def encode_continuous(self, body_rotmats: torch.Tensor) -> torch.Tensor:
         """(B,21,3,3) → pre-quantization latents (B, H, d)."""
@@ -305,7 +310,7 @@ class QPoser(nn.Module):
 
     def decode(self, zq: torch.Tensor) -> torch.Tensor:
         """(B,H,d) → (B,21,3,3)."""
-        return rot6d_to_matrix(self.decode_6d(zq))
+        return sixd_to_matrix(self.decode_6d(zq))
 
     def decode_indices(self, idx: torch.Tensor) -> torch.Tensor:
         return self.decode(self.lookup(idx))
@@ -346,261 +351,125 @@ def build_qposer(config: dict | QPoserConfig | None = None) -> QPoser:
     return QPoser(config)
 
 
-def load_qposer(name: str = "qposer", directory=None) -> QPoser:
-    """The shipped QPoser (eval mode, float32). Raises WeightsError when missing/corrupt."""
-    from core_models.nets.weights import WeightsError, float_state, load_weights
-
-    blob = load_weights(name, directory)
-    try:
-        model = build_qposer(blob["config"]["model"])
-        model.load_state_dict(float_state(blob["state"]))
-    except Exception as e:
-        raise WeightsError(f"the '{name}' weights do not fit the QPoser model: {e}") from e
-    model.eval()
-    return model
 
 
 # --- codebook sliders and part paths ---------------------------------------------------------------------
 
-def tour_order(x: np.ndarray, two_opt_rounds: int = 4) -> np.ndarray:
-    """A short open path through the rows of ``x`` (N,D): start at the extreme of the first principal
-    direction, greedy nearest neighbour, then a few rounds of 2-opt. Returns a permutation of range(N)."""
-    x = np.asarray(x, np.float64)
-    n = len(x)
-    if n <= 2:
-        return np.arange(n)
-    xc = x - x.mean(0)
-    _, _, vt = np.linalg.svd(xc, full_matrices=False)
-    proj = xc @ vt[0]
-    D = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
-    start = int(np.argmin(proj))
-    order = [start]
-    left = np.ones(n, bool)
-    left[start] = False
-    for _ in range(n - 1):
-        d = np.where(left, D[order[-1]], np.inf)
-        j = int(np.argmin(d))
-        order.append(j)
-        left[j] = False
-    order = np.array(order)
-    for _ in range(two_opt_rounds):  # open-path 2-opt: reverse order[i:j+1] when it shortens the path
-        improved = False
-        for i in range(1, n - 1):
-            a, b = order[i - 1], order[i]
-            for j in range(i + 1, n):
-                c = order[j]
-                d_ = order[j + 1] if j + 1 < n else None
-                old = D[a, b] + (D[c, d_] if d_ is not None else 0.0)
-                new = D[a, c] + (D[b, d_] if d_ is not None else 0.0)
-                if new < old - 1e-12:
-                    order[i:j + 1] = order[i:j + 1][::-1].copy()
-                    improved = True
-                    a, b = order[i - 1], order[i]
-        if not improved:
-            break
-    return order
 
 
-def slider_orders(model: QPoser) -> dict[str, list[np.ndarray]]:
-    """For every group and head: the order in which a slider walks through that head's codebook entries
-    (a permutation of range(K), a short path through the code vectors)."""
-    out: dict[str, list[np.ndarray]] = {}
-    with torch.no_grad():
-        for g in model.groups:
-            cb = model.codebook(g).detach().float().cpu().numpy()
-            out[g] = [tour_order(cb[h]) for h in range(model.n_heads[g])]
-    return out
 
 
-@torch.no_grad()
-def compute_part_paths(model: QPoser, body_rotmats: torch.Tensor, n: int = 96, seed: int = 0,
-                       batch: int = 4096) -> dict[str, list[list[int]]]:
-    """Per part: ``n`` distinct code tuples seen on real poses, chosen by farthest-point sampling of the part's
-    decoded joint rotations and ordered along a short path, so one "part slider" walks through diverse real
-    configurations of that part. Returns {group: [[code per head] * n]} (JSON/torch-save friendly)."""
-    idx = torch.cat([model.encode(body_rotmats[i:i + batch]) for i in range(0, len(body_rotmats), batch)])
-    paths: dict[str, list[list[int]]] = {}
-    rng = np.random.default_rng(seed)
-    for g in model.decoded_groups + (("global",) if "global" in model.groups else ()):
-        cols = idx[:, model.group_slice(g)]
-        uniq, counts = torch.unique(cols, dim=0, return_counts=True)
-        keep = uniq[counts >= 2] if (counts >= 2).sum() >= n else uniq
-        if len(keep) > 4000:
-            keep = keep[torch.as_tensor(rng.choice(len(keep), 4000, replace=False))]
-        # feature: the part's decoded rotations with the other codes of a fixed typical pose
-        ref = idx[0:1].repeat(len(keep), 1)
-        ref[:, model.group_slice(g)] = keep
-        R = model.decode_indices(ref)
-        joints = [j - 1 for j in (model.group_joints[g] if g in model.group_joints else range(1, 22))]
-        feat = matrix_to_rot6d(R[:, joints]).reshape(len(keep), -1).numpy()
-        # farthest-point sampling
-        m = min(n, len(keep))
-        sel = [int(rng.integers(len(keep)))]
-        dmin = np.linalg.norm(feat - feat[sel[0]], axis=1)
-        for _ in range(m - 1):
-            j = int(np.argmax(dmin))
-            sel.append(j)
-            dmin = np.minimum(dmin, np.linalg.norm(feat - feat[j], axis=1))
-        sel = np.array(sel)
-        order = tour_order(feat[sel])
-        paths[g] = keep[torch.as_tensor(sel[order])].tolist()
-    return paths
 
 
 # --- runtime for the app and the CLI -------------------------------------------------------------------
 
-class LatentEditor:
-    """Numpy-level QPoser operations on :class:`~core_models.pose.Pose` objects (the Latent panel's engine).
 
-    Codes are int arrays (H,) in the model's code order. Decoding writes only the body joints of the parts it is
-    told to (``parts``); other joints, the root orientation and the translation come from ``base`` — so editing a
-    part never touches the rest of the user's pose, and the global code ("global" in ``parts``) changes every
-    part (all decoded)."""
+class MaskedCodeTransformer(nn.Module):
+    def __init__(self, head_sizes: list[int], d: int = 64, layers: int = 2, nhead: int = 4, ff: int = 128,
+                 dropout: float = 0.0):
+        super().__init__()
+        self.head_sizes = [int(k) for k in head_sizes]
+        self.H = len(self.head_sizes)
+        self.kmax = max(self.head_sizes)
+        self.mask_token = self.H * self.kmax
+        self.tok = nn.Embedding(self.H * self.kmax + 1, d)
+        self.pos = nn.Parameter(torch.randn(self.H, d) * 0.02)
+        layer = nn.TransformerEncoderLayer(d, nhead, ff, dropout, batch_first=True, norm_first=True,
+                                           activation="gelu")
+        self.tf = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d)
+        self.out = nn.Linear(d, self.kmax)
+        valid = torch.zeros(self.H, self.kmax, dtype=torch.bool)
+        for p, k in enumerate(self.head_sizes):
+            valid[p, :k] = True
+        self.register_buffer("valid", valid)
+        self.register_buffer("offsets", torch.arange(self.H) * self.kmax)
 
-    def __init__(self, model: QPoser, paths: dict | None = None, gen=None, prompter=None):
-        self.model = model.eval()
-        self.paths = {g: np.asarray(v, np.int64) for g, v in (paths or {}).items()}
-        self.gen = gen
-        self.prompter = prompter
-        self.orders = slider_orders(model)
+    def forward(self, codes: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
+        """codes (B,H) long, masked (B,H) bool → logits (B,H,Kmax) (invalid codes at −inf)."""
+        tok = torch.where(masked, torch.full_like(codes, self.mask_token), codes + self.offsets)
+        h = self.tf(self.tok(tok) + self.pos)
+        logits = self.out(self.norm(h))
+        return logits.masked_fill(~self.valid, float("-inf"))
 
-    @classmethod
-    def load(cls, directory=None, with_gen: bool = True, with_prompt: bool = True) -> "LatentEditor":
-        from core_models.nets.weights import WeightsError, load_weights
-
-        model = load_qposer("qposer", directory)
-        paths = load_weights("qposer", directory, verify=False)["config"].get("paths")
-        gen = prompter = None
-        if with_gen:
-            try:
-                from core_models.nets.qposer_gen import load_gen
-                gen = load_gen("qposer_gen", directory)
-            except WeightsError:
-                gen = None
-        if with_prompt:
-            try:
-                from core_models.nets.qposer_prompt import load_prompter
-                prompter = load_prompter("qposer_prompt", directory)
-            except WeightsError:
-                prompter = None
-        return cls(model, paths, gen, prompter)
-
-    # --- groups
-    @property
-    def groups(self) -> tuple[str, ...]:
-        return self.model.groups
-
-    def slice(self, g: str) -> slice:
-        return self.model.group_slice(g)
-
-    def n_heads(self, g: str) -> int:
-        return self.model.n_heads[g]
-
-    def codebook_size(self, g: str) -> int:
-        return self.model.codebook_size(g)
-
-    # --- encode / decode
-    @staticmethod
-    def _R(pose) -> torch.Tensor:
-        from core_models.nets.pose_vae import aa_to_matrix_t
-        return aa_to_matrix_t(torch.as_tensor(np.asarray(pose.body_pose, np.float32)).reshape(-1, NUM_BODY, 3))
+    def loss(self, codes: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        B = codes.shape[0]
+        u = torch.rand(B, 1, generator=generator)
+        ratio = torch.cos(u * math.pi / 2)  # MaskGIT cosine schedule
+        masked = torch.rand(B, self.H, generator=generator) < ratio
+        masked[torch.arange(B), torch.randint(0, self.H, (B,), generator=generator)] = True  # ≥ 1 masked
+        logits = self(codes, masked)
+        return F.cross_entropy(logits[masked], codes[masked])
 
     @torch.no_grad()
-    def encode(self, pose) -> np.ndarray:
-        return self.model.encode(self._R(pose))[0].numpy()
+    def sample(self, n: int = 1, fixed: torch.Tensor | None = None, fixed_mask: torch.Tensor | None = None,
+               steps: int = 8, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Sample ``n`` code sequences. ``fixed`` (n,H) / ``fixed_mask`` (n,H) bool: positions kept as given."""
+        codes = torch.zeros(n, self.H, dtype=torch.long)
+        known = torch.zeros(n, self.H, dtype=torch.bool)
+        if fixed is not None and fixed_mask is not None:
+            codes = torch.where(fixed_mask, fixed, codes)
+            known = fixed_mask.clone()
+        free0 = (~known).sum(1)
+        for s in range(steps):
+            if bool(known.all()):
+                break
+            logits = self(codes, ~known) / max(temperature, 1e-4)
+            probs = F.softmax(logits, -1)
+            draw = torch.multinomial(probs.view(-1, self.kmax), 1, generator=generator).view(n, self.H)
+            conf = torch.gather(probs, 2, draw[..., None])[..., 0]
+            conf = torch.where(known, torch.full_like(conf, -1.0), conf)
+            # after this round, cos((s+1)/steps·π/2) of the free positions stay masked
+            remain = torch.floor(free0.float() * math.cos((s + 1) / steps * math.pi / 2)).long()
+            n_new = ((~known).sum(1) - remain).clamp_min(1)
+            order = conf.argsort(1, descending=True)
+            rank = torch.empty_like(order)
+            rank.scatter_(1, order, torch.arange(self.H).expand(n, -1).contiguous())
+            take = (rank < n_new[:, None]) & ~known
+            codes = torch.where(take, draw, codes)
+            known = known | take
+        return codes
 
-    @torch.no_grad()
-    def encode_continuous(self, pose) -> torch.Tensor:
-        return self.model.encode_continuous(self._R(pose))[0]
 
-    @torch.no_grad()
-    def decode_body(self, codes: np.ndarray) -> np.ndarray:
-        """codes (H,) → body_pose axis-angle (21,3)."""
-        import roma
-        R = self.model.decode_indices(torch.as_tensor(np.asarray(codes, np.int64))[None])[0]
-        return roma.rotmat_to_rotvec(R).numpy().astype(np.float32)
+class PromptToCodes(nn.Module):
+    """Clause vectors → per part, per head: logits over that head's codebook."""
 
-    def parts_joints(self, parts) -> list[int]:
-        """Body joint indices (1..21) written when ``parts`` change ("global" or "all" = every joint)."""
-        if any(p in ("global", "all") for p in parts):
-            return list(range(1, 22))
-        return sorted(j for p in parts for j in PART_JOINTS[p])
+    def __init__(self, part_heads: dict[str, int], part_codes: dict[str, int], d: int = 256, dropout: float = 0.1):
+        super().__init__()
+        self.part_heads = {p: int(part_heads[p]) for p in PARTS}
+        self.part_codes = {p: int(part_codes[p]) for p in PARTS}
+        self.proj = nn.Sequential(nn.Linear(TEXT_DIM, d), nn.GELU(), nn.Dropout(dropout), nn.Linear(d, d))
+        self.query = nn.Parameter(torch.randn(len(PARTS), d) * 0.05)
+        self.heads = nn.ModuleDict({p: nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Dropout(dropout),
+                                                     nn.Linear(d, self.part_heads[p] * self.part_codes[p]))
+                                    for p in PARTS})
+        self.d = d
 
-    def compose(self, base, body_aa: np.ndarray, parts) -> "object":
-        """A copy of ``base`` with the joints of ``parts`` taken from ``body_aa`` (21,3)."""
-        from core_models.pose import Pose
-        bp = np.array(base.body_pose, np.float32, copy=True)
-        for j in self.parts_joints(parts):
-            bp[j - 1] = body_aa[j - 1]
-        return Pose(base.root_orient.copy(), bp, base.transl.copy(),
-                    None if base.hand_pose is None else base.hand_pose.copy())
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        h = self.proj(x)  # (B,C,d)
+        att = torch.einsum("bcd,pd->bpc", h, self.query) / math.sqrt(self.d)
+        att = att.masked_fill(~mask[:, None, :], float("-inf")).softmax(-1)
+        pooled = torch.einsum("bpc,bcd->bpd", att, h)
+        return {p: self.heads[p](pooled[:, i]).view(x.shape[0], self.part_heads[p], self.part_codes[p])
+                for i, p in enumerate(PARTS)}
 
-    def decode(self, codes: np.ndarray, base, parts) -> "object":
-        return self.compose(base, self.decode_body(codes), parts)
 
-    # --- edits on code arrays
-    def set_head(self, codes: np.ndarray, g: str, h: int, slider_pos: int) -> np.ndarray:
-        """Head ``h`` of group ``g`` takes the code at position ``slider_pos`` of its slider order."""
-        out = np.array(codes, copy=True)
-        out[self.slice(g).start + h] = int(self.orders[g][h][slider_pos])
-        return out
+_REST = torch.as_tensor(sk.DEFAULT_REST_JOINTS, dtype=torch.float32)
 
-    def slider_pos(self, codes: np.ndarray, g: str, h: int) -> int:
-        c = int(codes[self.slice(g).start + h])
-        return int(np.nonzero(self.orders[g][h] == c)[0][0])
 
-    def set_path(self, codes: np.ndarray, g: str, i: int) -> np.ndarray:
-        """The part takes the ``i``-th code tuple of its part path."""
-        out = np.array(codes, copy=True)
-        out[self.slice(g)] = self.paths[g][i]
-        return out
+def body_rotmats(body_pose: np.ndarray) -> torch.Tensor:
+    """(N,21,3) axis-angle → (N,21,3,3) float32 torch."""
+    return aa_to_matrix(torch.as_tensor(np.asarray(body_pose, np.float32)))
 
-    def path_pos(self, codes: np.ndarray, g: str) -> int:
-        """Index of the path entry closest (Hamming) to the part's current codes."""
-        if g not in self.paths or not len(self.paths[g]):
-            return 0
-        return int(np.argmin((self.paths[g] != codes[self.slice(g)][None]).sum(1)))
 
-    def copy_part(self, codes: np.ndarray, ref_pose, g: str) -> np.ndarray:
-        out = np.array(codes, copy=True)
-        out[self.slice(g)] = self.encode(ref_pose)[self.slice(g)]
-        return out
+def full_rotmats(body: torch.Tensor) -> torch.Tensor:
+    """Body rotations (B,21,3,3) → (B,22,3,3) with an identity root."""
+    eye = torch.eye(3).expand(body.shape[0], 1, 3, 3)
+    return torch.cat([eye, body], 1)
 
-    def resample(self, codes: np.ndarray, groups, rng: np.random.Generator | None = None) -> np.ndarray:
-        """New codes for ``groups``; the other positions stay. With the masked transformer the new codes are
-        drawn conditioned on the kept ones, otherwise uniformly from the codebooks (QPoser B.2)."""
-        rng = rng or np.random.default_rng()
-        out = np.array(codes, copy=True)
-        free = np.zeros(len(out), bool)
-        for g in groups:
-            free[self.slice(g)] = True
-        if not free.any():
-            return out
-        if self.gen is not None:
-            gtor = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
-            fixed = torch.as_tensor(out)[None]
-            new = self.gen.sample(1, fixed=fixed, fixed_mask=torch.as_tensor(~free)[None], generator=gtor)[0]
-            out[free] = new.numpy()[free]
-            return out
-        sizes = np.array(self.model.head_sizes())
-        out[free] = rng.integers(0, sizes[free])
-        return out
 
-    @torch.no_grad()
-    def interpolate(self, pose_a, pose_b, t: float) -> np.ndarray:
-        """Body pose (21,3) decoded from the linear mix of the two poses' continuous latents (QPoser B.1)."""
-        import roma
-        za, zb = self.encode_continuous(pose_a), self.encode_continuous(pose_b)
-        R = self.model.decode(((1 - t) * za + t * zb)[None])[0]
-        return roma.rotmat_to_rotvec(R).numpy().astype(np.float32)
+def joints_of(body: torch.Tensor) -> torch.Tensor:
+    return fk_torch(full_rotmats(body), _REST)[1]
 
-    def prompt(self, codes: np.ndarray, text: str) -> tuple[np.ndarray, list[str]]:
-        """Codes with the parts the text talks about set from the text; returns (codes, parts changed)."""
-        if self.prompter is None:
-            raise RuntimeError("the QPoser prompt model is not available (train it: python main.py train qposer "
-                               "--stage prompt)")
-        pc = self.prompter.part_codes(text)
-        out = np.array(codes, copy=True)
-        for p, c in pc.items():
-            out[self.slice(p)] = c
-        return out, list(pc)
+
+TEXT_DIM = 384

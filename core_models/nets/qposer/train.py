@@ -4,7 +4,7 @@ Stages (``train qposer --stage ...``):
 * ``prior`` (default): the MS-VQVAE + GLIF-AE on the corpus poses of the train split (mirrored copies included),
   loss = rotation-matrix L2 + joint-position L2 (FK on the default skeleton) + β·commitment; EMA codebooks with
   dead-code restarts. Saves ``resources/weights/qposer.pt`` with the slider "part paths" in its config.
-* ``vae``: the VPoser-style baseline (``core_models.nets.pose_vae.PoseVAE``, d=32) trained on the same data →
+* ``vae``: the VPoser-style baseline (``core_models.nets.common.pose_vae.PoseVAE``, d=32) trained on the same data →
   ``qposer_vae_baseline.pt`` (used as the baseline row and as the plausibility score of random samples).
 * ``gen``: the masked transformer over code sequences (:mod:`core_models.nets.qposer_gen`) → ``qposer_gen.pt``.
 * ``prompt``: text → part codes (:mod:`core_models.nets.qposer_prompt`) → ``qposer_prompt.pt``.
@@ -17,21 +17,51 @@ samples (joint limits, VAE-prior plausibility); prompting (posecodes realised). 
 """
 from __future__ import annotations
 
-import json
 import math
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-from core_models import skeleton as sk
-from core_models.kinematics import fk_torch
-from core_models.nets.pose_vae import aa_to_matrix_t
-from core_models.nets.qposer import (QPoser, QPoserConfig, ablation_config, build_qposer, compute_part_paths,
-                                     mpjae_deg)
+from core_models.nets.common.pose_vae import (
+    PoseVAE,
+    rotmats_to_pose,
+)
+from core_models.nets.common.weights import (
+    continued,
+    manifest,
+    save_weights,
+)
+from core_models.nets.qposer.data import (
+    clause_cache_path,
+    code_parts,
+    corpus_rotmats,
+    make_examples,
+)
+from core_models.nets.qposer.infer import (
+    ClauseFeatures,
+    Prompter,
+    VAEPrior,
+    compute_part_paths,
+    load_qposer,
+    model_spec,
+    prompted_parts,
+)
+from core_models.nets.qposer.model import (
+    PARTS,
+    MaskedCodeTransformer,
+    PromptToCodes,
+    QPoser,
+    QPoserConfig,
+    full_rotmats,
+    joints_of,
+    mpjae_deg,
+)
+from core_models.nets.training.common import report
+from core_models.text.clauses import split_clauses
 
 CONFIGS = {
     "tiny": dict(model=dict(heads={"head": 1, "torso": 2, "left_arm": 2, "right_arm": 2, "left_leg": 2,
@@ -42,36 +72,18 @@ CONFIGS = {
     "full": dict(model={}, batch=256, lr=2e-3, steps=16000, minutes=28.0, path_n=96),
 }
 
-_REST = torch.as_tensor(sk.DEFAULT_REST_JOINTS, dtype=torch.float32)
 
 
-def log(msg: str) -> None:
-    print(msg, flush=True)
 
 
 # --- data ----------------------------------------------------------------------------------------------
 
-def body_rotmats(body_pose: np.ndarray) -> torch.Tensor:
-    """(N,21,3) axis-angle → (N,21,3,3) float32 torch."""
-    return aa_to_matrix_t(torch.as_tensor(np.asarray(body_pose, np.float32)))
 
 
-def corpus_rotmats(corpus, split: str, with_mirrors: bool = True, max_n: int | None = None,
-                   seed: int = 0) -> torch.Tensor:
-    idx = corpus.indices(split, with_mirrors=with_mirrors)
-    if max_n is not None and len(idx) > max_n:
-        idx = np.sort(np.random.default_rng(seed).choice(idx, max_n, replace=False))
-    return body_rotmats(corpus.arrays["body_pose"][idx])
 
 
-def full_rotmats(body: torch.Tensor) -> torch.Tensor:
-    """Body rotations (B,21,3,3) → (B,22,3,3) with an identity root."""
-    eye = torch.eye(3).expand(body.shape[0], 1, 3, 3)
-    return torch.cat([eye, body], 1)
 
 
-def joints_of(body: torch.Tensor) -> torch.Tensor:
-    return fk_torch(full_rotmats(body), _REST)[1]
 
 
 # --- the prior -----------------------------------------------------------------------------------------
@@ -94,7 +106,7 @@ def _lr_at(frac: float, lr: float) -> float:
 
 def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | None = None, *, steps: int,
                 minutes: float, batch: int = 256, lr: float = 2e-3, seed: int = 0, log_every: int = 1000,
-                logf=log, w_joints: float = 1.0, w_cc: float = 0.0,
+                logf=report, w_joints: float = 1.0, w_cc: float = 0.0,
                 model: QPoser | None = None) -> tuple[QPoser, dict]:
     """Train one QPoser; stops at ``steps`` or ``minutes`` (the LR schedule follows whichever is further).
 
@@ -155,10 +167,9 @@ def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | 
 # --- the VPoser-style baseline ------------------------------------------------------------------------
 
 def train_vae(train_R: torch.Tensor, *, steps: int, minutes: float, batch: int = 256, lr: float = 1e-3,
-              kl_weight: float = 5e-3, hidden: int = 256, seed: int = 0, logf=log):
+              kl_weight: float = 5e-3, hidden: int = 256, seed: int = 0, logf=report):
     """The VPoser-like baseline from the editor's pose_vae pieces: rotations + joints L2 reconstruction and a KL
     to N(0, I) (latent d=32). The root is the identity (the body pose alone is modelled, as for QPoser)."""
-    from core_models.nets.pose_vae import PoseVAE
 
     torch.manual_seed(seed)
     vae = PoseVAE(latent_dim=32, hidden=hidden, feat_dim=hidden, layers=2, dropout=0.0)
@@ -190,37 +201,8 @@ def train_vae(train_R: torch.Tensor, *, steps: int, minutes: float, batch: int =
     return vae, {"steps": step, "seconds": round(time.time() - t0, 1), "kl_weight": kl_weight, "hidden": hidden}
 
 
-def load_vae_baseline(directory=None):
-    from core_models.nets.pose_vae import PoseVAE
-    from core_models.nets.weights import WeightsError, float_state, load_weights
-
-    blob = load_weights("qposer_vae_baseline", directory)
-    try:
-        vae = PoseVAE(latent_dim=32, hidden=blob["config"]["hidden"], feat_dim=blob["config"]["hidden"],
-                      layers=2, dropout=0.0)
-        vae.load_state_dict(float_state(blob["state"]))
-    except Exception as e:
-        raise WeightsError(f"qposer_vae_baseline weights do not fit: {e}") from e
-    vae.eval()
-    return vae
 
 
-class VAEPrior:
-    """The baseline VAE seen through the same interface as QPoser for the metrics (latent = posterior mean)."""
-
-    def __init__(self, vae):
-        self.vae = vae
-
-    @torch.no_grad()
-    def reconstruct(self, R: torch.Tensor) -> torch.Tensor:
-        return self.vae.decode(self.vae.encode(full_rotmats(R)).loc)[:, 1:]
-
-    @torch.no_grad()
-    def plausibility(self, R: torch.Tensor) -> torch.Tensor:
-        """Per pose: −‖μ(x)‖²/2 − the reconstruction error (deg/10): a cheap prior score; higher = more typical."""
-        q = self.vae.encode(full_rotmats(R))
-        rec = mpjae_deg(self.vae.decode(q.loc)[:, 1:], R)
-        return -0.5 * (q.loc ** 2).sum(-1) / q.loc.shape[-1] - rec / 10.0
 
 
 # --- CLI: train ------------------------------------------------------------------------------------------
@@ -253,12 +235,9 @@ def run_train(args) -> int:
     corpus = Corpus(args.corpus)
     wdir = Path(args.weights_dir) if args.weights_dir else None
     if args.stage == "gen":
-        from core_models.nets.qposer_gen import run_train_gen
         return run_train_gen(args, corpus, wdir)
     if args.stage == "prompt":
-        from core_models.nets.qposer_prompt import run_train_prompt
         return run_train_prompt(args, corpus, wdir)
-    from core_models.nets.weights import save_weights
 
     cfgd = CONFIGS[args.config]
     steps = args.steps or cfgd["steps"]
@@ -269,13 +248,13 @@ def run_train(args) -> int:
         val_R = corpus_rotmats(corpus, "test", max_n=2000)
     if len(val_R) == 0:
         val_R = train_R[:500]
-    log(f"[qposer] {len(train_R)} training poses, {len(val_R)} val poses from {corpus.dir}")
+    report(f"[qposer] {len(train_R)} training poses, {len(val_R)} val poses from {corpus.dir}")
     data = {"corpus": str(corpus.dir), "train_poses": int(len(train_R)), "split": "train (by clip), mirrors"}
     if args.stage == "vae":
         vae, stats = train_vae(train_R, steps=steps, minutes=minutes, seed=args.seed)
         e = mpjae_deg(VAEPrior(vae).reconstruct(val_R), val_R)
         metrics = {"val_mpjae_deg": round(e.mean().item(), 3)}
-        log(f"[vae] val MPJAE {metrics['val_mpjae_deg']}°")
+        report(f"[vae] val MPJAE {metrics['val_mpjae_deg']}°")
         save_weights(args.out or "qposer_vae_baseline", vae.state_dict(), {"hidden": stats["hidden"]},
                      {"command": _command_line(), "data": data, "metrics": metrics,
                       "train_seconds": stats["seconds"], "steps": stats["steps"]}, directory=wdir, half=True)
@@ -283,12 +262,10 @@ def run_train(args) -> int:
     cfg = QPoserConfig.from_dict({**QPoserConfig().to_dict(), **cfgd["model"]})
     init, prev = None, None
     if getattr(args, "init_from", None):
-        from core_models.nets.qposer import load_qposer
-        from core_models.nets.weights import manifest
         init = load_qposer("qposer", Path(args.init_from))
         cfg = init.config
         prev = manifest("qposer", Path(args.init_from))
-        log(f"[qposer] continuing from {args.init_from}")
+        report(f"[qposer] continuing from {args.init_from}")
     w_cc = args.consistency if getattr(args, "consistency", None) is not None else cfgd.get("consistency", 0.0)
     lr = args.lr if getattr(args, "lr", None) else cfgd["lr"]
     model, stats = train_prior(cfg, train_R, val_R, steps=steps, minutes=minutes, batch=cfgd["batch"],
@@ -298,35 +275,218 @@ def run_train(args) -> int:
     paths = compute_part_paths(model, train_R[torch.randperm(len(train_R))[:20000]], n=cfgd["path_n"])
     e = mpjae_deg(model.reconstruct(val_R), val_R)
     metrics = {"val_mpjae_deg": round(e.mean().item(), 3), "val_mpjae_std": round(e.std().item(), 3)}
-    log(f"[qposer] trained {stats['steps']} steps in {stats['seconds']} s; val MPJAE {metrics['val_mpjae_deg']}° "
+    report(f"[qposer] trained {stats['steps']} steps in {stats['seconds']} s; val MPJAE {metrics['val_mpjae_deg']}° "
         f"± {metrics['val_mpjae_std']}")
-    from core_models.nets.weights import continued
     cmd, secs = continued(prev, _command_line(), stats["seconds"])
     nsteps = stats["steps"] + (int(prev.get("steps", 0)) if prev is not None else 0)
     save_weights(args.out or "qposer", model.state_dict(), {"model": cfg.to_dict(), "paths": paths},
                  {"command": cmd, "data": data, "metrics": metrics, "train_seconds": round(secs, 1),
                   "steps": nsteps, "history": stats["history"], "code_consistency_weight": w_cc},
                  directory=wdir, half=True)
-    log(f"[qposer] saved {args.out or 'qposer'}")
+    report(f"[qposer] saved {args.out or 'qposer'}")
     return 0
 
 
 # --- CLI: eval -------------------------------------------------------------------------------------------
 
-def add_eval_args(p) -> None:
-    p.add_argument("--corpus", default=None, help="corpus folder (default ~/.cache/posetailor/corpus)")
-    p.add_argument("--mocap", default=None, help="folder of mocap files the corpus never saw (imported on the fly)")
-    p.add_argument("--max-poses", type=int, default=3000, help="test poses evaluated (random subset)")
-    p.add_argument("--ablations", action="store_true", help="also train+evaluate the Table 2 ablations (short runs)")
-    p.add_argument("--ablation-minutes", type=float, default=2.5)
-    p.add_argument("--ablation-steps", type=int, default=3000)
-    p.add_argument("--samples", type=int, default=500, help="random samples for the plausibility numbers")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--no-body", action="store_true", help="skip the self-penetration column (no body model)")
-    p.add_argument("--weights-dir", default=None)
-    p.add_argument("--name", default="qposer")
+
+def train_gen(codes: torch.Tensor, head_sizes: list[int], *, steps: int, minutes: float, batch: int = 256,
+              lr: float = 2e-3, d: int = 64, layers: int = 2, seed: int = 0, logf=print,
+              val_codes: torch.Tensor | None = None):
+    torch.manual_seed(seed)
+    model = MaskedCodeTransformer(head_sizes, d=d, layers=layers, ff=2 * d)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    g = torch.Generator().manual_seed(seed)
+    t0 = time.time()
+    step = 0
+    n = len(codes)
+    while True:
+        frac = max(step / steps, (time.time() - t0) / (60 * minutes))
+        if frac >= 1:
+            break
+        for pg in opt.param_groups:
+            pg["lr"] = lr * (0.5 * (1 + math.cos(math.pi * frac))) * min(1.0, 20 * frac + 0.05)
+        b = codes[torch.randint(0, n, (batch,), generator=g)]
+        loss = model.loss(b, g)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 500 == 0 or step == 1:
+            msg = f"[qposer-gen] step {step} loss {loss.item():.3f}"
+            if val_codes is not None:
+                with torch.no_grad():
+                    model.eval()
+                    msg += f" val {model.loss(val_codes[:1000], torch.Generator().manual_seed(1)).item():.3f}"
+                    model.train()
+            logf(msg + f" ({time.time() - t0:.0f} s)")
+    model.eval()
+    return model, {"steps": step, "seconds": round(time.time() - t0, 1), "d": d, "layers": layers}
 
 
-def run_eval(args) -> int:
-    from core_models.nets.qposer_eval import run_eval as _run
-    return _run(args)
+def run_train_gen(args, corpus, wdir) -> int:
+    """``train qposer --stage gen``: encode the training poses with the shipped QPoser, train the transformer."""
+    import sys
+
+
+    tiny = args.config == "tiny"
+    qp = load_qposer(getattr(args, "prior", None) or "qposer", wdir)
+    train_R = corpus_rotmats(corpus, "train")
+    val_R = corpus_rotmats(corpus, "val", max_n=2000)
+    with torch.no_grad():
+        codes = torch.cat([qp.encode(train_R[i:i + 4096]) for i in range(0, len(train_R), 4096)])
+        val = qp.encode(val_R) if len(val_R) else None
+    d, layers = (32, 1) if tiny else (64, 2)
+    model, stats = train_gen(codes, qp.head_sizes(), steps=args.steps or (200 if tiny else 6000),
+                             minutes=args.minutes or (1.0 if tiny else 12.0), d=d, layers=layers, seed=args.seed,
+                             val_codes=val)
+    metrics = {}
+    if val is not None:
+        metrics["val_masked_ce"] = round(model.loss(val[:2000], torch.Generator().manual_seed(1)).item(), 4)
+    save_weights(args.out or "qposer_gen", model.state_dict(),
+                 {"head_sizes": qp.head_sizes(), "d": d, "layers": layers},
+                 {"command": "python main.py " + " ".join(sys.argv[1:]), "data": {"corpus": str(corpus.dir),
+                  "sequences": int(len(codes))}, "metrics": metrics, "train_seconds": stats["seconds"],
+                  "steps": stats["steps"]}, directory=wdir, half=True)
+    print(f"[qposer-gen] saved ({stats['steps']} steps, {stats['seconds']} s) {metrics}", flush=True)
+    return 0
+
+
+
+
+
+
+
+
+
+
+
+
+def _targets(qp, codes: torch.Tensor, texts: list[str]) -> tuple[dict, torch.Tensor]:
+    tgt = {p: codes[:, qp.group_slice(p)] for p in PARTS}
+    w = torch.zeros(len(texts), len(PARTS))
+    for i, t in enumerate(texts):
+        for p in prompted_parts(t):
+            w[i, PARTS.index(p)] = 1.0
+    return tgt, w
+
+
+def train_prompt(qp, feats: ClauseFeatures, ex: dict, *, epochs: int = 30, batch: int = 64, lr: float = 1e-3,
+                 d: int = 256, seed: int = 0, logf=print) -> tuple[PromptToCodes, dict]:
+    torch.manual_seed(seed)
+    ph, pcodes = model_spec(qp)
+    model = PromptToCodes(ph, pcodes, d=d)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    texts = ex["texts"]
+    tgt, w = _targets(qp, ex["codes"], texts)
+    X, M = feats.batch(texts)
+    n = len(texts)
+    t0 = time.time()
+    g = torch.Generator().manual_seed(seed)
+    for ep in range(epochs):
+        perm = torch.randperm(n, generator=g)
+        tot = 0.0
+        for i in range(0, n, batch):
+            b = perm[i:i + batch]
+            logits = model(X[b], M[b])
+            loss = 0.0
+            for k, p in enumerate(PARTS):
+                ce = F.cross_entropy(logits[p].reshape(-1, pcodes[p]), tgt[p][b].reshape(-1),
+                                     reduction="none").view(len(b), -1).mean(1)
+                loss = loss + (ce * w[b, k]).sum() / w[b].sum().clamp_min(1.0)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            tot += float(loss) * len(b)
+        if ep % 5 == 0 or ep == epochs - 1:
+            logf(f"[qposer-prompt] epoch {ep + 1}/{epochs} loss {tot / n:.3f} ({time.time() - t0:.0f} s)")
+    model.eval()
+    return model, {"epochs": epochs, "seconds": round(time.time() - t0, 1), "examples": n, "d": d}
+
+
+
+
+def run_train_prompt(args, corpus, wdir) -> int:
+    import sys
+
+
+    tiny = args.config == "tiny"
+    qp = load_qposer("qposer", wdir)
+    n_train, n_test = (200, 60) if tiny else (4000, 500)
+    t0 = time.time()
+    ex = make_examples(corpus, "train", n_train, args.seed, qp)
+    test_split = "test" if len(corpus.indices("test")) else "train"
+    ex_test = make_examples(corpus, test_split, n_test, args.seed + 1000, qp)
+    feats = ClauseFeatures()
+    cache = clause_cache_path(corpus)
+    if cache.exists():
+        feats.load(cache)
+    allc = [c for t in ex["texts"] + ex_test["texts"] for c in split_clauses(t)]
+    print(f"[qposer-prompt] {len(ex['texts'])} train / {len(ex_test['texts'])} test descriptions, "
+          f"{len(set(allc) - feats.store.keys())} clauses to encode", flush=True)
+    feats.add(allc, progress=lambda i, k: print(f"[qposer-prompt] encoded {i}/{k}", flush=True)
+              if i % 1024 == 0 or i == k else None)
+    try:
+        feats.save(cache)
+    except OSError:
+        pass
+    model, stats = train_prompt(qp, feats, ex, epochs=5 if tiny else 40, seed=args.seed)
+    metrics = evaluate_prompting(qp, Prompter(model, feats), ex_test)
+    print(f"[qposer-prompt] held-out: {metrics}", flush=True)
+    ph, pcodes = model_spec(qp)
+    save_weights(args.out or "qposer_prompt", model.state_dict(), {"part_heads": ph, "part_codes": pcodes,
+                                                                   "d": stats["d"]},
+                 {"command": "python main.py " + " ".join(sys.argv[1:]),
+                  "data": {"corpus": str(corpus.dir), "train_descriptions": len(ex["texts"]),
+                           "test_descriptions": len(ex_test["texts"]), "split": f"train / {test_split} (by clip)"},
+                  "metrics": metrics, "train_seconds": round(time.time() - t0, 1)}, directory=wdir, half=True)
+    return 0
+
+
+@torch.no_grad()
+def evaluate_prompting(qp, prompter: Prompter, ex: dict, seed: int = 1) -> dict:
+    """% of the posecodes stated by held-out descriptions (on the prompted parts) realised by the prompted
+    pose; with the unchanged base pose and the oracle (true part codes) for reference."""
+    from core_models.captioning import posecodes as pc
+
+    texts, used, codes = ex["texts"], ex["used"], ex["codes"]
+    n = len(texts)
+    rng = np.random.default_rng(seed)
+    base_i = (np.arange(n) + rng.integers(1, max(2, n))) % n  # another held-out pose gives global + other parts
+    base = codes[torch.as_tensor(base_i)].clone()
+    pred = base.clone()
+    oracle = base.clone()
+    mentioned = []
+    for i, t in enumerate(texts):
+        parts = prompted_parts(t)
+        mentioned.append(parts)
+        pcodes = prompter.part_codes(t, parts)
+        for p in parts:
+            pred[i, qp.group_slice(p)] = torch.as_tensor(pcodes[p])
+            oracle[i, qp.group_slice(p)] = codes[i, qp.group_slice(p)]
+
+    def cats(c):
+        R = full_rotmats(qp.decode_indices(c))
+        return pc.extract(rotmats_to_pose(R), None).cats
+
+    res = {}
+    cb, cp, co = cats(base), cats(pred), cats(oracle)
+    tot = hit_b = hit_p = hit_o = 0
+    n_parts = 0
+    for i in range(n):
+        m = set(mentioned[i])
+        n_parts += len(m)
+        for ci, cat in used[i]:
+            if not code_parts(ci) <= m or not m:
+                continue
+            tot += 1
+            hit_b += int(cb[i, ci] == cat)
+            hit_p += int(cp[i, ci] == cat)
+            hit_o += int(co[i, ci] == cat)
+    res["descriptions"] = n
+    res["prompted_codes"] = tot
+    res["mean_prompted_parts"] = round(n_parts / max(n, 1), 2)
+    res["realised_pct"] = round(100.0 * hit_p / max(tot, 1), 1)
+    res["unchanged_pct"] = round(100.0 * hit_b / max(tot, 1), 1)
+    res["oracle_pct"] = round(100.0 * hit_o / max(tot, 1), 1)
+    return res

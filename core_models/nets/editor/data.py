@@ -1,0 +1,184 @@
+"""TODO"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core_models.nets.common.pose_vae import rotmats_to_pose
+from core_models.nets.common.text_encoder import TextFeatureCache, normalize_text
+from core_models.nets.editor.model import (
+    KEYWORDS,
+    MAX_CLAUSE_TOKENS,
+    TEXT_DIM_IN,
+    ClauseBatch,
+    keyword_flags,
+)
+from core_models.nets.training.common import log
+from core_models.nets.training.pairs import (
+    PairData,
+)
+from core_models.text.clauses import split_clauses
+
+CLAUSE_CACHE = "editor_clauses.npz"
+
+
+class BodyTorch:
+    """rotmats (B,22,3,3) → (joints (B,22,3), vertices (B,V,3)) on a fixed random subset of mesh vertices."""
+
+    def __init__(self, body=None, n_verts: int = 256, seed: int = 0):
+        if body is None:
+            from core_models.body import load_body
+            body = load_body("anny")
+        s = body.skinning
+        idx = np.sort(np.random.default_rng(seed).choice(len(s.rest_vertices), n_verts, replace=False))
+        self.rest_j = torch.as_tensor(s.rest_joints, dtype=torch.float32)
+        self.parents = s.parents
+        self.W = torch.as_tensor(s.weights[idx], dtype=torch.float32)
+        self.rest_v = torch.as_tensor(s.rest_vertices[idx], dtype=torch.float32)
+        self.rest_joints_np = s.rest_joints
+
+    def __call__(self, R: torch.Tensor):
+        from core_models.kinematics import fk_torch, lbs_dense_torch
+        _, J, skin = fk_torch(R, self.rest_j, self.parents)
+        return J, lbs_dense_torch(skin, self.W, self.rest_v)
+
+
+def mirror_rotmats(R: torch.Tensor) -> torch.Tensor:
+    """L/R mirror of (B,22,3,3) rotations, consistent with ``pose.mirror``: swap sides, M·R·M, M = diag(-1,1,1)."""
+    from core_models import skeleton as sk
+    M = torch.tensor([-1.0, 1.0, 1.0])
+    Rm = R[:, torch.as_tensor(sk.MIRROR)]
+    return Rm * M[:, None] * M[None, :]
+
+
+#: body-part groups of the part-wise pairs (``make_part_pairs``) and how often each is drawn
+PART_GROUPS = ("left_arm", "right_arm", "left_leg", "right_leg", "torso", "head", "root")
+
+
+PART_WEIGHTS = np.array([3, 3, 3, 3, 1, 1, 1], np.float64)
+
+
+def make_part_pairs(data: PairData, n: int, seed: int = 0, n_texts: int = 2, rest_joints=None,
+                    log=log) -> PairData:
+    """Part-wise pairs: A → B' where B' is A with only one or two body parts (a random group such as "left
+    arm", or two of them) taken from B, captioned afresh by the comparative captioner.
+
+    The corpus modifiers name 5–8 changes at once and typical pairs move both sides, so a model trained on them
+    alone learns "raise your left arm" ≈ "raise your arms"; these pairs teach that a short instruction moves
+    only what it names, on the side it names. Pairs whose caption finds nothing to say are dropped."""
+    from core_models import skeleton as sk
+    from core_models.captioning.compare import NO_CHANGE_TEXT, modifier
+
+    rng = np.random.default_rng(seed)
+    if n <= 0 or len(data) == 0:
+        return PairData(data.A[:0], data.B[:0], [], data.kind[:0], data.pair_index[:0])
+    src = rng.choice(len(data), n, replace=n > len(data))
+    groups = {g: ([0] if g == "root" else list(sk.BODY_PARTS[g])) for g in PART_GROUPS}
+    A = data.A[src].clone()
+    B = A.clone()
+    for r, i in enumerate(src):
+        k = 1 if rng.random() < 0.7 else 2
+        for g in rng.choice(len(PART_GROUPS), k, replace=False, p=PART_WEIGHTS / PART_WEIGHTS.sum()):
+            js = groups[PART_GROUPS[g]]
+            B[r, js] = data.B[i, js]
+    t0 = time.time()
+    texts: list[list[str]] = []
+    for s in range(0, n, 4096):
+        pa, pb = rotmats_to_pose(A[s:s + 4096]), rotmats_to_pose(B[s:s + 4096])
+        per = [modifier(pa, pb, seed=seed + 7919 * k + s, rest_joints=rest_joints) for k in range(n_texts)]
+        texts.extend([list(t) for t in zip(*per)])
+        log(f"[editor] part-pair captions {min(s + 4096, n)}/{n} ({time.time() - t0:.0f} s)")
+    keep = np.array([any(t != NO_CHANGE_TEXT for t in ts) for ts in texts])
+    texts = [[t for t in ts if t != NO_CHANGE_TEXT] for ts, k in zip(texts, keep) if k]
+    kt = torch.as_tensor(keep)
+    return PairData(A[kt], B[kt], texts, data.kind[src][keep], data.pair_index[src][keep])
+
+
+def load_part_pairs(cdir: Path, data: PairData, n: int, seed: int, rest_joints=None, log=log) -> PairData:
+    """``make_part_pairs`` cached in the corpus folder (keyed by the training set size, n and seed)."""
+    path = cdir / f"editor_partpairs_{len(data)}_{n}_{seed}.npz"
+    if path.exists():
+        try:
+            z = np.load(path, allow_pickle=False)
+            texts = json.loads(str(z["texts"]))
+            return PairData(torch.as_tensor(z["A"]), torch.as_tensor(z["B"]), texts, z["kind"], z["pair_index"])
+        except Exception as e:  # rebuilt below
+            log(f"[editor] ignoring unreadable part-pair cache {path}: {e}")
+    pp = make_part_pairs(data, n, seed, rest_joints=rest_joints, log=log)
+    try:
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, A=pp.A.numpy(), B=pp.B.numpy(), texts=np.asarray(json.dumps(pp.texts)), kind=pp.kind,
+                 pair_index=pp.pair_index)
+        os.replace(tmp, path)
+    except OSError as e:
+        log(f"[editor] could not save the part-pair cache: {e}")
+    return pp
+
+
+class ClauseStore:
+    """All unique clauses of a text set, their frozen token states (fp16, padded to MAX_CLAUSE_TOKENS) and,
+    per pair, the clause-id lists of every wording and of its L/R-flipped version."""
+
+    def __init__(self, data: PairData, cache_path: Path | None = None, flip: bool = True, log=log):
+        from core_models.captioning.textutil import flip_text
+
+        self.index: dict[str, int] = {}
+
+        def ids(text: str) -> list[int]:
+            return [self.index.setdefault(c, len(self.index)) for c in split_clauses(text)]
+
+        self.ids = [[ids(t) for t in ts] for ts in data.texts]
+        self.flip_ids = [[ids(flip_text(t)) for t in ts] for ts in data.texts] if flip else self.ids
+        clauses = list(self.index)
+        cache = TextFeatureCache()
+        if cache_path is not None and cache_path.exists():
+            try:
+                cache.load(cache_path)
+            except Exception as e:  # a broken cache is rebuilt
+                log(f"[editor] ignoring unreadable clause cache {cache_path}: {e}")
+        missing = [c for c in clauses if normalize_text(c) not in cache.store]
+        if missing:
+            t0 = time.time()
+            log(f"[editor] encoding {len(missing)} new clauses with MiniLM ({len(clauses)} in all)")
+            cache.add(missing, progress=lambda i, n: log(f"[editor] clauses {i}/{n} ({time.time() - t0:.0f} s)")
+                      if i % 2048 < cache.batch_size else None)
+            if cache_path is not None:
+                try:
+                    cache.save(cache_path)
+                except OSError as e:
+                    log(f"[editor] could not save the clause cache: {e}")
+        self.states = torch.zeros(max(len(clauses), 1), MAX_CLAUSE_TOKENS, TEXT_DIM_IN, dtype=torch.float16)
+        self.lens = torch.zeros(max(len(clauses), 1), dtype=torch.long)
+        for c, i in self.index.items():
+            s = cache.store[normalize_text(c)][:MAX_CLAUSE_TOKENS]
+            self.states[i, :len(s)] = s
+            self.lens[i] = len(s)
+        self.kw = torch.zeros(max(len(clauses), 1), len(KEYWORDS))
+        for c, i in self.index.items():
+            self.kw[i] = torch.tensor(keyword_flags(c))
+        self.vocabulary = sorted({w for c in clauses for w in c.replace("-", " ").split() if w.isalpha()})
+
+    def batch(self, id_lists: list[list[int]]) -> ClauseBatch:
+        uniq = sorted({i for ids in id_lists for i in ids})
+        pos = {c: k for k, c in enumerate(uniq)}
+        K = max([len(x) for x in id_lists] + [1])
+        seq = torch.full((len(id_lists), K), -1, dtype=torch.long)
+        for r, ids in enumerate(id_lists):
+            if ids:
+                seq[r, :len(ids)] = torch.as_tensor([pos[i] for i in ids])
+        if not uniq:
+            return ClauseBatch(torch.zeros(0, 1, TEXT_DIM_IN), torch.zeros(0, 1, dtype=torch.bool), seq)
+        u = torch.as_tensor(uniq)
+        L = int(self.lens[u].max())
+        mask = torch.arange(L)[None, :] < self.lens[u][:, None]
+        return ClauseBatch(self.states[u, :L].float(), mask, seq, self.kw[u])
+
+
+def _corpus_dir(arg) -> Path:
+    from core_models.data.corpus import default_corpus_dir
+    return Path(arg) if arg else default_corpus_dir()

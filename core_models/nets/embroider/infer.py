@@ -1,0 +1,98 @@
+"""Runtime side of PoseEmbroider: :func:`load_embroider` (the shipped embroider.pt), the frozen modality
+:class:`Encoders` and :class:`CaptureModel`, the learned capture regressor's model side (lifter features →
+PoseEmbroider / Aligner → SMPL-H head → rotation matrices). The capture pipeline
+(:mod:`core_models.capture.regressor`) wraps :class:`CaptureModel`; nothing here imports the capture package."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from core_models.nets.common.pose_vae import (
+    PoseVAE,
+)
+from core_models.nets.common.weights import float_state, load_weights
+from core_models.nets.embroider.model import (
+    Aligner,
+    EmbroiderConfig,
+    PoseEmbroider,
+    SMPLHead,
+)
+from core_models.nets.lifter.infer import load_lifter
+from core_models.nets.lifter.model import Lifter
+from core_models.pose import sixd_to_matrix
+
+
+class Encoders:
+    """The frozen modality encoders → raw encodings {v, p, t}."""
+
+    def __init__(self, lifter, pose_vae):
+        self.lifter, self.pose_vae = lifter, pose_vae
+        self.window = lifter.cfg.window
+
+    @torch.no_grad()
+    def visual(self, kp: torch.Tensor) -> torch.Tensor:
+        f, j = self.lifter.features(kp)
+        return torch.cat([f.mean(1), j.flatten(1)], -1)
+
+    @torch.no_grad()
+    def pose(self, rotmats: torch.Tensor) -> torch.Tensor:
+        return self.pose_vae.encode(rotmats).loc
+
+
+
+def load_embroider(directory: Path | None = None):
+    """(embroider, aligner, {name: head}, pose_vae, config) from the shipped embroider.pt."""
+
+    blob = load_weights("embroider", directory)
+    cfg = blob["config"]
+    st = float_state(blob["state"])
+
+    def part(prefix):
+        return {k[len(prefix):]: v for k, v in st.items() if k.startswith(prefix)}
+
+    ec = EmbroiderConfig.from_dict(cfg["embroider"])
+    emb, ali = PoseEmbroider(ec), Aligner(ec)
+    emb.load_state_dict(part("embroider."))
+    ali.load_state_dict(part("aligner."))
+    heads = {}
+    for name in ("embroider", "aligner"):
+        h = SMPLHead(ec.d)
+        h.load_state_dict(part(f"head_{name}."))
+        heads[name] = h.eval()
+    vae = PoseVAE(latent_dim=32, hidden=256, feat_dim=256, layers=2, dropout=0.1)
+    vae.load_state_dict(part("pose_vae."), strict=False)   # the decoder is not shipped
+    return emb.eval(), ali.eval(), heads, vae.eval(), cfg
+
+
+class CaptureModel:
+    """Lifter + PoseEmbroider (or the Aligner baseline, ``representation="aligner"``) + SMPL-H head.
+
+    ``predict(kp, text_feature)``: keypoint features (1, T, 33, 4) of the last ``window`` observations and an
+    optional pooled text feature (1, 384) → (heading-normalised rotation matrices (22, 3, 3), lifted joints
+    (22, 3) in the camera-aligned frame)."""
+
+    def __init__(self, lifter: Lifter, model: PoseEmbroider | Aligner, head: SMPLHead, name: str):
+        self.lifter, self.model, self.head, self.name = lifter, model, head, name
+        self.window = lifter.cfg.window
+
+    @torch.no_grad()
+    def predict(self, kp: torch.Tensor, text_feature: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        f, lifted = self.lifter.features(kp)
+        raw = {"v": torch.cat([f.mean(1), lifted.flatten(1)], -1)}
+        subset: tuple[str, ...] = ("v",)
+        if text_feature is not None:
+            raw["t"] = text_feature
+            subset = ("v", "t")
+        x = self.model(raw, subset)
+        return sixd_to_matrix(self.head(x))[0], lifted[0]
+
+
+def load_capture_model(directory: Path | None = None, representation: str = "embroider") -> CaptureModel:
+    """The shipped capture model (embroider.pt + the lifter variant it was trained on). Raises
+    :class:`~core_models.nets.common.weights.WeightsError` when a weights file is missing or corrupt."""
+    if representation not in ("embroider", "aligner"):
+        raise ValueError(f"unknown representation {representation!r}: 'embroider' or 'aligner'")
+    emb, ali, heads, _vae, cfg = load_embroider(directory)
+    lifter = load_lifter(cfg.get("lifter_variant"), directory)
+    return CaptureModel(lifter, emb if representation == "embroider" else ali, heads[representation], representation)

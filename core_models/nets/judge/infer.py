@@ -1,0 +1,46 @@
+"""TODO"""
+from __future__ import annotations
+
+import torch
+
+from core_models.nets.common.weights import float_state, load_weights, manifest
+from core_models.nets.corrector.model import (
+    Vocab,
+    pose_features,
+)
+from core_models.nets.judge.model import JudgeNet, build_judge_net, pad_batch
+from core_models.pose import (
+    Pose,
+)
+
+
+class Judge:
+    def __init__(self, net: JudgeNet, meta: dict | None = None):
+        self.net = net.eval()
+        self.vocab = Vocab(net.cfg.vocab)
+        self.meta = meta or {}
+
+    @torch.no_grad()
+    def embed_texts(self, texts: list[str], batch_size: int = 256) -> torch.Tensor:
+        ids = self.vocab.encode(list(texts), self.net.cfg.max_len)
+        out = [self.net.encode_text(pad_batch(ids[s:s + batch_size], self.net.cfg.max_len))
+               for s in range(0, len(ids), batch_size)]
+        return torch.cat(out) if out else torch.zeros((0, self.net.cfg.d_embed))
+
+    @torch.no_grad()
+    def embed_pairs(self, a: Pose, b: Pose, batch_size: int = 1024) -> torch.Tensor:
+        fa, fb = pose_features(a), pose_features(b)
+        return torch.cat([self.net.encode_pair(fa[s:s + batch_size], fb[s:s + batch_size])
+                          for s in range(0, len(fa), batch_size)])
+
+
+def load_judge(name: str = "judge", directory=None) -> Judge:
+
+    blob = load_weights(name, directory)
+    net = build_judge_net(blob["config"])
+    net.load_state_dict(float_state(blob["state"]))
+    try:
+        meta = manifest(name, directory)
+    except Exception:
+        meta = {}
+    return Judge(net, meta)

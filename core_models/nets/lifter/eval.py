@@ -1,0 +1,87 @@
+"""TODO"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core_models.nets.lifter.infer import load_variants
+from core_models.nets.lifter.model import (
+    Lifter,
+    mpjpe,
+    pa_mpjpe,
+)
+from core_models.nets.training.capture_data import (
+    CaptureData,
+    build_capture_data,
+    make_batch,
+    mocap_corpus,
+)
+
+
+@torch.no_grad()
+def evaluate(model: Lifter, data: CaptureData, seed: int = 123, batch: int = 1024) -> dict:
+    """MPJPE / PA-MPJPE (mm) and per-axis mean absolute error on one fixed synthetic draw of ``data``."""
+    rng = np.random.default_rng(seed)
+    e1, e2, ax = [], [], []
+    for s in range(0, len(data), batch):
+        sel = np.arange(s, min(s + batch, len(data)))
+        kp, tgt, _ = make_batch(data, sel, rng, model.cfg.window)
+        pred = model(kp)
+        e1.append(mpjpe(pred, tgt))
+        e2.append(pa_mpjpe(pred, tgt))
+        p, t = pred - pred[:, :1], tgt - tgt[:, :1]
+        ax.append((p - t).abs().mean(1))
+    e1, e2, ax = torch.cat(e1), torch.cat(e2), torch.cat(ax)
+    return {"mpjpe_mm": round(float(e1.mean()) * 1000, 2), "pa_mpjpe_mm": round(float(e2.mean()) * 1000, 2),
+            "abs_xyz_mm": [round(float(v) * 1000, 2) for v in ax.mean(0)], "n": len(data)}
+
+
+def _print_table(results: dict, title: str) -> None:
+    print(title)
+    print(f"{'variant':<10} {'window':>6} {'MPJPE':>8} {'PA-MPJPE':>9} {'|x|':>6} {'|y|':>6} {'|z|':>6} "
+          f"{'gain vs none':>12}")
+    for name, r in results.items():
+        align, T = name.split("_T")
+        base = results.get(f"none_T{T}")
+        gain = "" if (base is None or align == "none") else \
+            f"{100 * (base['mpjpe_mm'] - r['mpjpe_mm']) / base['mpjpe_mm']:+.1f} %"
+        x, y, z = r["abs_xyz_mm"]
+        print(f"{align:<10} {T:>6} {r['mpjpe_mm']:>8.1f} {r['pa_mpjpe_mm']:>9.1f} {x:>6.1f} {y:>6.1f} {z:>6.1f} "
+              f"{gain:>12}")
+
+
+def add_eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", default=None)
+    p.add_argument("--mocap", default=None, help="evaluate on the clips of this mocap folder (built on the fly)")
+    p.add_argument("--n-test", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--weights-dir", default=None)
+    p.add_argument("--threads", type=int, default=1)
+
+
+def run_eval(args) -> int:
+    from core_models.data.corpus import default_corpus_dir
+
+    torch.set_num_threads(args.threads)
+    if args.mocap:
+        cdir = mocap_corpus(args.mocap)
+        test = build_capture_data(cdir, "test", args.n_test, args.seed, with_text=False)
+    else:
+        cdir = Path(args.corpus) if args.corpus else default_corpus_dir()
+        test = build_capture_data(cdir, "test", args.n_test, args.seed, with_text=False)
+    models, cfg = load_variants(Path(args.weights_dir) if args.weights_dir else None)
+    results = {n: evaluate(m, test) for n, m in models.items()}
+    _print_table(results, f"lifter on held-out clips ({args.mocap or 'test split'}, {len(test)} poses)")
+    out = {"name": "lifter_eval", "data": str(args.mocap or cdir), "metrics": results, "default": cfg["default"]}
+    for T in sorted({n.split("_T")[1] for n in results}):
+        base = results.get(f"none_T{T}")
+        al = {n: r for n, r in results.items() if n.endswith(f"_T{T}") and not n.startswith("none")}
+        if base and al:
+            best = min(al, key=lambda n: al[n]["mpjpe_mm"])
+            out[f"gain_T{T}_pct"] = round(100 * (base["mpjpe_mm"] - al[best]["mpjpe_mm"]) / base["mpjpe_mm"], 2)
+    print(json.dumps(out))
+    return 0

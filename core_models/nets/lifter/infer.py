@@ -1,0 +1,35 @@
+"""TODO"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from core_models.nets.common.weights import float_state, load_weights
+from core_models.nets.lifter.model import (
+    Lifter,
+    LifterConfig,
+)
+
+
+def variant_name(align: str, window: int) -> str:
+    return f"{align}_T{window}"
+
+
+def load_variants(directory: Path | None = None) -> tuple[dict[str, Lifter], dict]:
+    """All lifter variants shipped in lifter.pt ({name: model}, manifest config)."""
+
+    blob = load_weights("lifter", directory)
+    cfgs = blob["config"]["variants"]
+    st = float_state(blob["state"])
+    out = {}
+    for name, cd in cfgs.items():
+        m = Lifter(LifterConfig.from_dict(dict(cd, align="none")))
+        pre = f"{name}."
+        m.load_state_dict({k[len(pre):]: v for k, v in st.items() if k.startswith(pre)})
+        m.eval()
+        out[name] = m
+    return out, blob["config"]
+
+
+def load_lifter(name: str | None = None, directory: Path | None = None) -> Lifter:
+    models, cfg = load_variants(directory)
+    return models[name or cfg["default"]]

@@ -1,0 +1,447 @@
+"""TODO"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core_models.nets.common.pose_vae import (
+    PoseVAE,
+)
+from core_models.nets.common.text_encoder import get_text_encoder
+from core_models.nets.common.weights import WeightsError, float_state, load_weights
+from core_models.nets.qposer.model import (
+    NUM_BODY,
+    PART_JOINTS,
+    PARTS,
+    TEXT_DIM,
+    MaskedCodeTransformer,
+    PromptToCodes,
+    QPoser,
+    build_qposer,
+    full_rotmats,
+    mpjae_deg,
+)
+from core_models.pose import (
+    matrix_to_6d,
+)
+from core_models.text.clauses import split_clauses
+
+
+def load_qposer(name: str = "qposer", directory=None) -> QPoser:
+    """The shipped QPoser (eval mode, float32). Raises WeightsError when missing/corrupt."""
+
+    blob = load_weights(name, directory)
+    try:
+        model = build_qposer(blob["config"]["model"])
+        model.load_state_dict(float_state(blob["state"]))
+    except Exception as e:
+        raise WeightsError(f"the '{name}' weights do not fit the QPoser model: {e}") from e
+    model.eval()
+    return model
+
+
+def tour_order(x: np.ndarray, two_opt_rounds: int = 4) -> np.ndarray:
+    """A short open path through the rows of ``x`` (N,D): start at the extreme of the first principal
+    direction, greedy nearest neighbour, then a few rounds of 2-opt. Returns a permutation of range(N)."""
+    x = np.asarray(x, np.float64)
+    n = len(x)
+    if n <= 2:
+        return np.arange(n)
+    xc = x - x.mean(0)
+    _, _, vt = np.linalg.svd(xc, full_matrices=False)
+    proj = xc @ vt[0]
+    D = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
+    start = int(np.argmin(proj))
+    order = [start]
+    left = np.ones(n, bool)
+    left[start] = False
+    for _ in range(n - 1):
+        d = np.where(left, D[order[-1]], np.inf)
+        j = int(np.argmin(d))
+        order.append(j)
+        left[j] = False
+    order = np.array(order)
+    for _ in range(two_opt_rounds):  # open-path 2-opt: reverse order[i:j+1] when it shortens the path
+        improved = False
+        for i in range(1, n - 1):
+            a, b = order[i - 1], order[i]
+            for j in range(i + 1, n):
+                c = order[j]
+                d_ = order[j + 1] if j + 1 < n else None
+                old = D[a, b] + (D[c, d_] if d_ is not None else 0.0)
+                new = D[a, c] + (D[b, d_] if d_ is not None else 0.0)
+                if new < old - 1e-12:
+                    order[i:j + 1] = order[i:j + 1][::-1].copy()
+                    improved = True
+                    a, b = order[i - 1], order[i]
+        if not improved:
+            break
+    return order
+
+
+def slider_orders(model: QPoser) -> dict[str, list[np.ndarray]]:
+    """For every group and head: the order in which a slider walks through that head's codebook entries
+    (a permutation of range(K), a short path through the code vectors)."""
+    out: dict[str, list[np.ndarray]] = {}
+    with torch.no_grad():
+        for g in model.groups:
+            cb = model.codebook(g).detach().float().cpu().numpy()
+            out[g] = [tour_order(cb[h]) for h in range(model.n_heads[g])]
+    return out
+
+
+@torch.no_grad()
+def compute_part_paths(model: QPoser, body_rotmats: torch.Tensor, n: int = 96, seed: int = 0,
+                       batch: int = 4096) -> dict[str, list[list[int]]]:
+    """Per part: ``n`` distinct code tuples seen on real poses, chosen by farthest-point sampling of the part's
+    decoded joint rotations and ordered along a short path, so one "part slider" walks through diverse real
+    configurations of that part. Returns {group: [[code per head] * n]} (JSON/torch-save friendly)."""
+    idx = torch.cat([model.encode(body_rotmats[i:i + batch]) for i in range(0, len(body_rotmats), batch)])
+    paths: dict[str, list[list[int]]] = {}
+    rng = np.random.default_rng(seed)
+    for g in model.decoded_groups + (("global",) if "global" in model.groups else ()):
+        cols = idx[:, model.group_slice(g)]
+        uniq, counts = torch.unique(cols, dim=0, return_counts=True)
+        keep = uniq[counts >= 2] if (counts >= 2).sum() >= n else uniq
+        if len(keep) > 4000:
+            keep = keep[torch.as_tensor(rng.choice(len(keep), 4000, replace=False))]
+        # feature: the part's decoded rotations with the other codes of a fixed typical pose
+        ref = idx[0:1].repeat(len(keep), 1)
+        ref[:, model.group_slice(g)] = keep
+        R = model.decode_indices(ref)
+        joints = [j - 1 for j in (model.group_joints[g] if g in model.group_joints else range(1, 22))]
+        feat = matrix_to_6d(R[:, joints]).reshape(len(keep), -1).numpy()
+        # farthest-point sampling
+        m = min(n, len(keep))
+        sel = [int(rng.integers(len(keep)))]
+        dmin = np.linalg.norm(feat - feat[sel[0]], axis=1)
+        for _ in range(m - 1):
+            j = int(np.argmax(dmin))
+            sel.append(j)
+            dmin = np.minimum(dmin, np.linalg.norm(feat - feat[j], axis=1))
+        sel = np.array(sel)
+        order = tour_order(feat[sel])
+        paths[g] = keep[torch.as_tensor(sel[order])].tolist()
+    return paths
+
+
+class LatentEditor:
+    """Numpy-level QPoser operations on :class:`~core_models.pose.Pose` objects (the Latent panel's engine).
+
+    Codes are int arrays (H,) in the model's code order. Decoding writes only the body joints of the parts it is
+    told to (``parts``); other joints, the root orientation and the translation come from ``base`` — so editing a
+    part never touches the rest of the user's pose, and the global code ("global" in ``parts``) changes every
+    part (all decoded)."""
+
+    def __init__(self, model: QPoser, paths: dict | None = None, gen=None, prompter=None):
+        self.model = model.eval()
+        self.paths = {g: np.asarray(v, np.int64) for g, v in (paths or {}).items()}
+        self.gen = gen
+        self.prompter = prompter
+        self.orders = slider_orders(model)
+
+    @classmethod
+    def load(cls, directory=None, with_gen: bool = True, with_prompt: bool = True) -> "LatentEditor":
+
+        model = load_qposer("qposer", directory)
+        paths = load_weights("qposer", directory, verify=False)["config"].get("paths")
+        gen = prompter = None
+        if with_gen:
+            try:
+                gen = load_gen("qposer_gen", directory)
+            except WeightsError:
+                gen = None
+        if with_prompt:
+            try:
+                prompter = load_prompter("qposer_prompt", directory)
+            except WeightsError:
+                prompter = None
+        return cls(model, paths, gen, prompter)
+
+    # --- groups
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return self.model.groups
+
+    def slice(self, g: str) -> slice:
+        return self.model.group_slice(g)
+
+    def n_heads(self, g: str) -> int:
+        return self.model.n_heads[g]
+
+    def codebook_size(self, g: str) -> int:
+        return self.model.codebook_size(g)
+
+    # --- encode / decode
+    @staticmethod
+    def _R(pose) -> torch.Tensor:
+        from core_models.pose import aa_to_matrix
+        return aa_to_matrix(torch.as_tensor(np.asarray(pose.body_pose, np.float32)).reshape(-1, NUM_BODY, 3))
+
+    @torch.no_grad()
+    def encode(self, pose) -> np.ndarray:
+        return self.model.encode(self._R(pose))[0].numpy()
+
+    @torch.no_grad()
+    def encode_continuous(self, pose) -> torch.Tensor:
+        return self.model.encode_continuous(self._R(pose))[0]
+
+    @torch.no_grad()
+    def decode_body(self, codes: np.ndarray) -> np.ndarray:
+        """codes (H,) → body_pose axis-angle (21,3)."""
+        import roma
+        R = self.model.decode_indices(torch.as_tensor(np.asarray(codes, np.int64))[None])[0]
+        return roma.rotmat_to_rotvec(R).numpy().astype(np.float32)
+
+    def parts_joints(self, parts) -> list[int]:
+        """Body joint indices (1..21) written when ``parts`` change ("global" or "all" = every joint)."""
+        if any(p in ("global", "all") for p in parts):
+            return list(range(1, 22))
+        return sorted(j for p in parts for j in PART_JOINTS[p])
+
+    def compose(self, base, body_aa: np.ndarray, parts) -> "object":
+        """A copy of ``base`` with the joints of ``parts`` taken from ``body_aa`` (21,3)."""
+        from core_models.pose import Pose
+        bp = np.array(base.body_pose, np.float32, copy=True)
+        for j in self.parts_joints(parts):
+            bp[j - 1] = body_aa[j - 1]
+        return Pose(base.root_orient.copy(), bp, base.transl.copy(),
+                    None if base.hand_pose is None else base.hand_pose.copy())
+
+    def decode(self, codes: np.ndarray, base, parts) -> "object":
+        return self.compose(base, self.decode_body(codes), parts)
+
+    # --- edits on code arrays
+    def set_head(self, codes: np.ndarray, g: str, h: int, slider_pos: int) -> np.ndarray:
+        """Head ``h`` of group ``g`` takes the code at position ``slider_pos`` of its slider order."""
+        out = np.array(codes, copy=True)
+        out[self.slice(g).start + h] = int(self.orders[g][h][slider_pos])
+        return out
+
+    def slider_pos(self, codes: np.ndarray, g: str, h: int) -> int:
+        c = int(codes[self.slice(g).start + h])
+        return int(np.nonzero(self.orders[g][h] == c)[0][0])
+
+    def set_path(self, codes: np.ndarray, g: str, i: int) -> np.ndarray:
+        """The part takes the ``i``-th code tuple of its part path."""
+        out = np.array(codes, copy=True)
+        out[self.slice(g)] = self.paths[g][i]
+        return out
+
+    def path_pos(self, codes: np.ndarray, g: str) -> int:
+        """Index of the path entry closest (Hamming) to the part's current codes."""
+        if g not in self.paths or not len(self.paths[g]):
+            return 0
+        return int(np.argmin((self.paths[g] != codes[self.slice(g)][None]).sum(1)))
+
+    def copy_part(self, codes: np.ndarray, ref_pose, g: str) -> np.ndarray:
+        out = np.array(codes, copy=True)
+        out[self.slice(g)] = self.encode(ref_pose)[self.slice(g)]
+        return out
+
+    def resample(self, codes: np.ndarray, groups, rng: np.random.Generator | None = None) -> np.ndarray:
+        """New codes for ``groups``; the other positions stay. With the masked transformer the new codes are
+        drawn conditioned on the kept ones, otherwise uniformly from the codebooks (QPoser B.2)."""
+        rng = rng or np.random.default_rng()
+        out = np.array(codes, copy=True)
+        free = np.zeros(len(out), bool)
+        for g in groups:
+            free[self.slice(g)] = True
+        if not free.any():
+            return out
+        if self.gen is not None:
+            gtor = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
+            fixed = torch.as_tensor(out)[None]
+            new = self.gen.sample(1, fixed=fixed, fixed_mask=torch.as_tensor(~free)[None], generator=gtor)[0]
+            out[free] = new.numpy()[free]
+            return out
+        sizes = np.array(self.model.head_sizes())
+        out[free] = rng.integers(0, sizes[free])
+        return out
+
+    @torch.no_grad()
+    def interpolate(self, pose_a, pose_b, t: float) -> np.ndarray:
+        """Body pose (21,3) decoded from the linear mix of the two poses' continuous latents (QPoser B.1)."""
+        import roma
+        za, zb = self.encode_continuous(pose_a), self.encode_continuous(pose_b)
+        R = self.model.decode(((1 - t) * za + t * zb)[None])[0]
+        return roma.rotmat_to_rotvec(R).numpy().astype(np.float32)
+
+    def prompt(self, codes: np.ndarray, text: str) -> tuple[np.ndarray, list[str]]:
+        """Codes with the parts the text talks about set from the text; returns (codes, parts changed)."""
+        if self.prompter is None:
+            raise RuntimeError("the QPoser prompt model is not available (train it: python main.py train qposer "
+                               "--stage prompt)")
+        pc = self.prompter.part_codes(text)
+        out = np.array(codes, copy=True)
+        for p, c in pc.items():
+            out[self.slice(p)] = c
+        return out, list(pc)
+
+
+def load_gen(name: str = "qposer_gen", directory=None) -> MaskedCodeTransformer:
+
+    blob = load_weights(name, directory)
+    c = blob["config"]
+    try:
+        m = MaskedCodeTransformer(c["head_sizes"], d=c["d"], layers=c["layers"], ff=2 * c["d"])
+        m.load_state_dict(float_state(blob["state"]))
+    except Exception as e:
+        raise WeightsError(f"the '{name}' weights do not fit the masked code transformer: {e}") from e
+    m.eval()
+    return m
+
+
+_ARM = r"(arm|arms|elbow|elbows|hand|hands|wrist|wrists|forearm|forearms|shoulder|shoulders|palm|palms|fist|fists" \
+       r"|finger|fingers|upper arm|upper arms)"
+
+
+_LEG = r"(leg|legs|knee|knees|foot|feet|ankle|ankles|thigh|thighs|shin|shins|calf|calves|hip|hips|toe|toes|heel|heels)"
+
+
+_HEAD = r"\b(head|neck|face|chin|gaze|looks?|looking|nod|nods)\b"
+
+
+_TORSO = r"\b(torso|back|spine|chest|trunk|upper body|lean|leans|leaning|bend|bends|bending|bent over|bows|bowing" \
+         r"|twist|twists|twisted|hunch|hunched|arch|arched|waist|belly|stomach)\b"
+
+
+def prompted_parts(text: str) -> list[str]:
+    """The body parts a prompt talks about (subset of PARTS, in PARTS order)."""
+    t = " " + text.lower().replace("-", " ") + " "
+    found: set[str] = set()
+    for limb, pat in (("arm", _ARM), ("leg", _LEG)):
+        for m in re.finditer(r"\b" + pat + r"\b", t):
+            before = re.findall(r"[a-z]+", t[:m.start()])[-2:]  # the two words before the noun
+            side = next((w for w in reversed(before) if w in ("left", "right")), None)
+            if side is not None:
+                found.add(f"{side}_{limb}")
+            else:
+                found.update({f"left_{limb}", f"right_{limb}"})
+    if re.search(_HEAD, t):
+        found.add("head")
+    # "bend"/"twist" about a limb ("bending the knees", "knees bent") is not the torso
+    limbless = re.sub(r"\b(bend|bends|bending|bent|twist|twists|twisted)\s+(\w+\s+){0,2}?" + "(" + _ARM + "|" + _LEG
+                      + r")\b", " ", t)
+    limbless = re.sub(r"\b(" + _ARM + "|" + _LEG
+                      + r")\s+(\w+\s+){0,2}?(bend|bends|bending|bent|twist|twists|twisted)\b",
+                      " ", limbless)
+    if re.search(_TORSO, limbless):
+        found.add("torso")
+    return [p for p in PARTS if p in found]
+
+
+class ClauseFeatures:
+    """Mean-pooled frozen-MiniLM vectors per unique clause (fp16 cache, saved as a plain npz)."""
+
+    def __init__(self, encoder=None):
+        self._encoder = encoder
+        self.store: dict[str, torch.Tensor] = {}
+
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            self._encoder = get_text_encoder()
+        return self._encoder
+
+    def add(self, clauses, batch: int = 128, progress=None) -> None:
+        todo = sorted(set(clauses) - self.store.keys(), key=len)
+        for i in range(0, len(todo), batch):
+            chunk = todo[i:i + batch]
+            with torch.no_grad():
+                v = self.encoder.encode_pooled(chunk)
+            for c, x in zip(chunk, v):
+                self.store[c] = x.to(torch.float16).clone()
+            if progress:
+                progress(min(i + batch, len(todo)), len(todo))
+
+    def batch(self, texts: list[str], max_clauses: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+        """→ (B, C, 384) float32, mask (B, C) bool."""
+        cl = [split_clauses(t)[:max_clauses] for t in texts]
+        self.add([c for cs in cl for c in cs])
+        C = max(len(cs) for cs in cl)
+        x = torch.zeros(len(texts), C, TEXT_DIM)
+        m = torch.zeros(len(texts), C, dtype=torch.bool)
+        for i, cs in enumerate(cl):
+            for j, c in enumerate(cs):
+                x[i, j] = self.store[c].float()
+                m[i, j] = True
+        return x, m
+
+    def save(self, path: Path) -> None:
+        keys = sorted(self.store)
+        np.savez(path, texts=np.array(keys, dtype=str),
+                 vecs=torch.stack([self.store[k] for k in keys]).numpy() if keys else np.zeros((0, TEXT_DIM),
+                                                                                                np.float16))
+
+    def load(self, path: Path) -> None:
+        with np.load(path, allow_pickle=False) as z:
+            for t, v in zip(z["texts"].tolist(), z["vecs"]):
+                self.store[str(t)] = torch.as_tensor(v)
+
+
+def model_spec(qp) -> tuple[dict, dict]:
+    return ({p: qp.n_heads[p] for p in PARTS}, {p: qp.codebook_size(p) for p in PARTS})
+
+
+class Prompter:
+    """Runtime: text → {part: code indices (H_p,)} for the parts the text talks about."""
+
+    def __init__(self, model: PromptToCodes, feats: ClauseFeatures | None = None):
+        self.model = model.eval()
+        self.feats = feats or ClauseFeatures()
+
+    @torch.no_grad()
+    def part_codes(self, text: str, parts: list[str] | None = None) -> dict[str, np.ndarray]:
+        parts = prompted_parts(text) if parts is None else parts
+        if not parts:
+            return {}
+        x, m = self.feats.batch([text])
+        logits = self.model(x, m)
+        return {p: logits[p][0].argmax(-1).numpy() for p in parts}
+
+
+def load_prompter(name: str = "qposer_prompt", directory=None) -> Prompter:
+
+    blob = load_weights(name, directory)
+    c = blob["config"]
+    try:
+        m = PromptToCodes(c["part_heads"], c["part_codes"], d=c["d"])
+        m.load_state_dict(float_state(blob["state"]))
+    except Exception as e:
+        raise WeightsError(f"the '{name}' weights do not fit the prompt model: {e}") from e
+    return Prompter(m)
+
+
+def load_vae_baseline(directory=None):
+
+    blob = load_weights("qposer_vae_baseline", directory)
+    try:
+        vae = PoseVAE(latent_dim=32, hidden=blob["config"]["hidden"], feat_dim=blob["config"]["hidden"],
+                      layers=2, dropout=0.0)
+        vae.load_state_dict(float_state(blob["state"]))
+    except Exception as e:
+        raise WeightsError(f"qposer_vae_baseline weights do not fit: {e}") from e
+    vae.eval()
+    return vae
+
+
+class VAEPrior:
+    """The baseline VAE seen through the same interface as QPoser for the metrics (latent = posterior mean)."""
+
+    def __init__(self, vae):
+        self.vae = vae
+
+    @torch.no_grad()
+    def reconstruct(self, R: torch.Tensor) -> torch.Tensor:
+        return self.vae.decode(self.vae.encode(full_rotmats(R)).loc)[:, 1:]
+
+    @torch.no_grad()
+    def plausibility(self, R: torch.Tensor) -> torch.Tensor:
+        """Per pose: −‖μ(x)‖²/2 − the reconstruction error (deg/10): a cheap prior score; higher = more typical."""
+        q = self.vae.encode(full_rotmats(R))
+        rec = mpjae_deg(self.vae.decode(q.loc)[:, 1:], R)
+        return -0.5 * (q.loc ** 2).sum(-1) / q.loc.shape[-1] - rec / 10.0
