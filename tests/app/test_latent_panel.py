@@ -7,14 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from core_models.nets.qposer import PART_JOINTS, PARTS, LatentEditor, QPoser, QPoserConfig, compute_part_paths
-from core_models.nets.qposer_train import CONFIGS, body_rotmats
+from core_models.nets.qposer import PART_JOINTS, LatentEditor, QPoser, QPoserConfig, compute_part_paths
+from core_models.nets.qposer.model import body_rotmats
+from core_models.nets.qposer.train import CONFIGS
 from core_models.pose import Pose
-
-
-class _Window:
-    def __init__(self, doc):
-        self.doc = doc
 
 
 class _FakePrompter:
@@ -22,7 +18,7 @@ class _FakePrompter:
         self.editor = editor
 
     def part_codes(self, text, parts=None):
-        from core_models.nets.qposer_prompt import prompted_parts
+        from core_models.nets.qposer import prompted_parts
         parts = prompted_parts(text) if parts is None else parts
         return {p: (np.arange(self.editor.n_heads(p)) % self.editor.codebook_size(p)) for p in parts}
 
@@ -41,6 +37,7 @@ def editor():
 @pytest.fixture
 def panel(qapp, editor):
     from app.commands import Document
+    from app.context import PanelContext
     from app.panels.latent import LatentPanel
 
     doc = Document()
@@ -49,7 +46,7 @@ def panel(qapp, editor):
                  np.array([0.1, 0.9, 0.0], np.float32))
     doc.push_pose(start, "start")
     doc.undo_stack.clear()
-    p = LatentPanel(_Window(doc), editor=editor)
+    p = LatentPanel(PanelContext.for_document(doc), editor=editor)
     p.editor.prompter = None
     yield p
     p.deleteLater()
@@ -190,9 +187,11 @@ def test_prompt_sets_only_named_parts(panel, editor):
 def test_main_window_latent_dock_with_shipped_weights(qapp, tmp_path):
     """The registered dock loads the shipped QPoser off the GUI thread and a drag edits the window's pose."""
     from _apptest_util import RecordingDialogs, pump, tiny_body
-    from app.main_window import FallbackViewport, MainWindow
+
+    from app.main_window import MainWindow
+    from app.viewport.fallback import FallbackViewport
     from core_models import settings as st
-    from core_models.nets.weights import weights_dir
+    from core_models.nets.common.weights import weights_dir
 
     if not (weights_dir() / "qposer.pt").exists():
         pytest.skip("shipped qposer weights not present")

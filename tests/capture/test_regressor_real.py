@@ -13,7 +13,7 @@ pytestmark = pytest.mark.skipif(not available_variants(), reason="MediaPipe bund
 
 @pytest.fixture(scope="module")
 def regressor():
-    from core_models.nets.weights import WeightsError
+    from core_models.nets.common.weights import WeightsError
 
     try:
         from core_models.capture.regressor import LearnedRegressor

@@ -68,12 +68,25 @@ def test_both_models_get_the_clauses_they_were_trained_with(text, editor, prompt
 
 
 def test_models_use_their_own_style():
-    from core_models.nets.editor import split_clauses as editor_split
-    from core_models.nets.qposer.infer import prompt_clauses
+    """The editor's clause store and QPoser's prompt features really split with their own rule."""
+    from collections import defaultdict
+
+    import torch
+
+    from core_models.nets.editor.data import ClauseStore
+    from core_models.nets.qposer.infer import ClauseFeatures
 
     text = "The person is standing while the arms are raised, and the head is tilted."
-    assert editor_split(text) == BEFORE[4][1]
-    assert prompt_clauses(text) == BEFORE[4][2]
+    seen: list[str] = []
+    feats = ClauseFeatures()
+    feats.add = lambda clauses, **_: seen.extend(clauses)  # type: ignore[method-assign]  # no text encoder
+    feats.store = defaultdict(lambda: torch.zeros(384, dtype=torch.float16))
+    feats.batch([text])
+    assert seen == BEFORE[4][2]
+    store = ClauseStore.__new__(ClauseStore)  # only the clause indexing, no encoder / cache
+    store.index = {}
+    ids = ClauseStore._clause_ids(store, text)
+    assert [c for c, i in sorted(store.index.items(), key=lambda kv: kv[1]) if i in ids] == BEFORE[4][1]
 
 
 def test_instruction_style_caps_the_number_of_clauses():

@@ -12,21 +12,26 @@ import pytest
 import torch
 
 from core_models.captioning.compare import modifier
-from core_models.nets import corrector_train as ct
-from core_models.nets import judge as jd
+from core_models.nets.corrector import eval as corrector_eval
+from core_models.nets.corrector import train as corrector_train
+from core_models.nets.corrector.eval import add_eval_args, run_eval
+from core_models.nets.corrector.train import add_train_args, run_train
+from core_models.nets.judge.model import JudgeConfig, JudgeNet, ngram_codes
+from core_models.nets.training.pairs import PairData
+from core_models.nets.training.retrieval import pools, r_precision
 from core_models.pose import Pose
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _synthetic(n: int, seed: int) -> ct.PairData:
+def _synthetic(n: int, seed: int) -> PairData:
     rng = np.random.default_rng(seed)
     a = rng.normal(0, 0.35, (n, 22, 3)).astype(np.float32)
     b = rng.normal(0, 0.35, (n, 22, 3)).astype(np.float32)
     a[:, 0] = b[:, 0] = 0.0
     texts = [modifier(Pose.from_full(a), Pose.from_full(b), seed=seed + k) for k in range(3)]
-    return ct.PairData(a, b, [list(t) for t in zip(*texts)])
+    return PairData(a, b, [list(t) for t in zip(*texts)])
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +40,14 @@ def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("weights")
     data = {"train": _synthetic(48, 0), "val": _synthetic(40, 1), "test": _synthetic(40, 2)}
     mp = pytest.MonkeyPatch()
-    mp.setattr(ct, "load_pairs", lambda corpus, split, max_pairs=None, seed=0: data[split])
+    mp.setattr(corrector_train, "load_pairs", lambda corpus, split, max_pairs=None, seed=0: data[split])
     results = {}
     for what in ("corrector", "judge"):
         p = argparse.ArgumentParser()
-        ct.add_train_args(p)
+        add_train_args(p)
         args = p.parse_args(["--what", what, "--tiny", "--minutes", "0.06", "--batch", "16", "--max-len", "48",
                              "--out-dir", str(out), "--log-every", "1000"])
-        assert ct.run_train(args) == 0
+        assert run_train(args) == 0
         results[what] = json.loads((out / f"{what}.json").read_text())
     yield out, data, results
     mp.undo()
@@ -50,12 +55,12 @@ def trained(tmp_path_factory):
 
 def test_train_continues_from_weights(trained, tmp_path, monkeypatch):
     out, data, man = trained
-    monkeypatch.setattr(ct, "load_pairs", lambda corpus, split, max_pairs=None, seed=0: data[split])
+    monkeypatch.setattr(corrector_train, "load_pairs", lambda corpus, split, max_pairs=None, seed=0: data[split])
     p = argparse.ArgumentParser()
-    ct.add_train_args(p)
+    add_train_args(p)
     args = p.parse_args(["--what", "corrector", "--tiny", "--minutes", "0.03", "--batch", "16",
                          "--init-from", str(out), "--out-dir", str(tmp_path), "--log-every", "1000"])
-    assert ct.run_train(args) == 0
+    assert run_train(args) == 0
     m2 = json.loads((tmp_path / "corrector.json").read_text())
     assert " && " in m2["command"] and m2["train_seconds"] > man["corrector"]["train_seconds"]
     from core_models.nets.corrector import load_corrector
@@ -81,11 +86,11 @@ def test_train_writes_weights_and_manifest(trained):
 
 def test_eval_prints_table_and_json(trained, capsys, monkeypatch):
     out, data, _ = trained
-    monkeypatch.setattr(ct, "load_pairs", lambda corpus, split, max_pairs=None, seed=0: data[split])
+    monkeypatch.setattr(corrector_eval, "load_pairs", lambda corpus, split, max_pairs=None, seed=0: data[split])
     p = argparse.ArgumentParser()
-    ct.add_eval_args(p)
+    add_eval_args(p)
     args = p.parse_args(["--weights-dir", str(out), "--pools", "8,32", "--recon-pairs", "2", "--beam", "2"])
-    assert ct.run_eval(args) == 0
+    assert run_eval(args) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     res = json.loads(lines[-1])
     assert res["name"] == "eval_corrector" and res["pairs"] == 40
@@ -107,7 +112,7 @@ def test_eval_prints_table_and_json(trained, capsys, monkeypatch):
 def test_ngram_codes_and_bag_ids():
     V = 10
     tok = torch.tensor([[5, 6, 7, 0, 0], [1, 5, 2, 0, 0]])  # PAD 0, BOS 1, EOS 2 are not words
-    c = jd.ngram_codes(tok, V)
+    c = ngram_codes(tok, V)
     base = V + 1
     assert c[0, :3].tolist() == [6, 7, 8]
     assert c[0, 5:7].tolist() == [6 * base + 7, 7 * base + 8]
@@ -116,8 +121,8 @@ def test_ngram_codes_and_bag_ids():
     # orders never collide
     vals = c[0][c[0] > 0]
     assert len(torch.unique(vals)) == len(vals)
-    cfg = jd.JudgeConfig(vocab=[f"w{i}" for i in range(V)], n_ngrams=4, d_text=8, d_pose=8, d_embed=8)
-    net = jd.JudgeNet(cfg)
+    cfg = JudgeConfig(vocab=[f"w{i}" for i in range(V)], n_ngrams=4, d_text=8, d_pose=8, d_embed=8)
+    net = JudgeNet(cfg)
     assert net.build_ngrams([tok, tok]) == 4
     ids = net.bag_ids(tok)
     assert ((ids > 0).sum(1) <= 6).all() and ids.max() <= 4
@@ -127,15 +132,15 @@ def test_ngram_codes_and_bag_ids():
 
 
 def test_pools_and_r_precision():
-    P = jd.pools(50, 32, seed=3)
+    P = pools(50, 32, seed=3)
     assert P.shape == (50, 32) and (P[:, 0] == np.arange(50)).all()
     assert all(len(set(r)) == 32 for r in P.tolist())
-    assert (P == jd.pools(50, 32, seed=3)).all()
+    assert (P == pools(50, 32, seed=3)).all()
     with pytest.raises(ValueError):
-        jd.pools(10, 32)
+        pools(10, 32)
     z = torch.nn.functional.normalize(torch.randn(50, 16), dim=-1)
-    assert jd.r_precision(z, z, P)["R@1"] == 100.0  # each text is its own pair's embedding
-    r = jd.r_precision(z, -z, P)  # the true pair is the worst match
+    assert r_precision(z, z, P)["R@1"] == 100.0  # each text is its own pair's embedding
+    r = r_precision(z, -z, P)  # the true pair is the worst match
     assert r["R@3"] == 0.0
 
 

@@ -9,9 +9,16 @@ import pytest
 import torch
 
 from core_models import skeleton as sk
-from core_models.nets import pose_vae as pv
+from core_models.nets.common.pose_vae import (
+    PoseDecoder,
+    PoseEncoder,
+    PoseVAE,
+    geodesic_rad,
+    pose_to_rotmats,
+    rotmats_to_pose,
+)
 from core_models.nets.editor import looks_like_instruction, split_clauses
-from core_models.pose import Pose, aa_to_matrix, geodesic_deg, heading_of
+from core_models.pose import Pose, aa_to_matrix, geodesic_deg, heading_of, matrix_to_6d, sixd_to_matrix
 
 torch.set_num_threads(1)
 
@@ -19,33 +26,32 @@ torch.set_num_threads(1)
 # --- pose VAE pieces ----------------------------------------------------------------------------------------
 
 def test_rot6d_round_trip_and_layout_matches_pose_module():
-    from core_models.pose import matrix_to_6d
     g = torch.Generator().manual_seed(0)
     aa = torch.randn(5, 22, 3, generator=g)
-    R = pv.aa_to_matrix_t(aa)
+    R = aa_to_matrix(aa)
     assert torch.allclose(R, torch.as_tensor(aa_to_matrix(aa.numpy())), atol=1e-5)
-    d6 = pv.matrix_to_rot6d(R)
+    d6 = matrix_to_6d(R)
     assert torch.allclose(d6, torch.as_tensor(matrix_to_6d(R.numpy())), atol=1e-6)
-    assert torch.allclose(pv.rot6d_to_matrix(d6), R, atol=1e-5)
+    assert torch.allclose(sixd_to_matrix(d6), R, atol=1e-5)
     # any 6D vector maps to a proper rotation
-    M = pv.rot6d_to_matrix(torch.randn(100, 6, generator=g))
+    M = sixd_to_matrix(torch.randn(100, 6, generator=g))
     assert torch.allclose(M @ M.transpose(-1, -2), torch.eye(3).expand(100, 3, 3), atol=1e-5)
     assert torch.allclose(torch.linalg.det(M), torch.ones(100), atol=1e-5)
 
 
 def test_pose_encoder_decoder_shapes_and_identity_start():
-    enc = pv.PoseEncoder(out_dim=48, hidden=64).eval()
+    enc = PoseEncoder(out_dim=48, hidden=64).eval()
     aa = torch.randn(3, 22, 3) * 0.3
-    f1, f2 = enc(aa), enc(pv.aa_to_matrix_t(aa))
+    f1, f2 = enc(aa), enc(aa_to_matrix(aa))
     assert f1.shape == (3, 48) and torch.allclose(f1, f2, atol=1e-5)
-    dec = pv.PoseDecoder(latent_dim=32, hidden=64).eval()
+    dec = PoseDecoder(latent_dim=32, hidden=64).eval()
     R = dec(torch.zeros(2, 32))
     assert R.shape == (2, 22, 3, 3)
-    assert torch.rad2deg(pv.geodesic_rad(R, torch.eye(3))).max() < 10  # starts near the T-pose
-    vae = pv.PoseVAE(hidden=64, feat_dim=64)
+    assert torch.rad2deg(geodesic_rad(R, torch.eye(3))).max() < 10  # starts near the T-pose
+    vae = PoseVAE(hidden=64, feat_dim=64)
     out, q = vae(aa)
     assert out.shape == (3, 22, 3, 3) and q.loc.shape == (3, 32)
-    p = pv.rotmats_to_pose(pv.pose_to_rotmats(Pose.from_full(aa.numpy())))
+    p = rotmats_to_pose(pose_to_rotmats(Pose.from_full(aa.numpy())))
     assert np.allclose(p.full(), aa.numpy(), atol=1e-4)
 
 
@@ -69,7 +75,9 @@ def test_split_clauses_and_instruction_gate():
 
 def test_tiny_training_decreases_loss_and_flip_is_consistent():
     from core_models.nets.editor import build_model
-    from core_models.nets.editor_train import CONFIGS, BodyTorch, ClauseStore, PairData, mirror_rotmats, train_model
+    from core_models.nets.editor.data import BodyTorch, ClauseStore, mirror_rotmats
+    from core_models.nets.editor.train import CONFIGS, train_model
+    from core_models.nets.training.pairs import PairData
     from core_models.pose import mirror
 
     rng = np.random.default_rng(0)
@@ -78,11 +86,11 @@ def test_tiny_training_decreases_loss_and_flip_is_consistent():
     B = Pose(A.root_orient, A.body_pose + rng.normal(0, 0.2, (n, 21, 3)))
     words = ["raise your left arm", "bend the right knee", "lean forward", "turn your head to the left"]
     texts = [[f"{words[i % 4]}, then {words[(i + 1) % 4]}", words[i % 4], ""] for i in range(n)]
-    data = PairData(pv.pose_to_rotmats(A), pv.pose_to_rotmats(B), texts, np.zeros(n, np.int8), np.arange(n))
+    data = PairData(pose_to_rotmats(A), pose_to_rotmats(B), texts, np.zeros(n, np.int8), np.arange(n))
     store = ClauseStore(data, None, flip=True, log=lambda m: None)
     assert "raise your right arm" in store.index  # flipped wording was encoded too
     # mirror of rotation matrices agrees with Pose.mirror
-    assert torch.allclose(mirror_rotmats(data.A[:4]), pv.pose_to_rotmats(mirror(A[:4])), atol=1e-5)
+    assert torch.allclose(mirror_rotmats(data.A[:4]), pose_to_rotmats(mirror(A[:4])), atol=1e-5)
     cfg = dict(CONFIGS["tiny"], batch=32, lr=3e-3)
     torch.manual_seed(0)
     model = build_model(cfg)
@@ -93,7 +101,8 @@ def test_tiny_training_decreases_loss_and_flip_is_consistent():
 
 
 def test_part_pairs_change_only_the_drawn_parts_and_name_them():
-    from core_models.nets.editor_train import PairData, make_part_pairs
+    from core_models.nets.editor.data import make_part_pairs
+    from core_models.nets.training.pairs import PairData
 
     n = 40
     A = np.zeros((n, 21, 3), np.float32)
@@ -104,12 +113,12 @@ def test_part_pairs_change_only_the_drawn_parts_and_name_them():
     B[:, sk.JOINT_INDEX["left_knee"] - 1] = [1.4, 0, 0]
     B[:, sk.JOINT_INDEX["right_knee"] - 1] = [1.4, 0, 0]
     z = np.zeros((n, 3), np.float32)
-    data = PairData(pv.pose_to_rotmats(Pose(z, A)), pv.pose_to_rotmats(Pose(z, B)), [["x"]] * n,
+    data = PairData(pose_to_rotmats(Pose(z, A)), pose_to_rotmats(Pose(z, B)), [["x"]] * n,
                     np.zeros(n, np.int8), np.arange(n))
     pp = make_part_pairs(data, 60, seed=1, log=lambda m: None)
     assert 0 < len(pp) <= 60 and len(pp.texts) == len(pp)
     assert torch.allclose(pp.A, data.A[:1].expand_as(pp.A))  # every A is the same pose here
-    moved = torch.rad2deg(pv.geodesic_rad(pp.B, pp.A)) > 1.0  # (n, 22)
+    moved = torch.rad2deg(geodesic_rad(pp.B, pp.A)) > 1.0  # (n, 22)
     Ls, Rs = sk.JOINT_INDEX["left_shoulder"], sk.JOINT_INDEX["right_shoulder"]
     for i in range(len(pp)):
         assert moved[i].sum() <= 2  # one or two parts, never the whole pose
@@ -170,13 +179,13 @@ def test_left_and_right_are_not_confused(editor, body):
 def test_posecopy_empty_text_model_returns_about_a(editor):
     from core_models.pose import normalize_heading
     a, _ = normalize_heading(_standing())
-    A = pv.pose_to_rotmats(a)
+    A = pose_to_rotmats(a)
     mean, _ = editor.predict_normalized(A, [""], 0)
-    err = torch.rad2deg(pv.geodesic_rad(mean, A)).mean()
+    err = torch.rad2deg(geodesic_rad(mean, A)).mean()
     # the copy goes through the d=32 latent: ~11 deg/joint on test poses (PoseFix's best-of-30 geodesic is ~9)
     assert err < 15.0, err
     edited, _ = editor.predict_normalized(A, ["Raise your left arm above your head."], 0, hold=False)
-    assert err < torch.rad2deg(pv.geodesic_rad(edited, A)).mean()
+    assert err < torch.rad2deg(geodesic_rad(edited, A)).mean()
 
 
 def test_samples_keep_global_and_strength(editor):
@@ -212,8 +221,8 @@ def test_very_long_text_is_handled(editor):
 
 
 def test_corrupt_weights_give_a_clear_error(tmp_path):
+    from core_models.nets.common.weights import WeightsError, weights_dir
     from core_models.nets.editor import load_editor
-    from core_models.nets.weights import WeightsError, weights_dir
     for f in ("editor.pt", "editor.json"):
         shutil.copy(weights_dir() / f, tmp_path / f)
     data = bytearray((tmp_path / "editor.pt").read_bytes())
@@ -227,7 +236,7 @@ def test_corrupt_weights_give_a_clear_error(tmp_path):
 
 
 def test_manifest_has_provenance():
-    from core_models.nets.weights import manifest, weights_dir
+    from core_models.nets.common.weights import manifest, weights_dir
     m = manifest("editor")
     assert {"sha256", "command", "data", "metrics", "train_seconds"} <= set(m)
     assert (weights_dir() / "editor.pt").stat().st_size <= 8 * 1024 * 1024
@@ -274,8 +283,8 @@ def test_named_parts_and_hold_unnamed():
     assert named_parts("Lean forward and bend both knees.") is None
     assert named_parts("bend your left knee, then straighten your back") is None
     assert named_parts("turn around") is None and named_parts("") is None
-    A = pv.aa_to_matrix_t(torch.randn(22, 3) * 0.3)
-    R = pv.aa_to_matrix_t(torch.randn(3, 22, 3) * 0.3)
+    A = aa_to_matrix(torch.randn(22, 3) * 0.3)
+    R = aa_to_matrix(torch.randn(3, 22, 3) * 0.3)
     H = hold_unnamed(A, R, {"left_arm"})
     arm = list(sk.BODY_PARTS["left_arm"])
     rest = [j for j in range(22) if j not in arm]

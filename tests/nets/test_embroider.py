@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from core_models.nets import embroider_train as et
-from core_models.nets import lifter_train as lt
 from core_models.nets.embroider import SUBSETS, Aligner, EmbroiderConfig, PoseEmbroider, SMPLHead, info_nce
+from core_models.nets.embroider.data import fixed_raw
+from core_models.nets.embroider.eval import evaluate_all, retrieval_table
+from core_models.nets.embroider.infer import Encoders, load_embroider
+from core_models.nets.embroider.train import pretrain_pose_vae, train_contrastive, train_head
 from core_models.nets.lifter import Lifter, LifterConfig
+from core_models.nets.training.capture_data import TEXT_SLOTS, capture_data_from_poses
 from core_models.pose import Pose
 
 torch.set_num_threads(1)
@@ -59,9 +62,9 @@ def test_aligner_and_retrieval_table():
             return raw[target]
 
     base = torch.randn(50, 16)
-    tab = et.retrieval_table(Oracle(), {"v": base, "p": base.clone(), "t": base.clone()})
+    tab = retrieval_table(Oracle(), {"v": base, "p": base.clone(), "t": base.clone()})
     assert tab["mRecall"] == 100.0 and tab["V→P"] == 100.0 and tab["VT→P"] == 100.0
-    rnd = et.retrieval_table(Aligner(_cfg()), _raw(200))
+    rnd = retrieval_table(Aligner(_cfg()), _raw(200))
     assert rnd["mRecall"] < 30
 
 
@@ -76,29 +79,29 @@ def test_smpl_head_starts_from_the_mean_pose():
 def tiny(tmp_path_factory):
     """Tiny lifter + embroider trained for a few steps on random poses, shipped into a temp weights folder."""
     from core_models.capture.synth import LandmarkModel
-    from core_models.nets.weights import save_weights
+    from core_models.nets.common.weights import save_weights
 
     rng = np.random.default_rng(0)
     n = 64
     pose = Pose(rng.normal(0, 0.1, (n, 3)).astype(np.float32), rng.normal(0, 0.4, (n, 21, 3)).astype(np.float32))
     g = torch.Generator().manual_seed(0)
-    feats = (torch.zeros(n, lt.TEXT_SLOTS, 384, dtype=torch.float16), torch.ones(n, lt.TEXT_SLOTS, dtype=torch.bool),
+    feats = (torch.zeros(n, TEXT_SLOTS, 384, dtype=torch.float16), torch.ones(n, TEXT_SLOTS, dtype=torch.bool),
              torch.randn(n, 384, generator=g))
-    data = lt.capture_data_from_poses(pose, text_features=feats)
+    data = capture_data_from_poses(pose, text_features=feats)
     lcfg = LifterConfig(window=2, d=16, layers=1, heads=2, ff=32, head_hidden=32)
     lifter = Lifter(lcfg).eval()
     d = tmp_path_factory.mktemp("w")
     save_weights("lifter", {f"none_T2.{k}": v for k, v in lifter.inference_state().items()},
                  {"variants": {"none_T2": lcfg.to_dict()}, "default": "none_T2"}, {}, directory=d)
     rest = torch.from_numpy(LandmarkModel().rest_joints.astype(np.float32))
-    vae = et.pretrain_pose_vae(data, rest, epochs=1, batch=32, log=lambda *_: None)
-    enc = et.Encoders(lifter, vae)
+    vae = pretrain_pose_vae(data, rest, epochs=1, batch=32, log=lambda *_: None)
+    enc = Encoders(lifter, vae)
     emb, ali = PoseEmbroider(_cfg()), Aligner(_cfg())
-    raw0 = et.fixed_raw(enc, data)
+    raw0 = fixed_raw(enc, data)
     l0 = float(emb.loss(raw0)[0].detach())
-    et.train_contrastive(emb, enc, data, epochs=6, batch=32, lr=3e-3, log=lambda *_: None)
+    train_contrastive(emb, enc, data, epochs=6, batch=32, lr=3e-3, log=lambda *_: None)
     l1 = float(emb.loss(raw0)[0].detach())
-    heads = {"embroider": et.train_head(emb, enc, data, rest, 2, batch=32, log=lambda *_: None),
+    heads = {"embroider": train_head(emb, enc, data, rest, 2, batch=32, log=lambda *_: None),
              "aligner": SMPLHead(32).eval()}
     state = {}
     for prefix, mod in (("embroider.", emb), ("aligner.", ali), ("head_embroider.", heads["embroider"]),
@@ -112,7 +115,7 @@ def tiny(tmp_path_factory):
 
 def test_training_lowers_the_contrastive_loss_and_evaluation_runs(tiny):
     assert tiny["l1"] < tiny["l0"]
-    ret, reg = et.evaluate_all({"embroider": tiny["emb"], "aligner": tiny["ali"]}, tiny["heads"], tiny["enc"],
+    ret, reg = evaluate_all({"embroider": tiny["emb"], "aligner": tiny["ali"]}, tiny["heads"], tiny["enc"],
                                tiny["data"], tiny["rest"])
     assert set(ret) == {"embroider", "aligner"} and 0 <= ret["embroider"]["mRecall"] <= 100
     assert set(reg) == {f"{m} ({i})" for m in ("embroider", "aligner") for i in ("keypoints", "keypoints + text")}
@@ -123,7 +126,7 @@ def test_load_and_learned_regressor(tiny):
     from core_models.capture.regressor import LearnedRegressor, _hip_heading
     from core_models.capture.synth import synthesize
 
-    emb, ali, heads, vae, cfg = et.load_embroider(tiny["dir"])
+    emb, ali, heads, vae, cfg = load_embroider(tiny["dir"])
     assert cfg["window"] == 2 and set(heads) == {"embroider", "aligner"}
     reg = LearnedRegressor(tiny["dir"])
     assert reg.window == 2

@@ -11,9 +11,21 @@ import numpy as np
 import pytest
 import torch
 
-from core_models.nets.qposer import (PART_JOINTS, PARTS, EMACodebooks, LatentEditor, QPoser, QPoserConfig,
-                                     ablation_config, compute_part_paths, mpjae_deg, slider_orders, tour_order)
-from core_models.nets.qposer_train import CONFIGS, body_rotmats, train_prior
+from core_models.nets.qposer import (
+    PART_JOINTS,
+    PARTS,
+    EMACodebooks,
+    LatentEditor,
+    QPoser,
+    QPoserConfig,
+    ablation_config,
+    compute_part_paths,
+    mpjae_deg,
+    slider_orders,
+    tour_order,
+)
+from core_models.nets.qposer.model import body_rotmats
+from core_models.nets.qposer.train import CONFIGS, train_prior
 from core_models.pose import Pose
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,7 +202,7 @@ def test_part_paths_and_editor_operations(trained):
 
 
 def test_masked_transformer_keeps_fixed_positions():
-    from core_models.nets.qposer_gen import MaskedCodeTransformer, train_gen
+    from core_models.nets.qposer.train import train_gen
 
     torch.manual_seed(0)
     sizes = [4, 8, 8, 3]
@@ -208,7 +220,8 @@ def test_masked_transformer_keeps_fixed_positions():
 
 
 def test_prompted_parts_rule():
-    from core_models.nets.qposer_prompt import prompted_parts, split_clauses
+    from core_models.nets.qposer.infer import prompted_parts
+    from core_models.text.clauses import split_clauses
 
     assert prompted_parts("arms crossed") == ["left_arm", "right_arm"]
     assert prompted_parts("The left arm is raised") == ["left_arm"]
@@ -217,7 +230,7 @@ def test_prompted_parts_rule():
     assert prompted_parts("lean forward") == ["torso"]
     assert prompted_parts("the knees are bent") == ["left_leg", "right_leg"]
     assert prompted_parts("hello") == []
-    assert split_clauses("Both feet down. The head is up, while the arms are bent.") == [
+    assert split_clauses("Both feet down. The head is up, while the arms are bent.", "description") == [
         "both feet down", "the head is up", "the arms are bent"]
 
 
@@ -235,11 +248,11 @@ def _tiny_corpus(folder: Path, n: int = 300) -> None:
 def _eval_args(argv):
     import argparse
 
-    from core_models.nets import qposer_train
+    from core_models.nets.qposer import eval as qposer_eval
 
     p = argparse.ArgumentParser()
-    qposer_train.add_eval_args(p)
-    return qposer_train, p.parse_args(argv)
+    qposer_eval.add_eval_args(p)
+    return qposer_eval, p.parse_args(argv)
 
 
 def test_code_consistency_fine_tuning_makes_decode_encode_idempotent(trained):

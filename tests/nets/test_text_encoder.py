@@ -1,9 +1,8 @@
 """The frozen MiniLM encoder: loads offline from the pinned wheel, known cosines, masking, cache round trip."""
-import numpy as np
 import pytest
 import torch
 
-from core_models.nets.text_encoder import TextEncoder, TextEncoderUnavailable, TextFeatureCache, get_text_encoder
+from core_models.nets.common.text_encoder import TextEncoder, TextEncoderUnavailable, TextFeatureCache, get_text_encoder
 
 
 @pytest.fixture(scope="module")

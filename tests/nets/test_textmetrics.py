@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from core_models.nets import textmetrics as tm
+from core_models.nets.training import textmetrics as tm
 
 
 def test_words_lowercase_no_punctuation():

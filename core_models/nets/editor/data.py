@@ -128,12 +128,8 @@ class ClauseStore:
         from core_models.captioning.textutil import flip_text
 
         self.index: dict[str, int] = {}
-
-        def ids(text: str) -> list[int]:
-            return [self.index.setdefault(c, len(self.index)) for c in split_clauses(text)]
-
-        self.ids = [[ids(t) for t in ts] for ts in data.texts]
-        self.flip_ids = [[ids(flip_text(t)) for t in ts] for ts in data.texts] if flip else self.ids
+        self.ids = [[self._clause_ids(t) for t in ts] for ts in data.texts]
+        self.flip_ids = [[self._clause_ids(flip_text(t)) for t in ts] for ts in data.texts] if flip else self.ids
         clauses = list(self.index)
         cache = TextFeatureCache()
         if cache_path is not None and cache_path.exists():
@@ -162,6 +158,10 @@ class ClauseStore:
         for c, i in self.index.items():
             self.kw[i] = torch.tensor(keyword_flags(c))
         self.vocabulary = sorted({w for c in clauses for w in c.replace("-", " ").split() if w.isalpha()})
+
+    def _clause_ids(self, text: str) -> list[int]:
+        """Ids of the text's clauses (the editor's "instruction" splitting), new clauses added to the index."""
+        return [self.index.setdefault(c, len(self.index)) for c in split_clauses(text)]
 
     def batch(self, id_lists: list[list[int]]) -> ClauseBatch:
         uniq = sorted({i for ids in id_lists for i in ids})

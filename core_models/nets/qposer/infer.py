@@ -360,7 +360,7 @@ class ClauseFeatures:
 
     def batch(self, texts: list[str], max_clauses: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
         """→ (B, C, 384) float32, mask (B, C) bool."""
-        cl = [split_clauses(t)[:max_clauses] for t in texts]
+        cl = [split_clauses(t, "description")[:max_clauses] for t in texts]
         self.add([c for cs in cl for c in cs])
         C = max(len(cs) for cs in cl)
         x = torch.zeros(len(texts), C, TEXT_DIM)

@@ -421,7 +421,7 @@ def run_train_prompt(args, corpus, wdir) -> int:
     cache = clause_cache_path(corpus)
     if cache.exists():
         feats.load(cache)
-    allc = [c for t in ex["texts"] + ex_test["texts"] for c in split_clauses(t)]
+    allc = [c for t in ex["texts"] + ex_test["texts"] for c in split_clauses(t, "description")]
     print(f"[qposer-prompt] {len(ex['texts'])} train / {len(ex_test['texts'])} test descriptions, "
           f"{len(set(allc) - feats.store.keys())} clauses to encode", flush=True)
     feats.add(allc, progress=lambda i, k: print(f"[qposer-prompt] encoded {i}/{k}", flush=True)
