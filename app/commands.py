@@ -80,6 +80,21 @@ class Document(QObject):
         if 0 <= index < len(self.session.keyframes):
             self.undo_stack.push(RemoveKeyframeCommand(self, index))
 
+    def move_keyframe(self, src: int, dst: int) -> bool:
+        """Reorder: the keyframe at ``src`` goes to index ``dst`` (one undoable step)."""
+        n = len(self.session.keyframes)
+        if not (0 <= src < n and 0 <= dst < n) or src == dst:
+            return False
+        self.undo_stack.push(MoveKeyframeCommand(self, src, dst))
+        return True
+
+    def rename_keyframe(self, index: int, name: str) -> bool:
+        name = name.strip()
+        if not (0 <= index < len(self.session.keyframes)) or not name or self.session.keyframes[index].name == name:
+            return False
+        self.undo_stack.push(RenameKeyframeCommand(self, index, name))
+        return True
+
     def set_phenotype(self, phenotype: dict[str, float]) -> bool:
         new = dict(self.session.phenotype)
         new.update(phenotype)
@@ -195,6 +210,39 @@ class RemoveKeyframeCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.doc._insert_keyframe(self.index, self.kf)
+
+
+class MoveKeyframeCommand(QUndoCommand):
+    def __init__(self, doc: Document, src: int, dst: int):
+        super().__init__(f"Move keyframe '{doc.session.keyframes[src].name}'")
+        self.doc, self.src, self.dst = doc, src, dst
+
+    def _move(self, a: int, b: int) -> None:
+        kf = self.doc.session.keyframes.pop(a)
+        self.doc._insert_keyframe(b, kf)
+
+    def redo(self) -> None:
+        self._move(self.src, self.dst)
+
+    def undo(self) -> None:
+        self._move(self.dst, self.src)
+
+
+class RenameKeyframeCommand(QUndoCommand):
+    def __init__(self, doc: Document, index: int, name: str):
+        self.old = doc.session.keyframes[index].name
+        super().__init__(f"Rename keyframe '{self.old}' to '{name}'")
+        self.doc, self.index, self.new = doc, index, name
+
+    def _set(self, name: str) -> None:
+        kf = self.doc._remove_keyframe(self.index)
+        self.doc._insert_keyframe(self.index, Keyframe(name, kf.pose))
+
+    def redo(self) -> None:
+        self._set(self.new)
+
+    def undo(self) -> None:
+        self._set(self.old)
 
 
 class PhenotypeCommand(QUndoCommand):

@@ -1,10 +1,11 @@
 """Dock panels. Feature panels (learned tools) register here and MainWindow adds them as docks.
 
 Each entry: (module, class name, dock title, dock object name, area 'left' | 'right').
-The class is constructed as ``cls(window)`` where ``window`` is the MainWindow: use ``window.doc``
-(Document: ``pose``, ``push_pose(new, text)`` — undoable), ``window.viewport`` (``set_joint_colors``...),
-``window.statusBar()``. A panel whose import or construction fails is replaced by a message label:
-a missing model never stops the app.
+The class is constructed as ``cls(ctx)`` with an :class:`app.context.PanelContext` (never the main window):
+``ctx.document`` (Document: ``pose()``, ``push_pose(new, text)`` — undoable), ``ctx.viewport``
+(:class:`app.context.ViewportProtocol`: ``set_joint_colors``...), ``ctx.services`` (the lazy, shared model
+services), ``ctx.status`` (``showMessage``), ``ctx.library`` (``reload``). A panel whose import or
+construction fails is replaced by a message label: a missing model never stops the app.
 """
 
 FEATURE_PANELS: list[tuple[str, str, str, str, str]] = [

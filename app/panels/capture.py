@@ -5,7 +5,8 @@ The capture loop (``core_models.capture``: source → landmarks → One-Euro →
 yet, so a slow viewport never builds a backlog. The panel shows the camera preview with the landmark overlay
 (green: trusted, red: gated out), an fps / latency readout, and drives the document's pose (one merged undo step
 per take) unless frozen. "Capture to library" saves the current captured pose; the text hint is passed to the
-regressor (learned regressors use it, the geometric fallback ignores it).
+regressor (learned regressors use it, the geometric fallback ignores it). Constructed as ``CapturePanel(ctx)``
+(:class:`app.context.PanelContext`); the pipeline comes from ``ctx.services``.
 """
 from __future__ import annotations
 
@@ -17,9 +18,24 @@ from collections import deque
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
-                               QLineEdit, QMessageBox, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.context import PanelContext
 from app.workers import run_in_background
 
 log = logging.getLogger(__name__)
@@ -77,9 +93,9 @@ class CapturePanel(QWidget):
     statusChanged = Signal(str)    # from the capture thread
     poseCaptured = Signal(object)  # Pose, each frame applied (GUI thread)
 
-    def __init__(self, window=None):
-        super().__init__()
-        self.window = window
+    def __init__(self, ctx: PanelContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
         self._worker = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -114,9 +130,7 @@ class CapturePanel(QWidget):
         self.model.addItems(["lite", "full", "heavy"])
         self.model.setToolTip("MediaPipe pose model: lite is fastest, heavy most accurate")
         self.regressor = QComboBox()
-        from core_models.capture.pipeline import regressor_names
-
-        self.regressor.addItems(regressor_names())
+        self.regressor.addItems(self.ctx.services.capture_regressor_names())
         self.text_hint = QLineEdit()
         self.text_hint.setPlaceholderText("optional hint, e.g. “my left hand touches my knee”")
         form.addRow("Source", self.source_kind)
@@ -170,8 +184,8 @@ class CapturePanel(QWidget):
 
     def _set_status(self, text: str) -> None:
         self.status.setText(text)
-        if self.window is not None and hasattr(self.window, "statusBar") and text:
-            self.window.statusBar().showMessage(f"Capture: {text}", 5000)
+        if text:
+            self.ctx.status.showMessage(f"Capture: {text}", 5000)
 
     # --- running ----------------------------------------------------------------------------------------
     @property
@@ -218,11 +232,11 @@ class CapturePanel(QWidget):
 
     def _loop(self, source, variant: str, regressor: str) -> str:
         """Capture thread: source → pipeline; hands the newest frame to the GUI."""
-        from core_models.capture.pipeline import CapturePipeline, run_source
+        from core_models.capture.pipeline import run_source
 
         mode = "image" if source.kind == "images" else "video"
         try:
-            pipe = CapturePipeline(variant, regressor=regressor, mode=mode)
+            pipe = self.ctx.services.capture_pipeline(variant, regressor, mode)
         except Exception:
             source.close()
             raise
@@ -288,11 +302,11 @@ class CapturePanel(QWidget):
                 self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
         if r.pose is not None:
             self.last_pose = r.pose
-            if self.drive_body.isChecked() and self.window is not None and getattr(self.window, "doc", None):
-                cur = self.window.doc.pose()
+            if self.drive_body.isChecked():
+                doc = self.ctx.document
                 new = r.pose.copy()
-                new.transl = cur.transl.copy()  # keep the user's placement
-                self.window.doc.push_pose(new, "Capture", self._merge_key)
+                new.transl = doc.pose().transl.copy()  # keep the user's placement
+                doc.push_pose(new, "Capture", self._merge_key)
             self.poseCaptured.emit(r.pose)
 
     def _on_error(self, e: BaseException) -> None:
@@ -328,9 +342,7 @@ class CapturePanel(QWidget):
         except (library.LibraryError, ValueError) as e:
             self._set_status(f"could not save: {e}")
             return None
-        lib = getattr(self.window, "library", None)
-        if lib is not None and hasattr(lib, "reload"):
-            lib.reload()
+        self.ctx.library.reload()
         self._set_status(f"saved '{entry.name}' to the library")
         return entry
 

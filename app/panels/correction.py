@@ -4,17 +4,31 @@ A is the current pose, a library pose or a pose file (e.g. a captured / imported
 (built-in or saved by the user) or a pose file. Both are compared in their own facing direction (the heading
 is ignored unless "keep facing" is ticked). Texts are generated off the GUI thread; the joints that differ
 most are highlighted in the viewport; "Apply" feeds the text to the text editor (when its weights exist) and
-pushes the result as one undoable edit of the current pose; "Copy" puts a text on the clipboard.
+pushes the result as one undoable edit of the current pose; "Copy" puts a text on the clipboard. The corrector
+and the editor come from the shared model services (``ctx.services``): one editor per process.
 """
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.context import PanelContext
 from core_models.pose import Pose
+from core_models.services import Comparison, ModelUnavailable, PoseFileError
 
 CURRENT = "current"
 FILE = "file"
@@ -38,48 +52,16 @@ def joint_highlight_colors(displacement: np.ndarray, n: int = HIGHLIGHT_MAX,
     return out
 
 
-def compute_correction(a: Pose, b: Pose, keep_heading: bool = False, corrector=None) -> dict:
-    """Worker-thread job: both texts + per-joint displacement. Never raises for a missing model: the
-    learned text is replaced by the reason."""
-    from core_models.nets.corrector import (load_corrector, normalize_pair, pair_joint_displacement,
-                                            rule_text)
-
-    a, b = normalize_pair(a, b, keep_heading)
-    out = {"rules": rule_text(a, b), "displacement": pair_joint_displacement(a, b), "corrector": corrector}
-    try:
-        c = corrector or load_corrector()
-        out["learned"] = c.generate(a, b)
-        out["corrector"] = c
-    except Exception as e:  # noqa: BLE001 - shown in the panel
-        out["learned"] = None
-        out["learned_error"] = f"{type(e).__name__}: {e}"
-    return out
-
-
-_EDITOR: list = []
-
-
-def apply_text(a: Pose, text: str) -> Pose:
-    """Worker-thread job: move A with the text editor (loaded once; thread-safe); keeps A's facing direction
-    and translation. Raises when the editor is unavailable or does not understand the text."""
-    from core_models.nets.editor import load_editor
-
-    if not _EDITOR:
-        _EDITOR.append(load_editor())
-    res = _EDITOR[0].edit(a, text, n_samples=0)
-    if res.notice:
-        raise ValueError(res.notice)
-    return res.mean
-
-
 class CorrectionPanel(QWidget):
-    def __init__(self, window=None, parent: QWidget | None = None):
+    """Constructed as ``CorrectionPanel(ctx)`` (:class:`app.context.PanelContext`): edits go through
+    ``ctx.document``, the models come from ``ctx.services`` (shared with the other panels)."""
+
+    def __init__(self, ctx: PanelContext, parent: QWidget | None = None):
         super().__init__(parent)
-        self.window = window
-        self._corrector = None
+        self.ctx = ctx
         self._request = 0
         self._files: dict[str, Pose] = {}
-        self._last: dict | None = None
+        self._last: Comparison | None = None
         self.busy = False  # a comparison is running
 
         lay = QVBoxLayout(self)
@@ -134,9 +116,7 @@ class CorrectionPanel(QWidget):
         self.copy_rules.clicked.connect(lambda: self.copy_text(self.rules_text.toPlainText()))
         self.apply_learned.clicked.connect(lambda: self.apply(self.learned_text.toPlainText()))
         self.apply_rules.clicked.connect(lambda: self.apply(self.rules_text.toPlainText()))
-        doc = getattr(window, "doc", None)
-        if doc is not None:
-            doc.poseChanged.connect(self._on_pose_changed)
+        ctx.document.poseChanged.connect(self._on_pose_changed)
 
     # -- construction helpers -----------------------------------------------------------------------------
     def _text_box(self, title: str):
@@ -197,7 +177,7 @@ class CorrectionPanel(QWidget):
 
     def _on_choice(self, combo: QComboBox, i: int) -> None:
         if combo.itemData(i) == FILE:
-            path, _ = QFileDialog.getOpenFileName(self, "Pose file", "", "Pose files (*.npz)")
+            path, _ = QFileDialog.getOpenFileName(self, "Pose file", "", "Pose files (*.npz *.json)")
             if path:
                 self.add_file(path, combo)
             else:
@@ -205,11 +185,9 @@ class CorrectionPanel(QWidget):
         self.schedule()
 
     def add_file(self, path: str, combo: QComboBox | None = None) -> None:
-        from core_models.cli.render import read_pose_file
-
         try:
-            pose = read_pose_file(path)
-        except Exception as e:  # noqa: BLE001
+            pose = self.ctx.services.read_pose_file(path).pose
+        except PoseFileError as e:
             self.status.setText(f"Cannot read {path}: {e}")
             return
         key = f"file:{path}"
@@ -221,8 +199,7 @@ class CorrectionPanel(QWidget):
     def _pose_of(self, combo: QComboBox) -> Pose | None:
         key = combo.currentData()
         if key == CURRENT:
-            doc = getattr(self.window, "doc", None)
-            return doc.pose() if doc is not None else None
+            return self.ctx.document.pose()
         if key in self._library:
             return self._library[key]
         return self._files.get(key)
@@ -254,21 +231,18 @@ class CorrectionPanel(QWidget):
         self.status.setText("Comparing…")
         from app.workers import run_in_background
 
-        run_in_background(compute_correction, a, b, self.keep_heading.isChecked(), self._corrector,
+        run_in_background(self.ctx.services.compare, a, b, self.keep_heading.isChecked(),
                           on_result=lambda out: self._on_result(req, out),
                           on_error=lambda e: self._on_error(req, e))
 
-    def _on_result(self, req: int, out: dict) -> None:
+    def _on_result(self, req: int, out: Comparison) -> None:
         if req != self._request:
             return  # a newer comparison is running
         self.busy = False
         self._last = out
-        if out.get("corrector") is not None:
-            self._corrector = out["corrector"]
-        learned = out.get("learned")
-        self.learned_text.setPlainText(learned if learned else
-                                       f"(learned coach unavailable: {out.get('learned_error', '')})")
-        self.rules_text.setPlainText(out["rules"])
+        learned = out.learned
+        self.learned_text.setPlainText(learned if learned else f"(learned coach {out.learned_error})")
+        self.rules_text.setPlainText(out.rules)
         self.copy_learned.setEnabled(bool(learned))
         self.copy_rules.setEnabled(True)
         can_apply = self.combo_a.currentData() == CURRENT
@@ -276,7 +250,7 @@ class CorrectionPanel(QWidget):
         self.apply_rules.setEnabled(can_apply)
         from core_models import skeleton as sk
 
-        d = out["displacement"]
+        d = out.displacement
         top = [j for j in np.argsort(d)[::-1][:HIGHLIGHT_MAX] if d[j] >= HIGHLIGHT_MIN_M]
         self.joints_label.setText("Differs most: " + (", ".join(
             f"{sk.JOINT_NAMES[j].replace('_', ' ')} {100 * d[j]:.0f} cm" for j in top) or "nothing"))
@@ -291,20 +265,18 @@ class CorrectionPanel(QWidget):
     def highlight_colors(self) -> dict:
         if self._last is None or not self.highlight.isChecked():
             return {}
-        return joint_highlight_colors(self._last["displacement"])
+        return joint_highlight_colors(self._last.displacement)
 
     def _update_highlight(self, *_a) -> None:
-        vp = getattr(self.window, "viewport", None)
-        if vp is not None and hasattr(vp, "set_joint_colors"):
-            vp.set_joint_colors(self.highlight_colors())
+        self.ctx.viewport.set_joint_colors(self.highlight_colors())
 
     def copy_text(self, text: str) -> None:
         QGuiApplication.clipboard().setText(text)
         self.status.setText("Copied.")
 
     def apply(self, text: str) -> None:
-        doc = getattr(self.window, "doc", None)
-        if doc is None or not text or self.combo_a.currentData() != CURRENT:
+        doc = self.ctx.document
+        if not text or self.combo_a.currentData() != CURRENT:
             return
         a = doc.pose()
         self.status.setText("Applying the text with the editor…")
@@ -314,14 +286,16 @@ class CorrectionPanel(QWidget):
             doc.push_pose(new, "Apply correction text")
             self.status.setText("Applied (Ctrl+Z to undo).")
 
-        run_in_background(apply_text, a, text, on_result=done,
-                          on_error=lambda e: self.status.setText(
-                              f"Cannot apply: the text editor is unavailable ({type(e).__name__}: {e})"))
+        run_in_background(self.ctx.services.edit_with_text, a, text, on_result=done, on_error=self._on_apply_error)
+
+    def _on_apply_error(self, e: BaseException) -> None:
+        if isinstance(e, ModelUnavailable):
+            self.status.setText(f"Cannot apply: the text editor is unavailable ({e})")
+        else:
+            self.status.setText(f"Cannot apply: {e}")
 
     def hideEvent(self, ev) -> None:  # noqa: N802 - Qt override
-        vp = getattr(self.window, "viewport", None)
-        if vp is not None and hasattr(vp, "set_joint_colors"):
-            vp.set_joint_colors({})
+        self.ctx.viewport.set_joint_colors({})
         super().hideEvent(ev)
 
     def showEvent(self, ev) -> None:  # noqa: N802 - Qt override

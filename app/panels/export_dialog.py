@@ -15,15 +15,30 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core_models.export import FORMATS, NEEDS_BODY, ExportError, export_poses, resolve_path_and_format
 from core_models.export.common import as_pose_batch, check_destination
 
 FORMAT_ORDER = ("fbx", "glb", "bvh", "npz")
-FORMAT_NAMES = {"fbx": "FBX — skinned mesh + skeleton + animation", "glb": "glTF binary (.glb) — skinned mesh + animation",
+FORMAT_NAMES = {"fbx": "FBX — skinned mesh + skeleton + animation",
+                "glb": "glTF binary (.glb) — skinned mesh + animation",
                 "bvh": "BVH — skeleton + motion", "npz": "NPZ — AMASS pose parameters"}
 RIG_CHOICES = (("smplh", "SMPL-H joint names (pelvis, left_hip, …)"),
                ("mixamo", "Mixamo names (mixamorig:Hips, mixamorig:LeftUpLeg, …)"))

@@ -9,7 +9,9 @@ reference pose, random pose (masked transformer, conditioned on the locked parts
 parts the text talks about). Editing a part rewrites only that part's joints; the global code re-decodes all
 parts with the same part codes (the GLIF "embodied" effect).
 
-The model loads off the GUI thread; all edits go through ``window.doc.push_pose`` (undoable).
+Constructed as ``LatentPanel(ctx)`` (:class:`app.context.PanelContext`). The model comes from the shared model
+services (``ctx.services.latent()``), off the GUI thread; all edits go through ``ctx.document.push_pose``
+(undoable).
 """
 from __future__ import annotations
 
@@ -18,10 +20,26 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.context import PanelContext
 from core_models.nets.qposer import PARTS
+from core_models.services import PoseFileError
 
 PART_LABELS = {"head": "Head", "torso": "Torso", "left_arm": "Left arm", "right_arm": "Right arm",
                "left_leg": "Left leg", "right_leg": "Right leg", "global": "Global (embodied)"}
@@ -30,10 +48,10 @@ PART_LABELS = {"head": "Head", "torso": "Torso", "left_arm": "Left arm", "right_
 class LatentPanel(QWidget):
     ready = Signal()  # the model finished loading (tests wait on it)
 
-    def __init__(self, window, editor=None, parent: QWidget | None = None):
+    def __init__(self, ctx: PanelContext, editor=None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.window = window
-        self.doc = window.doc
+        self.ctx = ctx
+        self.doc = ctx.document
         self.editor = None
         self._codes: np.ndarray | None = None
         self._pose_of_codes = None  # the document pose the codes describe (None: re-encode before use)
@@ -152,9 +170,8 @@ class LatentPanel(QWidget):
     # --- loading -------------------------------------------------------------------------------------------
     def _load(self) -> None:
         from app.workers import run_in_background
-        from core_models.nets.qposer import LatentEditor
 
-        self._worker = run_in_background(LatentEditor.load, on_result=self._on_loaded, on_error=self._on_error)
+        self._worker = run_in_background(self.ctx.services.latent, on_result=self._on_loaded, on_error=self._on_error)
 
     def _on_error(self, e: BaseException) -> None:
         self.status.setText(f"QPoser is unavailable: {e}")
@@ -197,15 +214,8 @@ class LatentPanel(QWidget):
 
     def load_reference_file(self, path: str) -> bool:
         try:
-            if path.lower().endswith(".json"):
-                from core_models.library import read_pose_file
-                pose = read_pose_file(Path(path)).pose
-            else:
-                from core_models.io.npz_pose import load_pose_npz
-                pose = load_pose_npz(path)[0]
-            if pose.batch_shape:
-                pose = pose[0]
-        except Exception as e:
+            pose = self.ctx.services.read_pose_file(path).pose
+        except PoseFileError as e:
             self.status.setText(f"Cannot read {Path(path).name}: {e}")
             return False
         self.add_reference(Path(path).stem, pose)

@@ -10,9 +10,23 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QFormLayout, QGridLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSizePolicy, QSlider,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core_models import skeleton as sk
 from core_models.pose import Pose, aa_to_euler, euler_to_aa, limit_violation_deg, mirror
@@ -93,7 +107,13 @@ class PropertiesPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(6)
+        lay.addWidget(self._build_tree(), 3)
+        lay.addWidget(self._build_joint_box())
+        lay.addWidget(self._build_root_box())
+        self._build_pose_buttons(lay)
 
+    def _build_tree(self) -> QTreeWidget:
+        """The joint list, grouped by body part."""
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Joint", "Rotation"])
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -120,9 +140,10 @@ class PropertiesPanel(QWidget):
                 self._items[j] = it
         self.tree.expandAll()
         self.tree.currentItemChanged.connect(self._on_tree_current)
-        lay.addWidget(self.tree, 3)
+        return self.tree
 
-        # joint rotation
+    def _build_joint_box(self) -> QGroupBox:
+        """Slider + spin box per Euler axis of the selected joint, limit note, reset joint."""
         self.joint_box = QGroupBox("Joint rotation (°, intrinsic XYZ)")
         g = QGridLayout(self.joint_box)
         g.setColumnStretch(1, 1)
@@ -156,9 +177,10 @@ class PropertiesPanel(QWidget):
         self.reset_joint_button.setToolTip("Set the selected joint's rotation to zero")
         self.reset_joint_button.clicked.connect(self.reset_selected_joint)
         g.addWidget(self.reset_joint_button, 4, 0, 1, 3)
-        lay.addWidget(self.joint_box)
+        return self.joint_box
 
-        # root
+    def _build_root_box(self) -> QGroupBox:
+        """Root orientation (Euler °) and translation (m) spin boxes."""
         root = QGroupBox("Root (whole body)")
         f = QGridLayout(root)
         for a, name in enumerate(AXES):
@@ -193,9 +215,10 @@ class PropertiesPanel(QWidget):
             f.addWidget(t, 2, 1 + a)
             self.root_spins.append(r)
             self.transl_spins.append(t)
-        lay.addWidget(root)
+        return root
 
-        # pose-wide
+    def _build_pose_buttons(self, lay: QVBoxLayout) -> None:
+        """Pose-wide: mirror, reset pose, joint limits."""
         row = QHBoxLayout()
         self.mirror_button = QPushButton("Mirror pose (L↔R)")
         self.mirror_button.setToolTip("Swap left and right sides of the pose")

@@ -8,9 +8,23 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QListView,
-                               QListWidget, QListWidgetItem, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.context import PanelContext
 from app.workers import run_in_background
 from core_models.pose import interpolate
 
@@ -19,15 +33,16 @@ MAX_HISTORY = 30
 
 
 class TextEditPanel(QWidget):
-    """Constructed as ``TextEditPanel(window)``; uses ``window.doc`` (Document). ``set_editor`` injects an
-    editor (tests); otherwise the shipped one is loaded in the background on first use."""
+    """Constructed as ``TextEditPanel(ctx)`` (:class:`app.context.PanelContext`); edits ``ctx.document``.
+    ``set_editor`` injects an editor (tests); otherwise the shared one (``ctx.services``) is loaded in the
+    background on first use."""
 
     editFinished = Signal(object)  # EditResult (also for notices)
 
-    def __init__(self, window=None, parent: QWidget | None = None):
+    def __init__(self, ctx: PanelContext, parent: QWidget | None = None):
         super().__init__(parent)
-        self.window_ = window
-        self.doc = getattr(window, "doc", None)
+        self.ctx = ctx
+        self.doc = ctx.document
         self._editor = None
         self._loading = None
         self._busy = False
@@ -108,14 +123,8 @@ class TextEditPanel(QWidget):
         if self._loading is None:
             self.status.setText("Loading the text editor model…")
             self.apply_btn.setEnabled(False)
-
-            def load():
-                from core_models.nets.editor import load_editor
-                ed = load_editor()
-                ed.encoder  # noqa: B018 - load MiniLM off the GUI thread too
-                return ed
-
-            self._loading = run_in_background(load, on_result=self._on_loaded, on_error=self._on_load_error)
+            self._loading = run_in_background(self.ctx.services.editor_with_encoder,  # MiniLM off the GUI thread
+                                              on_result=self._on_loaded, on_error=self._on_load_error)
         return False
 
     def _on_loaded(self, editor) -> None:
@@ -134,8 +143,6 @@ class TextEditPanel(QWidget):
 
     # actions -------------------------------------------------------------------------------------------------
     def apply_text(self, text: str | None = None) -> None:
-        if self.doc is None:
-            return
         text = self.input.currentText() if text is None or isinstance(text, bool) else text
         text = text.strip()
         self._remember(text)
@@ -207,7 +214,7 @@ class TextEditPanel(QWidget):
     def _on_strength(self, v: int) -> None:
         self.strength_label.setText(f"Strength {v} %")
         last = self._last
-        if last is None or self.doc is None or not self._is_current(last.get("applied")):
+        if last is None or not self._is_current(last.get("applied")):
             return
         target = last["edit"] if last["choice"] is None else last["samples"][last["choice"]]
         new = self._blend(target)
@@ -215,8 +222,7 @@ class TextEditPanel(QWidget):
         last["applied"] = self._doc_pose()
 
     def _doc_pose(self):
-        p = self.doc.pose
-        return p() if callable(p) else p.copy()
+        return self.doc.pose()
 
     def _is_current(self, pose) -> bool:
         from core_models.session import poses_equal

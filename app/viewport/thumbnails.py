@@ -193,7 +193,8 @@ class ThumbnailRenderer(QObject):
         self._done = 0
         self._total = 0
         surface = None
-        if use_qt_gl and QApplication.instance() is not None and QApplication.platformName() not in ("offscreen", "minimal"):
+        if use_qt_gl and QApplication.instance() is not None \
+                and QApplication.platformName() not in ("offscreen", "minimal"):
             fmt = QSurfaceFormat()
             fmt.setVersion(3, 3)
             fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)

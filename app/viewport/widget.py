@@ -26,7 +26,13 @@ from core_models.pose import Pose
 from core_models.render.camera import OrbitCamera
 from core_models.render.picking import AXIS_NAMES, RingDrag, pick_joint, pick_ring, rotate_joint_about_world_axis
 from core_models.render.scene import (
-    DARK, LIGHT, MARKER_NORMAL, MARKER_SELECTED, SceneRenderer, gizmo_world_radius, pose_state,
+    DARK,
+    LIGHT,
+    MARKER_NORMAL,
+    MARKER_SELECTED,
+    SceneRenderer,
+    gizmo_world_radius,
+    pose_state,
 )
 
 NJ = sk.NUM_JOINTS

@@ -3,6 +3,7 @@ config folders, a tiny synthetic body, helpers to pump the event loop."""
 from __future__ import annotations
 
 import os
+
 import pytest
 
 HAS_X = bool(os.environ.get("DISPLAY")) and os.environ.get("QT_QPA_PLATFORM", "xcb") not in ("offscreen", "minimal")

@@ -5,10 +5,9 @@ import os
 
 import numpy as np
 import pytest
+from _apptest_util import RecordingDialogs, pump
 
 from core_models import skeleton as sk
-
-from _apptest_util import RecordingDialogs, pump
 
 pytestmark = [
     pytest.mark.gl,
@@ -18,7 +17,8 @@ pytestmark = [
 
 
 def test_export_menu_exports_pose_and_keyframes(qapp, tmp_path):
-    from app.main_window import MainWindow, anny_cached
+    from app.main_window import MainWindow
+    from app.window_body import anny_cached
     from core_models import autosave as au
     from core_models.export import export_poses
     from core_models.io.npz_pose import load_pose_npz
@@ -34,7 +34,7 @@ def test_export_menu_exports_pose_and_keyframes(qapp, tmp_path):
         assert pump(until=lambda: w.body is not None, timeout=60)
         names = [a.text() for a in w.menuBar().actions()[0].menu().actions()]
         assert any("Export pose" in n for n in names) and any("keyframes" in n for n in names)
-        assert w.act_export.shortcut().toString() == "Ctrl+E"
+        assert w.acts["export"].shortcut().toString() == "Ctrl+E"
         assert len(w.export_poses_for(keyframes=True)) == 0
         w.doc.add_keyframe()
         bent = w.doc.pose().with_joint(sk.JOINT_INDEX["left_knee"], np.array([1.2, 0, 0], np.float32))

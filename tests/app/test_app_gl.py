@@ -5,11 +5,10 @@ import os
 
 import numpy as np
 import pytest
+from _apptest_util import RecordingDialogs, pump
 
 from core_models import skeleton as sk
 from core_models.session import poses_equal
-
-from _apptest_util import RecordingDialogs, pump
 
 pytestmark = [
     pytest.mark.gl,
@@ -19,7 +18,9 @@ pytestmark = [
 
 
 def test_full_window_real_viewport(qapp, tmp_path):
-    from app.main_window import FallbackViewport, MainWindow, anny_cached
+    from app.main_window import MainWindow
+    from app.viewport.fallback import FallbackViewport
+    from app.window_body import anny_cached
     from core_models import autosave as au
 
     if not anny_cached(None):
@@ -54,8 +55,8 @@ def test_full_window_real_viewport(qapp, tmp_path):
         old, new = w.doc.pose(), w.doc.pose().with_joint(sk.JOINT_INDEX["head"], np.array([0.3, 0, 0], np.float32))
         w.viewport.poseEditFinished.emit(old, new, "Rotate head")
         assert w.doc.undo_stack.count() == 2 and poses_equal(w.doc.pose(), new)
-        w.act_undo.trigger()
-        w.act_undo.trigger()
+        w.acts["undo"].trigger()
+        w.acts["undo"].trigger()
         assert poses_equal(w.doc.pose(), start) and poses_equal(w.viewport.pose(), start)
         # selection in the viewport shows in the panel and the status bar
         w.viewport.jointSelected.emit(sk.JOINT_INDEX["right_knee"])

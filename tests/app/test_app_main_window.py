@@ -11,19 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _apptest_util import RecordingDialogs, pump, tiny_body
 
 from core_models import autosave as au
 from core_models import skeleton as sk
 from core_models.pose import Pose
 from core_models.session import poses_equal
 
-from _apptest_util import RecordingDialogs, pump, tiny_body
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_window(dialogs=None, autosave=None, debounce=0.2):
-    from app.main_window import FallbackViewport, MainWindow
+    from app.main_window import MainWindow
+    from app.viewport.fallback import FallbackViewport
     from core_models import settings as st
 
     s = st.defaults()
@@ -95,7 +95,7 @@ def test_malformed_npz_shows_error_and_keeps_pose(win, tmp_path, content, needle
 
 
 def test_open_valid_npz_save_roundtrip_title_and_recent(win, tmp_path):
-    from app.main_window import write_pose_file
+    from core_models.io.pose_file import write_pose_file
 
     w, d = win
     p = _pose(4)
@@ -157,19 +157,53 @@ def test_library_apply_keeps_heading_and_position(win):
 
 def test_keyframes_dock_and_edit_actions(win):
     w, d = win
-    w.act_add_key.trigger()
-    assert w.keyframes.list.count() == 1
+    w.acts["add_key"].trigger()
+    assert w.keyframes.strip.count() == 1
     w.doc.push_pose(_pose(7), "x")
-    w.act_mirror.trigger()
-    w.act_reset_pose.trigger()
+    w.acts["mirror"].trigger()
+    w.acts["reset_pose"].trigger()
     assert np.all(w.doc.pose().body_pose == 0)
-    w.keyframes.list.setCurrentRow(0)
-    w.keyframes.goto_button.click()
+    w.keyframes.set_current(0)
+    w.keyframes.activated.emit(0)
     assert poses_equal(w.doc.pose(), Pose.zeros())
-    w.act_undo.trigger()
+    w.acts["undo"].trigger()
     assert np.all(w.doc.pose().body_pose == 0)
-    w.act_redo.trigger()
+    w.acts["redo"].trigger()
     assert poses_equal(w.doc.pose(), Pose.zeros())
+
+
+def test_keyframe_timeline_is_the_keyframes_dock_and_every_change_is_undoable(win):
+    """The timeline (thumbnails, reorder, rename, remove) is what the Keyframes dock shows; before it was wired
+    the dock was a plain list that could neither reorder nor rename."""
+    from app.panels.timeline import KeyframeTimeline
+
+    w, d = win
+    tl = w.keyframes
+    assert isinstance(tl, KeyframeTimeline) and w.dock_keyframes.widget() is tl
+    for seed, name in ((1, "A"), (2, "B"), (3, "C")):
+        w.doc.push_pose(_pose(seed), "x")
+        w.doc.add_keyframe(name)
+    assert [n for n, _ in tl.keyframes()] == ["A", "B", "C"]
+    assert not tl.strip.item(0).icon().isNull()  # a stick-figure thumbnail, not only the number
+    depth = w.doc.undo_stack.count()
+    tl.set_current(0)
+    tl.right_button.click()  # move A after B
+    assert [k.name for k in w.doc.keyframes] == ["B", "A", "C"]
+    tl.strip.item(2).setText("Last")  # rename in place (F2)
+    assert [k.name for k in w.doc.keyframes] == ["B", "A", "Last"]
+    tl.set_current(0)
+    tl.remove_button.click()
+    assert [k.name for k in w.doc.keyframes] == ["A", "Last"]
+    tl.add_button.click()
+    assert len(w.doc.keyframes) == 3 and tl.current_index() == 2
+    assert w.doc.undo_stack.count() == depth + 4
+    for _ in range(4):
+        w.doc.undo_stack.undo()
+    assert [k.name for k in w.doc.keyframes] == ["A", "B", "C"]
+    assert poses_equal(w.doc.keyframes[0].pose, _pose(1))
+    # reachable by the user: View > Panels lists the Keyframes dock, Edit > Add keyframe adds to it
+    panels = w.acts["panels"]
+    assert "Keyframes" in [a.text() for a in panels.actions()]
 
 
 def test_autosave_after_edit_debounced(win):
@@ -205,7 +239,8 @@ CHILD = textwrap.dedent("""
     from PySide6.QtWidgets import QApplication
     app = QApplication([])
     from _apptest_util import RecordingDialogs, pump, tiny_body
-    from app.main_window import FallbackViewport, MainWindow
+    from app.main_window import MainWindow
+    from app.viewport.fallback import FallbackViewport
     from core_models import settings as st
     from core_models import skeleton as sk
     s = st.defaults(); s["autosave_debounce_s"] = 0.2
@@ -224,7 +259,7 @@ CHILD = textwrap.dedent("""
     s2.setSliderDown(False)
     w.properties.transl_spins[0].setValue(0.3)
     w.doc.add_keyframe("kept")
-    w.act_mirror.trigger()
+    w.acts["mirror"].trigger()
     assert pump(until=lambda: w.autosave.autosave_path.exists() and not w.policy.pending, timeout=10)
     np.save(sys.argv[2], w.doc.pose().full())
     np.save(sys.argv[3], w.doc.pose().transl)
@@ -305,7 +340,7 @@ def test_declined_recovery_keeps_file_aside(qapp, tmp_path):
 
 
 def test_bad_smplh_file_falls_back_to_anny(win, tmp_path):
-    from app.main_window import anny_cached
+    from app.window_body import anny_cached
 
     if not anny_cached(None):
         pytest.skip("Anny layer not cached")
@@ -327,7 +362,7 @@ def test_drop_npz_opens_it(win, tmp_path):
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
 
-    from app.main_window import write_pose_file
+    from core_models.io.pose_file import write_pose_file
 
     w, d = win
     f = tmp_path / "dropped.npz"

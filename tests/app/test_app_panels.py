@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _apptest_util import pump
 
 from core_models import kinematics as kin
 from core_models import skeleton as sk
 from core_models.pose import Pose, aa_to_matrix, euler_to_aa, mirror
 from core_models.session import poses_equal
-
-from _apptest_util import pump
 
 ELBOW = sk.JOINT_INDEX["left_elbow"]
 SHOULDER = sk.JOINT_INDEX["left_shoulder"]

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _apptest_util import RecordingDialogs, pump, tiny_body
 
 from core_models.session import poses_equal
-
-from _apptest_util import RecordingDialogs, pump, tiny_body
 
 
 @pytest.fixture
 def win(qapp, tmp_path):
-    from app.main_window import FallbackViewport, MainWindow
+    from app.main_window import MainWindow
+    from app.viewport.fallback import FallbackViewport
     from core_models import settings as st
 
     w = MainWindow(settings=st.defaults(), body=tiny_body(), viewport=FallbackViewport(),

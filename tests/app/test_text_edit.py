@@ -1,31 +1,29 @@
 """Text Edit panel: Enter applies the mean edit (undoable), history, notices, alternatives strip, strength."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
+from _apptest_util import pump
 
 from core_models import skeleton as sk
 from core_models.pose import Pose, geodesic_deg
 from core_models.session import poses_equal
 
-from _apptest_util import pump
-
 
 @pytest.fixture(scope="module")
-def editor():
+def services():
     import torch
     torch.set_num_threads(1)
-    from core_models.nets.editor import load_editor
-    ed = load_editor()
-    ed.encoder  # noqa: B018 - load MiniLM once for the module
-    return ed
+    from core_models.services import ModelServices
+    s = ModelServices()
+    s.editor_with_encoder()  # load the shipped editor and MiniLM once for the module
+    return s
 
 
 @pytest.fixture
-def panel(qapp, editor):
+def panel(qapp, services):
     from app.commands import Document
+    from app.context import PanelContext
     from app.panels.text_edit import TextEditPanel
 
     doc = Document()
@@ -34,8 +32,8 @@ def panel(qapp, editor):
     start.body_pose[sk.JOINT_INDEX["right_shoulder"] - 1] = [0, 0, 1.2]
     doc.push_pose(start, "start")
     doc.undo_stack.clear()
-    p = TextEditPanel(SimpleNamespace(doc=doc))
-    p.set_editor(editor)
+    p = TextEditPanel(PanelContext.for_document(doc, services=services))
+    p.set_editor(services.editor())
     p.show()
     yield p, doc, start
     p.close()

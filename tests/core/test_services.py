@@ -103,7 +103,8 @@ def test_shipped_corrector_gives_a_learned_text():
 
 def test_importing_services_does_not_import_models_training_or_cli():
     code = ("import sys; import core_models.services; "
-            "bad = [m for m in sys.modules if m.startswith(('core_models.cli', 'core_models.nets', 'core_models.capture')) "
+            "bad = [m for m in sys.modules "
+            "if m.startswith(('core_models.cli', 'core_models.nets', 'core_models.capture')) "
             "or m.endswith(('.train', '.eval', '_train'))]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

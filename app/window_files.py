@@ -1,0 +1,209 @@
+"""The main window's file side (a mixin of :class:`app.main_window.MainWindow`): open (worker thread), import
+motion capture, save / save as, recent files, drag & drop. Pose files are read and written through the one
+reader :mod:`core_models.io.pose_file` (via the model services); every change is undoable."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QMenu
+
+from app.workers import busy_dialog, run_in_background
+from core_models import settings as st
+from core_models.io.pose_file import JSON_SUFFIXES, NPZ_SUFFIXES, PoseFile, PoseFileError
+from core_models.pose import PoseError
+from core_models.session import Session, SessionError
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+    _Base = MainWindow
+else:
+    _Base = object
+
+DROP_SUFFIXES = NPZ_SUFFIXES + JSON_SUFFIXES
+#: errors whose message is shown as is (anything else also names its type)
+FILE_ERRORS: tuple[type[BaseException], ...] = (PoseFileError, PoseError, SessionError, OSError, ValueError)
+
+
+class FileOpsMixin(_Base):
+    # ----- sessions into the document
+    def apply_session(self, s: Session, text: str) -> None:
+        """Pose, phenotype (same backend only) and keyframes of ``s`` into the document as one undo step."""
+        stack = self.doc.undo_stack
+        stack.beginMacro(text)
+        try:
+            self.doc.push_pose(s.pose, text)
+            if s.body_backend == self.doc.session.body_backend:
+                self.doc.set_phenotype(s.phenotype)
+            for i in reversed(range(len(self.doc.keyframes))):
+                self.doc.remove_keyframe(i)
+            for k in s.keyframes:
+                self.doc.add_keyframe(k.name, k.pose)
+        finally:
+            stack.endMacro()
+
+    # ----- open
+    def _start_dir(self) -> str:
+        rec = self.settings.get("recent_files") or []
+        if self.doc.path:
+            return str(Path(self.doc.path).parent)
+        return str(Path(rec[0]).parent) if rec else str(Path.home())
+
+    def open_dialog(self) -> None:
+        f = self.dialogs.open_file(self, self._start_dir())
+        if f:
+            self.open_file(f)
+
+    def _track(self, w: Any) -> Any:
+        self._open_jobs.append(w)
+        w.signals.finished.connect(lambda: self._open_jobs.remove(w) if w in self._open_jobs else None)
+        return w
+
+    def open_file(self, path: str):
+        """Read ``path`` in a worker; on success it becomes the current pose (undoable), on failure an error
+        box explains why and nothing changes. Returns the worker."""
+        self.statusBar().showMessage(f"Opening {Path(path).name}…")
+        w = run_in_background(self.services.read_pose_file, str(path), on_result=self._on_file_read,
+                              on_error=lambda e, p=str(path): self._on_file_error(p, e))
+        return self._track(w)
+
+    def _on_file_error(self, path: str, e: BaseException) -> None:
+        self.statusBar().showMessage(f"Could not open {Path(path).name}", 8000)
+        msg = str(e) if isinstance(e, FILE_ERRORS) else f"{type(e).__name__}: {e}"
+        self.dialogs.error(self, "Cannot open file", f"{Path(path).name} could not be opened.\n\n{msg}\n\n"
+                           "Your current pose is unchanged.")
+
+    def _on_file_read(self, out: PoseFile) -> None:
+        name = out.path.name
+        if out.session is not None:
+            self.apply_session(out.session, f"Open {name}")
+        else:
+            self.doc.push_pose(out.pose, f"Open {name}")
+        self.doc.mark_saved(str(out.path))
+        self._add_recent(str(out.path))
+        if out.frames > 1:
+            self.statusBar().showMessage(f"{name} has {out.frames} frames; showing the first.", 8000)
+        else:
+            self.statusBar().showMessage(f"Opened {name}", 5000)
+
+    # ----- motion capture
+    def import_mocap_dialog(self) -> None:
+        f = self.dialogs.open_mocap(self, self._start_dir())
+        if f:
+            self.import_mocap(f)
+
+    def import_mocap(self, path: str):
+        """Import a mocap clip in a worker (progress in a busy dialog): on success the first frame becomes the
+        pose and evenly spaced frames are appended as keyframes, all in one undoable step; on failure an error
+        box explains why and nothing changes. Returns the worker."""
+        from core_models.io.retarget import import_clip
+
+        rest = self.body.skinning.rest_joints if self.body is not None else None
+        name = Path(path).name
+        dlg = busy_dialog(self, "Import motion capture", f"Importing {name}…")
+        dlg.show()
+        w = run_in_background(import_clip, str(path), rest, on_result=self._on_mocap_imported,
+                              on_error=lambda e, p=str(path): self._on_mocap_error(p, e),
+                              on_progress=lambda pct, msg: dlg.setLabelText(f"{name}: {msg}") if dlg else None)
+        w.signals.finished.connect(dlg.close)
+        return self._track(w)
+
+    def _on_mocap_error(self, path: str, e: BaseException) -> None:
+        self.statusBar().showMessage(f"Could not import {Path(path).name}", 8000)
+        msg = str(e) if isinstance(e, (OSError, ValueError)) or type(e).__name__ == "MotionImportError" \
+            else f"{type(e).__name__}: {e}"
+        self.dialogs.error(self, "Cannot import motion capture",
+                           f"{Path(path).name} could not be imported.\n\n{msg}\n\nYour current pose is unchanged.")
+
+    def _on_mocap_imported(self, clip) -> None:
+        stack = self.doc.undo_stack
+        stack.beginMacro(f"Import {clip.name}")
+        try:
+            self.doc.push_pose(clip.poses[int(clip.key_indices[0])], f"Import {clip.name}")
+            for i in clip.key_indices:
+                self.doc.add_keyframe(f"{clip.name} {int(i) / clip.fps:.2f}s", clip.poses[int(i)])
+        finally:
+            stack.endMacro()
+        self.statusBar().showMessage(
+            f"Imported {clip.name}: {len(clip.poses)} frames at {clip.fps:g} fps, {len(clip.key_indices)} keyframes "
+            f"(retarget error {clip.quality['mpjpe_mm']:.0f} mm)", 10000)
+
+    # ----- save
+    def save(self) -> bool:
+        if not self.doc.path:
+            return self.save_as()
+        return self.save_to(self.doc.path)
+
+    def save_as(self) -> bool:
+        suggested = self.doc.path or str(Path(self._start_dir()) / "pose.npz")
+        f = self.dialogs.save_file(self, suggested)
+        return self.save_to(f) if f else False
+
+    def save_to(self, path: str) -> bool:
+        p = Path(path)
+        try:
+            if p.suffix.lower() in JSON_SUFFIXES:
+                self.doc.session.save(p)
+            else:
+                if p.suffix.lower() not in NPZ_SUFFIXES:
+                    p = p.with_suffix(p.suffix + ".npz") if p.suffix else p.with_suffix(".npz")
+                self.services.write_pose_file(p, self.doc.pose())
+        except Exception as e:  # noqa: BLE001 - shown to the user, the document stays as it is
+            self.dialogs.error(self, "Cannot save", f"Could not save to {p}:\n{e}")
+            return False
+        self.doc.mark_saved(str(p))
+        self._add_recent(str(p))
+        if self.autosave is not None:
+            self.autosave.clear_autosave()
+            self.policy.saved()
+        msg = f"Saved {p.name}"
+        if p.suffix.lower() in NPZ_SUFFIXES and self.doc.keyframes:
+            msg += " (pose only; save as .json to keep the keyframes)"
+        self.statusBar().showMessage(msg, 6000)
+        return True
+
+    # ----- recent files
+    def _add_recent(self, path: str) -> None:
+        st.add_recent_file(self.settings, path)
+        self._save_settings()
+
+    def fill_recent_menu(self, m: QMenu) -> None:
+        m.clear()
+        rec = list(self.settings.get("recent_files", []))
+        for i, r in enumerate(rec):
+            a = m.addAction(f"&{i + 1} {Path(r).name}", lambda r=r: self.open_file(r))
+            a.setToolTip(r)
+            a.setStatusTip(r)
+        if not rec:
+            m.addAction("(none)").setEnabled(False)
+        else:
+            m.addSeparator()
+            m.addAction("Clear list", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.settings["recent_files"] = []
+        self._save_settings()
+
+    # ----- drag & drop
+    @staticmethod
+    def _dropped_files(mime) -> list[str]:
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls()
+                if u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in DROP_SUFFIXES]
+
+    def dragEnterEvent(self, e) -> None:  # noqa: N802
+        if self._dropped_files(e.mimeData()):
+            e.acceptProposedAction()
+        else:
+            e.ignore()
+
+    def dragMoveEvent(self, e) -> None:  # noqa: N802
+        self.dragEnterEvent(e)
+
+    def dropEvent(self, e) -> None:  # noqa: N802
+        files = self._dropped_files(e.mimeData())
+        if files:
+            e.acceptProposedAction()
+            self.open_file(files[0])
