@@ -160,12 +160,39 @@ def test_tiny_training_steps_fit_a_batch(vocab):
     assert [vocab.decode(o) for o in out] == TEXTS[:4]
 
 
+def _load_shipped(directory=None) -> cr.Corrector:
+    """The committed corrector weights must load: a missing or corrupt file is a failure, never a skip."""
+    return cr.load_corrector(directory=directory)
+
+
 @pytest.fixture(scope="module")
 def shipped():
-    try:
-        return cr.load_corrector()
-    except Exception as e:  # weights not trained in this checkout
-        pytest.skip(f"no shipped corrector weights: {e}")
+    return _load_shipped()
+
+
+def test_shipped_weights_are_committed():
+    import subprocess
+
+    from core_models.nets.common.weights import weights_dir
+
+    tracked = subprocess.run(["git", "ls-files", "resources/weights/corrector.pt", "resources/weights/corrector.json"],
+                             capture_output=True, text=True, cwd=weights_dir().parents[1]).stdout.split()
+    assert sorted(tracked) == ["resources/weights/corrector.json", "resources/weights/corrector.pt"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_broken_shipped_weights_fail_instead_of_skipping(tmp_path, damage):
+    import shutil
+
+    from core_models.nets.common.weights import WeightsError, weights_dir
+
+    shutil.copy(weights_dir() / "corrector.json", tmp_path / "corrector.json")
+    if damage == "corrupt":
+        blob = bytearray((weights_dir() / "corrector.pt").read_bytes())
+        blob[len(blob) // 2] ^= 0xFF
+        (tmp_path / "corrector.pt").write_bytes(bytes(blob))
+    with pytest.raises(WeightsError):
+        _load_shipped(tmp_path)
 
 
 def test_shipped_model_mirror_and_no_change(shipped):
