@@ -1,0 +1,335 @@
+"""Apply a human-written instruction through the learned editor, clause by clause.
+
+``edit_sentence(editor, pose, text)`` parses the sentence (:mod:`core_models.text.parse`), rewrites every
+understood clause into the editor's trained vocabulary, and composes the clause effects. Strategies:
+
+* ``whole``   — the raw sentence to the editor at once (what the app did before);
+* ``rewrite`` — the normalised rewrites joined into one text, one editor call; held parts reset;
+* ``clauses`` — (default) one editor step per clause action; each step may move only the joints of the part
+  its clause names; steps on different parts run as one batched call; each step's size is set from the
+  asked magnitude ("about 6 inches", "45 degrees", "slightly") by measuring what the editor did and scaling
+  the joint rotations (slerp); a step that moved the wrong way is dropped and reported; held parts
+  ("keep your right leg where it is") end exactly at the start pose.
+
+The editor is duck-typed: ``edit(pose, text, n_samples=0, hold=...)`` is required; ``predict_normalized``
+(batched) and ``check_text`` are used when present.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core_models import skeleton as sk
+from core_models.pose import (Pose, apply_heading, clamp_to_limits, interpolate, matrix_to_aa,
+                              normalize_heading)
+from core_models.text.measures import PoseFrame, measure
+from core_models.text.parse import LIMB, Action, Clause, ParsedSentence, parse_sentence
+
+DEFAULT_STRATEGY = "clauses"
+#: default change per measure when the sentence gives no number (normal size); slight ×0.3, large ×1.8
+DEFAULT_SIZE = {"flexion": 35.0, "height": 0.20, "forward": 0.20, "sideways": 0.15, "turn": 35.0}
+_DEGREE_SCALE = {"slight": 0.3, "normal": 1.0, "large": 1.8}
+_UNIT_OF = {"flexion": "deg", "turn": "deg", "height": "m", "forward": "m", "sideways": "m"}
+MAX_SCALE = 2.5
+_J = sk.JOINT_INDEX
+
+
+@dataclass
+class Step:
+    """One editor call's worth of work: a rewritten text, the joints it may move, the measured target."""
+    clause: Clause
+    action: Action
+    sides: tuple[str, ...]
+    text: str
+    joints: list[int]
+    targets: list[tuple[str, str, int]] = field(default_factory=list)  # (measure part, kind, direction)
+    size: float = 0.0
+
+
+@dataclass
+class SentenceEdit:
+    pose: Pose
+    understood: list[dict]
+    unused: list[dict]
+    refused: bool
+    notice: str | None
+    strategy: str
+    texts: list[str] = field(default_factory=list)
+
+
+# --- rewriting -----------------------------------------------------------------------------------------
+
+_NOUN = {"arm": "hand", "hand": "hand", "elbow": "hand", "leg": "foot", "knee": "knee", "foot": "foot"}
+_PLURAL = {"hand": "hands", "foot": "feet", "knee": "knees", "elbow": "elbows", "leg": "legs", "arm": "arms"}
+_MOD = {"slight": " slightly", "normal": "", "large": " a lot"}
+
+
+def _whose(sides: tuple[str, ...], noun: str) -> str:
+    return f"both {_PLURAL[noun]}" if len(sides) == 2 else f"your {sides[0]} {noun}"
+
+
+def _lr(direction: int) -> str:
+    return "left" if direction > 0 else "right"
+
+
+def rewrite(part: str, sides: tuple[str, ...], action: Action, degree: str = "normal") -> str:
+    """The editor-vocabulary text for one action ("move your left foot away from your body")."""
+    mod, k, d = _MOD[degree], action.kind, action.direction
+    if part == "head":
+        if k == "turn":
+            return f"turn your head{mod} to the {_lr(d)}"
+        if k == "tilt":
+            return f"tilt your head{mod} to the {_lr(d)}"
+        return f"lower your chin{mod}" if d > 0 else f"lift your chin{mod}"
+    if part == "torso":
+        if k == "turn":
+            return f"twist your torso{mod} to the {_lr(d)}"
+        if k == "sideways":
+            return f"lean{mod} to the {_lr(d)}"
+        return f"lean forward{mod}" if d > 0 else f"lean back{mod}"
+    if k == "flexion":
+        joint = "elbow" if LIMB[part] == "arm" else "knee"
+        limb = LIMB[part]
+        return f"bend {_whose(sides, joint)}{mod}" if d > 0 else f"straighten {_whose(sides, limb)}{mod}"
+    noun = _NOUN[part] if not (k != "height" and part == "knee") else "foot"
+    subject = _whose(sides, noun)
+    if k == "height":
+        return f"raise {subject}{mod}" if d > 0 else f"lower {subject}{mod}"
+    if k == "forward":
+        return f"move {subject}{mod} forward" if d > 0 else f"move {subject}{mod} back"
+    if len(sides) == 2:
+        return f"move your {_PLURAL[noun]} apart"
+    return f"move {subject}{mod} away from your body"
+
+
+# --- steps ---------------------------------------------------------------------------------------------
+
+def _measure_part(part: str, kind: str, side: str | None) -> str:
+    if part in ("head", "torso"):
+        return part
+    limb = LIMB[part]
+    if kind == "flexion":
+        return f"{side}_{'elbow' if limb == 'arm' else 'knee'}"
+    if part == "knee" and kind == "height":
+        return f"{side}_knee"
+    return f"{side}_{'wrist' if limb == 'arm' else 'ankle'}"
+
+
+def _joints(part: str, sides: tuple[str, ...]) -> list[int]:
+    if part == "torso":
+        return [0, _J["spine1"], _J["spine2"], _J["spine3"]]
+    if part == "head":
+        return [_J["neck"], _J["head"]]
+    return [j for s in sides for j in sk.BODY_PARTS[f"{s}_{LIMB[part]}"]]
+
+
+def resolve_relative_sides(clause: Clause, start: PoseFrame) -> None:
+    """'front' / 'back' / 'standing' leg → left or right from the start pose (front: the ankle further
+    forward; standing: the lower ankle)."""
+    if clause.relative is None:
+        return
+    kind = "height" if clause.relative == "standing" else "forward"
+    left, right = (measure(start, f"{s}_ankle", kind) for s in ("left", "right"))
+    pick_left = left < right if clause.relative in ("back", "standing") else left > right
+    clause.sides = ("left",) if pick_left else ("right",)
+
+
+def _target(step: Step, clause: Clause, start: PoseFrame) -> float:
+    """Signed-change size this step should reach (metres / degrees)."""
+    kind = step.action.kind
+    size = DEFAULT_SIZE.get(kind, 0.0) * _DEGREE_SCALE[clause.degree]
+    if clause.amount is None or clause.unit != _UNIT_OF.get(kind):
+        return size
+    if not clause.absolute:
+        return float(clause.amount)
+    now = np.mean([d * measure(start, p, k) for p, k, d in step.targets])
+    wanted = float(clause.amount) - now if kind != "turn" else abs(now)
+    return wanted if wanted > 0 else size
+
+
+def build_steps(parsed: ParsedSentence, start: PoseFrame) -> tuple[list[Step], list[Clause]]:
+    """Steps for every action of the understood clauses, plus the clauses dropped here (with a reason)."""
+    steps, dropped = [], []
+    for c in parsed.actions:
+        resolve_relative_sides(c, start)
+        for a in c.actions:
+            if a.kind == "turn" and c.absolute:  # "look straight ahead": back to 0
+                now = measure(start, "head", "turn")
+                if abs(now) < 5.0:
+                    continue
+                a = Action("turn", -1 if now > 0 else 1)
+            sides = c.sides or (None,)
+            dirs = [a.direction if a.direction else (1 if s == "left" else -1) for s in sides]
+            st = Step(c, a, c.sides, rewrite(str(c.part), c.sides, a, c.degree), _joints(str(c.part), c.sides))
+            if a.kind != "tilt":
+                st.targets = [(_measure_part(str(c.part), a.kind, s), a.kind, d) for s, d in zip(sides, dirs)]
+                st.size = _target(st, c, start)
+            steps.append(st)
+        if not c.actions:
+            dropped.append(c)
+    return steps, dropped
+
+
+# --- running the editor --------------------------------------------------------------------------------
+
+def predict_many(editor, pose: Pose, texts: list[str], hold: bool = True) -> list[Pose]:
+    """The editor's mean edit of ``pose`` for each text, batched through ``predict_normalized`` when the
+    editor has it (heading kept, like ``Editor.edit``), else one ``edit`` call per text."""
+    if not hasattr(editor, "predict_normalized"):
+        return [editor.edit(pose, t, n_samples=0, hold=hold).mean for t in texts]
+    import torch
+
+    a_n, heading = normalize_heading(pose)
+    A = torch.as_tensor(a_n.matrices(), dtype=torch.float32)[None].expand(len(texts), 22, 3, 3)
+    mean, _ = editor.predict_normalized(A, texts, 0, hold=hold)
+    outs = Pose.from_full(matrix_to_aa(mean.detach().cpu().numpy()), np.repeat(pose.transl[None], len(texts), 0))
+    outs, _ = normalize_heading(outs)
+    outs = apply_heading(outs, np.full(len(texts), heading, np.float32))
+    return [Pose(outs.root_orient[i], outs.body_pose[i], pose.transl.copy(), pose.hand_pose)
+            for i in range(len(texts))]
+
+
+def _with_joints(base: Pose, src: Pose, joints: list[int]) -> Pose:
+    full = base.full().copy()
+    full[joints] = src.full()[joints]
+    out = Pose.from_full(full, base.transl.copy())
+    out.hand_pose = base.hand_pose
+    return out
+
+
+def _signed_change(a: PoseFrame, b: PoseFrame, step: Step) -> float:
+    return float(np.mean([d * (measure(b, p, k) - measure(a, p, k)) for p, k, d in step.targets]))
+
+
+def scale_step(cur: Pose, out: Pose, step: Step) -> Pose | None:
+    """``out`` (only the step's joints changed) scaled so the measured change reaches ``step.size``; None when
+    the editor moved the measured quantity the wrong way (or not at all)."""
+    if not step.targets:
+        return out
+    fa = PoseFrame(cur)
+    got = _signed_change(fa, PoseFrame(out), step)
+    if got <= 0.05 * step.size:
+        return None
+    t = float(np.clip(step.size / got, 0.3, MAX_SCALE))
+    if abs(t - 1.0) < 0.05:
+        return out
+    return clamp_to_limits(_with_joints(cur, interpolate(cur, out, t), step.joints))
+
+
+def schedule(steps: list[Step], separate: bool = False) -> list[list[Step]]:
+    """Rounds of steps whose joint sets do not overlap (sentence order kept for steps on the same part)."""
+    rounds: list[list[Step]] = []
+    used: list[set[int]] = []
+    last_round: dict[int, int] = {}
+    for st in steps:
+        js = set(st.joints)
+        earliest = max((last_round[j] + 1 for j in js if j in last_round), default=0)
+        r = len(rounds) if separate else next((i for i in range(earliest, len(rounds)) if not used[i] & js),
+                                              len(rounds))
+        if r == len(rounds):
+            rounds.append([])
+            used.append(set())
+        rounds[r].append(st)
+        used[r] |= js
+        for j in js:
+            last_round[j] = r
+    return rounds
+
+
+def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True) -> tuple[Pose, list[Step]]:
+    """Apply the steps round by round; returns the pose and the steps dropped (moved the wrong way)."""
+    cur, failed = start, []
+    all_joints = list(range(sk.NUM_JOINTS))
+    for rnd in schedule(steps, separate=not hold):
+        outs = predict_many(editor, cur, [s.text for s in rnd], hold=hold)
+        nxt = cur
+        for st, out in zip(rnd, outs):
+            scaled = scale_step(cur, _with_joints(cur, out, st.joints if hold else all_joints), st)
+            if scaled is None:
+                failed.append(st)
+                continue
+            nxt = _with_joints(nxt, scaled, st.joints if hold else all_joints)
+        cur = nxt
+    return cur, failed
+
+
+# --- the sentence --------------------------------------------------------------------------------------
+
+def _part_keys(part: str | None, sides: tuple[str, ...]) -> set[str]:
+    if part in ("head", "torso"):
+        return {str(part)}
+    return {f"{s}_{LIMB[part]}" for s in sides} if part in LIMB else set()
+
+
+def apply_holds(pose: Pose, start: Pose, parsed: ParsedSentence, steps: list[Step]) -> tuple[Pose, list[Clause]]:
+    """Held parts back to the start pose. A hold on a part that an action of the same sentence moves ("lift
+    your leg and keep it straight") does not undo that action; those hold clauses are returned."""
+    moved = set().union(*(_part_keys(s.clause.part, s.sides) for s in steps)) if steps else set()
+    held: set[str] = set()
+    overlapped = []
+    for c in parsed.holds:
+        parts = set(sk.BODY_PARTS) - moved if "rest" in c.held else set(c.held)
+        if parts & moved:
+            overlapped.append(c)
+        held |= parts - moved
+    joints = [j for p in held for j in (_joints("torso", ()) if p == "torso" else sk.BODY_PARTS[p])]
+    return (_with_joints(pose, start, joints) if joints else pose), overlapped
+
+
+def _describe(c: Clause, steps: list[Step]) -> dict:
+    return {"text": c.text, "role": c.role, "part": c.part, "side": list(c.sides), "relative": c.relative,
+            "actions": [{"measure": a.kind, "direction": a.direction} for a in c.actions],
+            "amount": c.amount, "unit": c.unit, "absolute": c.absolute, "degree": c.degree, "held": c.held,
+            "reference": c.reference, "ignored": c.ignored, "rewrite": [s.text for s in steps if s.clause is c]}
+
+
+def _report(parsed: ParsedSentence, steps: list[Step], failed: list[Step], extra: list[Clause],
+            notes: list[tuple[Clause, str]]) -> tuple[list[dict], list[dict]]:
+    unused = [{"text": c.text, "reason": c.reason} for c in parsed.unused + extra]
+    unused += [{"text": s.clause.text, "reason": f"the editor could not '{s.text}' from this pose"} for s in failed]
+    unused += [{"text": c.text, "reason": why} for c, why in notes]
+    understood = [_describe(c, steps) for c in parsed.clauses if c.role != "unused" and c not in extra]
+    return understood, unused
+
+
+def _dedupe(steps: list[Step]) -> list[Step]:
+    seen, out = set(), []
+    for s in steps:
+        if s.text not in seen:
+            seen.add(s.text)
+            out.append(s)
+    return out
+
+
+def edit_sentence(editor, pose: Pose, text: str, strategy: str = DEFAULT_STRATEGY, hold: bool = True) -> SentenceEdit:
+    """Edit ``pose`` as ``text`` asks (see the module docstring for the strategies). Returns the pose, the
+    understood clauses (part, side, direction, amount, ignored words, rewrite) and the clauses it could not
+    use, each with a reason."""
+    parsed = parse_sentence(text)
+    start_frame = PoseFrame(pose)
+    steps, dropped = build_steps(parsed, start_frame)
+    steps = _dedupe(steps)
+    if strategy == "whole":
+        res = editor.edit(pose, text, n_samples=0, hold=hold)
+        understood, unused = _report(parsed, steps, [], dropped, [])
+        return SentenceEdit(res.mean, understood, unused, res.notice is not None, res.notice, strategy, [text])
+    if not steps:
+        notice = parsed.notice or "Nothing in the instruction could be turned into a pose change: unchanged."
+        understood, unused = _report(parsed, steps, [], dropped, [])
+        return SentenceEdit(pose.copy(), understood, unused, True, notice, strategy, [])
+    failed: list[Step] = []
+    if strategy == "rewrite":
+        texts = [", ".join(s.text for s in steps)]
+        out = editor.edit(pose, texts[0], n_samples=0, hold=hold).mean
+    elif strategy == "clauses":
+        texts = [s.text for s in steps]
+        out, failed = run_steps(editor, pose, steps, hold)
+    else:
+        raise ValueError(f"unknown strategy {strategy!r} (whole, rewrite, clauses)")
+    out, overlapped = apply_holds(out, pose, parsed, steps)
+    notes = [(c, "kept as the same sentence moves it") for c in overlapped]
+    understood, unused = _report(parsed, steps, failed, dropped, notes)
+    refused = len(failed) == len(steps)
+    notice = "The editor could not make any of the asked changes from this pose." if refused else None
+    return SentenceEdit(out, understood, unused, refused, notice, strategy, texts)
