@@ -11,12 +11,12 @@ import torch
 from core_models.nets.common.weights import (
     WeightsError,
 )
-from core_models.nets.corrector.infer import load_corrector
+from core_models.nets.corrector.infer import Corrector, load_corrector
 from core_models.nets.editor.infer import (
     load_editor,
 )
-from core_models.nets.judge.infer import load_judge
-from core_models.nets.training.common import log
+from core_models.nets.judge.infer import Judge, load_judge
+from core_models.nets.training.common import log, set_threads
 from core_models.nets.training.pairs import (
     SPLIT_IDS,
     PairData,
@@ -27,9 +27,7 @@ from core_models.nets.training.retrieval import pools, r_precision
 from core_models.nets.training.textmetrics import (
     all_metrics,
 )
-from core_models.pose import (
-    Pose,
-)
+from core_models.pose import Pose
 
 
 def add_eval_args(p) -> None:
@@ -103,33 +101,17 @@ def _reconstruction(rows: dict[str, list[str]], data: PairData, n: int, samples:
     return out
 
 
-def run_eval(args) -> int:
-    torch.set_num_threads(args.threads)
-    from core_models.pose import Pose
-
-    wd = Path(args.weights_dir) if args.weights_dir else None
-    try:
-        corrector = load_corrector(directory=wd)
-        judge = load_judge(directory=wd)
-    except WeightsError as e:
-        print(f"error: {e}")
-        return 2
-    t0 = time.time()
+def _eval_pairs(args) -> tuple[PairData, str]:
     if args.mocap:
-        data = pairs_from_mocap(args.mocap, args.max_pairs, args.seed)
-        source = f"mocap folder {args.mocap}"
-    else:
-        data = load_pairs(args.corpus, args.split, args.max_pairs, args.seed)
-        source = f"corpus {args.split} split"
+        return pairs_from_mocap(args.mocap, args.max_pairs, args.seed), f"mocap folder {args.mocap}"
+    return load_pairs(args.corpus, args.split, args.max_pairs, args.seed), f"corpus {args.split} split"
+
+
+def _generated_texts(args, corrector: Corrector, data: PairData) -> dict[str, list[str]]:
+    """Every text row of the table: ground truth, a shuffled (wrong) text, the rule-based coach, the corrector."""
     n = len(data)
-    if n < 2:
-        print(f"error: only {n} pairs to evaluate")
-        return 2
-    log(f"[eval] {n} pairs from {source} ({time.time() - t0:.0f} s)")
     gt = [g[0] for g in data.texts]
-    refs = [g[1:] if len(g) > 1 else g for g in data.texts]
-    rng = np.random.default_rng(args.seed)
-    perm = rng.permutation(n)
+    perm = np.random.default_rng(args.seed).permutation(n)
     fix = perm == np.arange(n)
     perm[fix] = (perm[fix] + 1) % n
     A, B = Pose.from_full(data.a), Pose.from_full(data.b)
@@ -138,18 +120,29 @@ def run_eval(args) -> int:
     rows["rule-based (compare.correct)"] = _rule_texts(data.a, data.b)
     rule_s = time.time() - t
     t = time.time()
-    rows["learned (greedy)"] = corrector.generate(A, B, method="greedy", no_repeat=0)
+    rows["learned (greedy)"] = _as_list(corrector.generate(A, B, method="greedy", no_repeat=0))
     gen_s = time.time() - t
     if args.no_repeat:
-        rows[f"learned (greedy, no-rep {args.no_repeat})"] = corrector.generate(A, B, method="greedy",
-                                                                             no_repeat=args.no_repeat)
+        rows[f"learned (greedy, no-rep {args.no_repeat})"] = _as_list(
+            corrector.generate(A, B, method="greedy", no_repeat=args.no_repeat))
     if args.beam:
         t = time.time()
-        rows[f"learned (beam {args.beam})"] = corrector.generate(A, B, method="beam", beam=args.beam)
+        rows[f"learned (beam {args.beam})"] = _as_list(corrector.generate(A, B, method="beam", beam=args.beam))
         log(f"[eval] beam decoding {time.time() - t:.0f} s")
     log(f"[eval] texts: rules {rule_s:.0f} s, greedy {gen_s:.0f} s ({1000 * gen_s / n:.1f} ms/pair batched)")
-    pool_sizes = [int(x) for x in args.pools.split(",") if int(x) <= n]
-    zp = judge.embed_pairs(A, B)
+    return rows
+
+
+def _as_list(texts: str | list[str]) -> list[str]:
+    return [texts] if isinstance(texts, str) else texts
+
+
+def _score_rows(args, judge: Judge, data: PairData, rows: dict[str, list[str]],
+                pool_sizes: list[int]) -> dict[str, dict]:
+    """R-precision by the judge for each pool size and the NLP metrics against the other references."""
+    n = len(data)
+    refs = [g[1:] if len(g) > 1 else g for g in data.texts]
+    zp = judge.embed_pairs(Pose.from_full(data.a), Pose.from_full(data.b))
     table: dict[str, dict] = {}
     for name, texts in rows.items():
         zt = judge.embed_texts(texts)
@@ -161,12 +154,10 @@ def run_eval(args) -> int:
         r.update(all_metrics(texts, refs))
         r["words"] = float(np.mean([len(x.split()) for x in texts]))
         table[name] = r
-    recon = _reconstruction(rows, data, args.recon_pairs, args.samples, args.seed) if args.recon_pairs > 0 \
-        else "skipped (--recon-pairs 0)"
-    if isinstance(recon, dict):
-        for name, m in recon.items():
-            table[name].update(m)
-    # ---- print ----------------------------------------------------------------------------------------
+    return table
+
+
+def _print_table(args, table: dict[str, dict], pool_sizes: list[int], n: int, source: str, recon) -> None:
     cols = [f"R@{k}/{ps}" for ps in pool_sizes for k in (1, 2, 3)] + ["bleu4", "rouge_l", "meteor", "words"]
     rcols = ["MPJE", "MPVE", "geodesic"]
     print(f"Correction text generation — {n} held-out pairs ({source}); R@k/pool = R-precision (%) by the "
@@ -181,6 +172,33 @@ def run_eval(args) -> int:
         print(line)
     if not isinstance(recon, dict):
         print(f"reconstruction: {recon}")
+
+
+def run_eval(args) -> int:
+    set_threads(args.threads)
+    wd = Path(args.weights_dir) if args.weights_dir else None
+    try:
+        corrector = load_corrector(directory=wd)
+        judge = load_judge(directory=wd)
+    except WeightsError as e:
+        print(f"error: {e}")
+        return 2
+    t0 = time.time()
+    data, source = _eval_pairs(args)
+    n = len(data)
+    if n < 2:
+        print(f"error: only {n} pairs to evaluate")
+        return 2
+    log(f"[eval] {n} pairs from {source} ({time.time() - t0:.0f} s)")
+    rows = _generated_texts(args, corrector, data)
+    pool_sizes = [int(x) for x in args.pools.split(",") if int(x) <= n]
+    table = _score_rows(args, judge, data, rows, pool_sizes)
+    recon = _reconstruction(rows, data, args.recon_pairs, args.samples, args.seed) if args.recon_pairs > 0 \
+        else "skipped (--recon-pairs 0)"
+    if isinstance(recon, dict):
+        for name, m in recon.items():
+            table[name].update(m)
+    _print_table(args, table, pool_sizes, n, source, recon)
     print(json.dumps({"name": "eval_corrector", "pairs": n, "source": source,
                       "reconstruction": "done" if isinstance(recon, dict) else recon,
                       "rows": {k: {c: round(v, 2) for c, v in r.items()} for k, r in table.items()}}))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 
 from core_models.captioning.compare import NO_CHANGE_TEXT
+from core_models.captioning.textutil import flip_text
 from core_models.nets.common.weights import (
     continued,
     float_state,
@@ -42,7 +42,7 @@ from core_models.nets.corrector.model import (
     pose_features,
 )
 from core_models.nets.judge.model import JudgeConfig, JudgeNet
-from core_models.nets.training.common import log
+from core_models.nets.training.common import cosine, length_batches, log, set_lr, set_threads, warmup
 from core_models.nets.training.pairs import (
     PairData,
     load_pairs,
@@ -76,8 +76,6 @@ class TokenTable:
     [BOS w1 .. wn EOS PAD..] of width max_len + 2."""
 
     def __init__(self, vocab: Vocab, texts: list[list[str]], max_len: int, flip: bool = True):
-        from core_models.captioning.textutil import flip_text
-
         self.n_texts = min(len(t) for t in texts)
         dtype = np.uint8 if len(vocab) < 256 else np.int16
         P = len(texts)
@@ -97,16 +95,6 @@ class TokenTable:
         self.no_change[:len(no)] = no[:max_len + 2]
 
 
-def _batches(lengths: np.ndarray, batch: int, rng: np.random.Generator, chunk: int = 64) -> list[np.ndarray]:
-    """Shuffled batches of similar lengths (sort inside chunks of ``chunk`` batches)."""
-    perm = rng.permutation(len(lengths))
-    out = []
-    for s in range(0, len(perm), batch * chunk):
-        c = perm[s:s + batch * chunk]
-        c = c[np.argsort(lengths[c], kind="stable")]
-        out.extend(c[k:k + batch] for k in range(0, len(c), batch))
-    rng.shuffle(out)
-    return out
 
 
 def _make_batch(data: PairData, table: TokenTable, rows: np.ndarray, which: np.ndarray, flip: np.ndarray,
@@ -125,8 +113,6 @@ def _make_batch(data: PairData, table: TokenTable, rows: np.ndarray, which: np.n
     return pose_features(a), pose_features(b), torch.as_tensor(tok[:, :L])
 
 
-def _lr_at(step: int, frac: float, base: float, warmup: int) -> float:
-    return base * min(1.0, (step + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -165,112 +151,121 @@ def add_train_args(p) -> None:
                         "and vocabulary are kept; the manifest records both commands)")
 
 
-def run_train(args) -> int:
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    t_load = time.time()
+def _load_data(args) -> tuple[PairData, PairData | None]:
     data = load_pairs(args.corpus, "train", args.max_pairs, args.seed)
     try:
-        val = load_pairs(args.corpus, "val", 2000, args.seed)
-        if len(val) == 0:
-            raise ValueError
-    except Exception:
+        val: PairData | None = load_pairs(args.corpus, "val", 2000, args.seed)
+    except (FileNotFoundError, ValueError):
         val = None
+    return data, val if val is not None and len(val) else None
+
+
+def _previous(args) -> tuple[dict | None, dict | None]:
+    """(weights blob, manifest) of the corrector training continues from (``--init-from``), else (None, None)."""
+    if not getattr(args, "init_from", None) or args.what != "corrector":
+        return None, None
+    name, directory = args.name or "corrector", Path(args.init_from)
+    return load_weights(name, directory), manifest(name, directory)
+
+
+def _vocabulary(data: PairData, prev_blob: dict | None) -> Vocab:
+    if prev_blob is not None:  # continued training keeps the word ids of the weights
+        return Vocab(list(prev_blob["config"]["vocab"]))
     all_texts = [t for g in data.texts for t in g]
-    from core_models.captioning.textutil import flip_text
+    return Vocab.build(all_texts + [flip_text(t) for t in all_texts[:20000]] + [NO_CHANGE_TEXT])
 
-    vocab = Vocab.build(all_texts + [flip_text(t) for t in all_texts[:20000]] + [NO_CHANGE_TEXT])
-    prev_blob = prev_meta = None
-    if getattr(args, "init_from", None) and args.what == "corrector":
 
-        prev_blob = load_weights(args.name or "corrector", Path(args.init_from))
-        prev_meta = manifest(args.name or "corrector", Path(args.init_from))
-        vocab = Vocab(list(prev_blob["config"]["vocab"]))
-        args.max_len = int(prev_blob["config"].get("max_len", args.max_len))
-    if args.tiny:
-        args.d_model, args.layers, args.ff = 64, 1, 128
-    table = TokenTable(vocab, data.texts, args.max_len)
-    vtable = TokenTable(vocab, val.texts, args.max_len, flip=False) if val is not None else None
-    log(f"[train {args.what}] {len(data)} training pairs, vocabulary {len(vocab)}, "
-         f"data ready in {time.time() - t_load:.0f} s")
-    if args.what == "corrector":
-        cfg = CorrectorConfig(vocab=vocab.words, d_model=args.d_model, n_layers=args.layers,
-                              n_heads=max(1, args.d_model // 64), d_ff=args.ff, d_pose=args.d_model,
-                              n_pose_tokens=args.pose_tokens, max_len=args.max_len,
-                              joint_tokens=args.joint_tokens, dropout=args.dropout)
-        if prev_blob is not None:
+def _build_corrector(args, vocab: Vocab, prev_blob: dict | None) -> CorrectorNet:
+    if prev_blob is not None:
+        net = build_net(prev_blob["config"])
+        net.load_state_dict(float_state(prev_blob["state"]))
+        log(f"[train corrector] continuing from {args.init_from}")
+        return net
+    return CorrectorNet(CorrectorConfig(vocab=vocab.words, d_model=args.d_model, n_layers=args.layers,
+                                        n_heads=max(1, args.d_model // 64), d_ff=args.ff, d_pose=args.d_model,
+                                        n_pose_tokens=args.pose_tokens, max_len=args.max_len,
+                                        joint_tokens=args.joint_tokens, dropout=args.dropout))
 
-            net = build_net(prev_blob["config"])
-            net.load_state_dict(float_state(prev_blob["state"]))
-            cfg = net.cfg
-            log(f"[train corrector] continuing from {args.init_from}")
-        else:
-            net = CorrectorNet(cfg)
-    else:
 
-        cfg = JudgeConfig(vocab=vocab.words, n_ngrams=2000 if args.tiny else args.ngrams,
-                          d_text=args.d_model // 2 if args.tiny else 128, d_pose=args.d_model,
-                          d_embed=args.d_model, max_len=args.max_len + 2)
-        net = JudgeNet(cfg)
-        chunks = (torch.as_tensor(table.tok[f, s:s + 4096, j].astype(np.int64))
-                  for f in range(table.tok.shape[0]) for j in range(table.n_texts)
-                  for s in range(0, len(data), 4096))
-        kept = net.build_ngrams(chunks)
-        log(f"[train judge] {kept} distinct word 1/2/3-grams kept")
-    n_params = sum(p.numel() for p in net.parameters())
-    log(f"[train {args.what}] {n_params / 1e6:.2f} M parameters")
+def _build_judge(args, vocab: Vocab, table: TokenTable, n: int) -> JudgeNet:
+    net = JudgeNet(JudgeConfig(vocab=vocab.words, n_ngrams=2000 if args.tiny else args.ngrams,
+                               d_text=args.d_model // 2 if args.tiny else 128, d_pose=args.d_model,
+                               d_embed=args.d_model, max_len=args.max_len + 2))
+    chunks = (torch.as_tensor(table.tok[f, s:s + 4096, j].astype(np.int64))
+              for f in range(table.tok.shape[0]) for j in range(table.n_texts) for s in range(0, n, 4096))
+    log(f"[train judge] {net.build_ngrams(chunks)} distinct word 1/2/3-grams kept")
+    return net
+
+
+def _batch_loss(args, net: CorrectorNet | JudgeNet, data: PairData, table: TokenTable, rows: np.ndarray,
+                which: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+    flip = rng.random(len(rows)) < args.p_flip
+    if isinstance(net, CorrectorNet):
+        copy = rng.random(len(rows)) < args.p_copy
+        fa, fb, tok = _make_batch(data, table, rows, which, flip, copy)
+        return net.loss(fa, fb, tok, label_smoothing=0.05)
+    fa, fb, tok = _make_batch(data, table, rows, which, flip)
+    return net.loss(fa, fb, tok[:, 1:])  # the judge reads words only (no BOS)
+
+
+def _train_loop(args, net: CorrectorNet | JudgeNet, data: PairData, table: TokenTable,
+                rng: np.random.Generator) -> tuple[dict, float]:
+    """Length-bucketed AdamW steps until ``--minutes`` or ``--epochs`` run out → (metrics, seconds)."""
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
-    budget = args.minutes * 60.0
-    t0 = time.time()
-    step, epoch, seen = 0, 0, 0
-    losses: list[float] = []
-    stop = False
-    while not stop:
+    budget, t0 = args.minutes * 60.0, time.time()
+    step, seen, losses = 0, 0, []
+    while True:
         which_all = rng.integers(0, table.n_texts, len(data))
-        lengths = table.len[0, np.arange(len(data)), which_all]
-        for rows in _batches(lengths, args.batch, rng):
+        for rows in length_batches(table.len[0, np.arange(len(data)), which_all], args.batch, rng):
             if len(rows) < 2:
                 continue
             frac = (time.time() - t0) / budget
             if frac >= 1.0 or seen >= args.epochs * len(data):
-                stop = True
-                break
-            for g in opt.param_groups:
-                g["lr"] = _lr_at(step, frac, args.lr, 200)
-            flip = rng.random(len(rows)) < args.p_flip
+                metrics = {"train_loss": round(float(np.mean(losses[-100:])), 4) if losses else None,
+                           "steps": step, "epochs": round(seen / max(1, len(data)), 2)}
+                return metrics, time.time() - t0
+            set_lr(opt, args.lr * warmup(step, 200) * (0.05 + 0.95 * cosine(frac)))
             net.train()
-            if args.what == "corrector":
-                copy = rng.random(len(rows)) < args.p_copy
-                fa, fb, tok = _make_batch(data, table, rows, which_all[rows], flip, copy)
-                loss = net.loss(fa, fb, tok, label_smoothing=0.05)
-            else:
-                fa, fb, tok = _make_batch(data, table, rows, which_all[rows], flip)
-                loss = net.loss(fa, fb, tok[:, 1:])  # the judge reads words only (no BOS)
+            loss = _batch_loss(args, net, data, table, rows, which_all[rows], rng)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
             losses.append(loss.item())
-            step += 1
-            seen += len(rows)
+            step, seen = step + 1, seen + len(rows)
             if step % args.log_every == 0:
                 log(f"[train {args.what}] step {step} epoch {seen / len(data):.2f} loss "
-                     f"{np.mean(losses[-args.log_every:]):.4f} lr {opt.param_groups[0]['lr']:.2e} "
-                     f"{time.time() - t0:.0f} s")
-        epoch += 1
-    train_s = time.time() - t0
-    metrics = {"train_loss": round(float(np.mean(losses[-100:])), 4) if losses else None,
-               "steps": step, "epochs": round(seen / max(1, len(data)), 2)}
-    if vtable is not None:
-        metrics.update(_val_metrics(args.what, net, val, vtable))
-    log(f"[train {args.what}] done: {metrics} in {train_s:.0f} s")
+                    f"{np.mean(losses[-args.log_every:]):.4f} lr {opt.param_groups[0]['lr']:.2e} "
+                    f"{time.time() - t0:.0f} s")
 
-    name = args.name or args.what
+
+def run_train(args) -> int:
+    set_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    t_load = time.time()
+    data, val = _load_data(args)
+    prev_blob, prev_meta = _previous(args)
+    vocab = _vocabulary(data, prev_blob)
+    if prev_blob is not None:
+        args.max_len = int(prev_blob["config"].get("max_len", args.max_len))
+    if args.tiny:
+        args.d_model, args.layers, args.ff = 64, 1, 128
+    table = TokenTable(vocab, data.texts, args.max_len)
+    log(f"[train {args.what}] {len(data)} training pairs, vocabulary {len(vocab)}, "
+        f"data ready in {time.time() - t_load:.0f} s")
+    net: CorrectorNet | JudgeNet = _build_corrector(args, vocab, prev_blob) if args.what == "corrector" \
+        else _build_judge(args, vocab, table, len(data))
+    n_params = sum(p.numel() for p in net.parameters())
+    log(f"[train {args.what}] {n_params / 1e6:.2f} M parameters")
+    metrics, train_s = _train_loop(args, net, data, table, rng)
+    if val is not None:
+        metrics.update(_val_metrics(args.what, net, val, TokenTable(vocab, val.texts, args.max_len, flip=False)))
+    log(f"[train {args.what}] done: {metrics} in {train_s:.0f} s")
     cmd = "python main.py train corrector " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else \
         f"python main.py train corrector --what {args.what}"
     cmd, train_s_total = continued(prev_meta, cmd, train_s)
-    path = save_weights(name, net.state_dict(), cfg.to_dict(),
+    path = save_weights(args.name or args.what, net.state_dict(), net.cfg.to_dict(),
                         {"model": args.what, "command": cmd,
                          "data": {"corpus": str(Path(args.corpus) if args.corpus else "~/.cache/posetailor/corpus"),
                                   "train_pairs": len(data), "val_pairs": len(val) if val is not None else 0},
@@ -297,16 +292,4 @@ def _val_metrics(what: str, net, val: PairData, table: TokenTable) -> dict:
         return {}
     r = r_precision(zt, zp, pools(len(rows), 32, 0))
     return {"val_R@1_gt_pool32": round(r["R@1"], 2), "val_R@3_gt_pool32": round(r["R@3"], 2)}
-
-
-# ------------------------------------------------------------------------------------------------------
-# eval
-# ------------------------------------------------------------------------------------------------------
-
-
-
-
-
-
-
 

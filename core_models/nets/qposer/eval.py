@@ -26,13 +26,14 @@ from core_models.nets.qposer.infer import (
     load_vae_baseline,
 )
 from core_models.nets.qposer.model import (
+    MaskedCodeTransformer,
     QPoser,
     ablation_config,
     body_rotmats,
     mpjae_deg,
 )
 from core_models.nets.qposer.train import evaluate_prompting, train_prior
-from core_models.nets.training.common import report
+from core_models.nets.training.common import report, set_threads
 
 PAPER = {  # QPoser Table 1 (AMASS, 21 body joints): reconstruction / escalated MPJAE (deg), mean (std)
     "QPoser (paper)": {"recon": (2.62, 1.64), "esc50": (0.34, 1.49), "esc1000": (0.33, None)},
@@ -178,8 +179,123 @@ def _fmt(mean, std=None, w=6) -> str:
     return f"{mean:{w}.2f}" + (f" ± {std:.2f}" if std is not None else "")
 
 
+def _eval_sets(args, corpus) -> dict[str, torch.Tensor]:
+    """The pose sets of Table 1: held-out test clips, the library poses and (``--mocap``) unseen clips."""
+    test_R = corpus_rotmats(corpus, "test", with_mirrors=False, max_n=args.max_poses, seed=0)
+    sets: dict[str, torch.Tensor] = {f"test clips ({len(test_R)} poses)": test_R}
+    lib_R, _ = library_rotmats()
+    sets[f"library ({len(lib_R)} poses, unseen)"] = lib_R
+    if args.mocap:
+        m_R = mocap_rotmats(args.mocap)
+        if len(m_R) > args.max_poses:
+            m_R = m_R[torch.randperm(len(m_R), generator=torch.Generator().manual_seed(0))[:args.max_poses]]
+        sets[f"--mocap {Path(args.mocap).name} ({len(m_R)} poses)"] = m_R
+    return sets
+
+
+def _optional_models(wdir: Path | None) -> tuple[VAEPrior | None, MaskedCodeTransformer | None]:
+    vae = gen = None
+    try:
+        vae = VAEPrior(load_vae_baseline(wdir))
+    except WeightsError as e:
+        report(f"[eval] baseline VAE unavailable: {e}")
+    try:
+        gen = load_gen("qposer_gen", wdir)
+    except WeightsError as e:
+        report(f"[eval] masked transformer unavailable: {e}")
+    return vae, gen
+
+
+def _table1(model: QPoser, vae: VAEPrior | None, sets: dict[str, torch.Tensor]) -> dict:
+    report("\n== Table 1: reconstruction / escalated error, MPJAE (degrees, 21 body joints), mean ± std ==")
+    report(f"{'data':34s} {'model':22s} {'recon':>16s} {'esc@50':>16s} {'esc@1000':>16s} {'codebook use/perp':>18s}")
+    out: dict = {}
+    for sname, R in sets.items():
+        out[sname] = {}
+        priors = [("QPoser (ours)", QPoserPrior(model))] + ([("VPoser-style VAE", vae)] if vae else [])
+        for pname, prior in priors:
+            r = reconstruction_metrics(prior, R)
+            cb = codebook_stats(model, R) if pname.startswith("QPoser") else None
+            if cb:
+                r["codebook"] = cb
+            out[sname][pname] = r
+            cbs = f"{cb['usage'] * 100:5.1f}% / {cb['perplexity']:5.1f}" if cb else ""
+            report(f"{sname:34s} {pname:22s} {_fmt(r['recon_mean'], r['recon_std']):>16s} "
+                   f"{_fmt(r['esc50_mean'], r['esc50_std']):>16s} {_fmt(r['esc1000_mean'], r['esc1000_std']):>16s} "
+                   f"{cbs:>18s}")
+    for pname, p in PAPER.items():
+        report(f"{'AMASS (paper)':34s} {pname:22s} {_fmt(*p['recon']):>16s} {_fmt(*p['esc50']):>16s} "
+               f"{_fmt(*p['esc1000']):>16s}")
+    return out
+
+
+def _random_samples(args, model: QPoser, vae: VAEPrior | None, gen: MaskedCodeTransformer | None,
+                    test_R: torch.Tensor) -> dict:
+    report("\n== Random samples: plausibility (joint limits ±3°, VAE-prior score: higher = more typical) ==")
+    body = None
+    try:
+        if args.no_body:
+            raise RuntimeError("--no-body")
+        from core_models.body import load_body
+        body = load_body("anny")
+    except Exception as e:  # the body is only needed for the self-penetration column
+        report(f"[eval] body unavailable ({e}); no self-penetration column")
+    out = {}
+    report(f"{'sampler':30s} {'within limits':>14s} {'mean excess':>12s} {'VAE score':>10s} {'self-pen.':>10s} "
+           f"{'diversity':>10s}")
+    for sname, R in sample_sets(model, vae, gen, args.samples, 0, test_R).items():
+        m = sample_metrics(R, vae, body)
+        out[sname] = m
+        report(f"{sname:30s} {m['within_limits_pct']:13.1f}% {m['max_excess_deg']:11.2f}° "
+               f"{m.get('vae_prior_score', float('nan')):10.3f} {m.get('self_penetration_pct', float('nan')):9.1f}% "
+               f"{m['diversity_deg']:9.1f}°")
+    return out
+
+
+def _prompting(model: QPoser, corpus, wdir: Path | None) -> dict | None:
+    try:
+        prompter = load_prompter("qposer_prompt", wdir)
+    except WeightsError as e:
+        report(f"[eval] prompt model unavailable: {e}")
+        return None
+    cache = clause_cache_path(corpus)
+    if cache.exists():
+        prompter.feats.load(cache)
+    split = "test" if len(corpus.indices("test")) else "train"
+    pr = evaluate_prompting(model, prompter, make_examples(corpus, split, 500, 1000, model))
+    report(f"\n== Prompting (held-out descriptions, deterministic posecodes of the stated codes on the prompted "
+           f"parts) ==\nrealised {pr['realised_pct']}% of {pr['prompted_codes']} prompted codes "
+           f"(unchanged pose: {pr['unchanged_pct']}%, true part codes: {pr['oracle_pct']}%; "
+           f"{pr['mean_prompted_parts']} parts per description)")
+    return pr
+
+
+def _ablations(args, corpus, test_R: torch.Tensor, shipped: dict) -> dict:
+    report(f"\n== Table 2: ablations (short runs: ≤{args.ablation_minutes} min / {args.ablation_steps} steps each, "
+           f"32 codes per codebook), test clips ==")
+    train_R = corpus_rotmats(corpus, "train")
+    sub = test_R[:1000]
+    out = {}
+    report(f"{'model':26s} {'recon':>16s} {'esc@50':>16s} {'paper recon / esc':>18s}")
+    for n_heads, glif in ((1, False), (8, False), (8, True), (32, False), (32, True)):
+        cfg = ablation_config(n_heads, glif)
+        m, st = train_prior(cfg, train_R, None, steps=args.ablation_steps, minutes=args.ablation_minutes,
+                            log_every=0)
+        r = reconstruction_metrics(QPoserPrior(m), sub, iters=(50,))
+        name = f"{n_heads} head{'s' if n_heads > 1 else ''}" + (" + GLIF" if glif else "")
+        r["train_steps"] = st["steps"]
+        out[name] = r
+        pp = PAPER_ABL.get(name)
+        report(f"{name:26s} {_fmt(r['recon_mean'], r['recon_std']):>16s} "
+               f"{_fmt(r['esc50_mean'], r['esc50_std']):>16s}"
+               f" {(f'{pp[0]:.2f} / {pp[1]:.2f}' if pp else ''):>18s}  ({st['steps']} steps)")
+    report(f"{'66 heads + GLIF (shipped)':26s} {_fmt(shipped['recon_mean'], shipped['recon_std']):>16s} "
+           f"{_fmt(shipped['esc50_mean'], shipped['esc50_std']):>16s} {'2.62 / 0.34':>18s}")
+    return out
+
+
 def run_eval(args) -> int:
-    torch.set_num_threads(max(1, int(getattr(args, "threads", 1) or 1)))
+    set_threads(getattr(args, "threads", 1))
     from core_models.data.corpus import Corpus
 
     t0 = time.time()
@@ -190,115 +306,22 @@ def run_eval(args) -> int:
         report(f"error: {e}")
         return 2
     corpus = Corpus(args.corpus)
-    test_R = corpus_rotmats(corpus, "test", with_mirrors=False, max_n=args.max_poses, seed=0)
-    sets: dict[str, torch.Tensor] = {f"test clips ({len(test_R)} poses)": test_R}
-    lib_R, _ = library_rotmats()
-    sets[f"library ({len(lib_R)} poses, unseen)"] = lib_R
-    if args.mocap:
-        m_R = mocap_rotmats(args.mocap)
-        if len(m_R) > args.max_poses:
-            m_R = m_R[torch.randperm(len(m_R), generator=torch.Generator().manual_seed(0))[:args.max_poses]]
-        sets[f"--mocap {Path(args.mocap).name} ({len(m_R)} poses)"] = m_R
-    try:
-        vae = VAEPrior(load_vae_baseline(wdir))
-    except WeightsError as e:
-        vae = None
-        report(f"[eval] baseline VAE unavailable: {e}")
-    gen = None
-    try:
-        gen = load_gen("qposer_gen", wdir)
-    except WeightsError as e:
-        report(f"[eval] masked transformer unavailable: {e}")
-
-    result: dict = {"name": "qposer_eval", "sets": {}, "paper": PAPER}
-    report("\n== Table 1: reconstruction / escalated error, MPJAE (degrees, 21 body joints), mean ± std ==")
-    report(f"{'data':34s} {'model':22s} {'recon':>16s} {'esc@50':>16s} {'esc@1000':>16s} {'codebook use/perp':>18s}")
-    for sname, R in sets.items():
-        result["sets"][sname] = {}
-        priors = [("QPoser (ours)", QPoserPrior(model))] + ([("VPoser-style VAE", vae)] if vae else [])
-        for pname, prior in priors:
-            r = reconstruction_metrics(prior, R)
-            cb = codebook_stats(model, R) if pname.startswith("QPoser") else None
-            if cb:
-                r["codebook"] = cb
-            result["sets"][sname][pname] = r
-            cbs = f"{cb['usage'] * 100:5.1f}% / {cb['perplexity']:5.1f}" if cb else ""
-            report(f"{sname:34s} {pname:22s} {_fmt(r['recon_mean'], r['recon_std']):>16s} "
-                f"{_fmt(r['esc50_mean'], r['esc50_std']):>16s} {_fmt(r['esc1000_mean'], r['esc1000_std']):>16s} "
-                f"{cbs:>18s}")
-    for pname, p in PAPER.items():
-        report(f"{'AMASS (paper)':34s} {pname:22s} {_fmt(*p['recon']):>16s} {_fmt(*p['esc50']):>16s} "
-            f"{_fmt(*p['esc1000']):>16s}")
-
-    # random samples
-    report("\n== Random samples: plausibility (joint limits ±3°, VAE-prior score: higher = more typical) ==")
-    body = None
-    try:
-        if args.no_body:
-            raise RuntimeError("--no-body")
-        from core_models.body import load_body
-        body = load_body("anny")
-    except Exception as e:  # the body is only needed for the self-penetration column
-        report(f"[eval] body unavailable ({e}); no self-penetration column")
-    result["samples"] = {}
-    samples = sample_sets(model, vae, gen, args.samples, 0, test_R)
-    report(f"{'sampler':30s} {'within limits':>14s} {'mean excess':>12s} {'VAE score':>10s} {'self-pen.':>10s} "
-        f"{'diversity':>10s}")
-    for sname, R in samples.items():
-        m = sample_metrics(R, vae, body)
-        result["samples"][sname] = m
-        report(f"{sname:30s} {m['within_limits_pct']:13.1f}% {m['max_excess_deg']:11.2f}° "
-            f"{m.get('vae_prior_score', float('nan')):10.3f} {m.get('self_penetration_pct', float('nan')):9.1f}% "
-            f"{m['diversity_deg']:9.1f}°")
-
-    # prompting
-    try:
-        prompter = load_prompter("qposer_prompt", wdir)
-        cache = clause_cache_path(corpus)
-        if cache.exists():
-            prompter.feats.load(cache)
-        split = "test" if len(corpus.indices("test")) else "train"
-        ex = make_examples(corpus, split, 500, 1000, model)
-        pr = evaluate_prompting(model, prompter, ex)
-        result["prompting"] = pr
-        report(f"\n== Prompting (held-out descriptions, deterministic posecodes of the stated codes on the prompted "
-            f"parts) ==\nrealised {pr['realised_pct']}% of {pr['prompted_codes']} prompted codes "
-            f"(unchanged pose: {pr['unchanged_pct']}%, true part codes: {pr['oracle_pct']}%; "
-            f"{pr['mean_prompted_parts']} parts per description)")
-    except WeightsError as e:
-        report(f"[eval] prompt model unavailable: {e}")
-
-    # ablations
-    if args.ablations:
-        report(f"\n== Table 2: ablations (short runs: ≤{args.ablation_minutes} min / {args.ablation_steps} steps each, "
-            f"32 codes per codebook), test clips ==")
-        train_R = corpus_rotmats(corpus, "train")
-        sub = test_R[:1000]
-        result["ablations"] = {}
-        report(f"{'model':26s} {'recon':>16s} {'esc@50':>16s} {'paper recon / esc':>18s}")
-        for n_heads, glif in ((1, False), (8, False), (8, True), (32, False), (32, True)):
-            cfg = ablation_config(n_heads, glif)
-            m, st = train_prior(cfg, train_R, None, steps=args.ablation_steps, minutes=args.ablation_minutes,
-                                log_every=0)
-            r = reconstruction_metrics(QPoserPrior(m), sub, iters=(50,))
-            name = f"{n_heads} head{'s' if n_heads > 1 else ''}" + (" + GLIF" if glif else "")
-            r["train_steps"] = st["steps"]
-            result["ablations"][name] = r
-            pp = PAPER_ABL.get(name)
-            report(f"{name:26s} {_fmt(r['recon_mean'], r['recon_std']):>16s} "
-                   f"{_fmt(r['esc50_mean'], r['esc50_std']):>16s}"
-                   f" {(f'{pp[0]:.2f} / {pp[1]:.2f}' if pp else ''):>18s}  ({st['steps']} steps)")
-        full = result["sets"][next(iter(result["sets"]))]["QPoser (ours)"]
-        report(f"{'66 heads + GLIF (shipped)':26s} {_fmt(full['recon_mean'], full['recon_std']):>16s} "
-            f"{_fmt(full['esc50_mean'], full['esc50_std']):>16s} {'2.62 / 0.34':>18s}")
-    result["seconds"] = round(time.time() - t0, 1)
+    sets = _eval_sets(args, corpus)
+    test_R = next(iter(sets.values()))
+    vae, gen = _optional_models(wdir)
+    result: dict = {"name": "qposer_eval", "sets": _table1(model, vae, sets), "paper": PAPER}
+    result["samples"] = _random_samples(args, model, vae, gen, test_R)
+    prompting = _prompting(model, corpus, wdir)
+    if prompting is not None:
+        result["prompting"] = prompting
     first = result["sets"][next(iter(result["sets"]))]["QPoser (ours)"]
+    if args.ablations:
+        result["ablations"] = _ablations(args, corpus, test_R, first)
+    result["seconds"] = round(time.time() - t0, 1)
     result["value"] = round(first["recon_mean"], 3)
     result["unit"] = "deg MPJAE (test clips)"
     print(json.dumps(result, default=float))
     return 0
-
-
 
 
 def add_eval_args(p) -> None:
