@@ -1,4 +1,4 @@
-"""PoseEmbroider / Aligner / SMPL head (core_models.nets.embroider, embroider_train) and the learned capture
+"""PoseEmbroider / Aligner / SMPL head (core_models.nets.embroider) and the learned capture
 regressor (core_models.capture.regressor) on tiny models."""
 import numpy as np
 import pytest

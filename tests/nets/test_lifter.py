@@ -1,4 +1,4 @@
-"""Text-assisted lifter (core_models.nets.lifter / lifter_train): shapes, alignment variants, metrics, training."""
+"""Text-assisted lifter (core_models.nets.lifter): shapes, alignment variants, metrics, training."""
 import numpy as np
 import pytest
 import torch

@@ -1,4 +1,5 @@
-"""TODO"""
+"""Corrector evaluation (``python main.py eval corrector``): R-precision by the independent judge, BLEU /
+ROUGE-L / METEOR against the automatic references, and reconstruction of B by the text editor."""
 from __future__ import annotations
 
 import json

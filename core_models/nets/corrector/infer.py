@@ -1,4 +1,5 @@
-"""TODO"""
+"""Corrector runtime: :func:`load_corrector` and :class:`Corrector` (batched greedy/beam decoding, no-change
+shortcut, left/right equivariance), and the learned/rule texts side by side (:func:`correction_texts`)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
-"""TODO"""
+"""Editor training data: the differentiable body (joints + a vertex subset), part-wise pairs, the clause
+store (unique clauses, their frozen MiniLM token states, clause ids per wording). Shared by ``.train`` and ``.eval``."""
 from __future__ import annotations
 
 import json

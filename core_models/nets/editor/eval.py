@@ -1,4 +1,5 @@
-"""TODO"""
+"""Editor evaluation (``python main.py eval editor``): MPJE/MPVE/geodesic of the best sample and FID on
+posecode features, text compliance, side specificity and chained edits."""
 from __future__ import annotations
 
 import json

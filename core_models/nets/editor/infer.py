@@ -1,4 +1,5 @@
-"""TODO"""
+"""Editor runtime: :func:`load_editor` (hash-checked weights) and :class:`Editor` (clause cache + PoseEditor,
+``edit(pose, text, ...)`` → :class:`EditResult`), the instruction gate and the named-part hold."""
 from __future__ import annotations
 
 import threading

@@ -13,7 +13,7 @@ Model (:class:`PoseEditor`, own implementation of the PoseFix cVAE):
   a CPU), and repeated clauses are cached at inference;
 * TIRG fusion ``p = w_f·σ(f([a,m]))⊙a + w_g·g([a,m])``;
 * two Gaussian heads: posterior N(b) from pose B's features, prior N(p) from the fusion;
-  loss = NLL(6D rotations) + NLL(joints) + NLL(vertices) + KL(N(b) ‖ N(p)) (see ``editor_train``).
+  loss = NLL(6D rotations) + NLL(joints) + NLL(vertices) + KL(N(b) ‖ N(p)) (see :mod:`core_models.nets.editor.train`).
 
 Inference: :func:`load_editor` (hash-checked weights, no text encoder load), then
 ``Editor.edit(pose, text, n_samples=8, strength=1.0, keep_global=True, seed=0)`` → :class:`EditResult`

@@ -1,4 +1,4 @@
-"""TODO"""
+"""PoseEmbroider training data: raw modality encodings {v, p, t} of capture samples."""
 from __future__ import annotations
 
 import numpy as np

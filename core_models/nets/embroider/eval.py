@@ -1,4 +1,5 @@
-"""TODO"""
+"""PoseEmbroider evaluation (``python main.py eval embroider``): cross-modal retrieval and SMPL-head
+regression (MPJPE / PA-MPJPE) from keypoints alone and keypoints + text."""
 from __future__ import annotations
 
 import argparse

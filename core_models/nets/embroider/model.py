@@ -1,6 +1,6 @@
 """PoseEmbroider (seed: "PoseEmbroider: Towards a 3D, Visual, Semantic-aware Human Pose Representation").
 
-Modalities (frozen encoders, computed by the caller; see :mod:`core_models.nets.embroider_train`):
+Modalities (frozen encoders, computed by the caller; see :mod:`core_models.nets.embroider.train`):
 
 * **v** ("visual") — MediaPipe landmarks through the frozen text-assisted lifter: mean-pooled lifter pose
   features + the lifted 3D joints (the camera input we have instead of images);

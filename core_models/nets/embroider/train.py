@@ -237,7 +237,7 @@ def run_train(args) -> int:
     meta = {"command": "python main.py train embroider " + " ".join(sys.argv[3:]), "data": str(cdir),
             "n_train": len(train), "n_test": len(test), "metrics": {"retrieval": ret, "regression": reg},
             "train_seconds": round(time.time() - t_all, 1), "stage_seconds": times,
-            "pose_encoder": "PoseVAE pre-trained inside embroider_train (no editor weights available)"}
+            "pose_encoder": "PoseVAE pre-trained inside embroider.train (no editor weights available)"}
     f = save_weights("embroider", state, config, meta, directory=Path(args.out_dir) if args.out_dir else None,
                      half=True)
     print(json.dumps({"name": "embroider_train", "retrieval": ret, "regression": reg,

@@ -1,4 +1,4 @@
-"""TODO"""
+"""Judge runtime: :func:`load_judge` and :class:`Judge` (text and pose-pair embeddings)."""
 from __future__ import annotations
 
 import torch

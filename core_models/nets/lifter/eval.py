@@ -1,4 +1,4 @@
-"""TODO"""
+"""Lifter evaluation (``python main.py eval lifter``): MPJPE / PA-MPJPE of every variant on held-out clips."""
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
-"""TODO"""
+"""Lifter runtime: every variant shipped in lifter.pt (:func:`load_variants`) and the default one
+(:func:`load_lifter`)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""TODO"""
+"""QPoser training data: corpus poses as body rotation matrices, and seeded automatic descriptions with the
+posecodes they state (the prompt model's examples)."""
 from __future__ import annotations
 
 from pathlib import Path

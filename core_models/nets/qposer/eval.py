@@ -1,5 +1,5 @@
-"""``python main.py eval qposer``: QPoser Table 1/2-style numbers (see qposer_train's docstring). Ends with one
-JSON line."""
+"""``python main.py eval qposer``: QPoser Table 1/2-style numbers (see :mod:`core_models.nets.qposer.train`).
+Ends with one JSON line."""
 from __future__ import annotations
 
 import json

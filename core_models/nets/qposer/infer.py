@@ -1,4 +1,6 @@
-"""TODO"""
+"""QPoser runtime: loaders (:func:`load_qposer`, :func:`load_gen`, :func:`load_prompter`,
+:func:`load_vae_baseline`), the part sliders (:func:`compute_part_paths`), :class:`LatentEditor` (the app's
+latent panel), the prompt side (:func:`prompted_parts`, :class:`ClauseFeatures`, :class:`Prompter`)."""
 from __future__ import annotations
 
 import re

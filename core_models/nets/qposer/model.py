@@ -16,6 +16,13 @@ Model (QPoser §3):
 The code sequence of a pose is one LongTensor ``(B, H)`` (H = total heads) in the order of :attr:`QPoser.groups`
 (parts first, then global); :meth:`QPoser.group_slice` gives a group's columns.
 
+Also here: :class:`MaskedCodeTransformer` (unconditional / partially conditioned generation of code sequences,
+MaskGIT-style: a random cosine-scheduled fraction of the ``H`` code tokens is masked and predicted; sampling
+fills the free positions in a few rounds, fixed positions condition the rest; ``qposer_gen.pt``) and
+:class:`PromptToCodes` (control by prompting: clause vectors of the frozen MiniLM → per part, per head, logits
+over that head's codebook; ``qposer_prompt.pt``; which parts a prompt sets is the word rule
+:func:`core_models.nets.qposer.infer.prompted_parts`).
+
 Plain torch, no Qt, no body model. Weights: ``resources/weights/qposer.pt`` (:func:`load_qposer`).
 """
 from __future__ import annotations

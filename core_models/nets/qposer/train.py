@@ -6,8 +6,8 @@ Stages (``train qposer --stage ...``):
   dead-code restarts. Saves ``resources/weights/qposer.pt`` with the slider "part paths" in its config.
 * ``vae``: the VPoser-style baseline (``core_models.nets.common.pose_vae.PoseVAE``, d=32) trained on the same data →
   ``qposer_vae_baseline.pt`` (used as the baseline row and as the plausibility score of random samples).
-* ``gen``: the masked transformer over code sequences (:mod:`core_models.nets.qposer_gen`) → ``qposer_gen.pt``.
-* ``prompt``: text → part codes (:mod:`core_models.nets.qposer_prompt`) → ``qposer_prompt.pt``.
+* ``gen``: the masked transformer over code sequences (:class:`.model.MaskedCodeTransformer`) → ``qposer_gen.pt``.
+* ``prompt``: text → part codes (:class:`~core_models.nets.qposer.model.PromptToCodes`) → ``qposer_prompt.pt``.
 
 Evaluation (QPoser Tables 1/2 form): reconstruction MPJAE mean/std (degrees, 21 body joints), escalated error
 after 50 and 1000 encode/decode iterations (error after k iterations minus the reconstruction error), codebook

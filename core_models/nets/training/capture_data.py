@@ -1,4 +1,5 @@
-"""TODO"""
+"""Capture training data (lifter, PoseEmbroider): corpus poses → FK joints + synthetic MediaPipe-like
+keypoint windows, text cues encoded into slots; cached under ~/.cache/posetailor/capture_data."""
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,4 @@
-"""TODO"""
+"""Text ⇄ pose-pair retrieval metrics: fixed evaluation pools and R-precision."""
 from __future__ import annotations
 
 import numpy as np
