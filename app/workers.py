@@ -57,11 +57,18 @@ class Worker(QRunnable):
             out = self.fn(*self.args, **self.kwargs)
         except BaseException as e:  # noqa: BLE001 - reported to the GUI, never swallowed silently
             e.traceback_text = traceback.format_exc()  # type: ignore[attr-defined]
-            self.signals.error.emit(e)
+            self._emit(self.signals.error, e)
         else:
-            self.signals.result.emit(out)
+            self._emit(self.signals.result, out)
         finally:
-            self.signals.finished.emit()
+            self._emit(self.signals.finished)
+
+    @staticmethod
+    def _emit(signal: Any, *args: Any) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the signal object is gone (the app is shutting down): nobody to tell
+            pass
 
 
 def run_in_background(fn: Callable[..., Any], *args, on_result: Callable[[Any], None] | None = None,

@@ -147,7 +147,9 @@ class ModelServices:
 
     def status(self, model: str) -> str:
         """"ready" | "not loaded" | "unavailable: <why>" for "editor", "corrector" or "latent"."""
-        return {"editor": self._editor, "corrector": self._corrector, "latent": self._latent}[model].status()
+        lazy: dict[str, LazyModel[Any]] = {"editor": self._editor, "corrector": self._corrector,
+                                           "latent": self._latent}
+        return lazy[model].status()
 
     # --- model-backed jobs (worker threads) -------------------------------------------------------------------
     def edit_with_text(self, a: Pose, text: str) -> Pose:
@@ -156,6 +158,8 @@ class ModelServices:
         res = self.editor().edit(a, text, n_samples=0)
         if res.notice:
             raise ValueError(res.notice)
+        if not isinstance(res.mean, Pose):
+            raise TypeError(f"the editor returned {type(res.mean).__name__}, not a Pose")
         return res.mean
 
     def compare(self, a: Pose, b: Pose, keep_heading: bool = False) -> Comparison:
@@ -166,7 +170,8 @@ class ModelServices:
         a, b = normalize_pair(a, b, keep_heading)
         out = Comparison(rule_text(a, b), pair_joint_displacement(a, b), None)
         try:
-            out.learned = self.corrector().generate(a, b)
+            text = self.corrector().generate(a, b)  # one pair in, one text out
+            out.learned = text if isinstance(text, str) else text[0]
         except ModelUnavailable as e:
             out.learned_error = f"unavailable: {e}"
         return out

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import PanelContext
+from app.panels.visibility import on_screen, watch_visibility
 from core_models.pose import Pose
 from core_models.services import Comparison, ModelUnavailable, PoseFileError
 
@@ -214,7 +215,7 @@ class CorrectionPanel(QWidget):
 
     # -- work ---------------------------------------------------------------------------------------------
     def _on_pose_changed(self, *_a) -> None:
-        if self.combo_a.currentData() == CURRENT and self.isVisible():
+        if self.combo_a.currentData() == CURRENT and on_screen(self):
             self.schedule()
 
     def schedule(self, *_a) -> None:
@@ -300,6 +301,13 @@ class CorrectionPanel(QWidget):
 
     def showEvent(self, ev) -> None:  # noqa: N802 - Qt override
         super().showEvent(ev)
+        watch_visibility(self, self._on_visible)
+
+    def _on_visible(self, visible: bool) -> None:
+        """Compare (and highlight) only while the panel is on screen, not from a background dock tab."""
+        if not visible:
+            self.ctx.viewport.set_joint_colors({})
+            return
         if self._last is not None:
             self._update_highlight()
         self.schedule()

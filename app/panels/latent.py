@@ -10,8 +10,8 @@ parts the text talks about). Editing a part rewrites only that part's joints; th
 parts with the same part codes (the GLIF "embodied" effect).
 
 Constructed as ``LatentPanel(ctx)`` (:class:`app.context.PanelContext`). The model comes from the shared model
-services (``ctx.services.latent()``), off the GUI thread; all edits go through ``ctx.document.push_pose``
-(undoable).
+services (``ctx.services.latent()``), off the GUI thread, when the panel is first on screen; all edits go
+through ``ctx.document.push_pose`` (undoable).
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import PanelContext
+from app.panels.visibility import watch_visibility
 from core_models.nets.qposer import PARTS
 from core_models.services import PoseFileError
 
@@ -65,10 +66,11 @@ class LatentPanel(QWidget):
         self._refs: list = []
         self._build()
         self.doc.poseChanged.connect(self._on_doc_pose)
+        self._worker = None
         if editor is not None:
             self._on_loaded(editor)
         else:
-            self._load()
+            self.status.setText("The QPoser model loads when this panel is first shown.")
 
     # --- UI ----------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -168,10 +170,19 @@ class LatentPanel(QWidget):
             self.prompt_edit.setPlaceholderText("prompt model not available")
 
     # --- loading -------------------------------------------------------------------------------------------
-    def _load(self) -> None:
+    def ensure_loaded(self) -> None:
+        """Start loading the shared QPoser runtime (once, off the GUI thread) unless it is already there."""
+        if self.editor is not None or self._worker is not None:
+            return
         from app.workers import run_in_background
 
+        self.status.setText("Loading the QPoser model…")
         self._worker = run_in_background(self.ctx.services.latent, on_result=self._on_loaded, on_error=self._on_error)
+
+    def showEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        super().showEvent(ev)
+        # lazy: the model is not loaded before the user opens the dock (a faster start)
+        watch_visibility(self, lambda visible: visible and self.ensure_loaded())
 
     def _on_error(self, e: BaseException) -> None:
         self.status.setText(f"QPoser is unavailable: {e}")

@@ -199,3 +199,30 @@ def test_gui_modules_import_without_loading_models(module):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+def test_no_model_loads_while_its_dock_is_a_background_tab(qapp):
+    """Start-up stays light: the Latent and Correction docks sit behind other tabs, so neither the QPoser nor
+    the corrector is loaded until the user opens them."""
+    from app.main_window import MainWindow
+    from app.viewport.fallback import FallbackViewport
+    from core_models import settings as st
+    from core_models.services import ModelServices
+
+    from _apptest_util import RecordingDialogs, pump, tiny_body
+
+    services = ModelServices()
+    w = MainWindow(settings=st.defaults(), body=tiny_body(), viewport=FallbackViewport(), dialogs=RecordingDialogs(),
+                   services=services)
+    try:
+        w.show()
+        w.startup([], check_recovery=False)
+        pump(1.0)
+        assert [services.status(m) for m in ("editor", "corrector", "latent")] == ["not loaded"] * 3
+        w.feature_docks["dock_correction"].raise_()
+        assert pump(until=lambda: services.status("corrector") == "ready", timeout=60)
+        assert services.status("latent") == "not loaded"
+    finally:
+        w._closing_ok = True
+        w.close()
+        w.deleteLater()

@@ -185,7 +185,8 @@ def test_prompt_sets_only_named_parts(panel, editor):
 
 
 def test_main_window_latent_dock_with_shipped_weights(qapp, tmp_path):
-    """The registered dock loads the shipped QPoser off the GUI thread and a drag edits the window's pose."""
+    """The registered dock loads the shipped QPoser off the GUI thread when the user opens it (not at start-up)
+    and a drag edits the window's pose."""
     from _apptest_util import RecordingDialogs, pump, tiny_body
 
     from app.main_window import MainWindow
@@ -195,9 +196,16 @@ def test_main_window_latent_dock_with_shipped_weights(qapp, tmp_path):
 
     if not (weights_dir() / "qposer.pt").exists():
         pytest.skip("shipped qposer weights not present")
-    w = MainWindow(settings=st.defaults(), body=tiny_body(), viewport=FallbackViewport(), dialogs=RecordingDialogs())
+    from core_models.services import ModelServices
+
+    w = MainWindow(settings=st.defaults(), body=tiny_body(), viewport=FallbackViewport(), dialogs=RecordingDialogs(),
+                   services=ModelServices())
     try:
         panel = w.feature_panels["dock_latent"]
+        w.show()
+        pump(0.3)
+        assert panel.editor is None and not w.services._latent.loaded  # hidden dock: nothing loaded yet
+        w.feature_docks["dock_latent"].raise_()
         assert pump(until=lambda: panel.editor is not None, timeout=60)
         _select(panel, "right_arm")
         start = w.doc.pose()
