@@ -204,12 +204,12 @@ def test_gui_modules_import_without_loading_models(module):
 def test_no_model_loads_while_its_dock_is_a_background_tab(qapp):
     """Start-up stays light: the Latent and Correction docks sit behind other tabs, so neither the QPoser nor
     the corrector is loaded until the user opens them."""
+    from _apptest_util import RecordingDialogs, pump, tiny_body
+
     from app.main_window import MainWindow
     from app.viewport.fallback import FallbackViewport
     from core_models import settings as st
     from core_models.services import ModelServices
-
-    from _apptest_util import RecordingDialogs, pump, tiny_body
 
     services = ModelServices()
     w = MainWindow(settings=st.defaults(), body=tiny_body(), viewport=FallbackViewport(), dialogs=RecordingDialogs(),
