@@ -16,12 +16,13 @@ The editor is duck-typed: ``edit(pose, text, n_samples=0, hold=...)`` is require
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from core_models import skeleton as sk
-from core_models.pose import (Pose, apply_heading, clamp_to_limits, interpolate, matrix_to_aa,
+from core_models.pose import (Pose, apply_heading, clamp_to_limits, interpolate, matrix_to_aa, mirror,
                               normalize_heading)
 from core_models.text.measures import PoseFrame, measure
 from core_models.text.parse import LIMB, Action, Clause, ParsedSentence, parse_sentence
@@ -173,21 +174,27 @@ def build_steps(parsed: ParsedSentence, start: PoseFrame) -> tuple[list[Step], l
 
 # --- running the editor --------------------------------------------------------------------------------
 
-def predict_many(editor, pose: Pose, texts: list[str], hold: bool = True) -> list[Pose]:
-    """The editor's mean edit of ``pose`` for each text, batched through ``predict_normalized`` when the
-    editor has it (heading kept, like ``Editor.edit``), else one ``edit`` call per text."""
+def predict_many(editor, poses: list[Pose], texts: list[str], hold: bool = True) -> list[Pose]:
+    """The editor's mean edit of ``poses[i]`` for ``texts[i]``, batched through ``predict_normalized`` when
+    the editor has it (heading kept, like ``Editor.edit``), else one ``edit`` call per text."""
     if not hasattr(editor, "predict_normalized"):
-        return [editor.edit(pose, t, n_samples=0, hold=hold).mean for t in texts]
+        return [editor.edit(p, t, n_samples=0, hold=hold).mean for p, t in zip(poses, texts)]
     import torch
 
-    a_n, heading = normalize_heading(pose)
-    A = torch.as_tensor(a_n.matrices(), dtype=torch.float32)[None].expand(len(texts), 22, 3, 3)
+    a_n, heading = normalize_heading(Pose.stack(poses))
+    A = torch.as_tensor(a_n.matrices(), dtype=torch.float32)
     mean, _ = editor.predict_normalized(A, texts, 0, hold=hold)
-    outs = Pose.from_full(matrix_to_aa(mean.detach().cpu().numpy()), np.repeat(pose.transl[None], len(texts), 0))
+    outs = Pose.from_full(matrix_to_aa(mean.detach().cpu().numpy()), a_n.transl)
     outs, _ = normalize_heading(outs)
-    outs = apply_heading(outs, np.full(len(texts), heading, np.float32))
-    return [Pose(outs.root_orient[i], outs.body_pose[i], pose.transl.copy(), pose.hand_pose)
-            for i in range(len(texts))]
+    outs = apply_heading(outs, heading)
+    return [Pose(outs.root_orient[i], outs.body_pose[i], p.transl.copy(), p.hand_pose) for i, p in enumerate(poses)]
+
+
+_SWAP = re.compile(r"\b(left|right)\b")
+
+
+def swap_sides(text: str) -> str:
+    return _SWAP.sub(lambda m: "right" if m.group(1) == "left" else "left", text)
 
 
 def _with_joints(base: Pose, src: Pose, joints: list[int]) -> Pose:
@@ -202,19 +209,37 @@ def _signed_change(a: PoseFrame, b: PoseFrame, step: Step) -> float:
     return float(np.mean([d * (measure(b, p, k) - measure(a, p, k)) for p, k, d in step.targets]))
 
 
-def scale_step(cur: Pose, out: Pose, step: Step) -> Pose | None:
-    """``out`` (only the step's joints changed) scaled so the measured change reaches ``step.size``; None when
-    the editor moved the measured quantity the wrong way (or not at all)."""
+def scale_step(cur: Pose, out: Pose, step: Step, fa: PoseFrame | None = None) -> Pose | None:
+    """``out`` (only the step's joints changed) scaled (slerp, extrapolating up to ``MAX_SCALE``) so that the
+    measured change reaches ``step.size``; it is only made smaller when the sentence asked for an amount or
+    for a slight change. None when the editor moved the measured quantity the wrong way (or not at all)."""
     if not step.targets:
         return out
-    fa = PoseFrame(cur)
+    fa = fa or PoseFrame(cur)
     got = _signed_change(fa, PoseFrame(out), step)
     if got <= 0.05 * step.size:
         return None
-    t = float(np.clip(step.size / got, 0.3, MAX_SCALE))
-    if abs(t - 1.0) < 0.05:
-        return out
-    return clamp_to_limits(_with_joints(cur, interpolate(cur, out, t), step.joints))
+    may_shrink = step.clause.amount is not None or step.clause.degree == "slight"
+    t, best = 1.0, out
+    for _ in range(4):  # secant-like refinement: the measures are not linear in the rotation
+        ratio = step.size / got
+        if abs(ratio - 1.0) < 0.1 or (ratio < 1.0 and not may_shrink) or (ratio > 1.0 and t >= MAX_SCALE):
+            break
+        t = float(np.clip(t * ratio, 0.2 if may_shrink else 1.0, MAX_SCALE))
+        best = _with_joints(cur, interpolate(cur, out, t), step.joints)
+        got = _signed_change(fa, PoseFrame(best), step)
+        if got <= 0:
+            return out
+    return clamp_to_limits(best) if best is not out else out
+
+
+def _best_of(cur: Pose, fa: PoseFrame, step: Step, direct: Pose, mirrored: Pose, joints: list[int]) -> Pose:
+    """The direct or the mirrored prediction (``mirrored`` already mirrored back), whichever moved the
+    measured quantity further the asked way."""
+    a, b = _with_joints(cur, direct, joints), _with_joints(cur, mirrored, joints)
+    if not step.targets:
+        return a
+    return a if _signed_change(fa, PoseFrame(a), step) >= _signed_change(fa, PoseFrame(b), step) else b
 
 
 def schedule(steps: list[Step], separate: bool = False) -> list[list[Step]]:
@@ -238,18 +263,25 @@ def schedule(steps: list[Step], separate: bool = False) -> list[list[Step]]:
 
 
 def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True) -> tuple[Pose, list[Step]]:
-    """Apply the steps round by round; returns the pose and the steps dropped (moved the wrong way)."""
+    """Apply the steps round by round; returns the pose and the steps dropped (moved the wrong way).
+
+    Each step is predicted twice in the same batch: as written and on the mirrored body with left/right
+    swapped (mirrored back): the editor is not equally good on both sides; the better one is kept."""
     cur, failed = start, []
     all_joints = list(range(sk.NUM_JOINTS))
     for rnd in schedule(steps, separate=not hold):
-        outs = predict_many(editor, cur, [s.text for s in rnd], hold=hold)
-        nxt = cur
-        for st, out in zip(rnd, outs):
-            scaled = scale_step(cur, _with_joints(cur, out, st.joints if hold else all_joints), st)
+        cur_m = mirror(cur)
+        poses = [cur] * len(rnd) + [cur_m] * len(rnd)
+        outs = predict_many(editor, poses, [s.text for s in rnd] + [swap_sides(s.text) for s in rnd], hold=hold)
+        fa, nxt = PoseFrame(cur), cur
+        for i, st in enumerate(rnd):
+            joints = st.joints if hold else all_joints
+            pick = _best_of(cur, fa, st, outs[i], mirror(outs[len(rnd) + i]), joints)
+            scaled = scale_step(cur, pick, st, fa)
             if scaled is None:
                 failed.append(st)
                 continue
-            nxt = _with_joints(nxt, scaled, st.joints if hold else all_joints)
+            nxt = _with_joints(nxt, scaled, joints)
         cur = nxt
     return cur, failed
 
