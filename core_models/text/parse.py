@@ -44,7 +44,7 @@ LIMB = {"arm": "arm", "hand": "arm", "elbow": "arm", "leg": "leg", "knee": "leg"
 _UP = frozenset("raise raised raising lift lifted lifting up upward upwards higher high above overhead ceiling "
                 "sky".split())
 _DOWN = frozenset("lower lowered lowering drop dropping down downward downwards hang floor ground sides".split())
-_BEND = frozenset("bend bent bending flex flexing fold curl sink squat crouch".split())
+_BEND = frozenset("bend bent bending flex flexing fold curl".split())
 _STRAIGHT = frozenset("straighten straightened straightening straight extend extended extending lock locked".split())
 _FORWARD = frozenset("forward forwards front ahead kick".split())
 _BACKWARD = frozenset("back backward backwards behind".split())
@@ -57,7 +57,7 @@ _LARGE = frozenset("lot much deeply completely fully all way far really very big
 _PREP = frozenset("to toward towards above over by at near beside of on onto behind below under past "
                   "between against next in across".split())
 _FILLER = frozenset("ok okay um uh uhh please pls plz just now so like kinda i guess can you could would "
-                    "first finally also then start by after that go ahead and cheers".split())
+                    "first finally also then start and cheers".split())
 
 #: shorthand / frequent misspellings that edit distance would not fix safely
 _SHORTHAND = {"ur": "your", "yor": "your", "u": "you", "n": "and", "rite": "right", "rt": "right", "lft": "left",
@@ -215,6 +215,22 @@ def _is_goal_start(toks: list[str], i: int) -> bool:
     return t == "as" and i + 1 < len(toks) and toks[i + 1] in ("if", "though")
 
 
+_IMPERATIVE = frozenset("bend straighten raise lift lower drop turn twist look lean step put bring move reach kick "
+                        "rotate tilt extend stand sit swivel".split())
+
+
+def _starts_new(seg: list[str], toks: list[str], i: int) -> bool:
+    """Run-on text without punctuation ("step left foot forward bend the knee look down", "right arm up left
+    arm out front"): a new command verb, or a new side + part, after a segment that already has a subject
+    part and a direction starts a new clause."""
+    if not seg or find_subject(seg, set()) is None or not set(seg) & _VERBS:
+        return False
+    t, nxt = toks[i], toks[i + 1] if i + 1 < len(toks) else ""
+    if t in _IMPERATIVE and seg[-1] not in ("to", "and", "don't", "not", "by"):
+        return True
+    return t in ("left", "right") and nxt in _PART_WORD and seg[-1] not in _PREP | {"your", "the"}
+
+
 def split_segments(toks: list[str]) -> list[tuple[list[str], bool]]:
     """Token segments (tokens, is_goal) at punctuation, conjunctions, hold verbs and goal markers."""
     segs: list[tuple[list[str], bool]] = [([], False)]
@@ -222,6 +238,8 @@ def split_segments(toks: list[str]) -> list[tuple[list[str], bool]]:
         if t in _PUNCT or t in _BREAK:
             segs.append(([], False))
             continue
+        if not segs[-1][1] and _starts_new(segs[-1][0], toks, i):
+            segs.append(([], False))
         if _is_goal_start(toks, i):
             segs.append(([], True))
         elif t in _HOLD_START and segs[-1][0] and segs[-1][0][-1] not in ("to", "will"):
@@ -331,7 +349,7 @@ def _prepare(toks: list[str]) -> list[str]:
         nxt = out[i + 1] if i + 1 < len(out) else ""
         if t == "back" and i > 0 and out[i - 1] in ("your", "the", "my") and nxt not in _LEG_NOUNS:
             out[i] = "spine"
-        elif t == "straight" and nxt in _ADVERB_NEXT:
+        elif t == "straight" and nxt in _ADVERB_NEXT or t == "out" and nxt == "of":
             out[i] = "_"
     return out
 
@@ -428,10 +446,13 @@ def _limb_actions(noun: str, toks: list[str], side_idx: int | None) -> list[Acti
     if flex:
         out.append(Action("flexion", flex))
     vert = _first(toks, _VERTICAL)
-    if vert and not (flex and noun in ("elbow",)):
+    standing_up = bool(set(toks) & _STAND) and "up" in toks
+    if vert and not (flex and noun in ("elbow",)) and not standing_up:
         out.append(Action("height", vert))
     sag = _first(toks, _SAGITTAL)
     if sag:
+        if sag > 0 and vert > 0 and LIMB.get(noun) == "leg":
+            out = [a for a in out if a.kind != "height"]  # "lift your leg forward": a forward lift
         out.append(Action("forward", sag))
     elif set(toks) & _SIDEWAYS or (_lateral(toks, side_idx) is not None and not out):
         lat = _lateral(toks, side_idx)
@@ -581,7 +602,7 @@ def interpret_clause(main: list[str], goal: list[str], prev: list[Clause]) -> Cl
     elif not _copy_previous(toks, prev, clause):
         _read_action(toks, _prepare(goal), prev, clause)
         clause.role = "action" if clause.actions and not clause.reason else "unused"
-        if clause.role == "action" and set(toks) & {"too", "less"}:
+        if clause.role == "action" and ("less" in toks or "too" in toks[:-1]):
             clause.actions = [Action(a.kind, -a.direction) for a in clause.actions]
     clause.ignored = [w for w in main if w not in _KNOWN or w in _FILLER]
     if clause.role == "unused" and not clause.reason:
