@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core_models import skeleton as sk
-from core_models.pose import (Pose, apply_heading, clamp_to_limits, interpolate, matrix_to_aa, mirror,
-                              normalize_heading)
+from core_models.pose import Pose, apply_heading, clamp_to_limits, interpolate, matrix_to_aa, mirror, normalize_heading
 from core_models.text.measures import PoseFrame, measure
 from core_models.text.parse import LIMB, Action, Clause, ParsedSentence, parse_sentence
 
@@ -144,7 +143,7 @@ def _target(step: Step, clause: Clause, start: PoseFrame) -> float:
         return size
     if not clause.absolute:
         return float(clause.amount)
-    now = np.mean([d * measure(start, p, k) for p, k, d in step.targets])
+    now = float(np.mean([d * measure(start, p, k) for p, k, d in step.targets]))
     wanted = float(clause.amount) - now if kind != "turn" else abs(now)
     return wanted if wanted > 0 else size
 
@@ -363,5 +362,5 @@ def edit_sentence(editor, pose: Pose, text: str, strategy: str = DEFAULT_STRATEG
     notes = [(c, "kept as the same sentence moves it") for c in overlapped]
     understood, unused = _report(parsed, steps, failed, dropped, notes)
     refused = len(failed) == len(steps)
-    notice = "The editor could not make any of the asked changes from this pose." if refused else None
-    return SentenceEdit(out, understood, unused, refused, notice, strategy, texts)
+    why = "The editor could not make any of the asked changes from this pose." if refused else None
+    return SentenceEdit(out, understood, unused, refused, why, strategy, texts)

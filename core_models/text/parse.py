@@ -79,7 +79,8 @@ _LEXICON = tuple(sorted(set(_PART_WORD) | set(_SIDES) | _UP | _DOWN | _BEND | _S
                         | _SIDEWAYS | _TURN | _LEAN | _HOLD | {"other", "opposite", "same", "both", "your",
                                                                  "move", "step", "bring", "put", "take", "reach",
                                                                  "stand", "upright", "still", "where", "again"}))
-_KNOWN = frozenset(_LEXICON) | frozenset(_SHORTHAND) | frozenset(_NUMBERS) | _FILLER | _PREP | _SLIGHT | _LARGE | frozenset(
+_KNOWN = frozenset(_LEXICON) | frozenset(_SHORTHAND) | frozenset(_NUMBERS) | _FILLER | _PREP | _SLIGHT | _LARGE | \
+    frozenset(
     """the a an and or but while with it its them that this those these is are be should ought needs need must
     more less than as if you your yours yourself my me we do does did don't not no at all same then so until till
     one ones hold there here again about around roughly approximately maybe or so nearly almost halfway
@@ -382,7 +383,7 @@ def _last(prev: list[Clause], limb: str | None = None) -> Clause | None:
     return None
 
 
-_MIRROR_SIDES = {("left",): ("right",), ("right",): ("left",)}
+_MIRROR_SIDES: dict[tuple[str, ...], tuple[str, ...]] = {("left",): ("right",), ("right",): ("left",)}
 
 
 def resolve_part(toks: list[str], i: int, prev: list[Clause], clause: Clause) -> None:
