@@ -145,23 +145,22 @@ def aa_to_matrix_np(aa: np.ndarray) -> np.ndarray:
     return np.eye(3) + s1 * K + s2 * (K @ K)
 
 
+#: Shepperd's method: row k of 4·q_k·q (q = w, x, y, z) as indices into (diag(4), d(3), s(3)) below
+_SHEPPERD_ROWS = np.array([[0, 4, 5, 6], [4, 1, 7, 8], [5, 7, 2, 9], [6, 8, 9, 3]])
+
+
 def matrix_to_aa_np(R: np.ndarray) -> np.ndarray:
     """(...,3,3) → (...,3) rotation vectors, angle in [0, π] (through the quaternion by Shepperd's method, so
     rotations near 180° stay exact; roma.rotmat_to_rotvec)."""
     R = np.asarray(R, np.float64)
-    m00, m11, m22 = R[..., 0, 0], R[..., 1, 1], R[..., 2, 2]
+    m = R.reshape(R.shape[:-2] + (9,))
+    m00, m11, m22 = m[..., 0], m[..., 4], m[..., 8]
     tr = m00 + m11 + m22
-    d = np.stack([R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0], R[..., 1, 0] - R[..., 0, 1]], -1)
-    s = np.stack([R[..., 0, 1] + R[..., 1, 0], R[..., 0, 2] + R[..., 2, 0], R[..., 1, 2] + R[..., 2, 1]], -1)
-    # 4·q·q_k for the largest of the four candidates (w, x, y, z), as rows (w, x, y, z)
-    diag = np.stack([1.0 + tr, 1.0 + m00 - m11 - m22, 1.0 + m11 - m00 - m22, 1.0 + m22 - m00 - m11], -1)
-    rows = np.stack([
-        np.stack([diag[..., 0], d[..., 0], d[..., 1], d[..., 2]], -1),
-        np.stack([d[..., 0], diag[..., 1], s[..., 0], s[..., 1]], -1),
-        np.stack([d[..., 1], s[..., 0], diag[..., 2], s[..., 2]], -1),
-        np.stack([d[..., 2], s[..., 1], s[..., 2], diag[..., 3]], -1)], -2)
-    k = diag.argmax(-1)
-    q = np.take_along_axis(rows, k[..., None, None], -2)[..., 0, :]
+    comps = np.stack([1.0 + tr, 1.0 + m00 - m11 - m22, 1.0 + m11 - m00 - m22, 1.0 + m22 - m00 - m11,
+                      m[..., 7] - m[..., 5], m[..., 2] - m[..., 6], m[..., 3] - m[..., 1],
+                      m[..., 1] + m[..., 3], m[..., 2] + m[..., 6], m[..., 5] + m[..., 7]], -1)
+    k = comps[..., :4].argmax(-1)
+    q = np.take_along_axis(comps, _SHEPPERD_ROWS[k], -1)  # ∝ (w, x, y, z)
     q = q * np.where(q[..., :1] < 0, -1.0, 1.0)  # w ≥ 0: angle in [0, π]
     n = np.sqrt((q[..., 1:] ** 2).sum(-1))
     ang = 2.0 * np.arctan2(n, q[..., 0])
@@ -196,21 +195,30 @@ def nearest_rotation_np(M: np.ndarray) -> np.ndarray:
     return U @ Vt
 
 
+def _cross_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product over the last axis (np.cross costs ~40 µs of axis juggling on small inputs)."""
+    return np.stack([a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1], a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
+                     a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]], -1)
+
+
 def rotation_between_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(...,3), (...,3) directions → (...,3,3) the smallest rotation taking a onto b (about a×b; for
-    opposite directions a half turn about an axis ⟂ a)."""
+    opposite directions a half turn about an axis ⟂ a). Algebraic form I + K + K²/(1 + cos), K = [a×b]ₓ."""
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
     a = a / np.maximum(np.sqrt((a * a).sum(-1, keepdims=True)), 1e-12)
     b = b / np.maximum(np.sqrt((b * b).sum(-1, keepdims=True)), 1e-12)
-    v = np.cross(a, b)
-    s = np.sqrt((v * v).sum(-1, keepdims=True))
-    c = (a * b).sum(-1, keepdims=True)
-    other = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
-    perp = np.cross(a, other)
-    perp = perp / np.sqrt((perp * perp).sum(-1, keepdims=True))
-    axis = np.where(s < 1e-9, perp, v / np.maximum(s, 1e-300))
-    return aa_to_matrix_np(axis * np.arctan2(s, c))
+    c = (a * b).sum(-1)[..., None, None]
+    K = _skew(_cross_np(a, b))
+    R = np.eye(3) + K + (K @ K) / np.maximum(1.0 + c, 1e-300)
+    opposite = (c < -1.0 + 1e-12)[..., 0, 0]
+    if np.any(opposite):  # half turn about any axis ⟂ a: 2·n·nᵀ − I
+        ao = a[opposite]
+        other = np.where(np.abs(ao[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+        n = _cross_np(ao, other)
+        n = n / np.sqrt((n * n).sum(-1, keepdims=True))
+        R[opposite] = 2.0 * n[..., :, None] * n[..., None, :] - np.eye(3)
+    return R
 
 
 def rot_y(angle: Array) -> Array:
@@ -428,13 +436,18 @@ def to_euler_deg(pose: Pose) -> np.ndarray:
 # A rotation R has two exact XYZ decompositions (a, b, c) and (a+180, 180-b, c+180). Near gimbal lock
 # (|b| -> 90) the x and z rotations turn about nearly the same axis: R depends (almost) only on a+c (b > 0)
 # or c-a (b < 0), so the split between a and c is ill-conditioned and float noise alone can push one of them
-# across its limit. The check therefore also considers, for each exact decomposition, the decompositions that
-# keep that sum/difference and spread it to fit the box; such a candidate is charged its rotation distance
-# to R (degrees), which is ~0 at gimbal lock and grows away from it. The violation of a joint is the least
-# (excess over the box + distance to R) over all candidates, and 0 below LIMIT_NOISE_DEG.
+# across its limit (an elbow flexed 90° or an arm raised forward: common). So for |b| > GIMBAL_ZONE_DEG the
+# check also considers, for each exact decomposition, the decompositions that keep that sum/difference and
+# spread it to fit the box; such a candidate is charged its rotation distance to R beyond GIMBAL_TOL_DEG
+# (that distance is ~0 at gimbal lock and grows away from it). The violation of a joint is the least (excess
+# over the box + charged distance) over all candidates, and 0 below LIMIT_NOISE_DEG.
 
 #: violations below this (degrees) are float noise of float32 poses and reported as 0
 LIMIT_NOISE_DEG = 1e-3
+#: |y| (degrees) from which the ill-conditioned x/z split is searched
+GIMBAL_ZONE_DEG = 60.0
+#: a decomposition inside the box within this rotation distance (degrees) of R counts as exact
+GIMBAL_TOL_DEG = 2.0
 
 
 def _box_excess(e: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -446,33 +459,58 @@ def _wrap_deg(e: np.ndarray) -> np.ndarray:
     return (e + 180.0) % 360.0 - 180.0
 
 
+_SEAM = np.array([0.0, -360.0, 360.0])
+
+
+def _towards_box(e: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Each angle replaced by its representative (± 360°) nearest to [lo, hi] (same rotation; matters at the
+    ±180° seam, e.g. y = −180° vs a box reaching +160°)."""
+    s = e[..., None] + _SEAM
+    d = np.maximum(np.maximum(lo[..., None] - s, s - hi[..., None]), 0.0)
+    return np.take_along_axis(s, d.argmin(-1)[..., None], -1)[..., 0]
+
+
 def _alt_euler(e: np.ndarray) -> np.ndarray:
     """The other exact XYZ decomposition of the same rotation."""
     return _wrap_deg(np.stack([e[..., 0] + 180.0, 180.0 - e[..., 1], e[..., 2] + 180.0], -1))
 
 
+_RESPREAD_SIGN = np.array([1.0, 1.0, -1.0, -1.0])
+_RESPREAD_SHIFT = np.array([0.0, 360.0, 0.0, 360.0])
+
+
 def _respread(e: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """(...,3) → (...,2,3): decompositions keeping a+c (b ≥ 0) or c−a (b < 0) — exact at gimbal lock —
-    with a moved the least that fits a and c in the box (or, if impossible, balancing their excess); the
-    kept combination is defined modulo 360°, both representatives are tried."""
-    a, b, c = e[..., 0], e[..., 1], e[..., 2]
-    sgn = np.where(b >= 0, 1.0, -1.0)
-    k = c + sgn * a  # c' = k − sgn·a'
-    out = []
-    for shift in (0.0, 360.0):
-        kk = k - np.sign(k) * shift
-        lo_a = np.maximum(lo[..., 0], np.where(sgn > 0, kk - hi[..., 2], lo[..., 2] - kk))
-        hi_a = np.minimum(hi[..., 0], np.where(sgn > 0, kk - lo[..., 2], hi[..., 2] - kk))
-        a2 = np.where(lo_a <= hi_a, np.minimum(np.maximum(a, lo_a), hi_a), (lo_a + hi_a) / 2)
-        out.append(np.stack([a2, b, kk - sgn * a2], -1))
-    return np.stack(out, -2)
+    """(...,3) → (...,4,3): decompositions keeping a+c (exact at b = 90°) or c−a (exact at b = −90°) — both
+    are tried whatever the sign of b, so that the search is mirror-symmetric — with a moved the least that
+    fits a and c in the box (or, if impossible, balancing their excess); the kept combination is defined
+    modulo 360°, both representatives are tried."""
+    a, b = e[..., 0, None], e[..., 1, None]
+    sgn = _RESPREAD_SIGN
+    k = e[..., 2, None] + sgn * a  # c' = k − sgn·a'
+    k = k - np.sign(k) * _RESPREAD_SHIFT
+    lo_a, hi_a, lo_c, hi_c = lo[..., 0, None], hi[..., 0, None], lo[..., 2, None], hi[..., 2, None]
+    lo_a = np.maximum(lo_a, np.where(sgn > 0, k - hi_c, lo_c - k))
+    hi_a = np.minimum(hi_a, np.where(sgn > 0, k - lo_c, hi_c - k))
+    a2 = np.where(lo_a <= hi_a, np.minimum(np.maximum(a, lo_a), hi_a), (lo_a + hi_a) / 2)
+    return np.stack([a2, np.broadcast_to(b, a2.shape), k - sgn * a2], -1)
+
+
+def _respread_search(R: np.ndarray, exact: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """(n,3,3), (n,2,3) exact decompositions, (n,1,3) limits → ((n,) least excess + distance to R over the
+    respread candidates, (n,3) the candidate)."""
+    cands = _towards_box(np.concatenate([_respread(exact[:, 0], lo[:, 0], hi[:, 0]),
+                                         _respread(exact[:, 1], lo[:, 0], hi[:, 0])], -2), lo, hi)
+    cos = (np.einsum("nkij,nij->nk", euler_xyz_deg_to_matrix_np(cands), R) - 1.0) / 2.0
+    dist = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    score = _box_excess(cands, lo, hi) + np.maximum(dist - GIMBAL_TOL_DEG, 0.0)
+    k = score.argmin(-1)
+    return score[np.arange(len(k)), k], cands[np.arange(len(k)), k]
 
 
 def _limit_search(R: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(...,22,3,3) local matrices → ((...,22) violation in degrees, (...,22,3) the best decomposition)."""
     R = np.asarray(R, np.float64)
-    lo = np.broadcast_to(limits[..., 0], R.shape[:-2] + (3,))
-    hi = np.broadcast_to(limits[..., 1], R.shape[:-2] + (3,))
+    lo, hi = limits[..., 0], limits[..., 1]
     e = euler_xyz_deg_np(R)
     alt = _alt_euler(e)
     ex, ex_alt = _box_excess(e, lo, hi), _box_excess(alt, lo, hi)
@@ -481,15 +519,20 @@ def _limit_search(R: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.nda
     slow = viol >= LIMIT_NOISE_DEG
     slow[..., 0] = False
     if slow.any():  # only joints outside the box by both exact decompositions pay for the search
-        lo_s, hi_s = lo[slow], hi[slow]
-        cands = np.concatenate([_respread(e[slow], lo_s, hi_s), _respread(alt[slow], lo_s, hi_s)], -2)
-        Rc = euler_xyz_deg_to_matrix_np(cands)
-        cos = (np.einsum("nkij,nij->nk", Rc, R[slow]) - 1.0) / 2.0
-        score = _box_excess(cands, lo_s[:, None], hi_s[:, None]) + np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-        k = score.argmin(-1)
-        better = score[np.arange(len(k)), k] < viol[slow]
-        viol[slow] = np.where(better, score[np.arange(len(k)), k], viol[slow])
-        best[slow] = np.where(better[:, None], cands[np.arange(len(k)), k], best[slow])
+        lo_s, hi_s = np.broadcast_to(lo, e.shape)[slow][:, None], np.broadcast_to(hi, e.shape)[slow][:, None]
+        exact = _towards_box(np.stack([e[slow], alt[slow]], -2), lo_s, hi_s)
+        ex_s = _box_excess(exact, lo_s, hi_s)
+        k = ex_s.argmin(-1)
+        viol[slow] = ex_s[np.arange(len(k)), k]
+        best[slow] = exact[np.arange(len(k)), k]
+        near = np.abs(e[slow][:, 1]) > GIMBAL_ZONE_DEG
+        if near.any():
+            v, b = _respread_search(R[slow][near], exact[near], lo_s[near], hi_s[near])
+            sel = np.nonzero(slow)
+            sel = tuple(ix[near] for ix in sel)
+            better = v < viol[sel]
+            viol[sel] = np.where(better, v, viol[sel])
+            best[sel] = np.where(better[:, None], b, best[sel])
     viol[..., 0] = 0.0
     viol[viol < LIMIT_NOISE_DEG] = 0.0
     return viol, best

@@ -13,8 +13,9 @@ Bone-direction solving on the 22-joint tree, frame by frame, in closed form (no 
   the heel→toe direction; collars and toes stay at rest (MediaPipe does not see them).
 
 Limbs whose landmarks are gated out (low visibility) keep a neutral pose (legs straight, arms relaxed down) —
-or the previous frame's, when one is given. Finally the joint limits are applied (:func:`clamp_local_matrices`, the numpy twin of
-:func:`core_models.pose.clamp_to_limits`).
+or the previous frame's, when one is given. Finally the joint limits are applied
+(:func:`core_models.pose.clamp_matrices`, the matrix-level :func:`core_models.pose.clamp_to_limits`).
+Rotations use :mod:`core_models.pose`'s numpy closed forms (a roma/torch call costs more than a whole frame).
 :func:`landmarks_from_joints` is the forward model used by the tests (posed skeleton → the world landmarks
 this solver expects).
 """
@@ -26,7 +27,14 @@ import numpy as np
 
 from core_models import skeleton as sk
 from core_models.capture.landmarks import LM, NUM_LANDMARKS, Landmarks
-from core_models.pose import Pose
+from core_models.pose import (
+    Pose,
+    aa_to_matrix_np,
+    clamp_matrices,
+    matrix_to_aa_np,
+    nearest_rotation_np,
+    rotation_between_np,
+)
 
 J = sk.JOINT_INDEX
 # rest-frame directions of the non-joint landmarks (our frame: x left, y up, z forward)
@@ -47,52 +55,9 @@ def _unit(v, eps=1e-9):
     return v / max(_norm(v), eps)
 
 
-def _exp(w):
-    """Rodrigues: rotation vector (3,) → matrix."""
-    th = _norm(w)
-    if th < 1e-12:
-        return np.eye(3)
-    k = w / th
-    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + np.sin(th) * K + (1 - np.cos(th)) * (K @ K)
-
-
-def _log(R):
-    """matrix → rotation vector (3,)."""
-    c = np.clip((np.trace(R) - 1) / 2, -1.0, 1.0)
-    th = np.arccos(c)
-    if th < 1e-9:
-        return np.zeros(3)
-    v = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
-    s = np.sin(th)
-    if s < 1e-6:  # ~180°: axis from the symmetric part
-        A = (R + np.eye(3)) / 2
-        k = _unit(A[np.argmax(np.diag(A))])
-        return k * th
-    return v * (th / (2 * s))
-
-
-def _rot_between(a, b):
-    """Smallest rotation taking unit direction a onto unit direction b."""
-    a, b = _unit(a), _unit(b)
-    v = _cross(a, b)
-    s, c = _norm(v), float(a @ b)
-    if s < 1e-9:
-        if c > 0:
-            return np.eye(3)
-        perp = _unit(_cross(a, [1.0, 0, 0] if abs(a[0]) < 0.9 else [0, 1.0, 0]))
-        return _exp(perp * np.pi)
-    return _exp(v / s * np.arctan2(s, c))
-
-
-def _wahba(pairs):
-    """Rotation R minimising sum w·|R a − b|² over (a, b, w) direction pairs (SVD)."""
-    H = np.zeros((3, 3))
-    for a, b, w in pairs:
-        H += w * np.outer(_unit(b), _unit(a))
-    U, _s, Vt = np.linalg.svd(H)
-    d = np.sign(np.linalg.det(U @ Vt)) or 1.0
-    return U @ np.diag([1.0, 1.0, d]) @ Vt
+def _wahba_matrix(pairs):
+    """Σ w·b·aᵀ over (a, b, w) direction pairs: its nearest rotation minimises Σ w·|R a − b|² (Wahba)."""
+    return sum(w * np.outer(_unit(b), _unit(a)) for a, b, w in pairs)
 
 
 def _frame(u, v):
@@ -104,15 +69,29 @@ def _frame(u, v):
 
 def _share(R, k):
     """The rotation whose k-th power is R (same axis, angle / k)."""
-    return _exp(_log(R) / k)
+    return aa_to_matrix_np(matrix_to_aa_np(R) / k)
 
 
 def _slerp(Ra, Rb, t):
-    return Ra @ _exp(_log(Ra.T @ Rb) * float(t))
+    return Ra @ aa_to_matrix_np(matrix_to_aa_np(Ra.T @ Rb) * float(t))
+
+
+def _limb_table():
+    """(ball joints, hinge joints, their parents, rest bend directions, (4, 3) landmarks root/middle/end) of
+    the left/right arm and leg."""
+    limbs = [(s, "shoulder", "elbow", "wrist", J["spine3"], (0, 0, 1.0)) for s in ("left", "right")] + \
+            [(s, "hip", "knee", "ankle", 0, (0, 0, -1.0)) for s in ("left", "right")]
+    return (np.array([J[f"{s}_{b}"] for s, b, *_ in limbs]), np.array([J[f"{s}_{h}"] for s, _, h, *_ in limbs]),
+            np.array([p for *_, p, _b in limbs]), np.array([b for *_, b in limbs]),
+            np.array([[LM[f"{s}_{n}"] for n in names] for s, *names, _p, _b in limbs]))
+
+
+_LIMBS = _limb_table()
 
 
 class GeometricSolver:
-    """World landmarks (our frame) → Pose on a rest skeleton (default: :data:`core_models.skeleton.DEFAULT_REST_JOINTS`)."""
+    """World landmarks (our frame) → Pose on a rest skeleton (default:
+    :data:`core_models.skeleton.DEFAULT_REST_JOINTS`)."""
 
     def __init__(self, rest_joints: np.ndarray | None = None, gate: float = 0.5, clamp: bool = True):
         self.rest = np.asarray(rest_joints if rest_joints is not None else sk.DEFAULT_REST_JOINTS, np.float64)
@@ -123,104 +102,117 @@ class GeometricSolver:
             (J["left_elbow"], J["left_wrist"]), (J["right_elbow"], J["right_wrist"]),
             (J["left_hip"], J["left_knee"]), (J["right_hip"], J["right_knee"]),
             (J["left_knee"], J["left_ankle"]), (J["right_knee"], J["right_ankle"]))}
+        self._rest_dir_table = np.zeros((sk.NUM_JOINTS, 3))
+        for j, d in self._rest_dir.items():
+            self._rest_dir_table[j] = d
         mid_sh = (r[J["left_shoulder"]] + r[J["right_shoulder"]]) / 2
         mid_hip = (r[J["left_hip"]] + r[J["right_hip"]]) / 2
         self._rest_up = _unit(mid_sh - mid_hip)
         self._rest_head_up = _unit(r[J["head"]] - mid_sh)
         # neutral local rotations for limbs that are not seen
-        self._arm_down = {J["left_shoulder"]: _exp(np.array([0, 0, -np.radians(_ARM_DOWN_DEG)])),
-                          J["right_shoulder"]: _exp(np.array([0, 0, np.radians(_ARM_DOWN_DEG)]))}
+        self._arm_down = {J["left_shoulder"]: aa_to_matrix_np(np.array([0, 0, -np.radians(_ARM_DOWN_DEG)])),
+                          J["right_shoulder"]: aa_to_matrix_np(np.array([0, 0, np.radians(_ARM_DOWN_DEG)]))}
 
-    # --- limbs ------------------------------------------------------------------------------------------
-    def _ball(self, G_parent, j, upper, lower, bend_dir):
-        """Global rotation of a shoulder/hip: direction of the upper limb + twist from the hinge plane.
-        bend_dir: the rest-frame direction the lower limb bends towards (elbows +z, knees −z)."""
-        rest_u = self._rest_dir[j]
-        swing = _rot_between(G_parent @ rest_u, upper) @ G_parent
-        n = _cross(_unit(upper), _unit(lower))
-        s = _norm(n)
-        w = np.clip((s - 0.1) / 0.25, 0.0, 1.0)
-        if w <= 0:
-            return swing
-        n_rest = _unit(_cross(rest_u, bend_dir))
-        hinge = _frame(upper, n) @ _frame(rest_u, n_rest).T
-        return _slerp(swing, hinge, w)
-
+    # --- stages ------------------------------------------------------------------------------------------
     def solve_globals(self, world: np.ndarray, ok: np.ndarray | None = None, prev_local: np.ndarray | None = None):
         """(22, 3, 3) global rotations and a (22,) bool of joints actually observed."""
         W = np.asarray(world, np.float64)
         ok = np.ones(NUM_LANDMARKS, bool) if ok is None else np.asarray(ok, bool)
         G = np.tile(np.eye(3), (sk.NUM_JOINTS, 1, 1))
         seen = np.zeros(sk.NUM_JOINTS, bool)
-        P = sk.PARENTS
+        self._solve_trunk(W, ok, G, seen)
+        self._solve_limbs(W, ok, prev_local, G, seen)
+        self._solve_hands_feet(W, ok, prev_local, G, seen)
+        return G, seen
+
+    def _solve_trunk(self, W, ok, G, seen) -> None:
+        """Root, spine (sharing root → chest), neck and head (sharing chest → head), collars at rest."""
         lhip, rhip, lsh, rsh = W[LM["left_hip"]], W[LM["right_hip"]], W[LM["left_shoulder"]], W[LM["right_shoulder"]]
-        mid_hip, mid_sh = (lhip + rhip) / 2, (lsh + rsh) / 2
-        up = mid_sh - mid_hip
-        # root and spine
-        G[0] = _wahba([(np.array([1.0, 0, 0]), lhip - rhip, 2.0), (self._rest_up, up, 1.0)])
-        chest = _wahba([(np.array([1.0, 0, 0]), lsh - rsh, 2.0), (self._rest_up, up, 1.0)])
-        seen[0] = ok[[LM["left_hip"], LM["right_hip"]]].all()
-        L = _share(G[0].T @ chest, 3)
-        for j in ("spine1", "spine2", "spine3"):
-            G[J[j]] = G[P[J[j]]] @ L
-            seen[J[j]] = ok[[LM["left_shoulder"], LM["right_shoulder"]]].all() and seen[0]
-        # neck and head
         lear, rear, nose = W[LM["left_ear"]], W[LM["right_ear"]], W[LM["nose"]]
-        mid_ear = (lear + rear) / 2
-        head = _wahba([(np.array([1.0, 0, 0]), lear - rear, 1.0), (_REST_FWD_HEAD, nose - mid_ear, 1.0),
-                       (self._rest_head_up, mid_ear - mid_sh, 0.5)])
+        mid_hip, mid_sh, mid_ear = (lhip + rhip) / 2, (lsh + rsh) / 2, (lear + rear) / 2
+        up, x = mid_sh - mid_hip, np.array([1.0, 0, 0])
+        root, chest, head = nearest_rotation_np(np.stack([
+            _wahba_matrix([(x, lhip - rhip, 2.0), (self._rest_up, up, 1.0)]),
+            _wahba_matrix([(x, lsh - rsh, 2.0), (self._rest_up, up, 1.0)]),
+            _wahba_matrix([(x, lear - rear, 1.0), (_REST_FWD_HEAD, nose - mid_ear, 1.0),
+                           (self._rest_head_up, mid_ear - mid_sh, 0.5)])]))
+        # spine1..3 take a third each of root → chest, neck and head half each of chest → head
+        L, Lh = aa_to_matrix_np(matrix_to_aa_np(np.stack([root.T @ chest, chest.T @ head])) / [[3.0], [2.0]])
+        G[0] = root
+        seen[0] = ok[[LM["left_hip"], LM["right_hip"]]].all()
+        for j in ("spine1", "spine2", "spine3"):
+            G[J[j]] = G[sk.PARENTS[J[j]]] @ L
+            seen[J[j]] = ok[[LM["left_shoulder"], LM["right_shoulder"]]].all() and seen[0]
         G3 = G[J["spine3"]]
-        Lh = _share(G3.T @ head, 2)
         G[J["neck"]] = G3 @ Lh
         G[J["head"]] = G[J["neck"]] @ Lh
         seen[J["neck"]] = seen[J["head"]] = ok[[LM["nose"], LM["left_ear"], LM["right_ear"]]].sum() >= 2
         for s in ("left", "right"):
             G[J[f"{s}_collar"]] = G3
             seen[J[f"{s}_collar"]] = seen[J["spine3"]]  # at rest by design: as good as the chest
-            # arm
-            sh, el, wr = J[f"{s}_shoulder"], J[f"{s}_elbow"], J[f"{s}_wrist"]
-            a_sh, a_el, a_wr = W[LM[f"{s}_shoulder"]], W[LM[f"{s}_elbow"]], W[LM[f"{s}_wrist"]]
-            arm_ok = ok[[LM[f"{s}_shoulder"], LM[f"{s}_elbow"]]].all()
-            fore_ok = arm_ok and ok[LM[f"{s}_wrist"]]
-            if arm_ok:
-                G[sh] = self._ball(G3, sh, a_el - a_sh, a_wr - a_el, np.array([0, 0, 1.0]))
-            else:
-                G[sh] = G3 @ self._neutral(prev_local, sh, self._arm_down[sh])
-            if fore_ok:
-                G[el] = _rot_between(G[sh] @ self._rest_dir[el], a_wr - a_el) @ G[sh]
-            else:
-                G[el] = G[sh] @ self._neutral(prev_local, el, np.eye(3))
-            idx, pinky = W[LM[f"{s}_index"]], W[LM[f"{s}_pinky"]]
-            if fore_ok and ok[[LM[f"{s}_index"], LM[f"{s}_pinky"]]].all():
-                hand = (idx + pinky) / 2 - a_wr
+
+    def _solve_limbs(self, W, ok, prev, G, seen) -> None:
+        """Shoulders/hips (ball joints, batched) then elbows/knees (hinges, batched)."""
+        balls, hinges, parents, bends, lms = _LIMBS
+        pts, vis = W[lms], ok[lms]  # (4 limbs, 3 landmarks: root, middle, end)
+        upper_ok, lower_ok = vis[:, :2].all(1), vis.all(1)
+        for k in range(len(balls)):
+            G[balls[k]] = G[parents[k]] @ self._neutral(prev, balls[k], self._arm_down.get(balls[k], np.eye(3)))
+        i = np.nonzero(upper_ok)[0]
+        if len(i):
+            G[balls[i]] = self._balls(G[parents[i]], balls[i], pts[i, 1] - pts[i, 0], pts[i, 2] - pts[i, 1], bends[i])
+        for k in range(len(balls)):
+            G[hinges[k]] = G[balls[k]] @ self._neutral(prev, hinges[k], np.eye(3))
+        i = np.nonzero(lower_ok)[0]
+        if len(i):
+            Gb = G[balls[i]]
+            rest = self._rest_dir_table[hinges[i]]
+            G[hinges[i]] = rotation_between_np(np.einsum("nij,nj->ni", Gb, rest), pts[i, 2] - pts[i, 1]) @ Gb
+        seen[balls], seen[hinges] = upper_ok, lower_ok
+
+    def _balls(self, Gp, js, upper, lower, bend):
+        """(n,3,3) global rotations of shoulders/hips: the upper limb's direction + the twist of the hinge plane
+        (upper × lower), blended towards the swing alone when the limb is nearly straight. bend: the rest-frame
+        direction the lower limb bends towards (elbows +z, knees −z)."""
+        rest_u = self._rest_dir_table[js]
+        out = rotation_between_np(np.einsum("nij,nj->ni", Gp, rest_u), upper) @ Gp  # swing
+        rel, ws, idx = [], [], []
+        for k in range(len(js)):
+            n = _cross(_unit(upper[k]), _unit(lower[k]))
+            w = np.clip((_norm(n) - 0.1) / 0.25, 0.0, 1.0)
+            if w > 0:
+                hinge = _frame(upper[k], n) @ _frame(rest_u[k], _unit(_cross(rest_u[k], bend[k]))).T
+                rel.append(out[k].T @ hinge)
+                ws.append(w)
+                idx.append(k)
+        if idx:  # slerp swing → hinge by w
+            out[idx] = out[idx] @ aa_to_matrix_np(matrix_to_aa_np(np.stack(rel)) * np.array(ws)[:, None])
+        return out
+
+    def _solve_hands_feet(self, W, ok, prev, G, seen) -> None:
+        """Wrists from the hand landmarks, ankles from heel → toe (batched), toes follow the ankles."""
+        ankles, shins, feet = [], [], []
+        for s in ("left", "right"):
+            el, wr, kn, an = J[f"{s}_elbow"], J[f"{s}_wrist"], J[f"{s}_knee"], J[f"{s}_ankle"]
+            idx, pinky, a_wr = W[LM[f"{s}_index"]], W[LM[f"{s}_pinky"]], W[LM[f"{s}_wrist"]]
+            if seen[el] and ok[[LM[f"{s}_index"], LM[f"{s}_pinky"]]].all():
                 rest_hand = np.array([1.0 if s == "left" else -1.0, 0, 0])
-                G[wr] = _frame(hand, idx - pinky) @ _frame(rest_hand, np.array([0, 0, 1.0])).T
+                G[wr] = _frame((idx + pinky) / 2 - a_wr, idx - pinky) @ _frame(rest_hand, np.array([0, 0, 1.0])).T
                 seen[wr] = True
             else:
-                G[wr] = G[el] @ self._neutral(prev_local, wr, np.eye(3))
-            seen[sh], seen[el] = arm_ok, fore_ok
-            # leg
-            hp, kn, an, ft = J[f"{s}_hip"], J[f"{s}_knee"], J[f"{s}_ankle"], J[f"{s}_foot"]
-            l_hp, l_kn, l_an = W[LM[f"{s}_hip"]], W[LM[f"{s}_knee"]], W[LM[f"{s}_ankle"]]
-            leg_ok = ok[[LM[f"{s}_hip"], LM[f"{s}_knee"]]].all()
-            shin_ok = leg_ok and ok[LM[f"{s}_ankle"]]
-            if leg_ok:
-                G[hp] = self._ball(G[0], hp, l_kn - l_hp, l_an - l_kn, np.array([0, 0, -1.0]))
-            else:
-                G[hp] = G[0] @ self._neutral(prev_local, hp, np.eye(3))
-            if shin_ok:
-                G[kn] = _rot_between(G[hp] @ self._rest_dir[kn], l_an - l_kn) @ G[hp]
-            else:
-                G[kn] = G[hp] @ self._neutral(prev_local, kn, np.eye(3))
-            heel, toe = W[LM[f"{s}_heel"]], W[LM[f"{s}_foot_index"]]
-            if shin_ok and ok[[LM[f"{s}_heel"], LM[f"{s}_foot_index"]]].all():
-                G[an] = _rot_between(G[kn] @ np.array([0, 0, 1.0]), toe - heel) @ G[kn]
-                seen[an] = True
-            else:
-                G[an] = G[kn] @ self._neutral(prev_local, an, np.eye(3))
-            G[ft] = G[an]
-            seen[hp], seen[kn], seen[ft] = leg_ok, shin_ok, seen[an]
-        return G, seen
+                G[wr] = G[el] @ self._neutral(prev, wr, np.eye(3))
+            G[an] = G[kn] @ self._neutral(prev, an, np.eye(3))
+            if seen[kn] and ok[[LM[f"{s}_heel"], LM[f"{s}_foot_index"]]].all():
+                ankles.append(an)
+                shins.append(kn)
+                feet.append(W[LM[f"{s}_foot_index"]] - W[LM[f"{s}_heel"]])
+        if ankles:
+            Gk = G[shins]
+            G[ankles] = rotation_between_np(Gk[:, :, 2], np.stack(feet)) @ Gk  # rest foot direction: +z
+            seen[ankles] = True
+        for s in ("left", "right"):
+            G[J[f"{s}_foot"]] = G[J[f"{s}_ankle"]]
+            seen[J[f"{s}_foot"]] = seen[J[f"{s}_ankle"]]
 
     @staticmethod
     def _neutral(prev_local, j, default):
@@ -244,8 +236,8 @@ class GeometricSolver:
         for j in range(1, sk.NUM_JOINTS):
             local[j] = G[par[j]].T @ G[j]
         if self.clamp:
-            local = clamp_local_matrices(local)
-        return Pose.from_full(matrices_to_aa(local).astype(np.float32)), seen, local
+            local = clamp_matrices(local)
+        return Pose.from_full(matrix_to_aa_np(local).astype(np.float32)), seen, local
 
 
 # --- forward model (tests, sanity checks) ---------------------------------------------------------------
@@ -291,102 +283,3 @@ def landmarks_from_joints(pose: Pose, rest_joints: np.ndarray | None = None, ima
     img = np.stack([px / w, py / h, (-out[:, 2]) * f / depth / w], axis=1)
     one = np.ones(NUM_LANDMARKS, np.float32)
     return Landmarks(img, out, one, one, (w, h), 0.0)
-
-
-# --- fast numpy rotation helpers (the per-frame path avoids torch call overheads) -----------------------
-
-def matrices_to_aa(R: np.ndarray) -> np.ndarray:
-    """(N, 3, 3) → (N, 3) rotation vectors (numpy, vectorised; through quaternions by Shepperd's method, so
-    rotations near 180° stay exact)."""
-    R = np.asarray(R, np.float64)
-    m00, m11, m22 = R[:, 0, 0], R[:, 1, 1], R[:, 2, 2]
-    tr = m00 + m11 + m22
-    q = np.empty((len(R), 4))  # w, x, y, z
-    case = np.argmax(np.stack([tr, m00, m11, m22], -1), axis=-1)
-    for k in range(4):
-        i = case == k
-        if not i.any():
-            continue
-        r = R[i]
-        if k == 0:
-            t = np.sqrt(1.0 + tr[i]) * 2
-            q[i] = np.stack([t / 4, (r[:, 2, 1] - r[:, 1, 2]) / t, (r[:, 0, 2] - r[:, 2, 0]) / t,
-                             (r[:, 1, 0] - r[:, 0, 1]) / t], -1)
-        elif k == 1:
-            t = np.sqrt(1.0 + m00[i] - m11[i] - m22[i]) * 2
-            q[i] = np.stack([(r[:, 2, 1] - r[:, 1, 2]) / t, t / 4, (r[:, 0, 1] + r[:, 1, 0]) / t,
-                             (r[:, 0, 2] + r[:, 2, 0]) / t], -1)
-        elif k == 2:
-            t = np.sqrt(1.0 + m11[i] - m00[i] - m22[i]) * 2
-            q[i] = np.stack([(r[:, 0, 2] - r[:, 2, 0]) / t, (r[:, 0, 1] + r[:, 1, 0]) / t, t / 4,
-                             (r[:, 1, 2] + r[:, 2, 1]) / t], -1)
-        else:
-            t = np.sqrt(1.0 + m22[i] - m00[i] - m11[i]) * 2
-            q[i] = np.stack([(r[:, 1, 0] - r[:, 0, 1]) / t, (r[:, 0, 2] + r[:, 2, 0]) / t,
-                             (r[:, 1, 2] + r[:, 2, 1]) / t, t / 4], -1)
-    q *= np.where(q[:, :1] < 0, -1.0, 1.0)  # w >= 0: angle in [0, pi]
-    n = np.linalg.norm(q[:, 1:], axis=-1)
-    ang = 2 * np.arctan2(n, q[:, 0])
-    scale = np.where(n > 1e-12, ang / np.maximum(n, 1e-12), 2.0)
-    return q[:, 1:] * scale[:, None]
-
-
-def euler_xyz_deg(R: np.ndarray) -> np.ndarray:
-    """(N, 3, 3) → (N, 3) intrinsic XYZ Euler angles in degrees (R = Rx·Ry·Rz), as core_models.pose uses."""
-    a = np.arctan2(-R[:, 1, 2], R[:, 2, 2])
-    b = np.arcsin(np.clip(R[:, 0, 2], -1.0, 1.0))
-    c = np.arctan2(-R[:, 0, 1], R[:, 0, 0])
-    return np.degrees(np.stack([a, b, c], axis=-1))
-
-
-def euler_xyz_to_matrices(e_deg: np.ndarray) -> np.ndarray:
-    a, b, c = np.radians(e_deg).T
-    ca, sa, cb, sb, cc, sc = np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(c), np.sin(c)
-    R = np.empty((len(a), 3, 3))
-    R[:, 0, 0], R[:, 0, 1], R[:, 0, 2] = cb * cc, -cb * sc, sb
-    R[:, 1, 0] = ca * sc + sa * sb * cc
-    R[:, 1, 1] = ca * cc - sa * sb * sc
-    R[:, 1, 2] = -sa * cb
-    R[:, 2, 0] = sa * sc - ca * sb * cc
-    R[:, 2, 1] = sa * cc + ca * sb * sc
-    R[:, 2, 2] = ca * cb
-    return R
-
-
-def _excess(e, lo, hi):
-    return np.maximum(np.maximum(lo - e, e - hi), 0.0).max(-1)
-
-
-def _wrap(e):
-    return (e + 180.0) % 360.0 - 180.0
-
-
-def clamp_local_matrices(local: np.ndarray, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> np.ndarray:
-    """Joint limits on (22, 3, 3) local matrices (root left free): the numpy twin of
-    :func:`core_models.pose.clamp_to_limits`, plus gimbal-lock awareness. A joint is changed only when every
-    XYZ decomposition of its rotation is outside its Euler box: the two exact ones and, near gimbal lock
-    (|y| > 60°, e.g. an elbow flexed 90° or an arm raised forward — common in capture), the ones that move the
-    x/z angle sum or difference onto one axis (kept when within 2° of the rotation). Otherwise the primary
-    decomposition is clipped, as core_models.pose does."""
-    e = euler_xyz_deg(local)
-    alt = _wrap(np.stack([e[:, 0] + 180.0, 180.0 - e[:, 1], e[:, 2] + 180.0], -1))
-    lo, hi = limits[..., 0], limits[..., 1]
-    fix = np.minimum(_excess(e, lo, hi), _excess(alt, lo, hi)) > 0
-    fix[0] = False
-    if not fix.any():
-        return local
-    out = local.copy()
-    for j in np.nonzero(fix)[0]:
-        cands = [e[j], alt[j]]
-        for a, b, c in ((e[j], alt[j]) if abs(e[j, 1]) > 60.0 else ()):
-            cands += [_wrap(np.array(x)) for x in ((a + c, b, 0.0), (a - c, b, 0.0), (0.0, b, c + a),
-                                                    (0.0, b, c - a))]
-        cands = np.stack(cands)
-        Rc = euler_xyz_to_matrices(cands)
-        cos = (np.einsum("nij,ij->n", Rc, local[j]) - 1) / 2
-        close = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) < 2.0
-        close[:2] = True
-        exc = np.where(close, _excess(cands, lo[j], hi[j]), np.inf)
-        if exc.min() > 0:  # no decomposition within the box: clip the primary one (as core_models.pose does)
-            out[j] = euler_xyz_to_matrices(np.clip(e[j], lo[j], hi[j])[None])[0]
-    return out
