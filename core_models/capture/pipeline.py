@@ -102,11 +102,11 @@ def _learned_regressor(kw: dict) -> tuple[PoseRegressor | None, list[str]]:
             failures.append(f"{n}: {type(e).__name__}: {e}")
     for mod_name in LEARNED_REGRESSOR_MODULES:
         try:
-            factory = getattr(importlib.import_module(mod_name), "make_capture_regressor", None)
-            if factory is None:
+            plugin = getattr(importlib.import_module(mod_name), "make_capture_regressor", None)
+            if plugin is None:
                 failures.append(f"{mod_name}: defines no make_capture_regressor")
                 continue
-            return factory(**kw), failures
+            return plugin(**kw), failures
         except Exception as e:  # noqa: BLE001
             failures.append(f"{mod_name}: {type(e).__name__}: {e}")
     return None, failures

@@ -51,8 +51,8 @@ def _unavailable(reason: str) -> Callable[[argparse.Namespace], int]:
 
 
 class LazyModelParser(argparse.ArgumentParser):
-    """The sub-parser of one ``train|eval MODEL``: imports the model's module and adds its options the first
-    time it parses (argparse only reaches it when that model was named on the command line)."""
+    """The sub-parser of one ``train|eval MODEL``: imports the model's module and adds its options when
+    :class:`_LazySubParsers` hands it the command line (argparse only does when that model was named)."""
 
     def __init__(self, *args: Any, verb: str = "train", model: str = "", **kw: Any):
         super().__init__(*args, **kw)
@@ -75,9 +75,18 @@ class LazyModelParser(argparse.ArgumentParser):
         add_args(self)
         self.set_defaults(func=run)
 
-    def parse_known_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None):
-        self.build()
-        return super().parse_known_args(args, namespace)
+
+
+class _LazySubParsers(argparse._SubParsersAction):
+    """Builds a :class:`LazyModelParser` just before argparse hands it the rest of the command line."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
+        if isinstance(values, Sequence) and values:
+            sub = self._name_parser_map.get(str(values[0]))
+            if isinstance(sub, LazyModelParser):
+                sub.build()
+        super().__call__(parser, namespace, values, option_string)
 
 
 def register(sub: Any) -> None:
@@ -85,7 +94,8 @@ def register(sub: Any) -> None:
                         ("eval", "evaluate a learned model on held-out data (table + one JSON line)")):
         p = sub.add_parser(verb, help=help_)
         p.set_defaults(verb=verb)
-        models = p.add_subparsers(dest="model", metavar="MODEL", required=True, parser_class=LazyModelParser)
+        models = p.add_subparsers(dest="model", metavar="MODEL", required=True, parser_class=LazyModelParser,
+                                  action=_LazySubParsers)
         for name in _VERBS[verb][0]:
             models.add_parser(name, help=f"{verb} the {name}", verb=verb, model=name,
                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)

@@ -87,7 +87,7 @@ def _reconstruction(rows: dict[str, list[str]], data: PairData, n: int, samples:
 
                 A_rot = torch.as_tensor(aa_to_matrix(data.a[s0:s0 + len(idx)]), dtype=torch.float32)
                 _, samp = editor.predict_normalized(A_rot, [texts[i] for i in idx], samples, seed)
-                full = np.asarray(matrix_to_aa(samp.numpy().astype(np.float64)), np.float32)  # (b,n,22,3)
+                full = np.asarray(matrix_to_aa(np.asarray(samp, np.float64)), np.float32)  # (b,n,22,3)
             else:
                 full = np.stack([editor.edit(Pose.from_full(data.a[i]), texts[i], n_samples=samples,
                                              keep_global=False).samples.full() for i in idx])

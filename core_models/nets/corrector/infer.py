@@ -90,7 +90,8 @@ def correction_texts(a: Pose, b: Pose, method: str = "both", corrector: Correcto
     out: dict[str, str] = {}
     if method in ("learned", "both"):
         c = corrector or load_corrector()
-        out["learned"] = c.generate(a, b, method=decode)
+        text = c.generate(a, b, method=decode)
+        out["learned"] = text if isinstance(text, str) else text[0]
     if method in ("rules", "both"):
         out["rules"] = rule_text(a, b)
     return out

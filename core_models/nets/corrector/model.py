@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import roma
@@ -325,7 +326,7 @@ class CorrectorNet(nn.Module):
         return self.mem_norm(t)
 
     def memory_kv(self, mem: torch.Tensor):
-        return [layer.cross_attn.keys_values(mem) for layer in self.layers]
+        return [cast(DecoderLayer, layer).cross_attn.keys_values(mem) for layer in self.layers]
 
     # -- teacher forcing -------------------------------------------------------------------------------
     def forward(self, fa, fb, tokens_in):
@@ -417,7 +418,7 @@ class CorrectorNet(nn.Module):
             done = prev_done | (tok == EOS)
             length = length[src] + (~prev_done).float()
             for c in caches:
-                c[0], c[1] = c[0][src], c[1][src]
+                c[:] = [None if x is None else x[src] for x in c]
             if bool(done.all()):
                 break
         norm = score.view(-1) / length.clamp(min=1) ** length_alpha

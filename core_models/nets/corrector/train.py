@@ -213,7 +213,7 @@ def _train_loop(args, net: CorrectorNet | JudgeNet, data: PairData, table: Token
     """Length-bucketed AdamW steps until ``--minutes`` or ``--epochs`` run out → (metrics, seconds)."""
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     budget, t0 = args.minutes * 60.0, time.time()
-    step, seen, losses = 0, 0, []
+    step, seen, losses = 0, 0, list[float]()
     while True:
         which_all = rng.integers(0, table.n_texts, len(data))
         for rows in length_batches(table.len[0, np.arange(len(data)), which_all], args.batch, rng):

@@ -57,7 +57,7 @@ def evaluate_inputs(model: PoseEditor, data: PairData, store: ClauseStore, body_
     out = {}
     feat_b = posecode_features(rotmats_to_pose(data.B), kind="continuous", rest_joints=rest_joints)
     for mode in ("pose_only", "text_only", "pose_text"):
-        acc = {k: [] for k in ("elbo_jts", "elbo_v2v", "elbo_rot", "mpje", "mpve", "geo")}
+        acc: dict[str, list[np.ndarray]] = {k: [] for k in ("elbo_jts", "elbo_v2v", "elbo_rot", "mpje", "mpve", "geo")}
         gen = []
         for s in range(0, n, chunk):
             A, B = data.A[s:s + chunk], data.B[s:s + chunk]
@@ -149,7 +149,7 @@ def chained(editor, data: PairData, n: int = 100, steps: int = 3, seed: int = 0)
     rng = np.random.default_rng(seed)
     n = min(n, len(data))
     R = data.A[:n].clone()
-    touched = [set() for _ in range(n)]
+    touched: list[set[str]] = [set() for _ in range(n)]
     for _ in range(steps):
         texts = []
         for i in range(n):
@@ -163,11 +163,8 @@ def chained(editor, data: PairData, n: int = 100, steps: int = 3, seed: int = 0)
         p, _ = normalize_heading(rotmats_to_pose(mean))
         R = pose_to_rotmats(p)
     geo = torch.rad2deg(geodesic_rad(R, data.A[:n])).numpy()  # (n,22)
-    drift = []
-    for i in range(n):
-        js = [j for part, jj in sk.BODY_PARTS.items() if part not in touched[i] for j in jj]
-        drift.append(float(geo[i, js].mean()))
-    drift = np.array(drift)
+    drift = np.array([geo[i, [j for part, jj in sk.BODY_PARTS.items() if part not in touched[i] for j in jj]].mean()
+                      for i in range(n)], np.float64)
     lim0 = limit_violation_deg(rotmats_to_pose(data.A[:n]))
     lim = limit_violation_deg(rotmats_to_pose(R))
     return {"chain_drift_deg": float(drift.mean()), "chain_drift_ok": float((drift <= 10).mean()),
@@ -191,16 +188,16 @@ def side_specificity(editor, data: PairData, n: int = 100, seed: int = 0) -> dic
 
     rng = np.random.default_rng(seed)
     n = min(n, len(data))
-    A, texts, named, other = [], [], [], []
+    starts, texts, named, other = [], [], [], []
     for i in range(n):
         t, part = SIDED_INSTRUCTIONS[int(rng.integers(len(SIDED_INSTRUCTIONS)))]
         side = "left" if rng.random() < 0.5 else "right"
         opp = "right" if side == "left" else "left"
-        A.append(data.A[i])
+        starts.append(data.A[i])
         texts.append(t.format(s=side))
         named.append(sk.BODY_PARTS[part.format(s=side)])
         other.append(sk.BODY_PARTS[part.format(s=opp)])
-    A = torch.stack(A)
+    A = torch.stack(starts)
     mean, _ = editor.predict_normalized(A, texts, 0)
     geo = torch.rad2deg(geodesic_rad(mean, A)).numpy()
     gn = np.array([geo[i, list(j)].mean() for i, j in enumerate(named)])
@@ -258,6 +255,7 @@ def run_eval(args) -> int:
     ed.hold_unnamed = not getattr(args, "no_hold", False)
     body = load_body("anny")
     t0 = time.time()
+    splits: tuple[int, ...]
     with tempfile.TemporaryDirectory(prefix="posetailor_eval_") as tmp:
         if args.mocap:
             cdir, splits, label = _mocap_corpus(args.mocap, Path(tmp), body), (0, 1, 2), f"mocap {args.mocap}"

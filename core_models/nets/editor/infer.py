@@ -23,6 +23,7 @@ from core_models.nets.editor.model import (
     PoseEditor,
     clause_batch_from_lists,
 )
+from core_models.pose import Pose, apply_heading, interpolate, normalize_heading
 from core_models.text.clauses import split_clauses
 
 #: words that name a body part or a whole-body action; an instruction without any of them is "nonsense"
@@ -104,8 +105,8 @@ def hold_unnamed(A: torch.Tensor, R: torch.Tensor, parts: set[str] | None) -> to
 
 @dataclass
 class EditResult:
-    mean: object                      # Pose (single)
-    samples: object                   # Pose (n,)
+    mean: Pose                        # single pose
+    samples: Pose                     # (n,) poses
     notice: str | None = None
     clauses: list[str] = field(default_factory=list)
 
@@ -196,8 +197,6 @@ class Editor:
 
     def edit(self, pose, text: str, n_samples: int = 8, strength: float = 1.0, keep_global: bool = True,
              seed: int = 0, hold: bool | None = None) -> EditResult:
-        from core_models.pose import Pose, apply_heading, interpolate, normalize_heading
-
         if pose.batch_shape != ():
             raise ValueError("Editor.edit takes a single pose")
         notice = self.check_text(text)

@@ -20,6 +20,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,7 +56,7 @@ from core_models.nets.training.pairs import (
     load_pairs,
 )
 
-CONFIGS = {
+CONFIGS: dict[str, dict[str, Any]] = {
     "tiny": dict(latent=32, pose_feat=64, pose_hidden=128, pose_layers=1, text_d=32, text_dim=64, text_layers=1,
                  dropout=0.0, batch=64, lr=2e-3, epochs=2, max_pairs=600, verts=128, p_copy=0.1, p_flip=0.5,
                  w_mean=0.5, part_pairs=200),

@@ -98,10 +98,10 @@ class PoseEmbroider(nn.Module):
 
     def loss(self, raw: dict, subsets=SUBSETS) -> tuple[torch.Tensor, dict]:
         feats = self.encode_inputs(raw)
-        total, parts = 0.0, {}
+        total, parts = torch.zeros(()), {}
         for G in subsets:
             hat = self.reproject(self.embroider(feats, G))
-            lg = sum(info_nce(hat[m], feats[m], self.log_scale[m]) for m in MODALITIES)
+            lg = torch.stack([info_nce(hat[m], feats[m], self.log_scale[m]) for m in MODALITIES]).sum()
             parts["".join(G)] = float(lg.detach())
             total = total + lg
         return total, parts
@@ -133,10 +133,10 @@ class Aligner(nn.Module):
 
     def loss(self, raw: dict, subsets=SUBSETS) -> tuple[torch.Tensor, dict]:
         emb = self.embed(raw)
-        total, parts = 0.0, {}
+        total, parts = torch.zeros(()), {}
         for G in subsets:
             q = self.joint(emb, G)
-            lg = sum(info_nce(q, emb[m], self.log_scale) for m in MODALITIES if m not in G)
+            lg = torch.stack([info_nce(q, emb[m], self.log_scale) for m in MODALITIES if m not in G]).sum()
             parts["".join(G)] = float(lg.detach())
             total = total + lg
         return total, parts
@@ -157,16 +157,17 @@ class Aligner(nn.Module):
 class SMPLHead(nn.Module):
     """Iterative residual regression: θ_{k+1} = θ_k + MLP([x̄, θ_k]) from the mean pose θ_0 (22 × 6D)."""
 
+    mean6d: torch.Tensor  # buffer (132,)
+
     def __init__(self, in_dim: int, hidden: int = 512, iterations: int = 3, dropout: float = 0.1):
         super().__init__()
         self.iterations = iterations
         self.register_buffer("mean6d", torch.tensor([1.0, 0, 0, 0, 1.0, 0]).repeat(22))
-        self.net = nn.Sequential(nn.Linear(in_dim + 22 * 6, hidden), nn.ReLU(), nn.Dropout(dropout),
-                                 nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
-                                 nn.Linear(hidden, 22 * 6))
-        with torch.no_grad():
-            self.net[-1].weight.mul_(0.01)
-            self.net[-1].bias.zero_()
+        first, mid, last = nn.Linear(in_dim + 22 * 6, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, 22 * 6)
+        with torch.no_grad():  # start near the mean pose
+            last.weight.mul_(0.01)
+            last.bias.zero_()
+        self.net = nn.Sequential(first, nn.ReLU(), nn.Dropout(dropout), mid, nn.ReLU(), nn.Dropout(dropout), last)
 
     def forward(self, x: torch.Tensor, all_steps: bool = False):
         th = self.mean6d.expand(len(x), -1)

@@ -147,7 +147,7 @@ def train_head(model, enc: Encoders, data: CaptureData, rest_joints, epochs: int
                            _embed_for_head(model, {"v": raw["v"][n2:], "t": raw["t"][n2:]}, ("v", "t"))])
             R = capture_rotmats(data, sel)
             Jgt = fk_torch(R, rest_joints)[1]
-            loss = 0.0
+            loss = torch.zeros(())
             for k, th in enumerate(head(x, all_steps=True)):
                 Rh = sixd_to_matrix(th)
                 Jh = fk_torch(Rh, rest_joints)[1]

@@ -50,6 +50,8 @@ def ngram_codes(tokens: torch.Tensor, V: int) -> torch.Tensor:
 
 
 class JudgeNet(nn.Module):
+    ngram_keys: torch.Tensor  # buffer (n_ngrams,) sorted n-gram codes kept for the bag of n-grams
+
     def __init__(self, cfg: JudgeConfig):
         super().__init__()
         self.cfg = cfg

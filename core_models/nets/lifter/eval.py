@@ -35,9 +35,9 @@ def evaluate(model: Lifter, data: CaptureData, seed: int = 123, batch: int = 102
         e2.append(pa_mpjpe(pred, tgt))
         p, t = pred - pred[:, :1], tgt - tgt[:, :1]
         ax.append((p - t).abs().mean(1))
-    e1, e2, ax = torch.cat(e1), torch.cat(e2), torch.cat(ax)
-    return {"mpjpe_mm": round(float(e1.mean()) * 1000, 2), "pa_mpjpe_mm": round(float(e2.mean()) * 1000, 2),
-            "abs_xyz_mm": [round(float(v) * 1000, 2) for v in ax.mean(0)], "n": len(data)}
+    err, pa_err, axis_err = torch.cat(e1), torch.cat(e2), torch.cat(ax)
+    return {"mpjpe_mm": round(float(err.mean()) * 1000, 2), "pa_mpjpe_mm": round(float(pa_err.mean()) * 1000, 2),
+            "abs_xyz_mm": [round(float(v) * 1000, 2) for v in axis_err.mean(0)], "n": len(data)}
 
 
 def _print_table(results: dict, title: str) -> None:

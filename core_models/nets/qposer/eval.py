@@ -35,7 +35,8 @@ from core_models.nets.qposer.model import (
 from core_models.nets.qposer.train import evaluate_prompting, train_prior
 from core_models.nets.training.common import report, set_threads
 
-PAPER = {  # QPoser Table 1 (AMASS, 21 body joints): reconstruction / escalated MPJAE (deg), mean (std)
+# QPoser Table 1 (AMASS, 21 body joints): reconstruction / escalated MPJAE (deg), mean (std)
+PAPER: dict[str, dict[str, tuple[float | None, float | None]]] = {
     "QPoser (paper)": {"recon": (2.62, 1.64), "esc50": (0.34, 1.49), "esc1000": (0.33, None)},
     "VPoser (paper)": {"recon": (7.47, 5.57), "esc50": (13.06, 12.94), "esc1000": (None, None)},
 }

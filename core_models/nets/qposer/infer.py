@@ -57,15 +57,15 @@ def tour_order(x: np.ndarray, two_opt_rounds: int = 4) -> np.ndarray:
     proj = xc @ vt[0]
     D = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
     start = int(np.argmin(proj))
-    order = [start]
+    path = [start]
     left = np.ones(n, bool)
     left[start] = False
     for _ in range(n - 1):
-        d = np.where(left, D[order[-1]], np.inf)
+        d = np.where(left, D[path[-1]], np.inf)
         j = int(np.argmin(d))
-        order.append(j)
+        path.append(j)
         left[j] = False
-    order = np.array(order)
+    order = np.array(path)
     for _ in range(two_opt_rounds):  # open-path 2-opt: reverse order[i:j+1] when it shortens the path
         improved = False
         for i in range(1, n - 1):
@@ -124,9 +124,9 @@ def compute_part_paths(model: QPoser, body_rotmats: torch.Tensor, n: int = 96, s
             j = int(np.argmax(dmin))
             sel.append(j)
             dmin = np.minimum(dmin, np.linalg.norm(feat - feat[j], axis=1))
-        sel = np.array(sel)
-        order = tour_order(feat[sel])
-        paths[g] = keep[torch.as_tensor(sel[order])].tolist()
+        chosen = np.array(sel)
+        order = tour_order(feat[chosen])
+        paths[g] = keep[torch.as_tensor(chosen[order])].tolist()
     return paths
 
 

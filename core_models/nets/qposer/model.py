@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import cast
 
 import numpy as np
 import torch
@@ -132,6 +133,11 @@ class MultiHeadMLP(nn.Module):
 class EMACodebooks(nn.Module):
     """``n`` codebooks of ``k`` entries (dim ``d``), updated by exponential moving averages (VQ-VAE-2 style),
     with restarts of dead entries to random encoder outputs. ``forward(z (N, n, d))`` → (z_q, idx, commit)."""
+
+    embed: torch.Tensor          # buffers (n, k, d), (n, k), (n, k, d), () bool
+    cluster_size: torch.Tensor
+    embed_avg: torch.Tensor
+    initialised: torch.Tensor
 
     def __init__(self, n: int, k: int, d: int, decay: float = 0.99, eps: float = 1e-5,
                  dead_threshold: float = 0.03):
@@ -258,12 +264,16 @@ class QPoser(nn.Module):
     def group_slice(self, g: str) -> slice:
         return slice(self.offsets[g], self.offsets[g] + self.n_heads[g])
 
+    def bank(self, g: str) -> EMACodebooks:
+        """The codebook bank group ``g``'s heads quantize against (shared by symmetric parts)."""
+        return cast(EMACodebooks, self.banks[BANK_OF[g]])
+
     def codebook_size(self, g: str) -> int:
-        return self.banks[BANK_OF[g]].k
+        return self.bank(g).k
 
     def codebook(self, g: str) -> torch.Tensor:
         """(n_heads[g], K, d) codebook entries of group ``g``'s heads."""
-        return self.banks[BANK_OF[g]].embed
+        return self.bank(g).embed
 
     def head_sizes(self) -> list[int]:
         """Codebook size of every position of the code sequence."""
@@ -299,7 +309,7 @@ class QPoser(nn.Module):
         """Code indices (B,H) → code vectors (B,H,d)."""
         out = []
         for g in self.groups:
-            out.append(self.banks[BANK_OF[g]].lookup(idx[:, self.group_slice(g)]))
+            out.append(self.bank(g).lookup(idx[:, self.group_slice(g)]))
         return torch.cat(out, 1)
 
     def decode_6d(self, zq: torch.Tensor) -> torch.Tensor:
@@ -327,7 +337,7 @@ class QPoser(nn.Module):
         z = self.encode_continuous(body_rotmats)
         out = torch.empty(z.shape[:2], dtype=torch.long, device=z.device)
         for g in self.groups:
-            out[:, self.group_slice(g)] = self.banks[BANK_OF[g]].nearest(z[:, self.group_slice(g)])
+            out[:, self.group_slice(g)] = self.bank(g).nearest(z[:, self.group_slice(g)])
         return out
 
     def forward(self, body_rotmats: torch.Tensor):
@@ -372,6 +382,9 @@ def build_qposer(config: dict | QPoserConfig | None = None) -> QPoser:
 
 
 class MaskedCodeTransformer(nn.Module):
+    valid: torch.Tensor    # buffers (H, Kmax) bool, (H,) long
+    offsets: torch.Tensor
+
     def __init__(self, head_sizes: list[int], d: int = 64, layers: int = 2, nhead: int = 4, ff: int = 128,
                  dropout: float = 0.0):
         super().__init__()

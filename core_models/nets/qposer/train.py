@@ -21,6 +21,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -63,7 +64,7 @@ from core_models.nets.qposer.model import (
 from core_models.nets.training.common import report
 from core_models.text.clauses import split_clauses
 
-CONFIGS = {
+CONFIGS: dict[str, dict[str, Any]] = {
     "tiny": dict(model=dict(heads={"head": 1, "torso": 2, "left_arm": 2, "right_arm": 2, "left_leg": 2,
                                    "right_leg": 2, "global": 1},
                             codes={"head": 8, "torso": 16, "arm": 16, "leg": 16, "global": 8},
@@ -389,7 +390,7 @@ def train_prompt(qp, feats: ClauseFeatures, ex: dict, *, epochs: int = 30, batch
         for i in range(0, n, batch):
             b = perm[i:i + batch]
             logits = model(X[b], M[b])
-            loss = 0.0
+            loss = torch.zeros(())
             for k, p in enumerate(PARTS):
                 ce = F.cross_entropy(logits[p].reshape(-1, pcodes[p]), tgt[p][b].reshape(-1),
                                      reduction="none").view(len(b), -1).mean(1)
@@ -469,7 +470,7 @@ def evaluate_prompting(qp, prompter: Prompter, ex: dict, seed: int = 1) -> dict:
         R = full_rotmats(qp.decode_indices(c))
         return pc.extract(rotmats_to_pose(R), None).cats
 
-    res = {}
+    res: dict[str, float] = {}
     cb, cp, co = cats(base), cats(pred), cats(oracle)
     tot = hit_b = hit_p = hit_o = 0
     n_parts = 0

@@ -37,7 +37,7 @@ def set_threads(n: int | None) -> None:
 def length_batches(lengths: np.ndarray, batch: int, rng: np.random.Generator, chunk: int = 64) -> list[np.ndarray]:
     """Shuffled batches of similar lengths (sorted inside chunks of ``chunk`` batches)."""
     perm = rng.permutation(len(lengths))
-    out = []
+    out: list[np.ndarray] = []
     for s in range(0, len(perm), batch * chunk):
         c = perm[s:s + batch * chunk]
         c = c[np.argsort(lengths[c], kind="stable")]

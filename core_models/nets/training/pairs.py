@@ -53,13 +53,16 @@ class PairData:
     def _axis_angle(self) -> tuple[np.ndarray, np.ndarray]:
         if self._aa is None:
             assert self._rot is not None
-            self._aa = tuple(np.asarray(matrix_to_aa(R.numpy()), np.float32) for R in self._rot)  # type: ignore
+            A, B = self._rot
+            self._aa = (np.asarray(matrix_to_aa(A.numpy()), np.float32),
+                        np.asarray(matrix_to_aa(B.numpy()), np.float32))
         return self._aa
 
     def _rotmats(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._rot is None:
             assert self._aa is not None
-            self._rot = tuple(aa_to_matrix(torch.from_numpy(x)).float() for x in self._aa)  # type: ignore
+            a, b = self._aa
+            self._rot = (aa_to_matrix(torch.from_numpy(a)).float(), aa_to_matrix(torch.from_numpy(b)).float())
         return self._rot
 
     @property

@@ -121,7 +121,8 @@ def _align(ht: list[str], rt: list[str]) -> list[tuple[int, int]]:
             last = max((p[1] for p in pairs if p[0] < i), default=-1)
             after = [j for j in cands if j > last]
             j = after[0] if after else cands[0]
-            used_h.add(i), used_r.add(j)
+            used_h.add(i)
+            used_r.add(j)
             pairs.append((i, j))
     return sorted(pairs)
 
