@@ -118,7 +118,8 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, QMainWindow):
         return d
 
     def _build_docks(self) -> None:
-        R, L = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea
+        R, L, B = (Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea,
+                   Qt.DockWidgetArea.BottomDockWidgetArea)
         self.properties = PropertiesPanel()
         self.library = LibraryPanel(pose_provider=self.doc.pose, thumbnail_provider=self._viewport_thumbnail)
         self.body_panel = BodyPanel()
@@ -128,20 +129,21 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, QMainWindow):
         self.dock_properties = self._dock("Properties", "dock_properties", self.properties, R)
         self.dock_library = self._dock("Library", "dock_library", self.library, L)
         self.dock_body = self._dock("Body", "dock_body", self.body_panel, L)
-        self.dock_keyframes = self._dock("Keyframes", "dock_keyframes", self.keyframes, R)
+        self.dock_keyframes = self._dock("Keyframes", "dock_keyframes", self.keyframes, B)  # a strip under the view
         self.dock_history = self._dock("History", "dock_history", self.history, R)
         self.tabifyDockWidget(self.dock_library, self.dock_body)
         self.panel_context = PanelContext(self.doc, self.viewport, self.services, self.statusBar(), self.library)
         self._build_feature_docks()
         self.dock_library.raise_()
-        self.tabifyDockWidget(self.dock_keyframes, self.dock_history)
-        self.dock_keyframes.raise_()
+        self.dock_history.raise_()
+        self.setCorner(Qt.Corner.BottomLeftCorner, L)  # the keyframe strip sits under the viewport only
+        self.setCorner(Qt.Corner.BottomRightCorner, R)
         self.resizeDocks([self.dock_library, self.dock_properties], [330, 360], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.dock_properties, self.dock_keyframes], [640, 170], Qt.Orientation.Vertical)
+        self.resizeDocks([self.dock_properties, self.dock_history], [600, 220], Qt.Orientation.Vertical)
 
     def _build_feature_docks(self) -> None:
         """Docks for the learned tools registered in app.panels.FEATURE_PANELS (tabbed with the body panel on
-        the left, with the keyframes on the right). Each panel gets the PanelContext, never the window."""
+        the left, with the history on the right). Each panel gets the PanelContext, never the window."""
         from app.panels import FEATURE_PANELS
 
         self.feature_panels: dict[str, QWidget] = {}
@@ -156,7 +158,7 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, QMainWindow):
             left = area == "left"
             dock = self._dock(title, name, widget, Qt.DockWidgetArea.LeftDockWidgetArea if left
                               else Qt.DockWidgetArea.RightDockWidgetArea)
-            self.tabifyDockWidget(self.dock_body if left else self.dock_keyframes, dock)
+            self.tabifyDockWidget(self.dock_body if left else self.dock_history, dock)
             self.feature_panels[name] = widget
             self.feature_docks[name] = dock
 
