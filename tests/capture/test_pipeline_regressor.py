@@ -22,7 +22,7 @@ def _broken(**_):
 
 
 def test_fallback_is_a_warning_with_the_reason(monkeypatch, caplog):
-    monkeypatch.setitem(pl._REGISTRY, "broken", _broken)
+    monkeypatch.setattr(pl, "_REGISTRY", {"geometric": pl.GeometricRegressor, "broken": _broken})
     monkeypatch.setattr(pl, "LEARNED_REGRESSOR_MODULES", ("core_models.capture.no_such_plugin",))
     with caplog.at_level(logging.INFO, logger=pl.__name__):
         reg = pl.make_regressor("auto")
@@ -42,7 +42,7 @@ class _NoDetector:
 
 
 def test_pipeline_tells_the_user_once(monkeypatch):
-    monkeypatch.setitem(pl._REGISTRY, "broken", _broken)
+    monkeypatch.setattr(pl, "_REGISTRY", {"geometric": pl.GeometricRegressor, "broken": _broken})
     monkeypatch.setattr(pl, "LEARNED_REGRESSOR_MODULES", ())
     pipe = pl.CapturePipeline(regressor="auto", detector=_NoDetector())  # type: ignore[arg-type]
     assert pipe.fallback_reason and "weights are corrupt" in pipe.fallback_reason
