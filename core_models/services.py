@@ -100,7 +100,7 @@ class ModelServices:
     """Lazy access to the editor, the corrector, the QPoser runtime, the capture pipeline and pose files.
 
     ``weights_dir`` overrides the shipped weights folder (tests); ``loaders`` replaces a model's loader by name
-    ("editor", "corrector", "latent") — e.g. a stand-in editor in a GUI test."""
+    ("editor", "corrector", "latent", "generator", "prompter") — e.g. a stand-in editor in a GUI test."""
 
     def __init__(self, weights_dir: str | Path | None = None, loaders: dict[str, Callable[[], Any]] | None = None):
         self.weights_dir = Path(weights_dir) if weights_dir is not None else None
@@ -108,6 +108,11 @@ class ModelServices:
         self._editor: LazyModel[Editor] = LazyModel("editor", custom.pop("editor", self._load_editor))
         self._corrector: LazyModel[Corrector] = LazyModel("corrector", custom.pop("corrector", self._load_corrector))
         self._latent: LazyModel[LatentEditor] = LazyModel("latent", custom.pop("latent", self._load_latent))
+        self._generator: LazyModel[Any] = LazyModel("qposer_gen", custom.pop("generator", self._load_generator))
+        self._prompter: LazyModel[Any] = LazyModel("qposer_prompt", custom.pop("prompter", self._load_prompter))
+        self._models: dict[str, LazyModel[Any]] = {"editor": self._editor, "corrector": self._corrector,
+                                                   "latent": self._latent, "generator": self._generator,
+                                                   "prompter": self._prompter}
         if custom:
             raise ValueError(f"unknown model loader(s): {', '.join(sorted(custom))}")
 
@@ -123,9 +128,27 @@ class ModelServices:
         return load_corrector(directory=self.weights_dir)
 
     def _load_latent(self) -> LatentEditor:
+        """QPoser + slider paths; the masked-code generator and the prompt model are optional parts (each
+        loaded once through its own getter: when one is unavailable the editor works without it)."""
         from core_models.nets.qposer import LatentEditor
 
-        return LatentEditor.load(self.weights_dir)
+        ed = LatentEditor.load(self.weights_dir, with_gen=False, with_prompt=False)
+        for attr, lazy in (("gen", self._generator), ("prompter", self._prompter)):
+            try:
+                setattr(ed, attr, lazy.get())
+            except ModelUnavailable:
+                setattr(ed, attr, None)
+        return ed
+
+    def _load_generator(self) -> Any:
+        from core_models.nets.qposer import load_gen
+
+        return load_gen(directory=self.weights_dir)
+
+    def _load_prompter(self) -> Any:
+        from core_models.nets.qposer import load_prompter
+
+        return load_prompter(directory=self.weights_dir)
 
     # --- models ---------------------------------------------------------------------------------------------
     def editor(self) -> Editor:
@@ -145,11 +168,18 @@ class ModelServices:
         """The QPoser latent editor (with its masked-code generator and prompt model when they load)."""
         return self._latent.get()
 
+    def generator(self) -> Any:
+        """QPoser's masked code transformer (random codes conditioned on the locked parts)."""
+        return self._generator.get()
+
+    def prompter(self) -> Any:
+        """QPoser's text → part codes model."""
+        return self._prompter.get()
+
     def status(self, model: str) -> str:
-        """"ready" | "not loaded" | "unavailable: <why>" for "editor", "corrector" or "latent"."""
-        lazy: dict[str, LazyModel[Any]] = {"editor": self._editor, "corrector": self._corrector,
-                                           "latent": self._latent}
-        return lazy[model].status()
+        """"ready" | "not loaded" | "unavailable: <why>" for "editor", "corrector", "latent", "generator" or
+        "prompter" (never loads anything)."""
+        return self._models[model].status()
 
     # --- model-backed jobs (worker threads) -------------------------------------------------------------------
     def edit_with_text(self, a: Pose, text: str) -> Pose:

@@ -191,9 +191,9 @@ class LatentPanel(QWidget):
         self.editor = editor
         extra = []
         if editor.gen is None:
-            extra.append("no masked transformer: random codes are uniform")
+            extra.append(f"no masked transformer, random codes are uniform — {self._why('generator')}")
         if editor.prompter is None:
-            extra.append("no prompt model")
+            extra.append(f"no prompt model — {self._why('prompter')}")
         self.status.setText("QPoser ready: drag a slider to walk through the part's codes."
                             + (" (" + "; ".join(extra) + ")" if extra else ""))
         self._load_refs()
@@ -201,6 +201,10 @@ class LatentPanel(QWidget):
         self._pose_of_codes = None
         self._rebuild_sliders()
         self.ready.emit()
+
+    def _why(self, model: str) -> str:
+        st = self.ctx.services.status(model)
+        return st if st.startswith("unavailable") else "not loaded"
 
     def _load_refs(self) -> None:
         from core_models.library import load_library

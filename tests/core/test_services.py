@@ -66,6 +66,18 @@ def test_missing_weights_folder_gives_weights_error_text(tmp_path):
     assert out.rules.startswith("No change")
 
 
+def test_latent_editor_works_without_its_optional_parts():
+    """A missing prompt model leaves the QPoser latent editor usable (prompter None) and says why."""
+    def no_prompter():
+        raise RuntimeError("the 'qposer_prompt' model weights are missing")
+
+    s = ModelServices(loaders={"prompter": no_prompter})
+    ed = s.latent()
+    assert ed.prompter is None and ed.gen is not None and ed.gen is s.generator()
+    assert s.status("prompter") == "unavailable: the 'qposer_prompt' model weights are missing"
+    assert s.status("latent") == "ready" and s.latent() is ed
+
+
 def test_unknown_loader_is_refused():
     with pytest.raises(ValueError, match="nope"):
         ModelServices(loaders={"nope": object})
