@@ -22,7 +22,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core_models import skeleton as sk
-from core_models.pose import Pose, apply_heading, clamp_to_limits, interpolate, matrix_to_aa, mirror, normalize_heading
+from core_models.pose import (
+    Pose,
+    aa_to_quat,
+    apply_heading,
+    clamp_to_limits,
+    matrix_to_aa,
+    mirror,
+    normalize_heading,
+    quat_to_aa,
+)
 from core_models.text.measures import PoseFrame, measure
 from core_models.text.parse import LIMB, Action, Clause, ParsedSentence, parse_sentence
 
@@ -173,11 +182,12 @@ def build_steps(parsed: ParsedSentence, start: PoseFrame) -> tuple[list[Step], l
 
 # --- running the editor --------------------------------------------------------------------------------
 
-def predict_many(editor, poses: list[Pose], texts: list[str], hold: bool = True) -> list[Pose]:
-    """The editor's mean edit of ``poses[i]`` for ``texts[i]``, batched through ``predict_normalized`` when
-    the editor has it (heading kept, like ``Editor.edit``), else one ``edit`` call per text."""
+def predict_many(editor, poses: list[Pose], texts: list[str], hold: bool = True) -> Pose:
+    """The editor's mean edit of ``poses[i]`` for ``texts[i]`` as one batched Pose (n,), through
+    ``predict_normalized`` when the editor has it (heading kept, like ``Editor.edit``), else one ``edit`` call
+    per text."""
     if not hasattr(editor, "predict_normalized"):
-        return [editor.edit(p, t, n_samples=0, hold=hold).mean for p, t in zip(poses, texts)]
+        return Pose.stack([editor.edit(p, t, n_samples=0, hold=hold).mean for p, t in zip(poses, texts)])
     import torch
 
     a_n, heading = normalize_heading(Pose.stack(poses))
@@ -186,7 +196,7 @@ def predict_many(editor, poses: list[Pose], texts: list[str], hold: bool = True)
     outs = Pose.from_full(matrix_to_aa(mean.detach().cpu().numpy()), a_n.transl)
     outs, _ = normalize_heading(outs)
     outs = apply_heading(outs, heading)
-    return [Pose(outs.root_orient[i], outs.body_pose[i], p.transl.copy(), p.hand_pose) for i, p in enumerate(poses)]
+    return Pose(outs.root_orient, outs.body_pose, np.stack([p.transl for p in poses]))
 
 
 _SWAP = re.compile(r"\b(left|right)\b")
@@ -204,41 +214,51 @@ def _with_joints(base: Pose, src: Pose, joints: list[int]) -> Pose:
     return out
 
 
-def _signed_change(a: PoseFrame, b: PoseFrame, step: Step) -> float:
-    return float(np.mean([d * (measure(b, p, k) - measure(a, p, k)) for p, k, d in step.targets]))
+def _masked(cur: Pose, src: Pose, joint_sets: list[list[int]]) -> Pose:
+    """Batched: row i = ``cur`` with the joints ``joint_sets[i]`` taken from ``src[i]``."""
+    full = np.repeat(cur.full()[None], len(joint_sets), 0)
+    for i, js in enumerate(joint_sets):
+        full[i, js] = src.full()[i, js]
+    return Pose.from_full(full, np.repeat(cur.transl[None], len(joint_sets), 0))
 
 
-def scale_step(cur: Pose, out: Pose, step: Step, fa: PoseFrame | None = None) -> Pose | None:
-    """``out`` (only the step's joints changed) scaled (slerp, extrapolating up to ``MAX_SCALE``) so that the
-    measured change reaches ``step.size``; it is only made smaller when the sentence asked for an amount or
-    for a slight change. None when the editor moved the measured quantity the wrong way (or not at all)."""
-    if not step.targets:
-        return out
-    fa = fa or PoseFrame(cur)
-    got = _signed_change(fa, PoseFrame(out), step)
-    if got <= 0.05 * step.size:
-        return None
+def _signed(fa: PoseFrame, fb: PoseFrame, step: Step) -> np.ndarray:
+    """Signed measured change (asked direction positive) of ``step`` for every pose of the batched ``fb``."""
+    return np.mean([d * (np.asarray(measure(fb, p, k)) - measure(fa, p, k)) for p, k, d in step.targets], axis=0)
+
+
+#: scale factors tried for every step at once (slerp from the current pose; > 1 extrapolates)
+T_GRID = np.array([0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.25, 1.5, 1.8, 2.1, MAX_SCALE])
+
+
+def _pick_scale(got: np.ndarray, step: Step) -> int:
+    """Index in T_GRID: the smallest factor whose measured change reaches ``step.size`` (the measures are not
+    linear in the rotation, and a far extrapolation can wrap an angle around), else the one that moved most.
+    Factors below 1 only when the sentence asked for an amount or for a slight change."""
     may_shrink = step.clause.amount is not None or step.clause.degree == "slight"
-    t, best = 1.0, out
-    for _ in range(4):  # secant-like refinement: the measures are not linear in the rotation
-        ratio = step.size / got
-        if abs(ratio - 1.0) < 0.1 or (ratio < 1.0 and not may_shrink) or (ratio > 1.0 and t >= MAX_SCALE):
-            break
-        t = float(np.clip(t * ratio, 0.2 if may_shrink else 1.0, MAX_SCALE))
-        best = _with_joints(cur, interpolate(cur, out, t), step.joints)
-        got = _signed_change(fa, PoseFrame(best), step)
-        if got <= 0:
-            return out
-    return clamp_to_limits(best) if best is not out else out
+    allowed = np.flatnonzero((T_GRID >= 1.0) | may_shrink)
+    enough = [k for k in allowed if got[k] >= 0.9 * step.size]
+    return int(enough[0]) if enough else int(allowed[np.argmax(got[allowed])])
 
 
-def _best_of(cur: Pose, fa: PoseFrame, step: Step, direct: Pose, mirrored: Pose, joints: list[int]) -> Pose:
-    """The direct or the mirrored prediction (``mirrored`` already mirrored back), whichever moved the
-    measured quantity further the asked way."""
-    a, b = _with_joints(cur, direct, joints), _with_joints(cur, mirrored, joints)
-    if not step.targets:
-        return a
-    return a if _signed_change(fa, PoseFrame(a), step) >= _signed_change(fa, PoseFrame(b), step) else b
+def scale_steps(cur: Pose, fa: PoseFrame, picks: Pose, steps: list[Step]) -> Pose:
+    """Per step, ``picks[i]`` slerped from ``cur`` by the T_GRID factor whose measured change best matches
+    the step's size (all steps × factors in one batch), then clamped to the joint limits."""
+    import roma
+    import torch
+
+    qa = torch.as_tensor(aa_to_quat(cur.full()))[None].expand(len(steps), -1, -1)
+    qb = torch.as_tensor(aa_to_quat(picks.full()))
+    q = roma.unitquat_slerp(qa.contiguous(), qb, torch.as_tensor(T_GRID, dtype=qa.dtype))  # (T,S,22,4)
+    full = quat_to_aa(q).numpy()
+    T, S = full.shape[:2]
+    grid = PoseFrame(Pose.from_full(full.reshape(T * S, 22, 3)))
+    one = int(np.flatnonzero(T_GRID == 1.0)[0])
+    ks = [_pick_scale(_signed(fa, grid, st)[i::S], st) if st.targets else one for i, st in enumerate(steps)]
+    if all(k == one for k in ks):
+        return picks
+    clamped = clamp_to_limits(Pose.from_full(np.stack([full[k, i] for i, k in enumerate(ks)]), picks.transl))
+    return Pose.stack([clamped[i] if k != one else picks[i] for i, k in enumerate(ks)])
 
 
 def schedule(steps: list[Step], separate: bool = False) -> list[list[Step]]:
@@ -261,26 +281,48 @@ def schedule(steps: list[Step], separate: bool = False) -> list[list[Step]]:
     return rounds
 
 
+def _choose(fa: PoseFrame, cands: Pose, rnd: list[Step]) -> tuple[list[int], list[Step]]:
+    """Per step the index in ``cands`` (direct i or mirrored S+i) that moved the measure further the asked
+    way, and the steps where neither moved it the asked way."""
+    S, frames = len(rnd), PoseFrame(cands)
+    idx, failed = [], []
+    for i, st in enumerate(rnd):
+        if not st.targets:
+            idx.append(i)
+            continue
+        g = _signed(fa, frames, st)
+        j = i if g[i] >= g[S + i] else S + i
+        if g[j] <= 0.05 * st.size:
+            failed.append(st)
+        idx.append(j)
+    return idx, failed
+
+
 def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True) -> tuple[Pose, list[Step]]:
     """Apply the steps round by round; returns the pose and the steps dropped (moved the wrong way).
 
     Each step is predicted twice in the same batch: as written and on the mirrored body with left/right
-    swapped (mirrored back): the editor is not equally good on both sides; the better one is kept."""
+    swapped (mirrored back): the editor is not equally good on both sides; the better one is kept, then
+    scaled to the asked size (:func:`scale_steps`)."""
     cur, failed = start, []
     all_joints = list(range(sk.NUM_JOINTS))
     for rnd in schedule(steps, separate=not hold):
-        cur_m = mirror(cur)
-        poses = [cur] * len(rnd) + [cur_m] * len(rnd)
-        outs = predict_many(editor, poses, [s.text for s in rnd] + [swap_sides(s.text) for s in rnd], hold=hold)
-        fa, nxt = PoseFrame(cur), cur
-        for i, st in enumerate(rnd):
-            joints = st.joints if hold else all_joints
-            pick = _best_of(cur, fa, st, outs[i], mirror(outs[len(rnd) + i]), joints)
-            scaled = scale_step(cur, pick, st, fa)
-            if scaled is None:
-                failed.append(st)
-                continue
-            nxt = _with_joints(nxt, scaled, joints)
+        S = len(rnd)
+        outs = predict_many(editor, [cur] * S + [mirror(cur)] * S,
+                            [s.text for s in rnd] + [swap_sides(s.text) for s in rnd], hold=hold)
+        outs = Pose.stack([outs[i] for i in range(S)] + [mirror(outs[S:])[i] for i in range(S)])
+        joints = [s.joints if hold else all_joints for s in rnd]
+        fa = PoseFrame(cur)
+        idx, bad = _choose(fa, _masked(cur, outs, joints + joints), rnd)
+        failed += bad
+        keep = [i for i, st in enumerate(rnd) if st not in bad]
+        if not keep:
+            continue
+        picks = _masked(cur, outs[np.array([idx[i] for i in keep])], [joints[i] for i in keep])
+        scaled = scale_steps(cur, fa, picks, [rnd[i] for i in keep])
+        nxt = cur
+        for n, i in enumerate(keep):
+            nxt = _with_joints(nxt, scaled[n], joints[i])
         cur = nxt
     return cur, failed
 

@@ -45,57 +45,63 @@ def mirror_direction(kind: str, direction: int) -> int:
 
 
 class PoseFrame:
-    """Joint positions and global rotations of one pose plus its heading frame (computed once)."""
+    """Joint positions and global rotations of a pose (any batch shape) plus its heading frame, computed once;
+    :func:`measure` on a batched frame returns an array of that batch shape."""
 
     def __init__(self, pose: Pose, rest_joints: np.ndarray | None = None):
         rest = sk.DEFAULT_REST_JOINTS if rest_joints is None else rest_joints
         R = pose.matrices().astype(np.float64)
         self.rot, self.joints, _ = fk_numpy(R, np.asarray(rest, np.float64))
-        h = float(heading_of(pose.root_orient.astype(np.float64)))
-        self.fwd = np.array([np.sin(h), 0.0, np.cos(h)])
-        self.left = np.array([np.cos(h), 0.0, -np.sin(h)])
+        h = np.asarray(heading_of(pose.root_orient.astype(np.float64)), np.float64)
+        zero = np.zeros_like(h)
+        self.fwd = np.stack([np.sin(h), zero, np.cos(h)], -1)
+        self.left = np.stack([np.cos(h), zero, -np.sin(h)], -1)
 
     def offset(self, name: str) -> np.ndarray:
-        return self.joints[_J[name]] - self.joints[_J["pelvis"]]
+        return self.joints[..., _J[name], :] - self.joints[..., _J["pelvis"], :]
 
-    def yaw_deg(self, v: np.ndarray) -> float:
-        return float(np.degrees(np.arctan2(v @ self.left, v @ self.fwd)))
+    def yaw_deg(self, v: np.ndarray) -> np.ndarray:
+        return np.degrees(np.arctan2(_dot(v, self.left), _dot(v, self.fwd)))
+
+    def face(self) -> np.ndarray:
+        return self.rot[..., _J["head"], :, 2]  # the head's +z axis in world
 
 
-def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
-    c = float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
-    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=-1)
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    c = _dot(a, b) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-9)
+    return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
 
 
 _CHAIN = {"knee": ("hip", "knee", "ankle"), "elbow": ("shoulder", "elbow", "wrist")}
 _ROOT = {"hip": ("hip", "knee"), "shoulder": ("shoulder", "elbow")}
 
 
-def _flexion(f: PoseFrame, part: str) -> float:
+def _flexion(f: PoseFrame, part: str) -> np.ndarray:
     if part == "torso":
         up = f.offset("neck")
-        return float(np.degrees(np.arctan2(up @ f.fwd, up[1])))
+        return np.degrees(np.arctan2(_dot(up, f.fwd), up[..., 1]))
     if part == "head":
-        face = f.rot[_J["head"]] @ np.array([0.0, 0.0, 1.0])
-        return float(np.degrees(np.arcsin(np.clip(-face[1], -1.0, 1.0))))
+        return np.degrees(np.arcsin(np.clip(-f.face()[..., 1], -1.0, 1.0)))
     side, joint = part.split("_", 1)
     if joint in _CHAIN:
-        a, b, c = (f.joints[_J[f"{side}_{n}"]] for n in _CHAIN[joint])
+        a, b, c = (f.joints[..., _J[f"{side}_{n}"], :] for n in _CHAIN[joint])
         return 180.0 - _angle_deg(a - b, c - b)
     if joint in _ROOT:
-        a, b = (f.joints[_J[f"{side}_{n}"]] for n in _ROOT[joint])
-        down = f.joints[_J["pelvis"]] - f.joints[_J["neck"]]
-        return _angle_deg(b - a, down)
+        a, b = (f.joints[..., _J[f"{side}_{n}"], :] for n in _ROOT[joint])
+        return _angle_deg(b - a, -f.offset("neck"))
     raise ValueError(f"no flexion for {part!r}")
 
 
-def _turn(f: PoseFrame, part: str) -> float:
+def _turn(f: PoseFrame, part: str) -> np.ndarray:
     if part == "head":
-        face = f.rot[_J["head"]] @ np.array([0.0, 0.0, 1.0])
-        return f.yaw_deg(face)
+        return f.yaw_deg(f.face())
     if part == "torso":
-        across = f.joints[_J["left_shoulder"]] - f.joints[_J["right_shoulder"]]
-        return float((f.yaw_deg(across) - 90.0 + 180.0) % 360.0 - 180.0)
+        across = f.joints[..., _J["left_shoulder"], :] - f.joints[..., _J["right_shoulder"], :]
+        return (f.yaw_deg(across) - 90.0 + 180.0) % 360.0 - 180.0
     raise ValueError(f"no turn for {part!r}")
 
 
@@ -103,9 +109,7 @@ def _point(part: str) -> str:
     return "neck" if part == "torso" else part
 
 
-def measure(frame: PoseFrame | Pose, part: str, kind: str) -> float:
-    """One measurement (see the module docstring) of ``part`` in ``frame`` (a Pose is framed first)."""
-    f = frame if isinstance(frame, PoseFrame) else PoseFrame(frame)
+def _measure(f: PoseFrame, part: str, kind: str) -> np.ndarray:
     if part not in PARTS:
         raise ValueError(f"unknown part {part!r}")
     if kind == "flexion":
@@ -114,12 +118,20 @@ def measure(frame: PoseFrame | Pose, part: str, kind: str) -> float:
         return _turn(f, part)
     off = f.offset(_point(part))
     if kind == "height":
-        return float(off[1])
+        return off[..., 1]
     if kind == "forward":
-        return float(off @ f.fwd)
+        return _dot(off, f.fwd)
     if kind == "sideways":
-        return float(off @ f.left)
+        return _dot(off, f.left)
     raise ValueError(f"unknown measure {kind!r}")
+
+
+def measure(frame: PoseFrame | Pose, part: str, kind: str):
+    """One measurement (see the module docstring) of ``part`` in ``frame`` (a Pose is framed first): a float
+    for a single pose, an array over the batch for a batched one."""
+    f = frame if isinstance(frame, PoseFrame) else PoseFrame(frame)
+    out = _measure(f, part, kind)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def part_rotation_change_deg(a: Pose, b: Pose, part: str) -> float:
