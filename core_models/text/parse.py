@@ -277,7 +277,9 @@ def group_clauses(toks: list[str]) -> list[tuple[list[str], list[str]]]:
     ("to about 45 degrees") join the clause before them."""
     out: list[tuple[list[str], list[str]]] = []
     for seg, goal in split_segments(toks):
-        if out and (goal or not _has_content(seg)):
+        modifier = any(w in _VERBS or w in _PART_WORD or w in _UNITS or w in _SLIGHT or w in _LARGE
+                       or _number(w) is not None and w not in ("a", "an") for w in seg)
+        if out and (goal or not _has_content(seg) and modifier):
             if goal:
                 out[-1][1].extend(seg)
             else:
