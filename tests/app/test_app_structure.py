@@ -66,6 +66,14 @@ def test_window_actions_come_from_the_table(qapp, tmp_path):
         assert w.settings["show_inset"] is (not on)
         menus = [a.text() for a in w.menuBar().actions()]
         assert menus == ["&File", "&Edit", "&View", "&Help"]
+        # every QAction of the window (also any made outside the table): no key sequence twice
+        from PySide6.QtGui import QAction
+
+        seen: dict[str, list[str]] = {}
+        for act in w.findChildren(QAction):
+            for seq in act.shortcuts():
+                seen.setdefault(seq.toString(), []).append(act.text())
+        assert {k: v for k, v in seen.items() if len(v) > 1} == {}
     finally:
         w._closing_ok = True
         w.close()
