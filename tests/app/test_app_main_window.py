@@ -134,6 +134,20 @@ def test_session_json_keeps_keyframes(win, tmp_path):
     assert poses_equal(w.doc.pose(), _pose(6))
 
 
+def test_open_library_pose_json(win):
+    """One reader for every pose file: a library pose .json opens like an .npz (before, every .json was read
+    as a session and a library pose was refused)."""
+    from core_models.library import load_builtin
+
+    w, d = win
+    tree = next(p for p in load_builtin() if p.slug == "tree")
+    _wait_open(w, tree.path)
+    assert d.errors == []
+    assert poses_equal(w.doc.pose(), tree.pose)
+    w.doc.undo_stack.undo()
+    assert poses_equal(w.doc.pose(), Pose.zeros())
+
+
 def test_library_apply_keeps_heading_and_position(win):
     from core_models.pose import heading_of
 
