@@ -24,6 +24,7 @@ import numpy as np
 
 from core_models import skeleton as sk
 from core_models.body.base import LBSBody, SkinningData, sparsify_weights, vertex_normals
+from core_models.pose import rotation_between_np
 
 #: SMPL-H joint → Anny bone whose head is that joint's centre.
 JOINT_TO_ANNY_BONE = {
@@ -84,23 +85,6 @@ def anny_bone_to_joint(label: str) -> str:
     if base == "wrist" or base.startswith(("finger", "metacarpal")):
         return s + "wrist"
     raise KeyError(f"no SMPL-H segment for Anny bone {label!r}")
-
-
-def _rot_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Smallest rotation matrix taking direction a onto direction b."""
-    a = a / np.linalg.norm(a)
-    b = b / np.linalg.norm(b)
-    v = np.cross(a, b)
-    c = float(np.dot(a, b))
-    s = np.linalg.norm(v)
-    if s < 1e-12:
-        if c > 0:
-            return np.eye(3)
-        axis = np.cross(a, [1.0, 0, 0] if abs(a[0]) < 0.9 else [0, 1.0, 0])
-        axis /= np.linalg.norm(axis)
-        return 2 * np.outer(axis, axis) - np.eye(3)
-    K = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + K + K @ K * ((1 - c) / s**2)
 
 
 # Anny frame (z up, facing −y) → PoseTailor frame (y up, facing +z): (x, y, z) → (x, z, −y)
@@ -172,7 +156,7 @@ def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
         if lab in target:
             child, want = target[lab]
             d = Gp @ (heads[idx[child]] - heads[b])
-            G[b] = _rot_between(d, want) @ Gp
+            G[b] = rotation_between_np(d, want) @ Gp
         elif lab in keep_world:
             G[b] = np.eye(3)
         else:

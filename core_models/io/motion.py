@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from core_models.pose import aa_to_matrix, quat_to_matrix
+
 
 class MotionImportError(ValueError):
     """A motion file that cannot be imported. The message says what is wrong and where."""
@@ -185,30 +187,17 @@ def euler_matrix(angles_deg: np.ndarray, axes: str) -> np.ndarray:
 
 
 def rotvec_matrix(rv: np.ndarray) -> np.ndarray:
-    """Rodrigues: (...,3) rotation vectors (radians) → (...,3,3)."""
-    rv = np.asarray(rv, dtype=np.float64)
-    th = np.linalg.norm(rv, axis=-1, keepdims=True)
-    k = np.where(th > 1e-12, rv / np.maximum(th, 1e-12), 0.0)
-    K = np.zeros(rv.shape[:-1] + (3, 3))
-    K[..., 0, 1], K[..., 0, 2] = -k[..., 2], k[..., 1]
-    K[..., 1, 0], K[..., 1, 2] = k[..., 2], -k[..., 0]
-    K[..., 2, 0], K[..., 2, 1] = -k[..., 1], k[..., 0]
-    s, c = np.sin(th)[..., None], np.cos(th)[..., None]
-    return np.eye(3) + s * K + (1 - c) * (K @ K)
+    """(...,3) rotation vectors (radians) → (...,3,3) float64 (roma, :func:`core_models.pose.aa_to_matrix`)."""
+    return aa_to_matrix(np.asarray(rv, dtype=np.float64))
 
 
 def quat_wxyz_matrix(q: np.ndarray, where: str = "") -> np.ndarray:
-    """(...,4) quaternions (w,x,y,z), normalised here → (...,3,3). Zero quaternions are an error."""
+    """(...,4) quaternions (w,x,y,z), normalised here → (...,3,3) float64 (roma,
+    :func:`core_models.pose.quat_to_matrix`). Zero quaternions are an error."""
     q = np.asarray(q, dtype=np.float64)
-    n = np.linalg.norm(q, axis=-1, keepdims=True)
-    if np.any(n < 1e-8):
+    if np.any(np.linalg.norm(q, axis=-1) < 1e-8):
         raise MotionImportError(f"zero-length quaternion{where}")
-    w, x, y, z = np.moveaxis(q / n, -1, 0)
-    return np.stack([
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-    ], -1).reshape(q.shape[:-1] + (3, 3))
+    return quat_to_matrix(np.concatenate([q[..., 1:], q[..., :1]], -1))
 
 
 def read_text(path, what: str) -> str:

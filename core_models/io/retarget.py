@@ -36,7 +36,7 @@ import torch
 from core_models import skeleton as sk
 from core_models.io.motion import Motion
 from core_models.kinematics import fk_numpy, fk_torch
-from core_models.pose import Pose, clamp_to_limits, limit_violation_deg
+from core_models.pose import Pose, aa_to_matrix, clamp_to_limits, limit_violation_deg, matrix_to_aa, nearest_rotation
 
 JI = sk.JOINT_INDEX
 
@@ -315,9 +315,7 @@ def _wahba(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray
     B = np.zeros((3, 3))
     for e, b, w in pairs:
         B += np.einsum("f,fi,j->ij", w, b, e)
-    U, S, Vt = np.linalg.svd(B)
-    D = np.diag([1.0, 1.0, np.sign(np.linalg.det(U @ Vt)) or 1.0])
-    return U @ D @ Vt
+    return nearest_rotation(B)
 
 
 def _calibrate(src: _Src, rest: np.ndarray, tpose: bool = False, only=None, ref_weight=None):
@@ -408,18 +406,6 @@ def _euler_xyz(R: torch.Tensor) -> torch.Tensor:
     a = torch.atan2(-R[..., 1, 2], R[..., 2, 2])
     c = torch.atan2(-R[..., 0, 1], R[..., 0, 0])
     return torch.stack([a, b, c], -1)
-
-
-def _rotvec_to_mat(v: torch.Tensor) -> torch.Tensor:
-    th = torch.sqrt((v * v).sum(-1, keepdim=True) + 1e-12)
-    k = v / th
-    K = torch.zeros(v.shape[:-1] + (3, 3), dtype=v.dtype)
-    K[..., 0, 1], K[..., 0, 2] = -k[..., 2], k[..., 1]
-    K[..., 1, 0], K[..., 1, 2] = k[..., 2], -k[..., 0]
-    K[..., 2, 0], K[..., 2, 1] = -k[..., 1], k[..., 0]
-    s, c = torch.sin(th)[..., None], torch.cos(th)[..., None]
-    return torch.eye(3, dtype=v.dtype) + s * K + (1 - c) * (K @ K)
-
 
 
 def proportioned_rest(rest: np.ndarray, targets: np.ndarray, mapped: np.ndarray) -> np.ndarray:
@@ -516,9 +502,7 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     L[:, 0] = G[:, 0]
     for j in range(1, sk.NUM_JOINTS):
         L[:, j] = np.swapaxes(G[:, sk.PARENTS[j]], -1, -2) @ G[:, j]
-    # orthonormalise (numerical drift)
-    U, _, Vt = np.linalg.svd(L)
-    L = U @ Vt
+    L = nearest_rotation(L)  # orthonormalise (numerical drift)
 
     targets = np.full((F, sk.NUM_JOINTS, 3), np.nan)
     mapped = np.zeros(sk.NUM_JOINTS, dtype=bool)
@@ -549,7 +533,7 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     raw_viol = None
 
     def pose_mats():
-        return Lt @ _rotvec_to_mat(delta)
+        return Lt @ aa_to_matrix(delta)
 
     def loss_fn():
         R = pose_mats()
@@ -576,11 +560,7 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     with torch.no_grad():
         R = pose_mats().numpy()
         transl = (tr0 + dtr).numpy()
-    U, _, Vt = np.linalg.svd(R)
-    R = U @ Vt
-    from core_models.pose import matrix_to_aa
-
-    full = matrix_to_aa(R.astype(np.float64)).astype(np.float32)
+    full = matrix_to_aa(nearest_rotation(R.astype(np.float64))).astype(np.float32)
     pose = Pose.from_full(full, transl.astype(np.float32))
     raw_viol = limit_violation_deg(pose)
     if clamp:

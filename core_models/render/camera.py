@@ -52,14 +52,6 @@ def look_at(eye, target, up=(0.0, 1.0, 0.0)) -> np.ndarray:
     return m.astype(np.float32)
 
 
-def _rot(axis: np.ndarray, angle: float) -> np.ndarray:
-    """Rotation matrix about a unit axis (Rodrigues)."""
-    a = np.asarray(axis, np.float64)
-    a = a / max(np.linalg.norm(a), 1e-12)
-    K = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
-    return np.eye(3) + math.sin(angle) * K + (1 - math.cos(angle)) * K @ K
-
-
 #: Named views: (azimuth°, elevation°). Azimuth is measured about +y from +z (the body's front).
 VIEWS: dict[str, tuple[float, float]] = {
     "front": (0.0, 5.0),

@@ -11,7 +11,14 @@ from scipy.spatial.transform import Rotation
 from core_models import skeleton as sk
 from core_models.io import Motion, load_motion
 from core_models.io.retarget import retarget, retarget_quality, retargeted_joints
-from core_models.pose import Pose, aa_to_matrix, clamp_to_limits, heading_of, limit_violation_deg
+from core_models.pose import (
+    Pose,
+    aa_to_matrix,
+    euler_to_aa,
+    heading_of,
+    limit_violation_deg,
+    to_euler_deg,
+)
 
 MOCAP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mocap"
 needs_data = pytest.mark.skipif(not MOCAP.is_dir(), reason="shared mocap data not present")
@@ -28,8 +35,12 @@ def _smooth_poses(F=40, seed=0, amp=0.35):
         full[:, k, 0] += 0.9
     full[:, sk.JOINT_INDEX["left_elbow"], 1] -= 1.0
     full[:, sk.JOINT_INDEX["right_elbow"], 1] += 1.0
-    pose = clamp_to_limits(Pose.from_full(full.astype(np.float32), np.c_[np.linspace(0, 1, F), np.zeros((F, 2))]))
-    return pose
+    pose = Pose.from_full(full.astype(np.float32), np.c_[np.linspace(0, 1, F), np.zeros((F, 2))])
+    # strictly inside the Euler box of the primary decomposition (retarget's differentiable limit penalty uses
+    # that one; clamp_to_limits tolerates 2° near gimbal lock)
+    e = np.clip(to_euler_deg(pose), sk.JOINT_LIMITS_DEG[..., 0], sk.JOINT_LIMITS_DEG[..., 1])
+    e[:, 0] = to_euler_deg(pose)[:, 0]
+    return Pose.from_full(euler_to_aa(e.astype(np.float32)), pose.transl)
 
 
 def _motion_from_pose(pose: Pose, rest=sk.DEFAULT_REST_JOINTS, frames: np.ndarray | None = None,
