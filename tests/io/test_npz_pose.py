@@ -5,9 +5,10 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from core_models.io.npz_pose import (AMASS_PELVIS_REST, C_ZUP_TO_YUP, PoseFileError, load_pose_npz,
-                                     save_pose_npz)
+from core_models.io.npz_pose import AMASS_PELVIS_REST, C_ZUP_TO_YUP, PoseFileError, load_pose_npz, save_pose_npz
 from core_models.pose import Pose, aa_to_matrix, matrix_to_aa
 
 
@@ -142,11 +143,16 @@ def test_rotation_part_is_exact_for_z_up(tmp_path):
     with np.load(f, allow_pickle=False) as z:
         R = aa_to_matrix(z["poses"][:, :3].astype(np.float64))
     np.testing.assert_allclose(C_ZUP_TO_YUP @ R, aa_to_matrix(p.root_orient.astype(np.float64)), atol=1e-5)
-    assert matrix_to_aa is not None
-
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+    # loading converts back to y-up: the same root orientation and translation as saved
+    q, info = load_pose_npz(f)
+    assert info["up_axis"] == "z"
+    np.testing.assert_allclose(aa_to_matrix(q.root_orient.astype(np.float64)),
+                               aa_to_matrix(p.root_orient.astype(np.float64)), atol=1e-5)
+    np.testing.assert_allclose(q.transl, p.transl, atol=1e-5)
+    # the stored axis-angle is the canonical one (angle ≤ π) of the z-up rotation
+    with np.load(f, allow_pickle=False) as z:
+        stored = z["poses"][:, :3].astype(np.float64)
+    np.testing.assert_allclose(stored, matrix_to_aa(R), atol=1e-5)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
