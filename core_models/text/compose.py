@@ -71,7 +71,7 @@ class SentenceEdit:
 
 _NOUN = {"arm": "hand", "hand": "hand", "elbow": "hand", "leg": "foot", "knee": "knee", "foot": "foot"}
 _PLURAL = {"hand": "hands", "foot": "feet", "knee": "knees", "elbow": "elbows", "leg": "legs", "arm": "arms"}
-_MOD = {"slight": " slightly", "normal": "", "large": " a lot"}
+_MOD = {"slight": " slightly", "normal": "", "large": ""}  # size comes from the scaling; "a lot" weakened some edits
 
 
 def _whose(sides: tuple[str, ...], noun: str) -> str:
