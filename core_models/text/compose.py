@@ -310,7 +310,9 @@ def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True) -> tupl
         S = len(rnd)
         outs = predict_many(editor, [cur] * S + [mirror(cur)] * S,
                             [s.text for s in rnd] + [swap_sides(s.text) for s in rnd], hold=hold)
-        outs = Pose.stack([outs[i] for i in range(S)] + [mirror(outs[S:])[i] for i in range(S)])
+        back = mirror(outs[S:])
+        outs = Pose(np.concatenate([outs.root_orient[:S], back.root_orient]),
+                    np.concatenate([outs.body_pose[:S], back.body_pose]), outs.transl)
         joints = [s.joints if hold else all_joints for s in rnd]
         fa = PoseFrame(cur)
         idx, bad = _choose(fa, _masked(cur, outs, joints + joints), rnd)
@@ -406,3 +408,26 @@ def edit_sentence(editor, pose: Pose, text: str, strategy: str = DEFAULT_STRATEG
     refused = len(failed) == len(steps)
     why = "The editor could not make any of the asked changes from this pose." if refused else None
     return SentenceEdit(out, understood, unused, refused, why, strategy, texts)
+
+
+def all_rewrites() -> list[str]:
+    """Every text :func:`rewrite` can produce (both sides, every measure, direction and size word)."""
+    out = set()
+    for part in ("arm", "hand", "elbow", "leg", "knee", "foot", "head", "torso"):
+        side_sets: list[tuple[str, ...]] = [("left",), ("right",), ("left", "right")] if part in LIMB else [()]
+        for sides in side_sets:
+            for kind in ("flexion", "height", "forward", "sideways", "turn", "tilt"):
+                for d in (1, -1, 0):
+                    out |= {rewrite(part, sides, Action(kind, d), degree) for degree in _MOD}
+    return sorted(out)
+
+
+def warm_up(editor, batch: int = 64) -> int:
+    """Run every possible rewrite (and its left/right swap) through the editor once so that their clause
+    encodings are cached (an app can call this in the background after loading); returns how many texts."""
+    texts = sorted(set(all_rewrites()) | {swap_sides(t) for t in all_rewrites()})
+    pose = Pose.zeros()
+    for i in range(0, len(texts), batch):
+        chunk = texts[i:i + batch]
+        predict_many(editor, [pose] * len(chunk), chunk)
+    return len(texts)

@@ -100,3 +100,13 @@ def test_schedule_keeps_steps_on_one_part_in_order():
     a, b, c = S([1, 2]), S([3]), S([2])
     rounds = schedule([a, b, c])  # type: ignore[list-item]
     assert rounds == [[a, b], [c]]
+
+
+def test_warm_up_encodes_every_rewrite(editor):
+    from core_models.text.compose import all_rewrites, warm_up
+
+    texts = all_rewrites()
+    assert "raise your left hand" in texts and "move your feet apart" in texts
+    assert warm_up(editor) >= len(texts)
+    if hasattr(editor, "_cache"):
+        assert all(t in editor._cache for t in texts)
