@@ -153,7 +153,7 @@ def _norm_name(n: str) -> str:
 
 def generic_map(motion: Motion) -> RigMap:
     """Name-matching fallback for unknown rigs (Mixamo, Daz, CMU-like, Character Creator-like names)."""
-    norm = {}
+    norm: dict[str, str] = {}
     for n in motion.names:
         norm.setdefault(_norm_name(n), n)
     pos: dict[str, str] = {}
@@ -200,7 +200,8 @@ for _k, _v in list(_PRIMARY.items()):
         _PRIMARY["right_" + _k[5:]] = [c.replace("left", "right") for c in _v]
 
 #: direction of an auxiliary marker from its SMPL-H joint in the T-pose (canonical frame)
-_AUX_DIR = {"head_top": (0.0, 1.0, 0.0), "eye_mid": (0.0, 1.0, 1.0), "left_toe_end": (0.0, -0.15, 1.0), "right_toe_end": (0.0, -0.15, 1.0),
+_AUX_DIR = {"head_top": (0.0, 1.0, 0.0), "eye_mid": (0.0, 1.0, 1.0),
+            "left_toe_end": (0.0, -0.15, 1.0), "right_toe_end": (0.0, -0.15, 1.0),
             "left_hand_end": (1.0, 0.0, 0.0), "right_hand_end": (-1.0, 0.0, 0.0),
             "left_fingertip": (1.0, 0.0, 0.0), "right_fingertip": (-1.0, 0.0, 0.0)}
 
@@ -464,11 +465,42 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     if "pelvis" not in rmap.rot or len(rmap.pos) < 6:
         raise ValueError(f"cannot retarget {motion.source or 'motion'}: only {len(rmap.pos)} joints could be "
                          f"matched to SMPL-H ({sorted(rmap.pos)}); pass a RigMap")
+    if proportions not in ("source", "body"):
+        raise ValueError(f"proportions must be 'source' or 'body', got {proportions!r}")
     idx = {n: i for i, n in enumerate(motion.names)}
     Gsrc, Psrc = motion.fk()
     s = _scale(Psrc, idx, rmap, rest)
     P = Psrc * s
-    src = _Src(P, Gsrc, idx, rmap)
+    calibration, Cs = _calibration(motion, _Src(P, Gsrc, idx, rmap), s, rest, calibration)
+    L = _initial_locals(Gsrc, idx, rmap, Cs)
+    targets = np.full((motion.num_frames, sk.NUM_JOINTS, 3), np.nan)
+    mapped = np.zeros(sk.NUM_JOINTS, dtype=bool)
+    for name, sn in rmap.pos.items():
+        targets[:, JI[name]] = P[:, idx[sn]]
+        mapped[JI[name]] = True
+    if proportions == "source":
+        rest = proportioned_rest(rest, targets, mapped)
+    R, transl = _refine(L, rest, targets, mapped, iterations, prior_weight, limit_weight)
+    full = matrix_to_aa(nearest_rotation(R)).astype(np.float32)
+    pose = Pose.from_full(full, transl.astype(np.float32))
+    raw_viol = limit_violation_deg(pose)
+    if clamp:
+        fix = raw_viol.max(-1) > limit_tol_deg
+        if np.any(fix):
+            clamped = clamp_to_limits(pose[fix])
+            full2 = pose.full().copy()
+            full2[fix] = clamped.full()
+            pose = Pose.from_full(full2, pose.transl)
+    info = {"rig": motion.rig, "calibration": calibration, "calibrated_joints": sorted(Cs),
+            "mapped_joints": [n for n in sk.JOINT_NAMES if n in rmap.pos],
+            "raw_limit_violation_deg": raw_viol, "limit_tol_deg": limit_tol_deg,
+            "solve_rest": rest.astype(np.float32), "proportions": proportions}
+    return RetargetResult(pose, s, targets, mapped, info)
+
+
+def _calibration(motion: Motion, src: _Src, s: float, rest: np.ndarray, calibration: str):
+    """(the calibration used, {SMPL joint: C_j}) — see :func:`retarget`."""
+    rmap, idx, Gsrc = src.rmap, src.idx, src.G
     if calibration == "auto":
         calibration = "tpose" if (motion.rig in TPOSE_RIGS or rmap.pos.get("pelvis") == "pelvis") else "data"
     if calibration == "tpose":
@@ -487,10 +519,13 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
         Cs = _calibrate(src, rest)
     else:
         raise ValueError(f"calibration must be 'auto', 'tpose' or 'data', got {calibration!r}")
-    F = motion.num_frames
+    return calibration, Cs
 
-    # initial global rotations
-    G = np.empty((F, sk.NUM_JOINTS, 3, 3))
+
+def _initial_locals(Gsrc: np.ndarray, idx: dict[str, int], rmap: RigMap, Cs: dict) -> np.ndarray:
+    """(F,22,3,3) local rotations from the calibrated source globals (uncalibrated joints follow their
+    parent)."""
+    G = np.empty((len(Gsrc), sk.NUM_JOINTS, 3, 3))
     for j, name in enumerate(sk.JOINT_NAMES):
         if name in Cs:
             G[:, j] = Gsrc[:, idx[rmap.rot[name]]] @ Cs[name]
@@ -502,23 +537,16 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     L[:, 0] = G[:, 0]
     for j in range(1, sk.NUM_JOINTS):
         L[:, j] = np.swapaxes(G[:, sk.PARENTS[j]], -1, -2) @ G[:, j]
-    L = nearest_rotation(L)  # orthonormalise (numerical drift)
+    return nearest_rotation(L)  # orthonormalise (numerical drift)
 
-    targets = np.full((F, sk.NUM_JOINTS, 3), np.nan)
-    mapped = np.zeros(sk.NUM_JOINTS, dtype=bool)
-    for name, sn in rmap.pos.items():
-        targets[:, JI[name]] = P[:, idx[sn]]
-        mapped[JI[name]] = True
-    body_rest = rest
-    if proportions == "source":
-        rest = proportioned_rest(body_rest, targets, mapped)
-    elif proportions != "body":
-        raise ValueError(f"proportions must be 'source' or 'body', got {proportions!r}")
-    # translation that best aligns the mapped joints for the initial rotations
-    _, J0, _ = fk_numpy(L, rest)
+
+def _refine(L: np.ndarray, rest: np.ndarray, targets: np.ndarray, mapped: np.ndarray, iterations: int,
+            prior_weight: float, limit_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """L-BFGS on per-joint rotation offsets + translation: joint positions onto the targets, a small prior
+    towards the initial rotations and the joint-limit penalty. → ((F,22,3,3) rotations, (F,3) translation)."""
+    _, J0, _ = fk_numpy(L, rest)  # translation that best aligns the mapped joints for the initial rotations
     transl0 = np.nanmean(targets[:, mapped] - J0[:, mapped], axis=1)
-
-    # --- refinement -----------------------------------------------------------------------------------
+    F = len(L)
     dt = torch.float64
     Lt = torch.as_tensor(L, dtype=dt)
     restt = torch.as_tensor(rest, dtype=dt)
@@ -530,7 +558,6 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     lim = torch.as_tensor(np.deg2rad(sk.JOINT_LIMITS_DEG), dtype=dt)
     lim_w = torch.ones(sk.NUM_JOINTS, dtype=dt)
     lim_w[0] = 0.0
-    raw_viol = None
 
     def pose_mats():
         return Lt @ aa_to_matrix(delta)
@@ -560,21 +587,7 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     with torch.no_grad():
         R = pose_mats().numpy()
         transl = (tr0 + dtr).numpy()
-    full = matrix_to_aa(nearest_rotation(R.astype(np.float64))).astype(np.float32)
-    pose = Pose.from_full(full, transl.astype(np.float32))
-    raw_viol = limit_violation_deg(pose)
-    if clamp:
-        fix = raw_viol.max(-1) > limit_tol_deg
-        if np.any(fix):
-            clamped = clamp_to_limits(pose[fix])
-            full2 = pose.full().copy()
-            full2[fix] = clamped.full()
-            pose = Pose.from_full(full2, pose.transl)
-    info = {"rig": motion.rig, "calibration": calibration, "calibrated_joints": sorted(Cs), "mapped_joints": [n for n in sk.JOINT_NAMES
-                                                                                  if n in rmap.pos],
-            "raw_limit_violation_deg": raw_viol, "limit_tol_deg": limit_tol_deg,
-            "solve_rest": rest.astype(np.float32), "proportions": proportions}
-    return RetargetResult(pose, s, targets, mapped, info)
+    return R, transl
 
 
 def retargeted_joints(pose: Pose, rest_joints: np.ndarray | None = None) -> np.ndarray:
