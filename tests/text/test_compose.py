@@ -108,5 +108,4 @@ def test_warm_up_encodes_every_rewrite(editor):
     texts = all_rewrites()
     assert "raise your left hand" in texts and "move your feet apart" in texts
     assert warm_up(editor) >= len(texts)
-    if hasattr(editor, "_cache"):
-        assert all(t in editor._cache for t in texts)
+    assert all(t in editor._cache for t in texts)  # the shipped editor's clause-encoding cache
