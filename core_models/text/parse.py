@@ -439,8 +439,6 @@ def _lateral(toks: list[str], subject_side: int | None) -> int | None:
 _VERTICAL = [(_UP, 1), (_DOWN, -1)]
 _SAGITTAL = [(_FORWARD, 1), (_BACKWARD, -1)]
 _FLEX = [(_BEND, 1), (_STRAIGHT, -1)]
-_MEASURE_OF = {("arm", "flexion"): "elbow", ("hand", "flexion"): "elbow", ("elbow", "flexion"): "elbow",
-               ("leg", "flexion"): "knee", ("knee", "flexion"): "knee", ("foot", "flexion"): "knee"}
 
 
 def _limb_actions(noun: str, toks: list[str], side_idx: int | None) -> list[Action]:
