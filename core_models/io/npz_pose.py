@@ -96,10 +96,8 @@ def save_pose_npz(path, pose: Pose, *, fps: float = 30.0, betas=None, gender: st
     return path
 
 
-def load_pose_npz(path, *, rest_pelvis=None) -> tuple[Pose, dict]:
-    """Read an AMASS-style (or our) pose .npz → (Pose batch (N,), info dict with fps, betas, gender,
-    up_axis of the file). Files without ``up_axis == 'y'`` are converted from z-up."""
-    path = Path(path)
+def _read_npz_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every member of the .npz as an array (no pickle); damaged files raise PoseFileError."""
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -110,9 +108,8 @@ def load_pose_npz(path, *, rest_pelvis=None) -> tuple[Pose, dict]:
         raise PoseFileError(f"{path} is not an .npz file (not a zip archive; truncated?)")
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-            keys = set(z.files)
             arrays = {}
-            for k in keys:
+            for k in set(z.files):
                 try:
                     arrays[k] = z[k]
                     if not isinstance(arrays[k], np.ndarray):
@@ -126,34 +123,41 @@ def load_pose_npz(path, *, rest_pelvis=None) -> tuple[Pose, dict]:
         raise PoseFileError(f"{path}: corrupt or truncated .npz ({type(e).__name__}: {e})") from None
     except Exception as e:  # numpy may raise other errors on damaged members
         raise PoseFileError(f"{path}: unreadable .npz ({type(e).__name__}: {e})") from None
+    return arrays
 
-    def num(key, ndim=None):
-        a = arrays[key]
-        if a.dtype.kind not in "fiu":
-            raise PoseFileError(f"{path}: {key!r} must be numeric, got dtype {a.dtype}")
-        a = a.astype(np.float64)
-        if ndim is not None and a.ndim != ndim:
-            raise PoseFileError(f"{path}: {key!r} must have {ndim} dimensions, got shape {a.shape}")
-        if not np.all(np.isfinite(a)):
-            raise PoseFileError(f"{path}: {key!r} contains NaN or infinite values")
-        return a
 
+def _num(arrays: dict[str, np.ndarray], path: Path, key: str, ndim: int | None = None) -> np.ndarray:
+    """A numeric, finite member as float64 (with ``ndim`` dimensions when given)."""
+    a = arrays[key]
+    if a.dtype.kind not in "fiu":
+        raise PoseFileError(f"{path}: {key!r} must be numeric, got dtype {a.dtype}")
+    a = a.astype(np.float64)
+    if ndim is not None and a.ndim != ndim:
+        raise PoseFileError(f"{path}: {key!r} must have {ndim} dimensions, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise PoseFileError(f"{path}: {key!r} contains NaN or infinite values")
+    return a
+
+
+def _npz_motion(arrays: dict[str, np.ndarray], path: Path):
+    """→ ((N,66) body axis-angle, (N,3) translation, (N,30,3) hands or None), in the file's frame."""
     if "poses" in arrays:
-        poses = num("poses", 2)
+        poses = _num(arrays, path, "poses", 2)
         if poses.shape[1] not in (66, 72, 156, 165):
             raise PoseFileError(f"{path}: 'poses' must be (N, 156) (or 66/72/165), got {poses.shape}")
     elif "root_orient" in arrays and "pose_body" in arrays:
-        ro, pb = num("root_orient", 2), num("pose_body", 2)
+        ro, pb = _num(arrays, path, "root_orient", 2), _num(arrays, path, "pose_body", 2)
         if ro.shape[1] != 3 or pb.shape[1] != 63 or ro.shape[0] != pb.shape[0]:
             raise PoseFileError(f"{path}: root_orient {ro.shape} / pose_body {pb.shape} must be (N,3)/(N,63)")
         poses = np.concatenate([ro, pb], 1)
     else:
-        raise PoseFileError(f"{path}: missing key 'poses' (or 'root_orient' + 'pose_body'); keys: {sorted(keys)}")
+        raise PoseFileError(f"{path}: missing key 'poses' (or 'root_orient' + 'pose_body'); "
+                            f"keys: {sorted(arrays)}")
     N = poses.shape[0]
     if N == 0:
         raise PoseFileError(f"{path}: no frames")
     if "trans" in arrays:
-        trans = num("trans", 2)
+        trans = _num(arrays, path, "trans", 2)
         if trans.shape != (N, 3):
             raise PoseFileError(f"{path}: 'trans' must be ({N}, 3), got {trans.shape}")
     else:
@@ -163,37 +167,50 @@ def load_pose_npz(path, *, rest_pelvis=None) -> tuple[Pose, dict]:
         hands = poses[:, 66:156].reshape(N, 30, 3)
     elif poses.shape[1] == 165:  # SMPL-X: 22 body + jaw + 2 eyes + 30 hand joints
         hands = poses[:, 75:165].reshape(N, 30, 3)
-    body = poses[:, :66].copy()
+    return poses[:, :66].copy(), trans, hands
+
+
+def _npz_info(arrays: dict[str, np.ndarray], path: Path) -> dict:
+    """fps, betas, gender, up_axis and posetailor_version of the file (defaults where absent)."""
     up = "z"
     if "up_axis" in arrays:
         u = arrays["up_axis"]
         if u.dtype.kind not in "US" or u.ndim != 0 or str(u) not in ("y", "z"):
             raise PoseFileError(f"{path}: 'up_axis' must be the string 'y' or 'z'")
         up = str(u)
-    if up == "z":
-        j0_to = _our_pelvis(rest_pelvis)
-        body[:, :3], trans = _convert_root(body[:, :3], trans, C_ZUP_TO_YUP, AMASS_PELVIS_REST, j0_to)
     fps = 30.0
     if "mocap_framerate" in arrays:
-        f = num("mocap_framerate")
+        f = _num(arrays, path, "mocap_framerate")
         if f.size != 1 or not f.reshape(()) > 0:
             raise PoseFileError(f"{path}: 'mocap_framerate' must be one positive number")
         fps = float(f.reshape(()))
-    betas = num("betas").reshape(-1) if "betas" in arrays else np.zeros(16)
+    betas = _num(arrays, path, "betas").reshape(-1) if "betas" in arrays else np.zeros(16)
     gender = "neutral"
     if "gender" in arrays:
         g = arrays["gender"]
         if g.dtype.kind not in "US":
             raise PoseFileError(f"{path}: 'gender' must be a string, got dtype {g.dtype}")
         gender = str(g.reshape(-1)[0]) if g.size else "neutral"
+    v = arrays.get("posetailor_version")
+    version = int(v) if v is not None and v.dtype.kind in "iu" and v.size == 1 else None
+    return {"fps": fps, "betas": betas, "gender": gender, "up_axis": up, "posetailor_version": version}
+
+
+def load_pose_npz(path, *, rest_pelvis=None) -> tuple[Pose, dict]:
+    """Read an AMASS-style (or our) pose .npz → (Pose batch (N,), info dict with fps, betas, gender,
+    up_axis of the file). Files without ``up_axis == 'y'`` are converted from z-up.
+    Stages: read the members → body/translation/hands → file info → z-up conversion → Pose."""
+    path = Path(path)
+    arrays = _read_npz_arrays(path)
+    body, trans, hands = _npz_motion(arrays, path)
+    info = _npz_info(arrays, path)
+    if info["up_axis"] == "z":
+        j0_to = _our_pelvis(rest_pelvis)
+        body[:, :3], trans = _convert_root(body[:, :3], trans, C_ZUP_TO_YUP, AMASS_PELVIS_REST, j0_to)
     try:
-        pose = Pose.from_full(body.reshape(N, 22, 3).astype(np.float32), trans.astype(np.float32))
+        pose = Pose.from_full(body.reshape(len(body), 22, 3).astype(np.float32), trans.astype(np.float32))
         if hands is not None:
             pose.hand_pose = hands.astype(np.float32)
     except PoseError as e:
         raise PoseFileError(f"{path}: {e}") from None
-    info = {"fps": fps, "betas": betas, "gender": gender, "up_axis": up,
-            "posetailor_version": int(arrays["posetailor_version"]) if "posetailor_version" in arrays
-            and arrays["posetailor_version"].dtype.kind in "iu" and arrays["posetailor_version"].size == 1
-            else None}
     return pose, info
