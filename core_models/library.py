@@ -208,10 +208,21 @@ def pose_from_dict(d: object, *, builtin: bool = False, path: Path | None = None
 
 
 def read_pose_file(path: Path, *, builtin: bool = False) -> LibraryPose:
-    """One library pose JSON file (read through the shared reader ``core_models.io.pose_file``)."""
-    from core_models.io.pose_file import read_library_pose
-
-    return read_library_pose(path, builtin=builtin)
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise LibraryError(f"cannot read {path}: {e.strerror or e}") from None
+    if len(raw) > 1_000_000:
+        raise LibraryError(f"{path.name} is too large to be a library pose")
+    try:
+        d = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LibraryError(f"{path.name} is not valid JSON ({e})") from None
+    try:
+        return pose_from_dict(d, builtin=builtin, path=path)
+    except LibraryError as e:
+        raise LibraryError(f"{path.name}: {e}") from None
 
 
 def _load_dir(folder: Path, builtin: bool) -> list[tuple[int, LibraryPose]]:

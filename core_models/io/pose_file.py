@@ -1,10 +1,12 @@
-"""The one pose-file reader/writer of PoseTailor (the app, the CLI and the library all read through here).
+"""The one pose-file reader/writer of PoseTailor: the app, its panels and the CLI read pose files through here.
 
 Formats, chosen by the file's suffix (and, for JSON, by its ``format`` field):
 
 * ``.npz`` — AMASS-style pose files through :mod:`core_models.io.npz_pose` (z-up files are converted to our
   y-up frame; never unpickles: ``allow_pickle=False``);
-* ``.json`` with ``"format": "posetailor-library-pose"`` — one library pose (:mod:`core_models.library`);
+* ``.json`` with ``"format": "posetailor-library-pose"`` — one library pose, validated by
+  :func:`core_models.library.pose_from_dict` (the library's own format; ``core_models.library`` never imports
+  this module, so there is no import cycle);
 * ``.json`` with ``"format": "posetailor-session"`` — a whole session (pose, body, keyframes).
 
 Every problem raises :class:`PoseFileError` (a ``ValueError``) whose message names the file and says what is
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from core_models.session import Session
 
 __all__ = ["PoseFile", "PoseFileError", "read_pose_file", "write_pose_file", "pick_frame", "read_json_file",
-           "read_library_pose", "NPZ_SUFFIXES", "JSON_SUFFIXES", "MAX_JSON_BYTES"]
+           "NPZ_SUFFIXES", "JSON_SUFFIXES", "MAX_JSON_BYTES"]
 
 NPZ_SUFFIXES = (".npz",)
 JSON_SUFFIXES = (".json",)
@@ -85,18 +87,6 @@ def read_json_file(path: str | Path, error: type[ValueError] = PoseFileError) ->
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise error(f"{p.name} is not valid JSON ({e})") from None
-
-
-def read_library_pose(path: str | Path, *, builtin: bool = False) -> LibraryPose:
-    """One library pose JSON → LibraryPose. Raises ``library.LibraryError`` (a ValueError) naming the file."""
-    from core_models import library
-
-    p = Path(path)
-    d = read_json_file(p, library.LibraryError)
-    try:
-        return library.pose_from_dict(d, builtin=builtin, path=p)
-    except library.LibraryError as e:
-        raise library.LibraryError(f"{p.name}: {e}") from None
 
 
 def _read_json_pose(p: Path, frame: int) -> PoseFile:

@@ -183,7 +183,8 @@ def test_unknown_json_and_missing_file(tmp_path):
 
 
 def test_cli_render_reads_every_pose_file_kind_through_the_shared_reader(tmp_path):
-    """Before the shared reader, the CLI's read_pose_file only read .npz (a library pose .json failed)."""
+    """Before the shared reader, the CLI's read_pose_file only read .npz (a library pose .json failed). The
+    library keeps its own format validator (pose_file uses it; the reverse import would be a cycle)."""
     from core_models.cli.render import read_pose_file
     from core_models.library import LibraryError
     from core_models.library import read_pose_file as read_library
