@@ -552,6 +552,8 @@ def _read_action(toks: list[str], goal: list[str], prev: list[Clause], clause: C
         ref = _last(prev)
         if ref is not None:
             clause.part, clause.sides, clause.relative, clause.reference = ref.part, ref.sides, ref.relative, "pronoun"
+        else:
+            clause.reason = "'it' does not refer to an earlier body part"
     elif i is not None:
         resolve_part(toks, i, prev, clause)
     if clause.reason:
@@ -605,7 +607,8 @@ def interpret_clause(main: list[str], goal: list[str], prev: list[Clause]) -> Cl
         clause.role = "action" if clause.actions and not clause.reason else "unused"
         if clause.role == "action" and ("less" in toks or "too" in toks[:-1]):
             clause.actions = [Action(a.kind, -a.direction) for a in clause.actions]
-    clause.ignored = [w for w in main if w not in _KNOWN or w in _FILLER]
+    clause.ignored = [w for w in main if (w not in _KNOWN or w in _FILLER) and w not in _UNITS
+                      and _number(w) is None and w not in _PUNCT]
     if clause.role == "unused" and not clause.reason:
         clause.reason = "not understood"
     return clause

@@ -176,3 +176,13 @@ def test_unusable_clause_is_reported_not_dropped():
 def test_ambiguous_side_asks_which():
     ps = parse_sentence("Bend the knee")
     assert not ps.actions and "which knee" in (ps.unused[0].reason or "")
+
+
+def test_pronoun_without_antecedent_is_reported():
+    ps = parse_sentence("raise it")
+    assert not ps.actions and "does not refer" in (ps.unused[0].reason or "")
+
+
+def test_ignored_words_are_listed_but_not_numbers():
+    c = parse_sentence("I think you could try to raise your right arm about 6 inches").actions[0]
+    assert "think" in c.ignored and "try" in c.ignored and "6" not in c.ignored
