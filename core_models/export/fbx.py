@@ -20,8 +20,18 @@ from typing import Sequence
 import numpy as np
 
 from core_models.body.base import SkinningData
-from core_models.export.common import (ExportError, ProgressFn, as_pose_batch, as_skinning, bone_names,
-                                       check_fps, compute_frames, fbx_euler_deg, report, write_bytes_atomic)
+from core_models.export.common import (
+    ExportError,
+    ProgressFn,
+    as_pose_batch,
+    as_skinning,
+    bone_names,
+    check_fps,
+    compute_frames,
+    fbx_euler_deg,
+    report,
+    write_bytes_atomic,
+)
 from core_models.pose import Pose
 
 FBX_VERSION = 7400
@@ -200,111 +210,96 @@ def _triangles_pvi(faces: np.ndarray) -> np.ndarray:
 
 # --- the writer ----------------------------------------------------------------------------------------
 
-def build_fbx(poses, body: SkinningData | object, *, rig: str = "smplh", fps: float = 30.0,
-              mesh_name: str = "Body", take_name: str = "PoseTailor", compress_level: int = 1,
-              include_mesh: bool = True, progress: ProgressFn | None = None) -> bytes:
-    """The FBX file for ``poses`` (a Pose, single or (N,)) on ``body`` (a BodyModel or SkinningData)."""
-    data = as_skinning(body)
-    poses = as_pose_batch(poses)
-    fps = check_fps(fps)
-    names = bone_names(data.joint_names, rig)
-    parents = data.parents
+class _Doc:
+    """The Objects and Connections being built, object ids, and the per-kind object counts (Definitions)."""
+
+    def __init__(self) -> None:
+        self.ids = _Ids()
+        self.objects = Node("Objects")
+        self.conns = Node("Connections")
+        self.counts: dict[str, int] = {}
+
+    def add(self, node: Node, kind: str) -> Node:
+        self.objects.children.append(node)
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        return node
+
+    def oo(self, child: int, parent: int) -> None:
+        self.conns.add("C", S("OO"), L(child), L(parent))
+
+    def op(self, child: int, parent: int, prop: str) -> None:
+        self.conns.add("C", S("OP"), L(child), L(parent), S(prop))
+
+
+def _model(node_id: int, name: str, kind: str, t) -> Node:
+    """A Model node (LimbNode or Mesh) at local translation ``t``."""
+    m = Node("Model", L(node_id), _obj_name(name, "Model"), S(kind))
+    m.add("Version", I(232))
+    m.children.append(_props70(
+        _P("InheritType", "enum", "", "", I(1)),
+        _P("DefaultAttributeIndex", "int", "Integer", "", I(0)),
+        _P("Lcl Translation", "Lcl Translation", "", "A", D(t[0]), D(t[1]), D(t[2])),
+        _P("Lcl Rotation", "Lcl Rotation", "", "A", D(0), D(0), D(0)),
+        _P("Lcl Scaling", "Lcl Scaling", "", "A", D(1), D(1), D(1)),
+    ))
+    m.add("Shading", C(True))
+    m.add("Culling", S("CullingOff"))
+    return m
+
+
+def _add_bones(doc: _Doc, names: list[str], parents, offsets: np.ndarray) -> list[int]:
+    """A LimbNode attribute + model per bone, parented; → the bone model ids."""
     J = len(names)
-    frames = compute_frames(poses, data.rest_joints, parents)
-    N = frames.num_frames
-    report(progress, 0.05)
-
-    ids = _Ids()
-    objects = Node("Objects")
-    conns = Node("Connections")
-    counts: dict[str, int] = {}
-
-    def count(kind: str, k: int = 1) -> None:
-        counts[kind] = counts.get(kind, 0) + k
-
-    def oo(child: int, parent: int) -> None:
-        conns.add("C", S("OO"), L(child), L(parent))
-
-    def op(child: int, parent: int, prop: str) -> None:
-        conns.add("C", S("OP"), L(child), L(parent), S(prop))
-
-    # bones
-    bone_ids = [ids() for _ in range(J)]
-    attr_ids = [ids() for _ in range(J)]
+    bone_ids = [doc.ids() for _ in range(J)]
+    attr_ids = [doc.ids() for _ in range(J)]
     for j in range(J):
         a = Node("NodeAttribute", L(attr_ids[j]), _obj_name(names[j], "NodeAttribute"), S("LimbNode"))
         a.children.append(_props70(_P("Size", "double", "Number", "", D(10.0))))
         a.add("TypeFlags", S("Skeleton"))
-        objects.children.append(a)
-        count("NodeAttribute")
-        m = Node("Model", L(bone_ids[j]), _obj_name(names[j], "Model"), S("LimbNode"))
-        m.add("Version", I(232))
-        t = frames.offsets[j]
-        m.children.append(_props70(
-            _P("InheritType", "enum", "", "", I(1)),
-            _P("DefaultAttributeIndex", "int", "Integer", "", I(0)),
-            _P("Lcl Translation", "Lcl Translation", "", "A", D(t[0]), D(t[1]), D(t[2])),
-            _P("Lcl Rotation", "Lcl Rotation", "", "A", D(0), D(0), D(0)),
-            _P("Lcl Scaling", "Lcl Scaling", "", "A", D(1), D(1), D(1)),
-        ))
-        m.add("Shading", C(True))
-        m.add("Culling", S("CullingOff"))
-        objects.children.append(m)
-        count("Model")
-        oo(attr_ids[j], bone_ids[j])
-        oo(bone_ids[j], 0 if parents[j] < 0 else bone_ids[parents[j]])
+        doc.add(a, "NodeAttribute")
+        doc.add(_model(bone_ids[j], names[j], "LimbNode", offsets[j]), "Model")
+        doc.oo(attr_ids[j], bone_ids[j])
+        doc.oo(bone_ids[j], 0 if parents[j] < 0 else bone_ids[parents[j]])
+    return bone_ids
 
-    pose_nodes: list[tuple[int, np.ndarray]] = []
-    if include_mesh:
-        mesh_id, geom_id, skin_id = ids(), ids(), ids()
-        objects.children.append(_geometry(geom_id, mesh_name, data))
-        count("Geometry")
-        report(progress, 0.25)
-        m = Node("Model", L(mesh_id), _obj_name(mesh_name, "Model"), S("Mesh"))
-        m.add("Version", I(232))
-        m.children.append(_props70(
-            _P("InheritType", "enum", "", "", I(1)),
-            _P("DefaultAttributeIndex", "int", "Integer", "", I(0)),
-            _P("Lcl Translation", "Lcl Translation", "", "A", D(0), D(0), D(0)),
-            _P("Lcl Rotation", "Lcl Rotation", "", "A", D(0), D(0), D(0)),
-            _P("Lcl Scaling", "Lcl Scaling", "", "A", D(1), D(1), D(1)),
-        ))
-        m.add("Shading", C(True))
-        m.add("Culling", S("CullingOff"))
-        objects.children.append(m)
-        count("Model")
-        oo(mesh_id, 0)
-        oo(geom_id, mesh_id)
 
-        skin = Node("Deformer", L(skin_id), _obj_name("Skin", "Deformer"), S("Skin"))
-        skin.add("Version", I(101))
-        skin.add("Link_DeformAcuracy", D(50.0))
-        skin.add("SkinningType", S("Linear"))
-        objects.children.append(skin)
-        count("Deformer")
-        oo(skin_id, geom_id)
-        mesh_bind = np.eye(4)
-        W = np.asarray(data.weights, dtype=np.float64)
-        for j in range(J):
-            cid = ids()
-            idx = np.nonzero(W[:, j] > 0.0)[0]
-            c = Node("Deformer", L(cid), _obj_name(names[j], "SubDeformer"), S("Cluster"))
-            c.add("Version", I(100))
-            c.add("UserData", S(""), S(""))
-            c.add("Indexes", A("i", idx.astype(np.int32)))
-            c.add("Weights", A("d", W[idx, j]))
-            bind = frames.rest_world[j]
-            c.add("Transform", _matrix(np.linalg.inv(bind) @ mesh_bind))
-            c.add("TransformLink", _matrix(bind))
-            objects.children.append(c)
-            count("Deformer")
-            oo(cid, skin_id)
-            oo(bone_ids[j], cid)
-        pose_nodes.append((mesh_id, mesh_bind))
-        report(progress, 0.5)
-    pose_nodes += [(bone_ids[j], frames.rest_world[j]) for j in range(J)]
+def _add_skinned_mesh(doc: _Doc, data: SkinningData, mesh_name: str, names: list[str], bone_ids: list[int],
+                      rest_world: np.ndarray, progress: ProgressFn | None) -> tuple[int, np.ndarray]:
+    """Geometry + mesh model + skin with one cluster per bone; → (mesh model id, its bind matrix)."""
+    mesh_id, geom_id, skin_id = doc.ids(), doc.ids(), doc.ids()
+    doc.add(_geometry(geom_id, mesh_name, data), "Geometry")
+    report(progress, 0.25)
+    doc.add(_model(mesh_id, mesh_name, "Mesh", (0, 0, 0)), "Model")
+    doc.oo(mesh_id, 0)
+    doc.oo(geom_id, mesh_id)
+    skin = Node("Deformer", L(skin_id), _obj_name("Skin", "Deformer"), S("Skin"))
+    skin.add("Version", I(101))
+    skin.add("Link_DeformAcuracy", D(50.0))
+    skin.add("SkinningType", S("Linear"))
+    doc.add(skin, "Deformer")
+    doc.oo(skin_id, geom_id)
+    mesh_bind = np.eye(4)
+    W = np.asarray(data.weights, dtype=np.float64)
+    for j in range(len(names)):
+        cid = doc.ids()
+        idx = np.nonzero(W[:, j] > 0.0)[0]
+        c = Node("Deformer", L(cid), _obj_name(names[j], "SubDeformer"), S("Cluster"))
+        c.add("Version", I(100))
+        c.add("UserData", S(""), S(""))
+        c.add("Indexes", A("i", idx.astype(np.int32)))
+        c.add("Weights", A("d", W[idx, j]))
+        bind = rest_world[j]
+        c.add("Transform", _matrix(np.linalg.inv(bind) @ mesh_bind))
+        c.add("TransformLink", _matrix(bind))
+        doc.add(c, "Deformer")
+        doc.oo(cid, skin_id)
+        doc.oo(bone_ids[j], cid)
+    report(progress, 0.5)
+    return mesh_id, mesh_bind
 
-    bp = Node("Pose", L(ids()), _obj_name("BindPose", "Pose"), S("BindPose"))
+
+def _add_bind_pose(doc: _Doc, pose_nodes: list[tuple[int, np.ndarray]]) -> None:
+    bp = Node("Pose", L(doc.ids()), _obj_name("BindPose", "Pose"), S("BindPose"))
     bp.add("Type", S("BindPose"))
     bp.add("Version", I(100))
     bp.add("NbPoseNodes", I(len(pose_nodes)))
@@ -312,59 +307,77 @@ def build_fbx(poses, body: SkinningData | object, *, rig: str = "smplh", fps: fl
         pn = bp.add("PoseNode")
         pn.add("Node", L(nid))
         pn.add("Matrix", _matrix(mat))
-    objects.children.append(bp)
-    count("Pose")
+    doc.add(bp, "Pose")
 
-    # animation
+
+def _add_animation(doc: _Doc, frames, fps: float, take_name: str, bone_ids: list[int],
+                   progress: ProgressFn | None) -> int:
+    """Stack + layer + a T curve node on the root and an R curve node per bone; → the stop time (KTime)."""
+    N = frames.num_frames
     times = ktime(np.arange(N) / fps)
     t_stop = int(times[-1])
-    stack_id, layer_id = ids(), ids()
+    stack_id, layer_id = doc.ids(), doc.ids()
     st = Node("AnimationStack", L(stack_id), _obj_name(take_name, "AnimStack"), S(""))
     st.children.append(_props70(
         _P("LocalStart", "KTime", "Time", "", L(0)), _P("LocalStop", "KTime", "Time", "", L(t_stop)),
         _P("ReferenceStart", "KTime", "Time", "", L(0)), _P("ReferenceStop", "KTime", "Time", "", L(t_stop)),
     ))
-    objects.children.append(st)
-    count("AnimationStack")
-    objects.children.append(Node("AnimationLayer", L(layer_id), _obj_name("BaseLayer", "AnimLayer"), S("")))
-    count("AnimationLayer")
-    oo(layer_id, stack_id)
-
+    doc.add(st, "AnimationStack")
+    doc.add(Node("AnimationLayer", L(layer_id), _obj_name("BaseLayer", "AnimLayer"), S("")), "AnimationLayer")
+    doc.oo(layer_id, stack_id)
     euler = fbx_euler_deg(frames.local_rot)  # (N,J,3) degrees
     report(progress, 0.65)
-    key_flags = A("i", np.array([0x104], np.int32))
-    key_data = A("f", np.zeros(4, np.float32))
-    key_ref = A("i", np.array([N], np.int32))
-    key_time = A("l", times)
-
-    def curve_node(bone: int, kind: str, prop: str, values: np.ndarray) -> None:
-        cn_id = ids()
-        objects.children.append(Node("AnimationCurveNode", L(cn_id), _obj_name(kind, "AnimCurveNode"), S(""),
-                                     children=[_props70(*[
-                                         _P(f"d|{ax}", "Number", "", "A", D(values[0, k]))
-                                         for k, ax in enumerate("XYZ")])]))
-        count("AnimationCurveNode")
-        oo(cn_id, layer_id)
-        op(cn_id, bone, prop)
-        for k, ax in enumerate("XYZ"):
-            cv_id = ids()
-            cv = Node("AnimationCurve", L(cv_id), _obj_name("", "AnimCurve"), S(""))
-            cv.add("Default", D(values[0, k]))
-            cv.add("KeyVer", I(4009))
-            cv.add("KeyTime", key_time)
-            cv.add("KeyValueFloat", A("f", values[:, k].astype(np.float32)))
-            cv.add("KeyAttrFlags", key_flags)
-            cv.add("KeyAttrDataFloat", key_data)
-            cv.add("KeyAttrRefCount", key_ref)
-            objects.children.append(cv)
-            count("AnimationCurve")
-            op(cv_id, cn_id, f"d|{ax}")
-
-    curve_node(bone_ids[0], "T", "Lcl Translation", frames.local_trans[:, 0])
-    for j in range(J):
-        curve_node(bone_ids[j], "R", "Lcl Rotation", euler[:, j])
+    keys = (A("l", times), A("i", np.array([0x104], np.int32)), A("f", np.zeros(4, np.float32)),
+            A("i", np.array([N], np.int32)))
+    _add_curve_node(doc, layer_id, keys, bone_ids[0], "T", "Lcl Translation", frames.local_trans[:, 0])
+    for j in range(len(bone_ids)):
+        _add_curve_node(doc, layer_id, keys, bone_ids[j], "R", "Lcl Rotation", euler[:, j])
     report(progress, 0.8)
+    return t_stop
 
+
+def _add_curve_node(doc: _Doc, layer_id: int, keys, bone: int, kind: str, prop: str, values: np.ndarray) -> None:
+    """An AnimationCurveNode on ``bone``'s ``prop`` with an X/Y/Z curve of ``values`` (N,3)."""
+    key_time, key_flags, key_data, key_ref = keys
+    cn_id = doc.ids()
+    doc.add(Node("AnimationCurveNode", L(cn_id), _obj_name(kind, "AnimCurveNode"), S(""),
+                 children=[_props70(*[_P(f"d|{ax}", "Number", "", "A", D(values[0, k]))
+                                      for k, ax in enumerate("XYZ")])]), "AnimationCurveNode")
+    doc.oo(cn_id, layer_id)
+    doc.op(cn_id, bone, prop)
+    for k, ax in enumerate("XYZ"):
+        cv_id = doc.ids()
+        cv = Node("AnimationCurve", L(cv_id), _obj_name("", "AnimCurve"), S(""))
+        cv.add("Default", D(values[0, k]))
+        cv.add("KeyVer", I(4009))
+        cv.add("KeyTime", key_time)
+        cv.add("KeyValueFloat", A("f", values[:, k].astype(np.float32)))
+        cv.add("KeyAttrFlags", key_flags)
+        cv.add("KeyAttrDataFloat", key_data)
+        cv.add("KeyAttrRefCount", key_ref)
+        doc.add(cv, "AnimationCurve")
+        doc.op(cv_id, cn_id, f"d|{ax}")
+
+
+def build_fbx(poses, body: SkinningData | object, *, rig: str = "smplh", fps: float = 30.0,
+              mesh_name: str = "Body", take_name: str = "PoseTailor", compress_level: int = 1,
+              include_mesh: bool = True, progress: ProgressFn | None = None) -> bytes:
+    """The FBX file for ``poses`` (a Pose, single or (N,)) on ``body`` (a BodyModel or SkinningData).
+    Stages: bones → skinned mesh → bind pose → animation → top-level sections → binary encoding."""
+    data = as_skinning(body)
+    poses = as_pose_batch(poses)
+    fps = check_fps(fps)
+    names = bone_names(data.joint_names, rig)
+    frames = compute_frames(poses, data.rest_joints, data.parents)
+    report(progress, 0.05)
+    doc = _Doc()
+    bone_ids = _add_bones(doc, names, data.parents, frames.offsets)
+    pose_nodes: list[tuple[int, np.ndarray]] = []
+    if include_mesh:
+        pose_nodes.append(_add_skinned_mesh(doc, data, mesh_name, names, bone_ids, frames.rest_world, progress))
+    pose_nodes += [(bone_ids[j], frames.rest_world[j]) for j in range(len(names))]
+    _add_bind_pose(doc, pose_nodes)
+    t_stop = _add_animation(doc, frames, fps, take_name, bone_ids, progress)
     top = [
         _header_extension(),
         Node("FileId", R(_FILE_ID)),
@@ -373,9 +386,9 @@ def build_fbx(poses, body: SkinningData | object, *, rig: str = "smplh", fps: fl
         _global_settings(fps, t_stop),
         _documents(take_name),
         Node("References"),
-        _definitions(counts),
-        objects,
-        conns,
+        _definitions(doc.counts),
+        doc.objects,
+        doc.conns,
         _takes(take_name, t_stop),
     ]
     out = encode(top, compress_level=compress_level)
