@@ -93,7 +93,7 @@ def summarise(results: list[ItemResult]) -> dict:
     return {"name": "eval_phrasing", "realised": round(_pct(flat("realised")), 1),
             "wrong_side": round(_pct(flat("wrong_side")), 1), "kept": round(_pct(flat("kept")), 1),
             "refused": round(_pct([r.refused for r in results]), 1), "items": len(results),
-            "checks": len(flat("realised"))}
+            "checks": len(flat("realised")), "held": len(flat("kept"))}
 
 
 def _table(title: str, groups: dict[str, list[ItemResult]], by_check: bool) -> list[str]:
@@ -101,7 +101,7 @@ def _table(title: str, groups: dict[str, list[ItemResult]], by_check: bool) -> l
     for key in sorted(groups):
         rs = groups[key]
         s = summarise(rs)
-        n = s["checks"] if by_check else s["items"]
+        n = (s["checks"] or s["held"]) if by_check else s["items"]
         lines.append(f"{key:<22} {n:>5} {s['realised']:>10.1f} {s['wrong_side']:>7.1f} {s['kept']:>7.1f} "
                      f"{s['refused']:>9.1f}")
     return lines
