@@ -17,8 +17,18 @@ import struct
 
 import numpy as np
 
-from core_models.export.common import (ExportError, ProgressFn, as_pose_batch, as_skinning, bone_names,
-                                       check_fps, compute_frames, report, write_bytes_atomic)
+from core_models.body.base import SkinningData
+from core_models.export.common import (
+    ExportError,
+    ProgressFn,
+    as_pose_batch,
+    as_skinning,
+    bone_names,
+    check_fps,
+    compute_frames,
+    report,
+    write_bytes_atomic,
+)
 from core_models.pose import Pose
 
 MAX_INFLUENCES = 8
@@ -82,46 +92,35 @@ def _quats_continuous(local_rot: np.ndarray) -> np.ndarray:
     return q
 
 
-def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: str = "Body",
-              anim_name: str = "PoseTailor", progress: ProgressFn | None = None) -> bytes:
-    data = as_skinning(body)
-    poses = as_pose_batch(poses)
-    fps = check_fps(fps)
-    names = bone_names(data.joint_names, rig)
-    parents = data.parents
-    J = len(names)
-    frames = compute_frames(poses, data.rest_joints, parents)
-    N = frames.num_frames
-    report(progress, 0.05)
-
-    # vertices: split at UV seams
+def _split_vertices(data: SkinningData):
+    """Vertices split at UV seams → (source vertex per output vertex, source uv per output vertex or None,
+    (T,3) triangles in output vertices)."""
     faces = np.asarray(data.faces, dtype=np.int64)
-    has_uv = data.uvs is not None and data.face_uvs is not None and data.face_uvs.shape == data.faces.shape
-    if has_uv:
+    if data.uvs is not None and data.face_uvs is not None and data.face_uvs.shape == data.faces.shape:
         T = len(data.uvs)
         key = faces.reshape(-1) * T + np.asarray(data.face_uvs, dtype=np.int64).reshape(-1)
         uniq, inv = np.unique(key, return_inverse=True)
-        src_v, src_uv = uniq // T, uniq % T
-        tri = inv.reshape(-1, 3)
-    else:
-        src_v = np.arange(len(data.rest_vertices))
-        tri = faces
+        return uniq // T, uniq % T, inv.reshape(-1, 3)
+    return np.arange(len(data.rest_vertices)), None, faces
+
+
+def _add_mesh(b: _Builder, data: SkinningData, J: int, ibm_world: np.ndarray,
+              progress: ProgressFn | None) -> tuple[dict, int, int]:
+    """Mesh attributes (positions, unit normals, uvs, joints/weights), indices and inverse bind matrices
+    → (attributes, indices accessor, inverse-bind-matrices accessor)."""
+    src_v, src_uv, tri = _split_vertices(data)
     pos = np.asarray(data.rest_vertices, dtype=np.float32)[src_v]
-    nrm = None
-    if data.rest_normals is not None and len(data.rest_normals) == len(data.rest_vertices):
-        nrm = np.asarray(data.rest_normals, dtype=np.float64)[src_v]
-        ln = np.linalg.norm(nrm, axis=1, keepdims=True)
-        nrm = np.where(ln > 1e-12, nrm / np.maximum(ln, 1e-12), [0.0, 1.0, 0.0]).astype(np.float32)  # glTF: unit
     nz = int((np.asarray(data.weights) > 0).sum(1).max())
     k = 4 if nz <= 4 else MAX_INFLUENCES
     widx, wval = _top_weights(np.asarray(data.weights)[src_v], k)
     report(progress, 0.3)
-
-    b = _Builder()
     attrs = {"POSITION": b.add(pos, _F32, "VEC3", _ARRAY_BUFFER, minmax=True)}
-    if nrm is not None:
+    if data.rest_normals is not None and len(data.rest_normals) == len(data.rest_vertices):
+        nrm = np.asarray(data.rest_normals, dtype=np.float64)[src_v]
+        ln = np.linalg.norm(nrm, axis=1, keepdims=True)
+        nrm = np.where(ln > 1e-12, nrm / np.maximum(ln, 1e-12), [0.0, 1.0, 0.0]).astype(np.float32)  # glTF: unit
         attrs["NORMAL"] = b.add(nrm, _F32, "VEC3", _ARRAY_BUFFER)
-    if has_uv:
+    if src_uv is not None:
         uv = np.asarray(data.uvs, dtype=np.float32)[src_uv].copy()
         uv[:, 1] = 1.0 - uv[:, 1]
         attrs["TEXCOORD_0"] = b.add(uv, _F32, "VEC2", _ARRAY_BUFFER)
@@ -131,37 +130,69 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
         attrs[f"WEIGHTS_{s}"] = b.add(wval[:, 4 * s:4 * s + 4], _F32, "VEC4", _ARRAY_BUFFER)
     itype, icomp = (np.uint16, _U16) if len(pos) < 65535 else (np.uint32, _U32)
     indices = b.add(tri.reshape(-1).astype(itype), icomp, "SCALAR", _ELEMENT_ARRAY_BUFFER, minmax=False)
-    ibm = np.linalg.inv(frames.rest_world).transpose(0, 2, 1).astype(np.float32)  # column-major
-    ibm_acc = b.add(ibm.reshape(J, 16), _F32, "MAT4")
-    report(progress, 0.5)
+    ibm = np.linalg.inv(ibm_world).transpose(0, 2, 1).astype(np.float32)  # column-major
+    return attrs, indices, b.add(ibm.reshape(J, 16), _F32, "MAT4")
 
-    # animation
-    times = (np.arange(N, dtype=np.float64) / fps).astype(np.float32)
+
+def _add_animation(b: _Builder, frames, fps: float, J: int) -> tuple[list[dict], list[dict]]:
+    """A rotation channel per joint and the root translation → (samplers, channels)."""
+    times = (np.arange(frames.num_frames, dtype=np.float64) / fps).astype(np.float32)
     t_acc = b.add(times, _F32, "SCALAR", minmax=True)
     quats = _quats_continuous(frames.local_rot).astype(np.float32)
-    samplers, channels = [], []
+    samplers: list[dict] = []
+    channels: list[dict] = []
     for j in range(J):
         samplers.append({"input": t_acc, "output": b.add(quats[:, j], _F32, "VEC4"), "interpolation": "LINEAR"})
         channels.append({"sampler": len(samplers) - 1, "target": {"node": j, "path": "rotation"}})
     samplers.append({"input": t_acc, "output": b.add(frames.local_trans[:, 0].astype(np.float32), _F32, "VEC3"),
                      "interpolation": "LINEAR"})
     channels.append({"sampler": len(samplers) - 1, "target": {"node": 0, "path": "translation"}})
-    report(progress, 0.8)
+    return samplers, channels
 
-    nodes = []
+
+def _glb_bytes(doc: dict, b: _Builder) -> bytes:
+    """The binary container: header, JSON chunk, BIN chunk (both 4-byte aligned)."""
+    while len(b.bin) % 4:
+        b.bin += b"\x00"
+    doc["buffers"][0]["byteLength"] = len(b.bin)
+    js = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    js += b" " * ((4 - len(js) % 4) % 4)
+    total = 12 + 8 + len(js) + 8 + len(b.bin)
+    out = bytearray(struct.pack("<4sII", b"glTF", 2, total))
+    out += struct.pack("<I4s", len(js), b"JSON") + js
+    out += struct.pack("<I4s", len(b.bin), b"BIN\x00") + b.bin
+    return bytes(out)
+
+
+def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: str = "Body",
+              anim_name: str = "PoseTailor", progress: ProgressFn | None = None) -> bytes:
+    """Stages: frames → mesh buffers → animation buffers → node tree + JSON document → GLB container."""
+    data = as_skinning(body)
+    poses = as_pose_batch(poses)
+    fps = check_fps(fps)
+    names = bone_names(data.joint_names, rig)
+    parents = data.parents
+    J = len(names)
+    frames = compute_frames(poses, data.rest_joints, parents)
+    report(progress, 0.05)
+    b = _Builder()
+    attrs, indices, ibm_acc = _add_mesh(b, data, J, frames.rest_world, progress)
+    report(progress, 0.5)
+    samplers, channels = _add_animation(b, frames, fps, J)
+    report(progress, 0.8)
+    nodes: list[dict] = []
     for j in range(J):
-        n = {"name": names[j], "translation": [float(x) for x in frames.offsets[j]]}
+        n: dict = {"name": names[j], "translation": [float(x) for x in frames.offsets[j]]}
         ch = [int(c) for c in np.nonzero(parents == j)[0]]
         if ch:
             n["children"] = ch
         nodes.append(n)
-    mesh_node = J
     nodes.append({"name": mesh_name, "mesh": 0, "skin": 0})
     roots = [j for j in range(J) if parents[j] < 0]
     doc = {
         "asset": {"version": "2.0", "generator": "PoseTailor 0.1.0 glTF exporter"},
         "scene": 0,
-        "scenes": [{"name": "Scene", "nodes": roots + [mesh_node]}],
+        "scenes": [{"name": "Scene", "nodes": roots + [J]}],  # node J: the mesh
         "nodes": nodes,
         "meshes": [{"name": mesh_name, "primitives": [{"attributes": attrs, "indices": indices, "material": 0,
                                                          "mode": 4}]}],
@@ -175,17 +206,9 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
         "bufferViews": b.views,
         "accessors": b.accessors,
     }
-    while len(b.bin) % 4:
-        b.bin += b"\x00"
-    doc["buffers"][0]["byteLength"] = len(b.bin)
-    js = json.dumps(doc, separators=(",", ":")).encode("utf-8")
-    js += b" " * ((4 - len(js) % 4) % 4)
-    total = 12 + 8 + len(js) + 8 + len(b.bin)
-    out = bytearray(struct.pack("<4sII", b"glTF", 2, total))
-    out += struct.pack("<I4s", len(js), b"JSON") + js
-    out += struct.pack("<I4s", len(b.bin), b"BIN\x00") + b.bin
+    out = _glb_bytes(doc, b)
     report(progress, 0.95)
-    return bytes(out)
+    return out
 
 
 def write_glb(path, poses: Pose, body, *, rig: str = "smplh", fps: float = 30.0,
