@@ -122,7 +122,8 @@ def _compile(vs: str, fs: str) -> int:
         GL.glCompileShader(sh)
         if not GL.glGetShaderiv(sh, GL.GL_COMPILE_STATUS):
             log = GL.glGetShaderInfoLog(sh)
-            raise RenderError(f"shader compile failed: {log.decode(errors='replace') if isinstance(log, bytes) else log}")
+            text = log.decode(errors="replace") if isinstance(log, bytes) else log
+            raise RenderError(f"shader compile failed: {text}")
         return sh
 
     v, f = one(vs, GL.GL_VERTEX_SHADER), one(fs, GL.GL_FRAGMENT_SHADER)
@@ -281,7 +282,7 @@ class SceneRenderer:
         GL.glVertexAttribPointer(0, 3, GL.GL_FLOAT, GL.GL_FALSE, 0, ctypes.c_void_p(0))
         self._n_grid = int(gl_lines.shape[0])
         GL.glBindVertexArray(0)
-        self.vao_body = None
+        self.vao_body: int | None = None
         self._body_bufs: list[int] = []
         self._initialized = True
 
@@ -398,6 +399,7 @@ class SceneRenderer:
 
     def _draw_pass(self, camera: OrbitCamera, aspect: float, vp_height: float, bg_top, bg_bottom,
                    gizmo: bool, markers: bool, marker_scale: float, ghost: bool = True):
+        """Stages: background → floor (fill, grid, contact shadow) → body → joint markers → gizmo."""
         vp = camera.view_proj(aspect)
         eye = camera.eye().astype(np.float32)
         fwd = camera.forward().astype(np.float32)
@@ -410,7 +412,22 @@ class SceneRenderer:
         GL.glUniform3f(self.p_bg.loc("u_bottom"), *bg_bottom)
         GL.glBindVertexArray(self.vao_empty)
         GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
-        # floor: faded plane, grid lines, contact shadow (no depth; the body is drawn after and covers it)
+        self._draw_floor(vp)
+        # body
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glDepthFunc(GL.GL_LESS)
+        GL.glDepthMask(GL.GL_TRUE)
+        if self._has_mesh:
+            self._draw_body(camera, vp, eye, fwd, key, fill)
+        if markers:
+            self._draw_markers(vp, fwd, key, marker_scale, ghost)
+        if gizmo and 0 <= self.gizmo_joint < NJ:
+            self._draw_gizmo(camera, vp, eye, fwd, vp_height)
+        GL.glBindVertexArray(0)
+        GL.glUseProgram(0)
+
+    def _draw_floor(self, vp: np.ndarray) -> None:
+        """Floor: faded plane, grid lines, contact shadow (no depth; the body is drawn after and covers it)."""
         th = self.theme
         cx, cz = float(self._joints[0, 0]), float(self._joints[0, 2])
         fade = 7.0
@@ -452,84 +469,83 @@ class SceneRenderer:
             GL.glBindVertexArray(self.vao_empty)
             GL.glDrawArraysInstanced(GL.GL_TRIANGLE_STRIP, 0, 4, NJ)
         GL.glDisable(GL.GL_BLEND)
-        # body
-        GL.glEnable(GL.GL_DEPTH_TEST)
-        GL.glDepthFunc(GL.GL_LESS)
-        GL.glDepthMask(GL.GL_TRUE)
-        if self._has_mesh:
-            p = self.p_body_pixel if self.per_pixel_lighting else self.p_body_vertex
-            p.use()
-            GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
-            GL.glUniform4fv(p.loc("u_skin"), NJ * 3, self._skin)
-            GL.glUniform4fv(p.loc("u_tint"), NJ, self._tint)
-            GL.glUniform3f(p.loc("u_eye"), *eye)
-            GL.glUniform3f(p.loc("u_view_dir"), *fwd)
-            GL.glUniform1i(p.loc("u_ortho"), int(camera.ortho))
-            GL.glUniform3f(p.loc("u_albedo"), *self.albedo)
-            GL.glUniform3f(p.loc("u_sky"), 0.42, 0.44, 0.50)
-            GL.glUniform3f(p.loc("u_ground"), 0.16, 0.14, 0.13)
-            GL.glUniform3f(p.loc("u_key_dir"), *key)
-            GL.glUniform3f(p.loc("u_key_col"), 1.00, 0.93, 0.84)
-            GL.glUniform3f(p.loc("u_fill_dir"), *fill)
-            GL.glUniform3f(p.loc("u_fill_col"), 0.22, 0.26, 0.34)
-            GL.glUniform3f(p.loc("u_rim_col"), 0.20, 0.24, 0.30)
-            GL.glUniform1f(p.loc("u_floor_y"), self.floor_y)
-            GL.glBindVertexArray(self.vao_body)
-            if self.cull_backfaces:  # the mesh is closed and wound CCW outward: halves llvmpipe's raster work
-                GL.glEnable(GL.GL_CULL_FACE)
-                GL.glCullFace(GL.GL_BACK)
-                GL.glFrontFace(GL.GL_CCW)
-            GL.glDrawElements(GL.GL_TRIANGLES, self._n_indices, GL.GL_UNSIGNED_INT, None)
-            GL.glDisable(GL.GL_CULL_FACE)
-        # joint markers: visible ones normally, hidden ones ghosted (drawn where the depth test fails)
-        if markers:
-            np.multiply(self._marker_scale, self.marker_radius * marker_scale, out=self._marker[:, 3])
-            p = self.p_marker
-            p.use()
-            GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
-            GL.glUniform4fv(p.loc("u_joint"), NJ, self._marker)
-            GL.glUniform4fv(p.loc("u_color"), NJ, self._marker_col)
-            GL.glUniform3f(p.loc("u_key_dir"), *key)
-            GL.glUniform3f(p.loc("u_view_dir"), *fwd)
-            GL.glBindVertexArray(self.vao_sphere)
-            GL.glUniform1f(p.loc("u_alpha"), 1.0)
-            GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_sphere, GL.GL_UNSIGNED_INT, None, NJ)
-            if ghost:
-                GL.glEnable(GL.GL_BLEND)
-                GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
-                GL.glDepthFunc(GL.GL_GREATER)
-                GL.glDepthMask(GL.GL_FALSE)
-                GL.glUniform1f(p.loc("u_alpha"), 0.38)
-                GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_sphere, GL.GL_UNSIGNED_INT, None, NJ)
-                GL.glDepthFunc(GL.GL_LESS)
-                GL.glDepthMask(GL.GL_TRUE)
-                GL.glDisable(GL.GL_BLEND)
-        # gizmo on top of everything
-        if gizmo and 0 <= self.gizmo_joint < NJ:
-            c = self._joints[self.gizmo_joint]
-            R = gizmo_world_radius(camera, c, vp_height, self.gizmo_px)
-            to_eye = (-fwd if camera.ortho else (eye - c))
-            to_eye = to_eye / max(float(np.linalg.norm(to_eye)), 1e-9)
-            p = self.p_gizmo
-            p.use()
-            GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
-            GL.glUniform3f(p.loc("u_center"), *c)
-            GL.glUniform1f(p.loc("u_R"), R)
-            GL.glUniform1f(p.loc("u_r"), R * 0.042)
-            GL.glUniform3f(p.loc("u_to_eye"), *to_eye)
-            GL.glUniform4fv(p.loc("u_axis_col"), 3, self._gizmo_cols)
-            GL.glUniform1i(p.loc("u_active"), int(self.gizmo_active_axis))
-            GL.glUniform1i(p.loc("u_hover"), int(self.gizmo_hover_axis))
-            GL.glUniform3f(p.loc("u_highlight"), *GIZMO_HIGHLIGHT)
-            GL.glClear(GL.GL_DEPTH_BUFFER_BIT)  # on top of the body, but the rings occlude themselves
+
+    def _draw_body(self, camera: OrbitCamera, vp: np.ndarray, eye: np.ndarray, fwd: np.ndarray, key, fill) -> None:
+        """The skinned body (GPU skinning, key/fill/rim + hemisphere lighting)."""
+        p = self.p_body_pixel if self.per_pixel_lighting else self.p_body_vertex
+        p.use()
+        GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
+        GL.glUniform4fv(p.loc("u_skin"), NJ * 3, self._skin)
+        GL.glUniform4fv(p.loc("u_tint"), NJ, self._tint)
+        GL.glUniform3f(p.loc("u_eye"), *eye)
+        GL.glUniform3f(p.loc("u_view_dir"), *fwd)
+        GL.glUniform1i(p.loc("u_ortho"), int(camera.ortho))
+        GL.glUniform3f(p.loc("u_albedo"), *self.albedo)
+        GL.glUniform3f(p.loc("u_sky"), 0.42, 0.44, 0.50)
+        GL.glUniform3f(p.loc("u_ground"), 0.16, 0.14, 0.13)
+        GL.glUniform3f(p.loc("u_key_dir"), *key)
+        GL.glUniform3f(p.loc("u_key_col"), 1.00, 0.93, 0.84)
+        GL.glUniform3f(p.loc("u_fill_dir"), *fill)
+        GL.glUniform3f(p.loc("u_fill_col"), 0.22, 0.26, 0.34)
+        GL.glUniform3f(p.loc("u_rim_col"), 0.20, 0.24, 0.30)
+        GL.glUniform1f(p.loc("u_floor_y"), self.floor_y)
+        GL.glBindVertexArray(self.vao_body)
+        if self.cull_backfaces:  # the mesh is closed and wound CCW outward: halves llvmpipe's raster work
+            GL.glEnable(GL.GL_CULL_FACE)
+            GL.glCullFace(GL.GL_BACK)
+            GL.glFrontFace(GL.GL_CCW)
+        GL.glDrawElements(GL.GL_TRIANGLES, self._n_indices, GL.GL_UNSIGNED_INT, None)
+        GL.glDisable(GL.GL_CULL_FACE)
+
+    def _draw_markers(self, vp: np.ndarray, fwd: np.ndarray, key, marker_scale: float, ghost: bool) -> None:
+        """Joint markers: visible ones normally, hidden ones ghosted (drawn where the depth test fails)."""
+        np.multiply(self._marker_scale, self.marker_radius * marker_scale, out=self._marker[:, 3])
+        p = self.p_marker
+        p.use()
+        GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
+        GL.glUniform4fv(p.loc("u_joint"), NJ, self._marker)
+        GL.glUniform4fv(p.loc("u_color"), NJ, self._marker_col)
+        GL.glUniform3f(p.loc("u_key_dir"), *key)
+        GL.glUniform3f(p.loc("u_view_dir"), *fwd)
+        GL.glBindVertexArray(self.vao_sphere)
+        GL.glUniform1f(p.loc("u_alpha"), 1.0)
+        GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_sphere, GL.GL_UNSIGNED_INT, None, NJ)
+        if ghost:
             GL.glEnable(GL.GL_BLEND)
             GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
-            GL.glBindVertexArray(self.vao_torus)
-            GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_torus, GL.GL_UNSIGNED_INT, None, 3)
+            GL.glDepthFunc(GL.GL_GREATER)
+            GL.glDepthMask(GL.GL_FALSE)
+            GL.glUniform1f(p.loc("u_alpha"), 0.38)
+            GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_sphere, GL.GL_UNSIGNED_INT, None, NJ)
+            GL.glDepthFunc(GL.GL_LESS)
+            GL.glDepthMask(GL.GL_TRUE)
             GL.glDisable(GL.GL_BLEND)
-            GL.glEnable(GL.GL_DEPTH_TEST)
-        GL.glBindVertexArray(0)
-        GL.glUseProgram(0)
+
+    def _draw_gizmo(self, camera: OrbitCamera, vp: np.ndarray, eye: np.ndarray, fwd: np.ndarray,
+                    vp_height: float) -> None:
+        """The rotation gizmo on the selected joint, on top of everything."""
+        c = self._joints[self.gizmo_joint]
+        R = gizmo_world_radius(camera, c, vp_height, self.gizmo_px)
+        to_eye = (-fwd if camera.ortho else (eye - c))
+        to_eye = to_eye / max(float(np.linalg.norm(to_eye)), 1e-9)
+        p = self.p_gizmo
+        p.use()
+        GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
+        GL.glUniform3f(p.loc("u_center"), *c)
+        GL.glUniform1f(p.loc("u_R"), R)
+        GL.glUniform1f(p.loc("u_r"), R * 0.042)
+        GL.glUniform3f(p.loc("u_to_eye"), *to_eye)
+        GL.glUniform4fv(p.loc("u_axis_col"), 3, self._gizmo_cols)
+        GL.glUniform1i(p.loc("u_active"), int(self.gizmo_active_axis))
+        GL.glUniform1i(p.loc("u_hover"), int(self.gizmo_hover_axis))
+        GL.glUniform3f(p.loc("u_highlight"), *GIZMO_HIGHLIGHT)
+        GL.glClear(GL.GL_DEPTH_BUFFER_BIT)  # on top of the body, but the rings occlude themselves
+        GL.glEnable(GL.GL_BLEND)
+        GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+        GL.glBindVertexArray(self.vao_torus)
+        GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_torus, GL.GL_UNSIGNED_INT, None, 3)
+        GL.glDisable(GL.GL_BLEND)
+        GL.glEnable(GL.GL_DEPTH_TEST)
 
 
 # --- an FBO to render into without a window (used by offscreen.py and the app's thumbnailer) ----------------
