@@ -149,69 +149,60 @@ class CorpusReport:
         return dict(self.__dict__)
 
 
-def build_corpus(mocap_dir: str | Path, out_dir: str | Path | None = None, body=None, target: int = 60000,
-                 min_dist: float = 0.02, max_fps: float = 30.0, log: Callable[[str], None] = print,
-                 limit_files: int | None = None) -> CorpusReport:
-    """Build the corpus (see module docstring). ``max_fps`` resamples faster clips down (DeepMimic is up to
-    120 fps) so that no source dominates by frame rate alone."""
+def _retarget_file(path: Path, root: Path, rest: np.ndarray, max_fps: float, cid: int):
+    """One motion file → (clip record, arrays chunk) — resampled to ≤ max_fps, retargeted, heading-normalised."""
     from core_models.io import load_motion
     from core_models.io.retarget import retarget, retarget_quality
 
-    t0 = time.time()
-    root = Path(mocap_dir)
-    if not root.is_dir():
-        raise FileNotFoundError(f"mocap folder not found: {root}")
-    out = Path(out_dir) if out_dir else default_corpus_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    if body is None:
-        from core_models.body import load_body
+    motion = load_motion(path)
+    step = max(1, int(round(float(motion.fps) / max_fps)))
+    if step > 1:  # subsample before retargeting (DeepMimic is up to 120 fps)
+        motion = dataclasses.replace(motion, rotations=motion.rotations[::step],
+                                     root_translation=motion.root_translation[::step],
+                                     fps=float(motion.fps) / step)
+    res = retarget(motion, rest_joints=rest)
+    q = retarget_quality(res, rest)
+    poses: Pose = res.pose
+    fps = float(motion.fps)
+    idx = np.arange(len(poses)) * step
+    normed, heading = normalize_heading(poses)
+    group = clip_group(path)
+    split = split_of(group)
+    clip = {
+        "name": path.stem, "path": str(path.relative_to(root)), "source": source_of(path, root),
+        "fps": fps, "frames": int(len(idx)), "split": SPLITS[split], "group": group,
+        "retarget_mpjpe_mm": round(q["mpjpe_mm"], 2),
+        "limit_violation_frac": round(q["frac_frames_violation"], 4),
+    }
+    chunk = dict(root=normed.root_orient, body=normed.body_pose, heading=heading,
+                 transl=poses.transl, clip=np.full(len(idx), cid, np.int32),
+                 frame=idx.astype(np.int32), time=(np.arange(len(idx)) / fps).astype(np.float32),
+                 split=np.full(len(idx), split, np.int8))
+    return clip, chunk
 
-        body = load_body("anny")
-    rest = body.skinning.rest_joints
-    files = find_mocap_files(root)
-    if limit_files:
-        files = files[:limit_files]
-    log(f"[corpus] {len(files)} motion files under {root}")
 
+def _retarget_all(files: list[Path], root: Path, rest: np.ndarray, max_fps: float, log):
+    """→ (clip records, array chunks, failures); one bad file never stops the build, it is reported."""
     chunks: list[dict] = []
     clips: list[dict] = []
     failed = []
     for fi, path in enumerate(files):
         try:
-            motion = load_motion(path)
-            step = max(1, int(round(float(motion.fps) / max_fps)))
-            if step > 1:  # subsample before retargeting (DeepMimic is up to 120 fps)
-                motion = dataclasses.replace(motion, rotations=motion.rotations[::step],
-                                             root_translation=motion.root_translation[::step],
-                                             fps=float(motion.fps) / step)
-            res = retarget(motion, rest_joints=rest)
-            q = retarget_quality(res, rest)
+            clip, chunk = _retarget_file(path, root, rest, max_fps, len(clips))
         except Exception as e:  # one bad file never stops the build; it is reported
             failed.append({"path": str(path.relative_to(root)), "error": f"{type(e).__name__}: {e}"})
             log(f"[corpus] skipped {path.name}: {e}")
             continue
-        poses: Pose = res.pose
-        fps = float(motion.fps)
-        idx = np.arange(len(poses)) * step
-        normed, heading = normalize_heading(poses)
-        cid = len(clips)
-        group = clip_group(path)
-        split = split_of(group)
-        clips.append({
-            "name": path.stem, "path": str(path.relative_to(root)), "source": source_of(path, root),
-            "fps": fps, "frames": int(len(idx)), "split": SPLITS[split], "group": group,
-            "retarget_mpjpe_mm": round(q["mpjpe_mm"], 2),
-            "limit_violation_frac": round(q["frac_frames_violation"], 4),
-        })
-        chunks.append(dict(root=normed.root_orient, body=normed.body_pose, heading=heading,
-                           transl=poses.transl, clip=np.full(len(idx), cid, np.int32),
-                           frame=idx.astype(np.int32), time=(np.arange(len(idx)) / fps).astype(np.float32),
-                           split=np.full(len(idx), split, np.int8)))
+        clips.append(clip)
+        chunks.append(chunk)
         if fi % 25 == 0:
             log(f"[corpus] {fi + 1}/{len(files)} files, {sum(len(c['clip']) for c in chunks)} frames")
-    if not chunks:
-        raise RuntimeError(f"no usable motion in {root} ({len(failed)} files failed)")
+    return clips, chunks, failed
 
+
+def _corpus_arrays(chunks: list[dict], body, target: int, min_dist: float, log):
+    """Originals + mirrors, joints, farthest-point selection → (arrays to save, n originals, selected indices,
+    selection distances)."""
     cat = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
     n = len(cat["clip"])
     orig = Pose(cat["root"], cat["body"], np.zeros((n, 3), np.float32))
@@ -241,11 +232,12 @@ def build_corpus(mocap_dir: str | Path, out_dir: str | Path | None = None, body=
         mirror_of=np.concatenate([-np.ones(n, np.int32), np.arange(n, dtype=np.int32)]),
         selected=selected, fps_order=order,
     )
-    tmp = out / "corpus.tmp.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, out / "corpus.npz")
-    (out / "clips.json").write_text(json.dumps(clips, indent=1))
+    return arrays, n, sel, dsel
 
+
+def _corpus_stats(clips: list[dict], arrays: dict) -> tuple[dict, dict]:
+    """(per source: clips/frames/selected, per split: poses/selected/clips)."""
+    selected = arrays["selected"]
     per_source: dict = {}
     for c in clips:
         s = per_source.setdefault(c["source"], {"clips": 0, "frames": 0, "selected": 0})
@@ -258,6 +250,38 @@ def build_corpus(mocap_dir: str | Path, out_dir: str | Path | None = None, body=
     per_split = {SPLITS[k]: {"poses": int((arrays["split"] == k).sum()),
                              "selected": int(((arrays["split"] == k) & selected).sum()),
                              "clips": sum(1 for c in clips if c["split"] == SPLITS[k])} for k in range(3)}
+    return per_source, per_split
+
+
+def build_corpus(mocap_dir: str | Path, out_dir: str | Path | None = None, body=None, target: int = 60000,
+                 min_dist: float = 0.02, max_fps: float = 30.0, log: Callable[[str], None] = print,
+                 limit_files: int | None = None) -> CorpusReport:
+    """Build the corpus (see module docstring). ``max_fps`` resamples faster clips down (DeepMimic is up to
+    120 fps) so that no source dominates by frame rate alone.
+    Stages: find files → retarget each → mirror + select → save → report."""
+    t0 = time.time()
+    root = Path(mocap_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"mocap folder not found: {root}")
+    out = Path(out_dir) if out_dir else default_corpus_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    if body is None:
+        from core_models.body import load_body
+
+        body = load_body("anny")
+    files = find_mocap_files(root)
+    if limit_files:
+        files = files[:limit_files]
+    log(f"[corpus] {len(files)} motion files under {root}")
+    clips, chunks, failed = _retarget_all(files, root, body.skinning.rest_joints, max_fps, log)
+    if not chunks:
+        raise RuntimeError(f"no usable motion in {root} ({len(failed)} files failed)")
+    arrays, n, sel, dsel = _corpus_arrays(chunks, body, target, min_dist, log)
+    tmp = out / "corpus.tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, out / "corpus.npz")
+    (out / "clips.json").write_text(json.dumps(clips, indent=1))
+    per_source, per_split = _corpus_stats(clips, arrays)
     rep = CorpusReport(files=len(files), clips_ok=len(clips), clips_failed=failed, frames=n,
                        poses_with_mirrors=2 * n, selected=int(len(sel)),
                        fps_min_dist_m=float(dsel[-1]) if len(dsel) > 1 else float("nan"),
