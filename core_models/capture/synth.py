@@ -182,7 +182,8 @@ def pick_vertices(body) -> dict[str, int]:
     for sg, s_ in ((1, "left"), (-1, "right")):
         for name, x, dy in (("eye_inner", 0.017, 0.035), ("eye", 0.032, 0.035), ("eye_outer", 0.047, 0.033)):
             out[f"{s_}_{name}"] = front((np.abs(V[:, 0] - sg * x) < 0.005) & (np.abs(V[:, 1] - (nose_y + dy)) < 0.006))
-        out[f"mouth_{s_}"] = front((np.abs(V[:, 0] - sg * 0.024) < 0.005) & (np.abs(V[:, 1] - (nose_y - 0.045)) < 0.008))
+        out[f"mouth_{s_}"] = front((np.abs(V[:, 0] - sg * 0.024) < 0.005)
+                                   & (np.abs(V[:, 1] - (nose_y - 0.045)) < 0.008))
         out[f"{s_}_ear"] = int(hv[np.argmax(sg * H[:, 0] - 2 * np.abs(H[:, 1] - (hj[1] + 0.03))
                                             - 2 * np.abs(H[:, 2] - hj[2]))])
         hand = np.nonzero(W[:, J[f"{s_}_wrist"]] > 0.5)[0]
@@ -294,7 +295,7 @@ class SynthObservations:
     def landmarks(self, i: int, t: int | None = None) -> Landmarks:
         sel = (i,) if t is None else (i, t)
         return Landmarks(self.image[sel], self.world[sel], self.visibility[sel], self.presence[sel],
-                         tuple(int(v) for v in self.size[i]))
+                         (int(self.size[i][0]), int(self.size[i][1])))
 
 
 def _point_in_quad(p, quad):
@@ -311,33 +312,32 @@ def _point_in_quad(p, quad):
     return inside
 
 
-def synthesize(world_body: np.ndarray, rng: np.random.Generator, cfg: SynthConfig | None = None,
-               cams: Cameras | None = None) -> SynthObservations:
-    """Landmark observations of posed bodies. ``world_body`` (N, 33, 3) or (N, T, 33, 3) (a short window of one
-    clip; the camera, occluders and noise scale are shared over the window, the jitter is per frame) from
-    :meth:`LandmarkModel.world`."""
-    cfg = cfg or SynthConfig()
-    Wb = np.asarray(world_body, np.float64)
-    seq = Wb.ndim == 4
-    if not seq:
-        Wb = Wb[:, None]
+def _camera_view(Wb: np.ndarray, cams: Cameras):
+    """→ (rel: camera-aligned hip-centred landmarks, P: camera-frame landmarks, pix: their projection,
+    torso: on-screen torso size with a floor from the 3D torso length — a torso seen end-on still has a scale)."""
     N, T = Wb.shape[:2]
-    cams = cams or sample_cameras(N, rng, cfg)
     hip_c = (Wb[:, :, LM["left_hip"]] + Wb[:, :, LM["right_hip"]]) / 2          # (N,T,3)
     ref = hip_c[:, T - 1:T]                                                       # the window's last frame
     rel = np.einsum("nab,ntkb->ntka", cams.R, Wb - ref[:, :, None])            # camera-aligned, hip-centred
     P = rel + cams.center[:, None, None]                                          # camera at origin
     pix = project(P.reshape(N, T * NUM_LANDMARKS, 3), cams).reshape(N, T, NUM_LANDMARKS, 2)
-    w, h = cams.size[:, 0], cams.size[:, 1]
     sh_c = (pix[:, :, LM["left_shoulder"]] + pix[:, :, LM["right_shoulder"]]) / 2
     hp_c = (pix[:, :, LM["left_hip"]] + pix[:, :, LM["right_hip"]]) / 2
-    # torso on screen, with a floor from the 3D torso length (a torso seen end-on still has a scale)
     torso3d = np.linalg.norm(rel[:, :, _TORSO[:2]].mean(2) - rel[:, :, _TORSO[2:]].mean(2), axis=-1)
-    torso = np.maximum(np.linalg.norm(sh_c - hp_c, axis=-1), 0.5 * torso3d * cams.focal[:, None] / -cams.center[:, None, 2])
+    torso = np.maximum(np.linalg.norm(sh_c - hp_c, axis=-1),
+                       0.5 * torso3d * cams.focal[:, None] / -cams.center[:, None, 2])
+    return rel, P, pix, torso
 
-    # --- visibility: self-occlusion ---
+
+def _unit_rows(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-6)
+
+
+def _self_occlusion(rel: np.ndarray, P: np.ndarray, pix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(N,T,33) hidden by the body itself: behind the torso, far-side limbs in profile, a turned-away face."""
+    N = len(P)
     view = -P / np.linalg.norm(P, axis=-1, keepdims=True)                       # landmark → camera direction
-    hidden = np.zeros((N, T, NUM_LANDMARKS), bool)
+    hidden = np.zeros(P.shape[:-1], bool)
     # behind the torso quad (shoulders, hips), farther than the torso's plane there
     quad = pix[:, :, [LM["left_shoulder"], LM["right_shoulder"], LM["right_hip"], LM["left_hip"]]]
     inside = _point_in_quad(pix, quad)
@@ -345,36 +345,42 @@ def synthesize(world_body: np.ndarray, rng: np.random.Generator, cfg: SynthConfi
     hidden |= inside & (P[..., 2] < torso_depth - 0.06)
     hidden[:, :, _TORSO] = False
     # far-side limbs in profile: body's lateral axis (left hip - right hip) against the view direction
-    lat = rel[:, :, LM["left_hip"]] - rel[:, :, LM["right_hip"]] + rel[:, :, LM["left_shoulder"]] - rel[:, :, LM["right_shoulder"]]
-    lat /= np.maximum(np.linalg.norm(lat, axis=-1, keepdims=True), 1e-6)
+    lat = _unit_rows(rel[:, :, LM["left_hip"]] - rel[:, :, LM["right_hip"]]
+                     + rel[:, :, LM["left_shoulder"]] - rel[:, :, LM["right_shoulder"]])
     side = np.einsum("ntc,ntc->nt", lat, view[:, :, LM["left_hip"]])                 # >0: left side faces the camera
     far = (_LIMB_SIDE[None, None] * side[..., None]) < -0.55
     hidden |= far & (rng.random((N, 1, NUM_LANDMARKS)) < 0.7) & (_LIMB_SIDE != 0)[None, None]
     # face turned away: nose/eyes/mouth hidden when the face points away; an ear when it faces away
-    fwd = rel[:, :, LM["nose"]] - (rel[:, :, LM["left_ear"]] + rel[:, :, LM["right_ear"]]) / 2
-    fwd /= np.maximum(np.linalg.norm(fwd, axis=-1, keepdims=True), 1e-6)
+    fwd = _unit_rows(rel[:, :, LM["nose"]] - (rel[:, :, LM["left_ear"]] + rel[:, :, LM["right_ear"]]) / 2)
     facing = np.einsum("ntc,ntc->nt", fwd, view[:, :, LM["nose"]])
     face_front = np.array([i for i in _FACE if i not in _EARS])
     hidden[:, :, face_front] |= (facing < -0.25)[..., None]
     head_c = (rel[:, :, LM["left_ear"]] + rel[:, :, LM["right_ear"]]) / 2
     for e in _EARS:
-        out_dir = rel[:, :, e] - head_c
-        out_dir /= np.maximum(np.linalg.norm(out_dir, axis=-1, keepdims=True), 1e-6)
+        out_dir = _unit_rows(rel[:, :, e] - head_c)
         hidden[:, :, e] |= np.einsum("ntc,ntc->nt", out_dir, view[:, :, e]) < -0.35
-    # random occluder boxes (shared over the window)
-    occ = rng.random(N) < cfg.occluder_prob
-    if occ.any():
-        bw, bh = rng.uniform(0.15, 0.6, N) * w, rng.uniform(0.15, 0.6, N) * h
-        bx, by = rng.uniform(0, 1, N) * w - bw / 2, rng.uniform(0, 1, N) * h - bh / 2
-        inb = ((pix[..., 0] > bx[:, None, None]) & (pix[..., 0] < (bx + bw)[:, None, None]) &
-               (pix[..., 1] > by[:, None, None]) & (pix[..., 1] < (by + bh)[:, None, None]))
-        hidden |= inb & occ[:, None, None]
-    # truncation by the image border
-    margin = 0.0
-    outside = ((pix[..., 0] < -margin) | (pix[..., 0] > w[:, None, None] + margin) |
-               (pix[..., 1] < -margin) | (pix[..., 1] > h[:, None, None] + margin))
+    return hidden
 
-    # --- noise ---
+
+def _occluded_by_boxes(pix: np.ndarray, w: np.ndarray, h: np.ndarray, rng: np.random.Generator,
+                       cfg: SynthConfig) -> np.ndarray:
+    """(N,T,33) inside a random occluder box (one per sample with probability occluder_prob, shared over
+    the window)."""
+    N = len(pix)
+    occ = rng.random(N) < cfg.occluder_prob
+    if not occ.any():
+        return np.zeros(pix.shape[:-1], bool)
+    bw, bh = rng.uniform(0.15, 0.6, N) * w, rng.uniform(0.15, 0.6, N) * h
+    bx, by = rng.uniform(0, 1, N) * w - bw / 2, rng.uniform(0, 1, N) * h - bh / 2
+    inb = ((pix[..., 0] > bx[:, None, None]) & (pix[..., 0] < (bx + bw)[:, None, None]) &
+           (pix[..., 1] > by[:, None, None]) & (pix[..., 1] < (by + bh)[:, None, None]))
+    return inb & occ[:, None, None]
+
+
+def _noisy_pixels(pix, torso, hidden, outside, rng: np.random.Generator, cfg: SynthConfig):
+    """Jitter scaled by the torso (more where unseen), outliers and left/right swaps of a limb
+    → (observed pixels, per-landmark sigma, per-sample noise scale)."""
+    N, T = pix.shape[:2]
     scale = np.exp(rng.uniform(np.log(cfg.noise_scale[0]), np.log(cfg.noise_scale[1]), N))
     sig = np.asarray(cfg.sigma, np.float64)[None, None] * (scale[:, None, None] * torso[..., None])
     sig = np.where(hidden | outside, sig * cfg.occluded_noise_mult, sig)
@@ -391,24 +397,44 @@ def synthesize(world_body: np.ndarray, rng: np.random.Generator, cfg: SynthConfi
         for i in np.nonzero(swap)[0]:
             ch = _LEG if legs[i] else _ARM
             obs[i][:, np.concatenate([ch, LM_FLIP[ch]])] = obs[i][:, np.concatenate([LM_FLIP[ch], ch])]
+    return obs, sig, scale
 
-    # --- visibility / presence values ---
+
+def synthesize(world_body: np.ndarray, rng: np.random.Generator, cfg: SynthConfig | None = None,
+               cams: Cameras | None = None) -> SynthObservations:
+    """Landmark observations of posed bodies. ``world_body`` (N, 33, 3) or (N, T, 33, 3) (a short window of one
+    clip; the camera, occluders and noise scale are shared over the window, the jitter is per frame) from
+    :meth:`LandmarkModel.world`. Stages (random draws in this order): camera view → self-occlusion → occluder
+    boxes → truncation → pixel noise → visibility/presence → image landmarks → world landmarks."""
+    cfg = cfg or SynthConfig()
+    Wb = np.asarray(world_body, np.float64)
+    seq = Wb.ndim == 4
+    if not seq:
+        Wb = Wb[:, None]
+    N, T = Wb.shape[:2]
+    cams = cams or sample_cameras(N, rng, cfg)
+    rel, P, pix, torso = _camera_view(Wb, cams)
+    w, h = cams.size[:, 0], cams.size[:, 1]
+    hidden = _self_occlusion(rel, P, pix, rng)
+    hidden |= _occluded_by_boxes(pix, w, h, rng, cfg)
+    outside = ((pix[..., 0] < 0.0) | (pix[..., 0] > w[:, None, None]) |   # truncation by the image border
+               (pix[..., 1] < 0.0) | (pix[..., 1] > h[:, None, None]))
+    obs, sig, scale = _noisy_pixels(pix, torso, hidden, outside, rng, cfg)
+    # visibility / presence values
     vis = rng.uniform(*cfg.vis_seen, (N, T, NUM_LANDMARKS))
     vis = np.where(hidden, rng.uniform(*cfg.vis_hidden, (N, T, NUM_LANDMARKS)), vis)
     vis = np.where(outside, rng.uniform(*cfg.vis_truncated, (N, T, NUM_LANDMARKS)), vis)
     pres = np.where(outside, rng.uniform(*cfg.vis_truncated, (N, T, NUM_LANDMARKS)),
                     rng.uniform(0.9, 1.0, (N, T, NUM_LANDMARKS)))
-
-    # --- MediaPipe-normalised image landmarks (relative z on the x scale, hips at 0, closer = negative) ---
+    # MediaPipe-normalised image landmarks (relative z on the x scale, hips at 0, closer = negative)
     depth = -P[..., 2]
     zc = depth - (-(P[:, :, LM["left_hip"], 2] + P[:, :, LM["right_hip"], 2]) / 2)[..., None]
     zrel = zc * cams.focal[:, None, None] / depth / w[:, None, None]
     zrel += rng.normal(size=zrel.shape) * 2 * sig / w[:, None, None]
     image = np.stack([obs[..., 0] / w[:, None, None], obs[..., 1] / h[:, None, None], zrel], -1)
-
-    # --- world landmarks: camera-aligned, hip-centred per frame, own scale and noise ---
+    # world landmarks: camera-aligned, hip-centred per frame, own scale and noise
     wl = rel - (rel[:, :, LM["left_hip"]] + rel[:, :, LM["right_hip"]])[:, :, None] / 2
-    wl = wl * rng.uniform(*cfg.world_scale, N)[:, None, None, None]
+    wl = wl * np.asarray(rng.uniform(*cfg.world_scale, N))[:, None, None, None]
     wsig = np.asarray(cfg.world_sigma_m) * scale[:, None, None, None] * (1 + (hidden | outside)[..., None])
     wl = wl + rng.normal(size=wl.shape) * wsig
 
@@ -482,5 +508,5 @@ def jitter_per_landmark(image_xy: np.ndarray, size: tuple[int, int], window: int
         res.append(r)
     if not res:
         return np.full(NUM_LANDMARKS, np.nan)
-    res = np.array(res)
-    return np.sqrt(np.mean(res ** 2, axis=(0, 2)) / (1 - Hm[K // 2, K // 2]))
+    r2 = np.array(res) ** 2
+    return np.sqrt(np.mean(r2, axis=(0, 2)) / (1 - Hm[K // 2, K // 2]))
