@@ -19,6 +19,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -113,10 +114,8 @@ def _anny():
         return _anny_model
 
 
-def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
-    """Run Anny for a phenotype and build the SMPL-H T-pose layer (see module docstring)."""
-    import torch
-
+def _phenotype(phenotype: dict | None) -> dict:
+    """DEFAULT_PHENOTYPE updated with ``phenotype``; unknown labels and values outside [0, 1] raise."""
     ph = dict(DEFAULT_PHENOTYPE)
     ph.update(phenotype or {})
     for k, v in ph.items():
@@ -124,17 +123,13 @@ def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
             raise ValueError(f"unknown phenotype {k!r}; known: {', '.join(PHENOTYPE_LABELS)}")
         if not (0.0 <= float(v) <= 1.0):
             raise ValueError(f"phenotype {k}={v} outside [0, 1]")
-    m = _anny()
-    with torch.no_grad():
-        out = m(phenotype_kwargs={k: torch.tensor([float(v)], dtype=torch.float64) for k, v in ph.items()})
-    rest_v = out["rest_vertices"][0].numpy()
-    heads = out["rest_bone_heads"][0].numpy()
-    labels = list(m.bone_labels)
-    parents = np.asarray(m.bone_parents.cpu() if hasattr(m.bone_parents, "cpu") else m.bone_parents)
-    idx = {l: i for i, l in enumerate(labels)}
-    B = len(labels)
+    return ph
 
-    # --- 1. absolute world rotations (deltas from Anny rest) that put the mesh into the T-pose --------
+
+def _tpose_globals(labels: list[str], parents: np.ndarray, heads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Absolute world rotations (deltas from Anny rest) that put the mesh into the T-pose: arms straight
+    out, legs straight down, feet keeping their rest orientation → ((B,3,3) rotations, (B,3) posed heads)."""
+    idx = {lab: i for i, lab in enumerate(labels)}
     target: dict[str, tuple[str, np.ndarray]] = {}
     for side, sx in (("L", 1.0), ("R", -1.0)):
         out_dir = np.array([sx, 0.0, 0.0])
@@ -144,11 +139,10 @@ def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
         target[f"upperleg01.{side}"] = (f"lowerleg01.{side}", np.array([0.0, 0.0, -1.0]))
         target[f"lowerleg01.{side}"] = (f"foot.{side}", np.array([0.0, 0.0, -1.0]))
     keep_world = {"foot.L", "foot.R"}  # feet keep their rest orientation (flat on the ground)
-
+    B = len(labels)
     G = np.zeros((B, 3, 3))
     P = np.zeros((B, 3))  # posed heads
-    order = sorted(range(B), key=lambda b: _depth(parents, b))
-    for b in order:
+    for b in sorted(range(B), key=lambda b: _depth(parents, b)):
         p = parents[b]
         Gp = np.eye(3) if p < 0 else G[p]
         P[b] = heads[b] if p < 0 else P[p] + Gp @ (heads[b] - heads[p])
@@ -161,9 +155,12 @@ def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
             G[b] = np.eye(3)
         else:
             G[b] = Gp
-    # LBS with Anny's 104-bone weights
-    wi = m.vertex_bone_indices.cpu().numpy()
-    wv = m.vertex_bone_weights.cpu().numpy()
+    return G, P
+
+
+def _lbs(rest_v: np.ndarray, G: np.ndarray, P: np.ndarray, heads: np.ndarray, wi: np.ndarray,
+         wv: np.ndarray) -> np.ndarray:
+    """The rest mesh posed by (G, P) with Anny's 104-bone weights (linear blend skinning)."""
     skin_t = P - np.einsum("bij,bj->bi", G, heads)
     per = np.einsum("bij,vj->vbi", G[np.unique(wi)], rest_v)  # cheap enough (V × used bones)
     used = {b: k for k, b in enumerate(np.unique(wi))}
@@ -171,8 +168,28 @@ def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
     for k in range(wi.shape[1]):
         cols = np.array([used[b] for b in wi[:, k]])
         tpose += wv[:, k:k + 1] * (per[np.arange(len(rest_v)), cols] + skin_t[wi[:, k]])
+    return tpose
 
-    # --- 2. frame change and SMPL-H joints ---------------------------------------------------------------
+
+def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
+    """Run Anny for a phenotype and build the SMPL-H T-pose layer (see module docstring).
+    Stages: Anny rest mesh → T-pose rotations → skinning → frame change + SMPL-H joints → segment weights."""
+    import torch
+
+    ph = _phenotype(phenotype)
+    m = _anny()
+    with torch.no_grad():
+        out = m(phenotype_kwargs={k: torch.tensor([float(v)], dtype=torch.float64) for k, v in ph.items()})
+    rest_v = out["rest_vertices"][0].numpy()
+    heads = out["rest_bone_heads"][0].numpy()
+    labels = list(m.bone_labels)
+    parents = np.asarray(m.bone_parents.cpu() if hasattr(m.bone_parents, "cpu") else m.bone_parents)
+    idx = {lab: i for i, lab in enumerate(labels)}
+    G, P = _tpose_globals(labels, parents, heads)
+    wi = m.vertex_bone_indices.cpu().numpy()
+    wv = m.vertex_bone_weights.cpu().numpy()
+    tpose = _lbs(rest_v, G, P, heads, wi, wv)
+    # frame change and SMPL-H joints
     C = ANNY_TO_CANON
     tpose = tpose @ C.T
     Pc = P @ C.T
@@ -180,15 +197,13 @@ def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
     origin = joints[0].copy()
     tpose -= origin
     joints -= origin
-
-    # --- 3. skinning weights aggregated per SMPL-H segment ------------------------------------------------
-    seg = np.array([sk.JOINT_INDEX[anny_bone_to_joint(l)] for l in labels])
+    # skinning weights aggregated per SMPL-H segment
+    seg = np.array([sk.JOINT_INDEX[anny_bone_to_joint(lab)] for lab in labels])
     W = np.zeros((rest_v.shape[0], sk.NUM_JOINTS))
     for k in range(wi.shape[1]):
         np.add.at(W, (np.arange(rest_v.shape[0]), seg[wi[:, k]]), wv[:, k])
     W /= np.maximum(W.sum(1, keepdims=True), 1e-12)
     widx, wval = sparsify_weights(W, k=4)
-
     faces = m.get_triangular_faces().cpu().numpy().astype(np.int32)
     uvs = face_uvs = None
     if getattr(m, "texture_coordinates", None) is not None:
@@ -196,17 +211,9 @@ def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
         face_uvs = m.face_texture_coordinate_indices.cpu().numpy().astype(np.int32)
     tpose32 = tpose.astype(np.float32)
     return SkinningData(
-        rest_vertices=tpose32,
-        rest_normals=vertex_normals(tpose32, faces),
-        faces=faces,
-        rest_joints=joints.astype(np.float32),
-        parents=sk.PARENTS.copy(),
-        joint_names=sk.JOINT_NAMES,
-        weights=W.astype(np.float32),
-        weight_idx=widx,
-        weight_val=wval,
-        uvs=uvs,
-        face_uvs=face_uvs,
+        rest_vertices=tpose32, rest_normals=vertex_normals(tpose32, faces), faces=faces,
+        rest_joints=joints.astype(np.float32), parents=sk.PARENTS.copy(), joint_names=sk.JOINT_NAMES,
+        weights=W.astype(np.float32), weight_idx=widx, weight_val=wval, uvs=uvs, face_uvs=face_uvs,
         floor_height=float(tpose32[:, 1].min()),
     )
 
@@ -241,7 +248,7 @@ def load_anny_layer(phenotype: dict | None = None, use_cache: bool = True) -> Sk
             path = _cache_dir() / f"anny_smplh_{_cache_key(ph)}.npz"
             if path.exists():
                 with np.load(path, allow_pickle=False) as z:
-                    kw = {f: (z[f] if f in z.files else None) for f in _FIELDS}
+                    kw: dict[str, Any] = {f: (z[f] if f in z.files else None) for f in _FIELDS}
                     return SkinningData(joint_names=sk.JOINT_NAMES, floor_height=float(z["floor_height"]), **kw)
         except Exception:
             path = path if path is not None else None  # a broken cache file is rebuilt below
