@@ -11,7 +11,7 @@ where A_j comes from SMPL forward kinematics (core_models.kinematics).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np

@@ -56,6 +56,12 @@ def _categories(corpus, idx: np.ndarray, rest_joints=None) -> tuple[np.ndarray, 
     return np.concatenate(cats), np.concatenate(feats)
 
 
+def _append_pair(lists: tuple[list, ...], *values) -> None:
+    """Append one pair's fields (a, b, kind, two-way, n differences) to their column lists."""
+    for col, v in zip(lists, values):
+        col.append(v)
+
+
 def build_pairs(corpus, rest_joints=None, min_diff_is: int = 15, min_diff_oos: int = 20, max_dt: float = 0.5,
                 top_k: int = 100, is_per_b: int = 1, log: Callable[[str], None] = print) -> PairSet:
     """``is_per_b``: in-sequence pairs kept per pose B (the earlier poses A with the most differing posecodes);
@@ -73,7 +79,11 @@ def build_pairs(corpus, rest_joints=None, min_diff_is: int = 15, min_diff_oos: i
     base = np.where(mirror_of >= 0, mirror_of, np.arange(len(clip)))
     mirrored = a_["mirrored"]
 
-    A, B, K, TW, N = [], [], [], [], []
+    A: list[int] = []
+    B: list[int] = []
+    K: list[int] = []
+    TW: list[bool] = []
+    N: list[int] = []
     # --- in-sequence pairs ------------------------------------------------------------------------------
     order = np.lexsort((tim[S], mirrored[S], clip[S]))
     Ss = S[order]
@@ -89,7 +99,7 @@ def build_pairs(corpus, rest_joints=None, min_diff_is: int = 15, min_diff_oos: i
                     cand.append((nd, a))
             j -= 1
         for nd, a in sorted(cand, key=lambda t: -t[0])[:is_per_b]:
-            A.append(a), B.append(b), K.append(IS), TW.append(False), N.append(nd)
+            _append_pair((A, B, K, TW, N), a, b, IS, False, nd)
     n_is = len(A)
     log(f"[pairs] {n_is} in-sequence pairs")
     # --- out-of-sequence pairs ----------------------------------------------------------------------------
@@ -116,9 +126,9 @@ def build_pairs(corpus, rest_joints=None, min_diff_is: int = 15, min_diff_oos: i
                 if nd < min_diff_oos:
                     continue
                 two = not used_a[ka] and not in_pair[ka]
-                A.append(a), B.append(b), K.append(OOS), TW.append(two), N.append(nd)
+                _append_pair((A, B, K, TW, N), a, b, OOS, two, nd)
                 if two:
-                    A.append(b), B.append(a), K.append(OOS), TW.append(True), N.append(nd)
+                    _append_pair((A, B, K, TW, N), b, a, OOS, True, nd)
                     used_a[kb] = True
                 used_a[ka] = True
                 in_pair[ka] = in_pair[kb] = True
@@ -134,7 +144,9 @@ def build_pairs(corpus, rest_joints=None, min_diff_is: int = 15, min_diff_oos: i
 def pair_poses(corpus, pairs: PairSet, sl=slice(None)):
     """(A, B) poses of a slice of pairs: A heading-normalised; B normalised with **A's** heading for
     in-sequence pairs (so the change of global orientation is kept, as PoseFix does), by its own for OOS."""
-    from core_models.pose import (apply_heading,)
+    from core_models.pose import (
+        apply_heading,
+    )
 
     a, b = pairs.a[sl], pairs.b[sl]
     pa, pb = corpus.poses(a), corpus.poses(b)

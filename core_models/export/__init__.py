@@ -15,8 +15,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core_models.export.common import (RIGS, ExportError, ProgressFn, as_pose_batch, as_skinning, bone_names,
-                                       check_fps, grounded)
+from core_models.export.common import (
+    RIGS,
+    ExportError,
+    ProgressFn,
+    as_pose_batch,
+    as_skinning,
+    bone_names,
+    check_fps,
+    grounded,
+)
 
 #: format id → (file extension, label for file dialogs)
 FORMATS: dict[str, tuple[str, str]] = {

@@ -16,9 +16,19 @@ import io
 
 import numpy as np
 
-from core_models.export.common import (ExportError, ProgressFn, as_pose_batch, as_skinning, bone_names,
-                                       check_fps, compute_frames, continuous_euler, matrix_to_euler, report,
-                                       write_bytes_atomic)
+from core_models.export.common import (
+    ExportError,
+    ProgressFn,
+    as_pose_batch,
+    as_skinning,
+    bone_names,
+    check_fps,
+    compute_frames,
+    continuous_euler,
+    matrix_to_euler,
+    report,
+    write_bytes_atomic,
+)
 from core_models.pose import Pose
 
 CM_PER_M = 100.0

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core_models.export.common import (ExportError, ProgressFn, as_pose_batch, check_destination, check_fps,
-                                       report)
+from core_models.export.common import ExportError, ProgressFn, as_pose_batch, check_destination, check_fps, report
 from core_models.io import npz_pose
 from core_models.pose import Pose
 

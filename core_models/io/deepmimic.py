@@ -117,7 +117,7 @@ def load_deepmimic(path) -> Motion:
 
     names = [j[0] for j in _JOINTS] + [e[0] for e in _ENDS]
     idx = {n: i for i, n in enumerate(names)}
-    parents = np.array([-1] + [idx[j[1]] for j in _JOINTS[1:]] + [idx[e[1]] for e in _ENDS])
+    parents = np.array([-1] + [idx[p] for _n, p, *_rest in _JOINTS[1:] if p is not None] + [idx[e[1]] for e in _ENDS])
     offsets = np.array([j[2] for j in _JOINTS] + [e[2] for e in _ENDS], dtype=np.float64)
     # the tree must be topologically ordered: ends come after their parents (true by construction)
     F, J = len(frames), len(names)

@@ -91,7 +91,7 @@ def parse_skeleton_json(path) -> dict:
         else:
             names.append("root")
     # unique names (the end-name rule could collide if a parent has two end children)
-    seen = {}
+    seen: dict[str, int] = {}
     for i, n in enumerate(names):
         if n in seen:
             seen[n] += 1
@@ -132,7 +132,6 @@ def load_expmap(path, skeleton=None, fps: float | None = None, reverse_root_colu
     if not rows:
         raise MotionImportError(f"exp-map {path}: no data rows")
     data = np.stack(rows)
-    F, J = data.shape[0], len(sk["names"])
     rv = data[:, sk["rot_cols"]]  # (F,J,3)
     rot = np.swapaxes(rotvec_matrix(rv), -1, -2)  # local = R(r)^T
     pos = data[:, sk["pos_cols"]]

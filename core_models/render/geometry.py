@@ -49,6 +49,7 @@ def torus(major_segments: int = 96, minor_segments: int = 8) -> tuple[np.ndarray
         a1 = (a + 1) % major_segments
         for b in range(minor_segments):
             b1 = (b + 1) % minor_segments
-            p, q, r, s = a * minor_segments + b, a1 * minor_segments + b, a1 * minor_segments + b1, a * minor_segments + b1
+            p, q = a * minor_segments + b, a1 * minor_segments + b
+            r, s = a1 * minor_segments + b1, a * minor_segments + b1
             faces += [(p, q, r), (p, r, s)]
     return verts, np.asarray(faces, np.uint32)

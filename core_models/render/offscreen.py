@@ -24,7 +24,12 @@ import numpy as np  # noqa: E402
 
 from core_models.pose import Pose  # noqa: E402
 from core_models.render.scene import (  # noqa: E402
-    OffscreenTarget, RenderError, SceneRenderer, Theme, frame_camera, pose_state,
+    OffscreenTarget,
+    RenderError,
+    SceneRenderer,
+    Theme,
+    frame_camera,
+    pose_state,
 )
 
 VIEW_NAMES = ("front", "side", "back", "three_quarter", "top")
@@ -136,7 +141,7 @@ class OffscreenRenderer:
     def __init__(self, samples: int = 4, theme: Theme | None = None):
         plat = gl_platform()
         if plat == "osmesa":
-            self._ctx = _OSMesaContext()
+            self._ctx: _OSMesaContext | _EGLContext = _OSMesaContext()
         elif plat in ("egl", "default"):
             if plat == "default":
                 raise RenderError("OpenGL was imported before core_models.render.offscreen chose a headless "
@@ -155,7 +160,7 @@ class OffscreenRenderer:
         self.scene = SceneRenderer(theme or Theme())
         self.scene.initialize()
         self._targets: dict[tuple[int, int, int], OffscreenTarget] = {}
-        self._mesh_key = None
+        self._mesh_key: int | None = None
         self._lock = threading.Lock()
 
     def _target(self, w: int, h: int) -> OffscreenTarget:

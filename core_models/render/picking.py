@@ -120,7 +120,10 @@ class RingDrag:
             self._last = self._plane_vec(px, py)
             if self._last is None:
                 self.use_plane = False
-        g = np.asarray(grab_point, np.float64) if grab_point is not None else self.center + self.radius * AXES[(self.axis + 1) % 3]
+        if grab_point is not None:
+            g = np.asarray(grab_point, np.float64)
+        else:
+            g = self.center + self.radius * AXES[(self.axis + 1) % 3]
         tangent = np.cross(self.a, g - self.center)
         n = np.linalg.norm(tangent)
         tangent = tangent / n if n > 1e-12 else AXES[(self.axis + 2) % 3]
@@ -149,7 +152,7 @@ class RingDrag:
         """Cursor now at (px, py): total rotation angle (radians, right-handed about the axis)."""
         if self.use_plane:
             v = self._plane_vec(px, py)
-            if v is not None:
+            if v is not None and self._last is not None:
                 s = float(np.dot(self.a, np.cross(self._last, v)))
                 c = float(np.dot(self._last, v))
                 self.angle += math.atan2(s, c)

@@ -154,7 +154,7 @@ void main() {
 """
 
 GRID_VS = """#version 330 core
-layout(location = 0) in vec3 a_line;   // x, z relative to the snapped grid centre; kind (0 minor, 1 major, 2 x-axis, 3 z-axis)
+layout(location = 0) in vec3 a_line;   // x, z from the snapped grid centre; kind (0 minor, 1 major, 2/3 x/z axis)
 uniform mat4 u_vp;
 uniform float u_floor_y;
 uniform vec2 u_snap;        // grid centre snapped to whole metres

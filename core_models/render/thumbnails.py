@@ -60,7 +60,8 @@ def load_pose_batch(path: str) -> Pose:
         missing = {"root_orient", "body_pose"} - set(z.files)
         if missing:
             raise PoseError(f"{path}: missing arrays {sorted(missing)}")
-        return Pose(z["root_orient"], z["body_pose"], z["transl"] if "transl" in z.files else None)
+        transl = z["transl"] if "transl" in z.files else np.zeros(z["root_orient"].shape[:-1] + (3,), np.float32)
+        return Pose(z["root_orient"], z["body_pose"], transl)
 
 
 def main(argv: list[str] | None = None) -> int:
