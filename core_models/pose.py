@@ -61,6 +61,19 @@ def quat_to_matrix(q: Array) -> Array:
     return _back(roma.unitquat_to_rotmat(t / t.norm(dim=-1, keepdim=True)), np_in)
 
 
+def matrix_to_quat(R: Array) -> Array:
+    """Rotation matrix → unit quaternion (XYZW)."""
+    t, np_in = _to_torch(R)
+    return _back(roma.rotmat_to_unitquat(t), np_in)
+
+
+def matrix_to_euler(R: Array, convention: str = sk.EULER_CONVENTION, degrees: bool = True) -> Array:
+    """Rotation matrix → Euler angles; ``convention`` as roma/scipy name them (upper case intrinsic, lower
+    case extrinsic). Exact at gimbal lock (the third angle is then 0)."""
+    t, np_in = _to_torch(R)
+    return _back(roma.rotmat_to_euler(convention, t, degrees=degrees), np_in)
+
+
 def matrix_to_6d(R: Array) -> Array:
     """Rotation matrix → 6D (first two columns, flattened as (c0x,c0y,c0z,c1x,c1y,c1z))."""
     t, np_in = _to_torch(R)

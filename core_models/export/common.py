@@ -14,7 +14,6 @@ import contextlib
 import math
 import os
 import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -23,6 +22,7 @@ import numpy as np
 
 from core_models.body.base import SkinningData
 from core_models.pose import Pose, aa_to_matrix
+from core_models.pose import matrix_to_euler as pose_matrix_to_euler
 
 ProgressFn = Callable[[float], None]
 
@@ -224,15 +224,9 @@ def continuous_euler(angles: np.ndarray) -> np.ndarray:
 
 
 def matrix_to_euler(R: np.ndarray, seq: str) -> np.ndarray:
-    """Rotation matrices (...,3,3) → Euler angles (...,3) in radians, scipy sequence names
-    (lower case extrinsic, upper case intrinsic). Gimbal-lock warnings are silenced (the result is exact)."""
-    from scipy.spatial.transform import Rotation
-
-    shp = R.shape[:-2]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        e = Rotation.from_matrix(R.reshape(-1, 3, 3)).as_euler(seq)
-    return e.reshape(*shp, 3)
+    """Rotation matrices (...,3,3) → Euler angles (...,3) in radians, scipy/roma sequence names
+    (lower case extrinsic, upper case intrinsic); :func:`core_models.pose.matrix_to_euler`."""
+    return pose_matrix_to_euler(np.asarray(R, np.float64), seq, degrees=False)
 
 
 def fbx_euler_deg(local_rot: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from core_models.export.common import (
     report,
     write_bytes_atomic,
 )
-from core_models.pose import Pose
+from core_models.pose import Pose, matrix_to_quat
 
 MAX_INFLUENCES = 8
 _F32, _U8, _U16, _U32 = 5126, 5121, 5123, 5125
@@ -82,10 +82,9 @@ def _top_weights(weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _quats_continuous(local_rot: np.ndarray) -> np.ndarray:
-    from scipy.spatial.transform import Rotation
-
-    N, J = local_rot.shape[:2]
-    q = Rotation.from_matrix(local_rot.reshape(-1, 3, 3)).as_quat().reshape(N, J, 4)  # XYZW
+    """(N,J,3,3) → (N,J,4) XYZW quaternions, signs chosen continuous over frames."""
+    q = matrix_to_quat(np.asarray(local_rot, np.float64))  # XYZW
+    N = q.shape[0]
     for f in range(1, N):
         flip = (q[f] * q[f - 1]).sum(-1) < 0
         q[f][flip] *= -1

@@ -30,6 +30,11 @@ def test_round_trips(aa):
     assert _same_rotation(P.sixd_to_aa(P.aa_to_6d(aa)), aa)
     assert _same_rotation(P.euler_to_aa(P.aa_to_euler(aa)), aa)
     assert np.allclose(P.quat_to_matrix(P.aa_to_quat(aa)), _roma_mat(aa), atol=1e-9)
+    R = _roma_mat(aa)
+    assert np.allclose(P.quat_to_matrix(P.matrix_to_quat(R)), R, atol=1e-9)
+    for conv in ("XYZ", "xyz", "ZXY"):
+        e = P.matrix_to_euler(R, conv, degrees=False)
+        assert np.allclose(roma.euler_to_rotmat(conv, torch.as_tensor(e)).numpy(), R, atol=1e-9)
 
 
 @settings(max_examples=80, deadline=None)
