@@ -25,6 +25,8 @@ def _to_torch(x) -> tuple[torch.Tensor, bool]:
     if isinstance(x, torch.Tensor):
         return x, False
     a = np.asarray(x)
+    if any(st < 0 for st in a.strides):  # views like a[..., ::-1] are not accepted by torch
+        a = a.copy()
     dtype = torch.float64 if a.dtype == np.float64 else torch.float32
     return torch.as_tensor(a, dtype=dtype), True
 
@@ -103,6 +105,13 @@ def aa_to_euler(aa: Array, convention: str = sk.EULER_CONVENTION, degrees: bool 
 def euler_to_aa(angles: Array, convention: str = sk.EULER_CONVENTION, degrees: bool = True) -> Array:
     t, np_in = _to_torch(angles)
     return _back(roma.euler_to_rotvec(convention, t, degrees=degrees), np_in)
+
+
+def euler_to_matrix(angles: Array, convention: str = sk.EULER_CONVENTION, degrees: bool = True) -> Array:
+    """Euler angles (..., len(convention)) → rotation matrices; any number of axes (upper case intrinsic:
+    'ZYX' → Rz·Ry·Rx, lower case extrinsic)."""
+    t, np_in = _to_torch(angles)
+    return _back(roma.euler_to_rotmat(convention, t, degrees=degrees), np_in)
 
 
 def geodesic_deg(aa1: Array, aa2: Array) -> Array:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from core_models.pose import aa_to_matrix, quat_to_matrix
+from core_models.pose import aa_to_matrix, euler_to_matrix, quat_to_matrix
 
 
 class MotionImportError(ValueError):
@@ -160,30 +160,18 @@ def forward_kinematics(rotations: np.ndarray, offsets: np.ndarray, parents: np.n
 # --- rotation helpers shared by the importers ---------------------------------------------------------
 
 def axis_rotation(axis: str, angle_rad: np.ndarray) -> np.ndarray:
-    """(...,) angles → (...,3,3) rotation about the named axis ('x', 'y' or 'z'), right-handed."""
-    c, s = np.cos(angle_rad), np.sin(angle_rad)
-    o, z = np.ones_like(c), np.zeros_like(c)
-    a = axis.lower()
-    if a == "x":
-        m = [o, z, z, z, c, -s, z, s, c]
-    elif a == "y":
-        m = [c, z, s, z, o, z, -s, z, c]
-    elif a == "z":
-        m = [c, -s, z, s, c, z, z, z, o]
-    else:
+    """(...,) angles → (...,3,3) float64 rotation about the named axis ('x', 'y' or 'z'), right-handed."""
+    a = axis.upper()
+    if a not in ("X", "Y", "Z"):
         raise ValueError(f"unknown axis {axis!r}")
-    return np.stack(m, -1).reshape(*np.shape(angle_rad), 3, 3)
+    return euler_to_matrix(np.asarray(angle_rad, np.float64)[..., None], a, degrees=False)
 
 
 def euler_matrix(angles_deg: np.ndarray, axes: str) -> np.ndarray:
     """Intrinsic rotations in the listed order: axes 'ZYX' → Rz(a0)·Ry(a1)·Rx(a2) (BVH channel order).
 
-    angles_deg (..., len(axes)). Angles are not wrapped (not needed for matrices)."""
-    angles = np.deg2rad(np.asarray(angles_deg, dtype=np.float64))
-    R = np.broadcast_to(np.eye(3), angles.shape[:-1] + (3, 3)).copy()
-    for k, ax in enumerate(axes):
-        R = R @ axis_rotation(ax, angles[..., k])
-    return R
+    angles_deg (..., len(axes)). Angles are not wrapped (not needed for matrices). float64 (roma)."""
+    return euler_to_matrix(np.asarray(angles_deg, dtype=np.float64), axes.upper(), degrees=True)
 
 
 def rotvec_matrix(rv: np.ndarray) -> np.ndarray:

@@ -82,3 +82,12 @@ def test_rigid_align_recovers_a_rigid_motion():
     R = _roma_mat(rng.normal(size=(4, 3)))
     y = 1.7 * x @ np.swapaxes(R, -1, -2) + rng.normal(size=(4, 1, 3))
     assert np.allclose(P.rigid_align(x, y, scale=True), y, atol=1e-9)
+
+
+def test_views_with_negative_strides_are_accepted():
+    """Importers pass reversed views (a[..., ::-1]); torch refuses negative strides unless copied."""
+    angles = np.arange(12, dtype=np.float64).reshape(4, 3)
+    np.testing.assert_allclose(P.euler_to_matrix(angles[..., ::-1], "ZYX"),
+                               P.euler_to_matrix(angles[..., ::-1].copy(), "ZYX"))
+    one = np.ones((5, 1))[..., ::-1]  # size-1 axis: numpy calls it contiguous, torch still refuses
+    assert P.euler_to_matrix(one, "X").shape == (5, 3, 3)
