@@ -40,6 +40,8 @@ J = sk.JOINT_INDEX
 # rest-frame directions of the non-joint landmarks (our frame: x left, y up, z forward)
 _REST_FWD_HEAD = np.array([0.0, -0.2, 1.0]) / np.linalg.norm([0.0, -0.2, 1.0])  # ears middle → nose
 _ARM_DOWN_DEG = 65.0  # the neutral "relaxed" arm for unseen arms: lowered from the T-pose by this much
+_EYE = np.eye(3)
+_EYE.flags.writeable = False
 
 
 def _cross(a, b):
@@ -64,7 +66,9 @@ def _frame(u, v):
     """Orthonormal frame (columns) from a main direction u and a secondary direction v (made ⊥ u)."""
     e1 = _unit(u)
     e2 = _unit(v - np.dot(v, e1) * e1)
-    return np.stack([e1, e2, _cross(e1, e2)], axis=1)
+    F = np.empty((3, 3))
+    F[:, 0], F[:, 1], F[:, 2] = e1, e2, _cross(e1, e2)
+    return F
 
 
 def _share(R, k):
@@ -157,12 +161,12 @@ class GeometricSolver:
         pts, vis = W[lms], ok[lms]  # (4 limbs, 3 landmarks: root, middle, end)
         upper_ok, lower_ok = vis[:, :2].all(1), vis.all(1)
         for k in range(len(balls)):
-            G[balls[k]] = G[parents[k]] @ self._neutral(prev, balls[k], self._arm_down.get(balls[k], np.eye(3)))
+            G[balls[k]] = G[parents[k]] @ self._neutral(prev, balls[k], self._arm_down.get(balls[k], _EYE))
         i = np.nonzero(upper_ok)[0]
         if len(i):
             G[balls[i]] = self._balls(G[parents[i]], balls[i], pts[i, 1] - pts[i, 0], pts[i, 2] - pts[i, 1], bends[i])
         for k in range(len(balls)):
-            G[hinges[k]] = G[balls[k]] @ self._neutral(prev, hinges[k], np.eye(3))
+            G[hinges[k]] = G[balls[k]] @ self._neutral(prev, hinges[k], _EYE)
         i = np.nonzero(lower_ok)[0]
         if len(i):
             Gb = G[balls[i]]
@@ -200,8 +204,8 @@ class GeometricSolver:
                 G[wr] = _frame((idx + pinky) / 2 - a_wr, idx - pinky) @ _frame(rest_hand, np.array([0, 0, 1.0])).T
                 seen[wr] = True
             else:
-                G[wr] = G[el] @ self._neutral(prev, wr, np.eye(3))
-            G[an] = G[kn] @ self._neutral(prev, an, np.eye(3))
+                G[wr] = G[el] @ self._neutral(prev, wr, _EYE)
+            G[an] = G[kn] @ self._neutral(prev, an, _EYE)
             if seen[kn] and ok[[LM[f"{s}_heel"], LM[f"{s}_foot_index"]]].all():
                 ankles.append(an)
                 shins.append(kn)
