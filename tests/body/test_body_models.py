@@ -5,7 +5,6 @@ import pytest
 from core_models import skeleton as sk
 from core_models.body import load_body
 from core_models.body.smplh_body import SMPLHModelError, read_smplh_npz
-from core_models.kinematics import fk_numpy
 from core_models.pose import Pose, aa_to_matrix
 
 from .synthetic_smplh import build
@@ -33,6 +32,7 @@ def test_zero_pose_is_smpl_t_pose(anny):
         sh, el, wr = j[J[f"{side}_shoulder"]], j[J[f"{side}_elbow"]], j[J[f"{side}_wrist"]]
         arm = wr - sh
         assert s * arm[0] > 0.4 and abs(arm[1]) < 0.01 and abs(arm[2]) < 0.01  # horizontal, along ±x
+        assert 0.3 < (el - sh)[0] / arm[0] < 0.7 and np.abs((el - sh)[1:]).max() < 0.01  # straight arm
         leg = j[J[f"{side}_ankle"]] - j[J[f"{side}_hip"]]
         assert leg[1] < -0.7 and np.hypot(leg[0], leg[2]) < 0.01  # straight down
         assert s * j[J[f"{side}_hip"]][0] > 0  # left is +x

@@ -11,8 +11,15 @@ from core_models.export.common import bone_names, continuous_euler, fbx_euler_de
 from core_models.export.fbx import build_fbx
 from core_models.pose import aa_to_matrix
 
-from .readers import (expected_hierarchy, fbx_sdk_to_glb, glb_check_skinning, glb_hierarchy, make_poses,
-                      reference_vertices, ufbx_probe)
+from .readers import (
+    expected_hierarchy,
+    fbx_sdk_to_glb,
+    glb_check_skinning,
+    glb_hierarchy,
+    make_poses,
+    reference_vertices,
+    ufbx_probe,
+)
 
 FPS = 30.0  # FBX2glTF bakes at 30 fps: keys land exactly on our frames
 

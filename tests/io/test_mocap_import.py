@@ -13,7 +13,6 @@ from core_models.io import Motion, MotionImportError, load_motion
 from core_models.io.asf_amc import load_amc
 from core_models.io.bvh import load_bvh
 from core_models.io.deepmimic import load_deepmimic
-from core_models.io.expmap import load_expmap
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "mocap"
 MOCAP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mocap"

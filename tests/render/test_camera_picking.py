@@ -11,7 +11,12 @@ from core_models import skeleton as sk
 from core_models.pose import Pose, aa_to_matrix, limit_violation_deg
 from core_models.render.camera import OrbitCamera
 from core_models.render.picking import (
-    RingDrag, pick_joint, pick_ring, ray_sphere, ring_points, rotate_joint_about_world_axis,
+    RingDrag,
+    pick_joint,
+    pick_ring,
+    ray_sphere,
+    ring_points,
+    rotate_joint_about_world_axis,
 )
 
 W, H = 800, 600
