@@ -36,7 +36,15 @@ import torch
 from core_models import skeleton as sk
 from core_models.io.motion import Motion
 from core_models.kinematics import fk_numpy, fk_torch
-from core_models.pose import Pose, aa_to_matrix, clamp_to_limits, limit_violation_deg, matrix_to_aa, nearest_rotation
+from core_models.pose import (
+    Pose,
+    aa_to_matrix,
+    clamp_to_limits,
+    limit_violation_deg,
+    matrix_to_aa,
+    matrix_to_euler,
+    nearest_rotation,
+)
 
 JI = sk.JOINT_INDEX
 
@@ -401,14 +409,6 @@ class RetargetResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _euler_xyz(R: torch.Tensor) -> torch.Tensor:
-    """Intrinsic XYZ angles (radians) of R = Rx(a)·Ry(b)·Rz(c), differentiable."""
-    b = torch.asin(R[..., 0, 2].clamp(-1 + 1e-6, 1 - 1e-6))
-    a = torch.atan2(-R[..., 1, 2], R[..., 2, 2])
-    c = torch.atan2(-R[..., 0, 1], R[..., 0, 0])
-    return torch.stack([a, b, c], -1)
-
-
 def proportioned_rest(rest: np.ndarray, targets: np.ndarray, mapped: np.ndarray) -> np.ndarray:
     """The SMPL-H rest skeleton with the *source's* proportions: every chain between a mapped joint and its
     nearest mapped ancestor is scaled uniformly so that its end-to-end rest length equals the mean source
@@ -568,7 +568,7 @@ def _refine(L: np.ndarray, rest: np.ndarray, targets: np.ndarray, mapped: np.nda
         J = J + (tr0 + dtr)[:, None]
         pos = (((J - tgt) ** 2).sum(-1) * wj).sum() / max(float(wj.sum()), 1.0)
         prior = (delta ** 2).sum(-1).mean() * sk.NUM_JOINTS
-        e = _euler_xyz(R)
+        e = matrix_to_euler(R, "XYZ", degrees=False)
         over = torch.relu(lim[..., 0] - e) + torch.relu(e - lim[..., 1])
         limp = ((over ** 2).sum(-1) * lim_w).mean() * sk.NUM_JOINTS
         return (pos + prior_weight * prior + limit_weight * limp) * F, pos
