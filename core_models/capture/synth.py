@@ -37,6 +37,7 @@ import numpy as np
 
 from core_models import skeleton as sk
 from core_models.capture.landmarks import LANDMARK_NAMES, LM, LM_MIRROR, NUM_LANDMARKS, Landmarks
+from core_models.pose import euler_to_matrix
 
 J = sk.JOINT_INDEX
 
@@ -203,24 +204,6 @@ def pick_vertices(body) -> dict[str, int]:
 
 # --- cameras ---------------------------------------------------------------------------------------------
 
-def _rot_y(a):
-    c, s = np.cos(a), np.sin(a)
-    z, o = np.zeros_like(a), np.ones_like(a)
-    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
-
-
-def _rot_x(a):
-    c, s = np.cos(a), np.sin(a)
-    z, o = np.zeros_like(a), np.ones_like(a)
-    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
-
-
-def _rot_z(a):
-    c, s = np.cos(a), np.sin(a)
-    z, o = np.zeros_like(a), np.ones_like(a)
-    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
-
-
 @dataclass
 class Cameras:
     """N pinhole cameras. ``R`` (N,3,3) maps body-frame directions to our camera-aligned frame (x image-right,
@@ -246,7 +229,7 @@ def sample_cameras(n: int, rng: np.random.Generator, cfg: SynthConfig | None = N
     el = rng.normal(0, np.radians(cfg.elevation_std_deg), n)
     roll = rng.normal(0, np.radians(cfg.roll_std_deg), n)
     # body yaw by -az is the camera moving around the body by az; then the camera tilts (el) and rolls
-    R = _rot_z(roll) @ _rot_x(el) @ _rot_y(-az)
+    R = euler_to_matrix(np.stack([roll, el, -az], -1), "ZXY", degrees=False)  # Rz(roll)·Rx(el)·Ry(-az)
     upper = rng.random(n) < cfg.upper_body_prob
     dist = rng.uniform(*cfg.distance, n)
     dist = np.where(upper, rng.uniform(0.8, 1.4, n), dist)
