@@ -28,7 +28,7 @@ def main() -> int:
             break
         h, w = f.shape[:2]
         frames.append(cv2.cvtColor(cv2.resize(f, (640, int(h * 640 / w))), cv2.COLOR_BGR2RGB))
-    reg = LearnedRegressor()
+    reg = LearnedRegressor(threads=1)
     t_mp, t_reg, t_txt, lms = [], [], [], []
     with LandmarkDetector("lite", mode="video") as det:
         for i, fr in enumerate(frames):

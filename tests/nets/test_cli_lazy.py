@@ -74,3 +74,36 @@ def test_phrasing_is_an_eval_only_entry():
 
     assert train_eval.EVAL_MODULES["phrasing"] == "core_models.text.phrasing_eval"
     assert "phrasing" not in train_eval.TRAIN_MODULES
+
+
+_GUI_PROBE = """
+import json, sys
+import main
+seen = []
+main._run_gui = lambda args: seen.append(list(args.files)) or 0
+main.main([])
+main.main(["gui"])
+main.main(["gui", "README.md"])
+print(json.dumps({"files": seen, "cli": sorted(m for m in sys.modules if m.startswith("core_models.cli"))}))
+"""
+
+
+def test_the_gui_starts_without_building_the_cli():
+    out = subprocess.run([sys.executable, "-c", _GUI_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["files"] == [[], [], ["README.md"]]
+    assert res["cli"] == [], f"the GUI path imported CLI modules: {res['cli']}"
+
+
+def test_gui_files_only_takes_plain_gui_requests(tmp_path):
+    import main
+
+    f = tmp_path / "pose.npz"
+    f.write_bytes(b"x")
+    assert main.gui_files([]) == []
+    assert main.gui_files([str(f)]) == [str(f)]
+    assert main.gui_files(["gui", str(f)]) == [str(f)]
+    assert main.gui_files(["info"]) is None            # a command, not a file
+    assert main.gui_files(["gui", "--help"]) is None   # options go through the parser
+    assert main.gui_files(["train", "editor"]) is None
