@@ -10,7 +10,8 @@ from core_models.capture.landmarks import (LANDMARK_NAMES, LM, NUM_LANDMARKS, La
                                            Landmarks, available_variants, model_dir)
 from core_models.capture.pipeline import (CapturePipeline, CaptureResult, GeometricRegressor, PoseRegressor,
                                           make_regressor, register_regressor, run_source)
-from core_models.capture.sources import CameraSource, Frame, FrameSource, ImageFolderSource, VideoFileSource, open_source
+from core_models.capture.sources import (CameraSource, Frame, FrameSource, ImageFolderSource, VideoFileSource,
+                                         open_source)
 
 __all__ = [
     "LANDMARK_NAMES", "LM", "NUM_LANDMARKS", "LandmarkDetector", "LandmarkerError", "Landmarks",

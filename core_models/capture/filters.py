@@ -35,9 +35,9 @@ class OneEuroFilter:
         self.reset()
 
     def reset(self) -> None:
-        self._x = None
-        self._dx = None
-        self._t = None
+        self._x: np.ndarray | None = None
+        self._dx: np.ndarray = np.zeros(0)
+        self._t: float = 0.0
 
     def __call__(self, x: np.ndarray, t: float, mask: np.ndarray | None = None) -> np.ndarray:
         """Filter sample ``x`` taken at time ``t`` (seconds). ``mask`` (broadcastable to x, bool): entries that
@@ -72,8 +72,8 @@ class EmaFilter:
         self.reset()
 
     def reset(self) -> None:
-        self._x = None
-        self._t = None
+        self._x: np.ndarray | None = None
+        self._t: float = 0.0
 
     def __call__(self, x: np.ndarray, t: float, mask: np.ndarray | None = None) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
@@ -106,9 +106,9 @@ class LandmarkFilter:
     def reset(self) -> None:
         self._f_img.reset()
         self._f_world.reset()
-        self._last_img = None
-        self._last_world = None
-        self._last_seen = None
+        self._last_img: np.ndarray = np.zeros((0, 2))
+        self._last_world: np.ndarray = np.zeros((0, 3))
+        self._last_seen: np.ndarray | None = None
 
     def __call__(self, lm: Landmarks) -> Landmarks:
         ok = lm.confidence(self.gate)

@@ -150,7 +150,7 @@ class CameraSource(FrameSource):
         self._cap = None
         self._fails = 0
         self._next_retry = 0.0
-        self._t0 = None
+        self._t0: float | None = None
 
     @property
     def description(self) -> str:

@@ -32,8 +32,8 @@ def register(sub) -> None:
 def _correct(args) -> int:
     from core_models import skeleton as sk
     from core_models.cli.render import read_pose_file
-    from core_models.nets.corrector import correction_texts, normalize_pair, pair_joint_displacement
     from core_models.nets.common.weights import WeightsError
+    from core_models.nets.corrector import correction_texts, normalize_pair, pair_joint_displacement
     from core_models.pose import PoseError
 
     try:

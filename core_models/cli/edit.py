@@ -35,8 +35,8 @@ def _edit(args) -> int:
 
     torch.set_num_threads(1)
     from core_models.io.npz_pose import PoseFileError, load_pose_npz, save_pose_npz
-    from core_models.nets.editor import load_editor
     from core_models.nets.common.weights import WeightsError
+    from core_models.nets.editor import load_editor
     from core_models.pose import Pose
 
     if args.samples < 0 or args.samples > 64:

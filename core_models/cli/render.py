@@ -64,8 +64,8 @@ def _render(args) -> int:
         print(f"render: error: folder {out.parent} does not exist", file=sys.stderr)
         return 2
     try:
-        from core_models.render.offscreen import render_pose_image
         from core_models.body import load_body
+        from core_models.render.offscreen import render_pose_image
 
         body = load_body("anny")
         img = render_pose_image(body, pose, size=size, view=args.view, markers=args.markers,
@@ -78,7 +78,8 @@ def _render(args) -> int:
             main_py = Path(__file__).resolve().parents[2] / "main.py"
             argv = [a for a in sys.argv[1:]] if sys.argv and sys.argv[0].endswith("main.py") else None
             if argv is None:
-                print("render: error: cannot re-run for the OSMesa fallback (not started from main.py)", file=sys.stderr)
+                print("render: error: cannot re-run for the OSMesa fallback (not started from main.py)",
+                      file=sys.stderr)
                 return 1
             return subprocess.call([sys.executable, str(main_py), *argv], env=env)
         print(f"render: error: rendering failed: {e.__class__.__name__}: {e}", file=sys.stderr)

@@ -18,7 +18,8 @@ BIN = Path(sys.executable).parent
 def _tool(name: str) -> str:
     exe = BIN / name
     if not exe.exists():
-        pytest.fail(f"{name} is not installed in the venv: run scripts/setup.sh --test (it comes with the [test] extra)")
+        pytest.fail(f"{name} is not installed in the venv: run scripts/setup.sh --test "
+                    "(it comes with the [test] extra)")
     return str(exe)
 
 

@@ -4,7 +4,8 @@
 
 Uses the shipped weights when present (else a randomly initialised network of the shipped default size).
 Prints the wall-clock median / p90 and the median CPU time of the process (what the decode costs when
-it is not waiting for a core on a shared machine) and ends with a JSON line {"name", "value", "unit"}; target ≤ 50 ms for 40 tokens.
+it is not waiting for a core on a shared machine) and ends with a JSON line {"name", "value", "unit"};
+target ≤ 50 ms for 40 tokens.
 """
 from __future__ import annotations
 

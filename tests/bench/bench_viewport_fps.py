@@ -42,7 +42,7 @@ def main() -> int:
 
     samples = DEFAULT_SAMPLES if a.samples is None else a.samples
     configure_default_format(samples=samples, swap_interval=0)
-    app = QApplication(sys.argv)
+    app = QApplication(sys.argv)  # noqa: F841  (kept alive for the whole run)
     # QEventLoop.processEvents: PySide6 6.12.0's static QCoreApplication.processEvents() leaks a None ref per call
     loop = QEventLoop()
     body = load_body("anny")

@@ -12,11 +12,17 @@ import numpy as np
 import pytest
 
 from core_models import skeleton as sk
-from core_models.capture import landmarks as L
-from core_models.capture.pipeline import (CapturePipeline, GeometricRegressor, make_regressor, register_regressor,
-                                          results_to_arrays, run_source)
-from core_models.capture.sources import ImageFolderSource, VideoFileSource
 from core_models.captioning import posecodes as pc
+from core_models.capture import landmarks as L
+from core_models.capture.pipeline import (
+    CapturePipeline,
+    GeometricRegressor,
+    make_regressor,
+    register_regressor,
+    results_to_arrays,
+    run_source,
+)
+from core_models.capture.sources import VideoFileSource
 from core_models.kinematics import fk_numpy
 from core_models.pose import Pose
 from tests.capture._capture_data import demo_frames, opencv_image, read_rgb, write_video
