@@ -581,6 +581,19 @@ def clamp_matrices(R: np.ndarray, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> n
     return out
 
 
+def limit_euler_deg(full_aa: np.ndarray, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> np.ndarray:
+    """(...,22,3) axis-angle → (...,22,3) intrinsic-XYZ Euler angles (degrees) of exactly these rotations,
+    choosing per joint between the two exact decompositions (and their ±360° representatives) the one that
+    fits its limits best — what joint sliders show. The root keeps the plain decomposition."""
+    e = euler_xyz_deg_np(aa_to_matrix(np.asarray(full_aa, np.float64)))
+    lo, hi = np.broadcast_to(limits[..., 0], e.shape), np.broadcast_to(limits[..., 1], e.shape)
+    exact = _towards_box(np.stack([e, _alt_euler(e)], -2), lo[..., None, :], hi[..., None, :])
+    ex = _box_excess(exact, lo[..., None, :], hi[..., None, :])
+    best = np.where((ex[..., 1] + 1e-6 < ex[..., 0])[..., None], exact[..., 1, :], exact[..., 0, :])
+    best[..., 0, :] = e[..., 0, :]
+    return best
+
+
 def limit_violation_deg(pose: Pose, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> np.ndarray:
     """(...,22) largest excess (degrees) of the joints' Euler angles beyond their limits; 0 within the limits
     and at the root (gimbal-aware, :func:`limit_violation_matrices`)."""

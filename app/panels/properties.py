@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from core_models import skeleton as sk
-from core_models.pose import Pose, aa_to_euler, euler_to_aa, limit_violation_deg, mirror
+from core_models.pose import Pose, euler_to_aa, limit_euler_deg, limit_violation_deg, mirror
 
 AXES = ("X", "Y", "Z")
 SLIDER_SCALE = 10  # slider units per degree (0.1° resolution)
@@ -62,25 +62,12 @@ def reset_joint(pose: Pose, j: int) -> Pose:
     return pose.with_joint(j, np.zeros(3, np.float32))
 
 
-def _euler_alt(e: np.ndarray) -> np.ndarray:
-    """The other intrinsic-XYZ triple describing the same rotation."""
-    alt = np.array([e[0] + 180.0, 180.0 - e[1], e[2] + 180.0])
-    return (alt + 180.0) % 360.0 - 180.0
-
-
-def _excess(e: np.ndarray, lim: np.ndarray) -> float:
-    return float(np.maximum(np.maximum(lim[:, 0] - e, e - lim[:, 1]), 0.0).max())
-
-
 def display_euler(aa: np.ndarray, j: int) -> np.ndarray:
     """Euler triple (degrees) for a joint's axis-angle, choosing the decomposition that fits the joint's
-    limits best (the second XYZ solution covers |Y| > 90°)."""
-    e = np.asarray(aa_to_euler(np.asarray(aa, np.float64)), np.float64)
-    if j == 0:
-        return e
-    alt = _euler_alt(e)
-    lim = sk.JOINT_LIMITS_DEG[j]
-    return alt if _excess(alt, lim) + 1e-6 < _excess(e, lim) else e
+    limits best (the same choice as the limit check in core_models.pose)."""
+    full = np.zeros((22, 3), np.float64)
+    full[j] = np.asarray(aa, np.float64)
+    return limit_euler_deg(full)[j]
 
 
 class PropertiesPanel(QWidget):

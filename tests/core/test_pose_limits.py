@@ -108,3 +108,20 @@ def test_matrix_level_and_batched_versions_agree_with_the_pose_level_ones():
     assert np.allclose(P.limit_violation_matrices(R), P.limit_violation_deg(poses), atol=1e-4)
     assert np.allclose(P.limit_violation_matrices(R[3]), P.limit_violation_deg(poses[3]), atol=1e-4)
     assert np.allclose(P.clamp_matrices(R), P.clamp_to_limits(poses).matrices(), atol=1e-5)
+
+
+def test_limit_euler_is_exact_and_prefers_the_in_limit_decomposition():
+    """What the joint sliders show: exactly the joint's rotation, as the decomposition that fits its box."""
+    from core_models.pose import aa_to_matrix, euler_to_aa, euler_to_matrix, limit_euler_deg
+
+    rng = np.random.default_rng(3)
+    full = rng.normal(size=(200, 22, 3)) * 1.2
+    e = limit_euler_deg(full)
+    R = euler_to_matrix(e)
+    d = np.degrees(np.arccos(np.clip((np.einsum("...ij,...ij->...", R, aa_to_matrix(full)) - 1) / 2, -1, 1)))
+    assert d.max() < 1e-3
+    lo, hi = sk.JOINT_LIMITS_DEG[..., 0], sk.JOINT_LIMITS_DEG[..., 1]
+    inside = np.clip(rng.uniform(lo, hi, size=(200, 22, 3)), lo + 1, hi - 1)
+    inside[..., 1] = np.clip(inside[..., 1], -80, 80)  # |y| < 90: the other decomposition is then out of the box
+    got = limit_euler_deg(euler_to_aa(inside))
+    assert np.allclose(got[:, 1:], inside[:, 1:], atol=1e-3)  # an in-box triple is shown as itself
