@@ -19,8 +19,12 @@ def register(sub) -> None:
                    help="frame rate (default: the input file's mocap_framerate, else 30)")
     p.add_argument("--body", choices=("anny", "smplh"), default=None,
                    help="body model for FBX/GLB (default: the app's setting, else anny)")
-    p.add_argument("--ground", action="store_true",
-                   help="FBX/GLB/BVH: move the body up so the rest pose's feet are at y=0 (DCC floor)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--ground", dest="ground", action="store_true", default=True,
+                   help="FBX/GLB/BVH: move the body up so the rest pose's feet are at y=0, the floor of DCC tools "
+                   "(the default, as in the GUI's export dialog)")
+    g.add_argument("--no-ground", dest="ground", action="store_false",
+                   help="keep PoseTailor's own origin (rest pelvis at y=0, feet below the floor)")
     p.add_argument("--frames", default=None, metavar="START:STOP[:STEP]", help="export a slice of the frames")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_export)

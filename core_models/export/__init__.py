@@ -92,7 +92,10 @@ def export_poses(path, poses, body=None, format: str | None = None, rig: str = "
             from core_models import skeleton as sk
 
             body = _default_skeleton_data(sk)
-        body = grounded(as_skinning(body))
+        skin = as_skinning(body)
+        if fmt in NEEDS_BODY:  # recorded in the file so that PoseTailor's importer can undo it
+            options.setdefault("ground_offset", -float(skin.floor_height))
+        body = grounded(skin)
     if fmt == "fbx":
         from core_models.export.fbx import write_fbx
 

@@ -1,8 +1,10 @@
 """BVH (Biovision hierarchy) writer: the 22-joint SMPL-H skeleton and its motion.
 
-  * joint OFFSETs in centimetres (the BVH convention most tools assume); the root OFFSET is zero and the
-    root's position channels carry its absolute position, so readers that add the root OFFSET to the position
-    and readers that ignore it agree;
+  * lengths in metres by default (``units="m"``): Blender's BVH import (scale 1.0, the default) then gives the
+    body its real size, and PoseTailor's own importer reads metres from the skeleton size. ``units="cm"`` writes
+    centimetres for tools that assume them (MotionBuilder; Blender then needs scale 0.01);
+  * the root OFFSET is zero and the root's position channels carry its absolute position, so readers that add
+    the root OFFSET to the position and readers that ignore it agree;
   * root: ``Xposition Yposition Zposition Zrotation Xrotation Yrotation``; other joints:
     ``Zrotation Xrotation Yrotation`` (intrinsic, R = Rz·Rx·Ry), degrees, continuous over frames;
   * BVH joints have identity rest frames — so do PoseTailor's (the SMPL T-pose is world-aligned), so the
@@ -32,6 +34,8 @@ from core_models.export.common import (
 from core_models.pose import Pose
 
 CM_PER_M = 100.0
+#: file units → multiplier from metres
+UNITS = {"m": 1.0, "cm": CM_PER_M}
 
 
 def _skeleton(body):
@@ -45,8 +49,12 @@ def _skeleton(body):
 
 
 def build_bvh(poses, body=None, *, rig: str = "smplh", fps: float = 30.0, progress: ProgressFn | None = None,
-              precision: int = 6) -> str:
-    """BVH text for ``poses`` on ``body``'s skeleton (``body=None``: the default SMPL-H rest skeleton)."""
+              precision: int = 6, units: str = "m") -> str:
+    """BVH text for ``poses`` on ``body``'s skeleton (``body=None``: the default SMPL-H rest skeleton);
+    lengths in ``units`` ("m", the default, or "cm")."""
+    if units not in UNITS:
+        raise ExportError(f"BVH units must be one of {', '.join(UNITS)}, got {units!r}")
+    scale = UNITS[units]
     joint_names, parents, rest = _skeleton(body)
     poses = as_pose_batch(poses)
     fps = check_fps(fps)
@@ -77,7 +85,7 @@ def build_bvh(poses, body=None, *, rig: str = "smplh", fps: float = 30.0, progre
             out.write(f"{ind}\tCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n")
         else:
             out.write(f"{ind}JOINT {names[j]}\n{ind}{{\n")
-            out.write(f"{ind}\tOFFSET {vec(frames.offsets[j] * CM_PER_M)}\n")
+            out.write(f"{ind}\tOFFSET {vec(frames.offsets[j] * scale)}\n")
             out.write(f"{ind}\tCHANNELS 3 Zrotation Xrotation Yrotation\n")
         if children[j]:
             for c in children[j]:
@@ -86,7 +94,7 @@ def build_bvh(poses, body=None, *, rig: str = "smplh", fps: float = 30.0, progre
             off = frames.offsets[j] if parents[j] >= 0 else np.array([0.0, 0.1, 0.0])
             length = float(np.linalg.norm(off))
             end = off / length * max(0.05, 0.5 * length) if length > 1e-9 else np.array([0.0, 0.05, 0.0])
-            out.write(f"{ind}\tEnd Site\n{ind}\t{{\n{ind}\t\tOFFSET {vec(end * CM_PER_M)}\n{ind}\t}}\n")
+            out.write(f"{ind}\tEnd Site\n{ind}\t{{\n{ind}\t\tOFFSET {vec(end * scale)}\n{ind}\t}}\n")
         out.write(f"{ind}}}\n")
 
     roots = [j for j in range(J) if parents[j] < 0]
@@ -105,7 +113,7 @@ def build_bvh(poses, body=None, *, rig: str = "smplh", fps: float = 30.0, progre
     out.write("MOTION\n")
     out.write(f"Frames: {N}\n")
     out.write(f"Frame Time: {1.0 / fps:.8f}\n")
-    cols = [frames.local_trans[:, roots[0]] * CM_PER_M] + [euler[:, j] for j in order]
+    cols = [frames.local_trans[:, roots[0]] * scale] + [euler[:, j] for j in order]
     table = np.concatenate(cols, axis=1) + 0.0  # + 0.0: no "-0.000000"
     line_fmt = " ".join([fmt] * table.shape[1]) + "\n"
     for f in range(N):

@@ -1,10 +1,14 @@
 """Shared pieces of the exporters: input checks, bone naming, per-frame transforms, Euler curves, atomic writes.
 
-Rig conventions (every format): one bone per SMPL-H body joint, at the body's ``rest_joints``, with an
-*identity* rest orientation (world-aligned joint frames, the SMPL T-pose). A bone's animated local rotation is
-therefore exactly the pose's local rotation, the root bone's local translation is ``rest_joints[0] + transl``
-and every other bone's local translation is its constant rest offset from its parent. With the body's skinning
-weights this reproduces PoseTailor's own LBS: v = Σ_j w_vj · G_j · [I | −J_j] · v_rest.
+Rig conventions (every format): one bone per SMPL-H body joint, at the body's ``rest_joints``. BVH (and
+``compute_frames`` without ``rest_orient``) uses an *identity* rest orientation (world-aligned joint frames, the
+SMPL T-pose): a bone's animated local rotation is exactly the pose's local rotation, the root bone's local
+translation is ``rest_joints[0] + transl`` and every other bone's local translation is its constant rest offset
+from its parent. FBX and GLB orient each bone along its limb (:func:`limb_orientations`, Mixamo-style: local +Y
+towards the child joint) so DCC tools show a proper armature: with rest orientation B_j the bone's world matrix
+becomes [G_j·B_j | p_j], its local rotation B_parent^T·L_j·B_j and its bind matrix [B_j | J_j], so the skinning
+transform G'·bind'^-1 is unchanged. With the body's skinning weights this reproduces PoseTailor's own LBS:
+v = Σ_j w_vj · G_j · [I | −J_j] · v_rest.
 
 No Qt here.
 """
@@ -148,18 +152,71 @@ def check_fps(fps) -> float:
 class Frames:
     """Animation of the rig in PoseTailor's canonical frame (float64)."""
 
-    local_rot: np.ndarray  # (N,J,3,3) local rotation of each bone (rest orientation identity)
+    local_rot: np.ndarray  # (N,J,3,3) local rotation of each bone
     local_trans: np.ndarray  # (N,J,3) local translation (root: rest_joints[0] + transl; others: rest offset)
     world: np.ndarray  # (N,J,4,4) world transform of each bone
-    rest_world: np.ndarray  # (J,4,4) bind/rest world transform ([I | J_j])
+    rest_world: np.ndarray  # (J,4,4) bind/rest world transform ([B_j | J_j], B_j = I without rest_orient)
     offsets: np.ndarray  # (J,3) rest local translation (root: rest_joints[0])
+    rest_local_rot: np.ndarray | None = None  # (J,3,3) local rotation of the rest pose (None: identity)
 
     @property
     def num_frames(self) -> int:
         return self.local_rot.shape[0]
 
 
-def compute_frames(poses: Pose, rest_joints: np.ndarray, parents: np.ndarray) -> Frames:
+def primary_child(j: int, names: Sequence[str], parents: np.ndarray) -> int | None:
+    """The child a bone points at: its only child, else the one on the midline (pelvis → spine1, spine3 →
+    neck), else the first; None for a leaf."""
+    kids = [int(c) for c in np.nonzero(np.asarray(parents) == j)[0]]
+    if not kids:
+        return None
+    mid = [c for c in kids if not str(names[c]).lower().startswith(("left", "right", "l_", "r_"))]
+    return (mid or kids)[0]
+
+
+def limb_orientations(rest_joints: np.ndarray, parents: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """(J,3,3) rest orientation of each bone (columns = the bone's local x, y, z in world): +Y along the limb
+    (towards :func:`primary_child`; a leaf continues its parent's direction), +Z as close to the body's front
+    (+z; +y where the limb points forwards, the feet) as that allows, X = Y × Z."""
+    rest = np.asarray(rest_joints, np.float64)
+    J = len(rest)
+    out = np.empty((J, 3, 3))
+    for j in range(J):
+        c = primary_child(j, names, parents)
+        if c is not None:
+            y = rest[c] - rest[j]
+        elif parents[j] >= 0:
+            y = rest[j] - rest[parents[j]]
+        else:
+            y = np.array([0.0, 1.0, 0.0])
+        n = float(np.linalg.norm(y))
+        y = y / n if n > 1e-9 else np.array([0.0, 1.0, 0.0])
+        ref = np.array([0.0, 0.0, 1.0]) if abs(y[2]) < 0.8 else np.array([0.0, 1.0, 0.0]) * np.sign(y[2])
+        z = ref - ref.dot(y) * y
+        z /= np.linalg.norm(z)
+        out[j] = np.stack([np.cross(y, z), y, z], axis=1)
+    return out
+
+
+def _orient(frames: Frames, parents: np.ndarray, B: np.ndarray) -> Frames:
+    """The same animation with bone j's rest orientation ``B[j]`` (see the module docstring)."""
+    Bp = np.stack([B[p] if p >= 0 else np.eye(3) for p in parents])  # (J,3,3)
+    BpT = np.swapaxes(Bp, -1, -2)
+    local_rot = BpT[None] @ frames.local_rot @ B[None]
+    lt = frames.local_trans.copy()
+    lt[:, 1:] = np.einsum("jab,njb->nja", BpT[1:], lt[:, 1:])
+    offsets = frames.offsets.copy()
+    offsets[1:] = np.einsum("jab,jb->ja", BpT[1:], offsets[1:])
+    world = frames.world.copy()
+    world[..., :3, :3] = world[..., :3, :3] @ B[None]
+    rest_world = frames.rest_world.copy()
+    rest_world[:, :3, :3] = B
+    return Frames(local_rot, lt, world, rest_world, offsets, BpT @ B)
+
+
+def compute_frames(poses: Pose, rest_joints: np.ndarray, parents: np.ndarray,
+                   rest_orient: np.ndarray | None = None) -> Frames:
+    """Per-frame bone transforms; ``rest_orient`` (J,3,3): the bones' rest orientations (None: identity)."""
     poses = as_pose_batch(poses)
     N = len(poses)
     J = rest_joints.shape[0]
@@ -181,7 +238,8 @@ def compute_frames(poses: Pose, rest_joints: np.ndarray, parents: np.ndarray) ->
         world[:, j] = world[:, parents[j]] @ local[:, j]
     rest_world = np.tile(np.eye(4), (J, 1, 1))
     rest_world[:, :3, 3] = rest
-    return Frames(R, lt, world, rest_world, offsets)
+    frames = Frames(R, lt, world, rest_world, offsets)
+    return frames if rest_orient is None else _orient(frames, parents, np.asarray(rest_orient, np.float64))
 
 
 def skin_matrices(frames: Frames) -> np.ndarray:

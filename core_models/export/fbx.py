@@ -2,13 +2,19 @@
 
 Scene layout (see docs/RESEARCH.md §B.4 for the facts this follows):
   * ``Model::Body`` (Mesh, identity transform) ← ``Geometry::Body`` (triangles, per-vertex normals, UVs);
-  * one ``Model::LimbNode`` per joint (+ ``NodeAttribute::LimbNode``), parented like the SMPL-H tree, rest
-    Lcl Translation = offset from the parent, rest orientation identity (world-aligned T-pose);
+  * one ``Model::LimbNode`` per joint (+ ``NodeAttribute::LimbNode``), parented like the SMPL-H tree, each
+    bone oriented along its limb (local +Y towards the child joint, Mixamo-style, so Blender's default import
+    shows a proper armature; ``common.limb_orientations``): rest Lcl Translation = the offset from the parent
+    in the parent bone's frame, rest Lcl Rotation = the bone's rest orientation relative to its parent;
+  * ``Material::Skin`` (Phong, skin colour) on the mesh (``LayerElementMaterial``, all polygons);
   * ``Deformer::Skin`` with one ``SubDeformer::Cluster`` per bone: Indexes/Weights (dense, every non-zero
     weight), Transform = inverse(bone bind) · mesh bind, TransformLink = bone bind (column-major doubles);
   * ``Pose::BindPose`` (mesh + every bone at their global bind matrices);
   * ``AnimationStack``/``AnimationLayer``: per bone an ``R`` curve node (XYZ Euler degrees, unwrapped),
-    the root also a ``T`` curve node; one key per exported frame (baked, linear).
+    the root also a ``T`` curve node; one key per exported frame (baked, linear); the scene's frame range
+    (GlobalSettings TimeSpanStart/Stop) and rate (TimeMode, CustomFrameRate) match the clip;
+  * a grounded export records its lift on the root bone (user property ``PoseTailorGroundOffset``, metres) so
+    PoseTailor's importer can undo it.
 Units: metres with UnitScaleFactor = 100 (1 unit = 100 cm); axes: Y up, Z front, X coord (right-handed).
 """
 from __future__ import annotations
@@ -29,6 +35,7 @@ from core_models.export.common import (
     check_fps,
     compute_frames,
     fbx_euler_deg,
+    limb_orientations,
     report,
     write_bytes_atomic,
 )
@@ -231,25 +238,29 @@ class _Doc:
         self.conns.add("C", S("OP"), L(child), L(parent), S(prop))
 
 
-def _model(node_id: int, name: str, kind: str, t) -> Node:
-    """A Model node (LimbNode or Mesh) at local translation ``t``."""
+def _model(node_id: int, name: str, kind: str, t, r=(0.0, 0.0, 0.0), *extra: Node) -> Node:
+    """A Model node (LimbNode or Mesh) at local translation ``t`` and rotation ``r`` (XYZ Euler degrees)."""
     m = Node("Model", L(node_id), _obj_name(name, "Model"), S(kind))
     m.add("Version", I(232))
     m.children.append(_props70(
         _P("InheritType", "enum", "", "", I(1)),
         _P("DefaultAttributeIndex", "int", "Integer", "", I(0)),
         _P("Lcl Translation", "Lcl Translation", "", "A", D(t[0]), D(t[1]), D(t[2])),
-        _P("Lcl Rotation", "Lcl Rotation", "", "A", D(0), D(0), D(0)),
+        _P("Lcl Rotation", "Lcl Rotation", "", "A", D(r[0]), D(r[1]), D(r[2])),
         _P("Lcl Scaling", "Lcl Scaling", "", "A", D(1), D(1), D(1)),
+        *extra,
     ))
     m.add("Shading", C(True))
     m.add("Culling", S("CullingOff"))
     return m
 
 
-def _add_bones(doc: _Doc, names: list[str], parents, offsets: np.ndarray) -> list[int]:
-    """A LimbNode attribute + model per bone, parented; → the bone model ids."""
+def _add_bones(doc: _Doc, names: list[str], parents, frames, ground_offset: float = 0.0) -> list[int]:
+    """A LimbNode attribute + model per bone at its rest transform, parented; → the bone model ids."""
     J = len(names)
+    offsets = frames.offsets
+    rest_r = np.zeros((J, 3)) if frames.rest_local_rot is None else fbx_euler_deg(frames.rest_local_rot[None])[0]
+    lift = [_P("PoseTailorGroundOffset", "double", "Number", "U", D(ground_offset))] if ground_offset else []
     bone_ids = [doc.ids() for _ in range(J)]
     attr_ids = [doc.ids() for _ in range(J)]
     for j in range(J):
@@ -257,7 +268,8 @@ def _add_bones(doc: _Doc, names: list[str], parents, offsets: np.ndarray) -> lis
         a.children.append(_props70(_P("Size", "double", "Number", "", D(10.0))))
         a.add("TypeFlags", S("Skeleton"))
         doc.add(a, "NodeAttribute")
-        doc.add(_model(bone_ids[j], names[j], "LimbNode", offsets[j]), "Model")
+        doc.add(_model(bone_ids[j], names[j], "LimbNode", offsets[j], rest_r[j], *(lift if j == 0 else [])),
+                "Model")
         doc.oo(attr_ids[j], bone_ids[j])
         doc.oo(bone_ids[j], 0 if parents[j] < 0 else bone_ids[parents[j]])
     return bone_ids
@@ -272,6 +284,9 @@ def _add_skinned_mesh(doc: _Doc, data: SkinningData, mesh_name: str, names: list
     doc.add(_model(mesh_id, mesh_name, "Mesh", (0, 0, 0)), "Model")
     doc.oo(mesh_id, 0)
     doc.oo(geom_id, mesh_id)
+    mat_id = doc.ids()
+    doc.add(_material(mat_id), "Material")
+    doc.oo(mat_id, mesh_id)
     skin = Node("Deformer", L(skin_id), _obj_name("Skin", "Deformer"), S("Skin"))
     skin.add("Version", I(101))
     skin.add("Link_DeformAcuracy", D(50.0))
@@ -296,6 +311,33 @@ def _add_skinned_mesh(doc: _Doc, data: SkinningData, mesh_name: str, names: list
         doc.oo(bone_ids[j], cid)
     report(progress, 0.5)
     return mesh_id, mesh_bind
+
+
+#: skin colour of the exported material (linear RGB), the same as the GLB's base colour
+SKIN_COLOR = (0.8, 0.62, 0.52)
+
+
+def _material(mat_id: int) -> Node:
+    """A Phong material with a skin-coloured diffuse, little specular (FBX SDK / Blender / ufbx read it)."""
+    m = Node("Material", L(mat_id), _obj_name("Skin", "Material"), S(""))
+    m.add("Version", I(102))
+    m.add("ShadingModel", S("phong"))
+    m.add("MultiLayer", I(0))
+    r, g, b = SKIN_COLOR
+    m.children.append(_props70(
+        _P("ShadingModel", "KString", "", "", S("phong")),
+        _P("DiffuseColor", "Color", "", "A", D(r), D(g), D(b)),
+        _P("DiffuseFactor", "Number", "", "A", D(1.0)),
+        _P("AmbientColor", "Color", "", "A", D(0.0), D(0.0), D(0.0)),
+        _P("SpecularColor", "Color", "", "A", D(0.2), D(0.2), D(0.2)),
+        _P("SpecularFactor", "Number", "", "A", D(0.3)),
+        _P("Shininess", "Number", "", "A", D(12.0)),
+        _P("ShininessExponent", "Number", "", "A", D(12.0)),
+        _P("Opacity", "Number", "", "A", D(1.0)),
+        _P("Diffuse", "Vector3D", "Vector", "", D(r), D(g), D(b)),
+        _P("Specular", "Vector3D", "Vector", "", D(0.06), D(0.06), D(0.06)),
+    ))
+    return m
 
 
 def _add_bind_pose(doc: _Doc, pose_nodes: list[tuple[int, np.ndarray]]) -> None:
@@ -361,17 +403,19 @@ def _add_curve_node(doc: _Doc, layer_id: int, keys, bone: int, kind: str, prop: 
 
 def build_fbx(poses, body: SkinningData | object, *, rig: str = "smplh", fps: float = 30.0,
               mesh_name: str = "Body", take_name: str = "PoseTailor", compress_level: int = 1,
-              include_mesh: bool = True, progress: ProgressFn | None = None) -> bytes:
+              include_mesh: bool = True, progress: ProgressFn | None = None, ground_offset: float = 0.0,
+              orient_bones: bool = True) -> bytes:
     """The FBX file for ``poses`` (a Pose, single or (N,)) on ``body`` (a BodyModel or SkinningData).
     Stages: bones → skinned mesh → bind pose → animation → top-level sections → binary encoding."""
     data = as_skinning(body)
     poses = as_pose_batch(poses)
     fps = check_fps(fps)
     names = bone_names(data.joint_names, rig)
-    frames = compute_frames(poses, data.rest_joints, data.parents)
+    orient = limb_orientations(data.rest_joints, data.parents, data.joint_names) if orient_bones else None
+    frames = compute_frames(poses, data.rest_joints, data.parents, orient)
     report(progress, 0.05)
     doc = _Doc()
-    bone_ids = _add_bones(doc, names, data.parents, frames.offsets)
+    bone_ids = _add_bones(doc, names, data.parents, frames, ground_offset)
     pose_nodes: list[tuple[int, np.ndarray]] = []
     if include_mesh:
         pose_nodes.append(_add_skinned_mesh(doc, data, mesh_name, names, bone_ids, frames.rest_world, progress))
@@ -424,6 +468,15 @@ def _geometry(geom_id: int, name: str, data: SkinningData) -> Node:
         le = layer.add("LayerElement")
         le.add("Type", S("LayerElementUV"))
         le.add("TypedIndex", I(0))
+    lm = g.add("LayerElementMaterial", I(0))
+    lm.add("Version", I(101))
+    lm.add("Name", S(""))
+    lm.add("MappingInformationType", S("AllSame"))
+    lm.add("ReferenceInformationType", S("IndexToDirect"))
+    lm.add("Materials", A("i", np.zeros(1, np.int32)))
+    le = layer.add("LayerElement")
+    le.add("Type", S("LayerElementMaterial"))
+    le.add("TypedIndex", I(0))
     g.children.append(layer)
     return g
 

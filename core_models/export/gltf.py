@@ -3,11 +3,14 @@
   * one mesh primitive: POSITION, NORMAL, TEXCOORD_0 (vertices split at UV seams; V flipped to glTF's
     top-left origin), JOINTS_0/WEIGHTS_0 (+ JOINTS_1/WEIGHTS_1 when a vertex has more than 4 influences,
     up to 8; beyond 8 the smallest are dropped and the rest renormalised), uint16/uint32 indices;
-  * one node per joint (translation = rest offset from the parent, rest rotation identity), the skinned mesh
-    node at the scene root (glTF ignores a skinned mesh node's own transform);
+  * one node per joint, oriented along its limb like the FBX (``common.limb_orientations``: local +Y towards
+    the child joint; translation = rest offset in the parent joint's frame, rotation = rest orientation relative
+    to the parent), the skinned mesh node at the scene root (glTF ignores a skinned mesh node's own transform);
   * skin: inverseBindMatrices = inverse of each joint's rest world matrix;
   * one animation: LINEAR rotation channels for every joint (quaternions kept in one hemisphere frame to
-    frame) and a translation channel for the root; one key per exported frame.
+    frame) and a translation channel for the root; one key per exported frame. glTF has no scene frame rate
+    (times are seconds): the rate is recorded as ``animations[0].extras.fps`` (and the frame count as
+    ``extras.frames``); a grounded export records its lift as ``scenes[0].extras.posetailor_ground_offset``;
 glTF is y-up, metres, +z front: PoseTailor's canonical frame, so nothing is converted.
 """
 from __future__ import annotations
@@ -26,6 +29,7 @@ from core_models.export.common import (
     bone_names,
     check_fps,
     compute_frames,
+    limb_orientations,
     report,
     write_bytes_atomic,
 )
@@ -164,7 +168,8 @@ def _glb_bytes(doc: dict, b: _Builder) -> bytes:
 
 
 def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: str = "Body",
-              anim_name: str = "PoseTailor", progress: ProgressFn | None = None) -> bytes:
+              anim_name: str = "PoseTailor", progress: ProgressFn | None = None, ground_offset: float = 0.0,
+              orient_bones: bool = True) -> bytes:
     """Stages: frames → mesh buffers → animation buffers → node tree + JSON document → GLB container."""
     data = as_skinning(body)
     poses = as_pose_batch(poses)
@@ -172,7 +177,8 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
     names = bone_names(data.joint_names, rig)
     parents = data.parents
     J = len(names)
-    frames = compute_frames(poses, data.rest_joints, parents)
+    orient = limb_orientations(data.rest_joints, parents, data.joint_names) if orient_bones else None
+    frames = compute_frames(poses, data.rest_joints, parents, orient)
     report(progress, 0.05)
     b = _Builder()
     attrs, indices, ibm_acc = _add_mesh(b, data, J, frames.rest_world, progress)
@@ -180,8 +186,11 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
     samplers, channels = _add_animation(b, frames, fps, J)
     report(progress, 0.8)
     nodes: list[dict] = []
+    rest_q = None if frames.rest_local_rot is None else matrix_to_quat(frames.rest_local_rot)
     for j in range(J):
         n: dict = {"name": names[j], "translation": [float(x) for x in frames.offsets[j]]}
+        if rest_q is not None:
+            n["rotation"] = [float(x) for x in rest_q[j] / np.linalg.norm(rest_q[j])]
         ch = [int(c) for c in np.nonzero(parents == j)[0]]
         if ch:
             n["children"] = ch
@@ -191,7 +200,8 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
     doc = {
         "asset": {"version": "2.0", "generator": "PoseTailor 0.1.0 glTF exporter"},
         "scene": 0,
-        "scenes": [{"name": "Scene", "nodes": roots + [J]}],  # node J: the mesh
+        "scenes": [{"name": "Scene", "nodes": roots + [J],  # node J: the mesh
+                    **({"extras": {"posetailor_ground_offset": float(ground_offset)}} if ground_offset else {})}],
         "nodes": nodes,
         "meshes": [{"name": mesh_name, "primitives": [{"attributes": attrs, "indices": indices, "material": 0,
                                                          "mode": 4}]}],
@@ -200,7 +210,8 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
                        "doubleSided": False}],
         "skins": [{"name": "Armature", "joints": list(range(J)), "inverseBindMatrices": ibm_acc,
                    "skeleton": roots[0]}],
-        "animations": [{"name": anim_name, "samplers": samplers, "channels": channels}],
+        "animations": [{"name": anim_name, "samplers": samplers, "channels": channels,
+                        "extras": {"fps": float(fps), "frames": int(frames.num_frames)}}],
         "buffers": [{"byteLength": 0}],
         "bufferViews": b.views,
         "accessors": b.accessors,

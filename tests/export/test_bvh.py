@@ -60,7 +60,7 @@ def test_bvh_bvhio(anny, tmp_path):
 
     def world():
         R = np.stack([np.array(glm.mat3_cast(joints[n].RotationWorld), np.float64) for n in d.joint_names])
-        P = np.stack([np.array(joints[n].PositionWorld, np.float64) for n in d.joint_names]) / 100.0
+        P = np.stack([np.array(joints[n].PositionWorld, np.float64) for n in d.joint_names])  # metres
         return R, P
 
     # bvhio re-orients its joints (bone along +y): compare rotations relative to its rest pose

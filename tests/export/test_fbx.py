@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from core_models.export import export_poses
-from core_models.export.common import bone_names, continuous_euler, fbx_euler_deg, matrix_to_euler
+from core_models.export.common import (
+    bone_names,
+    continuous_euler,
+    fbx_euler_deg,
+    limb_orientations,
+    matrix_to_euler,
+    primary_child,
+)
 from core_models.export.fbx import build_fbx
 from core_models.pose import aa_to_matrix
 
@@ -60,12 +67,19 @@ def test_ufbx_reads_skinned_animation(anny, tmp_path):
     ref = reference_vertices(anny, poses, dense=True)
     err = np.abs(u["skinned"] - ref).max(axis=(1, 2))
     assert err.max() < 1e-4, err
-    # bone world transforms too
+    # bone world transforms too: positions at the joints, rotations = the pose's global rotation times the
+    # bone's rest orientation, whose +Y points along the limb (at the child joint) in every frame
     out = anny.forward(poses)
+    B = limb_orientations(d.rest_joints, d.parents, d.joint_names)
     for j, name in enumerate(d.joint_names):
         k = names.index(name)
         assert np.abs(u["world"][:, k, :, 3] - out.joints[:, j]).max() < 1e-5
-        assert np.abs(u["world"][:, k, :, :3] - out.global_rotations[:, j]).max() < 1e-5
+        assert np.abs(u["world"][:, k, :, :3] - out.global_rotations[:, j] @ B[j]).max() < 1e-5
+        c = primary_child(j, d.joint_names, d.parents)
+        if c is not None:
+            along = out.joints[:, c] - out.joints[:, j]
+            along /= np.linalg.norm(along, axis=-1, keepdims=True)
+            assert np.abs(u["world"][:, k, :, 1] - along).max() < 1e-5, name
 
 
 def test_single_pose_both_readers(anny, tmp_path):
@@ -140,3 +154,38 @@ def test_other_frame_rates(anny, tmp_path, fps):
     u = ufbx_probe(path, tmp_path, fps, len(poses))
     assert float(u["time_end"]) == pytest.approx(2 / fps, abs=1e-6)
     assert np.abs(u["skinned"] - reference_vertices(anny, poses)).max() < 1e-4
+
+
+def test_grounded_fbx_stands_on_the_floor_with_a_skin_material(anny, tmp_path):
+    """What an animator sees in Blender: the lowest skinned vertex at y = 0 (1 cm) in every frame of a grounded
+    export of standing poses, a Phong skin material on the mesh, the scene at the clip's frame rate."""
+    from core_models.pose import Pose
+
+    n = 4
+    poses = Pose(np.zeros((n, 3)), np.zeros((n, 21, 3)), np.zeros((n, 3)))
+    poses.body_pose[:, 15, 2] = np.linspace(-0.6, 0.6, n)  # arms move, the feet stay on the floor
+    path = tmp_path / "floor.fbx"
+    export_poses(path, poses, anny, fps=24.0, ground=True)
+    u = ufbx_probe(path, tmp_path, 24.0, n)
+    low = u["skinned"][..., 1].min(axis=1)
+    assert np.abs(low).max() < 0.01, low
+    assert list(u["materials"]) == ["Skin:phong"]
+    assert np.allclose(u["material_diffuse"][0], [0.8, 0.62, 0.52])
+    assert float(u["frames_per_second"]) == pytest.approx(24.0)
+    assert float(u["time_end"]) == pytest.approx((n - 1) / 24.0)
+
+
+def test_cli_export_grounds_by_default(anny, tmp_path):
+    """`main.py export` grounds like the GUI's export dialog; --no-ground keeps PoseTailor's origin."""
+    from main import main
+
+    src = tmp_path / "in.npz"
+    from core_models.pose import Pose
+
+    export_poses(src, Pose(np.zeros((2, 3)), np.zeros((2, 21, 3)), np.zeros((2, 3))), None, fps=30)
+    for flag, floor in (([], 0.0), (["--no-ground"], float(anny.skinning.floor_height))):
+        out = tmp_path / f"cli{len(flag)}.fbx"
+        assert main(["export", "--pose", str(src), "--out", str(out), "--body", "anny", "-q", *flag]) == 0
+        u = ufbx_probe(out, tmp_path, FPS, 2)
+        low = u["skinned"][..., 1].min(axis=1)
+        assert np.abs(low - floor).max() < 0.01, (flag, low)

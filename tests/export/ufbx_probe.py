@@ -42,6 +42,19 @@ def main() -> int:
     mesh = meshes[0]
     keep.append(mesh)
     rest = np.array(np.asarray(mesh.vertices), dtype=np.float64)
+    mats = mesh.materials
+    keep.append(mats)
+    mat_names, mat_diffuse = [], []
+    for k in range(len(mats)):
+        mt = mats[k]
+        fb = mt.fbx
+        dc = fb.diffuse_color
+        v = dc.value_vec4
+        keep += [mt, fb, dc, v]
+        mat_names.append(f"{mt.name}:{mt.shading_model_name}")
+        mat_diffuse.append([v.x, v.y, v.z])
+    settings = sc.settings
+    keep.append(settings)
     skins = mesh.skin_deformers
     keep.append(skins)
     n_clusters = 0
@@ -81,7 +94,9 @@ def main() -> int:
     np.savez(out, names=np.array(names), parents=np.array(parents), is_bone=np.array(is_bone),
              rest=rest, skinned=np.stack(frames), world=np.stack(world), n_warnings=len(warns),
              n_clusters=n_clusters, stack_name=str(st.name), time_begin=float(st.time_begin),
-             time_end=float(st.time_end), unit_meters=float(sc.settings.unit_meters))
+             time_end=float(st.time_end), unit_meters=float(settings.unit_meters),
+             frames_per_second=float(settings.frames_per_second), materials=np.array(mat_names, dtype=str),
+             material_diffuse=np.array(mat_diffuse, dtype=np.float64).reshape(-1, 3))
     sys.stdout.flush()
     os._exit(0)
 
