@@ -25,6 +25,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from core_models.body.base import SkinningData
+from core_models.io.rig_names import MIXAMO_NAMES, MIXAMO_PREFIX
 from core_models.pose import Pose, aa_to_matrix
 from core_models.pose import matrix_to_euler as pose_matrix_to_euler
 
@@ -39,24 +40,7 @@ class ExportError(ValueError):
 
 RIGS: tuple[str, ...] = ("smplh", "mixamo")
 
-#: SMPL-H joint name → Mixamo bone name (without the ``mixamorig:`` namespace).
-MIXAMO_NAMES: dict[str, str] = {
-    "pelvis": "Hips",
-    "left_hip": "LeftUpLeg", "right_hip": "RightUpLeg",
-    "spine1": "Spine",
-    "left_knee": "LeftLeg", "right_knee": "RightLeg",
-    "spine2": "Spine1",
-    "left_ankle": "LeftFoot", "right_ankle": "RightFoot",
-    "spine3": "Spine2",
-    "left_foot": "LeftToeBase", "right_foot": "RightToeBase",
-    "neck": "Neck",
-    "left_collar": "LeftShoulder", "right_collar": "RightShoulder",
-    "head": "Head",
-    "left_shoulder": "LeftArm", "right_shoulder": "RightArm",
-    "left_elbow": "LeftForeArm", "right_elbow": "RightForeArm",
-    "left_wrist": "LeftHand", "right_wrist": "RightHand",
-}
-MIXAMO_PREFIX = "mixamorig:"
+# MIXAMO_NAMES (SMPL-H joint → Mixamo bone name) and MIXAMO_PREFIX live in core_models.io.rig_names (shared)
 
 
 def bone_names(joint_names: Sequence[str], rig: str = "smplh", prefix: str | None = None) -> list[str]:

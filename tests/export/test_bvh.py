@@ -100,3 +100,26 @@ def test_bvh_ground_option(anny, tmp_path):
     idx = [m.index(n) for n in anny.skinning.joint_names]
     lift = np.array([0.0, -anny.skinning.floor_height, 0.0])
     assert np.abs(m.fk()[1][:, idx] - (anny.forward(poses).joints + lift)).max() < 1e-5
+
+
+def test_bvh_units_metres_by_default_cm_on_request(anny, tmp_path):
+    """Metres by default (Blender's BVH import at its default scale 1.0 gives the real size); centimetres when
+    asked; PoseTailor's importer reads both to the same metres."""
+    from core_models.io.bvh import load_bvh
+
+    poses = make_poses(3, seed=33)
+    out = anny.forward(poses)
+    heights = {}
+    for units in ("m", "cm"):
+        path = tmp_path / f"u_{units}.bvh"
+        export_poses(path, poses, anny, units=units)
+        text = path.read_text()
+        offs = np.array([[float(x) for x in ln.split()[1:]] for ln in text.splitlines() if "OFFSET" in ln])
+        heights[units] = np.abs(offs[:, 1]).sum()
+        m = load_bvh(path)
+        idx = [m.index(n) for n in anny.skinning.joint_names]
+        assert np.abs(m.fk()[1][:, idx] - out.joints).max() < 1e-5
+    assert 0.5 < heights["m"] < 5.0
+    assert heights["cm"] == pytest.approx(100 * heights["m"], rel=1e-4)
+    with pytest.raises(ValueError, match="units"):
+        export_poses(tmp_path / "bad.bvh", poses, anny, units="in")

@@ -1,0 +1,23 @@
+"""Bone-name tables shared by the exporters (``core_models.export``) and the importers. No imports."""
+from __future__ import annotations
+
+#: SMPL-H joint name → Mixamo bone name (without the ``mixamorig:`` namespace).
+MIXAMO_NAMES: dict[str, str] = {
+    "pelvis": "Hips",
+    "left_hip": "LeftUpLeg", "right_hip": "RightUpLeg",
+    "spine1": "Spine",
+    "left_knee": "LeftLeg", "right_knee": "RightLeg",
+    "spine2": "Spine1",
+    "left_ankle": "LeftFoot", "right_ankle": "RightFoot",
+    "spine3": "Spine2",
+    "left_foot": "LeftToeBase", "right_foot": "RightToeBase",
+    "neck": "Neck",
+    "left_collar": "LeftShoulder", "right_collar": "RightShoulder",
+    "head": "Head",
+    "left_shoulder": "LeftArm", "right_shoulder": "RightArm",
+    "left_elbow": "LeftForeArm", "right_elbow": "RightForeArm",
+    "left_wrist": "LeftHand", "right_wrist": "RightHand",
+}
+MIXAMO_PREFIX = "mixamorig:"
+
+__all__ = ["MIXAMO_NAMES", "MIXAMO_PREFIX"]
