@@ -37,6 +37,7 @@ import numpy as np
 
 from core_models import skeleton as sk
 from core_models.pose import Pose, PoseError
+from core_models.resources import resource_path
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ MAX_DESCRIPTION_LEN = 500
 USER_CATEGORY = "user"
 
 #: The built-in library (shipped with the app).
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "resources" / "poses"
+BUILTIN_DIR = resource_path("poses")
 
 
 class LibraryError(ValueError):

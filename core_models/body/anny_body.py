@@ -26,6 +26,7 @@ import numpy as np
 from core_models import skeleton as sk
 from core_models.body.base import LBSBody, SkinningData, sparsify_weights, vertex_normals
 from core_models.pose import rotation_between_np
+from core_models.resources import bundled_path
 
 #: SMPL-H joint → Anny bone whose head is that joint's centre.
 JOINT_TO_ANNY_BONE = {
@@ -246,8 +247,9 @@ def load_anny_layer(phenotype: dict | None = None, use_cache: bool = True) -> Sk
     if use_cache:
         try:
             path = _cache_dir() / f"anny_smplh_{_cache_key(ph)}.npz"
-            if path.exists():
-                with np.load(path, allow_pickle=False) as z:
+            shipped = bundled_path("body_cache", path.name)  # the desktop bundle ships the default body
+            if shipped is not None or path.exists():
+                with np.load(shipped or path, allow_pickle=False) as z:
                     kw: dict[str, Any] = {f: (z[f] if f in z.files else None) for f in _FIELDS}
                     return SkinningData(joint_names=sk.JOINT_NAMES, floor_height=float(z["floor_height"]), **kw)
         except Exception:

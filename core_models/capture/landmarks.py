@@ -66,10 +66,15 @@ class LandmarkerError(RuntimeError):
 
 def model_dir() -> Path:
     """Where the ``pose_landmarker_{lite,full,heavy}.task`` bundles live (an ignored cache folder):
-    ``$POSETAILOR_MEDIAPIPE_DIR`` or ``~/.cache/posetailor/mediapipe``."""
+    ``$POSETAILOR_MEDIAPIPE_DIR``, the desktop bundle's own copy, or ``~/.cache/posetailor/mediapipe``."""
     env = os.environ.get("POSETAILOR_MEDIAPIPE_DIR")
     if env:
         return Path(env)
+    from core_models.resources import bundled_path
+
+    bundled = bundled_path("mediapipe")
+    if bundled is not None:
+        return bundled
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "posetailor" / "mediapipe"
 

@@ -16,7 +16,9 @@ from typing import Any
 
 import torch
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[3] / "resources" / "weights"
+from core_models.resources import resource_path
+
+WEIGHTS_DIR = resource_path("weights")
 
 
 class WeightsError(RuntimeError):
