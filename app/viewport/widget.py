@@ -1,4 +1,13 @@
-"""The live 3D viewport: a QOpenGLWidget around the Qt-free ``core_models.render`` scene.
+"""The live 3D viewport: a QWidget holding a QOpenGLWindow (in a window container) that draws the Qt-free
+``core_models.render`` scene straight into its own window surface.
+
+Why not a QOpenGLWidget: a QOpenGLWidget draws into an FBO that Qt then composites into the top-level window
+with one more full-window textured pass every frame (~9 ms at 1920x1080 on llvmpipe); a native GL child window
+swaps directly, so the viewport runs at the speed of a bare GL loop (tests/bench/bench_viewport_fps.py measures
+the ratio). The viewport draws only when something changed (``update()``); on software GL the anti-aliased,
+per-pixel-lit frame is drawn once the view has been still for SETTLE_MS. Mouse and wheel events that reach the
+GL window are handed to this widget's handlers; the GL window never takes the keyboard focus (the widget does),
+so the main window's shortcuts keep working.
 
 Mouse: left-drag on empty space orbits, middle-drag or shift+left-drag pans, the wheel zooms, a left
 click on a joint marker selects it (on empty space: deselects), a left-drag on a gizmo ring rotates the
@@ -10,16 +19,23 @@ Signals:
   poseEditFinished(object, object, str)   (old Pose, new Pose, description) at mouse release — push an
                                      undo command with it (the viewport already shows the new pose)
   fpsChanged(float)                  measured frame rate (emitted about twice a second while drawing)
+  frameSwapped()                     a frame reached the window (benchmarks pace themselves on it)
 """
 from __future__ import annotations
 
+import atexit
 import math
 import time
+import weakref
+
+import os
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QPointF, Qt, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QSurfaceFormat
-from PySide6.QtOpenGLWidgets import QOpenGLWidget
+from PySide6.QtOpenGL import QOpenGLWindow
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core_models import skeleton as sk
 from core_models.pose import Pose
@@ -36,6 +52,10 @@ from core_models.render.scene import (
 )
 
 NJ = sk.NUM_JOINTS
+# Qt waits QT_QPA_UPDATE_IDLE_TIME ms (default 5) before serving a window's update request; the viewport draws only
+# on change, so the wait only adds latency (and caps a 60 fps frame at 11.7 ms of work). Read once, at the first
+# request, so this must run before any window asks for an update.
+os.environ.setdefault("QT_QPA_UPDATE_IDLE_TIME", "0")
 #: MSAA samples of the widget's own (Qt) framebuffer when neither the caller nor
 #: QSurfaceFormat.defaultFormat() asks for a number. Anti-aliasing is done by the viewport itself instead
 #: (see ``aa_samples``): always on real GPUs; on software GL (llvmpipe) only for the frame drawn once the
@@ -74,19 +94,71 @@ def _rgb(c) -> tuple[float, float, float]:
     return tuple(float(x) for x in np.clip(a, 0.0, 1.0))
 
 
-class Viewport(QOpenGLWidget):
+#: Live viewports, deleted before PySide's own exit clean-up: that clean-up deletes Python-created QWindows first,
+#: and Qt then dereferences the window container's (now null) window when the top-level goes (a crash at exit).
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register  # registered after PySide's handler, so it runs before it
+def _delete_live_viewports() -> None:
+    for v in list(_LIVE):
+        if shiboken6.isValid(v):
+            shiboken6.delete(v)
+
+
+class _GLWindow(QOpenGLWindow):
+    """The native GL surface inside the Viewport: GL callbacks and input go to the owning Viewport."""
+
+    _FORWARD = {QEvent.Type.MouseButtonPress: "mousePressEvent", QEvent.Type.MouseMove: "mouseMoveEvent",
+                QEvent.Type.MouseButtonRelease: "mouseReleaseEvent", QEvent.Type.Wheel: "wheelEvent",
+                QEvent.Type.MouseButtonDblClick: "mousePressEvent"}
+
+    def __init__(self, owner: Viewport):
+        super().__init__(QOpenGLWindow.UpdateBehavior.NoPartialUpdate)
+        self._owner = owner
+        self.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
+
+    def initializeGL(self) -> None:
+        self._owner.initializeGL()
+
+    def resizeGL(self, w: int, h: int) -> None:
+        pass
+
+    def paintGL(self) -> None:
+        self._owner.paintGL()
+
+    def event(self, ev) -> bool:
+        name = self._FORWARD.get(ev.type())
+        if name is not None:
+            if ev.type() == QEvent.Type.MouseButtonPress:
+                self._owner.setFocus(Qt.FocusReason.MouseFocusReason)
+            getattr(self._owner, name)(ev)
+            return True
+        return super().event(ev)
+
+
+class Viewport(QWidget):
     jointSelected = Signal(int)
     poseDragged = Signal(object)
     poseEditFinished = Signal(object, object, str)
     fpsChanged = Signal(float)
+    frameSwapped = Signal()
 
     def __init__(self, parent=None, samples: int | None = None):
         super().__init__(parent)
         default = QSurfaceFormat.defaultFormat()
         if samples is None:
             samples = default.samples() if default.samples() >= 0 else DEFAULT_SAMPLES
-        fmt = surface_format(samples, default.swapInterval())
-        self.setFormat(fmt)
+        self._win = _GLWindow(self)
+        self._win.setFormat(surface_format(samples, default.swapInterval()))
+        self._win.frameSwapped.connect(self.frameSwapped)
+        self._container = QWidget.createWindowContainer(self._win, self)
+        self._container.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._container.setMouseTracking(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self._container)
+        _LIVE.add(self)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(200, 150)
@@ -125,7 +197,6 @@ class Viewport(QOpenGLWidget):
         self._aa_target = None
         self._software_gl = False
         self._hq_pending = False
-        self._grabbing = False
         self._last_fast_frame = 0.0
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -238,13 +309,66 @@ class Viewport(QOpenGLWidget):
     def camera(self) -> OrbitCamera:
         return self._camera
 
+    def scene(self) -> SceneRenderer:
+        """The Qt-free renderer (its settings; benchmarks copy them)."""
+        return self._scene
+
     def grab_image(self) -> QImage:
-        """The current view as a QImage (always the anti-aliased rendering)."""
-        self._grabbing = True
+        """The current view as a QImage (always the anti-aliased, per-pixel-lit rendering, drawn offscreen
+        at the widget's size in device pixels). A null QImage while GL is not up (never shown, or no GL)."""
+        if not self._gl_ok or not self._win.isValid():
+            return QImage()
+        from core_models.render.scene import OffscreenTarget
+
+        w, h = self._device_size()
+        self.makeCurrent()
+        per_pixel = self._scene.per_pixel_lighting
+        t = None
         try:
-            return self.grabFramebuffer()
+            t = OffscreenTarget(w, h, samples=self.aa_samples)
+            t.bind()
+            self._scene.per_pixel_lighting = True
+            self._scene.render(self._camera, w, h)
+            rgba = t.read_rgba()
         finally:
-            self._grabbing = False
+            self._scene.per_pixel_lighting = per_pixel
+            if t is not None:
+                t.release()
+            self.doneCurrent()
+        img = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        img.setDevicePixelRatio(self._win.devicePixelRatio())
+        return img
+
+    # ------------------------------------------------------------------ the GL window
+    def update(self, *args) -> None:  # type: ignore[override]
+        """Schedule a redraw of the GL window (frames are drawn only on change)."""
+        self._win.update()
+        if args:
+            super().update(*args)
+
+    def makeCurrent(self) -> None:  # noqa: N802 - the QOpenGLWidget name callers know
+        self._win.makeCurrent()
+
+    def doneCurrent(self) -> None:  # noqa: N802
+        self._win.doneCurrent()
+
+    def context(self):
+        return self._win.context()
+
+    def defaultFramebufferObject(self) -> int:  # noqa: N802
+        return int(self._win.defaultFramebufferObject())
+
+    def gl_window(self) -> QOpenGLWindow:
+        """The native GL window inside (tests send input to it)."""
+        return self._win
+
+    def setCursor(self, cursor) -> None:  # noqa: N802 - the native child window shows its own cursor
+        super().setCursor(cursor)
+        self._win.setCursor(cursor)
+
+    def _device_size(self) -> tuple[int, int]:
+        dpr = self._win.devicePixelRatio()
+        return max(1, int(round(self.width() * dpr))), max(1, int(round(self.height() * dpr)))
 
     def set_continuous_redraw(self, on: bool) -> None:
         """Redraw as fast as possible (benchmarks / animation)."""
@@ -346,7 +470,7 @@ class Viewport(QOpenGLWidget):
         return new
 
     def _cleanup_gl(self):
-        if self._gl_ok:
+        if self._gl_ok and shiboken6.isValid(self._win):
             self.makeCurrent()
             try:
                 if self._aa_target is not None:
@@ -365,9 +489,9 @@ class Viewport(QOpenGLWidget):
         if not self._gl_ok:
             return
         t0 = time.perf_counter()
-        dpr = self.devicePixelRatioF()
-        w, h = max(1, int(round(self.width() * dpr))), max(1, int(round(self.height() * dpr)))
-        hq = self.aa_samples > 0 and (not self._software_gl or self._hq_pending or self._grabbing)
+        dpr = self._win.devicePixelRatio()
+        w, h = max(1, int(round(self._win.width() * dpr))), max(1, int(round(self._win.height() * dpr)))
+        hq = self.aa_samples > 0 and (not self._software_gl or self._hq_pending)
         if hq and not self._continuous:
             self._scene.per_pixel_lighting = True
             self._render_antialiased(w, h)
