@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from core_models.nets.corrector import Corrector
     from core_models.nets.editor import Editor
     from core_models.nets.qposer import LatentEditor
+    from core_models.text.compose import SentenceEdit
 
 __all__ = ["ModelServices", "ModelUnavailable", "LazyModel", "Comparison", "default_services",
            "PoseFile", "PoseFileError"]
@@ -115,6 +116,10 @@ class ModelServices:
                                                    "prompter": self._prompter}
         if custom:
             raise ValueError(f"unknown model loader(s): {', '.join(sorted(custom))}")
+        self._warm_lock = threading.Lock()
+        self._warm_thread: threading.Thread | None = None
+        self.phrases_warmed = threading.Event()  # set once the rewrite phrases are encoded (or cannot be)
+        self.phrase_warm_up_error: str | None = None
 
     # --- loaders (worker threads) ---------------------------------------------------------------------------
     def _load_editor(self) -> Editor:
@@ -156,10 +161,37 @@ class ModelServices:
         return self._editor.get()
 
     def editor_with_encoder(self) -> Editor:
-        """The editor with its MiniLM text encoder loaded too (call from a worker: slow the first time)."""
+        """The editor with its MiniLM text encoder loaded too (call from a worker: slow the first time).
+        Starts the background phrase warm-up (:meth:`start_phrase_warm_up`) so that a new instruction is fast."""
         ed = self.editor()
         ed.encoder  # noqa: B018 - loads the encoder once
+        self.start_phrase_warm_up(ed)
         return ed
+
+    def start_phrase_warm_up(self, editor: Any) -> threading.Thread | None:
+        """Once per services: encode every rewrite phrase of the sentence composer
+        (:func:`core_models.text.compose.warm_up`, ~0.5 s) in a daemon thread, so that later instructions
+        skip MiniLM. Editors without a clause cache (stand-ins in tests) are not warmed. Returns the thread."""
+        with self._warm_lock:
+            if self._warm_thread is not None:
+                return self._warm_thread
+            if not hasattr(editor, "_cache") or not hasattr(editor, "predict_normalized"):
+                self.phrases_warmed.set()
+                return None
+
+            def work() -> None:
+                from core_models.text.compose import warm_up
+
+                try:
+                    warm_up(editor)
+                except Exception as e:  # noqa: BLE001 - only a speed-up: an edit encodes its phrases itself
+                    self.phrase_warm_up_error = f"{type(e).__name__}: {e}"
+                finally:
+                    self.phrases_warmed.set()
+
+            self._warm_thread = threading.Thread(target=work, name="phrase-warm-up", daemon=True)
+            self._warm_thread.start()
+            return self._warm_thread
 
     def corrector(self) -> Corrector:
         return self._corrector.get()
@@ -191,6 +223,20 @@ class ModelServices:
         if not isinstance(res.mean, Pose):
             raise TypeError(f"the editor returned {type(res.mean).__name__}, not a Pose")
         return res.mean
+
+    def edit_sentence(self, pose: Pose, text: str, *, hold: bool = True, n_samples: int = 0,
+                      keep_global: bool = True, seed: int = 0, strategy: str | None = None) -> SentenceEdit:
+        """A human-written instruction applied the shipped way (:func:`core_models.text.compose.edit_sentence`,
+        clause by clause through the shared editor): the edited pose, the clauses as understood, the clauses it
+        could not use (with why) and ``n_samples`` alternatives. Unusable text gives ``refused`` with a notice
+        and the pose unchanged (never raises for it). Raises ModelUnavailable when the editor is unavailable."""
+        from core_models.text.compose import DEFAULT_STRATEGY, edit_sentence
+
+        editor = self.editor_with_encoder()
+        if strategy is None:  # clause steps need batched predictions; a stand-in editor gets the whole text
+            strategy = DEFAULT_STRATEGY if hasattr(editor, "predict_normalized") else "whole"
+        return edit_sentence(editor, pose, text, strategy, hold=hold, n_samples=n_samples,
+                             keep_global=keep_global, seed=seed)
 
     def compare(self, a: Pose, b: Pose, keep_heading: bool = False) -> Comparison:
         """Both coaching texts and the per-joint displacement for A → B. Never raises for a missing learned

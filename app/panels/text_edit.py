@@ -1,18 +1,22 @@
-"""Text Edit panel: type an instruction ("raise your left arm and lean back"), Enter applies the trained
-editor's mean result to the current pose (one undoable step); a strip of alternatives (samples) to pick from; a
-strength slider (blend between the pose before the edit and the edit, re-blends the last edit in place); "keep my
-global orientation and position" (on by default). Inference runs off the GUI thread; empty or nonsense text
+"""Text Edit panel: type an instruction ("raise your left arm and lean back"), Enter applies it to the current
+pose through the sentence composer (``services.edit_sentence``: clause by clause, hold clauses, amounts) as one
+undoable step. Under the text box: the input echoed with the words it ignored struck through in grey and the
+words of clauses it could not use in red, and a table of every clause as understood (part, side, change,
+amount) plus every clause it could not use with the reason. A strip of alternatives (samples) to pick from; a
+strength slider (blend between the pose before the edit and the edit, re-blends the last edit in place); "keep
+my global orientation and position" (on by default). Inference runs off the GUI thread; empty or nonsense text
 leaves the pose unchanged and says why.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListView,
     QListWidget,
@@ -20,6 +24,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -27,17 +33,34 @@ from PySide6.QtWidgets import (
 from app.context import PanelContext
 from app.workers import run_in_background
 from core_models.pose import interpolate
+from core_models.text.echo import ClauseRow, clause_rows, word_marks
 
 THUMB = 72
 MAX_HISTORY = 30
+COLUMNS = ("Clause", "Part", "Side", "Change", "Amount")
+_MARK_STYLE = {"ignored": "color:#8a8a8a; text-decoration:line-through;",
+               "unused": "color:#c0392b; text-decoration:underline;"}
+UNUSED_BG = QColor(250, 219, 216)
+HOLD_BG = QColor(221, 235, 247)
+
+
+def echo_html(marks: list[tuple[str, str]]) -> str:
+    """The input as rich text: ignored words grey and struck through, words of unusable clauses red."""
+    from html import escape
+
+    out = []
+    for piece, mark in marks:
+        style = _MARK_STYLE.get(mark)
+        out.append(f'<span style="{style}">{escape(piece)}</span>' if style else escape(piece))
+    return "".join(out)
 
 
 class TextEditPanel(QWidget):
     """Constructed as ``TextEditPanel(ctx)`` (:class:`app.context.PanelContext`); edits ``ctx.document``.
-    ``set_editor`` injects an editor (tests); otherwise the shared one (``ctx.services``) is loaded in the
-    background on first use."""
+    Edits go through ``ctx.services.edit_sentence`` (the services' one editor); the first Apply loads it in the
+    background (``set_editor`` marks it loaded, e.g. when a test loaded the services' editor already)."""
 
-    editFinished = Signal(object)  # EditResult (also for notices)
+    editFinished = Signal(object)  # core_models.text.compose.SentenceEdit (also for notices)
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None):
         super().__init__(parent)
@@ -48,6 +71,7 @@ class TextEditPanel(QWidget):
         self._busy = False
         self._pending: tuple | None = None
         self._last: dict | None = None  # {'before', 'edit', 'samples', 'text', 'applied'}
+        self._rows: list[ClauseRow] = []
         self.setObjectName("textEditPanel")
 
         self.input = QComboBox()
@@ -100,9 +124,12 @@ class TextEditPanel(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setObjectName("textEditStatus")
+        self._build_understood()
 
         lay = QVBoxLayout(self)
         lay.addLayout(row)
+        lay.addWidget(self.echo)
+        lay.addWidget(self.table)
         lay.addLayout(srow)
         lay.addWidget(self.keep_global)
         lay.addWidget(self.hold_unnamed)
@@ -111,6 +138,48 @@ class TextEditPanel(QWidget):
         lay.addWidget(self.strip)
         lay.addWidget(self.status)
         lay.addStretch(1)
+
+    def _build_understood(self) -> None:
+        self.echo = QLabel("")
+        self.echo.setObjectName("textEditEcho")
+        self.echo.setTextFormat(Qt.TextFormat.RichText)
+        self.echo.setWordWrap(True)
+        self.echo.setToolTip("What was read: grey struck-through words were ignored; red words belong to a clause "
+                             "that could not be used (see the table) — rephrase those")
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("textEditClauses")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setWordWrap(True)
+        hdr = self.table.horizontalHeader()
+        hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(COLUMNS)):
+            hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMinimumHeight(90)
+        self.table.setToolTip("Each clause as understood; clauses it could not use are listed with the reason")
+
+    def understood_rows(self) -> list[ClauseRow]:
+        """The rows shown in the clause table (after the last edit)."""
+        return list(self._rows)
+
+    def _show_understood(self, marks: list[tuple[str, str]], rows: list[ClauseRow]) -> None:
+        self._rows = rows
+        self.echo.setText(echo_html(marks))
+        self.table.clearSpans()
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            cells = (row.text, row.part, row.side, row.change, row.amount)
+            for c, value in enumerate(cells):
+                it = QTableWidgetItem(value)
+                it.setToolTip(row.text if c == 0 else value)
+                if row.status != "action":
+                    it.setBackground(QBrush(UNUSED_BG if row.status == "unused" else HOLD_BG))
+                self.table.setItem(r, c, it)
+            if row.status == "unused":
+                self.table.setSpan(r, 3, 1, 2)  # the reason gets the change + amount columns
+        self.table.resizeRowsToContents()
 
     # editor ------------------------------------------------------------------------------------------------
     def set_editor(self, editor) -> None:
@@ -174,9 +243,14 @@ class TextEditPanel(QWidget):
         self._busy = True
         self.apply_btn.setEnabled(False)
         self.status.setText("Editing…")
-        ed = self._editor
-        run_in_background(ed.edit, pose, text, n_samples=n, strength=1.0, keep_global=keep_global, seed=0,
-                          hold=hold, on_result=lambda res: self._on_result(pose, text, res), on_error=self._on_error)
+        run_in_background(self._compose, pose, text, n, keep_global, hold,
+                          on_result=lambda out: self._on_result(pose, text, out), on_error=self._on_error)
+
+    def _compose(self, pose, text, n, keep_global, hold):
+        """Worker thread: the shipped sentence composition, then what to show about it."""
+        res = self.ctx.services.edit_sentence(pose, text, hold=hold, n_samples=n, keep_global=keep_global, seed=0)
+        marks = word_marks(text, {u["text"] for u in res.unused})
+        return res, marks, clause_rows(res)
 
     def _on_error(self, e: BaseException) -> None:
         self._busy = False
@@ -184,19 +258,26 @@ class TextEditPanel(QWidget):
         self.status.setText(f"Edit failed: {type(e).__name__}: {e}")
         self._next()
 
-    def _on_result(self, before, text, res) -> None:
+    def _on_result(self, before, text, out) -> None:
+        res, marks, rows = out
         self._busy = False
         self.apply_btn.setEnabled(True)
-        if res.notice:
-            self.status.setText(res.notice)
+        self._show_understood(marks, rows)
+        if res.refused:
+            notice = res.notice or "Nothing could be done."
+            self.status.setText(notice if "unchanged" in notice else f"{notice} The pose is unchanged.")
             self.editFinished.emit(res)
             self._next()
             return
-        self._last = {"before": before, "edit": res.mean, "samples": res.samples, "text": text, "choice": None}
-        self.doc.push_pose(self._blend(res.mean), f"Text edit: {text[:40]}")
+        samples = res.samples if res.samples is not None else []
+        self._last = {"before": before, "edit": res.pose, "samples": samples, "text": text, "choice": None}
+        self.doc.push_pose(self._blend(res.pose), f"Text edit: {text[:40]}")
         self._last["applied"] = self._doc_pose()
-        self._fill_strip(res.samples)
-        self.status.setText(f"Applied \"{text[:60]}\" ({len(res.clauses)} clause(s)). Ctrl+Z undoes it.")
+        self._fill_strip(samples)
+        n_used = sum(r.status != "unused" for r in rows)
+        n_unused = len(rows) - n_used
+        skipped = f"; {n_unused} not used (see the list)" if n_unused else ""
+        self.status.setText(f"Applied \"{text[:60]}\" ({n_used} clause(s){skipped}). Ctrl+Z undoes it.")
         self.editFinished.emit(res)
         self._next()
 

@@ -2,9 +2,13 @@
 
     python main.py edit --pose in.npz --text "raise your left arm" [--samples 8] --out out.npz
                         [--frame 0] [--strength 1.0] [--free-global] [--move-unnamed] [--seed 0]
+                        [--compose clauses|whole|rewrite]
 
-The output file holds the mean edit as frame 0 followed by the ``--samples`` alternatives (frames 1..N), in the
-input file's up-axis convention, with its betas / gender / frame rate.
+The instruction goes through the same sentence composer as the app (``core_models.text.compose.edit_sentence``:
+clauses, hold clauses, amounts; ``--compose whole`` sends the raw text to the editor at once). The output file
+holds the edit as frame 0 followed by the ``--samples`` alternatives (frames 1..N), in the input file's up-axis
+convention, with its betas / gender / frame rate. The JSON line lists the clauses as understood and the ones it
+could not use (with why).
 """
 from __future__ import annotations
 
@@ -27,6 +31,9 @@ def register(sub) -> None:
                    help="let the edit move body parts the text does not name (default: they keep their rotation "
                         "for instructions about limbs / the head only)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--compose", default="clauses", choices=("clauses", "whole", "rewrite"),
+                   help="clauses (default, as the app): clause by clause with holds and amounts; whole: the raw "
+                        "text to the editor at once; rewrite: the understood clauses as one editor text")
     p.set_defaults(func=_edit)
 
 
@@ -37,7 +44,8 @@ def _edit(args) -> int:
     from core_models.io.npz_pose import PoseFileError, load_pose_npz, save_pose_npz
     from core_models.nets.common.weights import WeightsError
     from core_models.nets.editor import load_editor
-    from core_models.pose import Pose
+    from core_models.pose import Pose, interpolate
+    from core_models.text.compose import edit_sentence
 
     if args.samples < 0 or args.samples > 64:
         print("error: --samples must be between 0 and 64", file=sys.stderr)
@@ -55,10 +63,13 @@ def _edit(args) -> int:
     except WeightsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    res = ed.edit(poses[args.frame], args.text, n_samples=args.samples, strength=args.strength,
-                  keep_global=not args.free_global, seed=args.seed,
-                  hold=not args.move_unnamed)
-    out = Pose.stack([res.mean] + [res.samples[i] for i in range(len(res.samples))])
+    start = poses[args.frame]
+    res = edit_sentence(ed, start, args.text, args.compose, hold=not args.move_unnamed, n_samples=args.samples,
+                        keep_global=not args.free_global, seed=args.seed)
+    s = min(max(float(args.strength), 0.0), 1.0)
+    alts = res.samples
+    edits = [res.pose] + ([alts[i] for i in range(len(alts))] if alts is not None else [])
+    out = Pose.stack([e if s >= 1.0 else interpolate(start, e, s) for e in edits])
     try:
         save_pose_npz(args.out, out, fps=float(info.get("fps", 30.0) or 30.0), betas=info.get("betas"),
                       gender=str(info.get("gender", "neutral")), up_axis=str(info.get("up_axis", "z")))
@@ -67,6 +78,9 @@ def _edit(args) -> int:
         return 2
     if res.notice:
         print(f"notice: {res.notice}", file=sys.stderr)
+    for u in res.unused:
+        print(f"not used: \"{u['text']}\" ({u['reason']})", file=sys.stderr)
     print(json.dumps({"name": "edit", "out": str(args.out), "frames": len(out), "notice": res.notice,
-                      "clauses": res.clauses}))
+                      "clauses": [c["text"] for c in res.understood if c["role"] == "action"],
+                      "understood": res.understood, "unused": res.unused}))
     return 0

@@ -36,6 +36,7 @@ from core_models.text.measures import PoseFrame, measure
 from core_models.text.parse import LIMB, Action, Clause, ParsedSentence, parse_sentence
 
 DEFAULT_STRATEGY = "clauses"
+STRATEGIES = ("whole", "clauses", "rewrite")
 #: default change per measure when the sentence gives no number (normal size); slight ×0.3, large ×1.8
 DEFAULT_SIZE = {"flexion": 35.0, "height": 0.20, "forward": 0.20, "sideways": 0.15, "turn": 35.0}
 _DEGREE_SCALE = {"slight": 0.3, "normal": 1.0, "large": 1.8}
@@ -65,6 +66,8 @@ class SentenceEdit:
     notice: str | None
     strategy: str
     texts: list[str] = field(default_factory=list)
+    #: alternatives (n,) around ``pose`` (see :func:`alternatives`); empty unless asked for
+    samples: Pose | None = None
 
 
 # --- rewriting -----------------------------------------------------------------------------------------
@@ -182,19 +185,21 @@ def build_steps(parsed: ParsedSentence, start: PoseFrame) -> tuple[list[Step], l
 
 # --- running the editor --------------------------------------------------------------------------------
 
-def predict_many(editor, poses: list[Pose], texts: list[str], hold: bool = True) -> Pose:
+def predict_many(editor, poses: list[Pose], texts: list[str], hold: bool = True, keep_global: bool = True) -> Pose:
     """The editor's mean edit of ``poses[i]`` for ``texts[i]`` as one batched Pose (n,), through
-    ``predict_normalized`` when the editor has it (heading kept, like ``Editor.edit``), else one ``edit`` call
-    per text."""
+    ``predict_normalized`` when the editor has it (heading kept unless ``keep_global`` is False, like
+    ``Editor.edit``), else one ``edit`` call per text."""
     if not hasattr(editor, "predict_normalized"):
-        return Pose.stack([editor.edit(p, t, n_samples=0, hold=hold).mean for p, t in zip(poses, texts)])
+        return Pose.stack([editor.edit(p, t, n_samples=0, hold=hold, keep_global=keep_global).mean
+                           for p, t in zip(poses, texts)])
     import torch
 
     a_n, heading = normalize_heading(Pose.stack(poses))
     A = torch.as_tensor(a_n.matrices(), dtype=torch.float32)
     mean, _ = editor.predict_normalized(A, texts, 0, hold=hold)
     outs = Pose.from_full(matrix_to_aa(mean.detach().cpu().numpy()), a_n.transl)
-    outs, _ = normalize_heading(outs)
+    if keep_global:
+        outs, _ = normalize_heading(outs)
     outs = apply_heading(outs, heading)
     return Pose(outs.root_orient, outs.body_pose, np.stack([p.transl for p in poses]))
 
@@ -298,7 +303,8 @@ def _choose(fa: PoseFrame, cands: Pose, rnd: list[Step]) -> tuple[list[int], lis
     return idx, failed
 
 
-def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True) -> tuple[Pose, list[Step]]:
+def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True,
+              keep_global: bool = True) -> tuple[Pose, list[Step]]:
     """Apply the steps round by round; returns the pose and the steps dropped (moved the wrong way).
 
     Each step is predicted twice in the same batch: as written and on the mirrored body with left/right
@@ -309,7 +315,8 @@ def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True) -> tupl
     for rnd in schedule(steps, separate=not hold):
         S = len(rnd)
         outs = predict_many(editor, [cur] * S + [mirror(cur)] * S,
-                            [s.text for s in rnd] + [swap_sides(s.text) for s in rnd], hold=hold)
+                            [s.text for s in rnd] + [swap_sides(s.text) for s in rnd], hold=hold,
+                            keep_global=keep_global)
         back = mirror(outs[S:])
         outs = Pose(np.concatenate([outs.root_orient[:S], back.root_orient]),
                     np.concatenate([outs.body_pose[:S], back.body_pose]), outs.transl)
@@ -377,37 +384,68 @@ def _dedupe(steps: list[Step]) -> list[Step]:
     return out
 
 
-def edit_sentence(editor, pose: Pose, text: str, strategy: str = DEFAULT_STRATEGY, hold: bool = True) -> SentenceEdit:
+def alternatives(editor, start: Pose, edited: Pose, texts: list[str], n: int, seed: int = 0, hold: bool = True,
+                 keep_global: bool = True) -> Pose:
+    """``n`` alternatives around ``edited``: the editor's samples for the rewritten instruction (one call),
+    each applied as its rotation offset from the editor's mean (per joint, in the joint's frame) to the joints
+    the composed edit moved; every other joint (held parts included) stays as in ``edited``."""
+    if n <= 0:
+        return Pose(np.zeros((0, 3), np.float32), np.zeros((0, 21, 3), np.float32))
+    res = editor.edit(start, ", ".join(texts), n_samples=n, hold=hold, keep_global=keep_global, seed=seed)
+    moved = np.flatnonzero(np.abs(edited.full() - start.full()).max(-1) > 1e-6)
+    full = np.repeat(edited.full()[None], n, 0)
+    if len(moved) and res.notice is None and len(res.samples) == n:
+        mean_R = res.mean.matrices()[moved]                              # (m,3,3)
+        delta = np.swapaxes(mean_R, -1, -2)[None] @ res.samples.matrices()[:, moved]  # (n,m,3,3)
+        full[:, moved] = matrix_to_aa((edited.matrices()[moved][None] @ delta).astype(np.float32))
+    out = clamp_to_limits(Pose.from_full(full, np.repeat(edited.transl[None], n, 0)))
+    out.hand_pose = None if edited.hand_pose is None else np.repeat(edited.hand_pose[None], n, 0)
+    return out
+
+
+def _compose(editor, pose: Pose, parsed: ParsedSentence, steps: list[Step], strategy: str, hold: bool,
+             keep_global: bool) -> tuple[Pose, list[Step], list[str]]:
+    if strategy == "rewrite":
+        texts = [", ".join(s.text for s in steps)]
+        return editor.edit(pose, texts[0], n_samples=0, hold=hold, keep_global=keep_global).mean, [], texts
+    if strategy == "clauses":
+        out, failed = run_steps(editor, pose, steps, hold, keep_global)
+        return out, failed, [s.text for s in steps]
+    raise ValueError(f"unknown strategy {strategy!r} (whole, rewrite, clauses)")
+
+
+def edit_sentence(editor, pose: Pose, text: str, strategy: str = DEFAULT_STRATEGY, hold: bool = True,
+                  n_samples: int = 0, keep_global: bool = True, seed: int = 0) -> SentenceEdit:
     """Edit ``pose`` as ``text`` asks (see the module docstring for the strategies). Returns the pose, the
-    understood clauses (part, side, direction, amount, ignored words, rewrite) and the clauses it could not
-    use, each with a reason."""
+    understood clauses (part, side, direction, amount, ignored words, rewrite), the clauses it could not
+    use, each with a reason, and ``n_samples`` alternatives (:func:`alternatives`). ``keep_global`` False
+    lets a torso step change the facing direction."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r} ({', '.join(STRATEGIES)})")
     parsed = parse_sentence(text)
     start_frame = PoseFrame(pose)
     steps, dropped = build_steps(parsed, start_frame)
     steps = _dedupe(steps)
     if strategy == "whole":
-        res = editor.edit(pose, text, n_samples=0, hold=hold)
+        res = editor.edit(pose, text, n_samples=n_samples, hold=hold, keep_global=keep_global, seed=seed)
         understood, unused = _report(parsed, steps, [], dropped, [])
-        return SentenceEdit(res.mean, understood, unused, res.notice is not None, res.notice, strategy, [text])
+        return SentenceEdit(res.mean, understood, unused, res.notice is not None, res.notice, strategy, [text],
+                            res.samples if n_samples else None)
     if not steps:
         notice = parsed.notice or "Nothing in the instruction could be turned into a pose change: unchanged."
         understood, unused = _report(parsed, steps, [], dropped, [])
-        return SentenceEdit(pose.copy(), understood, unused, True, notice, strategy, [])
-    failed: list[Step] = []
-    if strategy == "rewrite":
-        texts = [", ".join(s.text for s in steps)]
-        out = editor.edit(pose, texts[0], n_samples=0, hold=hold).mean
-    elif strategy == "clauses":
-        texts = [s.text for s in steps]
-        out, failed = run_steps(editor, pose, steps, hold)
-    else:
-        raise ValueError(f"unknown strategy {strategy!r} (whole, rewrite, clauses)")
+        same = Pose.stack([pose.copy()] * n_samples) if n_samples > 0 else None
+        return SentenceEdit(pose.copy(), understood, unused, True, notice, strategy, [], same)
+    out, failed, texts = _compose(editor, pose, parsed, steps, strategy, hold, keep_global)
     out, overlapped = apply_holds(out, pose, parsed, steps)
     notes = [(c, "kept as the same sentence moves it") for c in overlapped]
     understood, unused = _report(parsed, steps, failed, dropped, notes)
     refused = len(failed) == len(steps)
     why = "The editor could not make any of the asked changes from this pose." if refused else None
-    return SentenceEdit(out, understood, unused, refused, why, strategy, texts)
+    done = [s.text for s in steps if s not in failed]
+    samples = alternatives(editor, pose, out, done, n_samples, seed, hold, keep_global) \
+        if n_samples > 0 and done else (Pose.stack([out.copy()] * n_samples) if n_samples > 0 else None)
+    return SentenceEdit(out, understood, unused, refused, why, strategy, texts, samples)
 
 
 def all_rewrites() -> list[str]:
@@ -422,7 +460,7 @@ def all_rewrites() -> list[str]:
     return sorted(out)
 
 
-def warm_up(editor, batch: int = 64) -> int:
+def warm_up(editor, batch: int = 16) -> int:
     """Run every possible rewrite (and its left/right swap) through the editor once so that their clause
     encodings are cached (an app can call this in the background after loading); returns how many texts."""
     texts = sorted(set(all_rewrites()) | {swap_sides(t) for t in all_rewrites()})

@@ -274,11 +274,14 @@ _VERBS = _UP | _DOWN | _BEND | _STRAIGHT | _FORWARD | _BACKWARD | _SIDEWAYS | _T
 
 def group_clauses(toks: list[str]) -> list[tuple[list[str], list[str]]]:
     """(main tokens, goal tokens) per clause: goal tails and fragments without any part / action word
-    ("to about 45 degrees") join the clause before them."""
+    ("to about 45 degrees", only known words) join the clause before them."""
     out: list[tuple[list[str], list[str]]] = []
     for seg, goal in split_segments(toks):
         modifier = any(w in _VERBS or w in _PART_WORD or w in _UNITS or w in _SLIGHT or w in _LARGE
                        or _number(w) is not None and w not in ("a", "an") for w in seg)
+        # "sing a little song": words the parser does not know make it a clause of its own (reported as
+        # not usable), not a modifier of the clause before it
+        modifier = modifier and all(w in _KNOWN or _number(w) is not None for w in seg)
         if out and (goal or not _has_content(seg) and modifier):
             if goal:
                 out[-1][1].extend(seg)

@@ -114,3 +114,68 @@ def test_panel_registered():
     from app.panels import FEATURE_PANELS
     assert any(m == "app.panels.text_edit" and c == "TextEditPanel" and area == "right"
                for m, c, _t, _n, area in FEATURE_PANELS)
+
+
+def test_long_sentence_shows_each_clause_ignored_words_and_unused_reason(panel):
+    """Before: the panel sent the raw sentence to the editor and said only "N clause(s)"; a clause it could not
+    use vanished silently. Now every clause is listed as understood, ignored words are struck through in the
+    echo and an unusable clause is listed with its reason; the edit is still one undo step."""
+    p, doc, start = panel
+    text = ("ok so please bend your right knee about 30 degrees, keep your left leg where it is, "
+            "sing a little song and raise your left arm lol")
+    p.apply_text(text)
+    _wait(p)
+    rows = p.understood_rows()
+    by_status = {s: [r for r in rows if r.status == s] for s in ("action", "hold", "unused")}
+    knee = next(r for r in by_status["action"] if r.part == "knee")
+    assert knee.side == "right" and knee.change == "bend" and knee.amount == "30°"
+    arm = next(r for r in by_status["action"] if r.part == "arm")
+    assert arm.side == "left" and arm.change == "raise"
+    assert [r.part for r in by_status["hold"]] == ["left leg"]
+    assert len(by_status["unused"]) == 1 and "sing" in by_status["unused"][0].text
+    assert by_status["unused"][0].change.startswith("not used: ")
+    assert p.table.rowCount() == len(rows) == 4
+    assert "not used" in p.table.item(3, 3).text() and p.table.columnSpan(3, 3) == 2
+    html = p.echo.text()
+    assert 'line-through;">please</span>' in html and 'line-through;">lol</span>' in html
+    assert 'underline;">sing</span>' in html
+    assert "1 not used" in p.status.text()
+    assert doc.undo_stack.count() == 1 and p.strip.count() == 8
+    left_leg = list(sk.BODY_PARTS["left_leg"])
+    assert geodesic_deg(doc.pose().full(), start.full())[left_leg].max() <= 5.0  # the hold clause
+    doc.undo_stack.undo()
+    assert poses_equal(doc.pose(), start)
+
+
+def test_nonsense_lists_the_unusable_clause_and_keeps_the_pose(panel):
+    p, doc, start = panel
+    p.apply_text("blorp zzkx")
+    _wait(p)
+    rows = p.understood_rows()
+    assert [r.status for r in rows] == ["unused"] and rows[0].change.startswith("not used: ")
+    assert "unchanged" in p.status.text() and poses_equal(doc.pose(), start)
+    assert doc.undo_stack.count() == 0
+    p.apply_text("")  # empty: today's notice, nothing listed, nothing pushed
+    _wait(p)
+    assert p.understood_rows() == [] and "No instruction given" in p.status.text()
+    assert doc.undo_stack.count() == 0
+
+
+def test_panel_uses_the_services_sentence_composer(panel, monkeypatch):
+    """The panel's edits go through services.edit_sentence (the shipped composition), with the panel's
+    options."""
+    p, doc, start = panel
+    seen = []
+    real = p.ctx.services.edit_sentence
+
+    def spy(pose, text, **kw):
+        seen.append((text, kw))
+        return real(pose, text, **kw)
+
+    monkeypatch.setattr(p.ctx.services, "edit_sentence", spy)
+    p.samples.setValue(3)
+    p.apply_text("raise your left arm and bend your right knee")
+    _wait(p)
+    assert seen == [("raise your left arm and bend your right knee",
+                     {"hold": True, "n_samples": 3, "keep_global": True, "seed": 0})]
+    assert p.strip.count() == 3 and len([r for r in p.understood_rows() if r.status == "action"]) == 2
