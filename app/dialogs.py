@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OPEN_FILTER = "Poses and sessions (*.npz *.json);;AMASS-style pose (*.npz);;PoseTailor session (*.json);;All files (*)"
 SAVE_FILTER_NPZ = "AMASS-style pose (*.npz)"
 SAVE_FILTER_SESSION = "PoseTailor session with keyframes (*.json)"
-MOCAP_FILTER = ("Motion capture (*.bvh *.amc *.txt *.csv *.json);;BVH (*.bvh);;ASF/AMC (*.amc);;"
+MOCAP_FILTER = ("Motion capture (*.bvh *.fbx *.glb *.gltf *.amc *.txt *.csv *.json);;BVH (*.bvh);;"
+                "FBX (*.fbx);;glTF (*.glb *.gltf);;ASF/AMC (*.amc);;"
                 "CMU exp-map (*.txt *.csv);;DeepMimic (*.json *.txt);;All files (*)")
 NOTICE_FILES = ("docs/DATA_NOTICE.md", "DATA_NOTICE.md", "resources/DATA_NOTICE.md", "resources/LICENSES.md")
 NOTICE_FALLBACK = ("The Anny body model (Apache-2.0 code, CC0 MakeHuman assets) ships with PoseTailor. "

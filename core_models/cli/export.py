@@ -1,4 +1,5 @@
-"""`export` sub-command: pose file (.npz, one pose or a sequence) → FBX / GLB / BVH / NPZ."""
+"""`export` sub-command: pose file (.npz, one pose or a sequence) or motion file (FBX, glTF/GLB, BVH, ...:
+retargeted onto the body like File > Import motion capture) → FBX / GLB / BVH / NPZ."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +10,9 @@ def register(sub) -> None:
     p = sub.add_parser("export", help="export a pose or a pose sequence to FBX, GLB, BVH or NPZ",
                        description="Export a pose file (.npz; a multi-frame file becomes an animation) to a file "
                        "other tools open: FBX (skinned mesh + skeleton + animation), GLB, BVH or NPZ.")
-    p.add_argument("--pose", required=True, help="input pose file (.npz, AMASS keys)")
+    p.add_argument("--pose", required=True,
+                   help="input: a pose file (.npz, AMASS keys) or a motion file to retarget onto the body "
+                   "(.fbx, .glb/.gltf, .bvh, .amc, ...)")
     p.add_argument("--out", required=True, help="output file (.fbx, .glb, .bvh or .npz)")
     p.add_argument("--format", choices=("fbx", "glb", "bvh", "npz"), default=None,
                    help="output format (default: from the --out extension)")
@@ -56,6 +59,23 @@ def _load_body(name: str):
     return load_body(name)
 
 
+def _is_motion_file(path) -> bool:
+    from pathlib import Path
+
+    from core_models.io import MOTION_EXTENSIONS
+
+    ext = Path(str(path)).suffix.lower()
+    return ext in MOTION_EXTENSIONS and ext not in (".npz",)
+
+
+def _import_motion(path, body):
+    """A motion file retargeted onto ``body`` (every frame, up to 120 fps) → (poses, fps)."""
+    from core_models.io.retarget import import_clip
+
+    clip = import_clip(path, rest_joints=body.skinning.rest_joints, max_fps=120.0)
+    return clip.poses, clip.fps
+
+
 def _export(args) -> int:
     from core_models.export import ExportError, export_poses, resolve_path_and_format
     from core_models.export.npz import read_npz_poses
@@ -63,7 +83,12 @@ def _export(args) -> int:
     t0 = time.perf_counter()
     try:
         out, fmt = resolve_path_and_format(args.out, args.format)
-        poses, file_fps = read_npz_poses(args.pose)
+        body = None
+        if _is_motion_file(args.pose):
+            body = _load_body(_body_backend(args.body))
+            poses, file_fps = _import_motion(args.pose, body)
+        else:
+            poses, file_fps = read_npz_poses(args.pose)
         if poses.batch_shape == ():
             poses = poses[None]
         if args.frames:
@@ -73,8 +98,7 @@ def _export(args) -> int:
             except (ValueError, TypeError):
                 raise ExportError(f"--frames: expected START:STOP[:STEP], got {args.frames!r}") from None
         fps = args.fps or file_fps or 30.0
-        body = None
-        if fmt in ("fbx", "glb", "bvh"):
+        if fmt in ("fbx", "glb", "bvh") and body is None:
             body = _load_body(_body_backend(args.body))
         path = export_poses(out, poses, body, format=fmt, rig=args.rig, fps=fps, ground=args.ground)
     except ExportError as e:

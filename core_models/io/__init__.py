@@ -1,13 +1,16 @@
 """Motion and pose file import/export.
 
 ``load_motion(path)`` reads any supported motion-capture file into a :class:`~core_models.io.motion.Motion`
-(BVH, ASF/AMC, CMU exp-map CSV, DeepMimic JSON), dispatching by extension and content; every malformed
-input raises :class:`~core_models.io.motion.MotionImportError` with a message saying what and where.
+(BVH, ASF/AMC, CMU exp-map CSV, DeepMimic JSON, binary FBX, glTF/GLB), dispatching by extension and
+content; every malformed input raises :class:`~core_models.io.motion.MotionImportError`
+with a message saying what and where.
 Retargeting to the canonical SMPL-H :class:`~core_models.pose.Pose` is in :mod:`core_models.io.retarget`;
 AMASS-compatible pose ``.npz`` files are in :mod:`core_models.io.npz_pose`.
 """
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +19,7 @@ from core_models.io.motion import Motion, MotionImportError
 
 __all__ = ["Motion", "MotionImportError", "load_motion", "MOTION_EXTENSIONS"]
 
-MOTION_EXTENSIONS = (".bvh", ".amc", ".txt", ".csv", ".json")
+MOTION_EXTENSIONS = (".bvh", ".amc", ".txt", ".csv", ".json", ".fbx", ".glb", ".gltf")
 
 
 def _sniff(path: Path) -> str:
@@ -27,6 +30,10 @@ def _sniff(path: Path) -> str:
         raise MotionImportError(f"cannot read {path}: {e.strerror or e}") from None
     if not head.strip():
         raise MotionImportError(f"{path} is empty")
+    if head.startswith(b"Kaydara FBX Binary"):
+        return "fbx"
+    if head.startswith(b"glTF"):
+        return "gltf"
     if b"\x00" in head:
         raise MotionImportError(f"{path} looks binary (contains NUL bytes), not a motion file")
     h = head.decode("latin-1").lstrip("\ufeff").lstrip()
@@ -55,7 +62,7 @@ def load_motion(path, **kw) -> Motion:
     except MotionImportError:
         raise
     except (TypeError, ValueError, IndexError, KeyError, AttributeError, ArithmeticError, RecursionError,
-            UnicodeError, np.linalg.LinAlgError) as e:
+            UnicodeError, np.linalg.LinAlgError, struct.error, zlib.error, MemoryError) as e:
         raise MotionImportError(f"{path}: cannot import ({type(e).__name__}: {e})") from e
 
 
@@ -66,7 +73,16 @@ def _load_motion(path, **kw) -> Motion:
     if not p.exists():
         raise MotionImportError(f"{p} does not exist")
     ext = p.suffix.lower()
-    kind = {".bvh": "bvh", ".amc": "amc", ".asf": "asf", ".json": "deepmimic"}.get(ext) or _sniff(p)
+    kind = {".bvh": "bvh", ".amc": "amc", ".asf": "asf", ".json": "deepmimic", ".fbx": "fbx", ".glb": "gltf",
+            ".gltf": "gltf"}.get(ext) or _sniff(p)
+    if kind == "fbx":
+        from core_models.io.fbx_import import load_fbx
+
+        return load_fbx(p, **kw)
+    if kind == "gltf":
+        from core_models.io.gltf_import import load_gltf
+
+        return load_gltf(p, **kw)
     if kind == "bvh":
         from core_models.io.bvh import load_bvh
 
@@ -86,4 +102,4 @@ def _load_motion(path, **kw) -> Motion:
 
         return load_expmap(p, **kw)
     raise MotionImportError(f"{p}: unrecognised motion file (supported: BVH, ASF/AMC, CMU exp-map CSV with "
-                            "skeleton.json, DeepMimic JSON)")
+                            "skeleton.json, DeepMimic JSON, binary FBX, glTF/GLB)")
