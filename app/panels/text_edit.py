@@ -9,6 +9,8 @@ leaves the pose unchanged and says why.
 """
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -40,14 +42,11 @@ MAX_HISTORY = 30
 COLUMNS = ("Clause", "Part", "Side", "Change", "Amount")
 _MARK_STYLE = {"ignored": "color:#8a8a8a; text-decoration:line-through;",
                "unused": "color:#c0392b; text-decoration:underline;"}
-UNUSED_BG = QColor(250, 219, 216)
 HOLD_BG = QColor(221, 235, 247)
 
 
 def echo_html(marks: list[tuple[str, str]]) -> str:
     """The input as rich text: ignored words grey and struck through, words of unusable clauses red."""
-    from html import escape
-
     out = []
     for piece, mark in marks:
         style = _MARK_STYLE.get(mark)
@@ -130,6 +129,7 @@ class TextEditPanel(QWidget):
         lay.addLayout(row)
         lay.addWidget(self.echo)
         lay.addWidget(self.table)
+        lay.addWidget(self.unused)
         lay.addLayout(srow)
         lay.addWidget(self.keep_global)
         lay.addWidget(self.hold_unnamed)
@@ -157,8 +157,14 @@ class TextEditPanel(QWidget):
         hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, len(COLUMNS)):
             hdr.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMinimumHeight(90)
-        self.table.setToolTip("Each clause as understood; clauses it could not use are listed with the reason")
+        self.table.setToolTip("Each clause as understood (blue: a hold clause: those parts stay where they are)")
+        self.table.setVisible(False)
+        self.unused = QLabel("")
+        self.unused.setObjectName("textEditUnused")
+        self.unused.setTextFormat(Qt.TextFormat.RichText)
+        self.unused.setWordWrap(True)
+        self.unused.setToolTip("Clauses that could not be used, with the reason: rephrase them")
+        self.unused.setVisible(False)
 
     def understood_rows(self) -> list[ClauseRow]:
         """The rows shown in the clause table (after the last edit)."""
@@ -167,19 +173,25 @@ class TextEditPanel(QWidget):
     def _show_understood(self, marks: list[tuple[str, str]], rows: list[ClauseRow]) -> None:
         self._rows = rows
         self.echo.setText(echo_html(marks))
-        self.table.clearSpans()
-        self.table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            cells = (row.text, row.part, row.side, row.change, row.amount)
-            for c, value in enumerate(cells):
+        shown = [r for r in rows if r.status != "unused"]
+        self.table.setRowCount(len(shown))
+        for r, row in enumerate(shown):
+            for c, value in enumerate((row.text, row.part, row.side, row.change, row.amount)):
                 it = QTableWidgetItem(value)
-                it.setToolTip(row.text if c == 0 else value)
-                if row.status != "action":
-                    it.setBackground(QBrush(UNUSED_BG if row.status == "unused" else HOLD_BG))
+                it.setToolTip(value)
+                if row.status == "hold":
+                    it.setBackground(QBrush(HOLD_BG))
                 self.table.setItem(r, c, it)
-            if row.status == "unused":
-                self.table.setSpan(r, 3, 1, 2)  # the reason gets the change + amount columns
         self.table.resizeRowsToContents()
+        self.table.setVisible(bool(shown))
+        if shown:  # as tall as its rows (no inner scrolling for a normal sentence)
+            h = self.table.horizontalHeader().height() + 2 * self.table.frameWidth() + 2
+            self.table.setFixedHeight(min(h + sum(self.table.rowHeight(i) for i in range(len(shown))), 320))
+        unused = [r for r in rows if r.status == "unused"]
+        self.unused.setText("<br>".join(
+            f'<span style="color:#c0392b;">Not used:</span> “{escape(r.text)}” — '
+            f'{escape(r.change.removeprefix("not used: "))}' for r in unused))
+        self.unused.setVisible(bool(unused))
 
     # editor ------------------------------------------------------------------------------------------------
     def set_editor(self, editor) -> None:

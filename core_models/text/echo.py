@@ -85,6 +85,7 @@ def clause_rows(edit) -> list[ClauseRow]:
     return rows
 
 
+_SEPARATORS = _BREAK | {"so", "until", "till"}  # clause / goal boundaries: neither used nor ignored
 _PIECE = re.compile(r"\s+|[^\s]+")
 
 
@@ -116,7 +117,7 @@ def word_marks(text: str, unused_texts: set[str] | frozenset[str] = frozenset())
         if not toks:
             out.append((piece, "plain"))
             continue
-        mark = "plain" if all(t in _BREAK for t in toks) else "ignored"
+        mark = "plain" if all(t in _SEPARATORS for t in toks) else "ignored"
         for t in toks:
             j = next((j for j in range(k, min(k + 8, len(flat))) if flat[j][0] == t), None)
             if j is None:

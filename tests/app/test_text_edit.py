@@ -134,8 +134,10 @@ def test_long_sentence_shows_each_clause_ignored_words_and_unused_reason(panel):
     assert [r.part for r in by_status["hold"]] == ["left leg"]
     assert len(by_status["unused"]) == 1 and "sing" in by_status["unused"][0].text
     assert by_status["unused"][0].change.startswith("not used: ")
-    assert p.table.rowCount() == len(rows) == 4
-    assert "not used" in p.table.item(3, 3).text() and p.table.columnSpan(3, 3) == 2
+    assert len(rows) == 4 and p.table.rowCount() == 3  # the understood clauses; the unusable one below
+    assert [p.table.item(r, 1).text() for r in range(3)] == ["knee", "left leg", "arm"]
+    assert p.unused.isVisibleTo(p) and "sing a little song" in p.unused.text()
+    assert "no body part or movement" in p.unused.text()
     html = p.echo.text()
     assert 'line-through;">please</span>' in html and 'line-through;">lol</span>' in html
     assert 'underline;">sing</span>' in html
@@ -153,11 +155,13 @@ def test_nonsense_lists_the_unusable_clause_and_keeps_the_pose(panel):
     _wait(p)
     rows = p.understood_rows()
     assert [r.status for r in rows] == ["unused"] and rows[0].change.startswith("not used: ")
+    assert not p.table.isVisibleTo(p) and "blorp zzkx" in p.unused.text()
     assert "unchanged" in p.status.text() and poses_equal(doc.pose(), start)
     assert doc.undo_stack.count() == 0
     p.apply_text("")  # empty: today's notice, nothing listed, nothing pushed
     _wait(p)
     assert p.understood_rows() == [] and "No instruction given" in p.status.text()
+    assert not p.unused.isVisibleTo(p) and not p.table.isVisibleTo(p)
     assert doc.undo_stack.count() == 0
 
 
