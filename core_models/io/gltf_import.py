@@ -65,10 +65,11 @@ class _Gltf:
         a = self.item("accessors", i)
         if "sparse" in a:
             raise self.fail(f"accessor {i}: sparse accessors are not supported")
-        comp, typ, count = a.get("componentType"), a.get("type"), a.get("count")
-        if not (_isint(comp) and comp in _COMP and isinstance(typ, str) and typ in _NCOMP and _isint(count)
-                and count >= 0):
+        comp, typ, cnt = a.get("componentType"), a.get("type"), a.get("count")
+        if not (isinstance(comp, int) and not isinstance(comp, bool) and comp in _COMP and isinstance(typ, str)
+                and typ in _NCOMP and isinstance(cnt, int) and not isinstance(cnt, bool) and cnt >= 0):
             raise self.fail(f"accessor {i}: bad componentType/type/count")
+        count: int = cnt
         dt = np.dtype(_COMP[comp])
         nc = _NCOMP[typ]
         if "bufferView" not in a:

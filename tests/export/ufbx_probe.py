@@ -13,6 +13,22 @@ import sys
 import numpy as np
 
 
+def _materials(mesh, keep: list) -> tuple[list[str], list[list[float]]]:
+    """("name:shading model", diffuse RGB) of each material on the mesh."""
+    mats = mesh.materials
+    keep.append(mats)
+    names, diffuse = [], []
+    for k in range(len(mats)):
+        mt = mats[k]
+        fb = mt.fbx
+        dc = fb.diffuse_color
+        v = dc.value_vec4
+        keep += [mt, fb, dc, v]
+        names.append(f"{mt.name}:{mt.shading_model_name}")
+        diffuse.append([v.x, v.y, v.z])
+    return names, diffuse
+
+
 def main() -> int:
     import ufbx
 
@@ -42,17 +58,7 @@ def main() -> int:
     mesh = meshes[0]
     keep.append(mesh)
     rest = np.array(np.asarray(mesh.vertices), dtype=np.float64)
-    mats = mesh.materials
-    keep.append(mats)
-    mat_names, mat_diffuse = [], []
-    for k in range(len(mats)):
-        mt = mats[k]
-        fb = mt.fbx
-        dc = fb.diffuse_color
-        v = dc.value_vec4
-        keep += [mt, fb, dc, v]
-        mat_names.append(f"{mt.name}:{mt.shading_model_name}")
-        mat_diffuse.append([v.x, v.y, v.z])
+    mat_names, mat_diffuse = _materials(mesh, keep)
     settings = sc.settings
     keep.append(settings)
     skins = mesh.skin_deformers
