@@ -87,6 +87,27 @@ def sparsify_weights(weights: np.ndarray, k: int = 4) -> tuple[np.ndarray, np.nd
     return idx, val
 
 
+def shader_weights(data: SkinningData, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """The skin weights packed for the GPU: (V,k) int32 joint indices and (V,k) float32 weights taken from the
+    dense ``weights`` (the ones the CPU skinning and the exporters use), largest first, zero-padded. When a
+    vertex has at most ``k`` non-zero weights (Anny: ≤ 7, SMPL-H: ≤ 4) this is exact; otherwise the top ``k``
+    are renormalised."""
+    W = np.asarray(data.weights, np.float32)
+    k_eff = min(k, W.shape[1])
+    idx = np.argsort(-W, axis=1, kind="stable")[:, :k_eff].astype(np.int32)
+    val = np.take_along_axis(W, idx, axis=1)
+    dropped = W.sum(1) - val.sum(1)
+    lossy = dropped > 1e-7
+    if lossy.any():
+        val[lossy] /= np.maximum(val[lossy].sum(1, keepdims=True), 1e-12) / W[lossy].sum(1, keepdims=True)
+    out_i = np.zeros((W.shape[0], k), np.int32)
+    out_v = np.zeros((W.shape[0], k), np.float32)
+    out_i[:, :k_eff] = idx
+    out_v[:, :k_eff] = val
+    out_i[out_v == 0.0] = 0
+    return out_i, out_v
+
+
 class LBSBody:
     """Shared implementation of the SMPL-H layer from SkinningData (numpy fast path + torch path)."""
 

@@ -5,8 +5,9 @@ EGL/OSMesa FBO, ...):
   * a background gradient;
   * the floor: an anti-aliased procedural grid at ``floor_y`` that fades out, and a soft contact shadow
     made of one blob per joint (stronger when the joint is near the floor);
-  * the body with **GPU linear blend skinning**: rest vertices/normals and the top-4 skin weights live in
-    persistent VBOs; per frame only the 22 (3x4) skin matrices go up as a uniform array;
+  * the body with **GPU linear blend skinning**: rest vertices/normals and up to 8 skin weights per vertex
+    (``shader_weights``: all of Anny's ≤ 7 and SMPL-H's ≤ 4, so it matches the CPU skinning and the exports)
+    live in persistent VBOs; per frame only the 22 (3x4) skin matrices go up as a uniform array;
   * joint markers (instanced spheres, per-joint colours, ghosted where the body hides them);
   * the rotation gizmo: three rings (X red, Y green, Z blue) around a joint, back halves dimmed;
   * optionally a side-view orthographic inset in the bottom-right corner (the scene drawn a second time,
@@ -27,6 +28,7 @@ from OpenGL import GL
 
 from core_models import kinematics as kin
 from core_models import skeleton as sk
+from core_models.body.base import shader_weights
 from core_models.pose import Pose, aa_to_matrix
 from core_models.render import shaders
 from core_models.render.camera import OrbitCamera
@@ -139,9 +141,29 @@ def _compile(vs: str, fs: str) -> int:
     return int(p)
 
 
+def _compile_capture(vs: str, varyings: tuple[str, ...]) -> int:
+    """A vertex-only program whose ``varyings`` are captured (interleaved) by transform feedback."""
+    sh = GL.glCreateShader(GL.GL_VERTEX_SHADER)
+    GL.glShaderSource(sh, vs)
+    GL.glCompileShader(sh)
+    if not GL.glGetShaderiv(sh, GL.GL_COMPILE_STATUS):
+        raise RenderError(f"shader compile failed: {GL.glGetShaderInfoLog(sh)!r}")
+    p = GL.glCreateProgram()
+    GL.glAttachShader(p, sh)
+    names = [ctypes.create_string_buffer(v.encode()) for v in varyings]
+    arr = (ctypes.POINTER(ctypes.c_char) * len(names))(*[ctypes.cast(n, ctypes.POINTER(ctypes.c_char))
+                                                          for n in names])
+    GL.glTransformFeedbackVaryings(p, len(names), arr, GL.GL_INTERLEAVED_ATTRIBS)
+    GL.glLinkProgram(p)
+    GL.glDeleteShader(sh)
+    if not GL.glGetProgramiv(p, GL.GL_LINK_STATUS):
+        raise RenderError(f"program link failed: {GL.glGetProgramInfoLog(p)!r}")
+    return int(p)
+
+
 class _Program:
-    def __init__(self, vs: str, fs: str):
-        self.id = _compile(vs, fs)
+    def __init__(self, vs: str, fs: str | None, varyings: tuple[str, ...] = ()):
+        self.id = _compile(vs, fs) if fs is not None else _compile_capture(vs, varyings)
         self._loc: dict[str, int] = {}
 
     def loc(self, name: str) -> int:
@@ -204,6 +226,8 @@ class SceneRenderer:
         self._grid_cols = np.zeros((4, 4), np.float32)
         self._gizmo_cols = np.array([(*c, 0.95) for c in GIZMO_AXIS_COLORS], np.float32)
         self._n_indices = 0
+        self._n_vertices = 0
+        self._p_capture: _Program | None = None
         self._initialized = False
         self._has_mesh = False
         self._bbox = (np.array([-0.8, -0.9, -0.2]), np.array([0.8, 0.8, 0.2]))
@@ -292,25 +316,22 @@ class SceneRenderer:
             self.initialize()
         self._release_mesh()
         d = skinning
-        K = d.weight_idx.shape[1]
-        widx = np.zeros((d.rest_vertices.shape[0], 4), np.int32)
-        wval = np.zeros((d.rest_vertices.shape[0], 4), np.float32)
-        k = min(K, 4)
-        widx[:, :k] = d.weight_idx[:, :k]
-        wval[:, :k] = d.weight_val[:, :k]
-        wval /= np.maximum(wval.sum(1, keepdims=True), 1e-12)
+        widx, wval = shader_weights(d, shaders.SKIN_INFLUENCES)
         self.vao_body = int(GL.glGenVertexArrays(1))
         GL.glBindVertexArray(self.vao_body)
         for loc, arr, n in ((0, d.rest_vertices, 3), (1, d.rest_normals, 3)):
             self._body_bufs.append(_vbo(np.asarray(arr, np.float32)))
             GL.glEnableVertexAttribArray(loc)
             GL.glVertexAttribPointer(loc, n, GL.GL_FLOAT, GL.GL_FALSE, 0, ctypes.c_void_p(0))
-        self._body_bufs.append(_vbo(widx))
-        GL.glEnableVertexAttribArray(2)
-        GL.glVertexAttribIPointer(2, 4, GL.GL_INT, 0, ctypes.c_void_p(0))
-        self._body_bufs.append(_vbo(wval))
-        GL.glEnableVertexAttribArray(3)
-        GL.glVertexAttribPointer(3, 4, GL.GL_FLOAT, GL.GL_FALSE, 0, ctypes.c_void_p(0))
+        for half in range(2):  # influences 0-3 at locations 2/3, 4-7 at 4/5
+            cols = slice(4 * half, 4 * half + 4)
+            self._body_bufs.append(_vbo(np.ascontiguousarray(widx[:, cols])))
+            GL.glEnableVertexAttribArray(2 + 2 * half)
+            GL.glVertexAttribIPointer(2 + 2 * half, 4, GL.GL_INT, 0, ctypes.c_void_p(0))
+            self._body_bufs.append(_vbo(np.ascontiguousarray(wval[:, cols])))
+            GL.glEnableVertexAttribArray(3 + 2 * half)
+            GL.glVertexAttribPointer(3 + 2 * half, 4, GL.GL_FLOAT, GL.GL_FALSE, 0, ctypes.c_void_p(0))
+        self._n_vertices = int(d.rest_vertices.shape[0])
         self._body_bufs.append(_vbo(np.asarray(d.faces, np.uint32).ravel(), GL.GL_ELEMENT_ARRAY_BUFFER))
         self._n_indices = int(d.faces.size)
         GL.glBindVertexArray(0)
@@ -334,9 +355,48 @@ class SceneRenderer:
         GL.glDeleteBuffers(len(self._bufs), self._bufs)
         GL.glDeleteVertexArrays(4, [self.vao_empty, self.vao_sphere, self.vao_torus, self.vao_grid])
         for p in (self.p_bg, self.p_floor, self.p_grid, self.p_shadow, self.p_body_pixel, self.p_body_vertex,
-                  self.p_marker, self.p_gizmo):
-            GL.glDeleteProgram(p.id)
+                  self.p_marker, self.p_gizmo, self._p_capture):
+            if p is not None:
+                GL.glDeleteProgram(p.id)
+        self._p_capture = None
         self._initialized = False
+
+    def skinned_vertices(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current pose's mesh exactly as the GPU skins it for drawing (same attributes, weights and
+        skinning code, read back through transform feedback): (vertices (V,3), normals (V,3)) float32,
+        normals not normalised. Needs a current context with a complete framebuffer bound, and a mesh."""
+        if not self._has_mesh:
+            raise RenderError("no mesh uploaded (call set_mesh first)")
+        if self._p_capture is None:
+            self._p_capture = _Program(shaders.SKIN_CAPTURE_VS, None, ("tf_pos", "tf_nrm"))
+        n = self._n_vertices
+        p = self._p_capture
+        p.use()
+        GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, np.eye(4, dtype=np.float32))
+        GL.glUniform4fv(p.loc("u_skin"), NJ * 3, self._skin)
+        GL.glUniform4fv(p.loc("u_tint"), NJ, self._tint)
+        buf = int(GL.glGenBuffers(1))
+        out = np.zeros((n, 6), np.float32)
+        try:
+            GL.glBindBuffer(GL.GL_TRANSFORM_FEEDBACK_BUFFER, buf)
+            GL.glBufferData(GL.GL_TRANSFORM_FEEDBACK_BUFFER, out.nbytes, None, GL.GL_STATIC_READ)
+            GL.glBindBufferBase(GL.GL_TRANSFORM_FEEDBACK_BUFFER, 0, buf)
+            GL.glEnable(GL.GL_RASTERIZER_DISCARD)
+            GL.glBindVertexArray(self.vao_body)
+            GL.glBeginTransformFeedback(GL.GL_POINTS)
+            GL.glDrawArrays(GL.GL_POINTS, 0, n)
+            GL.glEndTransformFeedback()
+            GL.glDisable(GL.GL_RASTERIZER_DISCARD)
+            ptr = GL.glMapBufferRange(GL.GL_TRANSFORM_FEEDBACK_BUFFER, 0, out.nbytes, GL.GL_MAP_READ_BIT)
+            if not ptr:
+                raise RenderError("could not map the transform feedback buffer")
+            ctypes.memmove(out.ctypes.data, ptr, out.nbytes)
+            GL.glUnmapBuffer(GL.GL_TRANSFORM_FEEDBACK_BUFFER)
+        finally:
+            GL.glBindVertexArray(0)
+            GL.glDeleteBuffers(1, [buf])  # (deleting it unbinds it)
+            GL.glUseProgram(0)
+        return out[:, :3].copy(), out[:, 3:].copy()
 
     # --- drawing -----------------------------------------------------------------------------------------
     def render(self, camera: OrbitCamera, width: int, height: int, x: int = 0, y: int = 0,

@@ -20,20 +20,26 @@ void main() { frag = vec4(v_col, 1.0); }
 """
 
 # --- body: linear blend skinning on the GPU --------------------------------------------------------------
+#: Influences per vertex in the shader (two ivec4/vec4 attribute pairs). The exporters and the CPU skinning use
+#: every non-zero weight; Anny has at most 7 per vertex and SMPL-H at most 4, so the viewport is exact for both.
+SKIN_INFLUENCES = 8
+
 _SKIN_GLSL = """
 layout(location = 0) in vec3 a_pos;
 layout(location = 1) in vec3 a_nrm;
-layout(location = 2) in ivec4 a_widx;
-layout(location = 3) in vec4 a_wval;
+layout(location = 2) in ivec4 a_widx0;
+layout(location = 3) in vec4 a_wval0;
+layout(location = 4) in ivec4 a_widx1;
+layout(location = 5) in vec4 a_wval1;
 uniform mat4 u_vp;
 uniform vec4 u_skin[66];   // 22 joints x 3 rows of the (3x4) rest->posed transform
 uniform vec4 u_tint[22];   // premultiplied per-joint tint (rgb*a, a)
 void skin(out vec3 wp, out vec3 wn, out vec4 tint) {
     vec4 r0 = vec4(0.0), r1 = vec4(0.0), r2 = vec4(0.0);
     tint = vec4(0.0);
-    for (int k = 0; k < 4; ++k) {
-        int j = a_widx[k];
-        float w = a_wval[k];
+    for (int k = 0; k < 8; ++k) {
+        int j = (k < 4) ? a_widx0[k] : a_widx1[k - 4];
+        float w = (k < 4) ? a_wval0[k] : a_wval1[k - 4];
         r0 += w * u_skin[3 * j];
         r1 += w * u_skin[3 * j + 1];
         r2 += w * u_skin[3 * j + 2];
@@ -105,6 +111,21 @@ in vec3 v_nrm;
 in vec4 v_tint;
 out vec4 frag;
 void main() { frag = vec4(shade(v_pos, v_nrm, v_tint), 1.0); }
+"""
+
+# Skinning only, captured with transform feedback (no rasterisation): lets a test read back exactly what the GPU
+# draws and compare it with the CPU skinning.
+SKIN_CAPTURE_VS = "#version 330 core\n" + _SKIN_GLSL + """
+out vec3 tf_pos;
+out vec3 tf_nrm;
+void main() {
+    vec3 wp, wn;
+    vec4 tint;
+    skin(wp, wn, tint);
+    tf_pos = wp;
+    tf_nrm = wn;
+    gl_Position = u_vp * vec4(wp, 1.0);
+}
 """
 
 # Per-vertex lighting: the same model evaluated at the 13.7k vertices instead of every covered pixel
