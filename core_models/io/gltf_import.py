@@ -3,7 +3,9 @@
 
 What is read: the skeleton of the first skin (its ``joints`` and their ancestors' transforms; without a skin,
 the nodes the first animation moves and the tree around them), its rest pose (the inverse of
-``inverseBindMatrices`` where given, else the nodes' own TRS) and the first animation: translation, rotation
+``inverseBindMatrices`` where given — mapped from the mesh's space to the world's through the skeleton root's
+own transform, which writers leave at its bind pose — else the nodes' own TRS)
+and the first animation: translation, rotation
 and scale channels (LINEAR, STEP, CUBICSPLINE values) sampled at ``animations[0].extras.fps`` (written by
 PoseTailor) or 30 fps — glTF stores times in seconds and has no scene frame rate. glTF is y-up metres, so no
 unit or axis conversion is needed; ``scenes[0].extras.posetailor_ground_offset`` (our grounded exports) is
@@ -331,8 +333,14 @@ def load_gltf(path) -> Motion:
     times = sample_times(min(float(c[0][0]) for c in chans.values()), max(float(c[0][-1]) for c in chans.values()),
                          fps, where) if chans else np.zeros(1)
     W = _world(g, order, chans, times)
+    static = _world(g, order, chans, None)[0, tree]
     if rest is None:
-        rest = _world(g, order, chans, None)[0, tree]
+        rest = static
+    else:  # inverse bind matrices live in the mesh's space (FBX2glTF: centimetres): map it onto the world's
+        try:
+            rest = (static[0] @ np.linalg.inv(rest[0]))[None] @ rest
+        except np.linalg.LinAlgError:
+            raise g.fail("the skeleton root's transform is singular") from None
     pos = {k: i for i, k in enumerate(tree)}
     oparents = [order.index(par[n]) if par[n] >= 0 else -1 for n in order]
     parents = np.array([pos.get(oparents[k], -1) for k in tree], dtype=np.int64)

@@ -289,3 +289,21 @@ def test_import_dialog_offers_every_motion_format():
     first = MOCAP_FILTER.split(";;")[0]
     for ext in MOTION_EXTENSIONS:
         assert f"*{ext}" in first, ext
+
+
+def test_glb_written_by_the_fbx_sdk_imports(anny, tmp_path):
+    """A glTF from another writer: our FBX converted by the Autodesk FBX SDK (FBX2glTF, baked at 30 fps, no
+    PoseTailor extras) → our glTF importer gives the same joints (rest pose from its inverse bind matrices)."""
+    from tests.export.readers import fbx_sdk_to_glb
+
+    poses = test_poses(4, seed=7)
+    src = tmp_path / "sdk_src.fbx"
+    export_poses(src, poses, anny, rig="mixamo", fps=30)
+    fbx_sdk_to_glb(src, tmp_path)
+    glb = tmp_path / "sdk_src_fbxsdk.glb"
+    m = load_motion(glb)
+    assert m.num_frames == 4 and m.fps == 30.0
+    idx = [m.index(n) for n in anny.skinning.joint_names]
+    assert np.abs(m.global_positions()[:, idx] - anny.forward(poses).joints).max() < 1e-4
+    clip = import_clip(glb, rest_joints=anny.skinning.rest_joints)
+    assert clip.quality["mpjpe_mm"] < 1.0
