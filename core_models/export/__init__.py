@@ -80,7 +80,9 @@ def export_poses(path, poses, body=None, format: str | None = None, rig: str = "
     ``fps``: frame rate of the sequence (one key per pose). ``progress``: called with 0..1 (any thread).
     ``ground``: FBX/GLB/BVH only — move the whole body up so the rest pose's feet are at y = 0 (PoseTailor
     keeps the rest pelvis at the origin; DCC tools expect the floor at 0). NPZ pose parameters are unaffected.
-    Extra ``options`` go to the format's writer (e.g. ``compress_level`` for FBX, ``up_axis`` for NPZ)."""
+    The GUI's export dialog and ``main.py export`` ground by default (``--no-ground`` opts out).
+    Extra ``options`` go to the format's writer (e.g. ``compress_level`` for FBX, ``units="cm"`` for BVH, which
+    writes metres by default, ``up_axis`` for NPZ)."""
     p, fmt = resolve_path_and_format(path, format)
     poses = as_pose_batch(poses)
     fps = check_fps(fps)

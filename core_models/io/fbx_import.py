@@ -278,8 +278,9 @@ def _objects(top: FbxNode, where: str):
             kt, kv = o.find("KeyTime"), o.find("KeyValueFloat")
             if kt and kv and kt.props and kv.props and isinstance(kt.props[0], np.ndarray) \
                     and isinstance(kv.props[0], np.ndarray):
-                t = kt.props[0].astype(np.float64) / KTIME_PER_SECOND
-                v = kv.props[0].astype(np.float64)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    t = kt.props[0].astype(np.float64) / KTIME_PER_SECOND
+                    v = kv.props[0].astype(np.float64)
                 if len(t) != len(v) or len(t) == 0:
                     raise MotionImportError(f"{where}: an animation curve has {len(t)} key times and "
                                             f"{len(v)} values")

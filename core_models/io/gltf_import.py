@@ -336,7 +336,7 @@ def load_gltf(path) -> Motion:
     static = _world(g, order, chans, None)[0, tree]
     if rest is None:
         rest = static
-    else:  # inverse bind matrices live in the mesh's space (FBX2glTF: centimetres): map it onto the world's
+    else:  # inverse bind matrices live in the mesh's space (FBX2glTF's is scaled by 1/100): map it to the world
         try:
             rest = (static[0] @ np.linalg.inv(rest[0]))[None] @ rest
         except np.linalg.LinAlgError:
