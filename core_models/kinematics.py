@@ -6,10 +6,14 @@ skinning transform A_j = G_j · [I | -J_j].
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from core_models import skeleton as sk
+
+if TYPE_CHECKING:
+    import torch
 
 _PARENTS = sk.PARENTS
 
@@ -38,6 +42,8 @@ def fk_numpy(rotmats: np.ndarray, rest_joints: np.ndarray, parents: np.ndarray =
 
 def fk_torch(rotmats: torch.Tensor, rest_joints: torch.Tensor, parents: np.ndarray = _PARENTS):
     """Torch twin of :func:`fk_numpy` (differentiable, any batch shape)."""
+    import torch  # (lazy: numpy users of this module never load torch)
+
     J = rotmats.shape[-3]
     batch = rotmats.shape[:-3]
     rest = rest_joints.expand(*batch, J, 3)
@@ -64,5 +70,7 @@ def lbs_numpy(skin: np.ndarray, weight_idx: np.ndarray, weight_val: np.ndarray, 
 
 def lbs_dense_torch(skin: torch.Tensor, weights: torch.Tensor, rest_verts: torch.Tensor):
     """Dense batched LBS. skin (...,J,3,4); weights (V,J); rest_verts (V,3) or (...,V,3)."""
+    import torch
+
     M = torch.einsum("vj,...jc->...vc", weights, skin.flatten(-2)).unflatten(-1, (3, 4))
     return (M[..., :3] @ rest_verts.unsqueeze(-1)).squeeze(-1) + M[..., 3]

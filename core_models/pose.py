@@ -7,22 +7,45 @@ arrays or torch tensors and return the same kind they were given.
 """
 from __future__ import annotations
 
+import importlib
+import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import roma
-import torch
 
 from core_models import skeleton as sk
 
+if TYPE_CHECKING:
+    import roma
+    import torch
+else:
+    class _LazyModule:
+        """``torch`` / ``roma`` imported at their first use (importing roma loads torch: ~2-4 s), so code that
+        only needs numpy (the viewport's first frame, pose files) never pays for it."""
+
+        def __init__(self, name: str):
+            self._name = name
+
+        def __getattr__(self, attr: str):
+            return getattr(importlib.import_module(self._name), attr)
+
+    torch = _LazyModule("torch")
+    roma = _LazyModule("roma")
+
 Array = Any  # np.ndarray | torch.Tensor
+
+
+def _is_tensor(x) -> bool:
+    """isinstance(x, torch.Tensor) without importing torch (no tensor can exist before torch is imported)."""
+    t = sys.modules.get("torch")
+    return t is not None and isinstance(x, t.Tensor)
 
 
 # --- conversions (numpy or torch in, same kind out) ---------------------------------------------------
 
 def _to_torch(x) -> tuple[torch.Tensor, bool]:
-    if isinstance(x, torch.Tensor):
+    if _is_tensor(x):
         return x, False
     a = np.asarray(x)
     if any(st < 0 for st in a.strides):  # views like a[..., ::-1] are not accepted by torch
@@ -245,7 +268,7 @@ def rotation_between_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def rot_y(angle: Array) -> Array:
     """Axis-angle of a rotation about +y (heading) by ``angle`` radians; (...,) → (...,3)."""
-    if isinstance(angle, torch.Tensor):
+    if _is_tensor(angle):
         z = torch.zeros_like(angle)
         return torch.stack([z, angle, z], -1)
     a = np.asarray(angle, dtype=np.float32)
@@ -389,7 +412,7 @@ class Pose:
 def mirror_aa(full_aa: Array) -> Array:
     """Mirror (...,22,3) axis-angle left↔right: swap sides and reflect across the x=0 plane."""
     m = full_aa[..., sk.MIRROR, :]
-    if isinstance(m, torch.Tensor):
+    if _is_tensor(m):
         return m * torch.tensor([1.0, -1.0, -1.0], dtype=m.dtype, device=m.device)
     return m * np.array([1.0, -1.0, -1.0], dtype=m.dtype)
 
@@ -585,7 +608,7 @@ def limit_euler_deg(full_aa: np.ndarray, limits: np.ndarray = sk.JOINT_LIMITS_DE
     """(...,22,3) axis-angle → (...,22,3) intrinsic-XYZ Euler angles (degrees) of exactly these rotations,
     choosing per joint between the two exact decompositions (and their ±360° representatives) the one that
     fits its limits best — what joint sliders show. The root keeps the plain decomposition."""
-    e = euler_xyz_deg_np(aa_to_matrix(np.asarray(full_aa, np.float64)))
+    e = euler_xyz_deg_np(aa_to_matrix_np(full_aa))
     lo, hi = np.broadcast_to(limits[..., 0], e.shape), np.broadcast_to(limits[..., 1], e.shape)
     exact = _towards_box(np.stack([e, _alt_euler(e)], -2), lo[..., None, :], hi[..., None, :])
     ex = _box_excess(exact, lo[..., None, :], hi[..., None, :])
@@ -597,18 +620,18 @@ def limit_euler_deg(full_aa: np.ndarray, limits: np.ndarray = sk.JOINT_LIMITS_DE
 def limit_violation_deg(pose: Pose, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> np.ndarray:
     """(...,22) largest excess (degrees) of the joints' Euler angles beyond their limits; 0 within the limits
     and at the root (gimbal-aware, :func:`limit_violation_matrices`)."""
-    return limit_violation_matrices(aa_to_matrix(pose.full().astype(np.float64)), limits).astype(np.float32)
+    return limit_violation_matrices(aa_to_matrix_np(pose.full()), limits).astype(np.float32)
 
 
 def clamp_to_limits(pose: Pose, limits: np.ndarray = sk.JOINT_LIMITS_DEG) -> Pose:
     """Project every violating non-root joint into its Euler-angle box (the root is left free, joints within
     the limits keep their exact values)."""
-    R = aa_to_matrix(pose.full().astype(np.float64))
+    R = aa_to_matrix_np(pose.full())
     viol, _ = _limit_search(R, limits)
     full = pose.full().copy()
     fix = viol > 0
     if fix.any():
-        full[fix] = matrix_to_aa(clamp_matrices(R, limits)[fix]).astype(np.float32)
+        full[fix] = matrix_to_aa_np(clamp_matrices(R, limits)[fix]).astype(np.float32)
     out = Pose.from_full(full, pose.transl.copy())
     out.hand_pose = None if pose.hand_pose is None else pose.hand_pose.copy()
     return out

@@ -39,11 +39,13 @@ from PySide6.QtWidgets import (
 
 from app.context import PanelContext
 from app.panels.visibility import watch_visibility
-from core_models.nets.qposer import PARTS
 from core_models.services import PoseFileError
 
 PART_LABELS = {"head": "Head", "torso": "Torso", "left_arm": "Left arm", "right_arm": "Right arm",
                "left_leg": "Left leg", "right_leg": "Right leg", "global": "Global (embodied)"}
+#: core_models.nets.qposer.PARTS, spelled out: importing the model package loads torch (seconds), and the panel
+#: is built at start-up, before the first frame (tests/app/test_viewport_cold_start.py checks they agree)
+PARTS: tuple[str, ...] = ("head", "torso", "left_arm", "right_arm", "left_leg", "right_leg")
 
 
 class LatentPanel(QWidget):

@@ -12,14 +12,16 @@ where A_j comes from SMPL forward kinematics (core_models.kinematics).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
-import torch
 
 from core_models import kinematics as kin
 from core_models import skeleton as sk
-from core_models.pose import Pose, aa_to_matrix
+from core_models.pose import Pose, aa_to_matrix_np
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -134,7 +136,7 @@ class LBSBody:
         return self._data.rest_joints
 
     def _fk(self, pose: Pose):
-        R = aa_to_matrix(pose.full().astype(np.float64))
+        R = aa_to_matrix_np(pose.full())  # numpy Rodrigues (= roma.rotvec_to_rotmat; no torch on this path)
         Rg, J, skin = kin.fk_numpy(R, self._rest_j64, self._data.parents)
         t = pose.transl.astype(np.float64)
         J = J + t[..., None, :]
@@ -161,6 +163,8 @@ class LBSBody:
     def forward_torch(self, rotmats: torch.Tensor, transl: torch.Tensor | None = None,
                       with_vertices: bool = True):
         """Differentiable batch forward for training: rotmats (...,22,3,3) → (vertices|None, joints)."""
+        import torch
+
         dev, dt = rotmats.device, rotmats.dtype
         rest_j = torch.as_tensor(self._data.rest_joints, device=dev, dtype=dt)
         _, J, skin = kin.fk_torch(rotmats, rest_j, self._data.parents)

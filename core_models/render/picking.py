@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from core_models import skeleton as sk
-from core_models.pose import Pose, aa_to_matrix, clamp_to_limits, matrix_to_aa
+from core_models.pose import Pose, aa_to_matrix_np, clamp_to_limits, matrix_to_aa_np
 from core_models.render.camera import OrbitCamera
 
 AXES = np.eye(3)
@@ -167,7 +167,7 @@ def axis_rotation(axis: int, angle: float) -> np.ndarray:
     """3x3 rotation about world axis 0/1/2 by ``angle`` radians."""
     aa = np.zeros(3)
     aa[axis] = angle
-    return aa_to_matrix(aa)
+    return aa_to_matrix_np(aa)
 
 
 def rotate_joint_about_world_axis(pose: Pose, joint: int, axis: int, angle: float, parent_global: np.ndarray,
@@ -178,10 +178,10 @@ def rotate_joint_about_world_axis(pose: Pose, joint: int, axis: int, angle: floa
     With ``limits`` the joint's own rotation is clamped into skeleton.JOINT_LIMITS_DEG (other joints are
     left untouched, even if they are outside their limits)."""
     Rpg = np.asarray(parent_global, np.float64)
-    Rl = aa_to_matrix(np.asarray(pose.joint_aa(joint), np.float64))
+    Rl = aa_to_matrix_np(pose.joint_aa(joint))  # numpy closed forms: per mouse move, no torch dispatch
     Ra = axis_rotation(axis, float(angle)).astype(np.float64)
     new = Rpg.T @ Ra @ Rpg @ Rl
-    out = pose.with_joint(joint, matrix_to_aa(new).astype(np.float32))
+    out = pose.with_joint(joint, matrix_to_aa_np(new).astype(np.float32))
     if limits and joint != 0:
         clamped = clamp_to_limits(out, sk.JOINT_LIMITS_DEG)
         out = pose.with_joint(joint, clamped.joint_aa(joint))

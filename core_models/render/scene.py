@@ -29,7 +29,7 @@ from OpenGL import GL
 from core_models import kinematics as kin
 from core_models import skeleton as sk
 from core_models.body.base import shader_weights
-from core_models.pose import Pose, aa_to_matrix
+from core_models.pose import Pose, aa_to_matrix_np
 from core_models.render import shaders
 from core_models.render.camera import OrbitCamera
 from core_models.render.geometry import icosphere, torus
@@ -47,7 +47,7 @@ def pose_state(skinning, pose: Pose) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """FK for one pose: (skin (22,3,4) float32 incl. translation, joints (22,3) float32, Rg (22,3,3))."""
     if pose.batch_shape != ():
         raise ValueError(f"pose_state needs a single pose, got batch shape {pose.batch_shape}")
-    R = aa_to_matrix(pose.full().astype(np.float64))
+    R = aa_to_matrix_np(pose.full())  # numpy Rodrigues (= roma.rotvec_to_rotmat), so drawing needs no torch
     Rg, J, skin = kin.fk_numpy(R, skinning.rest_joints.astype(np.float64), skinning.parents)
     t = pose.transl.astype(np.float64)
     J = J + t
