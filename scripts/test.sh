@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
+# The full run (no arguments) also builds the desktop bundle (packaging/build.sh, ~5 min on 2 cores), which
+# tests/packaging/test_bundle.py then smoke-tests; POSETAILOR_BUNDLE=0 leaves it out, =1 builds it for any run.
+if [ "${POSETAILOR_BUNDLE:-$([ $# = 0 ] && echo 1 || echo 0)}" = 1 ]; then
+  bash packaging/build.sh
+  export POSETAILOR_REQUIRE_BUNDLE=1
+fi
 export QT_QPA_PLATFORM=xcb
 unset PYOPENGL_PLATFORM
 exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest -q "$@"
