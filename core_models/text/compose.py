@@ -24,15 +24,13 @@ import numpy as np
 from core_models import skeleton as sk
 from core_models.pose import (
     Pose,
-    aa_to_quat,
-    apply_heading,
+    aa_to_matrix_np,
     clamp_to_limits,
     matrix_to_aa,
+    matrix_to_aa_np,
     mirror,
-    normalize_heading,
-    quat_to_aa,
 )
-from core_models.text.measures import PoseFrame, measure
+from core_models.text.measures import PoseFrame, heading_np, measure, rot_y_matrix
 from core_models.text.parse import LIMB, Action, Clause, ParsedSentence, parse_sentence
 
 DEFAULT_STRATEGY = "clauses"
@@ -194,14 +192,15 @@ def predict_many(editor, poses: list[Pose], texts: list[str], hold: bool = True,
                            for p, t in zip(poses, texts)])
     import torch
 
-    a_n, heading = normalize_heading(Pose.stack(poses))
-    A = torch.as_tensor(a_n.matrices(), dtype=torch.float32)
-    mean, _ = editor.predict_normalized(A, texts, 0, hold=hold)
-    outs = Pose.from_full(matrix_to_aa(mean.detach().cpu().numpy()), a_n.transl)
-    if keep_global:
-        outs, _ = normalize_heading(outs)
-    outs = apply_heading(outs, heading)
-    return Pose(outs.root_orient, outs.body_pose, np.stack([p.transl for p in poses]))
+    R = aa_to_matrix_np(np.stack([p.full() for p in poses]))  # (B,22,3,3): heading handled on matrices,
+    heading = heading_np(R[:, 0])                               # one conversion in, one out (numpy)
+    R[:, 0] = rot_y_matrix(-heading) @ R[:, 0]
+    mean, _ = editor.predict_normalized(torch.as_tensor(R, dtype=torch.float32), texts, 0, hold=hold)
+    M = mean.detach().cpu().numpy().astype(np.float64)
+    if keep_global:  # drop the heading change the model predicted
+        M[:, 0] = rot_y_matrix(-heading_np(M[:, 0])) @ M[:, 0]
+    M[:, 0] = rot_y_matrix(heading) @ M[:, 0]
+    return Pose.from_full(matrix_to_aa_np(M).astype(np.float32), np.stack([p.transl for p in poses]))
 
 
 _SWAP = re.compile(r"\b(left|right)\b")
@@ -246,23 +245,27 @@ def _pick_scale(got: np.ndarray, step: Step) -> int:
     return int(enough[0]) if enough else int(allowed[np.argmax(got[allowed])])
 
 
+def slerp_grid(cur: Pose, picks: Pose, ts: np.ndarray) -> np.ndarray:
+    """(T,S,22,3,3) rotations: every joint of ``picks[i]`` slerped from ``cur`` by each factor in ``ts`` (> 1
+    extrapolates), along the shortest arc: R_cur · exp(t · log(R_cur^T R_pick)) (numpy: no per-call torch
+    overhead on these small batches)."""
+    Ra = aa_to_matrix_np(cur.full())
+    w = matrix_to_aa_np(np.swapaxes(Ra, -1, -2)[None] @ aa_to_matrix_np(picks.full()))  # (S,22,3)
+    return Ra[None, None] @ aa_to_matrix_np(np.asarray(ts, np.float64)[:, None, None, None] * w[None])
+
+
 def scale_steps(cur: Pose, fa: PoseFrame, picks: Pose, steps: list[Step]) -> Pose:
     """Per step, ``picks[i]`` slerped from ``cur`` by the T_GRID factor whose measured change best matches
     the step's size (all steps × factors in one batch), then clamped to the joint limits."""
-    import roma
-    import torch
-
-    qa = torch.as_tensor(aa_to_quat(cur.full()))[None].expand(len(steps), -1, -1)
-    qb = torch.as_tensor(aa_to_quat(picks.full()))
-    q = roma.unitquat_slerp(qa.contiguous(), qb, torch.as_tensor(T_GRID, dtype=qa.dtype))  # (T,S,22,4)
-    full = quat_to_aa(q).numpy()
-    T, S = full.shape[:2]
-    grid = PoseFrame(Pose.from_full(full.reshape(T * S, 22, 3)))
+    R = slerp_grid(cur, picks, T_GRID)
+    T, S = R.shape[:2]
+    grid = PoseFrame.from_matrices(R.reshape(T * S, 22, 3, 3))
     one = int(np.flatnonzero(T_GRID == 1.0)[0])
     ks = [_pick_scale(_signed(fa, grid, st)[i::S], st) if st.targets else one for i, st in enumerate(steps)]
     if all(k == one for k in ks):
         return picks
-    clamped = clamp_to_limits(Pose.from_full(np.stack([full[k, i] for i, k in enumerate(ks)]), picks.transl))
+    full = matrix_to_aa_np(np.stack([R[k, i] for i, k in enumerate(ks)])).astype(np.float32)
+    clamped = clamp_to_limits(Pose.from_full(full, picks.transl))
     return Pose.stack([clamped[i] if k != one else picks[i] for i, k in enumerate(ks)])
 
 

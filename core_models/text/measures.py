@@ -21,7 +21,7 @@ import numpy as np
 
 from core_models import skeleton as sk
 from core_models.kinematics import fk_numpy
-from core_models.pose import Pose, heading_of
+from core_models.pose import Pose, aa_to_matrix_np
 
 KINDS = ("flexion", "height", "forward", "sideways", "turn")
 #: parts a check may name (joint names plus the two whole-body parts)
@@ -44,18 +44,38 @@ def mirror_direction(kind: str, direction: int) -> int:
     return -direction if kind in ("sideways", "turn") else direction
 
 
+def heading_np(root: np.ndarray) -> np.ndarray:
+    """:func:`core_models.pose.heading_of` on root rotation matrices (...,3,3), in numpy (same formula)."""
+    fwd, left = root[..., :, 2], root[..., :, 0]
+    flat = fwd[..., 0] ** 2 + fwd[..., 2] ** 2 >= 0.25
+    return np.where(flat, np.arctan2(fwd[..., 0], fwd[..., 2]), np.arctan2(-left[..., 2], left[..., 0]))
+
+
+def rot_y_matrix(h: np.ndarray) -> np.ndarray:
+    """(...,) radians → (...,3,3) rotations about +y."""
+    c, s, z, o = np.cos(h), np.sin(h), np.zeros_like(h), np.ones_like(h)
+    return np.stack([c, z, s, z, o, z, -s, z, c], -1).reshape(np.shape(h) + (3, 3))
+
+
 class PoseFrame:
     """Joint positions and global rotations of a pose (any batch shape) plus its heading frame, computed once;
     :func:`measure` on a batched frame returns an array of that batch shape."""
 
-    def __init__(self, pose: Pose, rest_joints: np.ndarray | None = None):
+    def __init__(self, pose: Pose | None, rest_joints: np.ndarray | None = None,
+                 matrices: np.ndarray | None = None):
         rest = sk.DEFAULT_REST_JOINTS if rest_joints is None else rest_joints
-        R = pose.matrices().astype(np.float64)
+        # numpy Rodrigues: a fraction of roma's per-call cost on these small batches
+        R = np.asarray(matrices, np.float64) if pose is None else aa_to_matrix_np(pose.full())
         self.rot, self.joints, _ = fk_numpy(R, np.asarray(rest, np.float64))
-        h = np.asarray(heading_of(pose.root_orient.astype(np.float64)), np.float64)
+        h = heading_np(R[..., 0, :, :])
         zero = np.zeros_like(h)
         self.fwd = np.stack([np.sin(h), zero, np.cos(h)], -1)
         self.left = np.stack([np.cos(h), zero, -np.sin(h)], -1)
+
+    @classmethod
+    def from_matrices(cls, matrices: np.ndarray, rest_joints: np.ndarray | None = None) -> PoseFrame:
+        """The frame of local joint rotations (...,22,3,3) (skips the axis-angle round trip)."""
+        return cls(None, rest_joints, matrices)
 
     def offset(self, name: str) -> np.ndarray:
         return self.joints[..., _J[name], :] - self.joints[..., _J["pelvis"], :]
