@@ -464,4 +464,27 @@ def run_app(files: list[str] | None = None) -> int:
     w.viewport.set_theme(mode)
     w.show()
     QTimer.singleShot(0, lambda: w.startup(list(files or [])))
+    warm_up_after_first_frame(w)
     return int(app.exec())
+
+def warm_up_after_first_frame(w: MainWindow) -> None:
+    """The first frame needs no torch (a fast start); once the body is on screen, torch and the text editor
+    load off the GUI thread so the model-backed panels answer at once, and the status bar says when."""
+    sig = getattr(w.viewport, "bodyDrawn", None)
+    if sig is None:
+        return
+
+    def ready(_editor) -> None:
+        w.statusBar().showMessage("Models ready: text editing is available.", 6000)
+
+    def failed(e: BaseException) -> None:
+        w.statusBar().showMessage(f"Text editing is unavailable: {e}", 10000)
+
+    def start() -> None:
+        from app.workers import run_in_background
+
+        sig.disconnect(start)
+        w.statusBar().showMessage("Loading the models in the background…")
+        run_in_background(w.services.editor_with_encoder, on_result=ready, on_error=failed)
+
+    sig.connect(start)

@@ -20,6 +20,7 @@ Signals:
                                      undo command with it (the viewport already shows the new pose)
   fpsChanged(float)                  measured frame rate (emitted about twice a second while drawing)
   frameSwapped()                     a frame reached the window (benchmarks pace themselves on it)
+  bodyDrawn()                        the first frame showing a body (after each set_body) reached the window
 """
 from __future__ import annotations
 
@@ -143,6 +144,7 @@ class Viewport(QWidget):
     poseEditFinished = Signal(object, object, str)
     fpsChanged = Signal(float)
     frameSwapped = Signal()
+    bodyDrawn = Signal()
 
     def __init__(self, parent=None, samples: int | None = None):
         super().__init__(parent)
@@ -152,6 +154,8 @@ class Viewport(QWidget):
         self._win = _GLWindow(self)
         self._win.setFormat(surface_format(samples, default.swapInterval()))
         self._win.frameSwapped.connect(self.frameSwapped)
+        self._win.frameSwapped.connect(self._after_swap)
+        self._body_pending = False  # a body was set and has not been on screen yet
         self._container = QWidget.createWindowContainer(self._win, self)
         self._container.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._container.setMouseTracking(True)
@@ -207,6 +211,7 @@ class Viewport(QWidget):
     def set_body(self, body) -> None:
         """Show ``body`` (a BodyModel: uses body.skinning); keeps the current pose."""
         self._body = body
+        self._body_pending = True
         self._mesh_uploaded = False
         if self._gl_ok:
             self.makeCurrent()
@@ -515,6 +520,11 @@ class Viewport(QWidget):
             self._fps_timer.restart()
         if self._continuous:
             self.update()
+
+    def _after_swap(self) -> None:
+        if self._body_pending and self._body is not None and self._gl_ok and self._mesh_uploaded:
+            self._body_pending = False
+            self.bodyDrawn.emit()
 
     def _render_antialiased(self, w: int, h: int) -> None:
         from core_models.render.scene import OffscreenTarget

@@ -67,3 +67,49 @@ def test_full_window_real_viewport(qapp, tmp_path):
         w.close()
         w.deleteLater()
         pump(0.05)
+
+
+def test_models_load_in_the_background_after_the_first_body_frame(qapp, tmp_path):
+    """run_app's warm-up: nothing loads before the body is on screen, then the editor loads off the GUI thread
+    and the status bar says so."""
+    import threading
+
+    from app.main_window import MainWindow, warm_up_after_first_frame
+    from app.viewport.fallback import FallbackViewport
+    from app.window_body import anny_cached
+    from core_models import autosave as au
+    from core_models.services import ModelServices
+
+    if not anny_cached(None):
+        pytest.skip("the Anny layer is not cached yet (run `python main.py warmup`)")
+    calls = []
+
+    class FakeEditor:
+        encoder = object()
+
+    def load():
+        calls.append(threading.current_thread() is threading.main_thread())
+        return FakeEditor()
+
+    m = au.AutosaveManager(tmp_path / "data")
+    m.start()
+    w = MainWindow(dialogs=RecordingDialogs(), autosave=m, services=ModelServices(loaders={"editor": load}))
+    assert not isinstance(w.viewport, FallbackViewport), getattr(w.viewport, "reason", "")
+    drawn = []
+    w.viewport.bodyDrawn.connect(lambda: drawn.append(calls[:]))
+    warm_up_after_first_frame(w)
+    w.resize(900, 600)
+    w.show()
+    try:
+        pump(0.3)
+        assert calls == []  # no body yet: nothing loads
+        w.startup([], check_recovery=False)
+        assert pump(until=lambda: "Models ready" in w.statusBar().currentMessage(), timeout=60), \
+            w.statusBar().currentMessage()
+        assert drawn == [[]]  # the body frame came first, then the loading
+        assert calls == [False]  # loaded once, off the GUI thread
+    finally:
+        w._closing_ok = True
+        w.close()
+        w.deleteLater()
+        pump(0.05)
