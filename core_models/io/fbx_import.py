@@ -49,6 +49,7 @@ class FbxNode:
     name: str
     props: list = field(default_factory=list)
     children: list["FbxNode"] = field(default_factory=list)
+    codes: str = ""  # the FBX type code of each property ("I", "D", "S", "d", ...)
 
     def find(self, name: str) -> "FbxNode | None":
         return next((c for c in self.children if c.name == name), None)
@@ -110,8 +111,10 @@ class _Reader:
             raise self.fail("property list overruns its node", pos)
         n = FbxNode(name)
         for _ in range(nprops):
+            code = chr(self.data[pos]) if pos < pend else "?"
             v, pos = self.prop(pos, pend)
             n.props.append(v)
+            n.codes += code
         pos = pend
         while pos < end:
             child, pos = self.node(pos, depth + 1, end)
@@ -214,7 +217,8 @@ def _local(m: _Model, T: np.ndarray, R: np.ndarray, S: np.ndarray) -> np.ndarray
     order = _ROT_ORDERS[int(_num(m.props, "RotationOrder", 0)) % len(_ROT_ORDERS)]
     pre = euler_to_matrix(_vec3(m.props, "PreRotation", (0, 0, 0)), "xyz", degrees=True)
     post = euler_to_matrix(_vec3(m.props, "PostRotation", (0, 0, 0)), "xyz", degrees=True)
-    rot = pre @ np.asarray(euler_to_matrix(R, order, degrees=True)) @ post.T
+    ang = R[:, ["xyz".index(a) for a in order]]  # Lcl Rotation holds (x, y, z); the sequence wants its own order
+    rot = pre @ np.asarray(euler_to_matrix(ang, order, degrees=True)) @ post.T
     M = np.zeros((len(T), 4, 4))
     M[:, :3, :3] = rot * S[:, None, :]
     M[:, :3, 3] = T

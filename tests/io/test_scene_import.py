@@ -307,3 +307,88 @@ def test_glb_written_by_the_fbx_sdk_imports(anny, tmp_path):
     assert np.abs(m.global_positions()[:, idx] - anny.forward(poses).joints).max() < 1e-4
     clip = import_clip(glb, rest_joints=anny.skinning.rest_joints)
     assert clip.quality["mpjpe_mm"] < 1.0
+
+
+def _to_nodes(n):
+    """Our reader's tree → the writer's nodes (re-encode a modified file)."""
+    from core_models.export import fbx as w
+
+    props = []
+    for code, v in zip(n.codes, n.props):
+        if code in "silfdb" and isinstance(v, np.ndarray):
+            props.append(w.A({"s": "i"}.get(code, code), v))
+        elif code == "S":
+            props.append(w.S(v))
+        else:
+            props.append((code, v))
+    return w.Node(n.name, *props, children=[_to_nodes(c) for c in n.children])
+
+
+def _foreign_fbx(data: bytes) -> bytes:
+    """Our FBX rewritten with what other exporters use and ours does not: centimetres, Pre/PostRotation and a
+    RotationOrder per bone, sparse keys (every other frame), the skeleton under a rotated, scaled, moved Null
+    ("Armature", as Blender writes), no BindPose (rest from the nodes' own properties)."""
+    from core_models.export import fbx as w
+    from core_models.io.fbx_import import parse_fbx
+
+    top = parse_fbx(data)
+    rng = np.random.default_rng(9)
+    for p in top.find("GlobalSettings").find("Properties70").children:
+        if p.props[0] in ("UnitScaleFactor", "OriginalUnitScaleFactor"):
+            p.props[4] = 1.0
+    objs, conns = top.find("Objects"), top.find("Connections")
+    objs.children = [o for o in objs.children if o.name != "Pose"]
+    root = None
+    for o in objs.children:
+        if o.name == "Model" and o.props[2] == "LimbNode":
+            root = root or o.props[0]
+            p70 = o.find("Properties70")
+            rot = [float(x) for x in rng.uniform(-40, 40, 3)]
+            p70.children.append(_parsed_p("PreRotation", "Vector3D", "Vector", "", "DDD", rot))
+            post = [float(x) for x in rng.uniform(-20, 20, 3)]
+            p70.children.append(_parsed_p("PostRotation", "Vector3D", "Vector", "", "DDD", post))
+            p70.children.append(_parsed_p("RotationOrder", "enum", "", "", "I", [int(rng.integers(0, 6))]))
+            p70.children.append(_parsed_p("RotationActive", "bool", "", "", "I", [1]))
+        if o.name == "AnimationCurve":
+            kt, kv = o.find("KeyTime"), o.find("KeyValueFloat")
+            keep = np.r_[np.arange(0, len(kt.props[0]) - 1, 2), len(kt.props[0]) - 1]
+            kt.props[0], kv.props[0] = kt.props[0][keep], kv.props[0][keep]
+            o.find("KeyAttrRefCount").props[0] = np.array([len(keep)], np.int32)
+    arm = w._model(4242, "Armature", "Null", (5.0, 0.0, 3.0), (30.0, 0.0, 10.0))
+    for p in arm.children[1].children:
+        if p.props[0][1] == b"Lcl Scaling":
+            p.props[4:] = [w.D(1.5)] * 3
+    for c in conns.children:
+        if c.props[1] == root and c.props[2] == 0:
+            c.props[2] = 4242
+    nodes = [_to_nodes(c) for c in top.children]
+    for n in nodes:
+        if n.name == "Objects":
+            n.children.append(arm)
+        if n.name == "Connections":
+            n.children.append(w.Node("C", w.S("OO"), w.L(4242), w.L(0)))
+    return w.encode(nodes)
+
+
+def _parsed_p(name, t, sub, flags, codes, values):
+    from core_models.io.fbx_import import FbxNode
+
+    return FbxNode("P", [name, t, sub, flags, *values], [], "SSSS" + codes)
+
+
+def test_foreign_fbx_conventions_agree_with_ufbx(tmp_path):
+    """Independent check of the FBX transform semantics: ufbx (strict) and our importer evaluate the same
+    'foreign' file (see _foreign_fbx) to the same joint positions at every frame."""
+    from core_models.export.fbx import build_fbx
+    from tests.export.readers import ufbx_probe
+
+    poses = test_poses(7, seed=10)
+    path = tmp_path / "foreign.fbx"
+    path.write_bytes(_foreign_fbx(build_fbx(poses, tiny_body(), fps=30)))
+    u = ufbx_probe(path, tmp_path, 30.0, 7)
+    m = load_motion(path)
+    assert m.num_frames == 7 and not m.meta["bind_pose"]
+    names = list(u["names"])
+    ours = m.global_positions()[:, [m.index(n) for n in sk.JOINT_NAMES]]
+    theirs = np.stack([u["world"][:, names.index(n), :, 3] for n in sk.JOINT_NAMES], 1)
+    assert np.abs(ours - theirs).max() < 1e-5
