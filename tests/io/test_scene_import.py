@@ -18,6 +18,7 @@ from core_models.export import export_poses
 from core_models.io import MotionImportError, load_motion
 from core_models.io import _load_motion as raw_load_motion  # without the safety net: find real bugs
 from core_models.io.retarget import import_clip
+from core_models.io.rig_names import MIXAMO_NAMES
 from core_models.pose import Pose, clamp_to_limits
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -392,3 +393,53 @@ def test_foreign_fbx_conventions_agree_with_ufbx(tmp_path):
     ours = m.global_positions()[:, [m.index(n) for n in sk.JOINT_NAMES]]
     theirs = np.stack([u["world"][:, names.index(n), :, 3] for n in sk.JOINT_NAMES], 1)
     assert np.abs(ours - theirs).max() < 1e-5
+
+
+def _encode_7500(top) -> bytes:
+    """Re-encode a parsed FBX as version 7500 (64-bit node records, 25-byte end markers: FBX 2016+)."""
+    from core_models.export import fbx as w
+
+    enc = w._Encoder()
+    enc.buf += w._HEADER + struct.pack("<I", 7500)
+
+    def node(n):
+        b = enc.buf
+        start = len(b)
+        name = n.name.encode()
+        b += struct.pack("<QQQB", 0, len(n.props), 0, len(name)) + name
+        p0 = len(b)
+        for code, v in n.props:
+            enc.prop(code, v)
+        plen = len(b) - p0
+        for c in n.children:
+            node(c)
+        if n.children or not n.props or n.name in w._ALWAYS_SENTINEL:
+            b += b"\x00" * 25
+        struct.pack_into("<QQQ", b, start, len(b), len(n.props), plen)
+
+    for n in top:
+        node(n)
+    enc.buf += b"\x00" * 25 + w._FOOTER_ID + b"\x00" * 4
+    enc.buf += b"\x00" * ((16 - len(enc.buf) % 16) % 16 or 16) + struct.pack("<I", 7500) + b"\x00" * 120
+    return bytes(enc.buf + w._FOOTER_MAGIC)
+
+
+def test_fbx_7500_64_bit_records(tmp_path):
+    """FBX 2016+ files (version ≥ 7500: 64-bit record headers) read like 7.4, checked with ufbx too."""
+    from core_models.export.fbx import build_fbx
+    from core_models.io.fbx_import import parse_fbx
+    from tests.export.readers import ufbx_probe
+
+    poses = test_poses(3, seed=11)
+    data = build_fbx(poses, tiny_body(), rig="mixamo", fps=30)
+    path = tmp_path / "v7500.fbx"
+    path.write_bytes(_encode_7500([_to_nodes(c) for c in parse_fbx(data).children]))
+    u = ufbx_probe(path, tmp_path, 30.0, 3)
+    m = load_motion(path)
+    names = list(u["names"])
+    ours = m.global_positions()[:, [m.index(n) for n in sk.JOINT_NAMES]]
+    theirs = np.stack([u["world"][:, names.index("mixamorig:" + MIXAMO_NAMES[n]), :, 3] for n in sk.JOINT_NAMES], 1)
+    assert np.abs(ours - theirs).max() < 1e-6
+    ref = tmp_path / "v7400.fbx"
+    ref.write_bytes(data)
+    assert np.abs(ours - joints_of(ref, sk.JOINT_NAMES)).max() < 1e-12
