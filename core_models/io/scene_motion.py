@@ -132,11 +132,12 @@ def interp_keys(times: np.ndarray, values: np.ndarray, at: np.ndarray, step: boo
     values = np.asarray(values, np.float64)
     if len(times) == 1:
         return np.broadcast_to(values[0], (len(at),) + values.shape[1:]).copy()
+    if step:  # a sample a rounding error before a key (float32 key times) takes that key
+        k = np.searchsorted(times, at + 1e-6 * np.maximum(1.0, np.abs(at)), side="right") - 1
+        return values[np.clip(k, 0, len(times) - 1)]
     i = np.clip(np.searchsorted(times, at, side="right") - 1, 0, len(times) - 2)
     t0, t1 = times[i], times[i + 1]
     w = np.where(t1 > t0, (at - t0) / np.where(t1 > t0, t1 - t0, 1.0), 0.0)
     w = np.clip(w, 0.0, 1.0)
-    if step:
-        w = (w >= 1.0).astype(np.float64)
     w = w.reshape((-1,) + (1,) * (values.ndim - 1))
     return values[i] * (1.0 - w) + values[i + 1] * w

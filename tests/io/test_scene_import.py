@@ -19,7 +19,7 @@ from core_models.io import MotionImportError, load_motion
 from core_models.io import _load_motion as raw_load_motion  # without the safety net: find real bugs
 from core_models.io.retarget import import_clip
 from core_models.io.rig_names import MIXAMO_NAMES
-from core_models.pose import Pose, clamp_to_limits
+from core_models.pose import Pose, clamp_to_limits, quat_to_matrix
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -443,3 +443,38 @@ def test_fbx_7500_64_bit_records(tmp_path):
     ref = tmp_path / "v7400.fbx"
     ref.write_bytes(data)
     assert np.abs(ours - joints_of(ref, sk.JOINT_NAMES)).max() < 1e-12
+
+
+def test_gltf_cubicspline_step_and_matrix_nodes(tmp_path):
+    """What other glTF writers use: CUBICSPLINE samplers (value between two tangents), STEP, a node given as
+    a matrix; sampled at the keys they give the same joints as the plain file."""
+    from core_models.export.gltf import build_glb
+
+    data = build_glb(test_poses(4, seed=12), tiny_body(), fps=30)
+    ref = tmp_path / "ref.glb"
+    ref.write_bytes(data)
+    doc, binary = _split_glb(data)
+    b = bytearray(binary)
+    for s in doc["animations"][0]["samplers"][:5]:  # rotations of joints 0..4 → cubic spline with zero tangents
+        acc = doc["accessors"][s["output"]]
+        view = doc["bufferViews"][acc["bufferView"]]
+        q = np.frombuffer(binary, np.float32, acc["count"] * 4, view["byteOffset"]).reshape(-1, 4)
+        cubic = np.zeros((len(q), 3, 4), np.float32)
+        cubic[:, 1] = q
+        while len(b) % 4:
+            b += b"\x00"
+        doc["bufferViews"].append({"buffer": 0, "byteOffset": len(b), "byteLength": cubic.nbytes})
+        b += cubic.tobytes()
+        doc["accessors"].append({"bufferView": len(doc["bufferViews"]) - 1, "componentType": 5126,
+                                 "count": 3 * len(q), "type": "VEC4"})
+        s["output"], s["interpolation"] = len(doc["accessors"]) - 1, "CUBICSPLINE"
+    doc["animations"][0]["samplers"][-1]["interpolation"] = "STEP"  # root translation
+    n = doc["nodes"][7]
+    M = np.eye(4)
+    M[:3, :3] = np.asarray(quat_to_matrix(np.array(n.pop("rotation"), np.float64)))
+    M[:3, 3] = n.pop("translation")
+    n["matrix"] = [float(x) for x in M.T.reshape(-1)]
+    doc["buffers"][0]["byteLength"] = len(b)
+    path = tmp_path / "cubic.glb"
+    path.write_bytes(_join_glb(doc, bytes(b)))
+    assert np.abs(joints_of(path, sk.JOINT_NAMES) - joints_of(ref, sk.JOINT_NAMES)).max() < 1e-6
