@@ -241,3 +241,49 @@ def test_fps_is_measured(vp, qapp):
     _pump(qapp, 1.2)
     vp.set_continuous_redraw(False)
     assert got and got[-1] > 1.0
+
+
+def test_input_on_the_native_gl_window_reaches_the_viewport(vp, qapp):
+    """Real mouse input lands on the GL window inside the container; the viewport must act on it."""
+    from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent, QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    win = vp.gl_window()
+    assert (win.width(), win.height()) == (W, H)
+    head = sk.JOINT_INDEX["head"]
+    pos = vp.joint_screen_pos(head)
+    got = []
+    vp.jointSelected.connect(got.append)
+    for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
+        buttons = Qt.MouseButton.LeftButton if kind == QEvent.Type.MouseButtonPress else Qt.MouseButton.NoButton
+        QApplication.sendEvent(win, QMouseEvent(kind, pos, win.mapToGlobal(pos), Qt.MouseButton.LeftButton,
+                                                buttons, Qt.KeyboardModifier.NoModifier))
+    assert vp.selected_joint() == head and got == [head]
+    assert vp.hasFocus() or not vp.isActiveWindow()  # the widget (not the GL window) takes the keyboard
+    d0 = vp.camera.distance
+    p = QPointF(W / 2, H / 2)
+    QApplication.sendEvent(win, QWheelEvent(p, win.mapToGlobal(p), QPoint(0, 0), QPoint(0, 240),
+                                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                                            Qt.ScrollPhase.NoScrollPhase, False))
+    assert vp.camera.distance < d0
+
+
+def test_body_drawn_is_announced_once_per_body(qapp, anny_body):
+    from app.viewport.widget import Viewport
+
+    v = Viewport(samples=0)
+    got = []
+    v.bodyDrawn.connect(lambda: got.append(1))
+    v.resize(200, 160)
+    v.show()
+    _pump(qapp, 0.2)
+    assert got == []  # frames without a body do not count
+    v.set_body(anny_body)
+    _pump(qapp, 0.3)
+    v.set_pose(Pose.zeros().with_joint(LSH, np.array([0, 0, 1.0], np.float32)))
+    _pump(qapp, 0.1)
+    assert got == [1]
+    v.close()
+    v.deleteLater()
+    _pump(qapp, 0.02)
