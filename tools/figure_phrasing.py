@@ -111,7 +111,7 @@ def main() -> int:
         sheet.paste(r, (0, i * (r.height + 6)))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out)
+    sheet.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
     print(out)
     return 0
 

@@ -165,6 +165,18 @@ def test_nonsense_lists_the_unusable_clause_and_keeps_the_pose(panel):
     assert doc.undo_stack.count() == 0
 
 
+def test_clause_the_editor_cannot_do_is_reported_and_the_pose_kept(panel):
+    """The start pose has both arms down: "lower your left arm" moves nothing the asked way. The clause is
+    listed as not used with the editor's reason, the pose is unchanged and nothing is pushed."""
+    p, doc, start = panel
+    p.apply_text("lower your left arm")
+    _wait(p)
+    rows = p.understood_rows()
+    assert [r.status for r in rows] == ["unused"] and "could not" in rows[0].change
+    assert "lower your left arm" in p.unused.text() and "unchanged" in p.status.text()
+    assert poses_equal(doc.pose(), start) and doc.undo_stack.count() == 0
+
+
 def test_panel_uses_the_services_sentence_composer(panel, monkeypatch):
     """The panel's edits go through services.edit_sentence (the shipped composition), with the panel's
     options."""
