@@ -27,6 +27,7 @@ joint-limit statistics; the ``retarget-check`` CLI runs it over a data folder.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ import torch
 
 from core_models import skeleton as sk
 from core_models.io.motion import Motion
+from core_models.io.scene_motion import mixamo_to_smplh
 from core_models.kinematics import fk_numpy, fk_torch
 from core_models.pose import (
     Pose,
@@ -461,6 +463,10 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     rest = np.asarray(sk.DEFAULT_REST_JOINTS if rest_joints is None else rest_joints, dtype=np.float64)
     if rest.shape != (sk.NUM_JOINTS, 3) or not np.all(np.isfinite(rest)):
         raise ValueError(f"rest_joints must be a finite (22, 3) array, got {rest.shape}")
+    if rig_map is None:  # Mixamo names (PoseTailor's --rig mixamo, Mixamo rigs): the SMPL-H joints they name
+        names, renamed = mixamo_to_smplh(motion.names)
+        if renamed:
+            motion = dataclasses.replace(motion, names=names)
     rmap = rig_map or rig_map_for(motion)
     if "pelvis" not in rmap.rot or len(rmap.pos) < 6:
         raise ValueError(f"cannot retarget {motion.source or 'motion'}: only {len(rmap.pos)} joints could be "
