@@ -491,3 +491,38 @@ def test_mixamo_named_bvh_round_trip_within_1mm(anny, tmp_path):
     names = ["mixamorig:" + MIXAMO_NAMES[n] for n in anny.skinning.joint_names]
     err = np.linalg.norm(joints_of(a, names) - joints_of(b, names), axis=-1)
     assert err.max() < 1e-3, err.max()
+
+
+def test_fbx_without_animation_is_one_pose(tmp_path):
+    from core_models.export import fbx as w
+    from core_models.export.fbx import build_fbx
+    from core_models.io.fbx_import import parse_fbx
+
+    top = parse_fbx(build_fbx(test_poses(1, seed=14), tiny_body()))
+    anim = ("AnimationStack", "AnimationLayer", "AnimationCurveNode", "AnimationCurve")
+    objs = top.find("Objects")
+    objs.children = [o for o in objs.children if o.name not in anim]
+    path = tmp_path / "still.fbx"
+    path.write_bytes(w.encode([_to_nodes(c) for c in top.children]))
+    m = load_motion(path)
+    assert m.num_frames == 1
+    # no curves: the nodes' rest properties, i.e. the rest pose (the T-pose)
+    assert np.abs(m.rotations - np.eye(3)).max() < 1e-6
+
+
+def test_gltf_json_with_bin_file_next_to_it(tmp_path):
+    from core_models.export.gltf import build_glb
+
+    data = build_glb(test_poses(3, seed=15), tiny_body(), fps=30)
+    doc, binary = _split_glb(data)
+    (tmp_path / "clip.bin").write_bytes(binary)
+    doc["buffers"][0]["uri"] = "clip.bin"
+    (tmp_path / "clip.gltf").write_text(json.dumps(doc))
+    glb = tmp_path / "clip.glb"
+    glb.write_bytes(data)
+    assert np.abs(joints_of(tmp_path / "clip.gltf", sk.JOINT_NAMES) - joints_of(glb, sk.JOINT_NAMES)).max() < 1e-12
+    for uri in ("../clip.bin", "/etc/passwd", "https://example.com/x.bin", "missing.bin"):
+        doc["buffers"][0]["uri"] = uri
+        (tmp_path / "bad.gltf").write_text(json.dumps(doc))
+        with pytest.raises(MotionImportError, match="buffer"):
+            load_motion(tmp_path / "bad.gltf")
