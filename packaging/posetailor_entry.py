@@ -64,5 +64,7 @@ def _run() -> int:
 
 
 if __name__ == "__main__":
+    if not getattr(sys, "frozen", False):  # run from the source tree (packaging/bench_start.py): the repository root
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     multiprocessing.freeze_support()
     sys.exit(_run())
