@@ -85,3 +85,15 @@ def test_entry_runs_modules_and_drops_a_main_py_argument(entry, monkeypatch):
     monkeypatch.setattr(main, "main", lambda argv: seen.append(argv) or 0)
     monkeypatch.setattr(sys, "argv", ["PoseTailor", "/x/main.py", "render", "--help"])
     assert entry._run() == 0 and seen == [["render", "--help"]]
+
+
+def test_packaging_folders_do_not_shadow_the_packaging_library():
+    """packaging/ and tests/packaging/ have no __init__.py: with the repository root and tests/ on sys.path (as
+    pytest and `python main.py` put them), `import packaging` must still be PyPI's `packaging` (matplotlib and
+    mediapipe import it) — a regular package of that name there broke webcam capture in the test run."""
+    code = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tests']; import packaging.version, "
+            "packaging; print(packaging.__file__)")
+    r = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert "site-packages" in r.stdout, r.stdout
+    assert not (PKG / "__init__.py").exists() and not (ROOT / "tests" / "packaging" / "__init__.py").exists()
