@@ -34,7 +34,7 @@ import os
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QCursor, QImage, QSurfaceFormat
+from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QSurfaceFormat
 from PySide6.QtOpenGL import QOpenGLWindow
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -205,6 +205,10 @@ class Viewport(QWidget):
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.timeout.connect(self._on_settle)
+        self._snapshot: QImage | None = None  # the last still frame, for QWidget.grab() (see paintEvent)
+        self._snapshot_timer = QTimer(self)
+        self._snapshot_timer.setSingleShot(True)
+        self._snapshot_timer.timeout.connect(self._take_snapshot)
         self._update_colors()
 
     # ------------------------------------------------------------------ public API
@@ -527,6 +531,8 @@ class Viewport(QWidget):
             self.bodyDrawn.emit()
 
     def _render_antialiased(self, w: int, h: int) -> None:
+        from OpenGL import GL
+
         from core_models.render.scene import OffscreenTarget
 
         t = self._aa_target
@@ -537,6 +543,30 @@ class Viewport(QWidget):
         t.bind()
         self._scene.render(self._camera, w, h)
         t.blit_to(self.defaultFramebufferObject())
+        if self._software_gl:  # a settled frame (rare): keep a copy for QWidget.grab() of the window
+            self._keep_snapshot(t.read_rgba(), w, h)
+        else:  # every frame is anti-aliased: copy once the view has been still for a moment
+            self._snapshot_timer.start(SETTLE_MS)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.defaultFramebufferObject())
+
+    def _keep_snapshot(self, rgba: np.ndarray, w: int, h: int) -> None:
+        img = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        img.setDevicePixelRatio(self._win.devicePixelRatio())
+        self._snapshot = img
+
+    def _take_snapshot(self) -> None:
+        img = self.grab_image()
+        if not img.isNull():
+            self._snapshot = img
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        """Only seen where the native GL window is not: QWidget.grab() / render() of the main window draw
+        widgets, not native child windows, so they get the last still frame here (screenshots, docs)."""
+        if self._snapshot is None:
+            return
+        p = QPainter(self)
+        p.drawImage(self.rect(), self._snapshot)
+        p.end()
 
     def _on_settle(self) -> None:
         left = SETTLE_MS / 1000.0 - (time.perf_counter() - self._last_fast_frame)

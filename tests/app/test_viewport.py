@@ -287,3 +287,37 @@ def test_body_drawn_is_announced_once_per_body(qapp, anny_body):
     v.close()
     v.deleteLater()
     _pump(qapp, 0.02)
+
+
+def test_widget_grab_of_the_window_shows_the_still_view(qapp, anny_body):
+    """QWidget.grab() of a window draws widgets, not the native GL child: the viewport paints its last still
+    frame there, so screenshots of the main window show the body."""
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+    from app.viewport.widget import Viewport
+
+    top = QWidget()
+    lay = QVBoxLayout(top)
+    lay.addWidget(QLabel("above"))
+    v = Viewport(samples=0)
+    lay.addWidget(v)
+    top.resize(420, 380)
+    v.set_body(anny_body)
+    v.set_show_grid(False)
+    top.show()
+    try:
+        _pump(qapp, 0.2)
+        v.set_view("front")
+        _pump(qapp, 0.6)  # the view settles: the anti-aliased still frame is drawn and kept
+        im = top.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        w, h, bpl = im.width(), im.height(), im.bytesPerLine()
+        a = np.frombuffer(im.constBits(), np.uint8, count=bpl * h).reshape(h, bpl)[:, : w * 3]
+        img = a.reshape(h, w, 3).astype(np.int16)
+        g = v.geometry()
+        inside = img[g.y():g.y() + g.height(), g.x():g.x() + g.width()]
+        assert 0.03 < _body_mask(inside).mean() < 0.6
+    finally:
+        top.close()
+        top.deleteLater()
+        _pump(qapp, 0.02)
