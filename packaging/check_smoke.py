@@ -7,6 +7,7 @@
 * ``edited.fbx`` read by ufbx (tests/export/ufbx_probe.py, the independent reader of the export tests): a skinned
   mesh with the body's vertex count, the 22 body bones, and vertices that match this checkout's own skinning of the
   edited pose within 1 mm (up to one constant offset: the export may ground the body);
+* ``capture`` recovered a pose from a photo of a person with the bundled MediaPipe model (``captured.npz``);
 * the GUI drew a frame with the body: ``gui.png`` (a screenshot at that frame) is not blank.
 Prints one JSON line with the numbers (start time to the first body frame included). Exit 0 = all good.
 """
@@ -77,6 +78,15 @@ def check_fbx(out: Path, body) -> dict:
             "fbx_offset_m": [round(float(x), 4) for x in offset]}
 
 
+def check_capture(out: Path) -> dict:
+    from core_models.io.npz_pose import load_pose_npz
+
+    _need((out / "captured.npz").is_file(), "the bundle's `capture` wrote no captured.npz (see capture.txt)")
+    got, _ = load_pose_npz(out / "captured.npz")
+    _need(len(got) >= 1 and bool(np.isfinite(got.full()).all()), "`capture` found no finite pose in the photo")
+    return {"capture_frames": len(got)}
+
+
 def check_gui(out: Path) -> dict:
     from PIL import Image
 
@@ -99,9 +109,11 @@ def main(argv: list[str]) -> int:
 
     out = Path(argv[0])
     body = load_body("anny")
-    result: dict = {"info": (out / "info.txt").read_text(errors="replace").strip().splitlines()[:3]}
+    result: dict = {"info": (out / "info.txt").read_text(errors="replace").strip().splitlines()[:3],
+                    "repo_and_venv": (out / "repo.txt").read_text().strip()}  # "hidden" from the bundle, or not
     try:
-        for check in (lambda: check_edit(out, body), lambda: check_fbx(out, body), lambda: check_gui(out)):
+        for check in (lambda: check_edit(out, body), lambda: check_fbx(out, body), lambda: check_capture(out),
+                      lambda: check_gui(out)):
             result.update(check())
     except SmokeFailure as e:
         print(f"[smoke] FAILED: {e}", file=sys.stderr)

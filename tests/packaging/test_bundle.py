@@ -41,5 +41,8 @@ def test_bundle_smoke(tmp_path):
     assert result["smoke"] == "ok"
     assert result["edit_left_wrist_rise_m"] > 0.10
     assert result["fbx_max_err_mm"] < 1.0 and result["fbx_bones"] >= 22
+    assert result["capture_frames"] >= 1
     assert result["gui_start_to_body_frame_s"] > 0
+    can_hide = subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+    assert result["repo_and_venv"] == ("hidden" if can_hide else "visible")
     assert (out / "gui.png").is_file() and (out / "edited.fbx").is_file()
