@@ -8,6 +8,7 @@
   mesh with the body's vertex count, the 22 body bones, and vertices that match this checkout's own skinning of the
   edited pose within 1 mm (up to one constant offset: the export may ground the body);
 * ``capture`` recovered a pose from a photo of a person with the bundled MediaPipe model (``captured.npz``);
+* ``render`` (headless, EGL) wrote a picture of the edit that is not blank;
 * the GUI drew a frame with the body: ``gui.png`` (a screenshot at that frame) is not blank.
 Prints one JSON line with the numbers (start time to the first body frame included). Exit 0 = all good.
 """
@@ -87,16 +88,25 @@ def check_capture(out: Path) -> dict:
     return {"capture_frames": len(got)}
 
 
-def check_gui(out: Path) -> dict:
+def _not_blank(png: Path, what: str) -> int:
     from PIL import Image
 
+    _need(png.is_file(), f"{what}: no {png.name}")
+    img = np.asarray(Image.open(png).convert("RGB"), dtype=np.float64)
+    colours = len(np.unique(img.reshape(-1, 3)[::7], axis=0))
+    _need(img.std() > 5.0 and colours > 200, f"{what}: {png.name} looks blank (std {img.std():.1f}, {colours} colours)")
+    return colours
+
+
+def check_render(out: Path) -> dict:
+    return {"render_colours": _not_blank(out / "edited.png", "the bundle's `render` (see render.txt)")}
+
+
+def check_gui(out: Path) -> dict:
     log = (out / "gui.txt").read_text(errors="replace") if (out / "gui.txt").is_file() else ""
     frames = [ln.split()[1] for ln in log.splitlines() if ln.startswith("BODY_FRAME ")]
     _need(bool(frames), f"the GUI drew no frame with the body; gui.txt tail:\n{log[-2000:]}")
-    _need((out / "gui.png").is_file(), "the GUI saved no screenshot")
-    img = np.asarray(Image.open(out / "gui.png").convert("RGB"), dtype=np.float64)
-    colours = len(np.unique(img.reshape(-1, 3)[::7], axis=0))
-    _need(img.std() > 5.0 and colours > 200, f"the screenshot looks blank (std {img.std():.1f}, {colours} colours)")
+    colours = _not_blank(out / "gui.png", "the GUI's screenshot")
     t0 = float((out / "gui_t0.txt").read_text().split()[0])
     return {"gui_start_to_body_frame_s": round(float(frames[0]) - t0, 2), "screenshot_colours": colours}
 
@@ -113,7 +123,7 @@ def main(argv: list[str]) -> int:
                     "repo_and_venv": (out / "repo.txt").read_text().strip()}  # "hidden" from the bundle, or not
     try:
         for check in (lambda: check_edit(out, body), lambda: check_fbx(out, body), lambda: check_capture(out),
-                      lambda: check_gui(out)):
+                      lambda: check_render(out), lambda: check_gui(out)):
             result.update(check())
     except SmokeFailure as e:
         print(f"[smoke] FAILED: {e}", file=sys.stderr)

@@ -5,7 +5,8 @@
 # allows a private mount namespace (root or user namespaces), the repository - with its .venv - is hidden under an
 # empty tmpfs for the bundle's processes. Under Xvfb the bundle then
 #   1. prints `info`;  2. applies a text edit (`edit`);  3. exports the edited pose to FBX (`export`);
-#   4. recovers a pose from a photo (`capture`: the bundled MediaPipe model);  5. starts the GUI, waits for the first frame that shows the body, grabs the screen and quits;
+#   4. recovers a pose from a photo (`capture`: the bundled MediaPipe model);  5. renders the edit headless
+#   (`render`, EGL);  6. starts the GUI, waits for the first frame that shows the body, grabs the screen and quits;
 # and the results are checked from the repository's venv by packaging/check_smoke.py (the FBX read by ufbx, the
 # independent reader of tests/export; the edit moved the arm; the screenshot shows a body).
 #   bash packaging/smoke_test.sh [ARCHIVE.tar.gz | BUNDLE_DIR] [OUT_DIR]
@@ -39,6 +40,7 @@ if [ -e "$HIDE/.venv" ]; then echo visible > repo.txt; else echo hidden > repo.t
 "$B" export --pose edited.npz --out edited.fbx > export.txt 2>&1
 "$B" export --pose mountain.npz --out mountain.fbx > export0.txt 2>&1
 "$B" capture --images person.png --out captured.npz > capture.txt 2>&1
+"$B" render --pose edited.npz --out edited.png --size 320x320 > render.txt 2>&1
 t=$(date +%s.%N)
 POSETAILOR_SMOKE_SHOT="$W/run/gui.png" timeout 240 "$B" > gui.txt 2>&1
 echo "$t" > gui_t0.txt
@@ -55,7 +57,7 @@ fi
 rc=$?
 set -e
 cp -a "$WORK/run/." "$OUT/"
-for f in info edit export export0 capture gui; do
+for f in info edit export export0 capture render gui; do
   [ -f "$OUT/$f.txt" ] && { echo "--- $f"; tail -n 15 "$OUT/$f.txt"; }
 done
 [ "$rc" = 0 ] || { echo "[smoke] FAILED: a bundle step exited with $rc (logs in $OUT)" >&2; exit 1; }
