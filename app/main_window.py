@@ -258,7 +258,10 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, QMainWindow):
         keys = f", {len(recovered.keyframes)} keyframe(s)" if recovered.keyframes else ""
         of = f" of {Path(recovered.path).name}" if recovered.path else ""
         more = f" ({n} crashed runs found; offering the newest.)" if n > 1 else ""
-        return (f"The autosave holds the pose{keys}{of}. If you don't restore it, it is kept in "
+        cand = self.autosave.recovery_candidate()
+        why = (f"PoseTailor was ended from outside ({cand.ended_by}: logout, shutdown or kill) with unsaved "
+               "changes; they were autosaved. ") if cand is not None and cand.ended_by else ""
+        return (f"{why}The autosave holds the pose{keys}{of}. If you don't restore it, it is kept in "
                 f"{self.autosave.recovered_dir}.{more}")
 
     def restore_session(self, s: Session) -> None:
@@ -463,9 +466,11 @@ def run_app(files: list[str] | None = None) -> int:
     mode = apply_theme(app, w.settings.get("theme", "system"))
     w.viewport.set_theme(mode)
     w.show()
+    w.watch_session_end(app)  # SIGTERM / SIGINT / SIGHUP, session end: unsaved work → autosave, offered next start
     QTimer.singleShot(0, lambda: w.startup(list(files or [])))
     warm_up_after_first_frame(w)
     return int(app.exec())
+
 
 def warm_up_after_first_frame(w: MainWindow) -> None:
     """The first frame needs no torch (a fast start); once the body is on screen, torch and the text editor

@@ -1,12 +1,18 @@
 """The main window's file side (a mixin of :class:`app.main_window.MainWindow`): open (worker thread), import
-motion capture, save / save as, recent files, drag & drop. Pose files are read and written through the one
-reader :mod:`core_models.io.pose_file` (via the model services); every change is undoable."""
+motion capture, save / save as, recent files, drag & drop, and the end of a run from outside (SIGTERM / SIGINT /
+SIGHUP, the desktop session ending: unsaved work is autosaved at once and offered at the next start). Pose files
+are read and written through the one reader :mod:`core_models.io.pose_file` (via the model services); every
+change is undoable."""
 from __future__ import annotations
 
+import logging
+import signal
+import socket
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtWidgets import QMenu
+from PySide6.QtCore import QObject, QSocketNotifier
+from PySide6.QtWidgets import QApplication, QMenu
 
 from app.workers import busy_dialog, run_in_background
 from core_models import settings as st
@@ -22,8 +28,61 @@ else:
     _Base = object
 
 DROP_SUFFIXES = NPZ_SUFFIXES + JSON_SUFFIXES
+log = logging.getLogger(__name__)
+#: signals that end the app the way logout / shutdown / ``kill`` / Ctrl+C in a terminal do
+QUIT_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, n))
 #: errors whose message is shown as is (anything else also names its type)
 FILE_ERRORS: tuple[type[BaseException], ...] = (PoseFileError, PoseError, SessionError, OSError, ValueError)
+
+
+class SignalBridge(QObject):
+    """Unix signals into the Qt event loop. A Python signal handler only runs when the interpreter gets control,
+    which it does not while ``QApplication.exec()`` waits in C++; so the C-level handler writes the signal number
+    into a socket (:func:`signal.set_wakeup_fd`, the self-pipe pattern) that a :class:`QSocketNotifier` watches,
+    and ``on_signal(signum)`` runs on the GUI thread at once. After the first signal the default handlers are
+    back, so a second SIGTERM ends a run whose shutdown hangs."""
+
+    def __init__(self, on_signal: Callable[[int], None], parent: QObject | None = None,
+                 signals: tuple[int, ...] = QUIT_SIGNALS):
+        super().__init__(parent)
+        self._on_signal = on_signal
+        self._rsock, self._wsock = socket.socketpair()
+        self._rsock.setblocking(False)
+        self._wsock.setblocking(False)
+        self._old_fd = signal.set_wakeup_fd(self._wsock.fileno(), warn_on_full_buffer=False)
+        self._handled = {int(n): signal.signal(n, self._python_handler) for n in signals}
+        self._notifier = QSocketNotifier(self._rsock.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._read)
+        self._installed = True
+
+    @staticmethod
+    def _python_handler(signum, frame) -> None:
+        """Runs later, in the interpreter; the work is done from the socket (which also sees the signal)."""
+
+    def _read(self, *_a) -> None:
+        try:
+            data = self._rsock.recv(256)
+        except (BlockingIOError, InterruptedError, OSError):
+            return
+        for num in data:
+            if num in self._handled and self._installed:
+                for n in self._handled:
+                    signal.signal(n, signal.SIG_DFL)
+                self._on_signal(int(num))
+                return
+
+    def uninstall(self) -> None:
+        """Give the process its previous handlers and wake-up fd back."""
+        if not self._installed:
+            return
+        self._installed = False
+        self._notifier.setEnabled(False)
+        for n, old in self._handled.items():
+            if signal.getsignal(n) is self._python_handler:
+                signal.signal(n, old if old is not None else signal.SIG_DFL)
+        signal.set_wakeup_fd(self._old_fd)
+        self._rsock.close()
+        self._wsock.close()
 
 
 class FileOpsMixin(_Base):
@@ -207,3 +266,48 @@ class FileOpsMixin(_Base):
         if files:
             e.acceptProposedAction()
             self.open_file(files[0])
+
+    # ----- ended from outside: signals, the end of the desktop session
+    def watch_session_end(self, app: QApplication) -> SignalBridge:
+        """SIGTERM / SIGINT / SIGHUP and the session manager's commit-data / save-state requests flush unsaved
+        work into the autosave (see :meth:`end_by_signal`, :meth:`on_commit_data`). Called by ``run_app``."""
+        bridge = SignalBridge(self.end_by_signal, self)
+        app.aboutToQuit.connect(bridge.uninstall)
+        app.commitDataRequest.connect(self.on_commit_data)
+        app.saveStateRequest.connect(self.on_commit_data)
+        self._signal_bridge = bridge
+        return bridge
+
+    def end_by_signal(self, signum: int) -> None:
+        """Logout, shutdown, ``kill``, Ctrl+C: no question is asked; unsaved work is written to the autosave and
+        left for the next start, which offers it back; the app quits with exit code 128 + ``signum``."""
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
+        self.flush_unsaved(name)
+        self._closing_ok = True
+        self.close()
+        app = QApplication.instance()
+        if app is not None:
+            app.exit(128 + int(signum))
+
+    def flush_unsaved(self, reason: str) -> bool:
+        """Unsaved work → this run's autosave, kept for the next start with ``reason`` recorded. False when there
+        is nothing unsaved or no autosave can be written (said on stderr: the window may be gone)."""
+        if self.autosave is None or not self.doc.is_dirty():
+            return False
+        try:
+            self.autosave.end_unsaved(self.doc.session.to_dict(), reason)
+        except (OSError, ValueError) as e:
+            log.error("%s: unsaved work could not be autosaved: %s", reason, e)
+            return False
+        self.policy.saved()
+        return True
+
+    def on_commit_data(self, manager: Any = None) -> None:
+        """The desktop session is ending (QGuiApplication.commitDataRequest / saveStateRequest): write unsaved
+        work to the autosave now, whatever the debounce says. The run lock stays live (the session may still be
+        cancelled); if the session then ends the app by a signal or by force, the next start offers the work."""
+        if self.doc.is_dirty():
+            self.autosave_now()

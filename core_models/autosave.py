@@ -6,6 +6,9 @@ How crash recovery works
   the process's kernel start ticks where available, host, the autosave file name) and an autosave file
   ``<data>/runs/autosave-<pid>-<t>.json`` next to it, written atomically after edits.
 * A clean exit deletes both (:meth:`AutosaveManager.close`).
+* A run ended from outside with unsaved changes (SIGTERM / SIGINT / SIGHUP: logout, shutdown, ``kill``) flushes
+  its autosave and marks its lock as ended (:meth:`AutosaveManager.end_unsaved`) instead of deleting them, so the
+  next start offers the work back exactly like after a crash, and can say why the run ended.
 * On start, :meth:`AutosaveManager.start` scans ``runs/``: a lock whose process is gone (or whose PID was
   reused by another process) belongs to a run that crashed or was killed. The newest autosave among those
   runs is offered for recovery (:meth:`AutosaveManager.recovery_candidate`).
@@ -189,6 +192,7 @@ class RecoveryCandidate:
     pid: int
     started_at: float  # epoch seconds when the crashed run started
     saved_at: float  # epoch seconds of the autosave
+    ended_by: str | None = None  # why the run ended ("SIGTERM", "session end", …); None: it crashed or was killed
 
     def load(self) -> dict:
         """The autosaved payload (a dict; for the app, a Session dict). Raises ValueError if unreadable."""
@@ -229,6 +233,7 @@ class AutosaveManager:
         self._crashed_locks: list[Path] = []
         self._started = False
         self.last_saved_at: float | None = None
+        self.ended_by: str | None = None  # set by end_unsaved()
 
     # lifecycle
     def start(self) -> list[RecoveryCandidate]:
@@ -247,7 +252,10 @@ class AutosaveManager:
         return list(self._crashed)
 
     def close(self, keep_autosave: bool = False) -> None:
-        """Clean exit: remove our lock (and our autosave unless ``keep_autosave``)."""
+        """Clean exit: remove our lock (and our autosave unless ``keep_autosave``). After :meth:`end_unsaved`
+        nothing is removed: the ended run's lock and autosave are for the next start."""
+        if self.ended_by is not None:
+            return
         paths = [self.lock_path] if keep_autosave else [self.autosave_path, self.lock_path]
         for p in paths:
             try:
@@ -255,6 +263,23 @@ class AutosaveManager:
             except FileNotFoundError:
                 pass
         self._started = False
+
+    def end_unsaved(self, payload: dict, reason: str) -> Path:
+        """The run is being ended from outside (a signal, the end of the desktop session) with unsaved work:
+        write ``payload`` as the autosave now (whatever the debounce says) and mark the run lock as ended by
+        ``reason``, keeping both, so that the next start offers the work back. Raises OSError / ValueError
+        when the autosave cannot be written (the lock is then left as it was: the run still looks crashed)."""
+        path = self.save(payload)
+        try:
+            info = json.loads(self.lock_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            info = {"pid": self.pid, "started_at": self.started_at, "start_ticks": _proc_start_ticks(self.pid),
+                    "host": socket.gethostname(), "autosave": self.autosave_path.name}
+        info.update(ended_by=str(reason), ended_at=time.time())
+        atomic_write_json(self.lock_path, info)
+        self._started = False
+        self.ended_by = str(reason)
+        return path
 
     # autosave
     def save(self, payload: dict) -> Path:
@@ -318,15 +343,17 @@ class AutosaveManager:
                 ticks = info.get("start_ticks")
                 ticks = int(ticks) if ticks is not None else None
                 same_host = info.get("host", socket.gethostname()) == socket.gethostname()
+                ended_by = info.get("ended_by")
+                ended_by = str(ended_by) if ended_by is not None else None
             except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
                 # an unreadable lock: the run died while writing it (atomic writes make this unlikely)
                 dead_locks.append(lock)
                 continue
             if pid == self.pid and same_host:
-                if info.get("run_id") in _RUN_IDS:
+                if info.get("run_id") in _RUN_IDS and ended_by is None:
                     continue  # another manager of this very process (tests); alive
                 # our PID in a lock we did not write: an earlier run that had the same PID (containers)
-            elif not same_host or pid_alive(pid, ticks):
+            elif not same_host or (ended_by is None and pid_alive(pid, ticks)):
                 continue  # another live instance (or another machine sharing the folder): not ours to touch
             dead_locks.append(lock)
             auto = self.runs_dir / str(info.get("autosave", ""))
@@ -335,6 +362,6 @@ class AutosaveManager:
                     saved = float(read_autosave(auto).get("saved_at", auto.stat().st_mtime))
                 except ValueError:
                     continue  # unreadable autosave: nothing to offer (left in place for a human)
-                crashed.append(RecoveryCandidate(auto, lock, pid, started, saved))
+                crashed.append(RecoveryCandidate(auto, lock, pid, started, saved, ended_by))
         crashed.sort(key=lambda c: c.saved_at, reverse=True)
         return crashed, dead_locks

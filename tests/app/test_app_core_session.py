@@ -151,6 +151,37 @@ def test_live_run_is_not_crashed(tmp_path):
     assert not a.lock_path.exists() and not a.autosave_path.exists()
 
 
+def test_run_ended_unsaved_is_offered_and_close_keeps_it(tmp_path):
+    """end_unsaved (SIGTERM, logout): the autosave is written at once, close() keeps it and the lock, and the next
+    start offers it with the reason, even before the ending process is gone (it promised to exit)."""
+    a = au.AutosaveManager(tmp_path)
+    a.start()
+    a.end_unsaved({"x": 2}, "SIGTERM")
+    a.close()  # the window's closeEvent still runs after the signal
+    assert a.lock_path.exists() and au.read_autosave(a.autosave_path)["payload"] == {"x": 2}
+    lock = json.loads(a.lock_path.read_text())
+    assert lock["ended_by"] == "SIGTERM" and lock["pid"] == os.getpid()
+    b = au.AutosaveManager(tmp_path)
+    found = b.start()
+    assert [(c.ended_by, c.load()) for c in found] == [("SIGTERM", {"x": 2})]
+    b.dismiss_crashed()
+    assert not a.lock_path.exists() and au.AutosaveManager(tmp_path).start() == []
+
+
+def test_end_unsaved_failure_leaves_the_lock_as_it_was(tmp_path, monkeypatch):
+    a = au.AutosaveManager(tmp_path)
+    a.start()
+    before = a.lock_path.read_text()
+
+    def boom(*_a, **_k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(au, "atomic_write_json", boom)
+    with pytest.raises(OSError, match="disk full"):
+        a.end_unsaved({"x": 3}, "SIGTERM")
+    assert a.lock_path.read_text() == before and a.ended_by is None
+
+
 CHILD = textwrap.dedent("""
     import sys, time
     import numpy as np
