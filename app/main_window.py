@@ -59,6 +59,8 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, QMainWindow):
         self.settings = settings
         self.dialogs = dialogs or Dialogs()
         self.services = services if services is not None else default_services()
+        if services is None:
+            self.services.set_device(settings.get("device"))  # $POSETAILOR_DEVICE wins (core_models.device)
         self.doc = Document(Session(body_backend=settings["body_backend"], phenotype=dict(settings["phenotype"])),
                             self)
         self.autosave = autosave
@@ -177,7 +179,8 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, QMainWindow):
         self.lbl_joint = QLabel("No joint selected")
         self.lbl_fps = QLabel("— fps")
         self.lbl_backend = QLabel("Body: loading…")
-        self.lbl_device = QLabel(f"Device: {dlg.torch_device()}")
+        self.lbl_device = QLabel(f"Device: {self.services.device_label()}")  # the spec until torch is loaded
+        self.bodyReady.connect(lambda _b: self.lbl_device.setText(f"Device: {self.services.device_label()}"))
         for w in (self.lbl_joint, self.lbl_fps, self.lbl_backend, self.lbl_device):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)

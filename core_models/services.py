@@ -103,8 +103,11 @@ class ModelServices:
     ``weights_dir`` overrides the shipped weights folder (tests); ``loaders`` replaces a model's loader by name
     ("editor", "corrector", "latent", "generator", "prompter") — e.g. a stand-in editor in a GUI test."""
 
-    def __init__(self, weights_dir: str | Path | None = None, loaders: dict[str, Callable[[], Any]] | None = None):
+    def __init__(self, weights_dir: str | Path | None = None, loaders: dict[str, Callable[[], Any]] | None = None,
+                 device: str | None = None):
         self.weights_dir = Path(weights_dir) if weights_dir is not None else None
+        self.device_spec: str | None = None
+        self.set_device(device)
         custom = dict(loaders or {})
         self._editor: LazyModel[Editor] = LazyModel("editor", custom.pop("editor", self._load_editor))
         self._corrector: LazyModel[Corrector] = LazyModel("corrector", custom.pop("corrector", self._load_corrector))
@@ -121,16 +124,46 @@ class ModelServices:
         self.phrases_warmed = threading.Event()  # set once the rewrite phrases are encoded (or cannot be)
         self.phrase_warm_up_error: str | None = None
 
+    # --- device (core_models.device) --------------------------------------------------------------------------
+    def set_device(self, spec: str | None) -> None:
+        """Where the editor and the corrector load next: a spec ("auto", "cpu", "cuda", "cuda:N"); None:
+        ``$POSETAILOR_DEVICE``, else "auto" (the GUI passes its settings' "device"). Models already loaded stay
+        where they are; ``$POSETAILOR_DEVICE`` wins over this. DeviceError for a malformed spec."""
+        from core_models.device import check_spec
+
+        self.device_spec = check_spec(spec) if spec else None
+
+    def device(self) -> Any:
+        """The torch.device the models load on (imports torch); DeviceError when the spec names a missing GPU."""
+        from core_models.device import default_spec, resolve_device
+
+        return resolve_device(default_spec(self.device_spec, fallback="auto"))
+
+    def device_label(self) -> str:
+        """For a status bar: "CPU", "CUDA:0 (…)", or the spec while torch is not imported yet (never imports it:
+        a fast start), or why the device cannot be used."""
+        import sys
+
+        from core_models.device import DeviceError, default_spec, describe
+
+        spec = default_spec(self.device_spec, fallback="auto")
+        if "torch" not in sys.modules:
+            return spec
+        try:
+            return describe(self.device())
+        except DeviceError as e:
+            return f"{spec} (unavailable: {e})"
+
     # --- loaders (worker threads) ---------------------------------------------------------------------------
     def _load_editor(self) -> Editor:
         from core_models.nets.editor import load_editor
 
-        return load_editor(self.weights_dir)
+        return load_editor(self.weights_dir, device=self.device())
 
     def _load_corrector(self) -> Corrector:
         from core_models.nets.corrector import load_corrector
 
-        return load_corrector(directory=self.weights_dir)
+        return load_corrector(directory=self.weights_dir, device=self.device())
 
     def _load_latent(self) -> LatentEditor:
         """QPoser + slider paths; the masked-code generator and the prompt model are optional parts (each

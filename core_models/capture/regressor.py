@@ -27,6 +27,7 @@ from core_models.capture.landmarks import LM, Landmarks
 from core_models.capture.synth import LandmarkModel, landmarks_features
 from core_models.kinematics import fk_torch
 from core_models.nets.common.text_encoder import get_text_encoder
+from core_models.device import default_spec
 from core_models.nets.embroider.infer import CaptureModel, load_capture_model
 from core_models.pose import Pose, apply_heading, matrix_to_aa
 
@@ -67,10 +68,12 @@ class LearnedRegressor:
     name = "embroider"
 
     def __init__(self, weights_dir: str | Path | None = None, representation: str = "embroider",
-                 threads: int | None = None):
+                 threads: int | None = None, device=None):
         wd = Path(weights_dir) if weights_dir else None
         self.threads = threads
-        self.model: CaptureModel = load_capture_model(wd, representation)
+        # device None: $POSETAILOR_DEVICE (the GUI / ``capture --device`` set it), else the CPU
+        self.model: CaptureModel = load_capture_model(wd, representation,
+                                                      device if device is not None else default_spec(fallback="cpu"))
         self.window = self.model.window
         self.name = representation
         self._buf: deque[Landmarks] = deque(maxlen=self.window)

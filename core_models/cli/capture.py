@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from core_models.device import add_device_arg
 
 
 def register(sub) -> None:
@@ -44,23 +47,44 @@ def register(sub) -> None:
     p.add_argument("--beta", type=float, default=4.0, help="One-Euro speed coefficient")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="with --camera: give up after this many seconds without a frame (unplugged)")
+    add_device_arg(p, default=None, what="the learned pose regressor")
     p.add_argument("--image-mode", action="store_true",
                    help="detect every frame independently (no tracking); default for --images")
     p.set_defaults(func=_run)
 
 
+def _use_device(spec: str | None) -> bool:
+    """Resolve ``--device`` for the pipeline's learned regressor, which reads it from the environment (like the
+    GUI's). False (and why on stderr) when the device does not exist here."""
+    from core_models.device import ENV_VAR, DeviceError, resolve_device
+
+    try:
+        os.environ[ENV_VAR] = str(resolve_device(spec))
+    except DeviceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return False
+    return True
+
+
+def _arguments_ok(args) -> bool:
+    """The checks before any work (a message on stderr for the first that fails)."""
+    if Path(args.out).suffix.lower() != ".npz":
+        print(f"error: --out must end in .npz, got {Path(args.out).name}", file=sys.stderr)
+        return False
+    if args.camera is not None and not args.frames:
+        print("error: --camera needs --frames N (how many frames to record)", file=sys.stderr)
+        return False
+    return _use_device(args.device)
+
+
 def _run(args) -> int:
+    if not _arguments_ok(args):
+        return 2
     from core_models.capture.landmarks import LandmarkerError
     from core_models.capture.pipeline import CapturePipeline, results_to_arrays, run_source
     from core_models.capture.sources import CameraSource, ImageFolderSource, VideoFileSource
 
     out = Path(args.out)
-    if out.suffix.lower() != ".npz":
-        print(f"error: --out must end in .npz, got {out.name}", file=sys.stderr)
-        return 2
-    if args.camera is not None and not args.frames:
-        print("error: --camera needs --frames N (how many frames to record)", file=sys.stderr)
-        return 2
     source: VideoFileSource | ImageFolderSource | CameraSource
     if args.video:
         source = VideoFileSource(args.video)

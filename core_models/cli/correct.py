@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from core_models.device import add_device_arg
+
 
 def register(sub) -> None:
     p = sub.add_parser("correct", help="correction text: how to move from pose A to pose B",
@@ -26,6 +28,7 @@ def register(sub) -> None:
                         "each pose is compared in its own facing direction")
     p.add_argument("--top-joints", type=int, default=3, help="also list the joints that differ most")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    add_device_arg(p, default=None, what="the learned corrector")
     p.set_defaults(func=_correct)
 
 
@@ -33,7 +36,8 @@ def _correct(args) -> int:
     from core_models import skeleton as sk
     from core_models.cli.render import read_pose_file
     from core_models.nets.common.weights import WeightsError
-    from core_models.nets.corrector import correction_texts, normalize_pair, pair_joint_displacement
+    from core_models.device import DeviceError, resolve_device
+    from core_models.nets.corrector import correction_texts, load_corrector, normalize_pair, pair_joint_displacement
     from core_models.pose import PoseError
 
     try:
@@ -44,7 +48,11 @@ def _correct(args) -> int:
         return 2
     a, b = normalize_pair(a, b, args.keep_heading)
     try:
-        texts = correction_texts(a, b, method=args.method, decode=args.decode)
+        corrector = load_corrector(device=resolve_device(args.device)) if args.method != "rules" else None
+        texts = correction_texts(a, b, method=args.method, corrector=corrector, decode=args.decode)
+    except DeviceError as e:
+        print(f"error: {e}")
+        return 2
     except WeightsError as e:
         print(f"error: {e}")
         if args.method == "both":

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import sys
 
+from core_models.device import add_device_arg
+
 
 def register(sub) -> None:
     p = sub.add_parser("edit", help="edit a pose with a text instruction (trained PoseFix-style editor)",
@@ -34,6 +36,7 @@ def register(sub) -> None:
     p.add_argument("--compose", default="clauses", choices=("clauses", "whole", "rewrite"),
                    help="clauses (default, as the app): clause by clause with holds and amounts; whole: the raw "
                         "text to the editor at once; rewrite: the understood clauses as one editor text")
+    add_device_arg(p, default=None, what="the editor")
     p.set_defaults(func=_edit)
 
 
@@ -42,6 +45,7 @@ def _edit(args) -> int:
 
     torch.set_num_threads(1)
     from core_models.io.npz_pose import PoseFileError, load_pose_npz, save_pose_npz
+    from core_models.device import DeviceError
     from core_models.nets.common.weights import WeightsError
     from core_models.nets.editor import load_editor
     from core_models.pose import Pose, interpolate
@@ -59,8 +63,8 @@ def _edit(args) -> int:
         print(f"error: --frame {args.frame} out of range (file has {len(poses)} frames)", file=sys.stderr)
         return 2
     try:
-        ed = load_editor()
-    except WeightsError as e:
+        ed = load_editor(device=args.device)
+    except (WeightsError, DeviceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     start = poses[args.frame]

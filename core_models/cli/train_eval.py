@@ -2,6 +2,10 @@
 
 Each model has a training module and an evaluation module (``TRAIN_MODULES`` / ``EVAL_MODULES``) that define
 ``add_train_args(parser)`` + ``run_train(args) -> int`` and ``add_eval_args(parser)`` + ``run_eval(args) -> int``.
+Every ``train``/``eval`` takes ``--device`` (default ``cpu``: the tested path and the shipped weights; ``auto``,
+``cuda``, ``cuda:N``): it is resolved before the run (a clear error when CUDA is asked for and absent) and
+``args.device`` holds the resolved device. A module whose loop is device-clean sets ``DEVICE_CLEAN = True``;
+the others refuse a GPU with a clear message instead of failing half-way.
 Nothing is imported until a command actually runs: the model's sub-parser is built the first time argparse
 reaches it (``train editor --help`` included), so the GUI, ``info`` or ``edit`` never load training code. A
 module that is absent or fails to import makes that command print a clear "unavailable" error instead.
@@ -13,6 +17,8 @@ import importlib
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
+
+from core_models.device import add_device_arg
 
 TRAIN_MODULES = {
     "editor": "core_models.nets.editor.train",
@@ -73,7 +79,29 @@ class LazyModelParser(argparse.ArgumentParser):
             self.set_defaults(func=_unavailable(why or "unknown reason"))
             return
         add_args(self)
-        self.set_defaults(func=run)
+        if not any(a.dest == "device" for a in self._actions):
+            add_device_arg(self, default="cpu", what=f"the {self._model} {self._verb}")
+        self.set_defaults(func=_on_device(run, bool(getattr(mod, "DEVICE_CLEAN", False))))
+
+
+def _on_device(run: Callable[[argparse.Namespace], int], device_clean: bool) -> Callable[[argparse.Namespace], int]:
+    """Resolve ``args.device`` (clear error, exit code 2, when it names a device this machine lacks or one the
+    module cannot use), then run."""
+    def go(args: argparse.Namespace) -> int:
+        from core_models.device import DeviceError, resolve_device
+
+        try:
+            dev = resolve_device(getattr(args, "device", None) or "cpu")
+        except DeviceError as e:
+            print(f"error: {e}")
+            return 2
+        if dev.type != "cpu" and not device_clean:
+            print(f"error: {args.verb} {args.model} runs on the CPU only for now (its loop is not device-clean); "
+                  "use --device cpu")
+            return 2
+        args.device = str(dev)
+        return run(args)
+    return go
 
 
 

@@ -419,3 +419,20 @@ def test_import_bad_mocap_shows_error_and_keeps_pose(win, tmp_path):
     pump(0.05)
     assert len(d.errors) == 1 and "broken.bvh" in d.errors[0][1] and "unchanged" in d.errors[0][1]
     assert poses_equal(w.doc.pose(), before) and w.doc.undo_stack.count() == n
+
+
+def test_status_bar_shows_the_device(win, monkeypatch):
+    """The GUI says where the learned models run (settings "device" = auto here: the CPU without a GPU); a GPU
+    asked for through $POSETAILOR_DEVICE on a machine without one is shown as unavailable, not hidden."""
+    import torch
+
+    from core_models import device as dv
+
+    w, _ = win
+    monkeypatch.delenv(dv.ENV_VAR, raising=False)
+    w.bodyReady.emit(w.body)
+    assert w.lbl_device.text() == f"Device: {dv.describe(dv.resolve_device('auto'))}"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv(dv.ENV_VAR, "cuda")
+    w.bodyReady.emit(w.body)
+    assert w.lbl_device.text().startswith("Device: cuda (unavailable: ") and "--device cpu" in w.lbl_device.text()

@@ -7,6 +7,7 @@ import torch
 
 from core_models.captioning.compare import NO_CHANGE_TEXT
 from core_models.captioning.textutil import flip_text
+from core_models.device import as_device, model_device, on_device
 from core_models.nets.common.weights import float_state, load_weights, manifest
 from core_models.nets.corrector.model import (
     NO_CHANGE_M,
@@ -51,26 +52,34 @@ class Corrector:
                      np.where(flip[:, None, None], mb.body_pose, B.body_pose))
         fa, fb = pose_features(A), pose_features(B)
         texts: list[str] = []
-        for s in range(0, n, batch_size):
-            sl = slice(s, s + batch_size)
-            if method == "greedy":
-                ids = self.net.greedy(fa[sl], fb[sl], max_len,
-                                      self.no_repeat if no_repeat is None else no_repeat)
-            elif method == "beam":
-                ids = self.net.beam(fa[sl], fb[sl], beam=beam, max_len=max_len)
-            else:
-                raise ValueError(f"unknown decoding method {method!r} (greedy | beam)")
-            texts.extend(self.vocab.decode(x) for x in ids)
+        with on_device(self.net):  # decoding builds its token tensors where the net lives (a no-op on the CPU)
+            dev = model_device(self.net)
+            fa, fb = fa.to(dev), fb.to(dev)
+            for s in range(0, n, batch_size):
+                texts.extend(self._decode(fa[s:s + batch_size], fb[s:s + batch_size], method, beam, max_len,
+                                          no_repeat))
         texts = [NO_CHANGE_TEXT if st else (flip_text(t) if f else t) for t, st, f in zip(texts, still, flip)]
         return texts[0] if single else texts
 
+    def _decode(self, fa, fb, method: str, beam: int, max_len: int | None, no_repeat: int | None) -> list[str]:
+        if method == "greedy":
+            ids = self.net.greedy(fa, fb, max_len, self.no_repeat if no_repeat is None else no_repeat)
+        elif method == "beam":
+            ids = self.net.beam(fa, fb, beam=beam, max_len=max_len)
+        else:
+            raise ValueError(f"unknown decoding method {method!r} (greedy | beam)")
+        return [self.vocab.decode(x) for x in ids]
 
-def load_corrector(name: str = "corrector", directory=None) -> Corrector:
-    """The shipped corrector (raises ``weights.WeightsError`` with a clear message when missing/corrupt)."""
+
+def load_corrector(name: str = "corrector", directory=None, device=None) -> Corrector:
+    """The shipped corrector on ``device`` (a :mod:`core_models.device` spec or torch.device; None: the CPU).
+    Raises ``weights.WeightsError`` with a clear message when missing/corrupt, ``DeviceError`` for a device this
+    machine lacks."""
 
     blob = load_weights(name, directory)
     net = build_net(blob["config"])
     net.load_state_dict(float_state(blob["state"]))
+    net.to(as_device(device if device is not None else "cpu"))
     try:
         meta = manifest(name, directory)
     except Exception:

@@ -24,6 +24,7 @@ import torch
 
 from core_models.captioning.compare import NO_CHANGE_TEXT
 from core_models.captioning.textutil import flip_text
+from core_models.device import model_device, on_device
 from core_models.nets.common.weights import (
     continued,
     float_state,
@@ -120,6 +121,11 @@ def _make_batch(data: PairData, table: TokenTable, rows: np.ndarray, which: np.n
 # ------------------------------------------------------------------------------------------------------
 
 
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): net, batches and the tensors model code builds go to
+#: the device; the weights are saved from the CPU
+DEVICE_CLEAN = True
+
+
 def add_train_args(p) -> None:
     p.add_argument("--what", choices=["corrector", "judge"], default="corrector",
                    help="the generator, or the independent retrieval judge used for R-precision")
@@ -200,11 +206,12 @@ def _build_judge(args, vocab: Vocab, table: TokenTable, n: int) -> JudgeNet:
 def _batch_loss(args, net: CorrectorNet | JudgeNet, data: PairData, table: TokenTable, rows: np.ndarray,
                 which: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
     flip = rng.random(len(rows)) < args.p_flip
+    dev = model_device(net)
     if isinstance(net, CorrectorNet):
         copy = rng.random(len(rows)) < args.p_copy
-        fa, fb, tok = _make_batch(data, table, rows, which, flip, copy)
+        fa, fb, tok = (t.to(dev) for t in _make_batch(data, table, rows, which, flip, copy))
         return net.loss(fa, fb, tok, label_smoothing=0.05)
-    fa, fb, tok = _make_batch(data, table, rows, which, flip)
+    fa, fb, tok = (t.to(dev) for t in _make_batch(data, table, rows, which, flip))
     return net.loss(fa, fb, tok[:, 1:])  # the judge reads words only (no BOS)
 
 
@@ -258,9 +265,12 @@ def run_train(args) -> int:
         else _build_judge(args, vocab, table, len(data))
     n_params = sum(p.numel() for p in net.parameters())
     log(f"[train {args.what}] {n_params / 1e6:.2f} M parameters")
-    metrics, train_s = _train_loop(args, net, data, table, rng)
-    if val is not None:
-        metrics.update(_val_metrics(args.what, net, val, TokenTable(vocab, val.texts, args.max_len, flip=False)))
+    net.to(getattr(args, "device", "cpu"))
+    with on_device(net):  # model code that builds tensors (labels, masks) builds them on the device too
+        metrics, train_s = _train_loop(args, net, data, table, rng)
+        if val is not None:
+            metrics.update(_val_metrics(args.what, net, val, TokenTable(vocab, val.texts, args.max_len, flip=False)))
+    net.cpu()
     log(f"[train {args.what}] done: {metrics} in {train_s:.0f} s")
     cmd = "python main.py train corrector " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else \
         f"python main.py train corrector --what {args.what}"
@@ -281,7 +291,8 @@ def run_train(args) -> int:
 def _val_metrics(what: str, net, val: PairData, table: TokenTable) -> dict:
     net.eval()
     rows = np.arange(min(len(val), 1000))
-    fa, fb, tok = _make_batch(val, table, rows, np.zeros(len(rows), np.int64), np.zeros(len(rows), bool))
+    fa, fb, tok = (t.to(model_device(net)) for t in
+                   _make_batch(val, table, rows, np.zeros(len(rows), np.int64), np.zeros(len(rows), bool)))
     if what == "corrector":
         losses = [float(net.loss(fa[s:s + 200], fb[s:s + 200], tok[s:s + 200])) for s in range(0, len(rows), 200)]
         return {"val_loss": round(float(np.mean(losses)), 4)}

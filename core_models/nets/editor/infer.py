@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from core_models.device import as_device, model_device
 from core_models.nets.common.pose_vae import (
     pose_to_rotmats,
     rotmats_to_pose,
@@ -153,9 +154,14 @@ class Editor:
             mask[i, :len(s)] = True
         return states, mask
 
+    @property
+    def device(self) -> torch.device:
+        """Where the model runs (see :func:`load_editor`); inputs are moved there, results come back on the CPU."""
+        return model_device(self.model)
+
     def text_feature(self, texts: list[str]) -> torch.Tensor:
         cb = clause_batch_from_lists([split_clauses(t) for t in texts], self._encode_clauses)
-        return self.model.text_head(cb)
+        return self.model.text_head(cb.to(self.device))
 
     def check_text(self, text: str) -> str | None:
         """None when the text can be used, else the notice to show."""
@@ -185,15 +191,15 @@ class Editor:
     def _predict(self, A_rot: torch.Tensor, texts: list[str], n_samples: int = 0, seed: int = 0):
         with self._lock:
             m = self.text_feature(texts)
-            p = self.model.prior_dist(A_rot, text_feat=m)
+            p = self.model.prior_dist(A_rot.to(m.device), text_feat=m)
             mean = self.model.decoder(p.loc)
             samples = None
-            if n_samples:
+            if n_samples:  # the noise is drawn on the CPU: the same seed gives the same samples on any device
                 g = torch.Generator().manual_seed(int(seed))
-                eps = torch.randn(n_samples, *p.loc.shape, generator=g)
+                eps = torch.randn(n_samples, *p.loc.shape, generator=g).to(m.device)
                 z = (p.loc + p.scale * eps).transpose(0, 1).reshape(-1, p.loc.shape[-1])
-                samples = self.model.decoder(z).reshape(p.loc.shape[0], n_samples, 22, 3, 3)
-        return mean, samples
+                samples = self.model.decoder(z).reshape(p.loc.shape[0], n_samples, 22, 3, 3).cpu()
+        return mean.cpu(), samples
 
     def edit(self, pose, text: str, n_samples: int = 8, strength: float = 1.0, keep_global: bool = True,
              seed: int = 0, hold: bool | None = None) -> EditResult:
@@ -233,12 +239,16 @@ def load_state_compat(model: PoseEditor, state: dict) -> list[str]:
     return list(missing)
 
 
-def load_editor(directory=None) -> Editor:
-    """Load the shipped editor (sha256-checked). Raises :class:`~core_models.nets.common.weights.WeightsError` with a
-    clear message when the weights are missing or corrupt. The MiniLM text encoder loads lazily on first use."""
+def load_editor(directory=None, device: str | torch.device | None = "cpu") -> Editor:
+    """Load the shipped editor (sha256-checked) onto ``device`` (a :mod:`core_models.device` spec or a
+    torch.device; None: ``$POSETAILOR_DEVICE`` / auto). Raises
+    :class:`~core_models.nets.common.weights.WeightsError` with a clear message when the weights are missing or
+    corrupt, :class:`~core_models.device.DeviceError` for a device this machine lacks. The MiniLM text encoder
+    (frozen, on the CPU) loads lazily on first use."""
 
     blob = load_weights("editor", directory)
     cfg = dict(blob["config"])
     model = build_model(cfg)
     load_state_compat(model, float_state(blob["state"]))
+    model.to(as_device(device))
     return Editor(model, set(cfg.get("vocabulary", [])), meta=cfg)

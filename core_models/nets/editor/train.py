@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core_models.device import add_device_arg, on_device
 from core_models.nets.common.weights import continued, float_state, load_weights, manifest, save_weights
 from core_models.nets.editor.data import (
     CLAUSE_CACHE,
@@ -192,11 +193,16 @@ def train_model(model: PoseEditor, data: PairData, store: ClauseStore, body_fn, 
 
 
 
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): the model, the batches and the tensors model code
+#: builds go to the device; the weights are saved from the CPU
+DEVICE_CLEAN = True
+
+
 # --- CLI -----------------------------------------------------------------------------------------------------
 
 def add_train_args(p) -> None:
     p.add_argument("--config", choices=sorted(CONFIGS), default="full")
-    p.add_argument("--device", default="cpu")
+    add_device_arg(p, default="cpu", what="training")
     p.add_argument("--corpus", default=None, help="corpus folder (default ~/.cache/posetailor/corpus)")
     p.add_argument("--epochs", type=float, default=None, help="override the config's epochs")
     p.add_argument("--minutes", type=float, default=None, help="stop training after this many minutes")
@@ -250,7 +256,8 @@ def run_train(args) -> int:
         prev = manifest("editor", Path(args.init_from))
         log(f"[editor] continuing from {args.init_from} (new parameters: {new})")
     log(f"[editor] {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
-    info = train_model(model, data, store, body_fn, cfg, epochs, args.minutes, args.seed, args.device)
+    with on_device(model.to(args.device)):  # model code that builds tensors builds them on the device too
+        info = train_model(model, data, store, body_fn, cfg, epochs, args.minutes, args.seed, args.device)
     model.cpu()
     ed = Editor(model, set(store.vocabulary))
     metrics = evaluate_inputs(model, val, vstore, body_fn, n_best=30, rest_joints=body.skinning.rest_joints)

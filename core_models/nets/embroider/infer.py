@@ -11,6 +11,7 @@ import torch
 from core_models.nets.common.pose_vae import (
     PoseVAE,
 )
+from core_models.device import as_device, model_device, on_device
 from core_models.nets.common.weights import float_state, load_weights
 from core_models.nets.embroider.model import (
     Aligner,
@@ -76,23 +77,35 @@ class CaptureModel:
         self.lifter, self.model, self.head, self.name = lifter, model, head, name
         self.window = lifter.cfg.window
 
+    @property
+    def device(self) -> torch.device:
+        return model_device(self.model)
+
     @torch.no_grad()
     def predict(self, kp: torch.Tensor, text_feature: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        f, lifted = self.lifter.features(kp)
-        raw = {"v": torch.cat([f.mean(1), lifted.flatten(1)], -1)}
-        subset: tuple[str, ...] = ("v",)
-        if text_feature is not None:
-            raw["t"] = text_feature
-            subset = ("v", "t")
-        x = self.model(raw, subset)
-        return sixd_to_matrix(self.head(x))[0], lifted[0]
+        """Inputs go to the model's device; the results come back on the CPU."""
+        dev = self.device
+        with on_device(self.model):
+            f, lifted = self.lifter.features(kp.to(dev))
+            raw = {"v": torch.cat([f.mean(1), lifted.flatten(1)], -1)}
+            subset: tuple[str, ...] = ("v",)
+            if text_feature is not None:
+                raw["t"] = text_feature.to(dev)
+                subset = ("v", "t")
+            x = self.model(raw, subset)
+            return sixd_to_matrix(self.head(x))[0].cpu(), lifted[0].cpu()
 
 
-def load_capture_model(directory: Path | None = None, representation: str = "embroider") -> CaptureModel:
-    """The shipped capture model (embroider.pt + the lifter variant it was trained on). Raises
-    :class:`~core_models.nets.common.weights.WeightsError` when a weights file is missing or corrupt."""
+def load_capture_model(directory: Path | None = None, representation: str = "embroider",
+                       device=None) -> CaptureModel:
+    """The shipped capture model (embroider.pt + the lifter variant it was trained on) on ``device`` (a
+    :mod:`core_models.device` spec or torch.device; None: the CPU). Raises
+    :class:`~core_models.nets.common.weights.WeightsError` when a weights file is missing or corrupt,
+    :class:`~core_models.device.DeviceError` for a device this machine lacks."""
     if representation not in ("embroider", "aligner"):
         raise ValueError(f"unknown representation {representation!r}: 'embroider' or 'aligner'")
     emb, ali, heads, _vae, cfg = load_embroider(directory)
-    lifter = load_lifter(cfg.get("lifter_variant"), directory)
-    return CaptureModel(lifter, emb if representation == "embroider" else ali, heads[representation], representation)
+    dev = as_device(device if device is not None else "cpu")
+    lifter = load_lifter(cfg.get("lifter_variant"), directory, dev)
+    model, head = (emb if representation == "embroider" else ali).to(dev), heads[representation].to(dev)
+    return CaptureModel(lifter, model, head, representation)

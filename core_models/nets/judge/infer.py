@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from core_models.device import as_device, model_device, on_device
 from core_models.nets.common.weights import float_state, load_weights, manifest
 from core_models.nets.corrector.model import (
     Vocab,
@@ -23,22 +24,27 @@ class Judge:
     @torch.no_grad()
     def embed_texts(self, texts: list[str], batch_size: int = 256) -> torch.Tensor:
         ids = self.vocab.encode(list(texts), self.net.cfg.max_len)
-        out = [self.net.encode_text(pad_batch(ids[s:s + batch_size], self.net.cfg.max_len))
-               for s in range(0, len(ids), batch_size)]
+        with on_device(self.net):
+            out = [self.net.encode_text(pad_batch(ids[s:s + batch_size], self.net.cfg.max_len)).cpu()
+                   for s in range(0, len(ids), batch_size)]
         return torch.cat(out) if out else torch.zeros((0, self.net.cfg.d_embed))
 
     @torch.no_grad()
     def embed_pairs(self, a: Pose, b: Pose, batch_size: int = 1024) -> torch.Tensor:
-        fa, fb = pose_features(a), pose_features(b)
-        return torch.cat([self.net.encode_pair(fa[s:s + batch_size], fb[s:s + batch_size])
-                          for s in range(0, len(fa), batch_size)])
+        dev = model_device(self.net)
+        fa, fb = pose_features(a).to(dev), pose_features(b).to(dev)
+        with on_device(self.net):
+            return torch.cat([self.net.encode_pair(fa[s:s + batch_size], fb[s:s + batch_size]).cpu()
+                              for s in range(0, len(fa), batch_size)])
 
 
-def load_judge(name: str = "judge", directory=None) -> Judge:
+def load_judge(name: str = "judge", directory=None, device=None) -> Judge:
+    """The shipped judge on ``device`` (a :mod:`core_models.device` spec or torch.device; None: the CPU)."""
 
     blob = load_weights(name, directory)
     net = build_judge_net(blob["config"])
     net.load_state_dict(float_state(blob["state"]))
+    net.to(as_device(device if device is not None else "cpu"))
     try:
         meta = manifest(name, directory)
     except Exception:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core_models.device import as_device
 from core_models.nets.common.weights import float_state, load_weights
 from core_models.nets.lifter.model import (
     Lifter,
@@ -15,8 +16,10 @@ def variant_name(align: str, window: int) -> str:
     return f"{align}_T{window}"
 
 
-def load_variants(directory: Path | None = None) -> tuple[dict[str, Lifter], dict]:
-    """All lifter variants shipped in lifter.pt ({name: model}, manifest config)."""
+def load_variants(directory: Path | None = None, device=None) -> tuple[dict[str, Lifter], dict]:
+    """All lifter variants shipped in lifter.pt ({name: model}, manifest config), on ``device`` (a
+    :mod:`core_models.device` spec or torch.device; None: the CPU)."""
+    dev = as_device(device if device is not None else "cpu")
 
     blob = load_weights("lifter", directory)
     cfgs = blob["config"]["variants"]
@@ -26,11 +29,10 @@ def load_variants(directory: Path | None = None) -> tuple[dict[str, Lifter], dic
         m = Lifter(LifterConfig.from_dict(dict(cd, align="none")))
         pre = f"{name}."
         m.load_state_dict({k[len(pre):]: v for k, v in st.items() if k.startswith(pre)})
-        m.eval()
-        out[name] = m
+        out[name] = m.eval().to(dev)
     return out, blob["config"]
 
 
-def load_lifter(name: str | None = None, directory: Path | None = None) -> Lifter:
-    models, cfg = load_variants(directory)
+def load_lifter(name: str | None = None, directory: Path | None = None, device=None) -> Lifter:
+    models, cfg = load_variants(directory, device)
     return models[name or cfg["default"]]
