@@ -36,7 +36,7 @@ import shiboken6
 from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QSurfaceFormat
 from PySide6.QtOpenGL import QOpenGLWindow
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from core_models import skeleton as sk
 from core_models.pose import Pose
@@ -128,7 +128,11 @@ class _GLWindow(QOpenGLWindow):
     def paintGL(self) -> None:
         self._owner.paintGL()
 
+    _DND = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.DragLeave, QEvent.Type.Drop)
+
     def event(self, ev) -> bool:
+        if ev.type() in self._DND:  # to the viewport widget, which hands it up to the window (file drops)
+            return QApplication.sendEvent(self._owner, ev)
         name = self._FORWARD.get(ev.type())
         if name is not None:
             if ev.type() == QEvent.Type.MouseButtonPress:

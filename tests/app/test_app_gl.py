@@ -113,3 +113,45 @@ def test_models_load_in_the_background_after_the_first_body_frame(qapp, tmp_path
         w.close()
         w.deleteLater()
         pump(0.05)
+
+
+def test_file_dropped_on_the_gl_viewport_opens(qapp, tmp_path, monkeypatch):
+    """The viewport's native GL window hands drag-and-drop events to the widgets, so a pose file dropped on the
+    3D view opens like one dropped anywhere else on the window."""
+    from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.viewport.fallback import FallbackViewport
+    from core_models import autosave as au
+
+    m = au.AutosaveManager(tmp_path / "data")
+    m.start()
+    w = MainWindow(dialogs=RecordingDialogs(), autosave=m)
+    assert not isinstance(w.viewport, FallbackViewport), getattr(w.viewport, "reason", "")
+    opened = []
+    monkeypatch.setattr(w, "open_file", lambda f: opened.append(f))
+    f = tmp_path / "pose.npz"
+    f.write_bytes(b"")
+    w.resize(900, 600)
+    w.show()
+    try:
+        pump(0.3)
+        win = w.viewport.gl_window()
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(f))])
+        p = QPointF(win.width() / 2, win.height() / 2)
+        enter = QDragEnterEvent(p.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(win, enter)
+        assert enter.isAccepted()
+        drop = QDropEvent(p, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                          Qt.KeyboardModifier.NoModifier, QEvent.Type.Drop)
+        QApplication.sendEvent(win, drop)
+        assert opened == [str(f)]
+    finally:
+        w._closing_ok = True
+        w.close()
+        w.deleteLater()
+        pump(0.05)
