@@ -180,7 +180,7 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, QMainWindow):
         self.lbl_fps = QLabel("— fps")
         self.lbl_backend = QLabel("Body: loading…")
         self.lbl_device = QLabel(f"Device: {self.services.device_label()}")  # the spec until torch is loaded
-        self.bodyReady.connect(lambda _b: self.lbl_device.setText(f"Device: {self.services.device_label()}"))
+        self.watch_device_label()  # app.window_files: the resolved device once torch is loaded
         for w in (self.lbl_joint, self.lbl_fps, self.lbl_backend, self.lbl_device):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)

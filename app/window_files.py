@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QObject, QSocketNotifier
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication, QMenu
 
 from app.workers import busy_dialog, run_in_background
@@ -311,3 +312,21 @@ class FileOpsMixin(_Base):
         cancelled); if the session then ends the app by a signal or by force, the next start offers the work."""
         if self.doc.is_dirty():
             self.autosave_now()
+
+    # ----- the status bar's device label (lives here to keep main_window.py small)
+    def watch_device_label(self) -> None:
+        """"Device: …" shows the spec ("auto") until torch is imported (never imported for the label: a fast
+        start), then where the models load ("CPU", "CUDA:0 (…)" or why the asked-for device is unavailable);
+        checked every second until torch is there, and again whenever the body is rebuilt."""
+        timer = QTimer(self)
+        timer.setInterval(1000)
+
+        def refresh() -> None:
+            self.lbl_device.setText(f"Device: {self.services.device_label()}")
+            if "torch" in sys.modules:
+                timer.stop()
+
+        timer.timeout.connect(refresh)
+        timer.start()
+        self.bodyReady.connect(lambda _b: refresh())
+        refresh()
