@@ -41,6 +41,9 @@ CHILD = textwrap.dedent("""
 
     s = st.defaults(); s["autosave_debounce_s"] = 30.0; s["autosave_interval_s"] = 60.0
     made, dialogs = [], RecordingDialogs(save_changes="cancel")  # a "save changes?" box would keep it open
+    if sys.argv[2] == "ask":  # the real dialogs: Ctrl+Q's modal "save changes?" box is up when the signal comes
+        from app.dialogs import Dialogs
+        dialogs = Dialogs()
     Orig = mw.MainWindow
     def factory():
         made.append(Orig(settings=s, body=tiny_body(), viewport=FallbackViewport(), dialogs=dialogs))
@@ -52,21 +55,24 @@ CHILD = textwrap.dedent("""
         if w.body is None or w.autosave is None:
             QTimer.singleShot(50, go)
             return
-        if sys.argv[2] == "edit":
+        if sys.argv[2] in ("edit", "ask"):
             w.apply_library_pose(next(e for e in load_builtin() if e.name.startswith("Tree")))
             np.save(sys.argv[3], w.doc.pose().full())
         print("READY", flush=True)
+        if sys.argv[2] == "ask":
+            QTimer.singleShot(0, w.close)  # blocks in the modal question until the signal
     code = mw.run_app([])  # the real entry point: QApplication.exec() until the signal
     print("EXIT", code, flush=True)
     sys.exit(code)
 """)
 
 
-def _run_child(tmp_path: Path, sig: int, edit: bool) -> tuple[subprocess.Popen, str, float]:
+def _run_child(tmp_path: Path, sig: int, edit: bool | str) -> tuple[subprocess.Popen, str, float]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), POSETAILOR_DATA=str(tmp_path / "data"),
                POSETAILOR_CONFIG=str(tmp_path / "config"), QT_QPA_PLATFORM="offscreen")
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(Path(__file__).parent),
-                              "edit" if edit else "none", str(tmp_path / "expected.npy")],
+                              edit if isinstance(edit, str) else "edit" if edit else "none",
+                              str(tmp_path / "expected.npy")],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     try:
         ready = select.select([child.stdout], [], [], 120)[0]  # a hang guard for a child that never starts
@@ -113,9 +119,11 @@ def _restart(data: Path):
     return w, d, found
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
-def test_signal_keeps_unsaved_edit_for_next_start(qapp, tmp_path, sig):
-    child, log, _dt = _run_child(tmp_path, sig, edit=True)
+@pytest.mark.parametrize("sig,mode", [(signal.SIGTERM, "edit"), (signal.SIGINT, "edit"), (signal.SIGHUP, "edit"),
+                                      (signal.SIGTERM, "ask")], ids=["SIGTERM", "SIGINT", "SIGHUP", "SIGTERM-modal"])
+def test_signal_keeps_unsaved_edit_for_next_start(qapp, tmp_path, sig, mode):
+    """mode "ask": the user pressed Ctrl+Q and the modal "save changes?" box is open when logout comes."""
+    child, log, _dt = _run_child(tmp_path, sig, edit=mode)
     expected = np.load(tmp_path / "expected.npy")
     assert not np.array_equal(expected, Pose.zeros().full())
     w, d, found = _restart(tmp_path / "data")
