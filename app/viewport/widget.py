@@ -66,6 +66,10 @@ DEFAULT_SAMPLES = 0
 AA_SAMPLES = 4
 #: How long (ms) the view must be still before a software renderer draws the anti-aliased frame.
 SETTLE_MS = 150
+#: On software GL, a frame that follows the previous one within this many seconds (a drag, an animation) may show
+#: the side inset's previous image instead of drawing the scene a second time; every other frame redraws it,
+#: and a frame that reused it always gets a follow-up frame, so the inset is at most one frame behind.
+INSET_REUSE_GAP_S = 0.05
 
 
 def surface_format(samples: int = 0, swap_interval: int = 1) -> QSurfaceFormat:
@@ -206,6 +210,7 @@ class Viewport(QWidget):
         self._software_gl = False
         self._hq_pending = False
         self._last_fast_frame = 0.0
+        self._last_paint_t = 0.0
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.timeout.connect(self._on_settle)
@@ -341,6 +346,7 @@ class Viewport(QWidget):
             t = OffscreenTarget(w, h, samples=self.aa_samples)
             t.bind()
             self._scene.per_pixel_lighting = True
+            self._scene.inset_cache = self._scene.inset_reuse = False
             self._scene.render(self._camera, w, h)
             rgba = t.read_rgba()
         finally:
@@ -505,19 +511,27 @@ class Viewport(QWidget):
         dpr = self._win.devicePixelRatio()
         w, h = max(1, int(round(self._win.width() * dpr))), max(1, int(round(self._win.height() * dpr)))
         hq = self.aa_samples > 0 and (not self._software_gl or self._hq_pending)
+        sc = self._scene
         if hq and not self._continuous:
-            self._scene.per_pixel_lighting = True
+            sc.per_pixel_lighting = True
+            sc.inset_cache = sc.inset_reuse = False  # (the inset is anti-aliased with the rest)
             self._render_antialiased(w, h)
             self._hq_pending = False
         else:
-            # software GL: per-vertex lighting while interacting (looks the same, several times cheaper)
-            self._scene.per_pixel_lighting = not self._software_gl
-            self._scene.render(self._camera, w, h)
+            # software GL: per-vertex lighting while interacting (looks the same, several times cheaper), and
+            # while frames follow each other (drags, animation) the side inset is redrawn every other frame
+            sc.per_pixel_lighting = not self._software_gl
+            sc.inset_cache = self._software_gl
+            sc.inset_reuse = (t0 - self._last_paint_t) < INSET_REUSE_GAP_S and not sc.inset_reused
+            sc.render(self._camera, w, h)
+            if sc.inset_reused:
+                self._win.update()  # a follow-up frame always shows the up-to-date inset
             if self._software_gl and self.aa_samples > 0 and not self._continuous:
                 self._last_fast_frame = time.perf_counter()
                 if not self._settle.isActive():
                     self._settle.start(SETTLE_MS)
         self._last_frame_ms = (time.perf_counter() - t0) * 1000.0
+        self._last_paint_t = t0
         self._fps_frames += 1
         el = self._fps_timer.elapsed()
         if el >= 500:

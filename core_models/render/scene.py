@@ -210,6 +210,13 @@ class SceneRenderer:
         self.gizmo_px = 75.0
         self.floor_y = 0.0
         self.inset_fraction = 0.34  # inset height / viewport height
+        #: draw the inset through its own FBO (the live viewport), so that with ``inset_reuse`` a frame can show
+        #: the previous inset image instead of drawing the scene a second time (``inset_reused`` says it did)
+        self.inset_cache = False
+        self.inset_reuse = False
+        self.inset_reused = False
+        self._inset_target: OffscreenTarget | None = None
+        self._inset_valid = False
         self.albedo = _srgb_to_linear(SKIN_ALBEDO)
         # per-frame state (preallocated; setters copy into these)
         self._skin = np.zeros((NJ * 3, 4), np.float32)
@@ -356,6 +363,10 @@ class SceneRenderer:
         if not self._initialized:
             return
         self._release_mesh()
+        if self._inset_target is not None:
+            self._inset_target.release()
+            self._inset_target = None
+            self._inset_valid = False
         GL.glDeleteBuffers(len(self._bufs), self._bufs)
         GL.glDeleteVertexArrays(4, [self.vao_empty, self.vao_sphere, self.vao_torus, self.vao_grid])
         for p in (self.p_bg, self.p_floor, self.p_grid, self.p_shadow, self.p_body_pixel, self.p_body_vertex,
@@ -409,6 +420,9 @@ class SceneRenderer:
         plus the inset if ``show_inset``."""
         if not self._initialized:
             self.initialize()
+        self.inset_reused = False
+        if not self.inset_cache:
+            self._inset_valid = False  # the kept inset image is not the one on screen any more
         GL.glViewport(x, y, width, height)
         GL.glDisable(GL.GL_SCISSOR_TEST)
         GL.glClearColor(*self.theme.bg_bottom, 1.0)
@@ -443,14 +457,44 @@ class SceneRenderer:
         GL.glScissor(ix - 1, iy - 1, iw + 2, ih + 2)
         GL.glClearColor(*self.theme.inset_border, 1.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
-        GL.glScissor(ix, iy, iw, ih)
-        GL.glClear(GL.GL_DEPTH_BUFFER_BIT)
-        GL.glViewport(ix, iy, iw, ih)
+        if self.inset_cache:
+            GL.glDisable(GL.GL_SCISSOR_TEST)
+            self._draw_inset_cached(camera, ix, iy, iw, ih)
+        else:
+            GL.glScissor(ix, iy, iw, ih)
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT)
+            GL.glViewport(ix, iy, iw, ih)
+            self._inset_pass(camera, iw, ih)
+            GL.glDisable(GL.GL_SCISSOR_TEST)
+        GL.glViewport(x0, y0, width, height)
+
+    def _inset_pass(self, camera, iw: int, ih: int) -> None:
         cam = self.inset_camera(camera, iw / max(ih, 1))
         self._draw_pass(cam, iw / max(ih, 1), ih, self.theme.inset_bg_top, self.theme.inset_bg_bottom,
                         gizmo=False, markers=self.show_markers, marker_scale=0.8, ghost=False)
-        GL.glDisable(GL.GL_SCISSOR_TEST)
-        GL.glViewport(x0, y0, width, height)
+
+    def _draw_inset_cached(self, camera, ix: int, iy: int, iw: int, ih: int) -> bool:
+        """The inset drawn into its own FBO and copied into place; with ``inset_reuse`` the previous copy is
+        used again when it has the right size (no second scene pass). Returns True when it was reused."""
+        dst = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+        c = self._inset_target
+        reuse = self.inset_reuse and self._inset_valid and c is not None and (c.width, c.height) == (iw, ih)
+        if not reuse:
+            if c is None or (c.width, c.height) != (iw, ih):
+                if c is not None:
+                    c.release()
+                c = self._inset_target = OffscreenTarget(iw, ih, samples=0)
+            c.bind()
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT)
+            self._inset_pass(camera, iw, ih)
+            self._inset_valid = True
+        assert c is not None
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, c.fbo)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, dst)
+        GL.glBlitFramebuffer(0, 0, iw, ih, ix, iy, ix + iw, iy + ih, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, dst)
+        self.inset_reused = reuse
+        return reuse
 
     def _lights(self, camera: OrbitCamera):
         """Camera-relative key (upper left-front), fill (right), rim (behind) in world space."""

@@ -321,3 +321,29 @@ def test_widget_grab_of_the_window_shows_the_still_view(qapp, anny_body):
         top.close()
         top.deleteLater()
         _pump(qapp, 0.02)
+
+
+def test_inset_redrawn_every_other_frame_while_posing_and_current_at_rest(vp, qapp):
+    """Software GL: while frames follow each other the inset may show its previous image on every other frame
+    (one scene pass instead of two); a frame that reused it always gets a follow-up frame, so the view never
+    rests on a stale inset — even without the anti-aliased settle frame."""
+    if not vp._software_gl:
+        pytest.skip("the inset is reused only on software GL")
+    vp.aa_samples = 0  # no settle frame: the follow-up frame alone must bring the inset up to date
+    vp.set_show_inset(True)
+    _pump(qapp, 0.2)
+    seen = []
+
+    def on_swap():
+        seen.append(vp.scene().inset_reused)
+        if len(seen) < 24:
+            vp.set_pose(Pose.zeros().with_joint(LSH, np.array([0, 0, 0.05 * len(seen)], np.float32)))
+
+    vp.frameSwapped.connect(on_swap)
+    vp.set_pose(Pose.zeros().with_joint(LSH, np.array([0, 0, 0.01], np.float32)))
+    _pump(qapp, 1.5)
+    vp.frameSwapped.disconnect(on_swap)
+    assert len(seen) >= 24
+    assert any(seen) and not all(seen)
+    assert not any(a and b for a, b in zip(seen, seen[1:]))  # never two stale insets in a row
+    assert seen[-1] is False  # the frame the view rests on drew the inset afresh
