@@ -254,15 +254,23 @@ def rotation_between_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = a / np.maximum(np.sqrt((a * a).sum(-1, keepdims=True)), 1e-12)
     b = b / np.maximum(np.sqrt((b * b).sum(-1, keepdims=True)), 1e-12)
     c = (a * b).sum(-1)[..., None, None]
-    K = _skew(_cross_np(a, b))
+    axb = _cross_np(a, b)
+    K = _skew(axb)
     R = np.eye(3) + K + (K @ K) / np.maximum(1.0 + c, 1e-300)
-    opposite = (c < -1.0 + 1e-12)[..., 0, 0]
-    if np.any(opposite):  # half turn about any axis ⟂ a: 2·n·nᵀ − I
-        ao = a[opposite]
+    near = (c < -1.0 + 1e-6)[..., 0, 0]
+    if np.any(near):
+        # (nearly) opposite: K²/(1 + cos) loses precision, so turn half-way about u = a×b/|a×b| (a ⟂ u → −a),
+        # then the small rotation −a → b (same axis: the angles add up to the smallest rotation). Exactly
+        # opposite directions have no a×b: any axis ⟂ a
+        ao, bo, cr = a[near], b[near], axb[near]
         other = np.where(np.abs(ao[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
-        n = _cross_np(ao, other)
+        norm = np.sqrt((cr * cr).sum(-1, keepdims=True))
+        n = np.where(norm > 1e-12, cr, _cross_np(ao, other))
         n = n / np.sqrt((n * n).sum(-1, keepdims=True))
-        R[opposite] = 2.0 * n[..., :, None] * n[..., None, :] - np.eye(3)
+        half = 2.0 * n[..., :, None] * n[..., None, :] - np.eye(3)
+        Ks = _skew(_cross_np(-ao, bo))
+        small = np.eye(3) + Ks + (Ks @ Ks) / (1.0 + (-ao * bo).sum(-1))[..., None, None]
+        R[near] = small @ half
     return R
 
 

@@ -101,3 +101,16 @@ def test_numpy_paths_match_roma():
 
     _, J, _ = kin.fk_numpy(R, body.skinning.rest_joints.astype(np.float64), body.skinning.parents)
     np.testing.assert_allclose(body.joints(p), J, atol=1e-5)
+
+
+def test_rotation_between_nearly_opposite_directions_is_exact():
+    """Found by the property test in tests/core/test_pose_rotations.py: 1.2e-7 rad short of a half turn, the
+    algebraic form lost 1e-7 of precision (a was mapped onto −a, not onto b)."""
+    from core_models.pose import rotation_between_np
+
+    a = np.array([1.0, 0.0, 0.0])
+    rng = np.random.default_rng(0)
+    for b in [np.array([-1.0, 0.0, 1.1920929e-07]), -a, *(-a + rng.normal(0, 1e-5, (20, 3)))]:
+        R = rotation_between_np(a, b)
+        assert np.allclose(R @ a, b / np.linalg.norm(b), atol=1e-9)
+        assert np.allclose(R @ R.T, np.eye(3), atol=1e-12) and np.isclose(np.linalg.det(R), 1.0)
