@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from core_models import skeleton as sk
-from core_models.pose import Pose, euler_to_aa, limit_euler_deg, limit_violation_deg, mirror
+from core_models.pose import (Pose, euler_xyz_deg_to_matrix_np, limit_euler_deg, limit_violation_deg, matrix_to_aa_np,
+                              mirror)
 
 AXES = ("X", "Y", "Z")
 SLIDER_SCALE = 10  # slider units per degree (0.1° resolution)
@@ -363,7 +364,7 @@ class PropertiesPanel(QWidget):
             return
         e[a] = deg
         self._euler[j] = e
-        aa = np.asarray(euler_to_aa(e), np.float32)
+        aa = matrix_to_aa_np(euler_xyz_deg_to_matrix_np(np.asarray(e, np.float64))).astype(np.float32)  # no torch
         new = self._pose.with_joint(j, aa)
         self._emit(new, f"Rotate {pretty_joint(j)} {AXES[a]}{' ' + what if what else ''}", key)
 

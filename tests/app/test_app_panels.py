@@ -209,3 +209,34 @@ def test_worker_result_error_progress(qapp):
     w = run_in_background(bad, on_error=errs.append)
     wait_for(w)
     assert isinstance(errs[0], ValueError) and "nope" in errs[0].traceback_text
+
+
+_SLIDER_PROBE = """
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from app.commands import Document
+from app.panels.properties import PropertiesPanel
+doc = Document()
+panel = PropertiesPanel()
+panel.poseEdited.connect(lambda new, text, key: doc.push_pose(new, text, key))
+doc.poseChanged.connect(panel.set_pose)
+panel.set_selected_joint(16)
+panel.sliders[2].setValue(-300)
+assert doc.undo_stack.count() == 1, doc.undo_stack.count()
+print("TORCH_LOADED" if "torch" in sys.modules else "NO_TORCH")
+"""
+
+
+def test_moving_a_joint_slider_does_not_wait_for_torch():
+    """Right after start the models (and torch) load in the background: a slider move must not need them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", _SLIDER_PROBE], cwd=root, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith("NO_TORCH")
