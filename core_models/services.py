@@ -170,7 +170,7 @@ class ModelServices:
         loaded once through its own getter: when one is unavailable the editor works without it)."""
         from core_models.nets.qposer import LatentEditor
 
-        ed = LatentEditor.load(self.weights_dir, with_gen=False, with_prompt=False)
+        ed = LatentEditor.load(self.weights_dir, with_gen=False, with_prompt=False, device=self.device())
         for attr, lazy in (("gen", self._generator), ("prompter", self._prompter)):
             try:
                 setattr(ed, attr, lazy.get())
@@ -181,12 +181,12 @@ class ModelServices:
     def _load_generator(self) -> Any:
         from core_models.nets.qposer import load_gen
 
-        return load_gen(directory=self.weights_dir)
+        return load_gen(directory=self.weights_dir, device=self.device())
 
     def _load_prompter(self) -> Any:
         from core_models.nets.qposer import load_prompter
 
-        return load_prompter(directory=self.weights_dir)
+        return load_prompter(directory=self.weights_dir, device=self.device())
 
     # --- models ---------------------------------------------------------------------------------------------
     def editor(self) -> Editor:

@@ -143,8 +143,10 @@ def test_cli_device_unknown_is_an_argparse_error(capsys):
     assert e.value.code == 2 and "unknown device 'gpu'" in capsys.readouterr().err
 
 
-def test_training_that_is_not_device_clean_refuses_a_gpu(one_gpu, capsys):
+def test_a_loop_that_is_not_device_clean_refuses_a_gpu(one_gpu, capsys):
+    """Every model's train/eval is device-clean now (tests/nets/test_device_models.py); the phrasing evaluation
+    (no DEVICE_CLEAN flag) still shows the refusal."""
     import main
 
-    assert main.main(["train", "qposer", "--device", "cuda"]) == 2
+    assert main.main(["eval", "phrasing", "--device", "cuda"]) == 2
     assert "runs on the CPU only" in capsys.readouterr().out

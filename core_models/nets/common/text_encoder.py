@@ -103,7 +103,7 @@ class MiniLM(nn.Module):
         L = ids.shape[1]
         x = self.word(ids) + self.pos.weight[:L] + self.tok_type.weight[0]
         x = self.ln(x)
-        bias = torch.zeros(mask.shape, dtype=x.dtype).masked_fill(~mask, -math.inf)[:, None, None, :]
+        bias = torch.zeros(mask.shape, dtype=x.dtype, device=x.device).masked_fill(~mask, -math.inf)[:, None, None, :]
         for layer in self.layers:
             x = layer(x, bias)
         return x * mask.unsqueeze(-1).to(x.dtype)
@@ -149,6 +149,20 @@ class TextEncoder:
         self.vocab_size = self.tokenizer.get_vocab_size()
         self._lock = threading.Lock()
 
+    @property
+    def device(self) -> torch.device:
+        """Where MiniLM runs (the CPU unless :meth:`to` moved it); its outputs always come back on the CPU."""
+        return next(self.model.parameters()).device
+
+    def to(self, device) -> "TextEncoder":
+        """Move MiniLM to ``device`` (a :mod:`core_models.device` spec or torch.device); returns self."""
+        from core_models.device import as_device
+
+        dev = as_device(device)
+        with self._lock:
+            self.model.to(dev)
+        return self
+
     def tokenize(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         texts = [normalize_text(t) for t in texts]
         enc = self.tokenizer.encode_batch(texts)
@@ -162,7 +176,8 @@ class TextEncoder:
             texts = [texts]
         ids, mask = self.tokenize(list(texts))
         with self._lock:
-            states = self.model(ids, mask)
+            dev = self.device
+            states = self.model(ids.to(dev), mask.to(dev)).cpu()  # callers cache / move the states themselves
         return TokenFeatures(states, mask, ids)
 
     def encode_pooled(self, texts: list[str]) -> torch.Tensor:
@@ -178,13 +193,15 @@ _SINGLETON: TextEncoder | None = None
 _SINGLETON_LOCK = threading.Lock()
 
 
-def get_text_encoder() -> TextEncoder:
-    """The process-wide frozen encoder (loaded and hash-checked once)."""
+def get_text_encoder(device=None) -> TextEncoder:
+    """The process-wide frozen encoder (loaded and hash-checked once, on the CPU). ``device`` (a
+    :mod:`core_models.device` spec or torch.device; None: leave it where it is) moves it there."""
     global _SINGLETON
     with _SINGLETON_LOCK:
         if _SINGLETON is None:
             _SINGLETON = TextEncoder()
-        return _SINGLETON
+        enc = _SINGLETON
+    return enc.to(device) if device is not None else enc
 
 
 class TextFeatureCache:

@@ -55,12 +55,12 @@ def _rule_texts(a: np.ndarray, b: np.ndarray) -> list[str]:
     return [correct(Pose.from_full(a[i]), Pose.from_full(b[i])).text for i in range(len(a))]
 
 
-def _reconstruction(rows: dict[str, list[str]], data: PairData, n: int, samples: int, seed: int):
+def _reconstruction(rows: dict[str, list[str]], data: PairData, n: int, samples: int, seed: int,
+                    device="cpu"):
     """{row: {MPJE, MPVE, geodesic}} (mm, mm, degrees; best of ``samples`` per pair and metric, averaged),
-    or a string saying why it is pending."""
+    or a string saying why it is pending. The editor runs on ``device`` and hands its samples back on the CPU."""
     try:
-
-        editor = load_editor()
+        editor = load_editor(device=device)
     except Exception as e:  # the editor (issue #5) is optional for this evaluation
         return f"pending: text editor unavailable ({type(e).__name__}: {e})"
     from core_models.body import load_body
@@ -175,12 +175,18 @@ def _print_table(args, table: dict[str, dict], pool_sizes: list[int], n: int, so
         print(f"reconstruction: {recon}")
 
 
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): corrector, judge and editor load on the device and
+#: hand their results back on the CPU
+DEVICE_CLEAN = True
+
+
 def run_eval(args) -> int:
     set_threads(args.threads)
     wd = Path(args.weights_dir) if args.weights_dir else None
+    dev = getattr(args, "device", None) or "cpu"  # resolved by core_models.cli.train_eval
     try:
-        corrector = load_corrector(directory=wd)
-        judge = load_judge(directory=wd)
+        corrector = load_corrector(directory=wd, device=dev)
+        judge = load_judge(directory=wd, device=dev)
     except WeightsError as e:
         print(f"error: {e}")
         return 2
@@ -194,7 +200,7 @@ def run_eval(args) -> int:
     rows = _generated_texts(args, corrector, data)
     pool_sizes = [int(x) for x in args.pools.split(",") if int(x) <= n]
     table = _score_rows(args, judge, data, rows, pool_sizes)
-    recon = _reconstruction(rows, data, args.recon_pairs, args.samples, args.seed) if args.recon_pairs > 0 \
+    recon = _reconstruction(rows, data, args.recon_pairs, args.samples, args.seed, dev) if args.recon_pairs > 0 \
         else "skipped (--recon-pairs 0)"
     if isinstance(recon, dict):
         for name, m in recon.items():

@@ -2,6 +2,7 @@
 posecode features, text compliance, side specificity and chained edits."""
 from __future__ import annotations
 
+import copy
 import json
 import tempfile
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core_models.device import model_device, on_device
 from core_models.nets.common.pose_vae import (
     geodesic_rad,
     pose_to_rotmats,
@@ -42,15 +44,34 @@ def _fid(x: np.ndarray, y: np.ndarray) -> float:
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * np.real(cs)))
 
 
+def _body_on(body_fn: BodyTorch, dev: torch.device) -> BodyTorch:
+    """``body_fn`` with its rest joints / skinning weights / rest vertices on ``dev`` (itself on the CPU)."""
+    if dev.type == "cpu":
+        return body_fn
+    out = copy.copy(body_fn)
+    out.rest_j, out.W, out.rest_v = body_fn.rest_j.to(dev), body_fn.W.to(dev), body_fn.rest_v.to(dev)
+    return out
+
+
 @torch.no_grad()
 def evaluate_inputs(model: PoseEditor, data: PairData, store: ClauseStore, body_fn, n_best: int = 30,
                     chunk: int = 128, seed: int = 0, rest_joints=None) -> dict:
-    """PoseFix Table-5 style numbers for the three input types. Text = the first wording of each pair."""
+    """PoseFix Table-5 style numbers for the three input types. Text = the first wording of each pair.
+    The model runs where it lives (batches and body go there; the noise is drawn on the CPU, so a seed gives the
+    same numbers on any device); the metrics come back to the CPU."""
+    with on_device(model):  # model code that builds tensors builds them on the model's device
+        return _evaluate_inputs(model, data, store, _body_on(body_fn, model_device(model)), n_best, chunk, seed,
+                                rest_joints)
+
+
+def _evaluate_inputs(model: PoseEditor, data: PairData, store: ClauseStore, body_fn, n_best: int, chunk: int,
+                     seed: int, rest_joints) -> dict:
     from torch.distributions import kl_divergence
 
     from core_models.captioning.posecodes import posecode_features
 
     g = torch.Generator().manual_seed(seed)
+    dev = model_device(model)
     model.eval()
     n = len(data)
     Dv = body_fn.rest_v.shape[0] * 3
@@ -60,30 +81,31 @@ def evaluate_inputs(model: PoseEditor, data: PairData, store: ClauseStore, body_
         acc: dict[str, list[np.ndarray]] = {k: [] for k in ("elbo_jts", "elbo_v2v", "elbo_rot", "mpje", "mpve", "geo")}
         gen = []
         for s in range(0, n, chunk):
-            A, B = data.A[s:s + chunk], data.B[s:s + chunk]
+            A, B = data.A[s:s + chunk].to(dev), data.B[s:s + chunk].to(dev)
             ids = [store.ids[i][0] if mode != "pose_only" else [] for i in range(s, min(s + chunk, n))]
             if mode == "text_only":
-                A = torch.eye(3).expand_as(A).clone()
-            cb = store.batch(ids)
+                A = torch.eye(3, device=dev).expand_as(A).clone()
+            cb = store.batch(ids).to(dev)
             q = model.posterior_dist(B)
             p = model.prior_dist(A, cb)
             kl = kl_divergence(q, p).sum(-1)
-            d6 = model.decoder.decode_6d(q.loc + q.scale * torch.randn(q.loc.shape, generator=g))
+            d6 = model.decoder.decode_6d(q.loc + q.scale * torch.randn(q.loc.shape, generator=g, device="cpu").to(dev))
             nll_r, nll_j, nll_v, *_ = recon_nll(model, d6, B, body_fn)
-            acc["elbo_rot"].append((-(nll_r + kl) / (22 * 6)).numpy())
-            acc["elbo_jts"].append((-(nll_j + kl) / 66).numpy())
-            acc["elbo_v2v"].append((-(nll_v + kl) / Dv).numpy())
+            acc["elbo_rot"].append((-(nll_r + kl) / (22 * 6)).cpu().numpy())
+            acc["elbo_jts"].append((-(nll_j + kl) / 66).cpu().numpy())
+            acc["elbo_v2v"].append((-(nll_v + kl) / Dv).cpu().numpy())
             b = len(A)
-            z = p.loc[:, None] + p.scale[:, None] * torch.randn(b, n_best, p.loc.shape[-1], generator=g)
+            eps = torch.randn(b, n_best, p.loc.shape[-1], generator=g, device="cpu").to(dev)
+            z = p.loc[:, None] + p.scale[:, None] * eps
             R = model.decoder(z.reshape(-1, z.shape[-1])).reshape(b, n_best, 22, 3, 3)
             J, V = body_fn(R.reshape(-1, 22, 3, 3))
             Jb, Vb = body_fn(B)
             J, V = J.reshape(b, n_best, 22, 3), V.reshape(b, n_best, -1, 3)
-            acc["mpje"].append((1000 * (J - Jb[:, None]).norm(dim=-1).mean(-1)).min(1).values.numpy())
-            acc["mpve"].append((1000 * (V - Vb[:, None]).norm(dim=-1).mean(-1)).min(1).values.numpy())
+            acc["mpje"].append((1000 * (J - Jb[:, None]).norm(dim=-1).mean(-1)).min(1).values.cpu().numpy())
+            acc["mpve"].append((1000 * (V - Vb[:, None]).norm(dim=-1).mean(-1)).min(1).values.cpu().numpy())
             geo = torch.rad2deg(geodesic_rad(R, B[:, None])).mean(-1)
-            acc["geo"].append(geo.min(1).values.numpy())
-            gen.append(R[:, 0])
+            acc["geo"].append(geo.min(1).values.cpu().numpy())
+            gen.append(R[:, 0].cpu())
         feat_g = posecode_features(rotmats_to_pose(torch.cat(gen)), kind="continuous", rest_joints=rest_joints)
         res = {k: float(np.concatenate(v).mean()) for k, v in acc.items()}
         res["fid"] = _fid(feat_g, feat_b)
@@ -243,12 +265,17 @@ def format_table(res: dict) -> str:
     return "\n".join(lines)
 
 
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): the editor runs on the device (see
+#: :func:`evaluate_inputs`; the other metrics go through Editor.predict_normalized, which returns CPU tensors)
+DEVICE_CLEAN = True
+
+
 def run_eval(args) -> int:
     torch.set_num_threads(max(1, int(getattr(args, "threads", 1) or 1)))
     from core_models.body import load_body
 
     try:
-        ed = load_editor(Path(args.weights) if args.weights else None)
+        ed = load_editor(Path(args.weights) if args.weights else None, device=getattr(args, "device", None) or "cpu")
     except WeightsError as e:
         print(f"error: {e}")
         return 2

@@ -23,13 +23,14 @@ def capture_rotmats(data: CaptureData, sel=None) -> torch.Tensor:
 
 def raw_encodings(enc: Encoders, data: CaptureData, sel, rng, with_pose: bool = True,
                   with_text: bool = True) -> dict[str, torch.Tensor]:
-    """Raw encodings {v, p, t} of the samples ``sel`` (synthetic keypoints drawn with ``rng``)."""
+    """Raw encodings {v, p, t} of the samples ``sel`` (synthetic keypoints drawn on the CPU with ``rng``), on the
+    encoders' device."""
     kp, _, _ = make_batch(data, sel, rng, enc.window)
     out = {"v": enc.visual(kp)}
     if with_pose:
         out["p"] = enc.pose(capture_rotmats(data, sel))
     if with_text:
-        out["t"] = data.text_pooled[torch.as_tensor(sel)].float()
+        out["t"] = data.text_pooled[torch.as_tensor(sel)].float().to(enc.device)
     return out
 
 

@@ -36,7 +36,7 @@ def retrieval_table(model, raw: dict, ks=(1, 5, 10)) -> dict:
 
     out = {}
     n = len(raw["v"])
-    lab = torch.arange(n)
+    lab = torch.arange(n, device=raw["v"].device)
     for q, tgt in RETRIEVAL_TASKS:
         subset = tuple(q)
         qv = F.normalize(model.query({m: raw[m] for m in subset}, subset, tgt), dim=-1)
@@ -59,9 +59,9 @@ def regression_metrics(model, head: SMPLHead, raw: dict, data: CaptureData, rest
     from core_models.pose import sixd_to_matrix
 
     x = model({m: raw[m] for m in subset}, subset)
-    Rh = sixd_to_matrix(head(x))
-    Jh = fk_torch(Rh, rest_joints)[1]
-    Jgt = fk_torch(capture_rotmats(data), rest_joints)[1]
+    Rh = sixd_to_matrix(head(x)).cpu()  # the metrics are computed on the CPU
+    Jh = fk_torch(Rh, rest_joints.cpu())[1]
+    Jgt = fk_torch(capture_rotmats(data), rest_joints.cpu())[1]
     return {"pa_mpjpe_mm": round(float(pa_mpjpe(Jh, Jgt).mean()) * 1000, 1),
             "mpjpe_mm": round(float(mpjpe(Jh, Jgt).mean()) * 1000, 1)}
 
@@ -98,6 +98,10 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=1)
 
 
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): the models run on the device, the metrics on the CPU
+DEVICE_CLEAN = True
+
+
 def run_eval(args) -> int:
     from core_models.capture.synth import LandmarkModel
     from core_models.data.corpus import default_corpus_dir
@@ -110,8 +114,9 @@ def run_eval(args) -> int:
     else:
         cdir = Path(args.corpus) if args.corpus else default_corpus_dir()
         test = build_capture_data(cdir, "test", args.n_test, args.seed, with_text=True)
-    emb, ali, heads, vae, cfg = load_embroider(wd)
-    lifter = load_lifter(cfg.get("lifter_variant"), wd)
+    dev = getattr(args, "device", None) or "cpu"  # resolved by core_models.cli.train_eval
+    emb, ali, heads, vae, cfg = load_embroider(wd, dev)
+    lifter = load_lifter(cfg.get("lifter_variant"), wd, dev)
     rest = torch.from_numpy(LandmarkModel().rest_joints.astype(np.float32))
     ret, reg = evaluate_all({"embroider": emb, "aligner": ali}, heads, Encoders(lifter, vae), test, rest)
     print_tables({"Aligner": ret["aligner"], "PoseEmbroider": ret["embroider"]}, reg)

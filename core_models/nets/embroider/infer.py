@@ -25,26 +25,32 @@ from core_models.pose import sixd_to_matrix
 
 
 class Encoders:
-    """The frozen modality encoders → raw encodings {v, p, t}."""
+    """The frozen modality encoders → raw encodings {v, p, t}, on the lifter's device (inputs are moved there;
+    the pose VAE must live on the same device)."""
 
     def __init__(self, lifter, pose_vae):
         self.lifter, self.pose_vae = lifter, pose_vae
         self.window = lifter.cfg.window
 
+    @property
+    def device(self) -> torch.device:
+        return model_device(self.lifter)
+
     @torch.no_grad()
     def visual(self, kp: torch.Tensor) -> torch.Tensor:
-        f, j = self.lifter.features(kp)
+        f, j = self.lifter.features(kp.to(self.device))
         return torch.cat([f.mean(1), j.flatten(1)], -1)
 
     @torch.no_grad()
     def pose(self, rotmats: torch.Tensor) -> torch.Tensor:
-        return self.pose_vae.encode(rotmats).loc
+        return self.pose_vae.encode(rotmats.to(self.device)).loc
 
 
 
-def load_embroider(directory: Path | None = None):
-    """(embroider, aligner, {name: head}, pose_vae, config) from the shipped embroider.pt."""
-
+def load_embroider(directory: Path | None = None, device=None):
+    """(embroider, aligner, {name: head}, pose_vae, config) from the shipped embroider.pt, on ``device`` (a
+    :mod:`core_models.device` spec or torch.device; None: the CPU)."""
+    dev = as_device(device if device is not None else "cpu")
     blob = load_weights("embroider", directory)
     cfg = blob["config"]
     st = float_state(blob["state"])
@@ -60,10 +66,10 @@ def load_embroider(directory: Path | None = None):
     for name in ("embroider", "aligner"):
         h = SMPLHead(ec.d)
         h.load_state_dict(part(f"head_{name}."))
-        heads[name] = h.eval()
+        heads[name] = h.to(dev).eval()
     vae = PoseVAE(latent_dim=32, hidden=256, feat_dim=256, layers=2, dropout=0.1)
     vae.load_state_dict(part("pose_vae."), strict=False)   # the decoder is not shipped
-    return emb.eval(), ali.eval(), heads, vae.eval(), cfg
+    return emb.to(dev).eval(), ali.to(dev).eval(), heads, vae.to(dev).eval(), cfg
 
 
 class CaptureModel:

@@ -51,7 +51,7 @@ class EmbroiderConfig:
 def info_nce(y: torch.Tensor, z: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:
     """Symmetric InfoNCE between matched rows of y and z (cosine similarity × learnable scale γ)."""
     s = F.normalize(y, dim=-1) @ F.normalize(z, dim=-1).T * log_scale.exp().clamp(max=100)
-    lab = torch.arange(len(y))
+    lab = torch.arange(len(y), device=y.device)
     return (F.cross_entropy(s, lab) + F.cross_entropy(s.T, lab)) / 2
 
 
@@ -98,7 +98,7 @@ class PoseEmbroider(nn.Module):
 
     def loss(self, raw: dict, subsets=SUBSETS) -> tuple[torch.Tensor, dict]:
         feats = self.encode_inputs(raw)
-        total, parts = torch.zeros(()), {}
+        total, parts = torch.zeros((), device=self.glob.device), {}
         for G in subsets:
             hat = self.reproject(self.embroider(feats, G))
             lg = torch.stack([info_nce(hat[m], feats[m], self.log_scale[m]) for m in MODALITIES]).sum()
@@ -133,7 +133,7 @@ class Aligner(nn.Module):
 
     def loss(self, raw: dict, subsets=SUBSETS) -> tuple[torch.Tensor, dict]:
         emb = self.embed(raw)
-        total, parts = torch.zeros(()), {}
+        total, parts = torch.zeros((), device=self.log_scale.device), {}
         for G in subsets:
             q = self.joint(emb, G)
             lg = torch.stack([info_nce(q, emb[m], self.log_scale) for m in MODALITIES if m not in G]).sum()

@@ -53,14 +53,16 @@ from core_models.nets.training.common import log
 
 
 def pretrain_pose_vae(data: CaptureData, rest_joints: torch.Tensor, epochs: int = 6, batch: int = 256,
-                      seed: int = 0, log=log):
-    """A small VPoser-like pose VAE on the training poses (used frozen as the pose modality encoder)."""
+                      seed: int = 0, log=log, device: str | torch.device = "cpu"):
+    """A small VPoser-like pose VAE on the training poses (used frozen as the pose modality encoder), trained on
+    ``device`` (the poses stay on the CPU, each batch is moved)."""
     from core_models.kinematics import fk_torch
 
     torch.manual_seed(seed)
-    vae = PoseVAE(latent_dim=32, hidden=256, feat_dim=256, layers=2, dropout=0.1)
+    vae = PoseVAE(latent_dim=32, hidden=256, feat_dim=256, layers=2, dropout=0.1).to(device)
     R = capture_rotmats(data)
     Jgt = fk_torch(R, rest_joints)[1]
+    rest_d = rest_joints.to(device)
     opt = torch.optim.AdamW(vae.parameters(), lr=1e-3)
     rng = np.random.default_rng(seed)
     t0 = time.time()
@@ -69,10 +71,11 @@ def pretrain_pose_vae(data: CaptureData, rest_joints: torch.Tensor, epochs: int 
         tot = 0.0
         for b in range(0, len(R) - batch + 1, batch):
             s = torch.as_tensor(perm[b:b + batch])
-            Rh, q = vae(R[s])
-            Jh = fk_torch(Rh, rest_joints)[1]
+            Rs, Js = R[s].to(device), Jgt[s].to(device)
+            Rh, q = vae(Rs)
+            Jh = fk_torch(Rh, rest_d)[1]
             kl = torch.distributions.kl_divergence(q, torch.distributions.Normal(0, 1)).sum(-1).mean()
-            loss = (Rh - R[s]).pow(2).sum((-1, -2)).mean() + 50 * (Jh - Jgt[s]).pow(2).sum(-1).mean() + 1e-3 * kl
+            loss = (Rh - Rs).pow(2).sum((-1, -2)).mean() + 50 * (Jh - Js).pow(2).sum(-1).mean() + 1e-3 * kl
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -92,7 +95,9 @@ def pretrain_pose_vae(data: CaptureData, rest_joints: torch.Tensor, epochs: int 
 
 def train_contrastive(model, enc: Encoders, data: CaptureData, epochs: int, batch: int = 256, lr: float = 5e-4,
                       seed: int = 0, name: str = "embroider", max_minutes=None, log=log):
+    """Contrastive training of ``model`` on the encoders' device (it is moved there)."""
     torch.manual_seed(seed)
+    model.to(enc.device)
     rng = np.random.default_rng(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     steps = max(1, len(data) // batch)
@@ -131,7 +136,9 @@ def train_head(model, enc: Encoders, data: CaptureData, rest_joints, epochs: int
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed + 7)
-    head = SMPLHead(model.cfg.d)
+    dev = enc.device  # the model, the head and every batch live with the encoders
+    head = SMPLHead(model.cfg.d).to(dev)
+    rest_d = rest_joints.to(dev)
     opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=1e-4)
     steps = max(1, len(data) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps, pct_start=0.1)
@@ -145,12 +152,12 @@ def train_head(model, enc: Encoders, data: CaptureData, rest_joints, epochs: int
             n2 = len(sel) // 2   # half the batch with the text cue
             x = torch.cat([_embed_for_head(model, {"v": raw["v"][:n2]}, ("v",)),
                            _embed_for_head(model, {"v": raw["v"][n2:], "t": raw["t"][n2:]}, ("v", "t"))])
-            R = capture_rotmats(data, sel)
-            Jgt = fk_torch(R, rest_joints)[1]
-            loss = torch.zeros(())
+            R = capture_rotmats(data, sel).to(dev)
+            Jgt = fk_torch(R, rest_d)[1]
+            loss = torch.zeros((), device=dev)
             for k, th in enumerate(head(x, all_steps=True)):
                 Rh = sixd_to_matrix(th)
-                Jh = fk_torch(Rh, rest_joints)[1]
+                Jh = fk_torch(Rh, rest_d)[1]
                 w = 0.5 if k + 1 < head.iterations else 1.0
                 loss = loss + w * ((Jh - Jgt).norm(dim=-1).mean() + 0.1 * (Rh - R).pow(2).sum((-1, -2)).mean())
             opt.zero_grad()
@@ -181,6 +188,11 @@ def train_head(model, enc: Encoders, data: CaptureData, rest_joints, epochs: int
 
 # --- CLI ----------------------------------------------------------------------------------------------------
 
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): lifter, pose VAE, models, heads and batches go to the
+#: device, the regression metrics are computed on the CPU and the weights are saved from CPU copies
+DEVICE_CLEAN = True
+
+
 def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", default=None)
     p.add_argument("--n-train", type=int, default=12000)
@@ -207,13 +219,14 @@ def run_train(args) -> int:
     train = build_capture_data(cdir, "train", args.n_train, args.seed)
     test = build_capture_data(cdir, "test", args.n_test, args.seed + 1, with_text=True)
     rest = torch.from_numpy(LandmarkModel().rest_joints.astype(np.float32))
-    lifter = load_lifter(directory=Path(args.lifter_dir) if args.lifter_dir else None)
+    dev = torch.device(getattr(args, "device", None) or "cpu")  # resolved by core_models.cli.train_eval
+    lifter = load_lifter(directory=Path(args.lifter_dir) if args.lifter_dir else None, device=dev)
     t = time.time()
-    vae = pretrain_pose_vae(train, rest, args.vae_epochs, args.batch, args.seed)
+    vae = pretrain_pose_vae(train, rest, args.vae_epochs, args.batch, args.seed, device=dev)
     times = {"pose_vae": round(time.time() - t, 1)}
     enc = Encoders(lifter, vae)
     ec = EmbroiderConfig(in_dims={"v": lifter.cfg.d + 66, "p": 32, "t": 384}, d=args.d)
-    emb, ali = PoseEmbroider(ec), Aligner(ec)
+    emb, ali = PoseEmbroider(ec).to(dev), Aligner(ec).to(dev)
     times["embroider"] = round(train_contrastive(emb, enc, train, args.epochs, args.batch, seed=args.seed,
                                                  name="embroider", max_minutes=args.max_minutes), 1)
     times["aligner"] = round(train_contrastive(ali, enc, train, args.epochs, args.batch, seed=args.seed,

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core_models.device import model_device
 from core_models.nets.lifter.infer import load_variants
 from core_models.nets.lifter.model import (
     Lifter,
@@ -24,13 +25,15 @@ from core_models.nets.training.capture_data import (
 
 @torch.no_grad()
 def evaluate(model: Lifter, data: CaptureData, seed: int = 123, batch: int = 1024) -> dict:
-    """MPJPE / PA-MPJPE (mm) and per-axis mean absolute error on one fixed synthetic draw of ``data``."""
+    """MPJPE / PA-MPJPE (mm) and per-axis mean absolute error on one fixed synthetic draw of ``data`` (the
+    model runs where it lives; the draw and the metrics stay on the CPU)."""
     rng = np.random.default_rng(seed)
+    dev = model_device(model)
     e1, e2, ax = [], [], []
     for s in range(0, len(data), batch):
         sel = np.arange(s, min(s + batch, len(data)))
         kp, tgt, _ = make_batch(data, sel, rng, model.cfg.window)
-        pred = model(kp)
+        pred = model(kp.to(dev)).cpu()
         e1.append(mpjpe(pred, tgt))
         e2.append(pa_mpjpe(pred, tgt))
         p, t = pred - pred[:, :1], tgt - tgt[:, :1]
@@ -63,6 +66,10 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=1)
 
 
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): see :func:`evaluate`
+DEVICE_CLEAN = True
+
+
 def run_eval(args) -> int:
     from core_models.data.corpus import default_corpus_dir
 
@@ -73,7 +80,8 @@ def run_eval(args) -> int:
     else:
         cdir = Path(args.corpus) if args.corpus else default_corpus_dir()
         test = build_capture_data(cdir, "test", args.n_test, args.seed, with_text=False)
-    models, cfg = load_variants(Path(args.weights_dir) if args.weights_dir else None)
+    models, cfg = load_variants(Path(args.weights_dir) if args.weights_dir else None,
+                                getattr(args, "device", None) or "cpu")
     results = {n: evaluate(m, test) for n, m in models.items()}
     _print_table(results, f"lifter on held-out clips ({args.mocap or 'test split'}, {len(test)} poses)")
     out = {"name": "lifter_eval", "data": str(args.mocap or cdir), "metrics": results, "default": cfg["default"]}

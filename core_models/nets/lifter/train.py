@@ -66,10 +66,12 @@ from core_models.nets.training.common import log
 
 def train_one(cfg: LifterConfig, train: CaptureData, epochs: int, batch: int = 256, lr: float = 1e-3,
               alpha: float = 0.5, beta: float = 0.1, seed: int = 0, max_minutes: float | None = None,
-              log=log, tau: float = 1.0) -> tuple[Lifter, dict]:
+              log=log, tau: float = 1.0, device: str | torch.device = "cpu") -> tuple[Lifter, dict]:
+    """One lifter variant on ``device``: the synthetic batches are drawn on the CPU (numpy rng: a seed gives the
+    same batches on any device) and moved there once per step."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = Lifter(cfg)
+    model = Lifter(cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     steps_per_epoch = max(1, len(train) // batch)
     total = epochs * steps_per_epoch
@@ -84,8 +86,9 @@ def train_one(cfg: LifterConfig, train: CaptureData, epochs: int, batch: int = 2
             sel = perm[b * batch:(b + 1) * batch]
             kp, tgt, _ = make_batch(train, sel, rng, cfg.window)
             ts = torch.as_tensor(sel)
-            text = train.text_slots[ts].float() if cfg.align != "none" else None
-            losses = lifter_losses(model, kp, tgt, text, train.text_mask[ts], alpha, beta, tau)
+            text = train.text_slots[ts].float().to(device) if cfg.align != "none" else None
+            losses = lifter_losses(model, kp.to(device), tgt.to(device), text, train.text_mask[ts].to(device),
+                                   alpha, beta, tau)
             opt.zero_grad()
             losses["total"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -115,6 +118,11 @@ def train_one(cfg: LifterConfig, train: CaptureData, epochs: int, batch: int = 2
 
 
 # --- CLI ---------------------------------------------------------------------------------------------------
+
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): model and batches go to the device, the evaluation
+#: metrics are computed on the CPU and the weights are saved from CPU copies
+DEVICE_CLEAN = True
+
 
 def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", default=None, help="corpus folder (default: the built corpus)")
@@ -158,7 +166,7 @@ def run_train(args) -> int:
     for align, T in plan:
         cfg = LifterConfig(window=T, align=align, d=args.d, layers=args.layers, cm_residual=args.cm_residual)
         model, info = train_one(cfg, train, args.epochs, args.batch, args.lr, args.alpha, args.beta, args.seed,
-                                args.max_minutes, tau=args.tau)
+                                args.max_minutes, tau=args.tau, device=getattr(args, "device", None) or "cpu")
         info.update(alpha=args.alpha, beta=args.beta, tau=args.tau)
         name = variant_name(align + (f"-{args.tag}" if args.tag and align != "none" else ""), T)
         results[name] = evaluate(model, test)

@@ -74,7 +74,7 @@ def make_examples(corpus, split: str, n: int, seed: int, qp) -> dict:
     poses = corpus.poses(idx)
     texts, used = describe_with_codes(poses, seed=seed)
     with torch.no_grad():
-        codes = qp.encode(body_rotmats(poses.body_pose))
+        codes = qp.encode(body_rotmats(poses.body_pose).to(qp.codebook(qp.groups[0]).device)).cpu()
     return {"idx": idx, "texts": texts, "used": used, "codes": codes}
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core_models.device import model_device
 from core_models.nets.common.weights import (
     WeightsError,
 )
@@ -47,12 +48,16 @@ PAPER_ABL = {"1 head": (14.96, 0.62), "8 heads": (9.70, 0.52), "8 heads + GLIF":
 
 
 class QPoserPrior:
+    """QPoser through the metrics' interface: rotations (any device) go to the model's device in chunks, the
+    reconstructions come back on ``R``'s device."""
+
     def __init__(self, model: QPoser):
         self.model = model
 
     @torch.no_grad()
     def reconstruct(self, R: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.model.reconstruct(R[i:i + 2048]) for i in range(0, len(R), 2048)])
+        dev = model_device(self.model)
+        return torch.cat([self.model.reconstruct(R[i:i + 2048].to(dev)).to(R.device) for i in range(0, len(R), 2048)])
 
 
 @torch.no_grad()
@@ -91,7 +96,8 @@ def reconstruction_metrics(prior, R: torch.Tensor, iters: tuple[int, ...] = (50,
 
 @torch.no_grad()
 def codebook_stats(model: QPoser, R: torch.Tensor) -> dict:
-    idx = torch.cat([model.encode(R[i:i + 4096]) for i in range(0, len(R), 4096)])
+    dev = model_device(model)
+    idx = torch.cat([model.encode(R[i:i + 4096].to(dev)).cpu() for i in range(0, len(R), 4096)])
     sizes = model.head_sizes()
     usage, perp, nperp = [], [], []
     for h, K in enumerate(sizes):
@@ -129,16 +135,20 @@ def mocap_rotmats(folder: str) -> torch.Tensor:
 
 @torch.no_grad()
 def sample_sets(model: QPoser, vae, gen, n: int, seed: int, test_R: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Pose sets (CPU tensors) drawn by the samplers; the random numbers are drawn on the CPU (same seed, same
+    draws on any device), the models run where they live."""
     g = torch.Generator().manual_seed(seed)
+    dev = model_device(model)
     sizes = torch.as_tensor(model.head_sizes())
     out = {}
     out["test poses (reference)"] = test_R[torch.randperm(len(test_R), generator=g)[:n]]
     codes = (torch.rand(n, len(sizes), generator=g) * sizes).long()
-    out["QPoser uniform codes"] = model.decode_indices(codes)
+    out["QPoser uniform codes"] = model.decode_indices(codes.to(dev)).cpu()
     if gen is not None:
-        out["QPoser masked transformer"] = model.decode_indices(gen.sample(n, generator=g))
+        out["QPoser masked transformer"] = model.decode_indices(gen.sample(n, generator=g).to(dev)).cpu()
     if vae is not None:
-        out["VAE N(0,I)"] = vae.vae.decode(torch.randn(n, 32, generator=g))[:, 1:]
+        z = torch.randn(n, 32, generator=g).to(model_device(vae.vae))
+        out["VAE N(0,I)"] = vae.vae.decode(z)[:, 1:].cpu()
     from core_models.pose import aa_to_matrix
     axis = torch.nn.functional.normalize(torch.randn(n, 21, 3, generator=g), dim=-1)
     ang = torch.rand(n, 21, 1, generator=g) * (np.pi / 2)
@@ -194,14 +204,14 @@ def _eval_sets(args, corpus) -> dict[str, torch.Tensor]:
     return sets
 
 
-def _optional_models(wdir: Path | None) -> tuple[VAEPrior | None, MaskedCodeTransformer | None]:
+def _optional_models(wdir: Path | None, device=None) -> tuple[VAEPrior | None, MaskedCodeTransformer | None]:
     vae = gen = None
     try:
-        vae = VAEPrior(load_vae_baseline(wdir))
+        vae = VAEPrior(load_vae_baseline(wdir, device))
     except WeightsError as e:
         report(f"[eval] baseline VAE unavailable: {e}")
     try:
-        gen = load_gen("qposer_gen", wdir)
+        gen = load_gen("qposer_gen", wdir, device)
     except WeightsError as e:
         report(f"[eval] masked transformer unavailable: {e}")
     return vae, gen
@@ -255,7 +265,7 @@ def _random_samples(args, model: QPoser, vae: VAEPrior | None, gen: MaskedCodeTr
 
 def _prompting(model: QPoser, corpus, wdir: Path | None) -> dict | None:
     try:
-        prompter = load_prompter("qposer_prompt", wdir)
+        prompter = load_prompter("qposer_prompt", wdir, model_device(model))
     except WeightsError as e:
         report(f"[eval] prompt model unavailable: {e}")
         return None
@@ -281,7 +291,7 @@ def _ablations(args, corpus, test_R: torch.Tensor, shipped: dict) -> dict:
     for n_heads, glif in ((1, False), (8, False), (8, True), (32, False), (32, True)):
         cfg = ablation_config(n_heads, glif)
         m, st = train_prior(cfg, train_R, None, steps=args.ablation_steps, minutes=args.ablation_minutes,
-                            log_every=0)
+                            log_every=0, device=getattr(args, "device", None) or "cpu")
         r = reconstruction_metrics(QPoserPrior(m), sub, iters=(50,))
         name = f"{n_heads} head{'s' if n_heads > 1 else ''}" + (" + GLIF" if glif else "")
         r["train_steps"] = st["steps"]
@@ -295,6 +305,11 @@ def _ablations(args, corpus, test_R: torch.Tensor, shipped: dict) -> dict:
     return out
 
 
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): the models run on the device, the pose sets and the
+#: metrics stay on the CPU (each chunk is moved there and back)
+DEVICE_CLEAN = True
+
+
 def run_eval(args) -> int:
     set_threads(getattr(args, "threads", 1))
     from core_models.data.corpus import Corpus
@@ -302,14 +317,14 @@ def run_eval(args) -> int:
     t0 = time.time()
     wdir = Path(args.weights_dir) if args.weights_dir else None
     try:
-        model = load_qposer(args.name, wdir)
+        model = load_qposer(args.name, wdir, getattr(args, "device", None) or "cpu")
     except WeightsError as e:
         report(f"error: {e}")
         return 2
     corpus = Corpus(args.corpus)
     sets = _eval_sets(args, corpus)
     test_R = next(iter(sets.values()))
-    vae, gen = _optional_models(wdir)
+    vae, gen = _optional_models(wdir, model_device(model))
     result: dict = {"name": "qposer_eval", "sets": _table1(model, vae, sets), "paper": PAPER}
     result["samples"] = _random_samples(args, model, vae, gen, test_R)
     prompting = _prompting(model, corpus, wdir)

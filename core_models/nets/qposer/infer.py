@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core_models.device import as_device, model_device
 from core_models.nets.common.pose_vae import (
     PoseVAE,
 )
@@ -32,8 +33,15 @@ from core_models.pose import (
 from core_models.text.clauses import split_clauses
 
 
-def load_qposer(name: str = "qposer", directory=None) -> QPoser:
-    """The shipped QPoser (eval mode, float32). Raises WeightsError when missing/corrupt."""
+def _dev(device) -> torch.device:
+    """A loader's ``device`` (a :mod:`core_models.device` spec or torch.device; None: the CPU)."""
+    return as_device(device if device is not None else "cpu")
+
+
+def load_qposer(name: str = "qposer", directory=None, device=None) -> QPoser:
+    """The shipped QPoser (eval mode, float32) on ``device`` (None: the CPU). Raises WeightsError when
+    missing/corrupt, DeviceError for a device this machine lacks."""
+    dev = _dev(device)
 
     blob = load_weights(name, directory)
     try:
@@ -41,7 +49,7 @@ def load_qposer(name: str = "qposer", directory=None) -> QPoser:
         model.load_state_dict(float_state(blob["state"]))
     except Exception as e:
         raise WeightsError(f"the '{name}' weights do not fit the QPoser model: {e}") from e
-    model.eval()
+    model.to(dev).eval()
     return model
 
 
@@ -101,7 +109,9 @@ def compute_part_paths(model: QPoser, body_rotmats: torch.Tensor, n: int = 96, s
     """Per part: ``n`` distinct code tuples seen on real poses, chosen by farthest-point sampling of the part's
     decoded joint rotations and ordered along a short path, so one "part slider" walks through diverse real
     configurations of that part. Returns {group: [[code per head] * n]} (JSON/torch-save friendly)."""
-    idx = torch.cat([model.encode(body_rotmats[i:i + batch]) for i in range(0, len(body_rotmats), batch)])
+    dev = model_device(model)
+    idx = torch.cat([model.encode(body_rotmats[i:i + batch].to(dev)).cpu()
+                     for i in range(0, len(body_rotmats), batch)])
     paths: dict[str, list[list[int]]] = {}
     rng = np.random.default_rng(seed)
     for g in model.decoded_groups + (("global",) if "global" in model.groups else ()):
@@ -113,7 +123,7 @@ def compute_part_paths(model: QPoser, body_rotmats: torch.Tensor, n: int = 96, s
         # feature: the part's decoded rotations with the other codes of a fixed typical pose
         ref = idx[0:1].repeat(len(keep), 1)
         ref[:, model.group_slice(g)] = keep
-        R = model.decode_indices(ref)
+        R = model.decode_indices(ref.to(dev)).cpu()
         joints = [j - 1 for j in (model.group_joints[g] if g in model.group_joints else range(1, 22))]
         feat = matrix_to_6d(R[:, joints]).reshape(len(keep), -1).numpy()
         # farthest-point sampling
@@ -146,22 +156,29 @@ class LatentEditor:
         self.orders = slider_orders(model)
 
     @classmethod
-    def load(cls, directory=None, with_gen: bool = True, with_prompt: bool = True) -> "LatentEditor":
-
-        model = load_qposer("qposer", directory)
+    def load(cls, directory=None, with_gen: bool = True, with_prompt: bool = True,
+             device=None) -> "LatentEditor":
+        """The shipped QPoser (+ the optional generator / prompt model) on ``device`` (None: the CPU)."""
+        dev = _dev(device)
+        model = load_qposer("qposer", directory, dev)
         paths = load_weights("qposer", directory, verify=False)["config"].get("paths")
         gen = prompter = None
         if with_gen:
             try:
-                gen = load_gen("qposer_gen", directory)
+                gen = load_gen("qposer_gen", directory, dev)
             except WeightsError:
                 gen = None
         if with_prompt:
             try:
-                prompter = load_prompter("qposer_prompt", directory)
+                prompter = load_prompter("qposer_prompt", directory, dev)
             except WeightsError:
                 prompter = None
         return cls(model, paths, gen, prompter)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the QPoser runs (poses go in and codes / rotations come out as CPU numpy either way)."""
+        return model_device(self.model)
 
     # --- groups
     @property
@@ -178,14 +195,14 @@ class LatentEditor:
         return self.model.codebook_size(g)
 
     # --- encode / decode
-    @staticmethod
-    def _R(pose) -> torch.Tensor:
+    def _R(self, pose) -> torch.Tensor:
         from core_models.pose import aa_to_matrix
-        return aa_to_matrix(torch.as_tensor(np.asarray(pose.body_pose, np.float32)).reshape(-1, NUM_BODY, 3))
+        R = aa_to_matrix(torch.as_tensor(np.asarray(pose.body_pose, np.float32)).reshape(-1, NUM_BODY, 3))
+        return R.to(self.device)
 
     @torch.no_grad()
     def encode(self, pose) -> np.ndarray:
-        return self.model.encode(self._R(pose))[0].numpy()
+        return self.model.encode(self._R(pose))[0].cpu().numpy()
 
     @torch.no_grad()
     def encode_continuous(self, pose) -> torch.Tensor:
@@ -195,8 +212,9 @@ class LatentEditor:
     def decode_body(self, codes: np.ndarray) -> np.ndarray:
         """codes (H,) → body_pose axis-angle (21,3)."""
         import roma
-        R = self.model.decode_indices(torch.as_tensor(np.asarray(codes, np.int64))[None])[0]
-        return roma.rotmat_to_rotvec(R).numpy().astype(np.float32)
+        idx = torch.as_tensor(np.asarray(codes, np.int64), device=self.device)[None]
+        R = self.model.decode_indices(idx)[0]
+        return roma.rotmat_to_rotvec(R).cpu().numpy().astype(np.float32)
 
     def parts_joints(self, parts) -> list[int]:
         """Body joint indices (1..21) written when ``parts`` change ("global" or "all" = every joint)."""
@@ -255,10 +273,12 @@ class LatentEditor:
         if not free.any():
             return out
         if self.gen is not None:
-            gtor = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
-            fixed = torch.as_tensor(out)[None]
-            new = self.gen.sample(1, fixed=fixed, fixed_mask=torch.as_tensor(~free)[None], generator=gtor)[0]
-            out[free] = new.numpy()[free]
+            gtor = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))  # CPU draws: same seed, same codes
+            dev = model_device(self.gen)
+            fixed = torch.as_tensor(out, device=dev)[None]
+            fixed_mask = torch.as_tensor(~free, device=dev)[None]
+            new = self.gen.sample(1, fixed=fixed, fixed_mask=fixed_mask, generator=gtor)[0]
+            out[free] = new.cpu().numpy()[free]
             return out
         sizes = np.array(self.model.head_sizes())
         out[free] = rng.integers(0, sizes[free])
@@ -270,7 +290,7 @@ class LatentEditor:
         import roma
         za, zb = self.encode_continuous(pose_a), self.encode_continuous(pose_b)
         R = self.model.decode(((1 - t) * za + t * zb)[None])[0]
-        return roma.rotmat_to_rotvec(R).numpy().astype(np.float32)
+        return roma.rotmat_to_rotvec(R).cpu().numpy().astype(np.float32)
 
     def prompt(self, codes: np.ndarray, text: str) -> tuple[np.ndarray, list[str]]:
         """Codes with the parts the text talks about set from the text; returns (codes, parts changed)."""
@@ -284,8 +304,9 @@ class LatentEditor:
         return out, list(pc)
 
 
-def load_gen(name: str = "qposer_gen", directory=None) -> MaskedCodeTransformer:
-
+def load_gen(name: str = "qposer_gen", directory=None, device=None) -> MaskedCodeTransformer:
+    """The masked code transformer on ``device`` (None: the CPU)."""
+    dev = _dev(device)
     blob = load_weights(name, directory)
     c = blob["config"]
     try:
@@ -293,7 +314,7 @@ def load_gen(name: str = "qposer_gen", directory=None) -> MaskedCodeTransformer:
         m.load_state_dict(float_state(blob["state"]))
     except Exception as e:
         raise WeightsError(f"the '{name}' weights do not fit the masked code transformer: {e}") from e
-    m.eval()
+    m.to(dev).eval()
     return m
 
 
@@ -401,13 +422,15 @@ class Prompter:
         parts = prompted_parts(text) if parts is None else parts
         if not parts:
             return {}
-        x, m = self.feats.batch([text])
-        logits = self.model(x, m)
-        return {p: logits[p][0].argmax(-1).numpy() for p in parts}
+        x, m = self.feats.batch([text])  # the clause vectors are cached on the CPU
+        dev = model_device(self.model)
+        logits = self.model(x.to(dev), m.to(dev))
+        return {p: logits[p][0].argmax(-1).cpu().numpy() for p in parts}
 
 
-def load_prompter(name: str = "qposer_prompt", directory=None) -> Prompter:
-
+def load_prompter(name: str = "qposer_prompt", directory=None, device=None) -> Prompter:
+    """The prompt model on ``device`` (None: the CPU; the MiniLM clause encoder stays where it is)."""
+    dev = _dev(device)
     blob = load_weights(name, directory)
     c = blob["config"]
     try:
@@ -415,11 +438,12 @@ def load_prompter(name: str = "qposer_prompt", directory=None) -> Prompter:
         m.load_state_dict(float_state(blob["state"]))
     except Exception as e:
         raise WeightsError(f"the '{name}' weights do not fit the prompt model: {e}") from e
-    return Prompter(m)
+    return Prompter(m.to(dev))
 
 
-def load_vae_baseline(directory=None):
-
+def load_vae_baseline(directory=None, device=None):
+    """The baseline pose VAE on ``device`` (None: the CPU)."""
+    dev = _dev(device)
     blob = load_weights("qposer_vae_baseline", directory)
     try:
         vae = PoseVAE(latent_dim=32, hidden=blob["config"]["hidden"], feat_dim=blob["config"]["hidden"],
@@ -427,23 +451,26 @@ def load_vae_baseline(directory=None):
         vae.load_state_dict(float_state(blob["state"]))
     except Exception as e:
         raise WeightsError(f"qposer_vae_baseline weights do not fit: {e}") from e
-    vae.eval()
+    vae.to(dev).eval()
     return vae
 
 
 class VAEPrior:
-    """The baseline VAE seen through the same interface as QPoser for the metrics (latent = posterior mean)."""
+    """The baseline VAE seen through the same interface as QPoser for the metrics (latent = posterior mean).
+    Rotations go to the VAE's device; the results come back on the device ``R`` was on."""
 
     def __init__(self, vae):
         self.vae = vae
 
     @torch.no_grad()
     def reconstruct(self, R: torch.Tensor) -> torch.Tensor:
-        return self.vae.decode(self.vae.encode(full_rotmats(R)).loc)[:, 1:]
+        x = R.to(model_device(self.vae))
+        return self.vae.decode(self.vae.encode(full_rotmats(x)).loc)[:, 1:].to(R.device)
 
     @torch.no_grad()
     def plausibility(self, R: torch.Tensor) -> torch.Tensor:
         """Per pose: −‖μ(x)‖²/2 − the reconstruction error (deg/10): a cheap prior score; higher = more typical."""
-        q = self.vae.encode(full_rotmats(R))
-        rec = mpjae_deg(self.vae.decode(q.loc)[:, 1:], R)
-        return -0.5 * (q.loc ** 2).sum(-1) / q.loc.shape[-1] - rec / 10.0
+        x = R.to(model_device(self.vae))
+        q = self.vae.encode(full_rotmats(x))
+        rec = mpjae_deg(self.vae.decode(q.loc)[:, 1:], x)
+        return (-0.5 * (q.loc ** 2).sum(-1) / q.loc.shape[-1] - rec / 10.0).to(R.device)

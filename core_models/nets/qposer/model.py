@@ -164,8 +164,8 @@ class EMACodebooks(nn.Module):
     def _init_from(self, z: torch.Tensor) -> None:
         N = z.shape[0]
         for h in range(self.n):
-            sel = torch.randint(0, N, (self.k,))
-            self.embed[h] = z[sel, h] + 1e-3 * torch.randn(self.k, self.d)
+            sel = torch.randint(0, N, (self.k,), device=z.device)
+            self.embed[h] = z[sel, h] + 1e-3 * torch.randn(self.k, self.d, device=z.device, dtype=z.dtype)
         self.embed_avg.copy_(self.embed)
         self.cluster_size.fill_(1.0)
         self.initialised.fill_(True)
@@ -186,7 +186,7 @@ class EMACodebooks(nn.Module):
             N = z.shape[0]
             for h in torch.nonzero(dead.any(1)).flatten().tolist():
                 ks = torch.nonzero(dead[h]).flatten()
-                sel = torch.randint(0, N, (len(ks),))
+                sel = torch.randint(0, N, (len(ks),), device=z.device)
                 self.embed[h, ks] = z[sel, h]
                 self.embed_avg[h, ks] = z[sel, h]
                 self.cluster_size[h, ks] = 1.0
@@ -414,10 +414,14 @@ class MaskedCodeTransformer(nn.Module):
 
     def loss(self, codes: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         B = codes.shape[0]
-        u = torch.rand(B, 1, generator=generator)
+        # the mask is drawn on the generator's device (the CPU by default: the same seed masks the same positions
+        # on any device), then moved to the codes
+        gdev = generator.device if generator is not None else codes.device
+        u = torch.rand(B, 1, generator=generator, device=gdev)
         ratio = torch.cos(u * math.pi / 2)  # MaskGIT cosine schedule
-        masked = torch.rand(B, self.H, generator=generator) < ratio
-        masked[torch.arange(B), torch.randint(0, self.H, (B,), generator=generator)] = True  # ≥ 1 masked
+        masked = torch.rand(B, self.H, generator=generator, device=gdev) < ratio
+        masked[torch.arange(B, device=gdev), torch.randint(0, self.H, (B,), generator=generator, device=gdev)] = True
+        masked = masked.to(codes.device)  # ≥ 1 masked per row
         logits = self(codes, masked)
         return F.cross_entropy(logits[masked], codes[masked])
 
@@ -425,18 +429,22 @@ class MaskedCodeTransformer(nn.Module):
     def sample(self, n: int = 1, fixed: torch.Tensor | None = None, fixed_mask: torch.Tensor | None = None,
                steps: int = 8, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
         """Sample ``n`` code sequences. ``fixed`` (n,H) / ``fixed_mask`` (n,H) bool: positions kept as given."""
-        codes = torch.zeros(n, self.H, dtype=torch.long)
-        known = torch.zeros(n, self.H, dtype=torch.bool)
+        dev = self.offsets.device
+        codes = torch.zeros(n, self.H, dtype=torch.long, device=dev)
+        known = torch.zeros(n, self.H, dtype=torch.bool, device=dev)
         if fixed is not None and fixed_mask is not None:
-            codes = torch.where(fixed_mask, fixed, codes)
-            known = fixed_mask.clone()
+            codes = torch.where(fixed_mask.to(dev), fixed.to(dev), codes)
+            known = fixed_mask.to(dev).clone()
         free0 = (~known).sum(1)
         for s in range(steps):
             if bool(known.all()):
                 break
             logits = self(codes, ~known) / max(temperature, 1e-4)
             probs = F.softmax(logits, -1)
-            draw = torch.multinomial(probs.view(-1, self.kmax), 1, generator=generator).view(n, self.H)
+            flat = probs.view(-1, self.kmax)
+            if generator is not None and generator.device != flat.device:  # e.g. a CPU generator, model on a GPU
+                flat = flat.to(generator.device)
+            draw = torch.multinomial(flat, 1, generator=generator).view(n, self.H).to(dev)
             conf = torch.gather(probs, 2, draw[..., None])[..., 0]
             conf = torch.where(known, torch.full_like(conf, -1.0), conf)
             # after this round, cos((s+1)/steps·π/2) of the free positions stay masked
@@ -444,7 +452,7 @@ class MaskedCodeTransformer(nn.Module):
             n_new = ((~known).sum(1) - remain).clamp_min(1)
             order = conf.argsort(1, descending=True)
             rank = torch.empty_like(order)
-            rank.scatter_(1, order, torch.arange(self.H).expand(n, -1).contiguous())
+            rank.scatter_(1, order, torch.arange(self.H, device=dev).expand(n, -1).contiguous())
             take = (rank < n_new[:, None]) & ~known
             codes = torch.where(take, draw, codes)
             known = known | take
@@ -484,12 +492,12 @@ def body_rotmats(body_pose: np.ndarray) -> torch.Tensor:
 
 def full_rotmats(body: torch.Tensor) -> torch.Tensor:
     """Body rotations (B,21,3,3) → (B,22,3,3) with an identity root."""
-    eye = torch.eye(3).expand(body.shape[0], 1, 3, 3)
+    eye = torch.eye(3, dtype=body.dtype, device=body.device).expand(body.shape[0], 1, 3, 3)
     return torch.cat([eye, body], 1)
 
 
 def joints_of(body: torch.Tensor) -> torch.Tensor:
-    return fk_torch(full_rotmats(body), _REST)[1]
+    return fk_torch(full_rotmats(body), _REST.to(body.device))[1]
 
 
 TEXT_DIM = 384

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core_models.device import model_device
 from core_models.nets.common.pose_vae import (
     PoseVAE,
     rotmats_to_pose,
@@ -108,16 +109,17 @@ def _lr_at(frac: float, lr: float) -> float:
 def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | None = None, *, steps: int,
                 minutes: float, batch: int = 256, lr: float = 2e-3, seed: int = 0, log_every: int = 1000,
                 logf=report, w_joints: float = 1.0, w_cc: float = 0.0,
-                model: QPoser | None = None) -> tuple[QPoser, dict]:
+                model: QPoser | None = None, device: str | torch.device = "cpu") -> tuple[QPoser, dict]:
     """Train one QPoser; stops at ``steps`` or ``minutes`` (the LR schedule follows whichever is further).
 
     ``w_cc`` > 0 adds a code-consistency term (ours, not in the paper): the reconstruction is encoded again and
     its pre-quantization latents are pulled onto the codes it was decoded from, so decode∘encode becomes
     idempotent (the escalated error of repeated encode/decode rounds shrinks). ``model``: continue training it
-    (fine-tuning) instead of a fresh one."""
+    (fine-tuning) instead of a fresh one. ``device``: where the model and each batch go (the poses stay on the CPU;
+    the shuffling is drawn on the CPU, so a seed picks the same batches on any device)."""
     torch.manual_seed(seed)
     model = QPoser(cfg) if model is None else model
-    model.train()
+    model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
     n = len(train_R)
@@ -135,7 +137,7 @@ def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | 
         if pos + batch > n:
             perm = torch.randperm(n, generator=g)
             pos = 0
-        R = train_R[perm[pos:pos + batch]]
+        R = train_R[perm[pos:pos + batch]].to(device)
         pos += batch
         z = model.encode_continuous(R)
         zq, idx, commit = model.quantize(z)
@@ -155,7 +157,7 @@ def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | 
             if val_R is not None:
                 model.eval()
                 with torch.no_grad():
-                    v = val_R[:2000]
+                    v = val_R[:2000].to(device)
                     e = mpjae_deg(model.reconstruct(v), v).mean().item()
                 model.train()
                 msg += f" val MPJAE {e:.2f}°"
@@ -168,13 +170,14 @@ def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | 
 # --- the VPoser-style baseline ------------------------------------------------------------------------
 
 def train_vae(train_R: torch.Tensor, *, steps: int, minutes: float, batch: int = 256, lr: float = 1e-3,
-              kl_weight: float = 5e-3, hidden: int = 256, seed: int = 0, logf=report):
+              kl_weight: float = 5e-3, hidden: int = 256, seed: int = 0, logf=report,
+              device: str | torch.device = "cpu"):
     """The VPoser-like baseline from the editor's pose_vae pieces: rotations + joints L2 reconstruction and a KL
     to N(0, I) (latent d=32). The root is the identity (the body pose alone is modelled, as for QPoser)."""
 
     torch.manual_seed(seed)
     vae = PoseVAE(latent_dim=32, hidden=hidden, feat_dim=hidden, layers=2, dropout=0.0)
-    vae.train()
+    vae.to(device).train()
     opt = torch.optim.Adam(vae.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
     n = len(train_R)
@@ -186,7 +189,7 @@ def train_vae(train_R: torch.Tensor, *, steps: int, minutes: float, batch: int =
             break
         for pg in opt.param_groups:
             pg["lr"] = _lr_at(frac, lr)
-        R = train_R[torch.randint(0, n, (batch,), generator=g)]
+        R = train_R[torch.randint(0, n, (batch,), generator=g)].to(device)
         full = full_rotmats(R)
         out, q = vae(full)
         rec = recon_loss(out[:, 1:], R)
@@ -207,6 +210,11 @@ def train_vae(train_R: torch.Tensor, *, steps: int, minutes: float, batch: int =
 
 
 # --- CLI: train ------------------------------------------------------------------------------------------
+
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): every stage moves its model and batches to the device
+#: and builds its tensors there; the weights are saved from CPU copies (common.weights.save_weights)
+DEVICE_CLEAN = True
+
 
 def add_train_args(p) -> None:
     p.add_argument("--stage", choices=("prior", "vae", "gen", "prompt"), default="prior")
@@ -240,6 +248,7 @@ def run_train(args) -> int:
     if args.stage == "prompt":
         return run_train_prompt(args, corpus, wdir)
 
+    dev = torch.device(getattr(args, "device", None) or "cpu")  # resolved by core_models.cli.train_eval
     cfgd = CONFIGS[args.config]
     steps = args.steps or cfgd["steps"]
     minutes = args.minutes or cfgd["minutes"]
@@ -252,8 +261,8 @@ def run_train(args) -> int:
     report(f"[qposer] {len(train_R)} training poses, {len(val_R)} val poses from {corpus.dir}")
     data = {"corpus": str(corpus.dir), "train_poses": int(len(train_R)), "split": "train (by clip), mirrors"}
     if args.stage == "vae":
-        vae, stats = train_vae(train_R, steps=steps, minutes=minutes, seed=args.seed)
-        e = mpjae_deg(VAEPrior(vae).reconstruct(val_R), val_R)
+        vae, stats = train_vae(train_R, steps=steps, minutes=minutes, seed=args.seed, device=dev)
+        e = mpjae_deg(VAEPrior(vae).reconstruct(val_R.to(dev)), val_R.to(dev))
         metrics = {"val_mpjae_deg": round(e.mean().item(), 3)}
         report(f"[vae] val MPJAE {metrics['val_mpjae_deg']}°")
         save_weights(args.out or "qposer_vae_baseline", vae.state_dict(), {"hidden": stats["hidden"]},
@@ -271,10 +280,10 @@ def run_train(args) -> int:
     lr = args.lr if getattr(args, "lr", None) else cfgd["lr"]
     model, stats = train_prior(cfg, train_R, val_R, steps=steps, minutes=minutes, batch=cfgd["batch"],
                                lr=lr, seed=args.seed, log_every=1000 if args.config == "full" else 100,
-                               w_cc=w_cc, model=init)
+                               w_cc=w_cc, model=init, device=dev)
     # evaluate with the stored (float16) weights
     paths = compute_part_paths(model, train_R[torch.randperm(len(train_R))[:20000]], n=cfgd["path_n"])
-    e = mpjae_deg(model.reconstruct(val_R), val_R)
+    e = mpjae_deg(model.reconstruct(val_R.to(dev)), val_R.to(dev))
     metrics = {"val_mpjae_deg": round(e.mean().item(), 3), "val_mpjae_std": round(e.std().item(), 3)}
     report(f"[qposer] trained {stats['steps']} steps in {stats['seconds']} s; val MPJAE {metrics['val_mpjae_deg']}° "
         f"± {metrics['val_mpjae_std']}")
@@ -293,9 +302,11 @@ def run_train(args) -> int:
 
 def train_gen(codes: torch.Tensor, head_sizes: list[int], *, steps: int, minutes: float, batch: int = 256,
               lr: float = 2e-3, d: int = 64, layers: int = 2, seed: int = 0, logf=print,
-              val_codes: torch.Tensor | None = None):
+              val_codes: torch.Tensor | None = None, device: str | torch.device = "cpu"):
+    """The masked code transformer on ``device`` (codes stay on the CPU; each batch is moved, the masks are drawn
+    on the CPU by the seeded generator, so a seed gives the same run on any device)."""
     torch.manual_seed(seed)
-    model = MaskedCodeTransformer(head_sizes, d=d, layers=layers, ff=2 * d)
+    model = MaskedCodeTransformer(head_sizes, d=d, layers=layers, ff=2 * d).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     g = torch.Generator().manual_seed(seed)
     t0 = time.time()
@@ -307,7 +318,7 @@ def train_gen(codes: torch.Tensor, head_sizes: list[int], *, steps: int, minutes
             break
         for pg in opt.param_groups:
             pg["lr"] = lr * (0.5 * (1 + math.cos(math.pi * frac))) * min(1.0, 20 * frac + 0.05)
-        b = codes[torch.randint(0, n, (batch,), generator=g)]
+        b = codes[torch.randint(0, n, (batch,), generator=g)].to(device)
         loss = model.loss(b, g)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -318,7 +329,8 @@ def train_gen(codes: torch.Tensor, head_sizes: list[int], *, steps: int, minutes
             if val_codes is not None:
                 with torch.no_grad():
                     model.eval()
-                    msg += f" val {model.loss(val_codes[:1000], torch.Generator().manual_seed(1)).item():.3f}"
+                    vl = model.loss(val_codes[:1000].to(device), torch.Generator().manual_seed(1))
+                    msg += f" val {vl.item():.3f}"
                     model.train()
             logf(msg + f" ({time.time() - t0:.0f} s)")
     model.eval()
@@ -331,19 +343,22 @@ def run_train_gen(args, corpus, wdir) -> int:
 
 
     tiny = args.config == "tiny"
-    qp = load_qposer(getattr(args, "prior", None) or "qposer", wdir)
+    dev = torch.device(getattr(args, "device", None) or "cpu")
+    qp = load_qposer(getattr(args, "prior", None) or "qposer", wdir, dev)
     train_R = corpus_rotmats(corpus, "train")
     val_R = corpus_rotmats(corpus, "val", max_n=2000)
-    with torch.no_grad():
-        codes = torch.cat([qp.encode(train_R[i:i + 4096]) for i in range(0, len(train_R), 4096)])
-        val = qp.encode(val_R) if len(val_R) else None
+    with torch.no_grad():  # the codes are kept on the CPU
+        codes = torch.cat([qp.encode(train_R[i:i + 4096].to(dev)).cpu() for i in range(0, len(train_R), 4096)])
+        val = qp.encode(val_R.to(dev)).cpu() if len(val_R) else None
     d, layers = (32, 1) if tiny else (64, 2)
     model, stats = train_gen(codes, qp.head_sizes(), steps=args.steps or (200 if tiny else 6000),
                              minutes=args.minutes or (1.0 if tiny else 12.0), d=d, layers=layers, seed=args.seed,
-                             val_codes=val)
+                             val_codes=val, device=dev)
     metrics = {}
     if val is not None:
-        metrics["val_masked_ce"] = round(model.loss(val[:2000], torch.Generator().manual_seed(1)).item(), 4)
+        with torch.no_grad():
+            vl = model.loss(val[:2000].to(dev), torch.Generator().manual_seed(1))
+        metrics["val_masked_ce"] = round(vl.item(), 4)
     save_weights(args.out or "qposer_gen", model.state_dict(),
                  {"head_sizes": qp.head_sizes(), "d": d, "layers": layers},
                  {"command": "python main.py " + " ".join(sys.argv[1:]), "data": {"corpus": str(corpus.dir),
@@ -373,14 +388,17 @@ def _targets(qp, codes: torch.Tensor, texts: list[str]) -> tuple[dict, torch.Ten
 
 
 def train_prompt(qp, feats: ClauseFeatures, ex: dict, *, epochs: int = 30, batch: int = 64, lr: float = 1e-3,
-                 d: int = 256, seed: int = 0, logf=print) -> tuple[PromptToCodes, dict]:
+                 d: int = 256, seed: int = 0, logf=print,
+                 device: str | torch.device = "cpu") -> tuple[PromptToCodes, dict]:
+    """The prompt model on ``device``: the clause vectors and targets are moved there once (they are small)."""
     torch.manual_seed(seed)
     ph, pcodes = model_spec(qp)
-    model = PromptToCodes(ph, pcodes, d=d)
+    model = PromptToCodes(ph, pcodes, d=d).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     texts = ex["texts"]
-    tgt, w = _targets(qp, ex["codes"], texts)
-    X, M = feats.batch(texts)
+    tgt, w = _targets(qp, ex["codes"].cpu(), texts)
+    tgt, w = {p: t.to(device) for p, t in tgt.items()}, w.to(device)
+    X, M = (t.to(device) for t in feats.batch(texts))
     n = len(texts)
     t0 = time.time()
     g = torch.Generator().manual_seed(seed)
@@ -388,9 +406,9 @@ def train_prompt(qp, feats: ClauseFeatures, ex: dict, *, epochs: int = 30, batch
         perm = torch.randperm(n, generator=g)
         tot = 0.0
         for i in range(0, n, batch):
-            b = perm[i:i + batch]
+            b = perm[i:i + batch].to(device)
             logits = model(X[b], M[b])
-            loss = torch.zeros(())
+            loss = torch.zeros((), device=X.device)
             for k, p in enumerate(PARTS):
                 ce = F.cross_entropy(logits[p].reshape(-1, pcodes[p]), tgt[p][b].reshape(-1),
                                      reduction="none").view(len(b), -1).mean(1)
@@ -398,7 +416,7 @@ def train_prompt(qp, feats: ClauseFeatures, ex: dict, *, epochs: int = 30, batch
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            tot += float(loss) * len(b)
+            tot += float(loss.detach()) * len(b)
         if ep % 5 == 0 or ep == epochs - 1:
             logf(f"[qposer-prompt] epoch {ep + 1}/{epochs} loss {tot / n:.3f} ({time.time() - t0:.0f} s)")
     model.eval()
@@ -412,7 +430,8 @@ def run_train_prompt(args, corpus, wdir) -> int:
 
 
     tiny = args.config == "tiny"
-    qp = load_qposer("qposer", wdir)
+    dev = torch.device(getattr(args, "device", None) or "cpu")
+    qp = load_qposer("qposer", wdir, dev)
     n_train, n_test = (200, 60) if tiny else (4000, 500)
     t0 = time.time()
     ex = make_examples(corpus, "train", n_train, args.seed, qp)
@@ -431,7 +450,7 @@ def run_train_prompt(args, corpus, wdir) -> int:
         feats.save(cache)
     except OSError:
         pass
-    model, stats = train_prompt(qp, feats, ex, epochs=5 if tiny else 40, seed=args.seed)
+    model, stats = train_prompt(qp, feats, ex, epochs=5 if tiny else 40, seed=args.seed, device=dev)
     metrics = evaluate_prompting(qp, Prompter(model, feats), ex_test)
     print(f"[qposer-prompt] held-out: {metrics}", flush=True)
     ph, pcodes = model_spec(qp)
@@ -450,7 +469,7 @@ def evaluate_prompting(qp, prompter: Prompter, ex: dict, seed: int = 1) -> dict:
     pose; with the unchanged base pose and the oracle (true part codes) for reference."""
     from core_models.captioning import posecodes as pc
 
-    texts, used, codes = ex["texts"], ex["used"], ex["codes"]
+    texts, used, codes = ex["texts"], ex["used"], ex["codes"].cpu()
     n = len(texts)
     rng = np.random.default_rng(seed)
     base_i = (np.arange(n) + rng.integers(1, max(2, n))) % n  # another held-out pose gives global + other parts
@@ -467,7 +486,7 @@ def evaluate_prompting(qp, prompter: Prompter, ex: dict, seed: int = 1) -> dict:
             oracle[i, qp.group_slice(p)] = codes[i, qp.group_slice(p)]
 
     def cats(c):
-        R = full_rotmats(qp.decode_indices(c))
+        R = full_rotmats(qp.decode_indices(c.to(model_device(qp))).cpu())
         return pc.extract(rotmats_to_pose(R), None).cats
 
     res: dict[str, float] = {}
