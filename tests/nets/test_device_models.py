@@ -302,3 +302,18 @@ def test_minilm_lifter_and_embroider_build_their_tensors_where_they_live():
     assert info_nce(raw["v"], raw["p"], torch.zeros((), device=META)).device == META
     head = _meta(SMPLHead(16))
     assert head(torch.zeros(2, 16, device=META)).device == META
+
+
+def test_editor_training_body_follows_the_rotations_device(anny_body):
+    """BodyTorch keeps its skeleton/skin on the CPU until rotations arrive from another device (a GPU run): then
+    it moves them there instead of failing at the first step (checked on the data-less meta device)."""
+    from core_models.nets.editor.data import BodyTorch, mirror_rotmats
+
+    body = BodyTorch(anny_body, n_verts=32)
+    R = torch.eye(3).expand(2, 22, 3, 3).clone()
+    J_cpu, V_cpu = body(R)
+    J, V = body(R.to("meta"))
+    assert J.device.type == "meta" and V.device.type == "meta" and J.shape == J_cpu.shape and V.shape == V_cpu.shape
+    assert mirror_rotmats(R.to("meta")).device.type == "meta"
+    J_back, _ = body(R)  # and back on the CPU, same numbers
+    assert torch.allclose(J_back, J_cpu)

@@ -42,18 +42,27 @@ class BodyTorch:
         self.W = torch.as_tensor(s.weights[idx], dtype=torch.float32)
         self.rest_v = torch.as_tensor(s.rest_vertices[idx], dtype=torch.float32)
         self.rest_joints_np = s.rest_joints
+        self._copies: dict[torch.device, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {
+            self.rest_j.device: (self.rest_j, self.W, self.rest_v)}
 
     def __call__(self, R: torch.Tensor):
         from core_models.kinematics import fk_torch, lbs_dense_torch
-        _, J, skin = fk_torch(R, self.rest_j, self.parents)
-        return J, lbs_dense_torch(skin, self.W, self.rest_v)
+        rest_j, W, rest_v = self._on(R.device)
+        _, J, skin = fk_torch(R, rest_j, self.parents)
+        return J, lbs_dense_torch(skin, W, rest_v)
+
+    def _on(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The skeleton and skin on the rotations' device (a GPU run), copied once from the CPU originals."""
+        if device not in self._copies:
+            self._copies[device] = (self.rest_j.to(device), self.W.to(device), self.rest_v.to(device))
+        return self._copies[device]
 
 
 def mirror_rotmats(R: torch.Tensor) -> torch.Tensor:
     """L/R mirror of (B,22,3,3) rotations, consistent with ``pose.mirror``: swap sides, M·R·M, M = diag(-1,1,1)."""
     from core_models import skeleton as sk
-    M = torch.tensor([-1.0, 1.0, 1.0])
-    Rm = R[:, torch.as_tensor(sk.MIRROR)]
+    M = torch.tensor([-1.0, 1.0, 1.0], device=R.device)
+    Rm = R[:, torch.as_tensor(sk.MIRROR, device=R.device)]
     return Rm * M[:, None] * M[None, :]
 
 

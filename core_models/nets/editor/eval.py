@@ -2,7 +2,6 @@
 posecode features, text compliance, side specificity and chained edits."""
 from __future__ import annotations
 
-import copy
 import json
 import tempfile
 import time
@@ -44,15 +43,6 @@ def _fid(x: np.ndarray, y: np.ndarray) -> float:
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * np.real(cs)))
 
 
-def _body_on(body_fn: BodyTorch, dev: torch.device) -> BodyTorch:
-    """``body_fn`` with its rest joints / skinning weights / rest vertices on ``dev`` (itself on the CPU)."""
-    if dev.type == "cpu":
-        return body_fn
-    out = copy.copy(body_fn)
-    out.rest_j, out.W, out.rest_v = body_fn.rest_j.to(dev), body_fn.W.to(dev), body_fn.rest_v.to(dev)
-    return out
-
-
 @torch.no_grad()
 def evaluate_inputs(model: PoseEditor, data: PairData, store: ClauseStore, body_fn, n_best: int = 30,
                     chunk: int = 128, seed: int = 0, rest_joints=None) -> dict:
@@ -60,8 +50,7 @@ def evaluate_inputs(model: PoseEditor, data: PairData, store: ClauseStore, body_
     The model runs where it lives (batches and body go there; the noise is drawn on the CPU, so a seed gives the
     same numbers on any device); the metrics come back to the CPU."""
     with on_device(model):  # model code that builds tensors builds them on the model's device
-        return _evaluate_inputs(model, data, store, _body_on(body_fn, model_device(model)), n_best, chunk, seed,
-                                rest_joints)
+        return _evaluate_inputs(model, data, store, body_fn, n_best, chunk, seed, rest_joints)
 
 
 def _evaluate_inputs(model: PoseEditor, data: PairData, store: ClauseStore, body_fn, n_best: int, chunk: int,
