@@ -40,6 +40,8 @@ DEFAULT_SIZE = {"flexion": 35.0, "height": 0.20, "forward": 0.20, "sideways": 0.
 _DEGREE_SCALE = {"slight": 0.3, "normal": 1.0, "large": 1.8}
 _UNIT_OF = {"flexion": "deg", "turn": "deg", "height": "m", "forward": "m", "sideways": "m"}
 MAX_SCALE = 2.5
+#: "above your head": the wrist ends this far above the head joint
+ABOVE_HEAD_M = 0.12
 _J = sk.JOINT_INDEX
 
 
@@ -149,6 +151,9 @@ def _target(step: Step, clause: Clause, start: PoseFrame) -> float:
     """Signed-change size this step should reach (metres / degrees)."""
     kind = step.action.kind
     size = DEFAULT_SIZE.get(kind, 0.0) * _DEGREE_SCALE[clause.degree]
+    if clause.goal == "above_head" and kind == "height":  # the hand(s) end a hand's width above the head
+        now = float(np.mean([measure(start, p, k) for p, k, _ in step.targets]))
+        return max(measure(start, "head", "height") + ABOVE_HEAD_M - now, size)
     if clause.amount is None or clause.unit != _UNIT_OF.get(kind):
         return size
     if not clause.absolute:
@@ -366,7 +371,8 @@ def _describe(c: Clause, steps: list[Step]) -> dict:
     return {"text": c.text, "role": c.role, "part": c.part, "side": list(c.sides), "relative": c.relative,
             "actions": [{"measure": a.kind, "direction": a.direction} for a in c.actions],
             "amount": c.amount, "unit": c.unit, "absolute": c.absolute, "degree": c.degree, "held": c.held,
-            "reference": c.reference, "ignored": c.ignored, "rewrite": [s.text for s in steps if s.clause is c]}
+            "reference": c.reference, "ignored": c.ignored, "rewrite": [s.text for s in steps if s.clause is c],
+            "goal": c.goal}
 
 
 def _report(parsed: ParsedSentence, steps: list[Step], failed: list[Step], extra: list[Clause],

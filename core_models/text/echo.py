@@ -45,6 +45,8 @@ def describe_change(part: str | None, actions: list[dict]) -> str:
 
 def describe_amount(c: dict) -> str:
     amount, unit = c.get("amount"), c.get("unit")
+    if c.get("goal") == "above_head":
+        return "above the head"
     if amount is not None and unit == "m":
         text = f"{amount * 100:.0f} cm"
     elif amount is not None and unit == "deg":

@@ -165,6 +165,7 @@ class Clause:
     ignored: list[str] = field(default_factory=list)
     reason: str | None = None
     reference: str | None = None    # "pronoun" | "other" | "same" when the part came from an earlier clause
+    goal: str | None = None         # "above_head": raise the hand(s) until above the head
 
     @property
     def limb_parts(self) -> list[str]:
@@ -597,6 +598,20 @@ def _copy_previous(toks: list[str], prev: list[Clause], clause: Clause) -> bool:
     return True
 
 
+_ABOVE_HEAD = frozenset("overhead ceiling sky".split())
+
+
+def _hand_goal(toks: list[str], clause: Clause) -> str | None:
+    """"above_head" for an arm/hand raised "above / over your head", "overhead", "to the ceiling"."""
+    if clause.role != "action" or clause.part not in ("arm", "hand", "elbow"):
+        return None
+    if not any(a.kind == "height" and a.direction > 0 for a in clause.actions):
+        return None
+    words = set(toks)
+    over_head = any(t in ("above", "over") and "head" in toks[k + 1:k + 4] for k, t in enumerate(toks))
+    return "above_head" if over_head or words & _ABOVE_HEAD else None
+
+
 def interpret_clause(main: list[str], goal: list[str], prev: list[Clause]) -> Clause:
     """Read one clause (tokens of the main part and of its goal tail) given the clauses before it."""
     amount, unit, absolute, used = read_amount(main)
@@ -610,6 +625,7 @@ def interpret_clause(main: list[str], goal: list[str], prev: list[Clause]) -> Cl
         clause.role = "action" if clause.actions and not clause.reason else "unused"
         if clause.role == "action" and ("less" in toks or "too" in toks[:-1]):
             clause.actions = [Action(a.kind, -a.direction) for a in clause.actions]
+        clause.goal = _hand_goal(main + goal, clause)
     clause.ignored = [w for w in main if (w not in _KNOWN or w in _FILLER) and w not in _UNITS
                       and _number(w) is None and w not in _PUNCT]
     if clause.role == "unused" and not clause.reason:

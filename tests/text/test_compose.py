@@ -109,3 +109,13 @@ def test_warm_up_encodes_every_rewrite(editor):
     assert "raise your left hand" in texts and "move your feet apart" in texts
     assert warm_up(editor) >= len(texts)
     assert all(t in editor._cache for t in texts)  # the shipped editor's clause-encoding cache
+
+
+def test_above_your_head_ends_above_the_head(editor):
+    """"Raise your left arm above your head" is a goal: the default raise stops at shoulder height."""
+    start = resolve_start("mountain")
+    out = edit_sentence(editor, start, "Raise your left arm above your head.")
+    f = PoseFrame(out.pose)
+    assert measure(f, "left_wrist", "height") > measure(f, "head", "height")
+    plain = edit_sentence(editor, start, "raise your left arm")
+    assert measure(out.pose, "left_wrist", "height") > measure(plain.pose, "left_wrist", "height") + 0.1

@@ -69,3 +69,9 @@ def test_amounts_read_as_people_write_them():
     assert describe_amount({"amount": 90.0, "unit": "deg", "absolute": True}) == "to 90°"
     assert describe_amount({"amount": None, "degree": "slight"}) == "slightly"
     assert describe_amount({"amount": None, "degree": "normal"}) == "default"
+
+
+def test_a_goal_is_shown_as_the_amount():
+    from core_models.text.echo import describe_amount
+
+    assert describe_amount({"goal": "above_head", "amount": None, "unit": None}) == "above the head"

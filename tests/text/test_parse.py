@@ -186,3 +186,16 @@ def test_pronoun_without_antecedent_is_reported():
 def test_ignored_words_are_listed_but_not_numbers():
     c = parse_sentence("I think you could try to raise your right arm about 6 inches").actions[0]
     assert "think" in c.ignored and "try" in c.ignored and "6" not in c.ignored
+
+
+@pytest.mark.parametrize("text, goal", [
+    ("raise your left arm above your head", "above_head"),
+    ("lift both hands up over your head", "above_head"),
+    ("reach your right arm to the ceiling", "above_head"),
+    ("arms overhead please", "above_head"),
+    ("raise your left arm", None),
+    ("raise your left knee above your hip", None),   # a leg: no hand goal
+])
+def test_above_the_head_is_a_goal_not_just_up(text, goal):
+    action = parse_sentence(text).actions[0]
+    assert action.goal == goal
