@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 from app import dialogs as dlg
 from app.actions import build_actions
 from app.commands import Document
+from app.docks import add_dock
 from app.context import PanelContext, ViewportProtocol
 from app.dialogs import APP_NAME, APP_VERSION, ROOT, Dialogs
 from app.panels.body import BodyPanel
@@ -110,14 +111,7 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, QMainWindow):
         self._restore_window_state()
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
-        d = QDockWidget(title, self)
-        d.setObjectName(name)
-        d.setWidget(widget)
-        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(area, d)
-        return d
+        return add_dock(self, title, name, widget, area)
 
     def _build_docks(self) -> None:
         R, L, B = (Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea,

@@ -436,3 +436,18 @@ def test_status_bar_shows_the_device(win, monkeypatch):
     monkeypatch.setenv(dv.ENV_VAR, "cuda")
     w.bodyReady.emit(w.body)
     assert w.lbl_device.text().startswith("Device: cuda (unavailable: ") and "--device cpu" in w.lbl_device.text()
+
+
+def test_window_fits_a_laptop_screen(win):
+    win, _dialogs = win
+    """Side panels scroll instead of stacking their full heights: the window's minimum size fits a 1366×768
+    screen (with the panels' docks it needed 1011 px before, so the bottom of the window and the status bar
+    were off screen)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget, QScrollArea
+
+    hint = win.minimumSizeHint().expandedTo(win.minimumSize())
+    assert hint.height() <= 700 and hint.width() <= 1300, hint
+    bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+    scrolls = [d.widget() for d in win.findChildren(QDockWidget) if win.dockWidgetArea(d) != bottom]
+    assert scrolls and all(isinstance(s, QScrollArea) for s in scrolls)
