@@ -21,6 +21,7 @@ from core_models.nets.lifter.model import (
 )
 from core_models.nets.training.capture_data import (
     CaptureData,
+    add_capture_eval_args,
     build_capture_data,
     mocap_corpus,
 )
@@ -90,12 +91,7 @@ def evaluate_all(models: dict, heads: dict, enc: Encoders, test: CaptureData, re
 
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--corpus", default=None)
-    p.add_argument("--mocap", default=None, help="evaluate on the clips of this mocap folder (built on the fly)")
-    p.add_argument("--n-test", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--weights-dir", default=None)
-    p.add_argument("--threads", type=int, default=1)
+    add_capture_eval_args(p)
 
 
 #: ``--device cuda`` is allowed (core_models.cli.train_eval): the models run on the device, the metrics on the CPU

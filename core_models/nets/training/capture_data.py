@@ -2,6 +2,7 @@
 keypoint windows, text cues encoded into slots; cached under ~/.cache/posetailor/capture_data."""
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import time
@@ -223,3 +224,13 @@ def mocap_corpus(mocap: str) -> Path:
     arrays["split"] = np.full_like(arrays["split"], 2)   # all clips unseen: evaluate on all of them
     np.savez(out / "corpus.npz", **arrays)
     return out
+
+
+def add_capture_eval_args(p: argparse.ArgumentParser) -> None:
+    """The options the capture models' evaluations share (lifter, embroider)."""
+    p.add_argument("--corpus", default=None)
+    p.add_argument("--mocap", default=None, help="evaluate on the clips of this mocap folder (built on the fly)")
+    p.add_argument("--n-test", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--weights-dir", default=None)
+    p.add_argument("--threads", type=int, default=1)
