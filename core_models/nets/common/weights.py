@@ -12,6 +12,7 @@ import json
 import os
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -100,3 +101,18 @@ def continued(prev: dict[str, Any] | None, command: str, seconds: float) -> tupl
 def float_state(state: dict) -> dict:
     """Cast float16-stored tensors back to float32."""
     return {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+
+
+def load_module(name: str, build: Callable[[Any], torch.nn.Module], directory: Path | None = None,
+                device: torch.device | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The shipped ``name`` weights built with ``build(config)``, loaded, moved to ``device`` (CPU if None), with
+    its manifest ({} when the manifest cannot be read; the weights themselves were verified against it)."""
+    blob = load_weights(name, directory)
+    net = build(blob["config"])
+    net.load_state_dict(float_state(blob["state"]))
+    net.to(device if device is not None else torch.device("cpu"))
+    try:
+        meta = manifest(name, directory)
+    except (WeightsError, OSError, ValueError):
+        meta = {}
+    return net, meta

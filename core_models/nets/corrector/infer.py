@@ -3,12 +3,14 @@ shortcut, left/right equivariance), and the learned/rule texts side by side (:fu
 from __future__ import annotations
 
 import numpy as np
+from typing import cast
+
 import torch
 
 from core_models.captioning.compare import NO_CHANGE_TEXT
 from core_models.captioning.textutil import flip_text
 from core_models.device import as_device, model_device, on_device
-from core_models.nets.common.weights import float_state, load_weights, manifest
+from core_models.nets.common.weights import load_module
 from core_models.nets.corrector.model import (
     NO_CHANGE_M,
     NO_REPEAT,
@@ -76,15 +78,8 @@ def load_corrector(name: str = "corrector", directory=None, device=None) -> Corr
     Raises ``weights.WeightsError`` with a clear message when missing/corrupt, ``DeviceError`` for a device this
     machine lacks."""
 
-    blob = load_weights(name, directory)
-    net = build_net(blob["config"])
-    net.load_state_dict(float_state(blob["state"]))
-    net.to(as_device(device if device is not None else "cpu"))
-    try:
-        meta = manifest(name, directory)
-    except Exception:
-        meta = {}
-    return Corrector(net, meta)
+    net, meta = load_module(name, build_net, directory, as_device(device if device is not None else "cpu"))
+    return Corrector(cast(CorrectorNet, net), meta)
 
 
 def rule_text(a: Pose, b: Pose, max_instructions: int = 3) -> str:

@@ -1,10 +1,12 @@
 """Judge runtime: :func:`load_judge` and :class:`Judge` (text and pose-pair embeddings)."""
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 
 from core_models.device import as_device, model_device, on_device
-from core_models.nets.common.weights import float_state, load_weights, manifest
+from core_models.nets.common.weights import load_module
 from core_models.nets.corrector.model import (
     Vocab,
     pose_features,
@@ -41,12 +43,5 @@ class Judge:
 def load_judge(name: str = "judge", directory=None, device=None) -> Judge:
     """The shipped judge on ``device`` (a :mod:`core_models.device` spec or torch.device; None: the CPU)."""
 
-    blob = load_weights(name, directory)
-    net = build_judge_net(blob["config"])
-    net.load_state_dict(float_state(blob["state"]))
-    net.to(as_device(device if device is not None else "cpu"))
-    try:
-        meta = manifest(name, directory)
-    except Exception:
-        meta = {}
-    return Judge(net, meta)
+    net, meta = load_module(name, build_judge_net, directory, as_device(device if device is not None else "cpu"))
+    return Judge(cast(JudgeNet, net), meta)
