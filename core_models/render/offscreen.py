@@ -182,9 +182,11 @@ class OffscreenRenderer:
 
     def render(self, body, pose: Pose, size: tuple[int, int] = (512, 512), view: str = "front",
                markers: bool = False, grid: bool = True, inset: bool = False, camera=None,
-               alpha: bool = False, floor_y: float | None = None) -> np.ndarray:
+               alpha: bool = False, floor_y: float | None = None, reference=None) -> np.ndarray:
         """One image of ``body`` in ``pose``: (H, W, 3) uint8 RGB, or RGBA with ``alpha``. The ground is
-        at the posed body's lowest point unless ``floor_y`` is given."""
+        at the posed body's lowest point unless ``floor_y`` is given. ``reference``: a
+        :class:`~core_models.render.reference_image.ReferenceImage` drawn too (kept uploaded for the next call;
+        a different one, or None, frees the previous one's texture)."""
         if view not in VIEW_NAMES:
             raise ValueError(f"unknown view {view!r}; use one of {', '.join(VIEW_NAMES)}")
         w, h = int(size[0]), int(size[1])
@@ -198,6 +200,9 @@ class OffscreenRenderer:
             sc.show_grid = grid
             sc.show_inset = inset
             sc.gizmo_joint = -1
+            if sc.reference is not None and sc.reference is not reference:
+                sc.reference.release()
+            sc.reference = reference
             verts = body.forward(pose).vertices
             sc.floor_y = float(verts[:, 1].min()) if floor_y is None else float(floor_y)
             if camera is None:

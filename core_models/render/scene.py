@@ -33,6 +33,7 @@ from core_models.pose import Pose, aa_to_matrix_np
 from core_models.render import shaders
 from core_models.render.camera import OrbitCamera
 from core_models.render.geometry import icosphere, torus
+from core_models.render.reference_image import ReferenceImage
 
 NJ = sk.NUM_JOINTS
 
@@ -217,6 +218,8 @@ class SceneRenderer:
         self.inset_reused = False
         self._inset_target: OffscreenTarget | None = None
         self._inset_valid = False
+        #: a reference image (core_models.render.reference_image.ReferenceImage) drawn behind / in the scene
+        self.reference: ReferenceImage | None = None
         self.albedo = _srgb_to_linear(SKIN_ALBEDO)
         # per-frame state (preallocated; setters copy into these)
         self._skin = np.zeros((NJ * 3, 4), np.float32)
@@ -363,6 +366,8 @@ class SceneRenderer:
         if not self._initialized:
             return
         self._release_mesh()
+        if self.reference is not None:
+            self.reference.release()
         if self._inset_target is not None:
             self._inset_target.release()
             self._inset_target = None
@@ -471,7 +476,7 @@ class SceneRenderer:
     def _inset_pass(self, camera, iw: int, ih: int) -> None:
         cam = self.inset_camera(camera, iw / max(ih, 1))
         self._draw_pass(cam, iw / max(ih, 1), ih, self.theme.inset_bg_top, self.theme.inset_bg_bottom,
-                        gizmo=False, markers=self.show_markers, marker_scale=0.8, ghost=False)
+                        gizmo=False, markers=self.show_markers, marker_scale=0.8, ghost=False, reference=False)
 
     def _draw_inset_cached(self, camera, ix: int, iy: int, iw: int, ih: int) -> bool:
         """The inset drawn into its own FBO and copied into place; with ``inset_reuse`` the previous copy is
@@ -506,7 +511,7 @@ class SceneRenderer:
         return d(-0.55, 0.75, 0.45), d(0.80, 0.10, 0.35)
 
     def _draw_pass(self, camera: OrbitCamera, aspect: float, vp_height: float, bg_top, bg_bottom,
-                   gizmo: bool, markers: bool, marker_scale: float, ghost: bool = True):
+                   gizmo: bool, markers: bool, marker_scale: float, ghost: bool = True, reference: bool = True):
         """Stages: background → floor (fill, grid, contact shadow) → body → joint markers → gizmo."""
         vp = camera.view_proj(aspect)
         eye = camera.eye().astype(np.float32)
@@ -520,6 +525,9 @@ class SceneRenderer:
         GL.glUniform3f(self.p_bg.loc("u_bottom"), *bg_bottom)
         GL.glBindVertexArray(self.vao_empty)
         GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
+        ref = self.reference if reference else None
+        if ref is not None:  # reference image hook: a background image goes under the floor and the body
+            ref.draw(camera, int(vp_height * aspect + 0.5), int(vp_height), "background")
         self._draw_floor(vp)
         # body
         GL.glEnable(GL.GL_DEPTH_TEST)
@@ -527,6 +535,8 @@ class SceneRenderer:
         GL.glDepthMask(GL.GL_TRUE)
         if self._has_mesh:
             self._draw_body(camera, vp, eye, fwd, key, fill)
+        if ref is not None:  # a camera-facing reference plane: after the body, depth-tested, blended
+            ref.draw(camera, int(vp_height * aspect + 0.5), int(vp_height), "scene")
         if markers:
             self._draw_markers(vp, fwd, key, marker_scale, ghost)
         if gizmo and 0 <= self.gizmo_joint < NJ:
