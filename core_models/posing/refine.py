@@ -1,0 +1,149 @@
+"""Exact-reach refinement: damped Gauss-Newton (Levenberg-Marquardt) in joint space.
+
+Unknowns: a small local rotation per joint (R_j ← R_j·exp(δ_j), root included) and the translation. Cost:
+  Σ_hard w_hard·|p_k − t_k|² (the dragged effector and the pins) + Σ_soft w_k·|p_k − t_k|² (hints)
+  + Σ_j μ_j·|log(R̂_jᵀ R_j)|² (stay close to the predicted pose R̂) + μ_t·|t − t̂|².
+The geometric Jacobian of joint i's position w.r.t. δ_j is −[p_i − p_j]ₓ·G_j for every proper ancestor j of i
+(G_j: joint j's world rotation). With limits on, every step is projected into the joint limits
+(:func:`core_models.pose.clamp_matrices`, gimbal-aware) and a joint that had to be clamped is frozen for the rest
+of the solve (an active set), so the free joints take over the reach. A few iterations converge: numpy, about
+0.2 ms each on one core."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core_models import kinematics as kin
+from core_models import skeleton as sk
+from core_models.pose import aa_to_matrix_np, clamp_matrices, matrix_to_aa_np
+
+
+#: the largest rotation (radians) of one joint in one iteration
+MAX_STEP_RAD = 0.4
+#: weight of a hard constraint (the dragged effector, a pin) against 1 for a hint of weight 1
+HARD_WEIGHT = 1000.0
+
+
+def _ancestor_matrix() -> np.ndarray:
+    anc = np.zeros((sk.NUM_JOINTS, sk.NUM_JOINTS), bool)
+    for i in range(sk.NUM_JOINTS):
+        j = int(sk.PARENTS[i])
+        while j >= 0:
+            anc[i, j] = True
+            j = int(sk.PARENTS[j])
+    return anc
+
+
+#: ANCESTORS[i, j]: joint j is a proper ancestor of joint i
+ANCESTORS = _ancestor_matrix()
+
+#: default per-joint stiffness of the stay-close term (relative; the root turns the whole body: stiffer)
+DEFAULT_STIFFNESS = np.full(sk.NUM_JOINTS, 1.0)
+DEFAULT_STIFFNESS[0] = 20.0
+for _n in ("spine1", "spine2", "spine3"):
+    DEFAULT_STIFFNESS[sk.JOINT_INDEX[_n]] = 4.0
+for _n in ("left_collar", "right_collar"):
+    DEFAULT_STIFFNESS[sk.JOINT_INDEX[_n]] = 6.0
+for _n in ("left_foot", "right_foot", "left_wrist", "right_wrist", "head"):
+    DEFAULT_STIFFNESS[sk.JOINT_INDEX[_n]] = 50.0  # they never move their own effector: keep them
+
+
+@dataclass
+class RefineProblem:
+    """Targets of one refinement. joints (m,) skeleton joint indices; targets (m,3) world; weights (m,)."""
+
+    joints: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+    hard: np.ndarray  # (m,) bool: the constraints that must be met (reported by the solver)
+    stiffness: np.ndarray = field(default_factory=lambda: DEFAULT_STIFFNESS.copy())
+    prior_weight: float = 1e-3  # μ scale (per rad²) against a hint of weight 1 (per m²)
+    transl_weight: float = 1e-1  # μ_t per m²
+    move_transl: bool = True
+    tol: float = 2e-4  # stop when every hard constraint is closer than this (m)
+    max_iter: int = 12
+    min_iter: int = 1  # iterations run even when the hard targets already hold (the hints and the limits)
+
+
+@dataclass
+class RefineResult:
+    R: np.ndarray  # (22,3,3)
+    transl: np.ndarray  # (3,)
+    iterations: int
+    hard_error: float  # max distance (m) of the hard constraints
+    frozen: np.ndarray  # (22,) joints clamped at their limits
+
+
+def _jacobian(G: np.ndarray, P: np.ndarray, joints: np.ndarray) -> np.ndarray:
+    """(3m, 66) d(position of joints)/d(local rotation increments), columns (joint, axis)."""
+    D = P[joints][:, None, :] - P[None, :, :]  # (m,22,3)
+    z = np.zeros(D.shape[:-1])
+    x, y, w = D[..., 0], D[..., 1], D[..., 2]
+    skew = np.stack([z, -w, y, w, z, -x, -y, x, z], -1).reshape(D.shape[:-1] + (3, 3))
+    blocks = -skew @ G[None]  # (m,22,3,3)
+    blocks *= ANCESTORS[joints][:, :, None, None]
+    return blocks.transpose(0, 2, 1, 3).reshape(3 * len(joints), 3 * sk.NUM_JOINTS)
+
+
+def _step(R, t, R_hat, t_hat, rest, prob: RefineProblem, frozen):
+    G, P, _ = kin.fk_numpy(R, rest)
+    P = P + t
+    J = _jacobian(G, P, prob.joints)
+    if prob.move_transl:
+        J = np.concatenate([J, np.tile(np.eye(3), (len(prob.joints), 1))], 1)
+    r = (prob.targets - P[prob.joints]).reshape(-1)
+    w = np.repeat(np.where(prob.hard, HARD_WEIGHT, 1.0) * prob.weights, 3)
+    dev = matrix_to_aa_np(np.swapaxes(R_hat, -1, -2) @ R).reshape(-1)  # (66,) deviation from the prediction
+    mu = np.repeat(prob.prior_weight * prob.stiffness, 3)
+    mu = np.where(np.repeat(frozen, 3), 1e6, mu)
+    n = J.shape[1]
+    prior = np.zeros(n)
+    prior[:66] = mu * dev
+    diag = np.zeros(n)
+    diag[:66] = mu
+    if prob.move_transl:
+        diag[66:] = prob.transl_weight
+        prior[66:] = prob.transl_weight * (t - t_hat)
+    H = J.T @ (w[:, None] * J) + np.diag(diag + 1e-9)
+    g = J.T @ (w * r) - prior
+    delta = np.linalg.solve(H, g)
+    delta[:66] = np.where(np.repeat(frozen, 3), 0.0, delta[:66])
+    big = float(np.sqrt((delta[:66].reshape(-1, 3) ** 2).sum(-1)).max())
+    if big > MAX_STEP_RAD:  # far from the solution or near a singular (straight) limb: a damped, shorter step
+        delta *= MAX_STEP_RAD / big
+    return delta
+
+
+def refine(R_hat: np.ndarray, t_hat: np.ndarray, rest_joints: np.ndarray, prob: RefineProblem,
+           limits: np.ndarray | None = sk.JOINT_LIMITS_DEG, R0: np.ndarray | None = None,
+           t0: np.ndarray | None = None) -> RefineResult:
+    """Refine the pose (R_hat (22,3,3) local, t_hat (3,)) so that the hard targets are reached; starts from
+    (R0, t0) when given (default the prediction itself)."""
+    rest = np.asarray(rest_joints, np.float64)
+    R = np.array(R_hat if R0 is None else R0, np.float64)
+    t = np.array(t_hat if t0 is None else t0, np.float64)
+    frozen = np.zeros(sk.NUM_JOINTS, bool)
+    it = 0
+    err = _hard_error(R, t, rest, prob)
+    while it < prob.max_iter and (err > prob.tol or it < prob.min_iter):
+        delta = _step(R, t, R_hat, t_hat, rest, prob, frozen)
+        R = R @ aa_to_matrix_np(delta[:66].reshape(sk.NUM_JOINTS, 3))
+        if prob.move_transl:
+            t = t + delta[66:]
+        if limits is not None:
+            C = clamp_matrices(R, limits)
+            moved = np.abs(C - R).reshape(sk.NUM_JOINTS, -1).max(-1) > 1e-9
+            frozen |= moved
+            R = C
+        it += 1
+        err = _hard_error(R, t, rest, prob)
+    return RefineResult(R, t, it, err, frozen)
+
+
+def _hard_error(R, t, rest, prob: RefineProblem) -> float:
+    if not prob.hard.any():
+        return 0.0
+    _, P, _ = kin.fk_numpy(R, rest)
+    d = np.linalg.norm(P[prob.joints[prob.hard]] + t - prob.targets[prob.hard], axis=-1)
+    return float(d.max())

@@ -1,0 +1,213 @@
+"""Drag-to-pose: :class:`DragSolver` turns one mouse drag of an effector into poses.
+
+``begin(pose, effector, pins)`` remembers the start pose, the world positions of every effector and which ones
+are pinned; every ``update(target, mode)`` returns the pose for the current mouse target:
+
+* ``"full"`` — the whole body follows. With the auto-posing network (:mod:`core_models.nets.autopose`) the
+  network sees every effector (the dragged one at the target, the pins and the start pose's other effectors as
+  hints, pelvis-relative in the start pose's heading frame) and the start pose; its *change* from its prediction
+  for the start effectors is applied to the start pose (R_j ← R⁰_j·P̂⁰_jᵀ·P̂_j), so a drag starts exactly from the
+  user's pose and a small drag gives a small change. Then :func:`core_models.posing.refine.refine` reaches the
+  target and holds the pins exactly (hard constraints), keeps the other effectors near their start positions
+  (soft) and stays close to the prediction, inside the joint limits. Without the network the same refinement
+  runs from the start pose (``learned`` is False and ``notice`` says so).
+* ``"limb"`` — plain analytic IK of the dragged limb only (Shift-drag): two-bone IK for wrists / ankles, a pole
+  swivel (end fixed) for elbows / knees, an aim of the parent joint for head / neck, a translation for the pelvis.
+
+``end()`` returns the final pose (None when nothing moved) for one undo step. No Qt; numpy + the network."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from core_models import kinematics as kin
+from core_models import skeleton as sk
+from core_models.pose import Pose, aa_to_matrix_np, clamp_matrices, heading_of, rotation_between_np
+from core_models.posing.effectors import (
+    EFFECTOR_INDEX,
+    EFFECTOR_JOINTS,
+    EFFECTORS,
+    NUM_EFFECTORS,
+    check_rest_joints,
+    effector_index,
+)
+from core_models.posing.ik import LIMB_CHAINS, _finite_point, pose_from_matrices, two_bone_ik_matrices
+from core_models.posing.refine import RefineProblem, refine
+
+MODES = ("full", "limb")
+#: weight of a pin relative to the dragged effector (both are hard constraints)
+PIN_WEIGHT = 10.0
+#: soft weight of an unpinned, undragged effector (relative to 1 for the dragged one and the pins)
+HINT_WEIGHTS = {"pelvis": 0.05, "neck": 0.02, "head": 0.02, "left_wrist": 0.05, "right_wrist": 0.05,
+                "left_ankle": 0.1, "right_ankle": 0.1, "left_elbow": 0.005, "right_elbow": 0.005,
+                "left_knee": 0.005, "right_knee": 0.005}
+_POLE_OF = {"left_elbow": "left_wrist", "right_elbow": "right_wrist", "left_knee": "left_ankle",
+            "right_knee": "right_ankle"}
+_AIM_PARENT = {"head": sk.JOINT_INDEX["neck"], "neck": sk.JOINT_INDEX["spine3"]}
+
+
+class AutoPoserLike(Protocol):
+    """What the solver needs of the auto-posing network (:class:`core_models.nets.autopose.AutoPoser`)."""
+
+    def predict_matrices(self, effectors: np.ndarray, mask: np.ndarray, start: np.ndarray | None) -> np.ndarray:
+        """(11,3) pelvis-relative effectors in the heading frame, (11,) bool mask, optional (22,3,3) start pose
+        (heading-normalised local rotations) → (22,3,3) predicted local rotations (root in the heading frame)."""
+        ...
+
+
+@dataclass
+class _Drag:
+    pose: Pose
+    effector: int
+    pins: tuple[int, ...]
+    R0: np.ndarray  # (22,3,3) local rotations of the start pose
+    t0: np.ndarray  # (3,)
+    E0: np.ndarray  # (11,3) world effector positions at the start
+    P0: np.ndarray  # (22,3) world joints at the start
+    G0: np.ndarray  # (22,3,3) world rotations at the start
+    Ry: np.ndarray  # (3,3) the start heading (world ← heading frame)
+    pred0: np.ndarray | None  # the network's prediction for the start effectors
+    moved: bool = False
+    warm: tuple[np.ndarray, np.ndarray] | None = None  # the last full-body solution (the next one starts there)
+
+
+def heading_frame_features(E: np.ndarray, Ry: np.ndarray) -> np.ndarray:
+    """(…,11,3) world effectors → pelvis-relative, in the heading frame (Ry: world ← heading)."""
+    return (E - E[..., :1, :]) @ Ry
+
+
+class DragSolver:
+    """One drag at a time: begin → update … → end (see the module docstring)."""
+
+    def __init__(self, rest_joints: np.ndarray, autoposer: AutoPoserLike | None = None, limits: bool = True) -> None:
+        self.rest = check_rest_joints(rest_joints)
+        self.autoposer = autoposer
+        self.limits = bool(limits)
+        self.learned = autoposer is not None
+        self.notice = "" if self.learned else "auto-posing network unavailable: drag uses optimisation only"
+        self._drag: _Drag | None = None
+        self._last: Pose | None = None
+        self.last_iterations = 0
+        self.last_error = 0.0  # distance (m) of the dragged effector from its target after the last update
+        self.last_pin_error = 0.0  # largest distance (m) of a pin from where it was held
+
+    @property
+    def active(self) -> bool:
+        return self._drag is not None
+
+    @property
+    def _limits(self) -> np.ndarray | None:
+        return sk.JOINT_LIMITS_DEG if self.limits else None
+
+    def begin(self, pose: Pose, effector: str, pins: Iterable[str] = ()) -> None:
+        """Start a drag of ``effector`` from ``pose``; ``pins`` (effector names) hold where they are now (the
+        dragged effector itself is never pinned). ValueError for an unknown effector or a batch of poses."""
+        if not isinstance(pose, Pose):
+            raise ValueError(f"begin() needs a Pose, got {type(pose).__name__}")
+        if pose.batch_shape != ():
+            raise ValueError(f"begin() takes one pose, got a batch of shape {pose.batch_shape}")
+        k = effector_index(effector)
+        pin_idx = tuple(sorted({effector_index(p) for p in pins} - {k}))
+        R0 = aa_to_matrix_np(pose.full())
+        t0 = np.asarray(pose.transl, np.float64).copy()
+        G0, P0, _ = kin.fk_numpy(R0, self.rest)
+        P0 = P0 + t0
+        E0 = P0[EFFECTOR_JOINTS]
+        Ry = aa_to_matrix_np(np.array([0.0, float(heading_of(pose.root_orient[None])[0]), 0.0]))
+        d = _Drag(pose.copy(), k, pin_idx, R0, t0, E0, P0, G0, Ry, None)
+        if self.autoposer is not None:
+            d.pred0 = self._predict(d, E0)
+        self._drag, self._last = d, None
+
+    def update(self, target, mode: str = "full") -> Pose:
+        """The pose for the dragged effector at ``target`` (world metres). ValueError for a non-finite target or
+        an unknown mode; RuntimeError outside begin()/end()."""
+        d = self._drag
+        if d is None:
+            raise RuntimeError("DragSolver.update() called without begin()")
+        t = _finite_point(target, "target")
+        if mode not in MODES:
+            raise ValueError(f"unknown drag mode {mode!r}; use one of {', '.join(MODES)}")
+        R, tr = self._solve_full(d, t) if mode == "full" else self._solve_limb(d, t)
+        pose = pose_from_matrices(R, tr, d.pose)
+        self._measure(d, R, tr, t)
+        d.moved = True
+        self._last = pose
+        return pose
+
+    def end(self) -> Pose | None:
+        """Finish the drag: the last pose returned by update() (None when update() never ran)."""
+        last = self._last if self._drag is not None and self._drag.moved else None
+        self._drag, self._last = None, None
+        return last
+
+    # --- full body -------------------------------------------------------------------------------------------
+    def _predict(self, d: _Drag, E: np.ndarray) -> np.ndarray:
+        assert self.autoposer is not None
+        start = d.R0.copy()
+        start[0] = d.Ry.T @ d.R0[0]
+        feats = heading_frame_features(E, d.Ry)
+        R = np.asarray(self.autoposer.predict_matrices(feats, np.ones(NUM_EFFECTORS, bool), start), np.float64)
+        R[0] = d.Ry @ R[0]
+        return R
+
+    def _solve_full(self, d: _Drag, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        E = d.E0.copy()
+        E[d.effector] = target
+        t_init = d.t0.copy()
+        if d.effector == EFFECTOR_INDEX["pelvis"]:
+            t_init += target - d.E0[d.effector]
+        if d.pred0 is not None:
+            pred = self._predict(d, E)
+            R_init = d.R0 @ np.swapaxes(d.pred0, -1, -2) @ pred
+        else:
+            R_init = d.R0.copy()
+        if self.limits:
+            R_init = clamp_matrices(R_init, sk.JOINT_LIMITS_DEG)
+        hard = np.zeros(NUM_EFFECTORS, bool)
+        hard[d.effector] = True
+        hard[list(d.pins)] = True
+        w = np.array([HINT_WEIGHTS[n] for n in EFFECTORS])
+        w[d.effector] = 1.0
+        w[list(d.pins)] = PIN_WEIGHT  # a pin wins over the drag when both cannot hold
+        prob = RefineProblem(EFFECTOR_JOINTS.copy(), E, w, hard)
+        R_start, t_start = d.warm if d.warm is not None else (R_init, t_init)
+        res = refine(R_init, t_init, self.rest, prob, self._limits, R_start, t_start)
+        if res.hard_error < 0.01:  # a good solution seeds the next update (mouse targets move little per event)
+            d.warm = (res.R, res.transl)
+        self.last_iterations = res.iterations
+        return res.R, res.transl
+
+    # --- one limb (Shift-drag) ---------------------------------------------------------------------------------
+    def _solve_limb(self, d: _Drag, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        name = EFFECTORS[d.effector]
+        R, t = d.R0.copy(), d.t0.copy()
+        self.last_iterations = 0
+        if name in LIMB_CHAINS:
+            return two_bone_ik_matrices(R, t, self.rest, LIMB_CHAINS[name], target, None, self._limits), t
+        if name in _POLE_OF:
+            end = _POLE_OF[name]
+            return two_bone_ik_matrices(R, t, self.rest, LIMB_CHAINS[end], d.E0[EFFECTOR_INDEX[end]], target,
+                                        self._limits), t
+        if name == "pelvis":
+            return R, t + (target - d.E0[d.effector])
+        j, parent = sk.JOINT_INDEX[name], _AIM_PARENT[name]
+        Q = rotation_between_np(d.P0[j] - d.P0[parent], target - d.P0[parent])
+        gp = d.G0[sk.PARENTS[parent]]
+        R[parent] = gp.T @ Q @ d.G0[parent]
+        if self.limits:
+            C = clamp_matrices(R, sk.JOINT_LIMITS_DEG)
+            R[parent] = C[parent]
+        return R, t
+
+    def _measure(self, d: _Drag, R: np.ndarray, tr: np.ndarray, target: np.ndarray) -> None:
+        _, P, _ = kin.fk_numpy(R, self.rest)
+        E = P[EFFECTOR_JOINTS] + tr
+        self.last_error = float(np.linalg.norm(E[d.effector] - target))
+        self.last_pin_error = float(max([np.linalg.norm(E[p] - d.E0[p]) for p in d.pins], default=0.0))
+
+
+__all__ = ["AutoPoserLike", "DragSolver", "MODES", "HINT_WEIGHTS", "heading_frame_features"]
