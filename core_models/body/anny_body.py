@@ -25,7 +25,7 @@ import numpy as np
 
 from core_models import skeleton as sk
 from core_models.body.base import LBSBody, SkinningData, sparsify_weights, vertex_normals
-from core_models.pose import rotation_between_np
+from core_models.pose import matrix_to_aa_np, rotation_between_np
 from core_models.resources import bundled_path
 
 #: SMPL-H joint → Anny bone whose head is that joint's centre.
@@ -50,7 +50,14 @@ PHENOTYPE_LABELS = ("gender", "age", "muscle", "weight", "height", "proportions"
 #: A fixed neutral adult by default (Anny's phenotype values are in [0, 1]).
 DEFAULT_PHENOTYPE = {"gender": 0.5, "age": 0.5, "muscle": 0.5, "weight": 0.5, "height": 0.5, "proportions": 0.5}
 
-_LAYER_VERSION = "1"
+#: "2": the layer also carries the 30 SMPL-H finger joints (hand_rest_joints, hand_rest_pose, weights52)
+_LAYER_VERSION = "2"
+
+#: SMPL-H finger → Anny finger number (Anny: finger1 = thumb … finger5 = little finger; joint k = finger<n>-k;
+#: the index … little fingers also have a metacarpal bone, which stays in the wrist segment)
+ANNY_FINGER = {"thumb": 1, "index": 2, "middle": 3, "ring": 4, "pinky": 5}
+#: how much of the thumb's rest droop below the palm plane its flat (hand_pose = 0) position keeps
+_THUMB_DROOP_KEEP = 0.4
 
 
 def anny_bone_to_joint(label: str) -> str:
@@ -172,6 +179,56 @@ def _lbs(rest_v: np.ndarray, G: np.ndarray, P: np.ndarray, heads: np.ndarray, wi
     return tpose
 
 
+def anny_bone_to_joint52(label: str) -> str:
+    """The SMPL-H 52-joint segment an Anny bone belongs to: finger bones are their own joints."""
+    if label.startswith("finger") and label.endswith((".L", ".R")):
+        n, k = label[6:-2].split("-")
+        finger = {v: f for f, v in ANNY_FINGER.items()}[int(n)]
+        return f"{'left' if label.endswith('.L') else 'right'}_{finger}{int(k)}"
+    return anny_bone_to_joint(label)
+
+
+def _flat_targets(d: np.ndarray, thumb: bool) -> np.ndarray:
+    """Flat-hand directions for a finger's three rest bone directions d (3,3) (canonical frame): the index …
+    little fingers straight in the horizontal palm plane (each bone along its own heading); the thumb straight
+    along its first bone's heading with a little of its droop kept."""
+    if thumb:
+        t = d[0] * np.array([1.0, _THUMB_DROOP_KEEP, 1.0])
+        return np.tile(t / np.linalg.norm(t), (3, 1))
+    f = d * np.array([1.0, 0.0, 1.0])
+    return f / np.linalg.norm(f, axis=1, keepdims=True)
+
+
+def _hand_layer(labels: list[str], Pc: np.ndarray, bone_y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The 30 finger joints from Anny's T-posed finger bones (canonical frame, pelvis-relative ``Pc``):
+    (flat-hand joint centres (30,3), the mesh's rest hand pose (30,3) axis-angle). ``bone_y`` (B,3): each bone's
+    T-posed direction. The flat hand straightens each finger (:func:`_flat_targets`) by the smallest rotations."""
+    from core_models.hands import FINGERS, SIDES
+
+    idx = {lab: i for i, lab in enumerate(labels)}
+    F = np.zeros((30, 3))
+    Q = np.zeros((30, 3))
+    for s, side in enumerate(SIDES):
+        for f, finger in enumerate(FINGERS):
+            bones = [idx[f"finger{ANNY_FINGER[finger]}-{k}.{side[0].upper()}"] for k in (1, 2, 3)]
+            P = Pc[bones]
+            d = np.stack([P[1] - P[0], P[2] - P[1], bone_y[bones[2]]])
+            d /= np.linalg.norm(d, axis=1, keepdims=True)
+            want = _flat_targets(d, finger == "thumb")
+            Rr_prev = np.eye(3)
+            pos = P[0].copy()
+            for k in range(3):
+                j = 15 * s + 3 * f + k
+                D = rotation_between_np(d[k], want[k])  # rest bone → flat bone (world)
+                Rr = D.T  # the rest bone's orientation relative to its flat, world-aligned frame
+                F[j] = pos
+                Q[j] = matrix_to_aa_np(Rr_prev.T @ Rr)
+                if k < 2:
+                    pos = pos + D @ (P[k + 1] - P[k])
+                Rr_prev = Rr
+    return F, Q
+
+
 def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
     """Run Anny for a phenotype and build the SMPL-H T-pose layer (see module docstring).
     Stages: Anny rest mesh → T-pose rotations → skinning → frame change + SMPL-H joints → segment weights."""
@@ -198,12 +255,15 @@ def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
     origin = joints[0].copy()
     tpose -= origin
     joints -= origin
+    bone_y = np.einsum("ab,nbc,nc->na", C, G, out["rest_bone_poses"][0].numpy()[:, :3, 1])
+    hand_joints, hand_rest = _hand_layer(labels, Pc - origin, bone_y)
     # skinning weights aggregated per SMPL-H segment
     seg = np.array([sk.JOINT_INDEX[anny_bone_to_joint(lab)] for lab in labels])
     W = np.zeros((rest_v.shape[0], sk.NUM_JOINTS))
     for k in range(wi.shape[1]):
         np.add.at(W, (np.arange(rest_v.shape[0]), seg[wi[:, k]]), wv[:, k])
     W /= np.maximum(W.sum(1, keepdims=True), 1e-12)
+    W52 = _weights52(labels, wi, wv)
     widx, wval = sparsify_weights(W, k=4)
     faces = m.get_triangular_faces().cpu().numpy().astype(np.int32)
     uvs = face_uvs = None
@@ -215,8 +275,23 @@ def build_anny_layer(phenotype: dict | None = None) -> SkinningData:
         rest_vertices=tpose32, rest_normals=vertex_normals(tpose32, faces), faces=faces,
         rest_joints=joints.astype(np.float32), parents=sk.PARENTS.copy(), joint_names=sk.JOINT_NAMES,
         weights=W.astype(np.float32), weight_idx=widx, weight_val=wval, uvs=uvs, face_uvs=face_uvs,
-        floor_height=float(tpose32[:, 1].min()),
+        floor_height=float(tpose32[:, 1].min()), hand_rest_joints=hand_joints.astype(np.float32),
+        hand_rest_pose=hand_rest.astype(np.float32), weights52=W52,
     )
+
+
+def _weights52(labels: list[str], wi: np.ndarray, wv: np.ndarray) -> np.ndarray:
+    """Anny's bone weights summed into the 52 SMPL-H segments (finger bones are their own segments)."""
+    from core_models.hands import SMPLH52_NAMES
+
+    index52 = {n: i for i, n in enumerate(SMPLH52_NAMES)}
+    seg = np.array([index52[anny_bone_to_joint52(lab)] for lab in labels])
+    V = wi.shape[0]
+    W = np.zeros((V, 52))
+    for k in range(wi.shape[1]):
+        np.add.at(W, (np.arange(V), seg[wi[:, k]]), wv[:, k])
+    W /= np.maximum(W.sum(1, keepdims=True), 1e-12)
+    return W.astype(np.float32)
 
 
 def _depth(parents, b: int) -> int:
@@ -236,7 +311,7 @@ def _cache_key(phenotype: dict) -> str:
 
 
 _FIELDS = ("rest_vertices", "rest_normals", "faces", "rest_joints", "parents", "weights", "weight_idx",
-           "weight_val", "uvs", "face_uvs")
+           "weight_val", "uvs", "face_uvs", "hand_rest_joints", "hand_rest_pose", "weights52")
 
 
 def load_anny_layer(phenotype: dict | None = None, use_cache: bool = True) -> SkinningData:

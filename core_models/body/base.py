@@ -11,6 +11,7 @@ where A_j comes from SMPL forward kinematics (core_models.kinematics).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -32,6 +33,8 @@ class BodyOutput:
     joints: np.ndarray  # (...,22,3) posed joint centres (translation included)
     global_rotations: np.ndarray  # (...,22,3,3) world rotation of each joint frame
     skin_transforms: np.ndarray  # (...,22,3,4) rest→posed affine per joint (translation included)
+    hand_joints: np.ndarray | None = None  # (...,30,3) posed hand joints (only when the pose has a hand_pose)
+    hand_rotations: np.ndarray | None = None  # (...,30,3,3) their world rotations
 
 
 @dataclass
@@ -50,6 +53,14 @@ class SkinningData:
     uvs: np.ndarray | None = None  # (T,2) float32 texture coordinates
     face_uvs: np.ndarray | None = None  # (F,3) int32 index into uvs per triangle corner
     floor_height: float = 0.0  # y of the lowest rest vertex (the ground in the zero pose)
+    # --- the hand layer (SMPL-H's 30 finger joints; all None for a body without finger bones) ---
+    hand_rest_joints: np.ndarray | None = None  # (30,3) finger joint centres with *flat* hands (hand_pose = 0)
+    hand_rest_pose: np.ndarray | None = None  # (30,3) axis-angle hand pose the mesh is modelled in
+    weights52: np.ndarray | None = None  # (V,52) float32 weights on the 22 body + 30 hand joints
+
+    @property
+    def has_hands(self) -> bool:
+        return self.weights52 is not None and self.hand_rest_joints is not None
 
 
 @runtime_checkable
@@ -110,6 +121,55 @@ def shader_weights(data: SkinningData, k: int = 8) -> tuple[np.ndarray, np.ndarr
     return out_i, out_v
 
 
+def hand_skinning(data: SkinningData) -> SkinningData | None:
+    """The 52-joint (SMPL-H: 22 body + 30 finger joints) view of a body with a hand layer, or None.
+    ``rest_joints`` are the flat-hand (hand_pose = 0) joint centres with world-aligned frames; the mesh itself
+    is bound at ``hand_rest_pose`` (see :func:`hand_bind`)."""
+    if data.weights52 is None or data.hand_rest_joints is None:
+        return None
+    if len(data.joint_names) == 52:
+        return data
+    from core_models.hands import PARENTS52, SMPLH52_NAMES
+
+    W = np.ascontiguousarray(data.weights52, np.float32)
+    widx, wval = sparsify_weights(W, k=4)
+    rest_pose = (np.zeros((30, 3), np.float32) if data.hand_rest_pose is None
+                 else np.asarray(data.hand_rest_pose, np.float32))
+    return dataclasses.replace(
+        data, rest_joints=np.concatenate([data.rest_joints, data.hand_rest_joints]).astype(np.float32),
+        parents=PARENTS52.copy(), joint_names=SMPLH52_NAMES, weights=W, weight_idx=widx, weight_val=wval,
+        hand_rest_pose=rest_pose)
+
+
+def hand_bind(data52: SkinningData) -> tuple[np.ndarray, np.ndarray]:
+    """Where the 52 joints sit in the mesh's own rest (body in the zero pose, hands at ``hand_rest_pose``):
+    (world rotations (52,3,3), positions (52,3)) float64. Body joints: identity at ``rest_joints``."""
+    R = np.tile(np.eye(3), (52, 1, 1))
+    if data52.hand_rest_pose is not None:
+        R[22:] = aa_to_matrix_np(data52.hand_rest_pose)
+    Rg, J, _ = kin.fk_numpy(R, data52.rest_joints.astype(np.float64), data52.parents)
+    return Rg, J
+
+
+def skin52(data52: SkinningData, bind: tuple[np.ndarray, np.ndarray], full: np.ndarray,
+           hands: np.ndarray | None, transl: np.ndarray):
+    """52-joint FK for poses (…,22,3) + hands (…,30,3) (None: the mesh's rest hand) → (Rg (…,52,3,3),
+    joints (…,52,3) with translation, skin (…,52,3,4) mesh-rest → posed, translation included)."""
+    full = np.asarray(full, np.float64)
+    batch = full.shape[:-2]
+    if hands is None:
+        rest_h = np.zeros((30, 3)) if data52.hand_rest_pose is None else data52.hand_rest_pose
+        hands = np.broadcast_to(rest_h, batch + (30, 3))
+    R = aa_to_matrix_np(np.concatenate([full, np.asarray(hands, np.float64)], axis=-2))
+    Rg, J, _ = kin.fk_numpy(R, data52.rest_joints.astype(np.float64), data52.parents)
+    bR, bt = bind
+    M = Rg @ np.swapaxes(bR, -1, -2)  # G_j · inverse(bind_j)
+    t = np.asarray(transl, np.float64)[..., None, :]
+    J = J + t
+    skin = np.concatenate([M, (J - np.einsum("...jab,jb->...ja", M, bt))[..., None]], axis=-1)
+    return Rg, J, skin
+
+
 class LBSBody:
     """Shared implementation of the SMPL-H layer from SkinningData (numpy fast path + torch path)."""
 
@@ -122,10 +182,17 @@ class LBSBody:
         self._W32 = np.ascontiguousarray(data.weights, dtype=np.float32)
         v = data.rest_vertices.astype(np.float32)
         self._rest_h = np.concatenate([v, np.ones((v.shape[0], 1), np.float32)], axis=1)
+        self._data52 = hand_skinning(data)
+        self._bind52 = None if self._data52 is None else hand_bind(self._data52)
 
     @property
     def skinning(self) -> SkinningData:
         return self._data
+
+    @property
+    def skinning_hands(self) -> SkinningData | None:
+        """The 52-joint layer (22 body + 30 finger joints, SMPL-H order) or None when the body has no fingers."""
+        return self._data52
 
     @property
     def faces(self) -> np.ndarray:
@@ -153,12 +220,27 @@ class LBSBody:
         return np.einsum("vij,vj->vi", M, self._rest_h)
 
     def forward(self, pose: Pose) -> BodyOutput:
-        """Exact LBS with the dense weights in float32 (≈1.5 ms for Anny's 13.7k vertices on 2 cores)."""
+        """Exact LBS with the dense weights in float32 (≈1.5 ms for Anny's 13.7k vertices on 2 cores). With a
+        ``hand_pose`` (and a body with finger bones) the 52-joint layer skins the fingers too."""
+        if pose.hand_pose is not None and self._data52 is not None:
+            return self._forward52(pose)
         Rg, J, skin = self._fk(pose)
         skin32 = skin.astype(np.float32)
         flat = skin32.reshape(-1, sk.NUM_JOINTS, 12)
         verts = np.stack([self._skin_one(s) for s in flat]).reshape(*pose.batch_shape, -1, 3)
         return BodyOutput(verts, J.astype(np.float32), Rg.astype(np.float32), skin32)
+
+    def _forward52(self, pose: Pose) -> BodyOutput:
+        assert self._data52 is not None and self._bind52 is not None
+        Rg, J, skin = skin52(self._data52, self._bind52, pose.full(), pose.hand_pose, pose.transl)
+        skin32 = skin.astype(np.float32)
+        W52 = self._data52.weights
+        flat = skin32.reshape(-1, 52, 12)
+        verts = np.stack([np.einsum("vij,vj->vi", (W52 @ s).reshape(-1, 3, 4), self._rest_h) for s in flat])
+        verts = verts.reshape(*pose.batch_shape, -1, 3)
+        J32, R32 = J.astype(np.float32), Rg.astype(np.float32)
+        return BodyOutput(verts, J32[..., :22, :], R32[..., :22, :, :], skin32[..., :22, :, :],
+                          hand_joints=J32[..., 22:, :], hand_rotations=R32[..., 22:, :, :])
 
     def forward_torch(self, rotmats: torch.Tensor, transl: torch.Tensor | None = None,
                       with_vertices: bool = True):

@@ -113,6 +113,11 @@ class SMPLHBody(LBSBody):
         parents[0] = -1
         if not np.array_equal(parents, sk.PARENTS):
             raise SMPLHModelError("kintree_table does not match the SMPL-H body skeleton")
+        from core_models.hands import PARENTS52
+
+        par52 = data["kintree_table"][0].astype(np.int64).copy()
+        par52[0] = -1
+        hands_ok = bool(np.array_equal(par52, PARENTS52))  # a file with another hand tree: no finger layer
         rest_v = (v_shaped - J[0]).astype(np.float32)
         faces = data["f"].astype(np.int32)
         super().__init__(SkinningData(
@@ -120,11 +125,15 @@ class SMPLHBody(LBSBody):
             rest_joints=(J[:sk.NUM_JOINTS] - J[0]).astype(np.float32), parents=sk.PARENTS.copy(),
             joint_names=sk.JOINT_NAMES, weights=W.astype(np.float32), weight_idx=widx, weight_val=wval,
             floor_height=float(rest_v[:, 1].min()),
+            # the file's own hand joints (flat hand at hand_pose = 0: smplx with flat_hand_mean=True)
+            hand_rest_joints=(J[sk.NUM_JOINTS:NUM_SMPLH_JOINTS] - J[0]).astype(np.float32) if hands_ok else None,
+            hand_rest_pose=np.zeros((30, 3), np.float32) if hands_ok else None,
+            weights52=(W52 / np.maximum(W52.sum(1, keepdims=True), 1e-12)).astype(np.float32) if hands_ok else None,
         ))
 
     def forward(self, pose: Pose) -> BodyOutput:
         """Vertices from smplx (with pose correctives); joints/frames from the shared FK."""
-        ours = super().forward(pose)
+        ours = super().forward(pose)  # (with a hand_pose: the 52-joint FK, so hand_joints are filled in)
         full = pose.full().reshape(-1, 22, 3)
         n = full.shape[0]
         transl = pose.transl.reshape(-1, 3) - self._j0
@@ -140,4 +149,5 @@ class SMPLHBody(LBSBody):
                 transl=torch.as_tensor(transl, dtype=torch.float32),
             )
         verts = out.vertices.numpy().reshape(*pose.batch_shape, -1, 3)
-        return BodyOutput(verts.astype(np.float32), ours.joints, ours.global_rotations, ours.skin_transforms)
+        return BodyOutput(verts.astype(np.float32), ours.joints, ours.global_rotations, ours.skin_transforms,
+                          ours.hand_joints, ours.hand_rotations)
