@@ -56,6 +56,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
                tip="Store the current pose as a keyframe"),
     ActionSpec("limits", "Joint &limits", "properties.set_limits_enabled", None, "&Edit", 3, checkable=True,
                tip="Restrict rotations to anatomical ranges"),
+    ActionSpec("drag_pose", "&Drag pose", "set_drag_pose", "D", "&Edit", 4, checkable=True,
+               tip="Drag the hands, feet, head or pelvis in the viewport and the body follows (Shift+drag: the limb "
+                   "alone; R on a handle: pin it; Esc: cancel the drag)"),
+    ActionSpec("clear_pins", "Clear &pins", "clear_drag_pins", None, "&Edit", 4,
+               tip="Unpin every effector pinned in drag-pose mode"),
     ActionSpec("reset_cam", "&Reset camera", "viewport.reset_camera", "Home", "&View", 0),
     ActionSpec("inset", "Side &inset view", "set_inset", "Ctrl+Shift+I", "&View", 0, checkable=True,
                tip="Show a small orthographic side view for depth"),

@@ -32,6 +32,7 @@ from app.panels.properties import PropertiesPanel, pretty_joint
 from app.panels.timeline import KeyframeTimeline
 from app.viewport.fallback import make_viewport
 from app.window_body import BodyLoaderMixin
+from app.window_drag import DragPoseMixin
 from app.window_files import FileOpsMixin
 from core_models import autosave as au
 from core_models import settings as st
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 KEYFRAME_THUMB = 64
 
 
-class MainWindow(FileOpsMixin, BodyLoaderMixin, QMainWindow):
+class MainWindow(FileOpsMixin, BodyLoaderMixin, DragPoseMixin, QMainWindow):
     bodyReady = Signal(object)
 
     def __init__(self, settings: dict | None = None, body=None, viewport: ViewportProtocol | None = None,
@@ -207,6 +208,7 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, QMainWindow):
         k.moveRequested.connect(d.move_keyframe)
         k.renameRequested.connect(d.rename_keyframe)
         k.activated.connect(self.goto_keyframe)
+        self._connect_drag_pose()  # app.window_drag
 
     # ----- startup
     def startup(self, files: list[str] | None = None, check_recovery: bool = True) -> None:

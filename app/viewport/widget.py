@@ -13,6 +13,14 @@ Mouse: left-drag on empty space orbits, middle-drag or shift+left-drag pans, the
 click on a joint marker selects it (on empty space: deselects), a left-drag on a gizmo ring rotates the
 selected joint about that world axis with live preview; Esc cancels a ring drag. Keys: F frames the body.
 
+Drag pose mode (``set_drag_mode``): effector handles on the pelvis, head, wrists and ankles (and smaller pole-hint
+handles on the elbows and knees) are drawn over the body; a left-drag on a handle moves that effector on the
+camera-facing plane through it and the whole body follows (core_models.posing.DragSolver, live); Shift+drag
+moves the limb alone (two-bone IK); R or the right-click menu on a handle pins / unpins it (pinned effectors
+hold where they are while another one moves); Esc cancels the drag. The release emits poseEditFinished (one
+undo step). Solves are coalesced: a mouse move only records the cursor, the newest one is solved when the
+event loop is free, so moves never queue up behind a slow solve.
+
 Signals:
   jointSelected(int)                 joint index, -1 for none (only on user clicks)
   poseDragged(object)                preview Pose while a ring drag is in progress
@@ -21,6 +29,8 @@ Signals:
   fpsChanged(float)                  measured frame rate (emitted about twice a second while drawing)
   frameSwapped()                     a frame reached the window (benchmarks pace themselves on it)
   bodyDrawn()                        the first frame showing a body (after each set_body) reached the window
+  dragStatus(str)                    drag-pose mode: what is dragged, the reach error, the solver's kind
+  pinsChanged(object)                drag-pose mode: the pinned effectors (a frozenset of names)
 """
 from __future__ import annotations
 
@@ -36,12 +46,14 @@ import shiboken6
 from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QSurfaceFormat
 from PySide6.QtOpenGL import QOpenGLWindow
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QVBoxLayout, QWidget
 
 from core_models import skeleton as sk
 from core_models.pose import Pose
+from core_models.render import handles as hd
 from core_models.render.camera import OrbitCamera
 from core_models.render.picking import AXIS_NAMES, RingDrag, pick_joint, pick_ring, rotate_joint_about_world_axis
+from core_models.session import poses_equal
 from core_models.render.scene import (
     DARK,
     LIGHT,
@@ -153,6 +165,8 @@ class Viewport(QWidget):
     fpsChanged = Signal(float)
     frameSwapped = Signal()
     bodyDrawn = Signal()
+    dragStatus = Signal(str)
+    pinsChanged = Signal(object)
 
     def __init__(self, parent=None, samples: int | None = None):
         super().__init__(parent)
@@ -197,6 +211,7 @@ class Viewport(QWidget):
         self._drag_start_pose: Pose | None = None
         self._drag_parent_rot = np.eye(3)
         self._drag_desc = ""
+        self._init_drag_pose()
         # frame timing
         self._continuous = False
         self._fps_timer = QElapsedTimer()
@@ -223,6 +238,7 @@ class Viewport(QWidget):
     # ------------------------------------------------------------------ public API
     def set_body(self, body) -> None:
         """Show ``body`` (a BodyModel: uses body.skinning); keeps the current pose."""
+        self._abort_pose_drag()
         self._body = body
         self._body_pending = True
         self._mesh_uploaded = False
@@ -246,6 +262,7 @@ class Viewport(QWidget):
         """Display ``pose`` (copied). Emits nothing."""
         if not isinstance(pose, Pose) or pose.batch_shape != ():
             raise TypeError("set_pose needs a single (unbatched) Pose")
+        self._abort_pose_drag()
         self._pose = pose.copy()
         self._recompute()
         self.update()
@@ -293,6 +310,22 @@ class Viewport(QWidget):
     def set_show_grid(self, on: bool) -> None:
         self._scene.show_grid = bool(on)
         self.update()
+
+    def set_reference_image(self, ref) -> None:
+        """Show a reference image (core_models.render.reference_image.ReferenceImage; None removes it and frees
+        the old one's texture). Call again with the same object after changing its settings (redraws)."""
+        old = self._scene.reference
+        if old is not None and old is not ref and self._gl_ok:
+            self.makeCurrent()
+            try:
+                old.release()
+            finally:
+                self.doneCurrent()
+        self._scene.reference = ref
+        self.update()
+
+    def reference_image(self):
+        return self._scene.reference
 
     def set_floor_height(self, y: float | None) -> None:
         """y of the ground grid / shadow (None: the body's rest floor height)."""
@@ -345,6 +378,7 @@ class Viewport(QWidget):
         try:
             t = OffscreenTarget(w, h, samples=self.aa_samples)
             t.bind()
+            self._sync_handles()
             self._scene.per_pixel_lighting = True
             self._scene.inset_cache = self._scene.inset_reuse = False
             self._scene.render(self._camera, w, h)
@@ -447,6 +481,8 @@ class Viewport(QWidget):
             scale[self._selected] = 1.4
             if self._selected not in self._joint_colors:
                 tints[self._selected] = (*MARKER_SELECTED, 0.18)
+        if self._drag_mode:  # the handles stand in for these joints' markers
+            scale[hd.HANDLE_JOINTS] = 0.0
         self._scene.set_marker_colors(cols)
         self._scene.set_marker_scale(scale)
         self._scene.set_tints(tints)
@@ -486,6 +522,7 @@ class Viewport(QWidget):
             setattr(new, k, getattr(old, k))
         for k in ("_skin", "_joints", "_marker", "_marker_col", "_marker_scale", "_tint", "_shadow"):
             getattr(new, k)[...] = getattr(old, k)
+        new.reference = old.reference  # the reference image (re-uploaded lazily in the new context)
         return new
 
     def _cleanup_gl(self):
@@ -508,6 +545,7 @@ class Viewport(QWidget):
         if not self._gl_ok:
             return
         t0 = time.perf_counter()
+        self._sync_handles()
         dpr = self._win.devicePixelRatio()
         w, h = max(1, int(round(self._win.width() * dpr))), max(1, int(round(self._win.height() * dpr)))
         hq = self.aa_samples > 0 and (not self._software_gl or self._hq_pending)
@@ -604,6 +642,8 @@ class Viewport(QWidget):
         self._last = QPointF(p)
         btn = ev.button()
         mods = ev.modifiers()
+        if self._press_drag_pose(p, btn, mods, ev):
+            return
         if btn == Qt.MouseButton.MiddleButton or (btn == Qt.MouseButton.LeftButton
                                                    and mods & Qt.KeyboardModifier.ShiftModifier):
             self._mode = "pan"
@@ -634,6 +674,8 @@ class Viewport(QWidget):
             self.update()
         elif self._mode == "ring" and self._drag is not None:
             self._update_ring_drag(p)
+        elif self._mode == "pose":
+            self._queue_pose_solve(p)
         elif self._mode is None:
             self._hover(p)
 
@@ -643,6 +685,8 @@ class Viewport(QWidget):
         self._mode = None
         if mode == "ring":
             self._finish_ring_drag()
+        elif mode == "pose":
+            self._finish_pose_drag()
         elif mode == "orbit":
             moved = abs(p.x() - self._press.x()) + abs(p.y() - self._press.y())
             if moved < 3 and self._selected >= 0:  # a click on empty space deselects
@@ -662,6 +706,12 @@ class Viewport(QWidget):
             self._cancel_drag()
             self._mode = None
             return
+        if ev.key() == Qt.Key.Key_Escape and self._mode == "pose":
+            self._cancel_pose_drag()
+            return
+        if ev.key() == Qt.Key.Key_R and self._drag_mode and self._hover_handle is not None and not ev.modifiers():
+            self.toggle_pin(self._hover_handle)
+            return
         if ev.key() == Qt.Key.Key_F:
             self.frame_body()
             return
@@ -674,6 +724,8 @@ class Viewport(QWidget):
                           self._scene.marker_radius * 1.3, tolerance_px=7.0)
 
     def _hover(self, p: QPointF) -> None:
+        if self._hover_drag_pose(p):
+            return
         axis = -1
         if self._selected >= 0 and self._body is not None:
             axis, _ = pick_ring(self._camera, p.x(), p.y(), self.width(), self.height(),
@@ -737,3 +789,232 @@ class Viewport(QWidget):
         if self._mode == "ring":
             self._mode = None
         self.update()
+
+    # ------------------------------------------------------------------ drag pose (effector handles)
+    def _init_drag_pose(self) -> None:
+        self._drag_mode = False
+        self._pins: set[str] = set()
+        self._hover_handle: str | None = None
+        self._pose_drag: hd.PoseDrag | None = None
+        self._pending_cursor: QPointF | None = None
+        self._solve_timer = QTimer(self)
+        self._solve_timer.setSingleShot(True)
+        self._solve_timer.setInterval(0)
+        self._solve_timer.timeout.connect(self._solve_pending)
+        self._solver = None
+        self._solver_key: tuple | None = None
+        self._autoposer = None
+        self._solver_note = "(optimisation only: autopose weights missing)"
+        self._handle_menu: QMenu | None = None
+        self.last_solve_ms = 0.0
+
+    def set_drag_mode(self, on: bool) -> None:
+        """Drag-pose mode on/off: effector handles drawn and dragged (the rotation rings keep working)."""
+        on = bool(on)
+        if on == self._drag_mode:
+            return
+        if not on:
+            self._cancel_pose_drag()
+        self._drag_mode = on
+        self._hover_handle = None
+        self._update_colors()
+        self.update()
+        self.dragStatus.emit("Drag pose: drag a handle (Shift: limb only, R: pin) " + self._solver_note if on
+                             else "")
+
+    def drag_mode(self) -> bool:
+        return self._drag_mode
+
+    def set_autoposer(self, autoposer, note: str | None = None) -> None:
+        """The learned auto-poser the drag solver starts from (None: optimisation only); ``note`` is shown in the
+        status bar after each drag (default: "(network)" / "(optimisation only: autopose weights missing)")."""
+        self._autoposer = autoposer
+        self._solver_note = note or ("(network)" if autoposer is not None
+                                     else "(optimisation only: autopose weights missing)")
+        self._solver = None
+
+    def solver_note(self) -> str:
+        return self._solver_note
+
+    def pins(self) -> frozenset[str]:
+        return frozenset(self._pins)
+
+    def set_pinned(self, name: str, on: bool) -> None:
+        """Pin (hold where it is while others move) or unpin effector ``name`` (one of handles.HANDLES)."""
+        if name not in hd.HANDLES:
+            raise ValueError(f"unknown effector {name!r} (one of {', '.join(hd.HANDLES)})")
+        before = set(self._pins)
+        (self._pins.add if on else self._pins.discard)(name)
+        if self._pins != before:
+            self.update()
+            self.pinsChanged.emit(frozenset(self._pins))
+            n = len(self._pins)
+            self.dragStatus.emit(f"{'Pinned' if on else 'Unpinned'} {hd.pretty(name)} ({n} pin{'s' * (n != 1)})")
+
+    def toggle_pin(self, name: str) -> None:
+        self.set_pinned(name, name not in self._pins)
+
+    def clear_pins(self) -> None:
+        if self._pins:
+            self._pins.clear()
+            self.update()
+            self.pinsChanged.emit(frozenset())
+            self.dragStatus.emit("Pins cleared")
+
+    def hovered_handle(self) -> str | None:
+        return self._hover_handle
+
+    def handle_screen_pos(self, name: str) -> QPointF:
+        """Where handle ``name`` is drawn, in widget coordinates."""
+        return self.joint_screen_pos(sk.JOINT_INDEX[name])
+
+    def _sync_handles(self) -> None:
+        """Hand the handles (position, on-screen size, colour) to the scene before a frame is drawn."""
+        if not self._drag_mode or self._body is None:
+            self._scene.set_handles(None)
+            return
+        pos = hd.handle_positions(self._joints)
+        active = self._pose_drag.effector if self._pose_drag is not None else None
+        self._scene.set_handles(pos, hd.handle_radii(self._camera, pos, self.height()),
+                                hd.handle_colors(self._pins, self._hover_handle, active))
+
+    def _pick_handle(self, p: QPointF) -> str | None:
+        if not self._drag_mode or self._body is None:
+            return None
+        pos = hd.handle_positions(self._joints)
+        i = hd.pick_handle(self._camera, p.x(), p.y(), self.width(), self.height(), pos,
+                           hd.handle_radii(self._camera, pos, self.height()))
+        return hd.HANDLES[i] if i >= 0 else None
+
+    def _hover_drag_pose(self, p: QPointF) -> bool:
+        """Hover in drag-pose mode: highlight the handle under the cursor. True when one is."""
+        name = self._pick_handle(p)
+        if name != self._hover_handle:
+            self._hover_handle = name
+            self.update()
+        if name is None:
+            return False
+        self.setCursor(QCursor(Qt.CursorShape.OpenHandCursor))
+        return True
+
+    def _press_drag_pose(self, p: QPointF, btn, mods, ev) -> bool:
+        """A press in drag-pose mode: left on a handle starts a drag (Shift: limb only), right opens the
+        handle menu. True when the press was taken."""
+        if not self._drag_mode or self._body is None or self._mode is not None:
+            return False
+        name = self._pick_handle(p)
+        if btn == Qt.MouseButton.RightButton:
+            self._popup_handle_menu(name, ev.globalPosition().toPoint())
+            return True
+        if name is None or btn != Qt.MouseButton.LeftButton:
+            return False
+        try:
+            self._start_pose_drag(name, p, limb=bool(mods & Qt.KeyboardModifier.ShiftModifier))
+        except Exception as e:  # noqa: BLE001 - a solver that cannot start must not take the viewport down
+            self._pose_drag = None
+            self.dragStatus.emit(f"Cannot drag {hd.pretty(name)}: {e}")
+            return True
+        self._mode = "pose"
+        return True
+
+    def handle_menu(self, name: str | None) -> QMenu:
+        """The right-click menu of handle ``name`` (None: empty space): pin / unpin it, clear all pins."""
+        m = QMenu(self)
+        if name is not None:
+            pinned = name in self._pins
+            a = m.addAction(f"{'Unpin' if pinned else 'Pin'} {hd.pretty(name)}\tR")
+            a.triggered.connect(lambda: self.toggle_pin(name))
+        c = m.addAction("Clear pins")
+        c.setEnabled(bool(self._pins))
+        c.triggered.connect(self.clear_pins)
+        return m
+
+    def _popup_handle_menu(self, name: str | None, global_pos) -> None:
+        if self._handle_menu is not None:
+            self._handle_menu.deleteLater()
+        self._handle_menu = self.handle_menu(name)
+        self._handle_menu.popup(global_pos)
+
+    def _drag_solver(self):
+        """The DragSolver for the current body, limits setting and auto-poser (made again when one changes)."""
+        key = (id(self._body), self._limits, id(self._autoposer))
+        if self._solver is None or self._solver_key != key:
+            from core_models.posing import DragSolver  # the first drag loads it, not the app's start
+
+            self._solver = DragSolver(self._body.skinning.rest_joints, autoposer=self._autoposer,
+                                      limits=self._limits)
+            self._solver_key = key
+        return self._solver
+
+    def _start_pose_drag(self, name: str, p: QPointF, limb: bool) -> None:
+        from core_models.posing import effector_positions
+
+        rest = np.asarray(self._body.skinning.rest_joints, np.float64)
+        self._pose_drag = hd.PoseDrag.start(self._drag_solver(), lambda pose: effector_positions(pose, rest),
+                                            self._pose, name, self._camera, p.x(), p.y(), self.width(),
+                                            self.height(), pins=sorted(self._pins), limb=limb)
+        self._hover_handle = name
+        self.setCursor(QCursor(Qt.CursorShape.ClosedHandCursor))
+        self.update()
+        self.dragStatus.emit(self._pose_drag.status(self._solver_note))
+
+    def _queue_pose_solve(self, p: QPointF) -> None:
+        """Keep only the newest cursor position; solve it when the event loop is free (never queue solves)."""
+        self._pending_cursor = QPointF(p)
+        if not self._solve_timer.isActive():
+            self._solve_timer.start()
+
+    def _solve_pending(self) -> None:
+        d, p = self._pose_drag, self._pending_cursor
+        self._pending_cursor = None
+        if d is None or p is None:
+            return
+        t0 = time.perf_counter()
+        res = d.move(p.x(), p.y())
+        self.last_solve_ms = (time.perf_counter() - t0) * 1000.0
+        self._pose = res.pose.copy()
+        self._recompute()
+        self.update()
+        self.poseDragged.emit(self._pose.copy())
+        self.dragStatus.emit(f"{d.status(self._solver_note)} [{self.last_solve_ms:.1f} ms]")
+
+    def _finish_pose_drag(self) -> None:
+        self._solve_timer.stop()
+        self._solve_pending()  # the last cursor position counts
+        d, self._pose_drag = self._pose_drag, None
+        self.update()
+        if d is None:
+            return
+        old, new = d.start_pose, d.finish()
+        self._pose = new.copy()
+        self._recompute()
+        if not poses_equal(new, old):
+            self.poseEditFinished.emit(old.copy(), new.copy(), d.undo_text())
+        last = d.status(self._solver_note).replace("Dragging", "Dragged", 1)
+        self.dragStatus.emit(last if d.last is not None else "")
+
+    def _cancel_pose_drag(self) -> None:
+        """Esc: back to the exact pose from before the drag, no undo step."""
+        self._solve_timer.stop()
+        self._pending_cursor = None
+        d, self._pose_drag = self._pose_drag, None
+        if self._mode == "pose":
+            self._mode = None
+        if d is None:
+            return
+        self._pose = d.cancel()
+        self._recompute()
+        self.update()
+        self.poseDragged.emit(self._pose.copy())
+        self.dragStatus.emit(f"Drag of {hd.pretty(d.effector)} cancelled")
+
+    def _abort_pose_drag(self) -> None:
+        """The pose or body was replaced from outside during a drag: drop the drag silently."""
+        if getattr(self, "_pose_drag", None) is None:
+            return
+        self._solve_timer.stop()
+        self._pending_cursor = None
+        d, self._pose_drag = self._pose_drag, None
+        d.solver.end()
+        if self._mode == "pose":
+            self._mode = None

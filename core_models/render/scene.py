@@ -241,6 +241,9 @@ class SceneRenderer:
         self._initialized = False
         self._has_mesh = False
         self._bbox = (np.array([-0.8, -0.9, -0.2]), np.array([0.8, 0.8, 0.2]))
+        self._handles: np.ndarray | None = None  # drag-pose handles (set_handles)
+        self._handle_cols = np.ones((NJ, 4), np.float32)
+        self._n_handles = 0
 
     # --- state setters (no GL) -------------------------------------------------------------------------
     def set_state(self, skin: np.ndarray, joints: np.ndarray) -> None:
@@ -418,6 +421,40 @@ class SceneRenderer:
             GL.glUseProgram(0)
         return out[:, :3].copy(), out[:, 3:].copy()
 
+    def set_handles(self, centers: np.ndarray | None, radii: np.ndarray | None = None,
+                    colors: np.ndarray | None = None) -> None:
+        """Drag-pose handles (core_models.render.handles): up to 22 spheres (centres, world radii, sRGB colours)
+        drawn after the joint markers, faint where the body hides them; ``centers`` None hides them."""
+        if centers is None:
+            self._handles = None
+            return
+        c = np.asarray(centers, np.float32).reshape(-1, 3)[:NJ]
+        h = np.zeros((NJ, 4), np.float32)
+        h[: len(c), :3], h[: len(c), 3] = c, np.asarray(radii, np.float32)[: len(c)]
+        col = np.ones((NJ, 4), np.float32)
+        col[: len(c), :3] = np.asarray(colors, np.float32)[: len(c)]
+        self._handles, self._handle_cols, self._n_handles = h, col, len(c)
+
+    def draw_handles(self, vp: np.ndarray, fwd: np.ndarray, key) -> None:
+        """The drag-pose handles with the marker shader: visible parts solid, parts behind the body faint."""
+        p = self.p_marker
+        p.use()
+        GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
+        GL.glUniform4fv(p.loc("u_joint"), NJ, self._handles)
+        GL.glUniform4fv(p.loc("u_color"), NJ, self._handle_cols)
+        GL.glUniform3f(p.loc("u_key_dir"), *key)
+        GL.glUniform3f(p.loc("u_view_dir"), *fwd)
+        GL.glBindVertexArray(self.vao_sphere)
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glEnable(GL.GL_BLEND)
+        GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+        for depth_func, alpha in ((GL.GL_GREATER, 0.55), (GL.GL_LEQUAL, 1.0)):
+            GL.glDepthFunc(depth_func)
+            GL.glUniform1f(p.loc("u_alpha"), alpha)
+            GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_sphere, GL.GL_UNSIGNED_INT, None, self._n_handles)
+        GL.glDepthFunc(GL.GL_LESS)
+        GL.glDisable(GL.GL_BLEND)
+
     # --- drawing -----------------------------------------------------------------------------------------
     def render(self, camera: OrbitCamera, width: int, height: int, x: int = 0, y: int = 0,
                draw_gizmo: bool = True) -> None:
@@ -539,6 +576,8 @@ class SceneRenderer:
             ref.draw(camera, int(vp_height * aspect + 0.5), int(vp_height), "scene")
         if markers:
             self._draw_markers(vp, fwd, key, marker_scale, ghost)
+        if gizmo and self._handles is not None:
+            self.draw_handles(vp, fwd, key)
         if gizmo and 0 <= self.gizmo_joint < NJ:
             self._draw_gizmo(camera, vp, eye, fwd, vp_height)
         GL.glBindVertexArray(0)
