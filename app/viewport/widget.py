@@ -364,9 +364,10 @@ class Viewport(QWidget):
         """The Qt-free renderer (its settings; benchmarks copy them)."""
         return self._scene
 
-    def grab_image(self) -> QImage:
+    def grab_image(self, handles: bool = False) -> QImage:
         """The current view as a QImage (always the anti-aliased, per-pixel-lit rendering, drawn offscreen
-        at the widget's size in device pixels). A null QImage while GL is not up (never shown, or no GL)."""
+        at the widget's size in device pixels). A null QImage while GL is not up (never shown, or no GL).
+        Drag-pose handles only with ``handles`` (thumbnails and exports show the body, not the tool)."""
         if not self._gl_ok or not self._win.isValid():
             return QImage()
         from core_models.render.scene import OffscreenTarget
@@ -378,7 +379,7 @@ class Viewport(QWidget):
         try:
             t = OffscreenTarget(w, h, samples=self.aa_samples)
             t.bind()
-            self._sync_handles()
+            self._sync_handles(handles)
             self._scene.per_pixel_lighting = True
             self._scene.inset_cache = self._scene.inset_reuse = False
             self._scene.render(self._camera, w, h)
@@ -868,9 +869,9 @@ class Viewport(QWidget):
         """Where handle ``name`` is drawn, in widget coordinates."""
         return self.joint_screen_pos(sk.JOINT_INDEX[name])
 
-    def _sync_handles(self) -> None:
+    def _sync_handles(self, show: bool = True) -> None:
         """Hand the handles (position, on-screen size, colour) to the scene before a frame is drawn."""
-        if not self._drag_mode or self._body is None:
+        if not (show and self._drag_mode) or self._body is None:
             self._scene.set_handles(None)
             return
         pos = hd.handle_positions(self._joints)
@@ -894,6 +895,9 @@ class Viewport(QWidget):
             self.update()
         if name is None:
             return False
+        if self._scene.gizmo_hover_axis != -1:  # the handle, not a ring behind it, is what a press takes
+            self._scene.gizmo_hover_axis = -1
+            self.update()
         self.setCursor(QCursor(Qt.CursorShape.OpenHandCursor))
         return True
 
