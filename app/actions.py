@@ -38,6 +38,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                tip="Import a BVH / ASF+AMC / CMU exp-map / DeepMimic clip: retargeted onto the body, frames become "
                    "keyframes"),
     ActionSpec("recent", "Open &Recent", menu="&File", group=0, kind="submenu"),
+    ActionSpec("load_reference", "Load reference ima&ge…", "load_reference_image", None, "&File", 0,
+               tip="Show a photo or drawing in the 3D view to pose against (Reference panel)"),
     ActionSpec("save", "&Save", "save", K.Save, "&File", 1, tip="Save the pose"),
     ActionSpec("save_as", "Save &As…", "save_as", K.SaveAs, "&File", 1, tip="Save under a new name"),
     ActionSpec("export", "&Export pose…", "export_pose_dialog", "Ctrl+E", "&File", 2,

@@ -293,11 +293,13 @@ class ModelServices:
         return regressor_names()
 
     @staticmethod
-    def capture_pipeline(variant: str = "lite", regressor: str = "auto", mode: str = "video") -> CapturePipeline:
-        """A new capture pipeline (one per take: the regressor and the filters keep per-stream state)."""
+    def capture_pipeline(variant: str = "lite", regressor: str = "auto", mode: str = "video",
+                         max_people: int = 1) -> CapturePipeline:
+        """A new capture pipeline (one per take: the regressor and the filters keep per-stream state).
+        ``max_people`` > 1 lets its detector find several people (``pipeline.detector.detect_all``)."""
         from core_models.capture.pipeline import CapturePipeline
 
-        return CapturePipeline(variant, regressor=regressor, mode=mode)
+        return CapturePipeline(variant, regressor=regressor, mode=mode, max_people=max_people)
 
     # --- pose files -------------------------------------------------------------------------------------------
     @staticmethod

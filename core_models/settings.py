@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "autosave_debounce_s": 1.0,
     "autosave_interval_s": 30.0,
     "device": "auto",  # "auto" | "cpu" | "cuda"
+    "reference_image": None,  # the viewport's reference image: its path + how it is shown (ReferenceSettings)
 }
 
 
@@ -99,6 +100,15 @@ def _check(key: str, value: Any) -> Any:
         if value not in ("auto", "cpu", "cuda"):
             raise ValueError("must be 'auto', 'cpu' or 'cuda'")
         return value
+    if key == "reference_image":
+        if value is None:
+            return None
+        from core_models.render.reference_image import ReferenceImageError, ReferenceSettings
+
+        try:
+            return ReferenceSettings.from_dict(value).to_dict()
+        except ReferenceImageError as e:
+            raise ValueError(str(e)) from None
     raise ValueError("unknown setting")
 
 

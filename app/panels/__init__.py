@@ -13,4 +13,5 @@ FEATURE_PANELS: list[tuple[str, str, str, str, str]] = [
     ("app.panels.text_edit", "TextEditPanel", "Text Edit", "dock_text_edit", "right"),
     ("app.panels.latent", "LatentPanel", "Latent", "dock_latent", "right"),
     ("app.panels.correction", "CorrectionPanel", "Correction", "dock_correction", "left"),
+    ("app.panels.reference", "ReferencePanel", "Reference", "dock_reference", "left"),
 ]

@@ -160,11 +160,12 @@ def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:
 
 
 class LandmarkDetector:
-    """MediaPipe PoseLandmarker (one person). Thread-safe for one caller at a time; close it when done."""
+    """MediaPipe PoseLandmarker: one person (``num_poses`` > 1: up to that many, see :meth:`detect_all`).
+    Thread-safe for one caller at a time; close it when done."""
 
     def __init__(self, variant: str = "lite", mode: str = "video", min_detection_confidence: float = 0.5,
                  min_presence_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
-                 model_file: str | os.PathLike | None = None):
+                 model_file: str | os.PathLike | None = None, num_poses: int = 1):
         if mode not in ("video", "image"):
             raise ValueError("mode must be 'video' or 'image'")
         path = Path(model_file) if model_file is not None else model_path(variant)
@@ -177,7 +178,7 @@ class LandmarkDetector:
         opts = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path)),
             running_mode=vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE,
-            num_poses=1, min_pose_detection_confidence=min_detection_confidence,
+            num_poses=max(1, int(num_poses)), min_pose_detection_confidence=min_detection_confidence,
             min_pose_presence_confidence=min_presence_confidence, min_tracking_confidence=min_tracking_confidence)
         try:
             self._lm = vision.PoseLandmarker.create_from_options(opts)
@@ -190,6 +191,11 @@ class LandmarkDetector:
     def detect(self, image: np.ndarray, timestamp: float | None = None) -> Landmarks | None:
         """Landmarks of the most prominent person in ``image`` ((H, W, 3) uint8 RGB), or None if nobody is
         found. ``timestamp`` (seconds) is needed in video mode; non-increasing stamps are nudged forward."""
+        people = self.detect_all(image, timestamp)
+        return people[0] if people else None
+
+    def detect_all(self, image: np.ndarray, timestamp: float | None = None) -> list[Landmarks]:
+        """Every person found (at most ``num_poses``, MediaPipe's order), as for :meth:`detect`."""
         import mediapipe as mp
 
         rgb = _as_rgb_uint8(image)
@@ -205,18 +211,17 @@ class LandmarkDetector:
                 res = self._lm.detect_for_video(mp_image, ms)
             else:
                 res = self._lm.detect(mp_image)
-        if not res.pose_landmarks:
-            return None
-        img = np.array([(p.x, p.y, p.z) for p in res.pose_landmarks[0]], dtype=np.float32)
-        vis = np.array([p.visibility if p.visibility is not None else 0.0 for p in res.pose_landmarks[0]],
-                       dtype=np.float32)
-        pres = np.array([p.presence if p.presence is not None else 0.0 for p in res.pose_landmarks[0]],
-                        dtype=np.float32)
-        if res.pose_world_landmarks:
-            wld = np.array([(p.x, p.y, p.z) for p in res.pose_world_landmarks[0]], dtype=np.float32) @ MP_TO_OURS
-        else:  # pragma: no cover - the Tasks API always fills both
-            wld = np.zeros((NUM_LANDMARKS, 3), np.float32)
-        return Landmarks(img, wld, vis, pres, (w, h), float(timestamp or 0.0))
+        out = []
+        for i, lms in enumerate(res.pose_landmarks or []):
+            img = np.array([(p.x, p.y, p.z) for p in lms], dtype=np.float32)
+            vis = np.array([p.visibility if p.visibility is not None else 0.0 for p in lms], dtype=np.float32)
+            pres = np.array([p.presence if p.presence is not None else 0.0 for p in lms], dtype=np.float32)
+            if res.pose_world_landmarks and i < len(res.pose_world_landmarks):
+                wld = np.array([(p.x, p.y, p.z) for p in res.pose_world_landmarks[i]], dtype=np.float32) @ MP_TO_OURS
+            else:  # pragma: no cover - the Tasks API always fills both
+                wld = np.zeros((NUM_LANDMARKS, 3), np.float32)
+            out.append(Landmarks(img, wld, vis, pres, (w, h), float(timestamp or 0.0)))
+        return out
 
     def close(self) -> None:
         with self._lock:

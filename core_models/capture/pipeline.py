@@ -154,8 +154,9 @@ class CapturePipeline:
 
     def __init__(self, variant: str = "lite", regressor: PoseRegressor | str | None = "auto",
                  detector: LandmarkDetector | None = None, smooth: bool = True, min_cutoff: float = 1.0,
-                 beta: float = 4.0, gate: float = 0.5, hold: float = 0.5, mode: str = "video"):
-        self.detector = detector if detector is not None else LandmarkDetector(variant, mode=mode)
+                 beta: float = 4.0, gate: float = 0.5, hold: float = 0.5, mode: str = "video", max_people: int = 1):
+        self.detector = (detector if detector is not None
+                         else LandmarkDetector(variant, mode=mode, num_poses=max_people))
         if regressor is None or isinstance(regressor, str):
             regressor = make_regressor(regressor or "auto")
         self.regressor = regressor
