@@ -23,6 +23,7 @@ from core_models.export.common import (
     as_skinning,
     bone_names,
     check_fps,
+    default_skeleton_data,
     grounded,
 )
 
@@ -91,9 +92,7 @@ def export_poses(path, poses, body=None, format: str | None = None, rig: str = "
         raise ExportError(f"{fmt.upper()} export needs a body model (mesh and skinning weights)")
     if ground and fmt != "npz":
         if body is None:
-            from core_models import skeleton as sk
-
-            body = _default_skeleton_data(sk)
+            body = default_skeleton_data()
         skin = as_skinning(body)
         if fmt in NEEDS_BODY:  # recorded in the file so that PoseTailor's importer can undo it
             options.setdefault("ground_offset", -float(skin.floor_height))
@@ -113,20 +112,6 @@ def export_poses(path, poses, body=None, format: str | None = None, rig: str = "
     from core_models.export.npz import write_npz
 
     return write_npz(p, poses, body, fps=fps, progress=progress, **options)
-
-
-def _default_skeleton_data(sk):
-    """Skeleton-only SkinningData (no mesh) of the default SMPL-H rest skeleton, for BVH without a body."""
-    import numpy as np
-
-    from core_models.body.base import SkinningData
-
-    J = sk.NUM_JOINTS
-    return SkinningData(rest_vertices=np.zeros((0, 3), np.float32), rest_normals=np.zeros((0, 3), np.float32),
-                        faces=np.zeros((0, 3), np.int32), rest_joints=sk.DEFAULT_REST_JOINTS.astype(np.float32),
-                        parents=sk.PARENTS.copy(), joint_names=tuple(sk.JOINT_NAMES),
-                        weights=np.zeros((0, J), np.float32), weight_idx=np.zeros((0, 4), np.int32),
-                        weight_val=np.zeros((0, 4), np.float32), floor_height=-sk.DEFAULT_PELVIS_HEIGHT)
 
 
 __all__ = ["export_poses", "format_from_path", "resolve_path_and_format", "FORMATS", "RIGS", "ExportError",

@@ -1,4 +1,5 @@
-"""BVH (Biovision hierarchy) writer: the 22-joint SMPL-H skeleton and its motion.
+"""BVH (Biovision hierarchy) writer: the 22-joint SMPL-H skeleton and its motion (52 joints when the poses carry a
+``hand_pose``: the 30 finger joints, flat-hand offsets, channels = the hand pose's local rotations).
 
   * lengths in metres by default (``units="m"``): Blender's BVH import (scale 1.0, the default) then gives the
     body its real size, and PoseTailor's own importer reads metres from the skeleton size. ``units="cm"`` writes
@@ -22,13 +23,14 @@ from core_models.export.common import (
     ExportError,
     ProgressFn,
     as_pose_batch,
-    as_skinning,
     bone_names,
     check_fps,
     compute_frames,
     continuous_euler,
+    default_skeleton_data,
     matrix_to_euler,
     report,
+    rig_data,
     write_bytes_atomic,
 )
 from core_models.pose import Pose
@@ -38,13 +40,10 @@ CM_PER_M = 100.0
 UNITS = {"m": 1.0, "cm": CM_PER_M}
 
 
-def _skeleton(body):
-    """(joint_names, parents, rest_joints) from a BodyModel / SkinningData, or the default SMPL-H skeleton."""
-    if body is None:
-        from core_models import skeleton as sk
-
-        return sk.JOINT_NAMES, sk.PARENTS, sk.DEFAULT_REST_JOINTS
-    d = as_skinning(body)
+def _skeleton(body, poses):
+    """(joint_names, parents, rest_joints) from a BodyModel / SkinningData, or the default SMPL-H skeleton; with
+    the 30 finger joints (flat hand) when the poses carry a ``hand_pose``."""
+    d = rig_data(default_skeleton_data() if body is None else body, poses)
     return d.joint_names, d.parents, d.rest_joints
 
 
@@ -55,14 +54,14 @@ def build_bvh(poses, body=None, *, rig: str = "smplh", fps: float = 30.0, progre
     if units not in UNITS:
         raise ExportError(f"BVH units must be one of {', '.join(UNITS)}, got {units!r}")
     scale = UNITS[units]
-    joint_names, parents, rest = _skeleton(body)
     poses = as_pose_batch(poses)
+    joint_names, parents, rest = _skeleton(body, poses)
     fps = check_fps(fps)
     names = bone_names(joint_names, rig)
     for n in names:
         if not n or any(c.isspace() for c in n) or "{" in n or "}" in n:
             raise ExportError(f"bone name {n!r} cannot be written to BVH")
-    frames = compute_frames(poses, rest, parents)
+    frames = compute_frames(poses, rest, parents)  # (hands: the poses' own; the bind pose does not matter here)
     N, J = frames.local_rot.shape[:2]
     report(progress, 0.1)
     # intrinsic ZXY: scipy returns (z, x, y) for R = Rz·Rx·Ry

@@ -1,10 +1,14 @@
 """Shared pieces of the exporters: input checks, bone naming, per-frame transforms, Euler curves, atomic writes.
 
-Rig conventions (every format): one bone per SMPL-H body joint, at the body's ``rest_joints``. BVH (and
+Rig conventions (every format): one bone per SMPL-H body joint, at the body's ``rest_joints``; when the poses
+carry a ``hand_pose`` (and the body has finger bones) 30 finger bones more, SMPL-H order (:func:`rig_data`). BVH (and
 ``compute_frames`` without ``rest_orient``) uses an *identity* rest orientation (world-aligned joint frames, the
 SMPL T-pose): a bone's animated local rotation is exactly the pose's local rotation, the root bone's local
 translation is ``rest_joints[0] + transl`` and every other bone's local translation is its constant rest offset
-from its parent. FBX and GLB orient each bone along its limb (:func:`limb_orientations`, Mixamo-style: local +Y
+from its parent. Finger bones: their rest (identity) frame is the *flat* hand, world-aligned (``hand_pose = 0``, so BVH
+carries the hand pose as is); the mesh is bound with the hands at the body's ``hand_rest_pose`` (Anny's relaxed
+hand), so the FBX/GLB bind pose puts the finger bones there (``rest_world`` / ``rest_local_rot``).
+FBX and GLB orient each bone along its limb (:func:`limb_orientations`, Mixamo-style: local +Y
 towards the child joint) so DCC tools show a proper armature: with rest orientation B_j the bone's world matrix
 becomes [G_j·B_j | p_j], its local rotation B_parent^T·L_j·B_j and its bind matrix [B_j | J_j], so the skinning
 transform G'·bind'^-1 is unchanged. With the body's skinning weights this reproduces PoseTailor's own LBS:
@@ -24,8 +28,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from core_models.body.base import SkinningData
-from core_models.io.rig_names import MIXAMO_NAMES, MIXAMO_PREFIX
+from core_models.body.base import SkinningData, hand_skinning
+from core_models.io.rig_names import MIXAMO_HAND_NAMES, MIXAMO_NAMES, MIXAMO_PREFIX
 from core_models.pose import Pose, aa_to_matrix
 from core_models.pose import matrix_to_euler as pose_matrix_to_euler
 
@@ -51,10 +55,11 @@ def bone_names(joint_names: Sequence[str], rig: str = "smplh", prefix: str | Non
         names = [str(n) for n in joint_names]
     elif rig == "mixamo":
         pre = MIXAMO_PREFIX if prefix is None else prefix
-        missing = [n for n in joint_names if n not in MIXAMO_NAMES]
+        table = {**MIXAMO_NAMES, **MIXAMO_HAND_NAMES}
+        missing = [n for n in joint_names if n not in table]
         if missing:
             raise ExportError(f"no Mixamo name for joint(s) {missing}")
-        names = [pre + MIXAMO_NAMES[n] for n in joint_names]
+        names = [pre + table[n] for n in joint_names]
     else:
         raise ExportError(f"unknown rig naming {rig!r} (use one of {', '.join(RIGS)})")
     if len(set(names)) != len(names):
@@ -82,6 +87,34 @@ def as_skinning(body) -> SkinningData:
     return data
 
 
+def rig_data(body, poses: Pose) -> SkinningData:
+    """The skeleton + skin to export ``poses`` with: the body's 52-joint hand layer when the poses carry a
+    ``hand_pose`` and the body has finger bones, else its 22-joint layer (poses without hands export exactly as
+    before; a hand pose on a body without finger bones is left out)."""
+    data = as_skinning(body)
+    if poses.hand_pose is not None:
+        d52 = hand_skinning(data)
+        if d52 is not None:
+            return as_skinning(d52)
+    return data
+
+
+def default_skeleton_data() -> SkinningData:
+    """Skeleton-only SkinningData (no mesh) of the default SMPL-H rest skeleton, with flat default hands, for
+    BVH without a body."""
+    from core_models import skeleton as sk
+    from core_models.hands import default_hand_joints
+
+    J = sk.NUM_JOINTS
+    return SkinningData(rest_vertices=np.zeros((0, 3), np.float32), rest_normals=np.zeros((0, 3), np.float32),
+                        faces=np.zeros((0, 3), np.int32), rest_joints=sk.DEFAULT_REST_JOINTS.astype(np.float32),
+                        parents=sk.PARENTS.copy(), joint_names=tuple(sk.JOINT_NAMES),
+                        weights=np.zeros((0, J), np.float32), weight_idx=np.zeros((0, 4), np.int32),
+                        weight_val=np.zeros((0, 4), np.float32), floor_height=-sk.DEFAULT_PELVIS_HEIGHT,
+                        hand_rest_joints=default_hand_joints(sk.DEFAULT_REST_JOINTS),
+                        hand_rest_pose=np.zeros((30, 3), np.float32), weights52=np.zeros((0, 52), np.float32))
+
+
 def grounded(data: SkinningData) -> SkinningData:
     """The same body moved up so that its rest-pose floor (lowest rest vertex) is at y = 0: rest vertices and
     rest joints shifted by −floor_height (DCC tools expect feet on the ground plane). Exported animation then
@@ -90,8 +123,9 @@ def grounded(data: SkinningData) -> SkinningData:
 
     dy = -float(data.floor_height)
     off = np.array([0.0, dy, 0.0], dtype=np.float32)
+    hands = None if data.hand_rest_joints is None else data.hand_rest_joints + off
     return dataclasses.replace(data, rest_vertices=data.rest_vertices + off, rest_joints=data.rest_joints + off,
-                               floor_height=0.0)
+                               floor_height=0.0, hand_rest_joints=hands)
 
 
 def as_pose_batch(poses) -> Pose:
@@ -113,7 +147,10 @@ def as_pose_batch(poses) -> Pose:
         raise ExportError(f"expected a single pose or a sequence (N,), got batch shape {bs}")
     if len(poses) == 0:
         raise ExportError("nothing to export: the pose sequence is empty")
-    for name, a in (("root_orient", poses.root_orient), ("body_pose", poses.body_pose), ("transl", poses.transl)):
+    arrays = [("root_orient", poses.root_orient), ("body_pose", poses.body_pose), ("transl", poses.transl)]
+    if poses.hand_pose is not None:
+        arrays.append(("hand_pose", poses.hand_pose))
+    for name, a in arrays:
         bad = ~np.isfinite(a).reshape(len(poses), -1).all(1)
         if bad.any():
             raise ExportError(f"{name} contains NaN or infinite values (frame {int(np.nonzero(bad)[0][0])})")
@@ -155,7 +192,8 @@ def primary_child(j: int, names: Sequence[str], parents: np.ndarray) -> int | No
     if not kids:
         return None
     mid = [c for c in kids if not str(names[c]).lower().startswith(("left", "right", "l_", "r_"))]
-    return (mid or kids)[0]
+    middle = [c for c in kids if str(names[c]).lower().endswith(("middle1", "handmiddle1"))]  # the wrist
+    return (mid or middle or kids)[0]
 
 
 def limb_orientations(rest_joints: np.ndarray, parents: np.ndarray, names: Sequence[str]) -> np.ndarray:
@@ -194,19 +232,53 @@ def _orient(frames: Frames, parents: np.ndarray, B: np.ndarray) -> Frames:
     world = frames.world.copy()
     world[..., :3, :3] = world[..., :3, :3] @ B[None]
     rest_world = frames.rest_world.copy()
-    rest_world[:, :3, :3] = B
-    return Frames(local_rot, lt, world, rest_world, offsets, BpT @ B)
+    rest_world[:, :3, :3] = rest_world[:, :3, :3] @ B
+    rest_local = np.tile(np.eye(3), (len(B), 1, 1)) if frames.rest_local_rot is None else frames.rest_local_rot
+    return Frames(local_rot, lt, world, rest_world, offsets, BpT @ rest_local @ B)
+
+
+def _local_rotations(poses: Pose, J: int, rest_hand: np.ndarray | None) -> np.ndarray:
+    """(N,J,3,3) local rotations: the 22 body joints, then (J = 52) the hand pose (the body's rest hand when the
+    poses have none)."""
+    aa = poses.full().astype(np.float64)
+    if J == 52:
+        hands = poses.hand_pose
+        if hands is None:
+            hands = np.broadcast_to(np.zeros((30, 3)) if rest_hand is None else rest_hand, (len(poses), 30, 3))
+        aa = np.concatenate([aa, np.asarray(hands, np.float64)], axis=1)
+    elif J != 22:
+        raise ExportError(f"the pose has 22 body joints (52 with hands) but the body has {J}")
+    return np.asarray(aa_to_matrix(aa), dtype=np.float64)
+
+
+def _bind_pose(rest: np.ndarray, offsets: np.ndarray, parents: np.ndarray, rest_hand: np.ndarray | None):
+    """(rest world (J,4,4), rest local rotations (J,3,3) or None): the skeleton where the mesh is modelled (body
+    in the zero pose; hands, J = 52, at ``rest_hand``)."""
+    J = len(rest)
+    rest_world = np.tile(np.eye(4), (J, 1, 1))
+    rest_world[:, :3, 3] = rest
+    if J != 52 or rest_hand is None or not np.any(rest_hand):
+        return rest_world, None
+    Rl = np.tile(np.eye(3), (J, 1, 1))
+    Rl[22:] = np.asarray(aa_to_matrix(np.asarray(rest_hand, np.float64)), np.float64)
+    for j in range(1, J):
+        p = parents[j]
+        local = np.eye(4)
+        local[:3, :3] = Rl[j]
+        local[:3, 3] = offsets[j]
+        rest_world[j] = rest_world[p] @ local
+    return rest_world, Rl
 
 
 def compute_frames(poses: Pose, rest_joints: np.ndarray, parents: np.ndarray,
-                   rest_orient: np.ndarray | None = None) -> Frames:
-    """Per-frame bone transforms; ``rest_orient`` (J,3,3): the bones' rest orientations (None: identity)."""
+                   rest_orient: np.ndarray | None = None, rest_hand: np.ndarray | None = None) -> Frames:
+    """Per-frame bone transforms; ``rest_orient`` (J,3,3): the bones' rest orientations (None: identity).
+    ``rest_joints`` (22,3), or (52,3) with the finger joints (flat hand); ``rest_hand`` (30,3): the hand pose the
+    mesh is bound at (the bind pose; also the hands of poses without a ``hand_pose``)."""
     poses = as_pose_batch(poses)
     N = len(poses)
     J = rest_joints.shape[0]
-    if J != 22:
-        raise ExportError(f"the pose has 22 body joints but the body has {J}")
-    R = np.asarray(aa_to_matrix(poses.full().astype(np.float64)), dtype=np.float64)  # (N,J,3,3)
+    R = _local_rotations(poses, J, rest_hand)  # (N,J,3,3)
     rest = np.asarray(rest_joints, dtype=np.float64)
     offsets = rest.copy()
     offsets[1:] = rest[1:] - rest[parents[1:]]
@@ -220,9 +292,8 @@ def compute_frames(poses: Pose, rest_joints: np.ndarray, parents: np.ndarray,
     world[:, 0] = local[:, 0]
     for j in range(1, J):
         world[:, j] = world[:, parents[j]] @ local[:, j]
-    rest_world = np.tile(np.eye(4), (J, 1, 1))
-    rest_world[:, :3, 3] = rest
-    frames = Frames(R, lt, world, rest_world, offsets)
+    rest_world, rest_local = _bind_pose(rest, offsets, parents, rest_hand)
+    frames = Frames(R, lt, world, rest_world, offsets, rest_local)
     return frames if rest_orient is None else _orient(frames, parents, np.asarray(rest_orient, np.float64))
 
 

@@ -30,13 +30,13 @@ from core_models.export.common import (
     ExportError,
     ProgressFn,
     as_pose_batch,
-    as_skinning,
     bone_names,
     check_fps,
     compute_frames,
     fbx_euler_deg,
     limb_orientations,
     report,
+    rig_data,
     write_bytes_atomic,
 )
 from core_models.pose import Pose
@@ -407,12 +407,13 @@ def build_fbx(poses, body: SkinningData | object, *, rig: str = "smplh", fps: fl
               orient_bones: bool = True) -> bytes:
     """The FBX file for ``poses`` (a Pose, single or (N,)) on ``body`` (a BodyModel or SkinningData).
     Stages: bones → skinned mesh → bind pose → animation → top-level sections → binary encoding."""
-    data = as_skinning(body)
     poses = as_pose_batch(poses)
+    data = rig_data(body, poses)  # 52 bones (fingers) when the poses carry a hand_pose
     fps = check_fps(fps)
     names = bone_names(data.joint_names, rig)
     orient = limb_orientations(data.rest_joints, data.parents, data.joint_names) if orient_bones else None
-    frames = compute_frames(poses, data.rest_joints, data.parents, orient)
+    frames = compute_frames(poses, data.rest_joints, data.parents, orient,
+                            rest_hand=data.hand_rest_pose if len(data.joint_names) == 52 else None)
     report(progress, 0.05)
     doc = _Doc()
     bone_ids = _add_bones(doc, names, data.parents, frames, ground_offset)

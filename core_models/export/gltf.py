@@ -25,12 +25,12 @@ from core_models.export.common import (
     ExportError,
     ProgressFn,
     as_pose_batch,
-    as_skinning,
     bone_names,
     check_fps,
     compute_frames,
     limb_orientations,
     report,
+    rig_data,
     write_bytes_atomic,
 )
 from core_models.pose import Pose, matrix_to_quat
@@ -171,14 +171,15 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
               anim_name: str = "PoseTailor", progress: ProgressFn | None = None, ground_offset: float = 0.0,
               orient_bones: bool = True) -> bytes:
     """Stages: frames → mesh buffers → animation buffers → node tree + JSON document → GLB container."""
-    data = as_skinning(body)
     poses = as_pose_batch(poses)
+    data = rig_data(body, poses)  # 52 bones (fingers) when the poses carry a hand_pose
     fps = check_fps(fps)
     names = bone_names(data.joint_names, rig)
     parents = data.parents
     J = len(names)
     orient = limb_orientations(data.rest_joints, parents, data.joint_names) if orient_bones else None
-    frames = compute_frames(poses, data.rest_joints, parents, orient)
+    frames = compute_frames(poses, data.rest_joints, parents, orient,
+                            rest_hand=data.hand_rest_pose if J == 52 else None)
     report(progress, 0.05)
     b = _Builder()
     attrs, indices, ibm_acc = _add_mesh(b, data, J, frames.rest_world, progress)

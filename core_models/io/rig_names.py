@@ -20,4 +20,11 @@ MIXAMO_NAMES: dict[str, str] = {
 }
 MIXAMO_PREFIX = "mixamorig:"
 
-__all__ = ["MIXAMO_NAMES", "MIXAMO_PREFIX"]
+#: SMPL-H finger joint name → Mixamo finger bone name (``left_index1`` → ``LeftHandIndex1``; SMPL-H's ``pinky``
+#: is Mixamo's ``Pinky``, the thumb's joints 1–3 are ``LeftHandThumb1``–``3``)
+MIXAMO_HAND_NAMES: dict[str, str] = {
+    f"{side}_{finger}{k}": f"{side.capitalize()}Hand{finger.capitalize()}{k}"
+    for side in ("left", "right") for finger in ("index", "middle", "pinky", "ring", "thumb") for k in (1, 2, 3)
+}
+
+__all__ = ["MIXAMO_NAMES", "MIXAMO_HAND_NAMES", "MIXAMO_PREFIX"]
