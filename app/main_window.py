@@ -110,9 +110,7 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, DragPoseMixin, QMainWindow):
         self._on_pose_changed(self.doc.pose())
         self._update_title()
         self._restore_window_state()
-        ref = self.feature_panels.get("dock_reference")
-        if settings.get("reference_image") and hasattr(ref, "restore_state"):
-            ref.restore_state(settings["reference_image"])  # the reference image shown last time
+        self.restore_reference_image(settings.get("reference_image"))  # app.window_files
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         return add_dock(self, title, name, widget, area)
@@ -426,21 +424,12 @@ class MainWindow(FileOpsMixin, BodyLoaderMixin, DragPoseMixin, QMainWindow):
         qs.setValue("state", self.saveState(1))
         qs.sync()
         self.settings["phenotype"] = self.doc.phenotype
-        ref = self.feature_panels.get("dock_reference")
-        if hasattr(ref, "state"):
-            self.settings["reference_image"] = ref.state()
+        self.settings["reference_image"] = self.reference_image_state()
         self._save_settings()
         self.library.shutdown()
         if self.autosave is not None:
             self.autosave.close()
         e.accept()
-
-    def load_reference_image(self) -> None:
-        """File ▸ Load reference image…: the Reference panel's file dialog (its dock is raised)."""
-        ref = self.feature_panels.get("dock_reference")
-        if hasattr(ref, "load_dialog"):
-            self.feature_docks["dock_reference"].raise_()
-            ref.load_dialog()
 
     # ----- help
     def show_about(self) -> None:

@@ -147,6 +147,25 @@ class FileOpsMixin(_Base):
         else:
             self.statusBar().showMessage(f"Opened {name}", 5000)
 
+    # ----- the reference image (app.panels.reference: the image and its settings live in the app settings)
+    def load_reference_image(self) -> None:
+        """File ▸ Load reference image…: the Reference panel's file dialog (its dock is raised)."""
+        ref = self.feature_panels.get("dock_reference")
+        if hasattr(ref, "load_dialog"):
+            self.feature_docks["dock_reference"].raise_()
+            ref.load_dialog()
+
+    def restore_reference_image(self, saved: Any) -> None:
+        """At start: show the reference image saved in the settings again (the panel reports a missing file)."""
+        ref = self.feature_panels.get("dock_reference")
+        if saved and hasattr(ref, "restore_state"):
+            ref.restore_state(saved)
+
+    def reference_image_state(self) -> Any:
+        """At close: what the settings keep of the reference image (None: none)."""
+        ref = self.feature_panels.get("dock_reference")
+        return ref.state() if hasattr(ref, "state") else None
+
     # ----- motion capture
     def import_mocap_dialog(self) -> None:
         f = self.dialogs.open_mocap(self, self._start_dir())
