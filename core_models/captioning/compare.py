@@ -21,6 +21,7 @@ import numpy as np
 
 from core_models import skeleton as sk
 from core_models.captioning import describe as ds
+from core_models.captioning import grammar as gr
 from core_models.captioning import posecodes as pc
 from core_models.captioning.features import EXT_INDEX, PoseFeatures, compute_features
 from core_models.captioning.posecodes import CODES, OPERATORS, Operator
@@ -743,17 +744,71 @@ def modifier(pose_a: Pose, pose_b: Pose, seed: int | np.random.Generator | None 
     """PoseFix-style modifier text(s) for pair(s) A -> B (a batch gives a list).
 
     Data mode (default): noisy extraction, random skipping, random wording; ``seed`` makes it
-    reproducible. ``deterministic=True``: every change, fixed wording, no noise."""
+    reproducible. Most texts are written by the widened human-style grammar (:mod:`.grammar`), the others
+    by the original templates. ``deterministic=True``: every change, fixed wording, no noise."""
     single = pose_a.batch_shape == ()
     rng = None if deterministic else (seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed))
     pcs = extract_pairs(pose_a, pose_b, rng, rest_joints)
+    still = None if rng is None else still_parts(pose_a, pose_b, pcs)
     texts = []
     for i in range(len(pcs)):
-        texts.append(_modifier_one(pcs, i, rng))
+        texts.append(_modifier_one(pcs, i, rng, None if still is None else still[i]))
     return texts[0] if single else texts
 
 
-def _modifier_one(pcs: PaircodeSet, i: int, rng: np.random.Generator | None) -> str:
+def modifier_details(pose_a: Pose, pose_b: Pose, seed: int | np.random.Generator | None = None,
+                     rest_joints: np.ndarray | None = None) -> list[gr.Rendered]:
+    """The widened grammar's texts for pair(s) A -> B with their step records (what each step states), for
+    checks and tools; always a list."""
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    pcs = extract_pairs(pose_a, pose_b, rng, rest_joints)
+    still = still_parts(pose_a, pose_b, pcs)
+    return [_render_widened(pcs, i, rng, _ordered_changes(pcs, i, rng), still[i]) for i in range(len(pcs))]
+
+
+#: share of noisy texts still written by the original templates
+PROP_LEGACY = 0.2
+#: a body part counts as not moved when each of its joints turned by less than this (local rotation) ...
+STILL_DEG = 5.0
+#: ... and none of its points moved by more than this (heading-free frame, pelvis at the origin)
+STILL_M = 0.03
+_STILL_JOINTS = {
+    "left_arm": ("left_collar", "left_shoulder", "left_elbow", "left_wrist", "left_hand"),
+    "right_arm": ("right_collar", "right_shoulder", "right_elbow", "right_wrist", "right_hand"),
+    "left_leg": ("left_hip", "left_knee", "left_ankle", "left_foot"),
+    "right_leg": ("right_hip", "right_knee", "right_ankle", "right_foot"),
+    "torso": ("spine1", "spine2", "spine3", "neck"),
+    "head": ("neck", "head"),
+}
+
+
+def still_parts(pose_a: Pose, pose_b: Pose, pcs: PaircodeSet) -> list[set[str]]:
+    """Per pair, the body parts (grammar.PART_GROUPS) that did not move from A to B; none when the whole
+    body turned (a part that stays put in the body's frame still moves in the room)."""
+    from core_models.pose import aa_to_matrix_np
+
+    ra = aa_to_matrix_np(pose_a.full().reshape(-1, sk.NUM_JOINTS, 3))
+    rb = aa_to_matrix_np(pose_b.full().reshape(-1, sk.NUM_JOINTS, 3))
+    cos = (np.einsum("njab,njab->nj", ra, rb) - 1.0) / 2.0
+    turned = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))  # (N, 22) local rotation change
+    assert pcs.a.features is not None and pcs.b.features is not None
+    moved = np.linalg.norm(pcs.a.features.coords - pcs.b.features.coords, axis=-1)  # (N, EXT)
+    heading = np.abs(pcs.values[:, pair("rotation", "pelvis")])
+    out: list[set[str]] = []
+    for i in range(len(pcs)):
+        if heading[i] > 10.0 or turned[i, 0] > 15.0:
+            out.append(set())
+            continue
+        s = set()
+        for g, js in _STILL_JOINTS.items():
+            rot = [_J[j] for j in js if j in _J]
+            if turned[i, rot].max() < STILL_DEG and moved[i, [EXT_INDEX[j] for j in js]].max() < STILL_M:
+                s.add(g)
+        out.append(s)
+    return out
+
+
+def _ordered_changes(pcs: PaircodeSet, i: int, rng: np.random.Generator | None) -> list[Change]:
     def agg() -> bool:
         return True if rng is None else rng.random() < PROP_AGGREGATION_HAPPENS
 
@@ -763,6 +818,17 @@ def _modifier_one(pcs: PaircodeSet, i: int, rng: np.random.Generator | None) -> 
     order = {"body": 0, "torso": 1, "left_leg": 2, "right_leg": 2, "both_legs": 2, "left_arm": 3, "right_arm": 3,
              "both_arms": 3, "head": 4}
     chs.sort(key=lambda c: (order.get(c.body_part, 5), -c.importance) + c.key)
+    return chs
+
+
+def _modifier_one(pcs: PaircodeSet, i: int, rng: np.random.Generator | None,
+                  still: set[str] | None = None) -> str:
+    def agg() -> bool:
+        return True if rng is None else rng.random() < PROP_AGGREGATION_HAPPENS
+
+    chs = _ordered_changes(pcs, i, rng)
+    if rng is not None and rng.random() >= PROP_LEGACY:
+        return _render_widened(pcs, i, rng, chs, still or set()).text
     # shared subject: "raise your left hand and move it forward"
     merged: list[Change] = []
     for c in chs:
@@ -783,6 +849,68 @@ def _modifier_one(pcs: PaircodeSet, i: int, rng: np.random.Generator | None) -> 
             _join_abs(absolute, rng)
         text = (text + " " + abs_text).strip()
     return tidy(text)
+
+
+def _render_widened(pcs: PaircodeSet, i: int, rng: np.random.Generator, chs: list[Change],
+                    still: set[str]) -> gr.Rendered:
+    w = _Words(rng)
+
+    def absolute() -> list[str]:
+        return [_render_absolute(w, f) for f in _absolute_facts(pcs, i, rng, _said(chs))]
+    moves = [_move_of(c, pcs, i) for c in chs]
+    assert pcs.a.features is not None and pcs.b.features is not None
+    out = gr.render(moves, pcs.a.features.coords[i], pcs.b.features.coords[i], still,
+                    int(rng.integers(1 << 62)), absolute)
+    return out if out.text else gr.Rendered(NO_CHANGE_TEXT)
+
+
+_KIND_OF = {"straighten": "straighten", "bend_right_angle": "bend", "bend_fully": "bend",
+            "raise_above_head": "raise", "together": "closer", "apart": "apart", "tuck_in": "tuck_in",
+            "move_out": "move_out", "upright": "upright", "pair_posY:higher": "raise",
+            "pair_posY:slightly_higher": "raise", "pair_posY:lower": "lower", "pair_posY:slightly_lower": "lower",
+            "pair_posZ:forward": "forward", "pair_posZ:slightly_forward": "forward", "pair_posZ:back": "back",
+            "pair_posZ:slightly_back": "back", "pair_distance:closer": "closer",
+            "pair_distance:slightly_closer": "closer", "pair_distance:farther": "apart",
+            "pair_distance:slightly_farther": "apart", "pair_rotX:down": "head_down", "pair_rotX:up": "head_up",
+            "rotation:around": "turn_around"}
+_KIND_OF_OP = {"pair_inclineY": "twist", "pair_inclineZ": "side_lean", "pair_rotY": "head_turn",
+               "pair_rotZ": "head_tilt", "rotation": "turn"}
+
+
+def _kind_of(c: Change) -> str:
+    if c.tid.startswith("super:") or c.tid in _KIND_OF:
+        return c.tid if c.tid.startswith("super:") else _KIND_OF[c.tid]
+    op, cat = c.tid.split(":")
+    if op == "pair_angle":
+        return "straighten" if cat.endswith("less") else "bend"
+    if op == "pair_inclineX":
+        return "lean_forward" if cat.endswith("forward") else "lean_back"
+    if op == "pair_posX":
+        side = "left" if cat.endswith("left") else "right"
+        if c.subj is None or c.subj.side not in ("left", "right"):
+            return "shift"
+        return "out" if c.subj.side == side else "in"
+    return _KIND_OF_OP[op]
+
+
+def _move_of(c: Change, pcs: PaircodeSet, i: int) -> gr.Move:
+    """What the grammar needs to know about a change: kind, part, side, measured size, parts moved."""
+    kind = _kind_of(c)
+    if kind == "upright" and c.pairs and PAIRS[c.pairs[0]].op == "pair_inclineZ":
+        kind = "upright_side"
+    sizes = [abs(float(pcs.values[i, p])) for p in c.pairs] or [0.0]
+    cat = c.tid.split(":")[-1]
+    dir_side = ("left" if "left" in cat else "right" if "right" in cat else None) \
+        if c.tid.split(":")[0] in ("pair_posX", "pair_inclineY", "pair_inclineZ", "pair_rotY", "pair_rotZ",
+                                   "rotation") else None
+    if c.body_part.startswith("both_"):
+        parts: tuple[str, ...] = (f"left_{c.body_part[5:-1]}", f"right_{c.body_part[5:-1]}")
+    else:
+        parts = (c.body_part,)
+    subj = c.subj
+    noun = None if subj is None or kind.startswith(("head_", "twist")) else subj.noun
+    return gr.Move(kind, noun, None if subj is None else subj.side, max(sizes), min(sizes), c.unit, parts,
+                   PAIRS[c.pairs[0]].joints if c.pairs else (), dir_side, c.tid, c.importance)
 
 
 def _join_abs(items: list[str], rng: np.random.Generator) -> str:
