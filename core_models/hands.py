@@ -144,6 +144,8 @@ class HandShape:
     curl: dict[str, float] = field(default_factory=lambda: {f: 0.0 for f in FINGERS_ANATOMICAL})
     spread: float = 0.0
     oppose: float = 0.0
+    #: extra knuckle turn per finger (degrees, positive towards the thumb), on top of the spread
+    splay: dict[str, float] = field(default_factory=dict)
 
     def with_curl(self, **curls: float) -> "HandShape":
         c = dict(self.curl)
@@ -164,26 +166,29 @@ def shape_to_aa(shape: HandShape, side: str = "left") -> np.ndarray:
         if f == "thumb":
             R[base] = _rot(OPPOSE_AXIS, float(np.clip(shape.oppose, 0.0, 1.0)) * OPPOSE_DEG)
         else:
-            sp = float(np.clip(shape.spread, *SPREAD_RANGE)) * SPREAD_DEG[f]
+            sp = float(np.clip(shape.spread, *SPREAD_RANGE)) * SPREAD_DEG[f] + float(shape.splay.get(f, 0.0))
             R[base] = _rot(SPREAD_AXIS, sp) @ R[base]
     aa = matrix_to_aa_np(R)
     return (aa if side == "left" else _mirror_aa(aa)).astype(np.float32)
 
 
-def _shape(curl: dict[str, float], spread: float = 0.0, oppose: float = 0.0) -> HandShape:
-    return HandShape({f: float(curl.get(f, 0.0)) for f in FINGERS_ANATOMICAL}, spread, oppose)
+def _shape(curl: dict[str, float], spread: float = 0.0, oppose: float = 0.0,
+           splay: dict[str, float] | None = None) -> HandShape:
+    return HandShape({f: float(curl.get(f, 0.0)) for f in FINGERS_ANATOMICAL}, spread, oppose, dict(splay or {}))
 
 
 #: the built-in hand presets (left-hand shapes; every preset works for left, right or both)
 PRESETS: dict[str, HandShape] = {
     "relaxed": _shape({"thumb": 0.15, "index": 0.2, "middle": 0.28, "ring": 0.34, "pinky": 0.4}, 0.1, 0.25),
-    "fist": _shape({"thumb": 0.75, "index": 1.0, "middle": 1.0, "ring": 1.0, "pinky": 1.0}, -0.3, 0.65),
+    "fist": _shape({"thumb": 0.9, "index": 1.0, "middle": 1.0, "ring": 1.0, "pinky": 1.0}, -0.3, 0.6),
     "open": _shape({"thumb": -0.05, "index": -0.05, "middle": -0.05, "ring": -0.05, "pinky": -0.05}, 1.0, 0.0),
     "point": _shape({"thumb": 0.7, "index": 0.0, "middle": 1.0, "ring": 1.0, "pinky": 1.0}, -0.2, 0.6),
     "grip": _shape({"thumb": 0.45, "index": 0.55, "middle": 0.6, "ring": 0.62, "pinky": 0.65}, -0.2, 0.75),
-    "pinch": _shape({"thumb": 0.35, "index": 0.5, "middle": 0.3, "ring": 0.35, "pinky": 0.4}, 0.0, 0.7),
+    # thumb and index tips 7 mm apart on the default body (the pads touch)
+    "pinch": _shape({"thumb": 0.7, "index": 0.6, "middle": 0.35, "ring": 0.4, "pinky": 0.45}, 0.0, 0.5),
     "thumbs_up": _shape({"thumb": -0.1, "index": 1.0, "middle": 1.0, "ring": 1.0, "pinky": 1.0}, -0.3, 0.0),
-    "peace": _shape({"thumb": 0.7, "index": 0.0, "middle": 0.0, "ring": 1.0, "pinky": 1.0}, 1.0, 0.6),
+    "peace": _shape({"thumb": 0.7, "index": 0.0, "middle": 0.0, "ring": 1.0, "pinky": 1.0}, 1.0, 0.6,
+                    {"index": 6.0, "middle": -8.0}),
 }
 PRESET_LABELS: dict[str, str] = {"relaxed": "Relaxed", "fist": "Fist", "open": "Open", "point": "Point",
                                  "grip": "Grip", "pinch": "Pinch", "thumbs_up": "Thumbs up", "peace": "Peace"}

@@ -50,14 +50,14 @@ PHENOTYPE_LABELS = ("gender", "age", "muscle", "weight", "height", "proportions"
 #: A fixed neutral adult by default (Anny's phenotype values are in [0, 1]).
 DEFAULT_PHENOTYPE = {"gender": 0.5, "age": 0.5, "muscle": 0.5, "weight": 0.5, "height": 0.5, "proportions": 0.5}
 
-#: "2": the layer also carries the 30 SMPL-H finger joints (hand_rest_joints, hand_rest_pose, weights52)
-_LAYER_VERSION = "2"
+#: "2"/"3": the layer also carries the 30 SMPL-H finger joints (hand_rest_joints, hand_rest_pose, weights52)
+_LAYER_VERSION = "3"
 
 #: SMPL-H finger → Anny finger number (Anny: finger1 = thumb … finger5 = little finger; joint k = finger<n>-k;
 #: the index … little fingers also have a metacarpal bone, which stays in the wrist segment)
 ANNY_FINGER = {"thumb": 1, "index": 2, "middle": 3, "ring": 4, "pinky": 5}
 #: how much of the thumb's rest droop below the palm plane its flat (hand_pose = 0) position keeps
-_THUMB_DROOP_KEEP = 0.4
+_THUMB_DROOP_KEEP = 0.15
 
 
 def anny_bone_to_joint(label: str) -> str:

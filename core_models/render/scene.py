@@ -7,7 +7,8 @@ EGL/OSMesa FBO, ...):
     made of one blob per joint (stronger when the joint is near the floor);
   * the body with **GPU linear blend skinning**: rest vertices/normals and up to 8 skin weights per vertex
     (``shader_weights``: all of Anny's ≤ 7 and SMPL-H's ≤ 4, so it matches the CPU skinning and the exports)
-    live in persistent VBOs; per frame only the 22 (3x4) skin matrices go up as a uniform array;
+    live in persistent VBOs; per frame only the 52 (3x4) skin matrices (22 body + 30 finger joints; a body
+    without finger bones or a pose without a hand pose gives the fingers their wrist's) go up as a uniform array;
   * joint markers (instanced spheres, per-joint colours, ghosted where the body hides them);
   * the rotation gizmo: three rings (X red, Y green, Z blue) around a joint, back halves dimmed;
   * optionally a side-view orthographic inset in the bottom-right corner (the scene drawn a second time,
@@ -28,7 +29,7 @@ from OpenGL import GL
 
 from core_models import kinematics as kin
 from core_models import skeleton as sk
-from core_models.body.base import shader_weights
+from core_models.body.base import hand_bind, hand_skinning, shader_weights, skin52
 from core_models.pose import Pose, aa_to_matrix_np
 from core_models.render import shaders
 from core_models.render.camera import OrbitCamera
@@ -36,6 +37,8 @@ from core_models.render.geometry import icosphere, torus
 from core_models.render.reference_image import ReferenceImage
 
 NJ = sk.NUM_JOINTS
+NJ_SKIN = 52  # skinning joints on the GPU: SMPL-H's 22 body + 30 finger joints
+_WRIST_OF_HAND = np.array([sk.JOINT_INDEX["left_wrist"]] * 15 + [sk.JOINT_INDEX["right_wrist"]] * 15)
 
 
 class RenderError(RuntimeError):
@@ -44,10 +47,31 @@ class RenderError(RuntimeError):
 
 # --- pose → skinning state (numpy, no GL) ---------------------------------------------------------------
 
+_bind_cache: dict[int, tuple] = {}
+
+
+def _hand_layer(skinning):
+    """(52-joint SkinningData, its bind) of a body with finger bones, cached per SkinningData; None without."""
+    hit = _bind_cache.get(id(skinning))
+    if hit is not None and hit[0] is skinning:
+        return hit[1]
+    d52 = hand_skinning(skinning) if getattr(skinning, "weights52", None) is not None else None
+    value = None if d52 is None else (d52, hand_bind(d52))
+    if len(_bind_cache) > 8:
+        _bind_cache.clear()
+    _bind_cache[id(skinning)] = (skinning, value)
+    return value
+
+
 def pose_state(skinning, pose: Pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """FK for one pose: (skin (22,3,4) float32 incl. translation, joints (22,3) float32, Rg (22,3,3))."""
+    """FK for one pose: (skin (22,3,4) — (52,3,4) with the finger joints for a body with finger bones — float32
+    incl. translation, joints (22,3) float32, Rg (22,3,3))."""
     if pose.batch_shape != ():
         raise ValueError(f"pose_state needs a single pose, got batch shape {pose.batch_shape}")
+    layer = _hand_layer(skinning)
+    if layer is not None:
+        Rg52, J52, sk52 = skin52(layer[0], layer[1], pose.full(), pose.hand_pose, pose.transl)
+        return sk52.astype(np.float32), J52[:NJ].astype(np.float32), Rg52[:NJ]
     R = aa_to_matrix_np(pose.full())  # numpy Rodrigues (= roma.rotvec_to_rotmat), so drawing needs no torch
     Rg, J, skin = kin.fk_numpy(R, skinning.rest_joints.astype(np.float64), skinning.parents)
     t = pose.transl.astype(np.float64)
@@ -222,8 +246,8 @@ class SceneRenderer:
         self.reference: ReferenceImage | None = None
         self.albedo = _srgb_to_linear(SKIN_ALBEDO)
         # per-frame state (preallocated; setters copy into these)
-        self._skin = np.zeros((NJ * 3, 4), np.float32)
-        self._skin.reshape(NJ, 3, 4)[:, :, :3] = np.eye(3, dtype=np.float32)
+        self._skin = np.zeros((NJ_SKIN * 3, 4), np.float32)
+        self._skin.reshape(NJ_SKIN, 3, 4)[:, :, :3] = np.eye(3, dtype=np.float32)
         self._joints = np.zeros((NJ, 3), np.float32)
         self._marker = np.zeros((NJ, 4), np.float32)
         self._marker_col = np.zeros((NJ, 4), np.float32)
@@ -247,8 +271,14 @@ class SceneRenderer:
 
     # --- state setters (no GL) -------------------------------------------------------------------------
     def set_state(self, skin: np.ndarray, joints: np.ndarray) -> None:
-        """The pose to draw: skin (22,3,4) rest→posed transforms and joints (22,3)."""
-        self._skin.reshape(NJ, 3, 4)[...] = skin
+        """The pose to draw: skin (22,3,4) or, with the finger joints, (52,3,4) rest→posed transforms and joints
+        (22,3). With 22 the finger joints follow their wrists."""
+        s = self._skin.reshape(NJ_SKIN, 3, 4)
+        if len(skin) == NJ_SKIN:
+            s[...] = skin
+        else:
+            s[:NJ] = skin
+            s[NJ:] = s[_WRIST_OF_HAND]
         self._joints[...] = joints
         self._marker[:, :3] = joints
         self._shadow[:, :3] = joints
@@ -329,7 +359,8 @@ class SceneRenderer:
             self.initialize()
         self._release_mesh()
         d = skinning
-        widx, wval = shader_weights(d, shaders.SKIN_INFLUENCES)
+        layer = _hand_layer(d)
+        widx, wval = shader_weights(d if layer is None else layer[0], shaders.SKIN_INFLUENCES)
         self.vao_body = int(GL.glGenVertexArrays(1))
         GL.glBindVertexArray(self.vao_body)
         for loc, arr, n in ((0, d.rest_vertices, 3), (1, d.rest_normals, 3)):
@@ -396,7 +427,7 @@ class SceneRenderer:
         p = self._p_capture
         p.use()
         GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, np.eye(4, dtype=np.float32))
-        GL.glUniform4fv(p.loc("u_skin"), NJ * 3, self._skin)
+        GL.glUniform4fv(p.loc("u_skin"), NJ_SKIN * 3, self._skin)
         GL.glUniform4fv(p.loc("u_tint"), NJ, self._tint)
         buf = int(GL.glGenBuffers(1))
         out = np.zeros((n, 6), np.float32)
@@ -632,7 +663,7 @@ class SceneRenderer:
         p = self.p_body_pixel if self.per_pixel_lighting else self.p_body_vertex
         p.use()
         GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
-        GL.glUniform4fv(p.loc("u_skin"), NJ * 3, self._skin)
+        GL.glUniform4fv(p.loc("u_skin"), NJ_SKIN * 3, self._skin)
         GL.glUniform4fv(p.loc("u_tint"), NJ, self._tint)
         GL.glUniform3f(p.loc("u_eye"), *eye)
         GL.glUniform3f(p.loc("u_view_dir"), *fwd)

@@ -21,7 +21,8 @@ void main() { frag = vec4(v_col, 1.0); }
 
 # --- body: linear blend skinning on the GPU --------------------------------------------------------------
 #: Influences per vertex in the shader (two ivec4/vec4 attribute pairs). The exporters and the CPU skinning use
-#: every non-zero weight; Anny has at most 7 per vertex and SMPL-H at most 4, so the viewport is exact for both.
+#: every non-zero weight; Anny has at most 7 per vertex and SMPL-H at most 4 (also over the 52 joints with the
+#: finger bones), so the viewport is exact for both.
 SKIN_INFLUENCES = 8
 
 _SKIN_GLSL = """
@@ -32,8 +33,8 @@ layout(location = 3) in vec4 a_wval0;
 layout(location = 4) in ivec4 a_widx1;
 layout(location = 5) in vec4 a_wval1;
 uniform mat4 u_vp;
-uniform vec4 u_skin[66];   // 22 joints x 3 rows of the (3x4) rest->posed transform
-uniform vec4 u_tint[22];   // premultiplied per-joint tint (rgb*a, a)
+uniform vec4 u_skin[156];  // 52 joints (22 body + 30 finger) x 3 rows of the (3x4) rest->posed transform
+uniform vec4 u_tint[22];   // premultiplied per-joint tint (rgb*a, a); finger joints take their wrist's
 void skin(out vec3 wp, out vec3 wn, out vec4 tint) {
     vec4 r0 = vec4(0.0), r1 = vec4(0.0), r2 = vec4(0.0);
     tint = vec4(0.0);
@@ -43,7 +44,7 @@ void skin(out vec3 wp, out vec3 wn, out vec4 tint) {
         r0 += w * u_skin[3 * j];
         r1 += w * u_skin[3 * j + 1];
         r2 += w * u_skin[3 * j + 2];
-        tint += w * u_tint[j];
+        tint += w * u_tint[j < 22 ? j : (j < 37 ? 20 : 21)];
     }
     vec4 p = vec4(a_pos, 1.0);
     wp = vec3(dot(r0, p), dot(r1, p), dot(r2, p));
