@@ -19,6 +19,7 @@ from app.workers import busy_dialog, run_in_background
 from core_models import settings as st
 from core_models.io.pose_file import JSON_SUFFIXES, NPZ_SUFFIXES, PoseFile, PoseFileError
 from core_models.pose import PoseError
+from core_models.render.reference_image import IMAGE_SUFFIXES
 from core_models.session import Session, SessionError
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-DROP_SUFFIXES = NPZ_SUFFIXES + JSON_SUFFIXES
+DROP_SUFFIXES = NPZ_SUFFIXES + JSON_SUFFIXES + IMAGE_SUFFIXES  # a dropped picture becomes the reference image
 log = logging.getLogger(__name__)
 #: signals that end the app the way logout / shutdown / ``kill`` / Ctrl+C in a terminal do
 QUIT_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, n))
@@ -285,7 +286,11 @@ class FileOpsMixin(_Base):
         files = self._dropped_files(e.mimeData())
         if files:
             e.acceptProposedAction()
-            self.open_file(files[0])
+            ref = self.feature_panels.get("dock_reference")
+            if Path(files[0]).suffix.lower() in IMAGE_SUFFIXES and hasattr(ref, "load_file"):
+                ref.load_file(files[0])
+            else:
+                self.open_file(files[0])
 
     # ----- ended from outside: signals, the end of the desktop session
     def watch_session_end(self, app: QApplication) -> SignalBridge:

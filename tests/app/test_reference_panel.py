@@ -91,6 +91,23 @@ def test_load_opacity_flip_mode_remove_and_bad_files(win, tmp_path):
     assert panel.image is None and panel.state() is None and not panel.pose_btn.isEnabled()
 
 
+def test_a_dropped_picture_becomes_the_reference_image(win, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    panel = win.feature_panels["dock_reference"]
+    f = _png(tmp_path / "dropped.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(f))])
+    assert win._dropped_files(mime) == [str(f)]
+    before, depth = win.doc.pose(), win.doc.undo_stack.count()
+    win.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                             Qt.KeyboardModifier.NoModifier))
+    assert pump(until=lambda: panel.image is not None, timeout=20)
+    assert panel.settings.path == str(f.absolute()) and win.dialogs.errors == []
+    assert poses_equal(win.doc.pose(), before) and win.doc.undo_stack.count() == depth  # not opened as a pose
+
+
 def test_settings_saved_and_restored_missing_file_notice(qapp, tmp_path):
     from core_models import settings as st
 
