@@ -385,6 +385,22 @@ def test_fallback_viewport_refuses_drag_mode_clearly(qapp, body):
         w.acts["drag_pose"].trigger()
         assert not w.acts["drag_pose"].isChecked()
         assert "needs the 3D viewport" in w.statusBar().currentMessage()
+        # the D key: fires the action from the viewport, but a "d" typed into a text field stays text
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        fired = []
+        w.acts["drag_pose"].triggered.connect(lambda *_: fired.append(1))
+        w.show()
+        w.activateWindow()
+        assert pump(until=lambda: w.isActiveWindow(), timeout=5)
+        w.viewport.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        w.viewport.setFocus()
+        QTest.keyClick(w.viewport, Qt.Key.Key_D)
+        assert len(fired) == 1
+        w.library.search.setFocus()
+        QTest.keyClick(w.library.search, Qt.Key.Key_D)
+        assert w.library.search.text() == "d" and len(fired) == 1
     finally:
         w._closing_ok = True
         w.close()
