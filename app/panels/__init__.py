@@ -14,4 +14,5 @@ FEATURE_PANELS: list[tuple[str, str, str, str, str]] = [
     ("app.panels.latent", "LatentPanel", "Latent", "dock_latent", "right"),
     ("app.panels.correction", "CorrectionPanel", "Correction", "dock_correction", "left"),
     ("app.panels.reference", "ReferencePanel", "Reference", "dock_reference", "left"),
+    ("app.panels.hands", "HandsPanel", "Hands", "dock_hands", "right"),
 ]
