@@ -79,6 +79,7 @@ def pose_from_image(image: np.ndarray, pipeline, min_confidence: float = MIN_CON
     size = (int(rgb.shape[1]), int(rgb.shape[0]))
     regressor = str(getattr(pipeline.regressor, "name", "?"))
     notice = pipeline.fallback_reason or ""
+    pipeline.reset()  # an independent image: no smoothing with, or limbs held from, a previous one
     try:
         people = pipeline.detector.detect_all(rgb)
     except Exception as e:  # noqa: BLE001 - a detector failure is reported, never raised into the GUI
