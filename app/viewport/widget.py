@@ -974,7 +974,13 @@ class Viewport(QWidget):
         if d is None or p is None:
             return
         t0 = time.perf_counter()
-        res = d.move(p.x(), p.y())
+        try:
+            res = d.move(p.x(), p.y())
+        except Exception as e:  # noqa: BLE001 - a failed solve ends the drag where it started, nothing is lost
+            self._mode = "pose"
+            self._cancel_pose_drag()
+            self.dragStatus.emit(f"Drag of {hd.pretty(d.effector)} stopped: {type(e).__name__}: {e}")
+            return
         self.last_solve_ms = (time.perf_counter() - t0) * 1000.0
         self._pose = res.pose.copy()
         self._recompute()

@@ -26,11 +26,13 @@ HAS_GL_DISPLAY = bool(os.environ.get("DISPLAY")) and os.environ.get("QT_QPA_PLAT
 
 
 def _start_pose() -> Pose:
-    """Arms lowered, the left elbow a little bent (a pose people start dragging from)."""
+    """Arms lowered, the left elbow a little bent, fingers curled (a pose people start dragging from)."""
     p = Pose.zeros()
     p = p.with_joint(sk.JOINT_INDEX["left_shoulder"], np.array([0, 0, -1.2], np.float32))
     p = p.with_joint(sk.JOINT_INDEX["right_shoulder"], np.array([0, 0, 1.2], np.float32))
-    return p.with_joint(sk.JOINT_INDEX["left_elbow"], np.array([0, -0.4, 0], np.float32))
+    p = p.with_joint(sk.JOINT_INDEX["left_elbow"], np.array([0, -0.4, 0], np.float32))
+    p.hand_pose = np.tile(np.array([0.0, 0.0, 0.3], np.float32), (30, 1)) * np.linspace(0.5, 1.0, 30)[:, None]
+    return p
 
 
 @pytest.fixture
@@ -172,6 +174,7 @@ def test_drag_left_wrist_with_both_feet_pinned(vp, doc, body):
     assert doc.undo_stack.text(0) == "Drag left wrist"
     new = doc.pose()
     assert poses_equal(vp.pose(), new) and not poses_equal(new, start)
+    assert np.array_equal(new.hand_pose, start.hand_pose)  # the fingers ride along unchanged
     E1 = effector_positions(new, rest)
     target = _expected_target(vp.camera, E0[LW], press, release)
     assert np.linalg.norm(target - E0[LW]) > 0.1  # a real drag (more than 10 cm)
@@ -228,7 +231,7 @@ def test_shift_drag_moves_only_the_limb(vp, doc, body):
     new = doc.pose()
     changed = {j for j in range(sk.NUM_JOINTS) if not np.array_equal(new.full()[j], start.full()[j])}
     assert changed and changed <= ARM, [sk.JOINT_NAMES[j] for j in changed]
-    assert np.array_equal(new.transl, start.transl)
+    assert np.array_equal(new.transl, start.transl) and np.array_equal(new.hand_pose, start.hand_pose)
     E1 = effector_positions(new, body.skinning.rest_joints)
     assert np.linalg.norm(E1[LW] - E0[LW]) > 0.05
     for other in ("right_wrist", "left_ankle", "right_ankle", "head", "pelvis"):
@@ -471,3 +474,23 @@ def test_gl_handles_drawn_and_dragged_through_the_native_window(qapp, anny_body)
         v.close()
         v.deleteLater()
         pump(0.05)
+
+
+def test_a_failing_solve_ends_the_drag_at_the_start_pose(vp, doc):
+    """Bad input to the solver (here: it raises) gives a clear message and loses nothing."""
+    solver = vp._drag_solver()
+
+    def broken(target, mode="full"):
+        raise ValueError("target contains NaN")
+
+    solver.update = broken
+    start = vp.pose()
+    status = []
+    vp.dragStatus.connect(status.append)
+    _drag(vp, LW, -20, 20, steps=3)
+    assert poses_equal(vp.pose(), start) and doc.undo_stack.count() == 0
+    assert any("stopped: ValueError: target contains NaN" in m for m in status)
+    assert vp._mode is None and vp._pose_drag is None
+    del solver.update  # the next drag works again
+    _drag(vp, LW, -20, 20, steps=3)
+    assert doc.undo_stack.count() == 1
