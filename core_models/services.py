@@ -23,6 +23,7 @@ from core_models.pose import Pose
 
 if TYPE_CHECKING:
     from core_models.capture.pipeline import CapturePipeline
+    from core_models.nets.autopose import AutoPoser
     from core_models.nets.corrector import Corrector
     from core_models.nets.editor import Editor
     from core_models.nets.qposer import LatentEditor
@@ -101,7 +102,7 @@ class ModelServices:
     """Lazy access to the editor, the corrector, the QPoser runtime, the capture pipeline and pose files.
 
     ``weights_dir`` overrides the shipped weights folder (tests); ``loaders`` replaces a model's loader by name
-    ("editor", "corrector", "latent", "generator", "prompter") — e.g. a stand-in editor in a GUI test."""
+    ("editor", "corrector", "latent", "generator", "prompter", "autoposer") — e.g. a stand-in editor in a GUI test."""
 
     def __init__(self, weights_dir: str | Path | None = None, loaders: dict[str, Callable[[], Any]] | None = None,
                  device: str | None = None):
@@ -114,9 +115,10 @@ class ModelServices:
         self._latent: LazyModel[LatentEditor] = LazyModel("latent", custom.pop("latent", self._load_latent))
         self._generator: LazyModel[Any] = LazyModel("qposer_gen", custom.pop("generator", self._load_generator))
         self._prompter: LazyModel[Any] = LazyModel("qposer_prompt", custom.pop("prompter", self._load_prompter))
+        self._autoposer: LazyModel[AutoPoser] = LazyModel("autopose", custom.pop("autoposer", self._load_autoposer))
         self._models: dict[str, LazyModel[Any]] = {"editor": self._editor, "corrector": self._corrector,
                                                    "latent": self._latent, "generator": self._generator,
-                                                   "prompter": self._prompter}
+                                                   "prompter": self._prompter, "autoposer": self._autoposer}
         if custom:
             raise ValueError(f"unknown model loader(s): {', '.join(sorted(custom))}")
         self._warm_lock = threading.Lock()
@@ -188,6 +190,11 @@ class ModelServices:
 
         return load_prompter(directory=self.weights_dir, device=self.device())
 
+    def _load_autoposer(self) -> AutoPoser:
+        from core_models.nets.autopose import load_autoposer
+
+        return load_autoposer(self.weights_dir, device="cpu")  # one pose per drag event: the CPU is faster
+
     # --- models ---------------------------------------------------------------------------------------------
     def editor(self) -> Editor:
         """The text editor (one instance per process: the Text Edit and Correction panels share it)."""
@@ -240,6 +247,11 @@ class ModelServices:
     def prompter(self) -> Any:
         """QPoser's text → part codes model."""
         return self._prompter.get()
+
+    def autoposer(self) -> AutoPoser:
+        """The auto-posing network for drag-to-pose (:class:`core_models.posing.DragSolver` takes it; when this
+        raises ModelUnavailable the solver runs optimisation only)."""
+        return self._autoposer.get()
 
     def status(self, model: str) -> str:
         """"ready" | "not loaded" | "unavailable: <why>" for "editor", "corrector", "latent", "generator" or

@@ -26,6 +26,7 @@ TRAIN_MODULES = {
     "qposer": "core_models.nets.qposer.train",
     "lifter": "core_models.nets.lifter.train",
     "embroider": "core_models.nets.embroider.train",
+    "autopose": "core_models.nets.autopose.train",
 }
 EVAL_MODULES = {
     "editor": "core_models.nets.editor.eval",
@@ -33,6 +34,7 @@ EVAL_MODULES = {
     "qposer": "core_models.nets.qposer.eval",
     "lifter": "core_models.nets.lifter.eval",
     "embroider": "core_models.nets.embroider.eval",
+    "autopose": "core_models.nets.autopose.eval",
     "phrasing": "core_models.text.phrasing_eval",  # evaluation only
 }
 _VERBS = {"train": (TRAIN_MODULES, "add_train_args", "run_train"), "eval": (EVAL_MODULES, "add_eval_args", "run_eval")}

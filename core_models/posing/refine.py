@@ -19,6 +19,9 @@ from core_models import skeleton as sk
 from core_models.pose import aa_to_matrix_np, clamp_matrices, matrix_to_aa_np
 
 
+#: stiffness factor of a joint that had to be clamped at its limits (it still slides along them, but the free
+#: joints take over the reach)
+FROZEN_STIFFNESS = 100.0
 #: the largest rotation (radians) of one joint in one iteration
 MAX_STEP_RAD = 0.4
 #: weight of a hard constraint (the dragged effector, a pin) against 1 for a hint of weight 1
@@ -86,57 +89,101 @@ def _jacobian(G: np.ndarray, P: np.ndarray, joints: np.ndarray) -> np.ndarray:
     return blocks.transpose(0, 2, 1, 3).reshape(3 * len(joints), 3 * sk.NUM_JOINTS)
 
 
-def _step(R, t, R_hat, t_hat, rest, prob: RefineProblem, frozen):
+def _weights(prob: RefineProblem) -> np.ndarray:
+    return np.repeat(np.where(prob.hard, HARD_WEIGHT, 1.0) * prob.weights, 3)
+
+
+def _prior_mu(prob: RefineProblem, frozen: np.ndarray) -> np.ndarray:
+    mu = np.repeat(prob.prior_weight * prob.stiffness, 3)
+    return np.where(np.repeat(frozen, 3), mu * FROZEN_STIFFNESS, mu)
+
+
+def _cost(R, t, R_hat, t_hat, rest, prob: RefineProblem, frozen) -> float:
+    _, P, _ = kin.fk_numpy(R, rest)
+    r = (prob.targets - P[prob.joints] - t).reshape(-1)
+    dev = matrix_to_aa_np(np.swapaxes(R_hat, -1, -2) @ R).reshape(-1)
+    c = float(_weights(prob) @ (r * r)) + float(_prior_mu(prob, np.zeros_like(frozen)) @ (dev * dev))
+    return c + (prob.transl_weight * float(((t - t_hat) ** 2).sum()) if prob.move_transl else 0.0)
+
+
+def _normal_equations(R, t, R_hat, t_hat, rest, prob: RefineProblem, frozen):
+    """(H, g) of the Gauss-Newton step H·δ = g at (R, t)."""
     G, P, _ = kin.fk_numpy(R, rest)
     P = P + t
     J = _jacobian(G, P, prob.joints)
     if prob.move_transl:
         J = np.concatenate([J, np.tile(np.eye(3), (len(prob.joints), 1))], 1)
     r = (prob.targets - P[prob.joints]).reshape(-1)
-    w = np.repeat(np.where(prob.hard, HARD_WEIGHT, 1.0) * prob.weights, 3)
+    w = _weights(prob)
     dev = matrix_to_aa_np(np.swapaxes(R_hat, -1, -2) @ R).reshape(-1)  # (66,) deviation from the prediction
-    mu = np.repeat(prob.prior_weight * prob.stiffness, 3)
-    mu = np.where(np.repeat(frozen, 3), 1e6, mu)
+    mu = _prior_mu(prob, frozen)
     n = J.shape[1]
-    prior = np.zeros(n)
-    prior[:66] = mu * dev
-    diag = np.zeros(n)
-    diag[:66] = mu
+    prior, diag = np.zeros(n), np.zeros(n)
+    prior[:66], diag[:66] = mu * dev, mu
     if prob.move_transl:
         diag[66:] = prob.transl_weight
         prior[66:] = prob.transl_weight * (t - t_hat)
-    H = J.T @ (w[:, None] * J) + np.diag(diag + 1e-9)
-    g = J.T @ (w * r) - prior
-    delta = np.linalg.solve(H, g)
-    delta[:66] = np.where(np.repeat(frozen, 3), 0.0, delta[:66])
+    return J.T @ (w[:, None] * J) + np.diag(diag), J.T @ (w * r) - prior
+
+
+def _solve_step(H: np.ndarray, g: np.ndarray, lam: float, frozen: np.ndarray) -> np.ndarray:
+    """Levenberg-Marquardt step (H + λ·diag(H))·δ = g, frozen joints kept, capped at MAX_STEP_RAD per joint."""
+    d = np.diag(H)
+    delta = np.linalg.solve(H + np.diag(lam * d + 1e-9), g)
     big = float(np.sqrt((delta[:66].reshape(-1, 3) ** 2).sum(-1)).max())
-    if big > MAX_STEP_RAD:  # far from the solution or near a singular (straight) limb: a damped, shorter step
+    if big > MAX_STEP_RAD:  # far from the solution or near a singular (straight) limb: a shorter step
         delta *= MAX_STEP_RAD / big
     return delta
+
+
+def _apply(R, t, delta, prob: RefineProblem, limits, frozen):
+    R2 = R @ aa_to_matrix_np(delta[:66].reshape(sk.NUM_JOINTS, 3))
+    t2 = t + delta[66:] if prob.move_transl else t
+    newly = np.zeros(sk.NUM_JOINTS, bool)
+    if limits is not None:
+        C = clamp_matrices(R2, limits)
+        newly = np.abs(C - R2).reshape(sk.NUM_JOINTS, -1).max(-1) > 1e-9
+        R2 = C
+    return R2, t2, newly
 
 
 def refine(R_hat: np.ndarray, t_hat: np.ndarray, rest_joints: np.ndarray, prob: RefineProblem,
            limits: np.ndarray | None = sk.JOINT_LIMITS_DEG, R0: np.ndarray | None = None,
            t0: np.ndarray | None = None) -> RefineResult:
     """Refine the pose (R_hat (22,3,3) local, t_hat (3,)) so that the hard targets are reached; starts from
-    (R0, t0) when given (default the prediction itself)."""
+    (R0, t0) when given (default the prediction itself). Levenberg-Marquardt: a step that raises the cost is
+    retried with more damping. With limits, a solve that stalls short of the targets is retried from the
+    unconstrained solution projected into the limits (a far start otherwise gets stuck at the first limit)."""
+    res = _lm(R_hat, t_hat, rest_joints, prob, limits, R0, t0)
+    if limits is None or res.hard_error <= prob.tol * 10:
+        return res
+    free = _lm(R_hat, t_hat, rest_joints, prob, None, R0, t0)
+    again = _lm(R_hat, t_hat, rest_joints, prob, limits, clamp_matrices(free.R, limits), free.transl)
+    again.iterations += res.iterations + free.iterations
+    return again if again.hard_error < res.hard_error else res
+
+
+def _lm(R_hat, t_hat, rest_joints, prob: RefineProblem, limits, R0, t0) -> RefineResult:
     rest = np.asarray(rest_joints, np.float64)
     R = np.array(R_hat if R0 is None else R0, np.float64)
     t = np.array(t_hat if t0 is None else t0, np.float64)
     frozen = np.zeros(sk.NUM_JOINTS, bool)
-    it = 0
+    lam, it = 1e-3, 0
+    cost = _cost(R, t, R_hat, t_hat, rest, prob, frozen)
     err = _hard_error(R, t, rest, prob)
     while it < prob.max_iter and (err > prob.tol or it < prob.min_iter):
-        delta = _step(R, t, R_hat, t_hat, rest, prob, frozen)
-        R = R @ aa_to_matrix_np(delta[:66].reshape(sk.NUM_JOINTS, 3))
-        if prob.move_transl:
-            t = t + delta[66:]
-        if limits is not None:
-            C = clamp_matrices(R, limits)
-            moved = np.abs(C - R).reshape(sk.NUM_JOINTS, -1).max(-1) > 1e-9
-            frozen |= moved
-            R = C
         it += 1
+        H, g = _normal_equations(R, t, R_hat, t_hat, rest, prob, frozen)
+        for _ in range(4):
+            R2, t2, newly = _apply(R, t, _solve_step(H, g, lam, frozen), prob, limits, frozen)
+            c2 = _cost(R2, t2, R_hat, t_hat, rest, prob, frozen)
+            if c2 <= cost:
+                R, t, cost, lam = R2, t2, c2, max(lam / 3.0, 1e-6)
+                frozen |= newly
+                break
+            lam *= 8.0
+        else:
+            break  # no step lowers the cost: converged as far as it goes
         err = _hard_error(R, t, rest, prob)
     return RefineResult(R, t, it, err, frozen)
 

@@ -158,7 +158,7 @@ class DragSolver:
         E = d.E0.copy()
         E[d.effector] = target
         t_init = d.t0.copy()
-        if d.effector == EFFECTOR_INDEX["pelvis"]:
+        if d.effector == EFFECTOR_INDEX["pelvis"] and not d.pins:  # the body goes along (pins: the legs solve it)
             t_init += target - d.E0[d.effector]
         if d.pred0 is not None:
             pred = self._predict(d, E)
