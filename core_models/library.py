@@ -9,7 +9,8 @@ File format (JSON, one pose per file, UTF-8)::
       "category": "yoga",
       "description": "Bend the front knee over the ankle and reach the arms long.",
       "joint_order": "smplh22",
-      "pose": {"axis_angle": [[x, y, z], ... 22 rows, root first ...], "transl": [x, y, z]},
+      "pose": {"axis_angle": [[x, y, z], ... 22 rows, root first ...], "transl": [x, y, z],
+               "hand_pose": [[x, y, z], ... 30 rows ...]},   # optional: SMPL-H fingers, left hand then right
       "thumbnail": "thumbs/warrior_ii.png",      # optional, relative to the file's folder
       "order": 7                                  # optional, sort key of built-ins
     }
@@ -136,6 +137,8 @@ def pose_to_dict(name: str, category: str, pose: Pose, description: str = "",
             "transl": [round(float(v), 6) for v in pose.transl],
         },
     }
+    if pose.hand_pose is not None:  # SMPL-H finger joints (core_models.hands order); absent = no hand pose
+        d["pose"]["hand_pose"] = [[round(float(v), 6) for v in row] for row in pose.hand_pose]
     if thumbnail:
         d["thumbnail"] = thumbnail
     if order is not None:
@@ -189,10 +192,16 @@ def pose_from_dict(d: object, *, builtin: bool = False, path: Path | None = None
     transl = _finite_matrix(p.get("transl", [0.0, 0.0, 0.0]), (3,), "pose.transl")
     if np.abs(aa).max() > 4 * math.pi or np.abs(transl).max() > 1e3:
         raise LibraryError("pose values out of range")
+    hands = None
+    if p.get("hand_pose") is not None:  # optional (files without it load as before)
+        hands = _finite_matrix(p.get("hand_pose"), (30, 3), "pose.hand_pose")
+        if np.abs(hands).max() > 4 * math.pi:
+            raise LibraryError("pose.hand_pose values out of range")
     try:
         pose = Pose.from_full(aa, transl)
     except PoseError as e:  # pragma: no cover - shapes/finite values were checked above
         raise LibraryError(str(e)) from None
+    pose.hand_pose = hands
     thumb = None
     t = d.get("thumbnail")
     if t is not None:
@@ -291,7 +300,7 @@ def save_user_pose(name: str, pose: Pose, *, description: str = "", category: st
         raise PoseError(f"expected a Pose, got {type(pose).__name__}")
     if pose.batch_shape != ():
         raise PoseError(f"save one pose at a time (got a batch of shape {pose.batch_shape})")
-    pose = Pose(pose.root_orient, pose.body_pose, pose.transl)  # re-validates (finite values)
+    pose = Pose(pose.root_orient, pose.body_pose, pose.transl, pose.hand_pose)  # re-validates (finite values)
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_LEN:
         raise LibraryError(f"the description must be text of at most {MAX_DESCRIPTION_LEN} characters")
     category = (category or USER_CATEGORY).strip()[:40] or USER_CATEGORY

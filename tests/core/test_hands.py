@@ -100,3 +100,52 @@ def test_with_hands_checks_its_input():
     assert p.hand_pose is None and q.hand_pose.shape == (30, 3)
     assert H.with_hands(q, None).hand_pose is None
     assert np.all(H.hands_of(p) == 0)
+
+
+# --- hand poses in the pose library ---------------------------------------------------------------------------
+
+def _lib_dict(hand_pose=None):
+    from core_models.library import pose_to_dict
+
+    p = Pose.zeros()
+    p.hand_pose = hand_pose
+    return pose_to_dict("Hands test", "user", p)
+
+
+def test_library_pose_carries_hand_pose_and_old_files_still_load(tmp_path):
+    from core_models.library import load_builtin, pose_from_dict, read_pose_file, save_user_pose
+
+    hp = H.preset_hand_pose("peace", "right")
+    d = _lib_dict(hp)
+    assert len(d["pose"]["hand_pose"]) == 30
+    back = pose_from_dict(d).pose
+    assert np.allclose(back.hand_pose, hp, atol=1e-6)
+    old = _lib_dict(None)
+    assert "hand_pose" not in old["pose"]
+    assert pose_from_dict(old).pose.hand_pose is None
+    # the user library round trip keeps the fingers
+    p = Pose.zeros()
+    p.hand_pose = H.preset_hand_pose("fist", "both")
+    saved = save_user_pose("Fists", p, folder=tmp_path)
+    assert np.allclose(read_pose_file(saved.path).pose.hand_pose, p.hand_pose, atol=1e-6)
+    # built-ins: some carry hands, the others load without
+    lib = {e.slug: e.pose for e in load_builtin()}
+    assert lib["mountain"].hand_pose is not None and lib["squat"].hand_pose is None
+    assert H.finger_curl(lib["mountain"].hand_pose, "left", "pinky") > 0.3  # relaxed hands
+    assert np.all(lib["t_pose"].hand_pose == 0)  # flat hands
+
+
+@pytest.mark.parametrize("bad,msg", [
+    ([[0.0, 0.0, 0.0]] * 15, r"pose.hand_pose' must be a 30x3"),
+    ([[0.0, 0.0, float("nan")]] + [[0.0, 0.0, 0.0]] * 29, "finite"),
+    ([[0.0, 0.0, "x"]] + [[0.0, 0.0, 0.0]] * 29, "finite"),
+    ([[0.0, 0.0, 99.0]] + [[0.0, 0.0, 0.0]] * 29, "out of range"),
+    ("fist", r"30x3"),
+])
+def test_library_bad_hand_pose_is_a_clear_error(bad, msg):
+    from core_models.library import LibraryError, pose_from_dict
+
+    d = _lib_dict(np.zeros((30, 3), np.float32))
+    d["pose"]["hand_pose"] = bad
+    with pytest.raises(LibraryError, match=msg):
+        pose_from_dict(d)
