@@ -53,7 +53,6 @@ from core_models.pose import Pose
 from core_models.render import handles as hd
 from core_models.render.camera import OrbitCamera
 from core_models.render.picking import AXIS_NAMES, RingDrag, pick_joint, pick_ring, rotate_joint_about_world_axis
-from core_models.session import poses_equal
 from core_models.render.scene import (
     DARK,
     LIGHT,
@@ -63,6 +62,7 @@ from core_models.render.scene import (
     gizmo_world_radius,
     pose_state,
 )
+from core_models.session import poses_equal
 
 NJ = sk.NUM_JOINTS
 # Qt waits QT_QPA_UPDATE_IDLE_TIME ms (default 5) before serving a window's update request; the viewport draws only
