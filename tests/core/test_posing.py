@@ -1,0 +1,202 @@
+"""core_models.posing: analytic two-bone IK, the exact-reach refinement and DragSolver (optimisation only here;
+the learned auto-poser is tested in tests/nets/test_autopose.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core_models import skeleton as sk
+from core_models.pose import Pose, clamp_to_limits, geodesic_deg, limit_violation_deg
+from core_models.posing import (
+    EFFECTORS,
+    DragSolver,
+    effector_positions,
+    two_bone_ik,
+    world_joints,
+)
+
+REST = sk.DEFAULT_REST_JOINTS
+J = sk.JOINT_INDEX
+
+
+def _pose(seed: int = 0, transl=(0.0, 0.94, 0.0)) -> Pose:
+    """A natural-ish pose within the joint limits: bent elbows and knees, small noise elsewhere."""
+    rng = np.random.default_rng(seed)
+    body = rng.normal(0, 0.08, (21, 3)).astype(np.float32)
+    body[J["left_elbow"] - 1] = (0.0, -1.0, 0.0)
+    body[J["right_elbow"] - 1] = (0.0, 1.0, 0.0)
+    body[J["left_knee"] - 1] = (0.6, 0.0, 0.0)
+    body[J["right_knee"] - 1] = (0.4, 0.0, 0.0)
+    body[J["left_shoulder"] - 1] = (0.0, 0.0, -0.9)
+    body[J["right_shoulder"] - 1] = (0.0, 0.0, 0.9)
+    return clamp_to_limits(Pose(np.array([0.05, 0.3, 0.0], np.float32), body, np.array(transl, np.float32)))
+
+
+def _reachable_target(pose: Pose, end: str, seed: int = 1) -> np.ndarray:
+    """Where ``end`` is after a plausible change of its own limb (so the target is reachable within limits)."""
+    rng = np.random.default_rng(seed)
+    side = end.split("_")[0]
+    upper, mid = (f"{side}_shoulder", f"{side}_elbow") if end.endswith("wrist") else (f"{side}_hip", f"{side}_knee")
+    moved = pose.with_joint(J[upper], pose.joint_aa(J[upper]) + rng.normal(0, 0.15, 3).astype(np.float32))
+    moved = moved.with_joint(J[mid], moved.joint_aa(J[mid]) * 0.8)
+    moved = clamp_to_limits(moved)
+    return world_joints(moved, REST)[J[end]]
+
+
+@pytest.mark.parametrize("end", ["left_wrist", "right_wrist", "left_ankle", "right_ankle"])
+def test_two_bone_ik_reaches_a_reachable_target_exactly(end):
+    pose = _pose()
+    target = _reachable_target(pose, end)
+    out = two_bone_ik(pose, REST, end, target, limits=False)
+    assert np.linalg.norm(world_joints(out, REST)[J[end]] - target) < 1e-4
+    # only the upper and middle joints of that limb changed
+    changed = np.nonzero(geodesic_deg(pose.full(), out.full()) > 1e-3)[0]
+    assert set(changed.tolist()) <= {sk.PARENTS[sk.PARENTS[J[end]]], sk.PARENTS[J[end]]}
+    assert np.allclose(out.transl, pose.transl)
+
+
+def test_two_bone_ik_with_limits_reaches_a_target_inside_them():
+    pose = _pose()
+    target = _reachable_target(pose, "left_wrist", seed=3)
+    out = two_bone_ik(pose, REST, "left_wrist", target, limits=True)
+    assert np.linalg.norm(world_joints(out, REST)[J["left_wrist"]] - target) < 5e-3
+    assert limit_violation_deg(out).max() < 1e-3
+
+
+@pytest.mark.parametrize("side", [1.0, -1.0])
+def test_pole_hint_picks_the_side_the_elbow_points_to(side):
+    pose = _pose()
+    P = world_joints(pose, REST)
+    sh, wr = P[J["left_shoulder"]], P[J["left_wrist"]]
+    target = sh + 0.8 * (wr - sh)  # closer: the elbow has to bend more
+    axis = (target - sh) / np.linalg.norm(target - sh)
+    up = np.array([0.0, 1.0, 0.0])
+    perp = up - axis * (axis @ up)
+    perp /= np.linalg.norm(perp)
+    pole = sh + 0.5 * (target - sh) + side * 0.5 * perp
+    out = two_bone_ik(pose, REST, "left_wrist", target, pole=pole, limits=False)
+    Q = world_joints(out, REST)
+    elbow = Q[J["left_elbow"]] - sh
+    off = elbow - axis * (axis @ elbow)
+    assert side * (off @ perp) > 0.9 * np.linalg.norm(off) > 0  # the elbow lies on the pole's side of the line
+    assert np.linalg.norm(Q[J["left_wrist"]] - target) < 1e-4
+
+
+def test_unreachable_target_gives_full_extension_towards_it_without_nan():
+    pose = _pose()
+    P = world_joints(pose, REST)
+    sh = P[J["right_shoulder"]]
+    target = sh + np.array([-3.0, 0.5, 1.0])
+    out = two_bone_ik(pose, REST, "right_wrist", target, limits=False)
+    assert np.all(np.isfinite(out.full()))
+    Q = world_joints(out, REST)
+    l1 = np.linalg.norm(REST[J["right_elbow"]] - REST[J["right_shoulder"]])
+    l2 = np.linalg.norm(REST[J["right_wrist"]] - REST[J["right_elbow"]])
+    reach = Q[J["right_wrist"]] - sh
+    assert np.linalg.norm(reach) == pytest.approx(l1 + l2, abs=2e-3)
+    cos = reach @ (target - sh) / (np.linalg.norm(reach) * np.linalg.norm(target - sh))
+    assert cos > 0.9999
+    # a target on the shoulder itself: no NaN either
+    out2 = two_bone_ik(pose, REST, "right_wrist", sh, limits=False)
+    assert np.all(np.isfinite(out2.full()))
+
+
+def test_two_bone_ik_rejects_bad_input():
+    pose = _pose()
+    with pytest.raises(ValueError, match="limb end"):
+        two_bone_ik(pose, REST, "head", np.zeros(3))
+    with pytest.raises(ValueError, match="NaN"):
+        two_bone_ik(pose, REST, "left_wrist", np.array([0.0, np.nan, 0.0]))
+    with pytest.raises(ValueError, match="shape"):
+        two_bone_ik(pose, REST, "left_wrist", np.zeros(2))
+
+
+def test_drag_with_pinned_feet_reaches_the_target_and_holds_the_pins():
+    pose = _pose(seed=2)
+    solver = DragSolver(REST, autoposer=None, limits=True)
+    assert not solver.learned and "optimisation only" in solver.notice
+    E = effector_positions(pose, REST)
+    solver.begin(pose, "left_wrist", pins=("left_ankle", "right_ankle"))
+    for k in range(1, 6):  # a drag is a series of small mouse moves
+        out = solver.update(E["left_wrist"] + np.array([0.02, 0.03, 0.04]) * k, "full")
+    final = solver.end()
+    assert final is out
+    F = effector_positions(final, REST)
+    assert np.linalg.norm(F["left_wrist"] - (E["left_wrist"] + np.array([0.1, 0.15, 0.2]))) < 5e-3
+    for pin in ("left_ankle", "right_ankle"):
+        assert np.linalg.norm(F[pin] - E[pin]) < 2e-3
+    assert limit_violation_deg(final).max() < 1e-3
+
+
+def test_pelvis_drag_moves_the_translation_and_pinned_feet_stay():
+    pose = _pose(seed=4)
+    E = effector_positions(pose, REST)
+    solver = DragSolver(REST)
+    solver.begin(pose, "pelvis")
+    free = solver.update(E["pelvis"] + np.array([0.1, 0.0, 0.0]))
+    assert np.allclose(free.transl - pose.transl, [0.1, 0.0, 0.0], atol=2e-3)
+    solver.end()
+    solver.begin(pose, "pelvis", pins=("left_ankle", "right_ankle"))
+    for k in range(1, 5):
+        out = solver.update(E["pelvis"] + np.array([0.0, -0.02, 0.0]) * k)
+    F = effector_positions(out, REST)
+    assert np.linalg.norm(F["pelvis"] - (E["pelvis"] + [0.0, -0.08, 0.0])) < 5e-3
+    assert max(np.linalg.norm(F[p] - E[p]) for p in ("left_ankle", "right_ankle")) < 2e-3
+
+
+def test_limb_mode_moves_only_that_limb_and_keeps_hands():
+    pose = _pose()
+    pose.hand_pose = np.full((30, 3), 0.1, np.float32)
+    target = _reachable_target(pose, "right_ankle", seed=5)
+    solver = DragSolver(REST, limits=False)
+    solver.begin(pose, "right_ankle", pins=("left_wrist",))
+    out = solver.update(target, "limb")
+    assert solver.last_error < 1e-4
+    changed = set(np.nonzero(geodesic_deg(pose.full(), out.full()) > 1e-3)[0].tolist())
+    assert changed <= {J["right_hip"], J["right_knee"]} and changed
+    assert np.array_equal(out.hand_pose, pose.hand_pose)
+
+
+def test_elbow_drag_in_limb_mode_swivels_and_keeps_the_wrist():
+    pose = _pose()
+    E = effector_positions(pose, REST)
+    solver = DragSolver(REST, limits=False)
+    solver.begin(pose, "left_elbow")
+    out = solver.update(E["left_elbow"] + np.array([0.0, 0.0, 0.2]), "limb")
+    F = effector_positions(out, REST)
+    assert np.linalg.norm(F["left_wrist"] - E["left_wrist"]) < 1e-4
+    assert F["left_elbow"][2] > E["left_elbow"][2] + 0.02
+
+
+def test_a_drag_starts_where_the_pose_is():
+    pose = _pose(seed=6)
+    E = effector_positions(pose, REST)
+    solver = DragSolver(REST)
+    for eff in EFFECTORS:
+        solver.begin(pose, eff, pins=("left_ankle",))
+        out = solver.update(E[eff])
+        assert geodesic_deg(pose.full(), out.full()).max() < 0.05, eff
+        assert np.allclose(out.transl, pose.transl, atol=1e-4)
+        solver.end()
+    assert solver.end() is None  # no drag in progress
+
+
+def test_drag_solver_rejects_bad_input():
+    pose = _pose()
+    solver = DragSolver(REST)
+    with pytest.raises(RuntimeError, match="begin"):
+        solver.update(np.zeros(3))
+    with pytest.raises(ValueError, match="unknown effector"):
+        solver.begin(pose, "left_thumb")
+    with pytest.raises(ValueError, match="unknown effector"):
+        solver.begin(pose, "left_wrist", pins=("nose",))
+    solver.begin(pose, "left_wrist")
+    with pytest.raises(ValueError, match="NaN"):
+        solver.update(np.array([np.nan, 0.0, 0.0]))
+    with pytest.raises(ValueError, match="mode"):
+        solver.update(np.zeros(3), mode="sideways")
+    assert solver.end() is None  # the failed updates changed nothing
+    with pytest.raises(ValueError, match="rest_joints"):
+        DragSolver(np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="one pose"):
+        solver.begin(Pose.zeros(2), "left_wrist")
