@@ -125,6 +125,12 @@ def pose_to_dict(name: str, category: str, pose: Pose, description: str = "",
                  thumbnail: str | None = None, order: int | None = None) -> dict:
     if pose.batch_shape != ():
         raise PoseError(f"a library pose is a single pose, got a batch of shape {pose.batch_shape}")
+    pose_d: dict[str, list] = {
+        "axis_angle": [[round(float(v), 6) for v in row] for row in pose.full()],
+        "transl": [round(float(v), 6) for v in pose.transl],
+    }
+    if pose.hand_pose is not None:  # SMPL-H finger joints (core_models.hands order); absent = no hand pose
+        pose_d["hand_pose"] = [[round(float(v), 6) for v in row] for row in pose.hand_pose]
     d = {
         "format": FORMAT,
         "version": VERSION,
@@ -132,13 +138,8 @@ def pose_to_dict(name: str, category: str, pose: Pose, description: str = "",
         "category": category,
         "description": description,
         "joint_order": "smplh22",
-        "pose": {
-            "axis_angle": [[round(float(v), 6) for v in row] for row in pose.full()],
-            "transl": [round(float(v), 6) for v in pose.transl],
-        },
+        "pose": pose_d,
     }
-    if pose.hand_pose is not None:  # SMPL-H finger joints (core_models.hands order); absent = no hand pose
-        d["pose"]["hand_pose"] = [[round(float(v), 6) for v in row] for row in pose.hand_pose]
     if thumbnail:
         d["thumbnail"] = thumbnail
     if order is not None:

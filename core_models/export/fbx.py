@@ -255,12 +255,16 @@ def _model(node_id: int, name: str, kind: str, t, r=(0.0, 0.0, 0.0), *extra: Nod
     return m
 
 
-def _add_bones(doc: _Doc, names: list[str], parents, frames, ground_offset: float = 0.0) -> list[int]:
+def _add_bones(doc: _Doc, names: list[str], parents, frames, ground_offset: float = 0.0,
+               hand_rest: np.ndarray | None = None) -> list[int]:
     """A LimbNode attribute + model per bone at its rest transform, parented; → the bone model ids."""
     J = len(names)
     offsets = frames.offsets
     rest_r = np.zeros((J, 3)) if frames.rest_local_rot is None else fbx_euler_deg(frames.rest_local_rot[None])[0]
     lift = [_P("PoseTailorGroundOffset", "double", "Number", "U", D(ground_offset))] if ground_offset else []
+    if hand_rest is not None:  # the fingers' bind hand pose, for PoseTailor's importer (core_models.io.hands_import)
+        text = " ".join(f"{float(v):.9g}" for v in np.asarray(hand_rest).reshape(-1))
+        lift.append(_P("PoseTailorHandRestPose", "KString", "", "U", S(text)))
     bone_ids = [doc.ids() for _ in range(J)]
     attr_ids = [doc.ids() for _ in range(J)]
     for j in range(J):
@@ -416,7 +420,8 @@ def build_fbx(poses, body: SkinningData | object, *, rig: str = "smplh", fps: fl
                             rest_hand=data.hand_rest_pose if len(data.joint_names) == 52 else None)
     report(progress, 0.05)
     doc = _Doc()
-    bone_ids = _add_bones(doc, names, data.parents, frames, ground_offset)
+    bone_ids = _add_bones(doc, names, data.parents, frames, ground_offset,
+                          data.hand_rest_pose if len(names) == 52 else None)
     pose_nodes: list[tuple[int, np.ndarray]] = []
     if include_mesh:
         pose_nodes.append(_add_skinned_mesh(doc, data, mesh_name, names, bone_ids, frames.rest_world, progress))

@@ -202,7 +202,7 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
         "asset": {"version": "2.0", "generator": "PoseTailor 0.1.0 glTF exporter"},
         "scene": 0,
         "scenes": [{"name": "Scene", "nodes": roots + [J],  # node J: the mesh
-                    **({"extras": {"posetailor_ground_offset": float(ground_offset)}} if ground_offset else {})}],
+                    **_scene_extras(ground_offset, data.hand_rest_pose if J == 52 else None)}],
         "nodes": nodes,
         "meshes": [{"name": mesh_name, "primitives": [{"attributes": attrs, "indices": indices, "material": 0,
                                                          "mode": 4}]}],
@@ -220,6 +220,16 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
     out = _glb_bytes(doc, b)
     report(progress, 0.95)
     return out
+
+
+def _scene_extras(ground_offset: float, hand_rest: np.ndarray | None) -> dict:
+    """Scene extras PoseTailor's importer reads back: the ground lift, the fingers' bind hand pose."""
+    ex: dict = {}
+    if ground_offset:
+        ex["posetailor_ground_offset"] = float(ground_offset)
+    if hand_rest is not None:
+        ex["posetailor_hand_rest_pose"] = [round(float(v), 7) for v in np.asarray(hand_rest).reshape(-1)]
+    return {"extras": ex} if ex else {}
 
 
 def write_glb(path, poses: Pose, body, *, rig: str = "smplh", fps: float = 30.0,

@@ -427,4 +427,7 @@ def load_fbx(path) -> Motion:
     if np.isfinite(lift) and lift != 0.0:
         motion.root_translation[:, 1] -= lift
         motion.meta["ground_offset"] = lift
+    hand_rest = skel[0].props.get("PoseTailorHandRestPose")  # our exports: the fingers' bind hand pose
+    if hand_rest:
+        motion.meta["hand_rest_pose"] = str(hand_rest[0])
     return motion

@@ -353,6 +353,10 @@ def load_gltf(path) -> Motion:
     if lift:
         motion.root_translation[:, 1] -= lift
         motion.meta["ground_offset"] = lift
+    sc = g.items("scenes")
+    ex = sc[0].get("extras") if sc and isinstance(sc[0], dict) else None
+    if isinstance(ex, dict) and isinstance(ex.get("posetailor_hand_rest_pose"), list):  # our exports' bind hands
+        motion.meta["hand_rest_pose"] = ex["posetailor_hand_rest_pose"]
     return motion
 
 

@@ -668,6 +668,11 @@ def import_clip(path, rest_joints: np.ndarray | None = None, max_fps: float = 30
     if progress:
         progress(30, f"retargeting {m.num_frames} frames")
     r = retarget(m, rest_joints=rest_joints)
+    from core_models.io.hands_import import hand_pose_from_motion
+
+    hands = hand_pose_from_motion(m)  # SMPL-H finger skeletons (our own FBX / GLB / BVH exports)
+    if hands is not None:
+        r.pose.hand_pose = hands
     q = retarget_quality(r, rest_joints)
     q.pop("per_joint_mm", None)
     n = len(r.pose)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from core_models.io.motion import Motion, MotionImportError
-from core_models.io.rig_names import MIXAMO_NAMES
+from core_models.io.rig_names import MIXAMO_HAND_NAMES, MIXAMO_NAMES
 from core_models.pose import nearest_rotation_np
 
 #: the most frames an imported clip may have (a corrupt key count must not allocate gigabytes)
@@ -33,6 +33,7 @@ def mixamo_to_smplh(names: list[str]) -> tuple[list[str], bool]:
     bare = [n.rsplit(":", 1)[-1].lower() for n in names]
     if set(inv) - set(bare) or set(MIXAMO_NAMES) & set(names):
         return list(names), False
+    inv.update({v.lower(): k for k, v in MIXAMO_HAND_NAMES.items()})  # finger bones too (LeftHandIndex1 …)
     seen: set[str] = set()
     out = []
     for n, b in zip(names, bare):

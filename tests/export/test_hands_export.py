@@ -198,3 +198,37 @@ def test_bad_hand_pose_is_refused(anny, tmp_path):
     with pytest.raises(ExportError, match="hand_pose"):
         export_poses(tmp_path / "x.glb", p, anny)
     assert not (tmp_path / "x.glb").exists()
+
+
+@pytest.mark.parametrize("ext,rig", [("glb", "smplh"), ("glb", "mixamo"), ("fbx", "smplh"), ("fbx", "mixamo"),
+                                     ("bvh", "smplh"), ("bvh", "mixamo"), ("npz", "smplh")])
+def test_own_exports_round_trip_the_hand_pose(anny, tmp_path, ext, rig):
+    """Import (File > Import motion capture: load, retarget, fingers) gives back the written hand pose."""
+    from core_models.io.retarget import import_clip
+
+    poses = hand_poses(3, seed=47)
+    path = tmp_path / f"rt.{ext}"
+    if ext == "npz":
+        from core_models.export.npz import read_npz_poses
+
+        export_poses(path, poses, anny, fps=FPS)
+        back, _ = read_npz_poses(path)
+        got = back.hand_pose
+    else:
+        export_poses(path, poses, anny, rig=rig, fps=FPS, ground=True)
+        clip = import_clip(path, rest_joints=anny.skinning.rest_joints)
+        got = clip.poses.hand_pose
+    assert got is not None and got.shape == (3, 30, 3)
+    err = _angle_deg(aa_to_matrix(got.astype(np.float64)), aa_to_matrix(poses.hand_pose.astype(np.float64)))
+    assert err.max() < TOL_DEG, err.max()
+
+
+def test_skeletons_without_smplh_fingers_give_no_hand_pose(anny, tmp_path):
+    from core_models.io import load_motion
+    from core_models.io.hands_import import hand_pose_from_motion, parse_hand_rest_pose
+
+    path = tmp_path / "body.bvh"
+    export_poses(path, make_poses(2, seed=48), anny)
+    assert hand_pose_from_motion(load_motion(path)) is None
+    assert parse_hand_rest_pose("1 2 3") is None and parse_hand_rest_pose([0.0] * 89 + [float("nan")]) is None
+    assert parse_hand_rest_pose(" ".join(["0.5"] * 90)).shape == (30, 3)
