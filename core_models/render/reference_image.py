@@ -35,8 +35,9 @@ import numpy as np
 MAX_FILE_BYTES = 200 * 1024 * 1024
 #: refuse images with more pixels than this (read from the header, before decoding): ~ 10000 x 10000
 MAX_PIXELS = 100_000_000
-#: the displayed texture's longest side (bigger images are downscaled once, at load)
-MAX_TEXTURE_SIDE = 4096
+#: the displayed texture's longest side (bigger images are downscaled once, at load: a view is rarely larger, and
+#: a smaller texture is faster to sample on software GL)
+MAX_TEXTURE_SIDE = 2048
 MODES = ("background", "plane")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -373,7 +374,7 @@ class ReferenceImage:
         h, w = self.pixels.shape[:2]
         GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA8, w, h, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, self.pixels)
         GL.glGenerateMipmap(GL.GL_TEXTURE_2D)
-        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR_MIPMAP_LINEAR)
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR_MIPMAP_NEAREST)
         GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
         GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE)
         GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
