@@ -74,7 +74,7 @@ class HandsPanel(QWidget):
             b.setObjectName(f"hands_preset_{name}")
             b.setToolTip(f"{label} for the selected hand(s)")
             b.clicked.connect(lambda _c=False, n=name: self.apply_preset(n))
-            grid.addWidget(b, i // 4, i % 4)
+            grid.addWidget(b, i // 3, i % 3)
             self.preset_buttons[name] = b
         return box
 
