@@ -270,7 +270,9 @@ class ReferencePanel(QWidget):
         self._sync_widgets()
         self._show()
         w, h = img.image_size
-        self._say(f"{Path(img.settings.path).name} ({w}×{h})", 5000)
+        shown = getattr(self.ctx.viewport, "set_reference_image", None) is not None
+        self._say(f"{Path(img.settings.path).name} ({w}×{h})"
+                  + ("" if shown else " — the 3D view is unavailable, so it is not shown"), 5000)
         self.imageChanged.emit(img)
 
     def _on_load_error(self, path: str, e: BaseException) -> None:

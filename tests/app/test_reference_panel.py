@@ -229,3 +229,5 @@ def test_viewport_draws_the_image_and_frees_it(qapp, anny_body, tmp_path):
         v.doneCurrent()
     assert np.abs(grab().astype(int) - before).max() <= 2
     v.close()
+    v.deleteLater()
+    pump(0.05)
