@@ -73,8 +73,9 @@ class DragPoseMixin(_Base):
         self.viewport.set_autoposer(autoposer, None if autoposer is not None else MISSING_NOTE)  # type: ignore
 
     def _autoposer_failed(self, e: BaseException) -> None:
+        """services.autoposer() raised (ModelUnavailable: weights missing or unusable): optimisation only."""
         self._autoposer_state = "missing"
-        note = (MISSING_NOTE if isinstance(e, FileNotFoundError)
-                else f"(optimisation only: autopose failed: {str(e)[:120]})")
+        missing = isinstance(e, FileNotFoundError) or "missing" in str(e).lower()
+        note = MISSING_NOTE if missing else f"(optimisation only: autopose unavailable: {str(e)[:120]})"
         self.viewport.set_autoposer(None, note)  # type: ignore[attr-defined]
-        self.statusBar().showMessage(f"Drag pose {note}", 8000)
+        self.statusBar().showMessage(f"Drag pose {note}: {str(e)[:200]}", 10000)
