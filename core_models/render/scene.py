@@ -64,11 +64,12 @@ def _hand_layer(skinning):
 
 
 def pose_state(skinning, pose: Pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """FK for one pose: (skin (22,3,4) — (52,3,4) with the finger joints for a body with finger bones — float32
-    incl. translation, joints (22,3) float32, Rg (22,3,3))."""
+    """FK for one pose: (skin (22,3,4) — (52,3,4) with the finger joints when the pose has a hand pose and the
+    body finger bones — float32 incl. translation, joints (22,3) float32, Rg (22,3,3)). Without a hand pose the
+    fingers keep the body's rest hand (``set_state`` gives them their wrist's transform)."""
     if pose.batch_shape != ():
         raise ValueError(f"pose_state needs a single pose, got batch shape {pose.batch_shape}")
-    layer = _hand_layer(skinning)
+    layer = None if pose.hand_pose is None else _hand_layer(skinning)
     if layer is not None:
         Rg52, J52, sk52 = skin52(layer[0], layer[1], pose.full(), pose.hand_pose, pose.transl)
         return sk52.astype(np.float32), J52[:NJ].astype(np.float32), Rg52[:NJ]

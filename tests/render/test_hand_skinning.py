@@ -52,12 +52,17 @@ r.close()
 def test_pose_state_has_finger_joints_and_falls_back_to_the_rest_hand(anny_body):
     p = Pose.zeros()
     p.body_pose[18] = [0.0, -0.7, 0.0]
-    skin, joints, Rg = pose_state(anny_body.skinning, p)
-    assert skin.shape == (NJ_SKIN, 3, 4) and joints.shape == (22, 3) and Rg.shape == (22, 3, 3)
-    # no hand pose: every finger joint moves with its wrist (the 22-joint body's skinning)
+    skin, joints, Rg = pose_state(anny_body.skinning, p)  # no hand pose: the 22-joint state, as before
+    assert skin.shape == (22, 3, 4) and joints.shape == (22, 3) and Rg.shape == (22, 3, 3)
     out = anny_body.forward(p)
-    assert np.allclose(skin[:22], out.skin_transforms, atol=1e-5)
-    assert np.allclose(skin[22:37], skin[20], atol=1e-5) and np.allclose(skin[37:], skin[21], atol=1e-5)
+    assert np.allclose(skin, out.skin_transforms, atol=1e-5)
+    # the rest hand pose gives the same transforms: every finger joint moves with its wrist
+    q = p.copy()
+    q.hand_pose = anny_body.skinning.hand_rest_pose.copy()
+    skin52, joints52, _ = pose_state(anny_body.skinning, q)
+    assert skin52.shape == (NJ_SKIN, 3, 4) and np.allclose(joints52, joints, atol=1e-6)
+    assert np.allclose(skin52[:22], out.skin_transforms, atol=1e-5)
+    assert np.allclose(skin52[22:37], skin52[20], atol=1e-5) and np.allclose(skin52[37:], skin52[21], atol=1e-5)
 
 
 @pytest.mark.gl
