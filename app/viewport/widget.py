@@ -612,7 +612,7 @@ class Viewport(QWidget):
         self._snapshot = img
 
     def _take_snapshot(self) -> None:
-        img = self.grab_image()
+        img = self.grab_image(handles=True)  # what the window shows, drag-pose handles included
         if not img.isNull():
             self._snapshot = img
 
