@@ -50,8 +50,8 @@ PHENOTYPE_LABELS = ("gender", "age", "muscle", "weight", "height", "proportions"
 #: A fixed neutral adult by default (Anny's phenotype values are in [0, 1]).
 DEFAULT_PHENOTYPE = {"gender": 0.5, "age": 0.5, "muscle": 0.5, "weight": 0.5, "height": 0.5, "proportions": 0.5}
 
-#: "2"/"3": the layer also carries the 30 SMPL-H finger joints (hand_rest_joints, hand_rest_pose, weights52)
-_LAYER_VERSION = "3"
+#: "2"–"4": the layer also carries the 30 SMPL-H finger joints (hand_rest_joints, hand_rest_pose, weights52)
+_LAYER_VERSION = "4"
 
 #: SMPL-H finger → Anny finger number (Anny: finger1 = thumb … finger5 = little finger; joint k = finger<n>-k;
 #: the index … little fingers also have a metacarpal bone, which stays in the wrist segment)
@@ -311,7 +311,22 @@ def _cache_key(phenotype: dict) -> str:
 
 
 _FIELDS = ("rest_vertices", "rest_normals", "faces", "rest_joints", "parents", "weights", "weight_idx",
-           "weight_val", "uvs", "face_uvs", "hand_rest_joints", "hand_rest_pose", "weights52")
+           "weight_val", "uvs", "face_uvs", "hand_rest_joints", "hand_rest_pose")
+_W52_K = 8  # the cache keeps the 52-joint weights sparse (Anny: ≤ 7 per vertex, so exact): 0.9 MB instead of 2.9
+
+
+def _pack_w52(W: np.ndarray) -> dict[str, np.ndarray]:
+    idx = np.argsort(-W, axis=1, kind="stable")[:, :_W52_K].astype(np.int8)
+    return {"weights52_idx": idx, "weights52_val": np.take_along_axis(W, idx.astype(np.int64), axis=1)}
+
+
+def _unpack_w52(z) -> np.ndarray | None:
+    if "weights52_idx" not in z.files:
+        return None
+    idx = z["weights52_idx"].astype(np.int64)
+    W = np.zeros((idx.shape[0], 52), np.float32)
+    np.put_along_axis(W, idx, z["weights52_val"].astype(np.float32), axis=1)
+    return W
 
 
 def load_anny_layer(phenotype: dict | None = None, use_cache: bool = True) -> SkinningData:
@@ -326,13 +341,16 @@ def load_anny_layer(phenotype: dict | None = None, use_cache: bool = True) -> Sk
             if shipped is not None or path.exists():
                 with np.load(shipped or path, allow_pickle=False) as z:
                     kw: dict[str, Any] = {f: (z[f] if f in z.files else None) for f in _FIELDS}
-                    return SkinningData(joint_names=sk.JOINT_NAMES, floor_height=float(z["floor_height"]), **kw)
+                    return SkinningData(joint_names=sk.JOINT_NAMES, floor_height=float(z["floor_height"]),
+                                        weights52=_unpack_w52(z), **kw)
         except Exception:
             path = path if path is not None else None  # a broken cache file is rebuilt below
     data = build_anny_layer(ph)
     if use_cache and path is not None:
         tmp = path.with_suffix(".tmp.npz")
         arrays = {f: getattr(data, f) for f in _FIELDS if getattr(data, f) is not None}
+        if data.weights52 is not None:
+            arrays.update(_pack_w52(data.weights52))
         np.savez(tmp, floor_height=np.float32(data.floor_height), **arrays)
         os.replace(tmp, path)
     return data
