@@ -482,7 +482,8 @@ class Viewport(QWidget):
             scale[self._selected] = 1.4
             if self._selected not in self._joint_colors:
                 tints[self._selected] = (*MARKER_SELECTED, 0.18)
-        if self._drag_mode:  # the handles stand in for these joints' markers
+        if self._drag_mode:  # the handles stand in for these joints' markers; the other markers step back
+            scale *= 0.7
             scale[hd.HANDLE_JOINTS] = 0.0
         self._scene.set_marker_colors(cols)
         self._scene.set_marker_scale(scale)
