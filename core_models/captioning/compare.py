@@ -840,6 +840,8 @@ def _modifier_one(pcs: PaircodeSet, i: int, rng: np.random.Generator | None,
         merged.append(c)
     w = _Words(rng)
     steps = [_instruction_text(w, c) for c in merged]
+    if rng is not None:  # two changes can read the same ("straighten up" for two leans): say it once
+        steps = list(dict.fromkeys(steps))
     absolute = [_render_absolute(w, f) for f in _absolute_facts(pcs, i, rng, _said(chs))]
     if not steps and not absolute:
         return NO_CHANGE_TEXT

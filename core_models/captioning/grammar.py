@@ -81,10 +81,15 @@ class _Ctx:
         self.r = r
         self.ca, self.cb = ca, cb
         self.still = still
-        k = r.choices(range(len(ph.PERSONS)), weights=ph.PERSON_P)[0]
-        self.subj, self.poss, self.modals = ph.PERSONS[k]
+        if r.random() < ph.PERSON_OTHER_P:
+            self.subj, self.poss, self.modals = f"the {self.pick(ph.THIRD_NOUNS)}", "their", ph.PERSONS[4][2]
+            k = -1
+        else:
+            k = r.choices(range(len(ph.PERSONS)), weights=ph.PERSON_P)[0]
+            self.subj, self.poss, self.modals = ph.PERSONS[k]
         self.you = k == 0
         self.uk = r.random() < PROP_UK
+        self.simple = not self.you and r.random() < 0.5  # "she bends her knee" instead of "she should bend"
 
     def pick(self, options):
         return options[self.r.randrange(len(options))]
@@ -125,6 +130,18 @@ def part_np(ctx: _Ctx, m: Move) -> str:
     sing, plur = ctx.pick(words)
     poss = ctx.poss if ctx.chance(0.7) else "the"
     if m.side in ("left", "right"):
+        u = ctx.r.random()
+        limb = ph.LIMB_OF.get(sing)
+        if u < 0.04 and m.kind == "straighten" and sing in ("knee", "leg", "elbow", "arm") and \
+                _angle(ctx.ca, *_chain(m)) < 140:
+            return f"{poss} bent {m.side} {sing}"
+        if u < 0.08 and sing in ("arm", "leg"):
+            return f"{poss} {ctx.pick(('whole', 'entire'))} {m.side} {sing}"
+        if u < 0.12 and limb and limb != sing:
+            return f"the {sing} of {ctx.poss} {m.side} {limb}"
+        if u < 0.16:
+            return ctx.pick((f"{ctx.poss} {m.side}-side {sing}", f"{ctx.poss} {sing} on the {m.side}",
+                             f"the {sing} on {ctx.poss} {m.side} side"))
         return f"{poss} {m.side} {sing}"
     if m.side == "both":
         return ctx.pick((f"both {plur}", f"{poss} {plur}", f"both of {ctx.poss} {plur}", f"{ctx.poss} two {plur}"))
@@ -177,6 +194,10 @@ def distance_phrase(ctx: _Ctx, v: float) -> tuple[str, float]:
         options.append(("a couple of inches", 2 * INCH))
     if 0.065 <= v <= 0.12:
         options.append((ctx.pick(("a few inches", "three or four inches")), 3.5 * INCH))
+    for lo, hi, val, names in _BODY_UNITS:
+        if lo <= v <= hi:
+            name = ctx.pick(names)
+            options.append((name.format(metre="metre" if ctx.uk else "meter"), val))
     cm = max(1, int(round(v * 100 / 5.0)) * 5) if v >= 0.1 else max(1, int(round(v * 100)))
     options.append((f"{ctx.pick(ph.APPROX)} {_num(ctx, cm)} {_cm_word(ctx, cm)}", cm / 100.0))
     inch = int(round(v / INCH)) if v < 12 * INCH else int(round(v / INCH / 2.0)) * 2
@@ -184,6 +205,30 @@ def distance_phrase(ctx: _Ctx, v: float) -> tuple[str, float]:
         unit = "inch" if inch == 1 else "inches"
         options.append((f"{ctx.pick(ph.APPROX)} {_num(ctx, inch)} {unit}", inch * INCH))
     return ctx.pick(options)
+
+
+#: (min, max, stated value in metres, phrases) of everyday lengths
+_BODY_UNITS = (
+    (0.025, 0.045, 0.035, ("two fingers' width", "a couple of fingers' width", "two finger widths")),
+    (0.08, 0.12, 0.10, ("a fist's width", "about a fist width", "the width of a fist")),
+    (0.07, 0.11, 0.09, ("a palm's width", "the width of your palm", "about a palm")),
+    (0.15, 0.21, 0.18, ("a pencil's length", "about the length of a pencil")),
+    (0.26, 0.36, 0.30, ("a ruler's length", "about a ruler length", "the length of a ruler")),
+    (0.22, 0.32, 0.27, ("a forearm's length", "about a forearm", "the length of a shoe", "a shoe's length")),
+    (0.55, 0.80, 0.65, ("an arm's length", "about an arm's length")),
+    (0.02, 0.04, 0.0254, ("an inch or so", "about an inch", "roughly an inch")),
+    (0.015, 0.03, 0.02, ("a couple of centimetres", "a couple of centimeters", "a centimetre or two")),
+    (0.10, 0.20, 0.15, ("several inches", "a good few inches", "half a foot or so")),
+    (0.85, 1.15, 1.0, ("a {metre}", "about a {metre}", "roughly a yard")),
+    (0.40, 0.50, 0.457, ("a foot and a half", "about eighteen inches")),
+)
+#: (min, max, stated degrees, phrases) for turns of the whole body
+_TURN_UNITS = (
+    (75, 105, 90.0, ("a quarter turn", "a quarter of a turn", "a ninety-degree turn")),
+    (160, 181, 180.0, ("half a turn", "a half turn", "a full half turn")),
+    (38, 52, 45.0, ("an eighth of a turn", "a forty-five-degree turn")),
+    (110, 130, 120.0, ("a third of a turn",)),
+)
 
 
 def angle_phrase(ctx: _Ctx, v: float) -> tuple[str, float]:
@@ -200,6 +245,11 @@ def amount(ctx: _Ctx, m: Move) -> tuple[str, tuple[float, str] | None, str | Non
     exact = m.size_min >= 0.75 * m.size and m.unit in ("deg", "m") and not m.kind.startswith("super")
     if exact and ctx.chance(PROP_AMOUNT):
         text, val = (angle_phrase if m.unit == "deg" else distance_phrase)(ctx, m.size)
+        if m.kind == "turn" and ctx.chance(0.5):
+            units = [(ctx.pick(t[3]), t[2]) for t in _TURN_UNITS if t[0] <= m.size <= t[1]]
+            if units:
+                text, val = ctx.pick(units)
+                return ctx.pick(("through ", "by ", "", "in ")) + text, (val, m.unit), None
         lead = "by " if m.kind in ("closer", "apart") else ctx.pick(("", "by ")) if m.kind != "turn" else ""
         return lead + text, (val, m.unit), None
     if cls is not None and ctx.chance(PROP_HEDGE):
@@ -255,6 +305,10 @@ def _height_goals(ctx: _Ctx, m: Move, s: str) -> list[str]:
             out += ["it is at shoulder height", f"{p} {s} hand is level with {p} shoulder"]
         if near(f"{s}_hip", ctx.cb, 0.06) and not near(f"{s}_hip", ctx.ca, 0.12):
             out += ["it is at hip height", f"{p} {s} hand is level with {p} hip"]
+        for ref, names in (("spine3", ("chest", "breastbone")), ("spine1", ("waist", "belly button")),
+                           ("head", ("eye", "forehead", "ear")), ("neck", ("chin", "collarbone"))):
+            if near(ref, ctx.cb, 0.05) and not near(ref, ctx.ca, 0.12):
+                out += [f"it is at {ctx.pick(names)} height", f"{p} {s} hand is level with {p} {ctx.pick(names)}"]
     if m.noun == "knee" and near(f"{s}_hip", ctx.cb, 0.06) and not near(f"{s}_hip", ctx.ca, 0.12):
         out += ["it is at hip height", f"{p} {s} knee is level with {p} hip", f"{p} {s} thigh is level"]
     if m.noun == "foot":
@@ -346,13 +400,43 @@ _IRREGULAR_ING = {"lie": "lying", "get": "getting", "put": "putting", "set": "se
                   "return": "returning", "deepen": "deepening", "draw": "drawing", "open": "opening"}
 
 
+def _split_head(vp: str) -> tuple[str, str, str]:
+    """(leading adverbs, verb, rest): "slightly raise your arm" → ("slightly ", "raise", "your arm")."""
+    words = vp.split(" ")
+    k = 0
+    while k < len(words) - 1 and words[k] in _ADVERBS:
+        k += 1
+    lead = " ".join(words[:k])
+    return (lead + " " if lead else ""), words[k], " ".join(words[k + 1:])
+
+
+_ADVERBS = set(ph.HEDGE_SMALL_BEFORE) | {"gently", "slowly", "carefully"}
+
+
 def gerund(vp: str) -> str:
-    """"bend your knee" → "bending your knee"."""
-    head, _, rest = vp.partition(" ")
+    """"bend your knee" → "bending your knee" (leading adverbs kept in front)."""
+    lead, head, rest = _split_head(vp)
     ing = _IRREGULAR_ING.get(head)
     if ing is None:
         ing = head[:-1] + "ing" if head.endswith("e") and not head.endswith("ee") else head + "ing"
-    return f"{ing} {rest}".strip()
+    return f"{lead}{ing} {rest}".strip()
+
+
+_IRREGULAR_S = {"do": "does", "go": "goes", "have": "has", "undo": "undoes"}
+
+
+def third_person(vp: str) -> str:
+    """"bend her knee" → "bends her knee"."""
+    lead, head, rest = _split_head(vp)
+    s = _IRREGULAR_S.get(head)
+    if s is None:
+        if head.endswith(("s", "sh", "ch", "x", "z")):
+            s = head + "es"
+        elif head.endswith("y") and head[-2:-1] not in "aeiou":
+            s = head[:-1] + "ies"
+        else:
+            s = head + "s"
+    return f"{lead}{s} {rest}".strip()
 
 
 def _verbs(ctx: _Ctx, m: Move, np_: str) -> list[str]:
@@ -385,8 +469,15 @@ def verb_phrase(ctx: _Ctx, m: Move, np_: str) -> str:
         vp = ctx.pick(spec["moves"]) + " " + ctx.pick(spec["dirs"])
     else:
         vp = ctx.pick(_verbs(ctx, m, np_))
-        if "extra" in spec and ctx.chance(0.15) and "{p}" in vp:
+        if m.kind in ph.ROOM and ctx.chance(0.12) and ("{p}" in vp or m.kind.startswith("lean")):
+            room = [r for r in ph.ROOM[m.kind] if ctx.you or "you" not in r]
+            vp += " " + ctx.pick(room) if room else ""
+        elif "extra" in spec and ctx.chance(0.15) and "{p}" in vp:
             vp += " " + ctx.pick(spec["extra"])
+    if m.kind in _LANDMARK_KINDS and m.noun is not None and m.side in ("left", "right") and ctx.chance(0.25):
+        toward = landmark_phrases(ctx, m)
+        if toward:
+            vp += " " + ctx.pick(toward)
     if m.kind == "forward" and m.noun is not None and m.side in ("left", "right") and ctx.chance(0.3) and \
             ctx.cb[EXT_INDEX[f"{m.side}_{m.noun}"], 2] > ctx.cb[EXT_INDEX["torso"], 2] + 0.15:
         vp += " out in front of you" if ctx.you else " out in front"
@@ -395,6 +486,27 @@ def verb_phrase(ctx: _Ctx, m: Move, np_: str) -> str:
         vp += " behind you" if ctx.you else " behind the body"
     around = "round" if ctx.uk else "around"
     return vp.format(p=np_, poss=ctx.poss, side=side, around=around)
+
+
+_LANDMARK_KINDS = {"raise", "lower", "forward", "back", "out", "in", "tuck_in", "move_out"}
+
+
+def landmark_phrases(ctx: _Ctx, m: Move) -> list[str]:
+    """"toward your chest" / "away from your face": body landmarks the moving point gets clearly closer to
+    or farther from (measured on A and B)."""
+    s, j = m.side, f"{m.side}_{m.noun}"
+    out = []
+    for words, lm, sided in ph.LANDMARKS:
+        ref = f"{s}_{lm}" if sided else lm
+        if ref == j or ref not in EXT_INDEX or j not in EXT_INDEX:
+            continue
+        da, db = ctx.dist(ctx.ca, j, ref), ctx.dist(ctx.cb, j, ref)
+        word = ctx.pick(words)
+        if db < da - 0.1 and db < 0.7 * da:
+            out.append(f"{ctx.pick(('toward', 'towards', 'in toward', 'closer to'))} {ctx.poss} {word}")
+        elif db > da + 0.1 and db > 1.4 * da:
+            out.append(f"away from {ctx.poss} {word}")
+    return out
 
 
 def should_phrase(ctx: _Ctx, m: Move, np_: str) -> str:
@@ -433,7 +545,8 @@ def _with_amount(ctx: _Ctx, vp: str, m: Move) -> tuple[str, Step]:
 
 
 _NO_AMOUNT = {"upright", "upright_side", "turn_around"}
-_END_STATE = ("all the way", "completely", "fully", "right angle", "ninety", "90", "L shape", "as far as", "tight")
+_END_STATE = ("all the way", "completely", "fully", "right angle", "ninety", "90", "L shape", "as far as", "tight",
+              "lock out")
 
 
 def render_step(ctx: _Ctx, m: Move, np_: str | None = None) -> Step:
@@ -446,6 +559,8 @@ def render_step(ctx: _Ctx, m: Move, np_: str | None = None) -> Step:
     np_ = np_ or part_np(ctx, m)
     if not pronoun and ctx.chance(0.12):
         st = Step(should_phrase(ctx, m, np_), m, statement=True)
+        if ctx.chance(0.15):
+            st.text = f"{ctx.pick(ph.NOW_WORDS)} {st.text}"
         if st.text.split(" ")[0] in ("I", "there", "there's"):
             return st
         cls = size_class(m)
@@ -453,15 +568,27 @@ def render_step(ctx: _Ctx, m: Move, np_: str | None = None) -> Step:
         if cls is not None and ctx.chance(0.3) and after.split(" ")[0] in _COMPARATIVES:
             st.text = st.text.replace(" should be ", f" should be {ctx.pick(_SHOULD_HEDGE[cls])} ", 1)
             st.hedge = cls
+        if after.split(" ")[0] in ("higher", "lower", "straighter") and ctx.chance(0.2):
+            st.text += " " + ctx.pick(("than it is now", "than it is at the moment", "than it currently is",
+                                       "than before", "compared with now", "compared to how it is now"))
         return st
     vp = verb_phrase(ctx, m, np_)
     if m.kind in _NO_AMOUNT or any(w in vp for w in _END_STATE):
         st = Step("", m)
     else:
         vp, st = _with_amount(ctx, vp, m)
+    if ctx.chance(0.06):
+        vp += " " + ctx.pick(ph.MANNER + ph.MANNER_MORE)
+    if ctx.you and ctx.chance(0.12):
+        images = ph.IMAGERY.get((m.kind, m.noun)) or ph.IMAGERY.get((m.kind, None))
+        if images:
+            vp += " " + ctx.pick(images)
     goals = goal_clauses(ctx, m) if ctx.chance(PROP_GOAL) else []
     if goals:
         st.goal = ctx.pick(goals)
+        if np_.split(" ")[-1] in _PLURAL_NOUNS or np_ == "them":
+            st.goal = re.sub(r"^it (is|'s|makes)\b", lambda g: {"is": "they are", "'s": "they're",
+                                                               "makes": "they make"}[g.group(1)], st.goal)
         vp += f" {ctx.pick(('until', 'so that', 'so', 'until', 'till', 'to the point where'))} {st.goal}"
     st.text = vp
     return st
@@ -491,7 +618,7 @@ HOLD_STEP = (
     "don't let {p} move", "try not to move {p}", "make sure {p} {doesnt} move", "{P} shouldn't move",
     "keep {p} steady", "hold {p} still", "{P} {stays} exactly where {it} {is}", "leave {p} untouched",
     "keep {p} frozen in place", "{P} {stays} as {it} {is}", "don't shift {p}",
-)
+) + ph.HOLD_MORE
 HOLD_TAIL = ("without moving {p}", "while keeping {p} still", "but keep {p} where {it} {is}", "but leave {p} alone",
              "keeping {p} still", "and leave {p} as {it} {is}", "with {p} staying where {it} {is}",
              "but don't move {p}", "while {p} {stays} put", "and keep {p} still", "without changing {p}")
@@ -552,7 +679,8 @@ def _reference(ctx: _Ctx, m: Move, prev: Move | None) -> tuple[str | None, bool]
     words = part_words(m)
     if m.side in ("left", "right") and prev.side == m.side and words and ctx.chance(0.4) and \
             ph.LIMB_OF.get(prev.noun) == ph.LIMB_OF.get(m.noun):
-        return ctx.pick(ph.SAME_REF).format(n=ctx.pick(words)[0]), False
+        sing = [w for w, _ in words if w not in _PLURAL_NOUNS] or ["one"]
+        return ctx.pick(ph.SAME_REF).format(n=ctx.pick(sing)), False
     if m.side in ("left", "right") and prev.side in ("left", "right") and prev.side != m.side and \
             prev.kind == m.kind and prev.noun == m.noun and words and ctx.chance(0.5):
         return ctx.pick(ph.OTHER_REF).format(n=ctx.pick(words)[0]), False
@@ -572,25 +700,38 @@ def _frame(ctx: _Ctx, body: str, first: bool, is_vp: bool, all_vp: bool) -> str:
     if not is_vp:
         return body
     if not ctx.you:
-        return f"{ctx.subj} {ctx.pick(ctx.modals)} {body}"
+        return f"{ctx.subj} {body}" if ctx.simple else f"{ctx.subj} {ctx.pick(ctx.modals)} {body}"
+    if ctx.chance(0.05):
+        body = f"{body} {ctx.pick(ph.POLITE)}"
     u = ctx.r.random()
     if u < 0.55:
         return body
     if u < 0.72:
         return ctx.pick(ph.FRAMES_SOFT).format(v=body)
-    if u < 0.82:
+    if u < 0.8:
         return ctx.pick(ph.FRAMES_FIRST if first else ph.FRAMES_LATER).format(v=body)
+    if u < 0.83:
+        return ctx.pick(ph.ORDINALS).format(v=body)
     if not all_vp:
         return body
     if u < 0.9 and " " in body:
-        return ctx.pick(("try {g}", "work on {g}", "focus on {g}", "think about {g}", "start {g}")).format(
-            g=gerund(body))
+        return ctx.pick(_GERUND_FRAMES).format(g=gerund(body))
     return ctx.pick(ph.FRAMES_QUESTION).format(v=body)
+
+
+_GERUND_FRAMES = ("try {g}", "work on {g}", "focus on {g}", "think about {g}", "start {g}", "start by {g}",
+                  "how about {g}?", "what about {g}?", "begin by {g}", "practice {g}", "continue by {g}",
+                  "follow up by {g}", "finish by {g}", "we'll be {g}", "concentrate on {g}", "I'd start by {g}",
+                  "would you mind {g}?", "you'll be {g}", "let's work on {g}", "imagine {g}")
 
 
 def _join(ctx: _Ctx, steps: list[Step], links: list[bool]) -> str:
     text = steps[0].text
+    after_statement = steps[0].statement
     for st, linked in zip(steps[1:], links[1:]):
+        if after_statement and not st.statement and st.move is not None and not ctx.you:
+            st.text = f"{ctx.subj} {st.text}" if ctx.simple else f"{ctx.subj} {ctx.pick(ctx.modals)} {st.text}"
+        after_statement = st.statement
         sep = ctx.pick((" and ", " and then ", ", then ")) if linked else \
             ctx.r.choices(ph.JOIN_STEP, weights=ph.JOIN_STEP_P)[0]
         text += sep + st.text
@@ -598,7 +739,8 @@ def _join(ctx: _Ctx, steps: list[Step], links: list[bool]) -> str:
 
 
 def _sentences(ctx: _Ctx, steps: list[Step], links: list[bool], vps: list[bool]) -> list[str]:
-    out, k = [], 0
+    out: list[str] = []
+    k = 0
     for size in _sentence_sizes(ctx, len(steps)):
         while k + size < len(steps) and links[k + size]:
             size += 1  # keep "... and lift it" with its antecedent
@@ -658,6 +800,10 @@ def _surface(ctx: _Ctx, text: str) -> str:
             text = re.sub(rf"\b{w}\b", ph.TYPOS[w], text, count=1)
     if ctx.chance(PROP_CASUAL):
         text = text.lower().rstrip(".")
+        if ctx.chance(0.3):
+            text = f"{ctx.pick(ph.CASUAL_OPENERS)} {text}"
+        if ctx.chance(0.3):
+            text = f"{text} {ctx.pick(ph.CASUAL_CLOSERS)}"
         for w, c in ph.CASUAL_WORDS.items():
             if ctx.chance(0.5):
                 text = re.sub(rf"\b{w}\b", c, text)
@@ -684,6 +830,10 @@ def render(moves: list[Move], ca: np.ndarray, cb: np.ndarray, still: set[str], s
         links.append(linked)
         prev = m
     vps = [not s.statement for s in steps]
+    if ctx.simple:
+        for st, is_vp in zip(steps, vps):
+            if is_vp and st.move is not None:
+                st.text = third_person(st.text)
     holds: list[Step] = []
     lead = ""
     if still and steps and ctx.chance(PROP_HOLD):

@@ -111,7 +111,7 @@ def modifier_vocabulary(pose_a: Pose, pose_b: Pose, n_texts: int = 3, seed: int 
         for w in words_of(t):
             words[w] = words.get(w, 0) + 1
     rng = np.random.default_rng(seed)
-    pick = rng.choice(len(texts), min(n_examples, len(texts)), replace=False) if texts else []
+    pick = rng.choice(len(texts), min(n_examples, len(texts)), replace=False) if texts else np.zeros(0, np.int64)
     return VocabularyReport(n, n_texts, words, [texts[int(i)] for i in pick], seconds)
 
 
