@@ -3,6 +3,7 @@ the FK / skinning state of the new pose), on the Anny body with joint limits on,
 drag code (no GL needed: runs on the offscreen Qt platform). Pin OMP_NUM_THREADS=1 for the 1-thread number.
 
     QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1 .venv/bin/python tests/bench/bench_drag_pose.py [--moves 60]
+                                                                               [--solver network|optimisation]
 
 Each scenario starts from a library pose, pins what it names and moves the handle's cursor along a straight line
 in ``--moves`` steps, solving every step (as when the event loop is free between mouse moves). Prints per
@@ -60,6 +61,8 @@ def run_scenario(v, pose, handle: str, pins, by, moves: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--moves", type=int, default=60)
+    ap.add_argument("--solver", choices=("network", "optimisation"), default="network",
+                    help="network: the shipped auto-posing weights through ModelServices (falls back with a note)")
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
@@ -75,6 +78,16 @@ def main() -> int:
     v.set_body(load_body("anny"))
     v.set_limits_enabled(True)
     v.set_drag_mode(True)
+    if args.solver == "network":
+        import torch
+
+        from core_models.services import ModelServices, ModelUnavailable
+
+        torch.set_num_threads(1)
+        try:
+            v.set_autoposer(ModelServices().autoposer())
+        except ModelUnavailable as e:
+            print(f"no network: {e}")
     results = []
     for pose, handle, pins, by in SCENARIOS:
         r = run_scenario(v, lib[pose].copy(), handle, pins, by, args.moves)
