@@ -68,8 +68,11 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     w.grab().save(str(out))
     r = panel.last_result
+    vp_size = f"{w.viewport.width()}x{w.viewport.height()}"
     print(out, "|", r.status, f"people={r.people} confidence={r.confidence:.3f} regressor={r.regressor}",
-          f"pose-from-image {seconds:.2f} s (first call: includes loading the pipeline)", "|", panel.status.text())
+          f"pose-from-image {seconds:.2f} s (first call: includes loading the pipeline)",
+          f"fit: median landmark-to-joint distance {panel.fit_error_px:.1f} px in a {vp_size} view", "|",
+          panel.status.text())
     w._closing_ok = True
     w.close()
     return 0

@@ -66,6 +66,7 @@ class ReferencePanel(QWidget):
         self.settings = ReferenceSettings()
         self.last_result: Any = None     # the last ImagePose
         self.last_error = ""
+        self.fit_error_px: float | None = None
         self.worker_threads: list[int] = []  # thread ids the image / pose work ran on (tests)
         self._candidate: Any = None      # an ImagePose offered by "Apply anyway"
         self._load_job: Any = None
@@ -149,12 +150,18 @@ class ReferencePanel(QWidget):
         self.apply_btn = QPushButton("Apply anyway")
         self.apply_btn.setEnabled(False)
         self.apply_btn.clicked.connect(self.apply_candidate)
+        self.person = QComboBox()
+        self.person.setToolTip("several people in the image: whose pose to apply")
+        self.person.setVisible(False)
         opts = QHBoxLayout()
         opts.addWidget(self.face_camera)
         opts.addWidget(self.fit_image)
         box.addWidget(self.pose_btn)
         box.addLayout(opts)
-        box.addWidget(self.apply_btn)
+        offer = QHBoxLayout()
+        offer.addWidget(self.person, 1)
+        offer.addWidget(self.apply_btn)
+        box.addLayout(offer)
         return box
 
     @staticmethod
@@ -356,6 +363,8 @@ class ReferencePanel(QWidget):
         return pose_from_image(np.ascontiguousarray(rgb), self._pipeline())
 
     def _on_pose(self, r: Any) -> None:
+        from core_models.capture.from_image import person_label
+
         self.last_result = r
         note = f" ({r.notice})" if r.notice else ""
         if r.ok:
@@ -364,6 +373,9 @@ class ReferencePanel(QWidget):
         if r.pose is not None:  # several people / low confidence: offered, not applied
             self._candidate = r
             self.apply_btn.setEnabled(True)
+            self.person.clear()
+            self.person.addItems([person_label(r, i) for i in range(len(r.candidates))])
+            self.person.setVisible(len(r.candidates) > 1)
         self._say(r.message + note, 12000)
 
     def _on_pose_error(self, e: BaseException) -> None:
@@ -374,11 +386,23 @@ class ReferencePanel(QWidget):
         self.pose_btn.setEnabled(self.image is not None)
 
     def apply_candidate(self) -> None:
-        """"Apply anyway": the offered pose (several people / low confidence) as one undo step."""
-        if self._candidate is not None:
-            self.apply_result(self._candidate)
+        """"Apply anyway": the offered pose (several people: the person chosen in the list; low confidence) as
+        one undo step."""
+        from core_models.capture.from_image import candidate
 
-    def apply_result(self, r: Any) -> None:
+        r = self._candidate
+        if r is None:
+            return
+        label = ""
+        if len(r.candidates) > 1:
+            label = self.person.currentText()
+            r = candidate(r, max(0, self.person.currentIndex()))
+        if r.pose is None:
+            self._say(f"no pose could be recovered for {label or 'that person'}; the pose is unchanged")
+            return
+        self.apply_result(r, label)
+
+    def apply_result(self, r: Any, label: str = "") -> None:
         """Push the recovered pose (turned to the view if asked; translation and hands kept) as ONE undo step,
         then lay a background image over the body if asked."""
         from core_models.capture.from_image import face_view, merge_body_pose
@@ -392,15 +416,17 @@ class ReferencePanel(QWidget):
         doc.push_pose(new, f"Pose from image {Path(self.settings.path).name}")
         self._candidate = None
         self.apply_btn.setEnabled(False)
+        self.person.setVisible(False)
         fitted = self.fit_image.isChecked() and self.settings.mode == "background" and self._fit_to_body(r)
-        text = r.message if r.ok else r.message.replace("the pose is not applied yet", "applied anyway")
+        text = r.message if r.ok else (f"Pose applied anyway{f' ({label})' if label else ''}, "
+                                        f"confidence {r.confidence:.2f}.")
         self._say(text + (" The image was fitted to the body." if fitted else ""), 10000)
         self.poseApplied.emit(new)
 
     def _fit_to_body(self, r: Any) -> bool:
         """Scale / move the background so the person's landmarks lie over the body's joints on screen."""
         from core_models.capture.from_image import joint_correspondences
-        from core_models.render.reference_image import fit_background
+        from core_models.render.reference_image import fit_background, image_to_view_pixels
 
         vp: Any = self.ctx.viewport
         cam = getattr(vp, "camera", None)
@@ -416,6 +442,9 @@ class ReferencePanel(QWidget):
         screen = cam.project(vp.joints()[joints], w, h)[:, :2]
         k, ox, oy = fit_background(px, screen, self.image.image_size, w, h, self.settings)
         self.settings.scale, self.settings.offset_x, self.settings.offset_y = k, ox, oy
+        on_view = image_to_view_pixels(px, self.image.image_size, w, h, self.settings)
+        #: median distance (view pixels) between the person's landmarks and the body's joints after the fit
+        self.fit_error_px = float(np.median(np.linalg.norm(on_view - screen, axis=1)))
         self._sync_widgets()
         self._show()
         return True

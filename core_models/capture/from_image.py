@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -51,6 +51,8 @@ class ImagePose:
     notice: str = ""  # e.g. why the geometric regressor is used instead of a learned one
     regressor: str = ""
     seconds: float = 0.0
+    #: every person found, largest first: (pose or None, confidence, landmarks); ``pose`` is the first one's
+    candidates: list[tuple[Pose | None, float, Landmarks]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -88,19 +90,24 @@ def pose_from_image(image: np.ndarray, pipeline, min_confidence: float = MIN_CON
         return ImagePose("nobody", "Nobody found in the image: the pose is unchanged. A photo or drawing of one "
                          "whole person, not too small, works best.", image_size=size, notice=notice,
                          regressor=regressor, seconds=time.perf_counter() - t0)
-    chosen = max(people, key=person_area)
     from core_models.capture.pipeline import CaptureResult
 
-    res = CaptureResult(0, 0.0, image_size=size, raw_landmarks=chosen)
-    res = pipeline.pose_stage(res, text)
-    out = ImagePose("ok", "", res.pose, res.confidence, len(people), chosen, size, notice, regressor)
+    candidates: list[tuple[Pose | None, float, Landmarks]] = []
+    messages = []
+    for lm in sorted(people, key=person_area, reverse=True):
+        pipeline.reset()
+        res = pipeline.pose_stage(CaptureResult(0, 0.0, image_size=size, raw_landmarks=lm), text)
+        candidates.append((res.pose, res.confidence, lm))
+        messages.append(res.message)
+    pose, conf, chosen = candidates[0]
+    out = ImagePose("ok", "", pose, conf, len(people), chosen, size, notice, regressor, candidates=candidates)
     out.seconds = time.perf_counter() - t0
-    if res.pose is None:
-        out.status, out.message = "failed", res.message or "the pose regressor gave no pose"
+    if pose is None:
+        out.status, out.message = "failed", messages[0] or "the pose regressor gave no pose"
     elif len(people) > 1:
         out.status = "several"
-        out.message = (f"{len(people)} people found in the image: the largest one was posed, but the pose is not "
-                       "applied yet. Apply it if that is the right person, or crop the image to one person.")
+        out.message = (f"{len(people)} people found in the image: the pose is not applied yet. Choose the person "
+                       "(the largest one first) and apply, or crop the image to one person.")
     elif out.confidence < min_confidence:
         out.status = "low_confidence"
         out.message = (f"Low confidence ({out.confidence:.2f} < {min_confidence:.2f}): parts of the body are hidden "
@@ -108,6 +115,21 @@ def pose_from_image(image: np.ndarray, pipeline, min_confidence: float = MIN_CON
     else:
         out.message = f"Posed from the image (confidence {out.confidence:.2f}, {regressor})."
     return out
+
+
+def candidate(r: ImagePose, i: int) -> ImagePose:
+    """``r`` with person ``i`` (0 = the largest) as its pose, confidence and landmarks."""
+    pose, conf, lm = r.candidates[i]
+    return replace(r, pose=pose, confidence=conf, landmarks=lm)
+
+
+def person_label(r: ImagePose, i: int) -> str:
+    """"Person 2 (right)": where person ``i`` stands across the image (by their confident landmarks)."""
+    lm = r.candidates[i][2]
+    ok = lm.confidence(0.5)
+    x = float(np.mean(lm.image[ok, 0] if ok.any() else lm.image[:, 0]))
+    where = "left" if x < 1 / 3 else "right" if x > 2 / 3 else "middle"
+    return f"Person {i + 1} ({'largest, ' if i == 0 else ''}{where})"
 
 
 def face_view(pose: Pose, azimuth_deg: float) -> Pose:

@@ -168,10 +168,16 @@ def test_nobody_and_several_people_leave_the_pose_unchanged(win):
     r = panel.last_result
     assert r.status == "several" and r.people == 2 and "2 people" in panel.status.text()
     assert poses_equal(doc.pose(), start) and doc.undo_stack.count() == depth
-    assert panel.apply_btn.isEnabled()  # the largest person's pose is offered
+    assert panel.apply_btn.isEnabled() and panel.person.count() == 2  # both people are offered, largest first
+    assert panel.person.itemText(0).startswith("Person 1 (largest") and panel.person.itemText(1).startswith("Person 2")
+    panel.person.setCurrentIndex(1)
     panel.apply_candidate()
-    assert not poses_equal(doc.pose(), start) and doc.undo_stack.count() == depth + 1
-    assert "applied anyway" in panel.status.text()
+    applied = doc.pose()
+    assert not poses_equal(applied, start) and doc.undo_stack.count() == depth + 1
+    assert "applied anyway (Person 2" in panel.status.text() and not panel.apply_btn.isEnabled()
+    second = r.candidates[1][0]
+    assert np.allclose(applied.body_pose, second.body_pose)  # the chosen person's pose, not the largest one's
+    assert not np.allclose(second.body_pose, r.candidates[0][0].body_pose)
 
 
 # --- the live GL viewport (Xvfb) -------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ def test_one_person_nobody_two_people_and_a_bad_image(pipe):
     assert r.status == "nobody" and r.pose is None and r.people == 0 and "Nobody found" in r.message
     r = fi.pose_from_image(read_rgb(opencv_image("basketball2.png")), pipe)
     assert r.status == "several" and r.people == 2 and r.pose is not None and "2 people" in r.message
+    assert len(r.candidates) == 2 and fi.person_area(r.candidates[0][2]) >= fi.person_area(r.candidates[1][2])
+    second = fi.candidate(r, 1)
+    assert second.pose is r.candidates[1][0] and second.landmarks is r.candidates[1][2] and r.pose is not second.pose
+    labels = [fi.person_label(r, i) for i in range(2)]
+    assert labels[0].startswith("Person 1 (largest, ") and labels[1].startswith("Person 2 (")
     r = fi.pose_from_image(np.zeros((4, 4, 3), np.uint8), pipe)
     assert r.status == "failed" and r.pose is None and "cannot be used" in r.message
 
