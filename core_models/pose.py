@@ -650,4 +650,12 @@ def interpolate(a: Pose, b: Pose, t: float) -> Pose:
     qa, qb = aa_to_quat(torch.as_tensor(a.full())), aa_to_quat(torch.as_tensor(b.full()))
     q = roma.unitquat_slerp(qa, qb, torch.tensor([float(t)]))[0]
     full = quat_to_aa(q).numpy()
-    return Pose.from_full(full, (1 - t) * a.transl + t * b.transl)
+    out = Pose.from_full(full, (1 - t) * a.transl + t * b.transl)
+    if a.hand_pose is not None and b.hand_pose is not None:  # the fingers too; with one hand pose, that one
+        qh = roma.unitquat_slerp(aa_to_quat(torch.as_tensor(a.hand_pose)), aa_to_quat(torch.as_tensor(b.hand_pose)),
+                                 torch.tensor([float(t)]))[0]
+        out.hand_pose = quat_to_aa(qh).numpy().astype(np.float32)
+    else:
+        hp = a.hand_pose if a.hand_pose is not None else b.hand_pose
+        out.hand_pose = None if hp is None else hp.copy()
+    return out

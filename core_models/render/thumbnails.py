@@ -25,8 +25,9 @@ def _as_list(poses) -> list[Pose]:
         if poses.batch_shape == ():
             return [poses]
         flat = poses.root_orient.reshape(-1, 3).shape[0]
+        hands = None if poses.hand_pose is None else poses.hand_pose.reshape(-1, 30, 3)
         return [Pose(poses.root_orient.reshape(-1, 3)[i], poses.body_pose.reshape(-1, 21, 3)[i],
-                     poses.transl.reshape(-1, 3)[i]) for i in range(flat)]
+                     poses.transl.reshape(-1, 3)[i], None if hands is None else hands[i]) for i in range(flat)]
     return list(poses)
 
 

@@ -149,3 +149,19 @@ def test_library_bad_hand_pose_is_a_clear_error(bad, msg):
     d["pose"]["hand_pose"] = bad
     with pytest.raises(LibraryError, match=msg):
         pose_from_dict(d)
+
+
+def test_interpolate_carries_the_hand_pose():
+    from core_models.pose import interpolate
+
+    a, b = Pose.zeros(), Pose.zeros()
+    a.hand_pose = H.preset_hand_pose("open", "both")
+    b.hand_pose = H.preset_hand_pose("fist", "both")
+    mid = interpolate(a, b, 0.5)
+    assert mid.hand_pose is not None
+    c = H.finger_curl(mid.hand_pose, "left", "middle")
+    assert 0.4 < c < 0.6
+    assert np.allclose(interpolate(a, b, 1.0).hand_pose, b.hand_pose, atol=1e-5)
+    only = interpolate(Pose.zeros(), b, 0.3)
+    assert np.allclose(only.hand_pose, b.hand_pose)
+    assert interpolate(Pose.zeros(), Pose.zeros(), 0.5).hand_pose is None
