@@ -364,10 +364,11 @@ class Viewport(QWidget):
         """The Qt-free renderer (its settings; benchmarks copy them)."""
         return self._scene
 
-    def grab_image(self, handles: bool = False) -> QImage:
+    def grab_image(self, handles: bool = False, reference: bool = False) -> QImage:
         """The current view as a QImage (always the anti-aliased, per-pixel-lit rendering, drawn offscreen
         at the widget's size in device pixels). A null QImage while GL is not up (never shown, or no GL).
-        Drag-pose handles only with ``handles`` (thumbnails and exports show the body, not the tool)."""
+        Drag-pose handles only with ``handles`` (thumbnails and exports show the body, not the tool), the
+        reference image only with ``reference`` (a saved pose's thumbnail never shows the user's photo)."""
         if not self._gl_ok or not self._win.isValid():
             return QImage()
         from core_models.render.scene import OffscreenTarget
@@ -375,8 +376,11 @@ class Viewport(QWidget):
         w, h = self._device_size()
         self.makeCurrent()
         per_pixel = self._scene.per_pixel_lighting
+        ref = self._scene.reference
         t = None
         try:
+            if not reference:
+                self._scene.reference = None
             t = OffscreenTarget(w, h, samples=self.aa_samples)
             t.bind()
             self._sync_handles(handles)
@@ -386,6 +390,7 @@ class Viewport(QWidget):
             rgba = t.read_rgba()
         finally:
             self._scene.per_pixel_lighting = per_pixel
+            self._scene.reference = ref
             if t is not None:
                 t.release()
             self.doneCurrent()
@@ -613,7 +618,7 @@ class Viewport(QWidget):
         self._snapshot = img
 
     def _take_snapshot(self) -> None:
-        img = self.grab_image(handles=True)  # what the window shows, drag-pose handles included
+        img = self.grab_image(handles=True, reference=True)  # what the window shows: handles, reference image
         if not img.isNull():
             self._snapshot = img
 

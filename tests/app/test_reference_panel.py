@@ -206,8 +206,8 @@ def test_viewport_draws_the_image_and_frees_it(qapp, anny_body, tmp_path):
     if v.gl_error:
         pytest.fail(v.gl_error)
 
-    def grab():
-        im = v.grab_image().convertToFormat(QImage.Format.Format_RGB888)
+    def grab(reference=True):
+        im = v.grab_image(reference=reference).convertToFormat(QImage.Format.Format_RGB888)
         a = np.frombuffer(im.constBits(), np.uint8, count=im.bytesPerLine() * im.height())
         a = a.reshape(im.height(), im.bytesPerLine())[:, : im.width() * 3]
         return a.reshape(im.height(), im.width(), 3).copy()  # (a copy while the QImage is alive)
@@ -222,6 +222,7 @@ def test_viewport_draws_the_image_and_frees_it(qapp, anny_body, tmp_path):
     inside = after[5:40, 45:75]  # a square image in a 320x240 view: columns 40..280
     assert (np.abs(inside - (0, 255, 0)).max(-1) <= 2).mean() > 0.95
     assert np.abs(after[:, :35] - before[:, :35]).max() <= 2  # letterboxed: the sides are the plain background
+    assert np.abs(grab(reference=False).astype(int) - before).max() <= 2  # thumbnails leave the user's photo out
     assert np.abs(after[body] - before[body]).mean() < 3  # behind the body
     tex = ref.texture
     assert tex is not None
