@@ -2,6 +2,8 @@
 (a slider drag merges into one step), sliders following the pose, registration as a feature dock."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -115,3 +117,54 @@ def test_spread_slider_and_preset_values_shown(panel):
     p.sliders["spread"].setValue(30)
     assert H.hand_spread(doc.pose().hand_pose, "right") == pytest.approx(0.3, abs=0.01)
     assert p.sliders["index"].value() == -5  # "open" bends the fingers back a little (curl -0.05)
+
+
+@pytest.mark.gl
+@pytest.mark.skipif(not os.environ.get("DISPLAY") or os.environ.get("QT_QPA_PLATFORM") in ("offscreen", "minimal"),
+                    reason="needs an X display with GL (run under xvfb-run with QT_QPA_PLATFORM=xcb)")
+def test_main_window_viewport_shows_the_fingers(qapp, tmp_path):
+    from _apptest_util import RecordingDialogs, pump
+
+    from app.main_window import MainWindow
+    from app.viewport.fallback import FallbackViewport
+    from app.window_body import anny_cached
+    from core_models import autosave as au
+    from core_models.render.scene import NJ_SKIN
+
+    if not anny_cached(None):
+        pytest.skip("the Anny layer is not cached yet (run `python main.py warmup`)")
+    m = au.AutosaveManager(tmp_path / "data")
+    m.start()
+    w = MainWindow(dialogs=RecordingDialogs(), autosave=m)
+    assert not isinstance(w.viewport, FallbackViewport), getattr(w.viewport, "reason", "")
+    w.resize(1280, 760)
+    w.show()
+    w.startup([], check_recovery=False)
+    try:
+        assert pump(until=lambda: w.body is not None, timeout=60), "body did not load"
+        panel = w.feature_panels["dock_hands"]
+        cam = w.viewport.camera
+        cam.target = np.asarray(w.body.forward(w.doc.pose()).joints[20], np.float64) + [0.08, 0, 0]
+        cam.distance, cam.azimuth, cam.elevation = 0.45, 0.0, 30.0
+        w.viewport.update()
+        pump(0.5)
+
+        def image():
+            img = w.viewport.grab_image().convertToFormat(w.viewport.grab_image().Format.Format_RGBA8888)
+            return np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.width(), 4)[..., :3].astype(int)
+
+        before = image()
+        panel.set_side("left")
+        panel.preset_buttons["fist"].click()
+        pump(0.5)
+        assert w.viewport.pose().hand_pose is not None
+        skin = w.viewport.scene()._skin.reshape(NJ_SKIN, 3, 4)
+        assert np.abs(skin[22:37] - skin[20]).max() > 0.1  # the left fingers have their own transforms
+        after = image()
+        assert np.abs(after - before).mean() > 2.0  # the fist is drawn
+        w.acts["undo"].trigger()
+        pump(0.3)
+        assert w.viewport.pose().hand_pose is None
+    finally:
+        w.close()
+        pump(0.1)
