@@ -168,6 +168,8 @@ def _lm(R_hat, t_hat, rest_joints, prob: RefineProblem, limits, R0, t0) -> Refin
     R = np.array(R_hat if R0 is None else R0, np.float64)
     t = np.array(t_hat if t0 is None else t0, np.float64)
     frozen = np.zeros(sk.NUM_JOINTS, bool)
+    if limits is not None:  # start inside the limits (a rejected first step must not leave it outside)
+        R = clamp_matrices(R, limits)
     lam, it = 1e-3, 0
     cost = _cost(R, t, R_hat, t_hat, rest, prob, frozen)
     err = _hard_error(R, t, rest, prob)

@@ -7,7 +7,9 @@ are pinned; every ``update(target, mode)`` returns the pose for the current mous
   network sees every effector (the dragged one at the target, the pins and the start pose's other effectors as
   hints, pelvis-relative in the start pose's heading frame) and the start pose; its *change* from its prediction
   for the start effectors is applied to the start pose (R_j ← R⁰_j·P̂⁰_jᵀ·P̂_j), so a drag starts exactly from the
-  user's pose and a small drag gives a small change. Then :func:`core_models.posing.refine.refine` reaches the
+  user's pose and a small drag gives a small change; the limbs the drag is not about (the other arm, the legs
+  for a wrist) keep their start rotations in that prediction and are 10× stiffer in the refinement, so they
+  move only when a pin or a hint needs them (predictability). Then :func:`core_models.posing.refine.refine` reaches the
   target and holds the pins exactly (hard constraints), keeps the other effectors near their start positions
   (soft) and stays close to the prediction, inside the joint limits. Without the network the same refinement
   runs from the start pose (``learned`` is False and ``notice`` says so).
@@ -44,6 +46,12 @@ PIN_WEIGHT = 10.0
 HINT_WEIGHTS = {"pelvis": 0.05, "neck": 0.02, "head": 0.02, "left_wrist": 0.05, "right_wrist": 0.05,
                 "left_ankle": 0.1, "right_ankle": 0.1, "left_elbow": 0.005, "right_elbow": 0.005,
                 "left_knee": 0.005, "right_knee": 0.005}
+#: stiffness factor of the joints of the limbs the drag is not about (the other arm and legs: they keep their
+#: rotations unless a pin or a hint needs them, so a small drag gives a small, local change)
+UNRELATED_STIFFNESS = 10.0
+_LIMB_PART = {"left_wrist": "left_arm", "left_elbow": "left_arm", "right_wrist": "right_arm",
+              "right_elbow": "right_arm", "left_ankle": "left_leg", "left_knee": "left_leg",
+              "right_ankle": "right_leg", "right_knee": "right_leg"}
 _POLE_OF = {"left_elbow": "left_wrist", "right_elbow": "right_wrist", "left_knee": "left_ankle",
             "right_knee": "right_ankle"}
 _AIM_PARENT = {"head": sk.JOINT_INDEX["neck"], "neck": sk.JOINT_INDEX["spine3"]}
@@ -77,6 +85,13 @@ class _Drag:
 def heading_frame_features(E: np.ndarray, Ry: np.ndarray) -> np.ndarray:
     """(…,11,3) world effectors → pelvis-relative, in the heading frame (Ry: world ← heading)."""
     return (E - E[..., :1, :]) @ Ry
+
+
+def unrelated_joints(effector: str) -> list[int]:
+    """The joints of the limbs (arms, legs) that a drag of ``effector`` is not about."""
+    own = _LIMB_PART.get(effector)
+    return [j for part in ("left_arm", "right_arm", "left_leg", "right_leg") if part != own
+            for j in sk.BODY_PARTS[part]]
 
 
 class DragSolver:
@@ -162,7 +177,9 @@ class DragSolver:
             t_init += target - d.E0[d.effector]
         if d.pred0 is not None:
             pred = self._predict(d, E)
-            R_init = d.R0 @ np.swapaxes(d.pred0, -1, -2) @ pred
+            delta = np.swapaxes(d.pred0, -1, -2) @ pred
+            delta[unrelated_joints(EFFECTORS[d.effector])] = np.eye(3)  # predictable: other limbs keep theirs
+            R_init = d.R0 @ delta
         else:
             R_init = d.R0.copy()
         if self.limits:
@@ -174,6 +191,7 @@ class DragSolver:
         w[d.effector] = 1.0
         w[list(d.pins)] = PIN_WEIGHT  # a pin wins over the drag when both cannot hold
         prob = RefineProblem(EFFECTOR_JOINTS.copy(), E, w, hard)
+        prob.stiffness[unrelated_joints(EFFECTORS[d.effector])] *= UNRELATED_STIFFNESS
         R_start, t_start = d.warm if d.warm is not None else (R_init, t_init)
         res = refine(R_init, t_init, self.rest, prob, self._limits, R_start, t_start)
         if res.hard_error < 0.01:  # a good solution seeds the next update (mouse targets move little per event)

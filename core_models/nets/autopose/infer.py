@@ -28,8 +28,8 @@ class AutoPoser:
     def predict(self, effectors: np.ndarray, mask: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
         """Batched: effectors (B,11,3) pelvis-relative in the heading frame, mask (B,11), start (B,22,3,3) local
         rotations (root heading-normalised) or None → (B,22,3,3) predicted local rotations (float64)."""
-        eff = torch.as_tensor(np.asarray(effectors, np.float32), device=self.device)
-        m = torch.as_tensor(np.asarray(mask, bool), device=self.device)
+        eff = torch.as_tensor(np.array(effectors, np.float32), device=self.device)
+        m = torch.as_tensor(np.array(mask, bool), device=self.device)
         if eff.ndim != 3 or eff.shape[1:] != (NUM_EFFECTORS, 3) or m.shape != eff.shape[:2]:
             raise ValueError(f"effectors must be (B,{NUM_EFFECTORS},3) with a (B,{NUM_EFFECTORS}) mask, got "
                              f"{tuple(eff.shape)} and {tuple(m.shape)}")
