@@ -2,6 +2,7 @@
 
     python main.py render --pose X.npz --out img.png [--view front|side|back|three_quarter|top]
                           [--size 512x512] [--frame 0] [--markers] [--no-grid] [--inset] [--transparent]
+                          [--reference IMAGE [--reference-opacity 0.6] [--reference-plane]]
 """
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def register(sub) -> None:
     p.add_argument("--no-grid", action="store_true", help="no ground grid")
     p.add_argument("--inset", action="store_true", help="add the side-view inset")
     p.add_argument("--transparent", action="store_true", help="keep the alpha channel (RGBA PNG)")
+    p.add_argument("--reference", help="a reference picture drawn behind the body (PNG/JPEG/WebP/BMP)")
+    p.add_argument("--reference-opacity", type=float, default=0.6, help="its opacity 0..1 (default 0.6)")
+    p.add_argument("--reference-plane", action="store_true",
+                   help="as a camera-facing plane 1 m behind the body instead of the letterboxed background")
     p.set_defaults(func=_render)
 
 
@@ -47,13 +52,24 @@ def read_pose_file(path: str, frame: int = 0, rest_pelvis=None):
     return read(path, frame=frame, rest_pelvis=rest_pelvis).pose
 
 
+def _reference(args):
+    """The --reference picture as a ReferenceImage (None without the option); ValueError says why not."""
+    if not getattr(args, "reference", None):
+        return None
+    from core_models.render.reference_image import ReferenceImage, ReferenceSettings
+
+    s = ReferenceSettings(mode="plane" if args.reference_plane else "background", opacity=args.reference_opacity)
+    return ReferenceImage.from_file(args.reference, s)
+
+
 def _render(args) -> int:
     from core_models.pose import PoseError
 
     try:
         size = parse_size(args.size)
         pose = read_pose_file(args.pose, args.frame)
-    except (PoseError, ValueError, OSError) as e:  # PoseFileError is a ValueError
+        reference = _reference(args)
+    except (PoseError, ValueError, OSError) as e:  # PoseFileError and ReferenceImageError are ValueErrors
         print(f"render: error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)
@@ -69,7 +85,7 @@ def _render(args) -> int:
 
         body = load_body("anny")
         img = render_pose_image(body, pose, size=size, view=args.view, markers=args.markers,
-                                grid=not args.no_grid, inset=args.inset, alpha=args.transparent)
+                                grid=not args.no_grid, inset=args.inset, alpha=args.transparent, reference=reference)
     except Exception as e:
         if os.environ.get("PYOPENGL_PLATFORM", "egl") == "egl" and not os.environ.get(_FALLBACK_ENV):
             print(f"render: EGL rendering failed ({e.__class__.__name__}: {e}); retrying with OSMesa",

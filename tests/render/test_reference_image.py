@@ -278,3 +278,28 @@ def test_plane_behind_the_body_locked_and_unlocked(shots):
 def test_texture_is_released(shots):
     _, out = shots
     assert out["tex_alive"] and out["released_on_switch"] and out["released_on_none"]
+
+
+@pytest.mark.gl
+def test_render_cli_draws_a_reference_picture_and_refuses_a_bad_one(tmp_path):
+    from PIL import Image
+
+    pose = tmp_path / "rest.npz"
+    np.savez(pose, poses=np.zeros((1, 156), np.float32), trans=np.zeros((1, 3), np.float32), up_axis=np.array("y"))
+    green = _png(tmp_path / "green.png", np.tile(np.array([0, 255, 0], np.uint8), (50, 50, 1)))
+    env = dict(os.environ)
+    env.pop("PYOPENGL_PLATFORM", None)
+
+    def render(*extra):
+        return subprocess.run([sys.executable, "main.py", "render", "--pose", str(pose), "--size", "160x160",
+                               "--no-grid", *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+
+    out = tmp_path / "with.png"
+    r = render("--out", str(out), "--reference", str(green), "--reference-opacity", "1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    img = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert (np.abs(img[2:30, 2:30] - (0, 255, 0)).max(-1) <= 2).all()  # the square picture fills the square view
+    assert ((img[..., 0] - img[..., 2]) > 40).sum() > 300  # the body in front of it
+    (tmp_path / "notes.png").write_text("not a picture\n")
+    r = render("--out", str(tmp_path / "bad.png"), "--reference", str(tmp_path / "notes.png"))
+    assert r.returncode == 2 and "notes.png: not an image file" in r.stderr and not (tmp_path / "bad.png").exists()
