@@ -25,6 +25,7 @@ from core_models.export.common import (
     check_fps,
     default_skeleton_data,
     grounded,
+    rest_hand_of,
 )
 
 #: format id → (file extension, label for file dialogs)
@@ -85,7 +86,7 @@ def export_poses(path, poses, body=None, format: str | None = None, rig: str = "
     Extra ``options`` go to the format's writer (e.g. ``compress_level`` for FBX, ``units="cm"`` for BVH, which
     writes metres by default, ``up_axis`` for NPZ)."""
     p, fmt = resolve_path_and_format(path, format)
-    poses = as_pose_batch(poses)
+    poses = as_pose_batch(poses, rest_hand_of(body))
     fps = check_fps(fps)
     bone_names(("pelvis",), rig)  # validates the rig name early
     if fmt in NEEDS_BODY and body is None:

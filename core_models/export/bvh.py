@@ -30,6 +30,7 @@ from core_models.export.common import (
     default_skeleton_data,
     matrix_to_euler,
     report,
+    rest_hand_of,
     rig_data,
     write_bytes_atomic,
 )
@@ -54,7 +55,7 @@ def build_bvh(poses, body=None, *, rig: str = "smplh", fps: float = 30.0, progre
     if units not in UNITS:
         raise ExportError(f"BVH units must be one of {', '.join(UNITS)}, got {units!r}")
     scale = UNITS[units]
-    poses = as_pose_batch(poses)
+    poses = as_pose_batch(poses, rest_hand_of(body))
     joint_names, parents, rest = _skeleton(body, poses)
     fps = check_fps(fps)
     names = bone_names(joint_names, rig)

@@ -128,8 +128,15 @@ def grounded(data: SkinningData) -> SkinningData:
                                floor_height=0.0, hand_rest_joints=hands)
 
 
-def as_pose_batch(poses) -> Pose:
-    """A single Pose, a batched Pose (N,) or a list of Poses → a Pose with batch shape (N,), checked."""
+def rest_hand_of(body) -> np.ndarray | None:
+    """The hand pose a body's mesh is modelled in (None: flat, or no body / no finger bones)."""
+    data = body if isinstance(body, SkinningData) else getattr(body, "skinning", None)
+    return getattr(data, "hand_rest_pose", None)
+
+
+def as_pose_batch(poses, rest_hand: np.ndarray | None = None) -> Pose:
+    """A single Pose, a batched Pose (N,) or a list of Poses → a Pose with batch shape (N,), checked. In a list
+    where only some poses have a hand pose, the others get ``rest_hand`` (the body's own hand; flat if None)."""
     if isinstance(poses, (list, tuple)):
         if not poses:
             raise ExportError("nothing to export: the pose sequence is empty")
@@ -137,6 +144,9 @@ def as_pose_batch(poses) -> Pose:
             raise ExportError("expected Pose objects in the sequence")
         if any(p.batch_shape != () for p in poses):
             raise ExportError("a pose list must hold single (unbatched) poses")
+        if rest_hand is not None and any(p.hand_pose is not None for p in poses):
+            poses = [p if p.hand_pose is not None else Pose(p.root_orient, p.body_pose, p.transl, rest_hand)
+                     for p in poses]
         poses = Pose.stack(list(poses))
     if not isinstance(poses, Pose):
         raise ExportError(f"expected a Pose, got {type(poses).__name__}")

@@ -36,6 +36,7 @@ from core_models.export.common import (
     fbx_euler_deg,
     limb_orientations,
     report,
+    rest_hand_of,
     rig_data,
     write_bytes_atomic,
 )
@@ -411,7 +412,7 @@ def build_fbx(poses, body: SkinningData | object, *, rig: str = "smplh", fps: fl
               orient_bones: bool = True) -> bytes:
     """The FBX file for ``poses`` (a Pose, single or (N,)) on ``body`` (a BodyModel or SkinningData).
     Stages: bones → skinned mesh → bind pose → animation → top-level sections → binary encoding."""
-    poses = as_pose_batch(poses)
+    poses = as_pose_batch(poses, rest_hand_of(body))
     data = rig_data(body, poses)  # 52 bones (fingers) when the poses carry a hand_pose
     fps = check_fps(fps)
     names = bone_names(data.joint_names, rig)

@@ -30,6 +30,7 @@ from core_models.export.common import (
     compute_frames,
     limb_orientations,
     report,
+    rest_hand_of,
     rig_data,
     write_bytes_atomic,
 )
@@ -171,7 +172,7 @@ def build_glb(poses, body, *, rig: str = "smplh", fps: float = 30.0, mesh_name: 
               anim_name: str = "PoseTailor", progress: ProgressFn | None = None, ground_offset: float = 0.0,
               orient_bones: bool = True) -> bytes:
     """Stages: frames → mesh buffers → animation buffers → node tree + JSON document → GLB container."""
-    poses = as_pose_batch(poses)
+    poses = as_pose_batch(poses, rest_hand_of(body))
     data = rig_data(body, poses)  # 52 bones (fingers) when the poses carry a hand_pose
     fps = check_fps(fps)
     names = bone_names(data.joint_names, rig)

@@ -232,3 +232,18 @@ def test_skeletons_without_smplh_fingers_give_no_hand_pose(anny, tmp_path):
     assert hand_pose_from_motion(load_motion(path)) is None
     assert parse_hand_rest_pose("1 2 3") is None and parse_hand_rest_pose([0.0] * 89 + [float("nan")]) is None
     assert parse_hand_rest_pose(" ".join(["0.5"] * 90)).shape == (30, 3)
+
+
+def test_keyframes_without_a_hand_pose_keep_the_body_rest_hand(anny, tmp_path):
+    """A sequence where only some poses have fingers: the others export with the body's own (relaxed) hand, so
+    their mesh is the one PoseTailor shows for them."""
+    seq = [p for p in make_poses(3, seed=49)]
+    seq[1].hand_pose = H.preset_hand_pose("fist", "both")
+    path = tmp_path / "mixed.glb"
+    export_poses(path, seq, anny, fps=FPS)
+    glb = GLB.load(path)
+    assert len(glb.skin_joint_names()) == 52
+    idx = match_vertices(glb.skinned_positions(None, 0.0), anny.skinning.rest_vertices)
+    for f, p in enumerate(seq):
+        ref = anny.forward(p).vertices  # frames 0 and 2: no hand pose = the 22-joint body
+        assert np.abs(glb.skinned_positions(0, f / FPS) - ref[idx]).max() < 1e-4, f
