@@ -218,7 +218,7 @@ _BODY_UNITS = (
     (0.55, 0.80, 0.65, ("an arm's length", "about an arm's length")),
     (0.02, 0.04, 0.0254, ("an inch or so", "about an inch", "roughly an inch")),
     (0.015, 0.03, 0.02, ("a couple of centimetres", "a couple of centimeters", "a centimetre or two")),
-    (0.10, 0.20, 0.15, ("several inches", "a good few inches", "half a foot or so")),
+    (0.12, 0.20, 0.15, ("several inches", "a good few inches", "half a foot or so")),
     (0.85, 1.15, 1.0, ("a {metre}", "about a {metre}", "roughly a yard")),
     (0.40, 0.50, 0.457, ("a foot and a half", "about eighteen inches")),
 )

@@ -106,3 +106,25 @@ def test_modifier_mentions_target_facts():
     text = modifier(P["arms_down"], P["left_knee_90"], deterministic=True).lower()
     assert "bend your left knee to a right angle" in text
     assert "should" in text  # an absolute statement about pose B
+
+
+def test_still_parts_are_measured():
+    from core_models.captioning.compare import extract_pairs, still_parts
+
+    a = P["arms_down"]
+    b = make(left_shoulder=(0, 0, 10), right_shoulder=(0, 0, 80))
+    still = still_parts(a, b, extract_pairs(a, b))[0]
+    assert still == {"right_arm", "left_leg", "right_leg", "torso", "head"}
+    # a lean moves every point above the pelvis: only the legs stay where they are
+    still = still_parts(a, P["lean_forward"], extract_pairs(a, P["lean_forward"]))[0]
+    assert still == {"left_leg", "right_leg"}
+    # a turn of the whole body: nothing stays put in the room
+    turned = apply_heading(a, np.float32(np.pi / 2))
+    assert still_parts(a, turned, extract_pairs(a, turned))[0] == set()
+
+
+def test_noisy_modifier_mixes_both_grammars_and_keeps_no_change_text():
+    batch = random_poses(40, seed=5)
+    texts = modifier(batch[:20], batch[20:], seed=8)
+    assert len(set(texts)) == 20
+    assert modifier(P["lunge"], P["lunge"], seed=3) == NO_CHANGE_TEXT
