@@ -340,3 +340,40 @@ def hand_limit_excess_deg(hand_pose: np.ndarray) -> np.ndarray:
                 t = float(_twist_deg(h[j], _flex_axes(s, f, k)))
                 out[j] = max(lo - t, t - hi, 0.0)
     return out
+
+
+# --- the user's own hand presets: library poses in the "hands" category ----------------------------------------
+
+#: library category of hand presets (a library pose in the T-pose whose point is its ``hand_pose``)
+HAND_PRESET_CATEGORY = "hands"
+
+
+def save_hand_preset(name: str, hand_pose: np.ndarray, folder=None):
+    """Save ``hand_pose`` (30,3) as a hand preset in the user's pose library (a JSON library pose, category
+    "hands", body in the zero pose); → the saved LibraryPose. Bad names / values raise LibraryError / ValueError
+    and write nothing."""
+    from core_models.library import save_user_pose
+
+    pose = with_hands(Pose.zeros(), hand_pose)
+    return save_user_pose(name, pose, description="Hand preset (Hands panel)", category=HAND_PRESET_CATEGORY,
+                          folder=folder)
+
+
+def library_hand_presets(entries=None) -> list[tuple[str, np.ndarray]]:
+    """(name, (30,3) hand pose) of every hand preset in the pose library (``entries``: a loaded library, else
+    the built-in + user library), built-ins first."""
+    if entries is None:
+        from core_models.library import load_library
+
+        entries = load_library()
+    return [(e.name, e.pose.hand_pose.copy()) for e in entries
+            if e.category == HAND_PRESET_CATEGORY and e.pose.hand_pose is not None]
+
+
+def apply_hand_preset(hand_pose_now: np.ndarray, preset: np.ndarray, side: str) -> np.ndarray:
+    """(30,3): ``preset``'s hands put on ``side`` (left / right / both) of ``hand_pose_now``."""
+    out = np.array(hand_pose_now, np.float32).reshape(30, 3)
+    src = np.asarray(preset, np.float32).reshape(30, 3)
+    for s in _sides(side):
+        out[_slice(s)] = src[_slice(s)]
+    return out

@@ -11,9 +11,11 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QComboBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QPushButton,
     QRadioButton,
@@ -37,13 +39,14 @@ class HandsPanel(QWidget):
         self._updating = False
         self._drag_id = 0
         self._drag_key: tuple | None = None
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.addWidget(self._build_sides())
         lay.addWidget(self._build_presets())
+        lay.addWidget(self._build_library())
         lay.addWidget(self._build_sliders())
         lay.addLayout(self._build_actions())
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
         lay.addWidget(self.status)
         lay.addStretch(1)
         self.doc.poseChanged.connect(lambda _p: self.refresh())
@@ -77,6 +80,63 @@ class HandsPanel(QWidget):
             grid.addWidget(b, i // 3, i % 3)
             self.preset_buttons[name] = b
         return box
+
+    def _build_library(self) -> QWidget:
+        box = QGroupBox("My hand presets (pose library)")
+        row = QHBoxLayout(box)
+        self.library_combo = QComboBox()
+        self.library_combo.setObjectName("hands_library_combo")
+        self.library_combo.setToolTip("Hand presets saved in the pose library (category 'hands')")
+        self.btn_library_apply = QPushButton("Apply")
+        self.btn_library_apply.setObjectName("hands_library_apply")
+        self.btn_library_apply.clicked.connect(lambda: self.apply_library_preset(self.library_combo.currentIndex()))
+        self.btn_library_save = QPushButton("Save…")
+        self.btn_library_save.setObjectName("hands_library_save")
+        self.btn_library_save.setToolTip("Save the current hands as a preset in the pose library")
+        self.btn_library_save.clicked.connect(self._ask_save_preset)
+        row.addWidget(self.library_combo, 1)
+        row.addWidget(self.btn_library_apply)
+        row.addWidget(self.btn_library_save)
+        self._library: list[tuple[str, np.ndarray]] = []
+        self.reload_library()
+        return box
+
+    def reload_library(self) -> None:
+        try:
+            self._library = H.library_hand_presets()
+        except Exception as e:  # a broken library never breaks the panel
+            self._library = []
+            self.status.setText(f"Could not read the pose library: {e}")
+        self.library_combo.clear()
+        for name, _hp in self._library:
+            self.library_combo.addItem(name)
+        self.btn_library_apply.setEnabled(bool(self._library))
+
+    def apply_library_preset(self, index: int) -> bool:
+        if not 0 <= index < len(self._library):
+            return False
+        name, hp = self._library[index]
+        return self._push(H.apply_hand_preset(self._hands(), hp, self.side),
+                          f"Hands: {name} ({_SIDE_LABEL[self.side]})")
+
+    def save_preset(self, name: str) -> bool:
+        """Save the current hands as a hand preset in the user's pose library."""
+        from core_models.library import LibraryError
+
+        try:
+            H.save_hand_preset(name, self._hands())
+        except (LibraryError, ValueError) as e:
+            self.status.setText(f"Not saved: {e}")
+            return False
+        self.status.setText(f"Saved hand preset {name.strip()!r} to the pose library.")
+        self.reload_library()
+        self.ctx.library.reload()
+        return True
+
+    def _ask_save_preset(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save hand preset", "Name of the hand preset:")
+        if ok:
+            self.save_preset(name)
 
     def _slider(self, name: str, lo: int, tip: str) -> QSlider:
         s = QSlider(Qt.Orientation.Horizontal)

@@ -168,3 +168,30 @@ def test_main_window_viewport_shows_the_fingers(qapp, tmp_path):
     finally:
         w.close()
         pump(0.1)
+
+
+def test_save_a_hand_preset_to_the_library_and_apply_it(panel):
+    from core_models.library import load_user
+
+    p, doc = panel
+    reloads = []
+    p.ctx.library.reload = lambda: reloads.append(1)
+    p.side_buttons["both"].click()
+    p.preset_buttons["point"].click()
+    p.sliders["thumb"].setValue(10)
+    made = doc.pose().hand_pose.copy()
+    assert p.save_preset("My point") and reloads == [1]
+    saved = [e for e in load_user() if e.category == H.HAND_PRESET_CATEGORY]
+    assert [e.name for e in saved] == ["My point"] and np.allclose(saved[0].pose.hand_pose, made, atol=1e-5)
+    assert p.library_combo.findText("My point") >= 0
+    assert not p.save_preset("   ") and "Not saved" in p.status.text()  # a bad name: a message, nothing written
+    assert len([e for e in load_user() if e.category == H.HAND_PRESET_CATEGORY]) == 1
+    # apply it to the right hand only, over fists: one undo step
+    p.preset_buttons["fist"].click()
+    p.side_buttons["right"].click()
+    n = doc.undo_stack.count()
+    assert p.apply_library_preset(p.library_combo.findText("My point"))
+    hp = doc.pose().hand_pose
+    assert np.allclose(hp[15:], made[15:], atol=1e-5)
+    assert np.allclose(hp[:15], H.preset_hand_pose("fist", "left")[:15])
+    assert doc.undo_stack.count() == n + 1

@@ -165,3 +165,20 @@ def test_interpolate_carries_the_hand_pose():
     only = interpolate(Pose.zeros(), b, 0.3)
     assert np.allclose(only.hand_pose, b.hand_pose)
     assert interpolate(Pose.zeros(), Pose.zeros(), 0.5).hand_pose is None
+
+
+def test_hand_presets_live_in_the_pose_library(tmp_path):
+    from core_models.library import LibraryError, load_library
+
+    hp = H.set_finger_curl(H.preset_hand_pose("open"), "left", "ring", 0.9)
+    e = H.save_hand_preset("Ring down", hp, folder=tmp_path)
+    assert e.category == H.HAND_PRESET_CATEGORY and np.allclose(e.pose.full(), 0)
+    found = H.library_hand_presets(load_library(user_dir=tmp_path))
+    assert [n for n, _ in found] == ["Ring down"] and np.allclose(found[0][1], hp, atol=1e-5)
+    with pytest.raises(ValueError, match="NaN"):
+        H.save_hand_preset("Bad", np.full((30, 3), np.nan), folder=tmp_path)
+    with pytest.raises(LibraryError):
+        H.save_hand_preset("", hp, folder=tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    out = H.apply_hand_preset(np.zeros((30, 3)), hp, "right")
+    assert np.all(out[:15] == 0) and np.allclose(out[15:], hp[15:])
