@@ -87,6 +87,7 @@ class HandsPanel(QWidget):
         self.library_combo = QComboBox()
         self.library_combo.setObjectName("hands_library_combo")
         self.library_combo.setToolTip("Hand presets saved in the pose library (category 'hands')")
+        self.library_combo.setPlaceholderText("none saved yet")
         self.btn_library_apply = QPushButton("Apply")
         self.btn_library_apply.setObjectName("hands_library_apply")
         self.btn_library_apply.clicked.connect(lambda: self.apply_library_preset(self.library_combo.currentIndex()))
