@@ -25,7 +25,7 @@ larger than :data:`MAX_TEXTURE_SIDE` on a side are downscaled for display (the f
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -320,6 +320,9 @@ class ReferenceImage:
         self._vao: int | None = None
         self._prog: int | None = None
         self._loc: dict[str, int] = {}
+        self._cache: tuple[int, int, int, int] | None = None  # (fbo, renderbuffer, w, h) of the kept backdrop
+        self._cache_key: tuple | None = None
+        self.cache_hits = 0  # frames whose background was copied from the kept backdrop (tests, benchmarks)
 
     @classmethod
     def from_file(cls, path: str | Path, settings: ReferenceSettings | None = None) -> "ReferenceImage":
@@ -381,9 +384,15 @@ class ReferenceImage:
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         self._tex = tex
 
-    def draw(self, camera, width: int, height: int, stage: str) -> bool:
+    def draw(self, camera, width: int, height: int, stage: str, backdrop: tuple = ()) -> bool:
         """Draw into the bound framebuffer's current viewport when ``stage`` ("background": before the floor
-        and the body; "scene": after the body) is this image's stage. Returns True when something was drawn."""
+        and the body; "scene": after the body) is this image's stage. Returns True when something was drawn.
+
+        A background does not move with the camera, so after it is drawn once, the view's backdrop (what was
+        under it + the image) is kept in a framebuffer and later frames copy it back (a blit: ~0.3 ms at 1080p
+        on llvmpipe instead of a full-screen textured pass) while the size, the settings and ``backdrop`` (the
+        caller's description of what is under the image, e.g. the gradient colours) stay the same. Multisampled
+        targets (the settled anti-aliased frames) always draw it."""
         s = self.settings
         if not s.visible or s.opacity <= 0.0 or stage != ("background" if s.mode == "background" else "scene"):
             return False
@@ -392,18 +401,28 @@ class ReferenceImage:
         self.upload()
         aspect = width / max(height, 1)
         if s.mode == "background":
+            key = (tuple(int(v) for v in GL.glGetIntegerv(GL.GL_VIEWPORT)), backdrop, astuple(s))
+            if self._blit_cached(key):
+                return True
             left, top, right, bottom = background_rect(self.aspect, width, height, s)
             x0, x1 = 2 * left / width - 1, 2 * right / width - 1
             y0, y1 = 1 - 2 * bottom / height, 1 - 2 * top / height
             corners = np.array([[x0, y0, 0.0], [x1, y0, 0.0], [x0, y1, 0.0], [x1, y1, 0.0]], np.float32)
-            vp = np.eye(4, dtype=np.float32)
             GL.glDisable(GL.GL_DEPTH_TEST)
+            self._draw_quad(corners, np.eye(4, dtype=np.float32))
+            self._keep_backdrop(key)
         else:
-            corners = self.corners(camera, aspect).astype(np.float32)
-            vp = camera.view_proj(aspect).astype(np.float32)
             GL.glEnable(GL.GL_DEPTH_TEST)
             GL.glDepthFunc(GL.GL_LESS)
             GL.glDepthMask(GL.GL_FALSE)
+            self._draw_quad(self.corners(camera, aspect).astype(np.float32),
+                            camera.view_proj(aspect).astype(np.float32))
+        return True
+
+    def _draw_quad(self, corners: np.ndarray, vp: np.ndarray) -> None:
+        from OpenGL import GL
+
+        s = self.settings
         GL.glUseProgram(self._prog)
         GL.glUniformMatrix4fv(self._loc["u_vp"], 1, GL.GL_TRUE, vp)
         GL.glUniform3fv(self._loc["u_corner"], 4, np.ascontiguousarray(corners))
@@ -420,7 +439,58 @@ class ReferenceImage:
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         GL.glDisable(GL.GL_BLEND)
         GL.glDepthMask(GL.GL_TRUE)
+
+    def _blit(self, src: int, dst: int, rect: tuple, to_cache: bool) -> None:
+        from OpenGL import GL
+
+        x, y, w, h = rect
+        a, b = ((x, y, x + w, y + h), (0, 0, w, h)) if to_cache else ((0, 0, w, h), (x, y, x + w, y + h))
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, src)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, dst)
+        GL.glBlitFramebuffer(*a, *b, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+
+    def _blit_cached(self, key: tuple) -> bool:
+        """Copy the kept backdrop into the bound (single-sampled) framebuffer if it is still right."""
+        from OpenGL import GL
+
+        if self._cache is None or key != self._cache_key or int(GL.glGetIntegerv(GL.GL_SAMPLE_BUFFERS)):
+            return False
+        dst = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+        self._blit(self._cache[0], dst, key[0], to_cache=False)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, dst)
+        self.cache_hits += 1
         return True
+
+    def _keep_backdrop(self, key: tuple) -> None:
+        """Copy the bound framebuffer's viewport (backdrop + image) into the cache (single-sampled targets)."""
+        from OpenGL import GL
+
+        if int(GL.glGetIntegerv(GL.GL_SAMPLE_BUFFERS)):
+            return
+        x, y, w, h = key[0]
+        if self._cache is None or self._cache[2:] != (w, h):
+            self._free_cache()
+            fbo, rb = int(GL.glGenFramebuffers(1)), int(GL.glGenRenderbuffers(1))
+            GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, rb)
+            GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_RGBA8, w, h)
+            dst = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
+            GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_RENDERBUFFER, rb)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, dst)
+            self._cache = (fbo, rb, w, h)
+        dst = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+        self._blit(dst, self._cache[0], key[0], to_cache=True)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, dst)
+        self._cache_key = key
+
+    def _free_cache(self) -> None:
+        if self._cache is not None:
+            from OpenGL import GL
+
+            GL.glDeleteFramebuffers(1, [self._cache[0]])
+            GL.glDeleteRenderbuffers(1, [self._cache[1]])
+        self._cache = None
+        self._cache_key = None
 
     def release(self) -> None:
         """Free the GL objects (with the context they were made in current). Drawing again re-uploads."""
@@ -429,6 +499,7 @@ class ReferenceImage:
         from OpenGL import GL
 
         GL.glDeleteTextures(1, [self._tex])
+        self._free_cache()
         if self._vao is not None:
             GL.glDeleteVertexArrays(1, [self._vao])
         if self._prog is not None:
@@ -438,6 +509,7 @@ class ReferenceImage:
 
     def forget_gl(self) -> None:
         """Drop the GL names without deleting them (their context is gone); the next draw re-uploads."""
+        self._cache = self._cache_key = None
         self._tex = self._vao = self._prog = None
         self._loc = {}
 

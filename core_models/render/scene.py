@@ -596,7 +596,7 @@ class SceneRenderer:
         GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
         ref = self.reference if reference else None
         if ref is not None:  # reference image hook: a background image goes under the floor and the body
-            ref.draw(camera, int(vp_height * aspect + 0.5), int(vp_height), "background")
+            ref.draw(camera, int(vp_height * aspect + 0.5), int(vp_height), "background", (bg_top, bg_bottom))
         self._draw_floor(vp)
         # body
         GL.glEnable(GL.GL_DEPTH_TEST)

@@ -224,6 +224,19 @@ def test_viewport_draws_the_image_and_frees_it(qapp, anny_body, tmp_path):
     assert np.abs(after[:, :35] - before[:, :35]).max() <= 2  # letterboxed: the sides are the plain background
     assert np.abs(grab(reference=False).astype(int) - before).max() <= 2  # thumbnails leave the user's photo out
     assert np.abs(after[body] - before[body]).mean() < 3  # behind the body
+    # frames drawn one after another (software GL: straight into the window) copy the kept backdrop back
+    v.set_continuous_redraw(True)
+    pump(0.6)
+    v.set_continuous_redraw(False)
+    pump(0.05)
+    assert ref.cache_hits > 0
+    shot = qapp.primaryScreen().grabWindow(v.winId()).toImage().convertToFormat(QImage.Format.Format_RGB888)
+    a = np.frombuffer(shot.constBits(), np.uint8, count=shot.bytesPerLine() * shot.height())
+    on_screen = a.reshape(shot.height(), shot.bytesPerLine())[:, : shot.width() * 3].reshape(
+        shot.height(), shot.width(), 3).astype(int)
+    assert on_screen.shape == after.shape
+    assert (np.abs(on_screen[5:40, 45:75] - (0, 255, 0)).max(-1) <= 2).mean() > 0.95
+    assert np.abs(on_screen[:, :35] - before[:, :35]).max() <= 3 and np.abs(on_screen[body] - before[body]).mean() < 6
     tex = ref.texture
     assert tex is not None
     v.set_reference_image(None)

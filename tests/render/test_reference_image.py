@@ -166,13 +166,19 @@ out = {}
 base = shot(None)
 bg = ReferenceImage(top_bottom, ReferenceSettings(opacity=1.0))
 full = shot(bg)
+hits = bg.cache_hits
+again = shot(bg)  # the same view again: the kept backdrop is copied back, same pixels
+out["cache_used"] = bg.cache_hits == hits + 1 and bool((again == full).all())
 bg.settings.opacity = 0.4
-half = shot(bg)
+half = shot(bg)  # new settings: drawn again
+out["cache_redrawn"] = bg.cache_hits == hits + 1
 out["tex_alive"] = bool(GL.glIsTexture(bg.texture))
 tex = bg.texture
+cache_fbo = bg._cache[0]
 lr = ReferenceImage(left_right, ReferenceSettings(opacity=1.0))
 plain = shot(lr)
-out["released_on_switch"] = not bool(GL.glIsTexture(tex)) and bg.texture is None
+out["released_on_switch"] = (not bool(GL.glIsTexture(tex)) and bg.texture is None
+                             and not bool(GL.glIsFramebuffer(cache_fbo)))
 lr.settings.flip = True
 flipped = shot(lr)
 plane = ReferenceImage(left_right, ReferenceSettings(mode="plane", opacity=1.0, distance=1.0, scale=0.8))
@@ -278,6 +284,12 @@ def test_plane_behind_the_body_locked_and_unlocked(shots):
 def test_texture_is_released(shots):
     _, out = shots
     assert out["tex_alive"] and out["released_on_switch"] and out["released_on_none"]
+
+
+@pytest.mark.gl
+def test_background_is_copied_back_while_nothing_changes(shots):
+    _, out = shots
+    assert out["cache_used"] and out["cache_redrawn"]
 
 
 @pytest.mark.gl
