@@ -194,7 +194,6 @@ class HandsPanel(QWidget):
         except ValueError as e:
             self.status.setText(str(e))
             return False
-        self.status.setText("")
         return self.doc.push_pose(new, text, key)
 
     def set_side(self, side: str) -> None:
@@ -208,6 +207,9 @@ class HandsPanel(QWidget):
     def refresh(self) -> None:
         """Sliders show the selected hand's curl and spread (the left hand's for 'both')."""
         hp = self._hands()
+        none = self.doc.pose().hand_pose is None
+        self.status.setText("No hand pose: the body shows its own relaxed hands (the sliders start from flat)."
+                            if none else "")
         s = "left" if self.side == "both" else self.side
         values = {f: H.finger_curl(hp, s, f) for f in H.FINGERS}
         values["hand"] = float(np.mean([values[f] for f in H.FINGERS]))
