@@ -89,7 +89,9 @@ class _Ctx:
             self.subj, self.poss, self.modals = ph.PERSONS[k]
         self.you = k == 0
         self.uk = r.random() < PROP_UK
-        self.simple = not self.you and r.random() < 0.5  # "she bends her knee" instead of "she should bend"
+        # "she bends her knee" instead of "she should bend her knee" (singular third persons only)
+        self.simple = not self.you and self.subj != "they" and r.random() < 0.5
+        self.last_np = ""
 
     def pick(self, options):
         return options[self.r.randrange(len(options))]
@@ -557,6 +559,8 @@ def render_step(ctx: _Ctx, m: Move, np_: str | None = None) -> Step:
         return Step(ctx.pick(SUPER_VERBS[m.kind[6:]]).format(poss=ctx.poss), m)
     pronoun = np_ in ("it", "them")
     np_ = np_ or part_np(ctx, m)
+    if not pronoun:
+        ctx.last_np = np_
     if not pronoun and ctx.chance(0.12):
         st = Step(should_phrase(ctx, m, np_), m, statement=True)
         if ctx.chance(0.15):
@@ -675,7 +679,8 @@ def _reference(ctx: _Ctx, m: Move, prev: Move | None) -> tuple[str | None, bool]
             or prev.kind.startswith("super") or m.side not in ("left", "right", "both", "pair"):
         return None, False
     if prev.noun == m.noun and prev.side == m.side and ctx.chance(0.6):
-        return ("them" if m.side in ("both", "pair") else "it"), True
+        plural = m.side in ("both", "pair") or ctx.last_np.split(" ")[-1] in _PLURAL_NOUNS
+        return ("them" if plural else "it"), True
     words = part_words(m)
     if m.side in ("left", "right") and prev.side == m.side and words and ctx.chance(0.4) and \
             ph.LIMB_OF.get(prev.noun) == ph.LIMB_OF.get(m.noun):
@@ -701,11 +706,9 @@ def _frame(ctx: _Ctx, body: str, first: bool, is_vp: bool, all_vp: bool) -> str:
         return body
     if not ctx.you:
         return f"{ctx.subj} {body}" if ctx.simple else f"{ctx.subj} {ctx.pick(ctx.modals)} {body}"
-    if ctx.chance(0.05):
-        body = f"{body} {ctx.pick(ph.POLITE)}"
     u = ctx.r.random()
     if u < 0.55:
-        return body
+        return f"{body} {ctx.pick(ph.POLITE)}" if ctx.chance(0.08) else body
     if u < 0.72:
         return ctx.pick(ph.FRAMES_SOFT).format(v=body)
     if u < 0.8:

@@ -485,11 +485,11 @@ MORE_VERBS: dict[str, tuple[str, ...]] = {
              "hinge more at {p}", "let {p} fold", "give {p} more flexion", "flex at {p}", "work more bend into {p}",
              "allow {p} to bend"),
     "straighten": ("uncurl {p}", "unfold {p}", "lengthen through {p}", "stretch {p} longer", "open out {p}",
-                   "ease the bend out of {p}", "release the bend in {p}", "bend {p} less than now",
+                   "ease the bend out of {p}", "release the bend in {p}", "bend {p} less overall",
                    "let {p} extend", "extend through {p}", "smooth out the bend in {p}", "relax the bend in {p}",
                    "give {p} more extension", "undo some of the bend in {p}"),
     "raise": ("heave {p} up", "lift {p} upward", "raise {p} upward", "bring {p} upward", "move {p} upward",
-              "inch {p} up", "nudge {p} up", "edge {p} up", "push {p} up", "lift {p} higher than now",
+              "inch {p} up", "nudge {p} up", "edge {p} up", "push {p} up", "lift {p} higher",
               "carry {p} up", "swing {p} up", "elevate {p} further"),
     "lower": ("dip {p}", "ease {p} down", "release {p} down", "bring {p} back down", "inch {p} down",
               "nudge {p} down", "edge {p} down", "push {p} down", "swing {p} down", "relax {p} down",
@@ -738,7 +738,7 @@ HOLD_MORE = ("keep {p} motionless", "{P} {stays} fixed", "{P} should remain unch
              "keep {p} locked in place", "pin {p} in place", "{P} {stays} exactly as before", "don't adjust {p}",
              "{P} should not change", "ignore {p} for now", "{P} needs no change", "no adjustments to {p}",
              "{P} remains where {it} {is}", "keep {p} completely still", "avoid moving {p}",
-             "resist moving {p}", "{P} {is} already right", "{P} {is} correct already")
+             "resist moving {p}", "{P} {is} already good", "{P} {is} correct already")
 IMAGERY.update({
     ("lower", "foot"): IMAGERY[("lower", "foot")] + (
         "as if stamping out a campfire", "like pressing a gas pedal", "as though stepping into warm sand",
