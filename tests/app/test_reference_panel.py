@@ -67,6 +67,20 @@ def test_registered_with_a_file_menu_action(win):
     assert not panel.pose_btn.isEnabled() and not panel.remove_btn.isEnabled()  # nothing loaded yet
 
 
+def test_file_menu_action_loads_through_the_file_dialog(win, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    panel = win.feature_panels["dock_reference"]
+    f = _png(tmp_path / "menu.png")
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (asked.append(a[3] if len(a) > 3 else "") or str(f), "")))
+    win.acts["load_reference"].trigger()
+    assert pump(until=lambda: panel.image is not None, timeout=20)
+    assert asked and "*.png" in asked[0] and "*.webp" in asked[0]  # the dialog offers the picture formats
+    assert panel.settings.path == str(f.absolute())
+
+
 def test_load_opacity_flip_mode_remove_and_bad_files(win, tmp_path):
     panel = win.feature_panels["dock_reference"]
     _wait(panel.load_file(_png(tmp_path / "ref.png")))
