@@ -464,33 +464,41 @@ def _chain(m: Move) -> tuple[str, str, str]:
 
 
 def verb_phrase(ctx: _Ctx, m: Move, np_: str) -> str:
-    """A verb phrase for a move without size words ("lift your left knee up toward the ceiling")."""
+    """A verb phrase for a move without size words ("lift your left knee up toward the ceiling"); at most one
+    direction phrase is added to a complete verb."""
     spec = ph.KINDS[m.kind]
-    side = m.dir_side or ""
     if "moves" in spec and ctx.chance(0.3):
         vp = ctx.pick(spec["moves"]) + " " + ctx.pick(spec["dirs"])
     else:
         vp = ctx.pick(_verbs(ctx, m, np_))
-        if m.kind in ph.ROOM and ctx.chance(0.12) and ("{p}" in vp or m.kind.startswith("lean")):
-            room = [r for r in ph.ROOM[m.kind] if ctx.you or "you" not in r]
-            vp += " " + ctx.pick(room) if room else ""
-        elif "extra" in spec and ctx.chance(0.15) and "{p}" in vp:
-            vp += " " + ctx.pick(spec["extra"])
-    if m.kind in _LANDMARK_KINDS and m.noun is not None and m.side in ("left", "right") and ctx.chance(0.25):
+        extra = _extra_direction(ctx, m, spec) if "{p}" in vp or m.kind.startswith("lean") else ""
+        vp += " " + extra if extra else ""
+    return vp.format(p=np_, poss=ctx.poss, side=m.dir_side or "", around="round" if ctx.uk else "around")
+
+
+def _extra_direction(ctx: _Ctx, m: Move, spec: dict) -> str:
+    """A room-relative, body-relative or landmark direction true for this move, or ""."""
+    u = ctx.r.random()
+    limb = m.noun is not None and m.side in ("left", "right")
+    if u < 0.12 and m.kind in ph.ROOM:
+        room = [r for r in ph.ROOM[m.kind] if ctx.you or "you" not in r]
+        return ctx.pick(room) if room else ""
+    if u < 0.3 and limb and m.kind in _LANDMARK_KINDS:
         toward = landmark_phrases(ctx, m)
-        if toward:
-            vp += " " + ctx.pick(toward)
-    if m.kind == "forward" and m.noun is not None and m.side in ("left", "right") and ctx.chance(0.3) and \
-            ctx.cb[EXT_INDEX[f"{m.side}_{m.noun}"], 2] > ctx.cb[EXT_INDEX["torso"], 2] + 0.15:
-        vp += " out in front of you" if ctx.you else " out in front"
-    if m.kind == "back" and m.noun is not None and m.side in ("left", "right") and ctx.chance(0.3) and \
-            ctx.cb[EXT_INDEX[f"{m.side}_{m.noun}"], 2] < ctx.cb[EXT_INDEX["torso"], 2] - 0.1:
-        vp += " behind you" if ctx.you else " behind the body"
-    around = "round" if ctx.uk else "around"
-    return vp.format(p=np_, poss=ctx.poss, side=side, around=around)
+        return ctx.pick(toward) if toward else ""
+    if u < 0.4 and limb and m.kind in ("forward", "back"):
+        z = ctx.cb[EXT_INDEX[f"{m.side}_{m.noun}"], 2] - ctx.cb[EXT_INDEX["torso"], 2]
+        if m.kind == "forward" and z > 0.15:
+            return "out in front of you" if ctx.you else "out in front"
+        if m.kind == "back" and z < -0.1:
+            return "behind you" if ctx.you else "behind the body"
+        return ""
+    if u < 0.55 and "extra" in spec:
+        return ctx.pick(spec["extra"])
+    return ""
 
 
-_LANDMARK_KINDS = {"raise", "lower", "forward", "back", "out", "in", "tuck_in", "move_out"}
+_LANDMARK_KINDS = {"raise", "lower", "forward", "back", "out", "in"}
 
 
 def landmark_phrases(ctx: _Ctx, m: Move) -> list[str]:
@@ -582,7 +590,8 @@ def render_step(ctx: _Ctx, m: Move, np_: str | None = None) -> Step:
     else:
         vp, st = _with_amount(ctx, vp, m)
     if ctx.chance(0.06):
-        vp += " " + ctx.pick(ph.MANNER + ph.MANNER_MORE)
+        manner = ctx.pick(ph.MANNER + ph.MANNER_MORE)
+        vp += " " + manner if ctx.you or "your" not in manner else ""
     if ctx.you and ctx.chance(0.12):
         images = ph.IMAGERY.get((m.kind, m.noun)) or ph.IMAGERY.get((m.kind, None))
         if images:

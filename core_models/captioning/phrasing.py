@@ -160,7 +160,7 @@ def number_words(n: int) -> str:
         t, o = divmod(n, 10)
         return _TENS[t] + ("" if o == 0 else "-" + _ONES[o])
     h, rest = divmod(n, 100)
-    head = "a hundred" if h == 1 else f"{_ONES[h]} hundred"
+    head = f"{_ONES[h]} hundred"
     return head if rest == 0 else f"{head} and {number_words(rest)}"
 
 
