@@ -411,7 +411,7 @@ KINDS: dict[str, dict[str, tuple[str, ...]]] = {
     "head_turn": {
         "verbs": ("turn {p} to the {side}", "look to the {side}", "rotate {p} to the {side}",
                   "swivel {p} to the {side}", "turn {p} toward {poss} {side}", "look {side}",
-                  "look toward {poss} {side}", "turn to look to the {side}", "glance to the {side}",
+                  "look toward {poss} {side}", "turn to look to the {side}",
                   "shift {poss} gaze to the {side}", "turn {p} {side}"),
         "should": ("{p} should be turned more to the {side}", "{poss} gaze should be more to the {side}",
                    "{p} should face more to the {side}", "{p} needs to turn further to the {side}"),
