@@ -6,6 +6,13 @@ import re
 # "right" that is not a side: "right angle(s)", "right-angled", "right away", "all right", "right now"
 _NOT_SIDE = re.compile(r"(?:[\s-]+angle|[\s-]+angled|\s+away|\s+now)\b", re.IGNORECASE)
 _SIDE_WORD = re.compile(r"\b(left|right)(?=(?:[^a-z]|$))", re.IGNORECASE)
+# adverbial "right" before a place ("right by your feet", "right next to the knee", "right above the head"); after
+# "the" / "to" / "your" … it is still a side ("to the right by 10 cm")
+_ADVERB_NEXT = re.compile(r"\s+(?:by|next|above|below|behind|beside|against|under|over|in\s+front|up\s+to|down\s+to"
+                          r"|between|on\s+top|at\s+the)\b", re.IGNORECASE)
+_SIDE_BEFORE = re.compile(r"\b(?:the|to|your|his|her|their|my|its|on|at|turn\w*|twist\w*|rotat\w*|lean\w*|tilt\w*"
+                          r"|step\w*|mov\w*|look\w*|shift\w*|swivel\w*|pivot\w*|fac\w*|go|bit|more|further"
+                          r"|slightly)\s+$", re.IGNORECASE)
 
 
 def _match_case(src: str, word: str) -> str:
@@ -26,6 +33,8 @@ def flip_text(text: str) -> str:
         word = m.group(1)
         if word.lower() == "right":
             if _NOT_SIDE.match(text, m.end()) or re.search(r"\ball\s+$", text[:m.start()], re.IGNORECASE):
+                return word
+            if _ADVERB_NEXT.match(text, m.end()) and not _SIDE_BEFORE.search(text[:m.start()]):
                 return word
             return _match_case(word, "left")
         return _match_case(word, "right")

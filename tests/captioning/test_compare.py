@@ -128,3 +128,12 @@ def test_noisy_modifier_mixes_both_grammars_and_keeps_no_change_text():
     texts = modifier(batch[:20], batch[20:], seed=8)
     assert len(set(texts)) == 20
     assert modifier(P["lunge"], P["lunge"], seed=3) == NO_CHANGE_TEXT
+
+
+def test_flip_text_keeps_adverbial_right():
+    """ "right by / next to / above" is an adverb, not a side; after a turn verb or "the" it is a side again."""
+    assert flip_text("Your hands are right by your feet.") == "Your hands are right by your feet."
+    assert flip_text("Put it right next to the left knee") == "Put it right next to the right knee"
+    assert flip_text("Move your hand to the right by 10 cm") == "Move your hand to the left by 10 cm"
+    assert flip_text("Turn right by 20 degrees") == "Turn left by 20 degrees"
+    assert flip_text("the right knee is right above the left ankle") == "the left knee is right above the right ankle"
