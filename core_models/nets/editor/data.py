@@ -130,6 +130,53 @@ def load_part_pairs(cdir: Path, data: PairData, n: int, seed: int, rest_joints=N
     return pp
 
 
+def coach_texts(data: PairData, seed: int = 0, rest_joints=None, log=log) -> list[str]:
+    """One coach-style wording per pair: the deterministic correction text ``compare.correct(A, B)`` with 1–3
+    instructions (a seeded draw per pair), "" where it finds nothing to say. The app sends exactly this kind of
+    text to the editor (the Correction panel applies generated corrections; ``eval editor`` measures compliance
+    on it), while the corpus modifiers are the looser PoseFix-style wording."""
+    from core_models.captioning.compare import correct
+
+    rng = np.random.default_rng(seed + 104729)
+    k_max = rng.integers(1, 4, len(data))
+    a, b = rotmats_to_pose(data.A), rotmats_to_pose(data.B)
+    out, t0 = [], time.time()
+    for i in range(len(data)):
+        r = correct(a[i], b[i], max_instructions=int(k_max[i]), rest_joints=rest_joints)
+        out.append(r.text if r.instructions else "")
+        if (i + 1) % 10000 == 0:
+            log(f"[editor] coach texts {i + 1}/{len(data)} ({time.time() - t0:.0f} s)")
+    return out
+
+
+def add_coach_texts(cdir: Path, data: PairData, seed: int = 0, rest_joints=None, log=log) -> int:
+    """Append :func:`coach_texts` to each pair's wordings (cached next to the corpus, keyed by the set size and
+    seed). Returns how many pairs got one."""
+    path = cdir / f"editor_coach_{len(data)}_{seed}.json"
+    texts = None
+    if path.exists():
+        try:
+            texts = json.loads(path.read_text())
+            if len(texts) != len(data):
+                texts = None
+        except (OSError, ValueError) as e:
+            log(f"[editor] ignoring unreadable coach-text cache {path}: {e}")
+    if texts is None:
+        texts = coach_texts(data, seed, rest_joints, log)
+        try:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(texts))
+            os.replace(tmp, path)
+        except OSError as e:
+            log(f"[editor] could not save the coach-text cache: {e}")
+    n = 0
+    for ts, t in zip(data.texts, texts):
+        if t:
+            ts.append(t)
+            n += 1
+    return n
+
+
 class ClauseStore:
     """All unique clauses of a text set, their frozen token states (fp16, padded to MAX_CLAUSE_TOKENS) and,
     per pair, the clause-id lists of every wording and of its L/R-flipped version."""

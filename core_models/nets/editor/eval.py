@@ -33,6 +33,8 @@ from core_models.nets.training.pairs import (
     PairData,
     load_pairs,
 )
+from core_models.pose import Pose
+from core_models.text.compose import edit_sentence
 
 
 def _fid(x: np.ndarray, y: np.ndarray) -> float:
@@ -110,8 +112,10 @@ def _direction(op: str, cat: int) -> int:
 
 
 @torch.no_grad()
-def compliance(editor, data: PairData, n: int = 300, rest_joints=None) -> dict:
-    """Share of named paircode changes (deterministic coach text of A→B) realised by the mean edit."""
+def compliance(editor, data: PairData, n: int = 300, rest_joints=None, through: str = "model") -> dict:
+    """Share of named paircode changes (deterministic coach text of A→B) realised by the mean edit.
+    ``through="model"``: the whole text in one editor call; ``"app"``: the way the app applies text
+    (``core_models.text.compose.edit_sentence``: parsed, clause by clause, held parts kept)."""
     from core_models.captioning.compare import PAIRS, correct, extract_pairs
 
     key_index = {p.key: p.index for p in PAIRS}
@@ -122,8 +126,7 @@ def compliance(editor, data: PairData, n: int = 300, rest_joints=None) -> dict:
         r = correct(A_p[i], B_p[i], max_instructions=3, rest_joints=rest_joints)
         texts.append(r.text if r.instructions else "")
         named.append([[key_index[k] for k in ins.codes] for ins in r.instructions])
-    mean, _ = editor.predict_normalized(data.A[:n], texts, 0)
-    out_p = rotmats_to_pose(mean)
+    out_p = _apply_texts(editor, data.A[:n], A_p, texts, through)
     ref = extract_pairs(A_p, B_p, None, rest_joints)
     got = extract_pairs(A_p, out_p, None, rest_joints)
     ok_codes = tot_codes = ok_instr = tot_instr = 0
@@ -139,6 +142,15 @@ def compliance(editor, data: PairData, n: int = 300, rest_joints=None) -> dict:
             tot_instr += 1
     return {"compliance": ok_instr / max(tot_instr, 1), "compliance_codes": ok_codes / max(tot_codes, 1),
             "instructions": tot_instr, "example": texts[0]}
+
+
+def _apply_texts(editor, A: torch.Tensor, A_p: Pose, texts: list[str], through: str) -> Pose:
+    if through == "model":
+        mean, _ = editor.predict_normalized(A, texts, 0)
+        return rotmats_to_pose(mean)
+    if through != "app":
+        raise ValueError(f"unknown compliance path {through!r} (model, app)")
+    return Pose.stack([edit_sentence(editor, A_p[i], t).pose if t else A_p[i].copy() for i, t in enumerate(texts)])
 
 
 CHAIN_INSTRUCTIONS = [
@@ -224,6 +236,9 @@ def add_eval_args(p) -> None:
     p.add_argument("--compliance-pairs", type=int, default=500)
     p.add_argument("--no-hold", action="store_true",
                    help="let the model move body parts the text does not name (the app holds them by default)")
+    p.add_argument("--compliance-through", choices=("model", "app", "both"), default="both",
+                   help="apply the coach text in one editor call (model), the way the app does (app: parsed, "
+                        "clause by clause, held parts kept), or report both (default)")
     p.add_argument("--chain-poses", type=int, default=200)
     p.add_argument("--weights", default=None, help="weights folder (default resources/weights)")
     p.add_argument("--threads", type=int, default=1)
@@ -285,7 +300,11 @@ def run_eval(args) -> int:
         body_fn = BodyTorch(body, 1024, seed=1)
         res = evaluate_inputs(ed.model, data, store, body_fn, rest_joints=body.skinning.rest_joints,
                               seed=args.seed)
-        comp = compliance(ed, data, args.compliance_pairs, rest_joints=body.skinning.rest_joints)
+        through = getattr(args, "compliance_through", "model")
+        comp = compliance(ed, data, args.compliance_pairs, rest_joints=body.skinning.rest_joints,
+                          through="model" if through == "both" else through)
+        comp_app = compliance(ed, data, args.compliance_pairs, rest_joints=body.skinning.rest_joints,
+                              through="app") if through == "both" else None
         ch = chained(ed, data, args.chain_poses, seed=args.seed)
         sd = side_specificity(ed, data, args.chain_poses, seed=args.seed)
     print(f"Text-based pose editing, {len(data)} pairs, {label} ({int((data.kind == 0).sum())} IS, "
@@ -295,7 +314,11 @@ def run_eval(args) -> int:
     red = 1 - res["pose_text"]["mpje"] / res["pose_only"]["mpje"]
     print(f"MPJE reduction A+text vs A only: {100 * red:.1f} % (target >= 35 %)")
     print(f"instruction compliance: {100 * comp['compliance']:.1f} % of {comp['instructions']} instructions "
-          f"({100 * comp['compliance_codes']:.1f} % of named paircodes) (target >= 85 %)")
+          f"({100 * comp['compliance_codes']:.1f} % of named paircodes) (target >= 85 %)"
+          f"{'' if comp_app is None else ' [whole text in one editor call]'}")
+    if comp_app is not None:
+        print(f"instruction compliance as the app applies text (parsed, clause by clause, held parts kept): "
+              f"{100 * comp_app['compliance']:.1f} % ({100 * comp_app['compliance_codes']:.1f} % of codes)")
     print(f"chained edits (3 in a row, {min(args.chain_poses, len(data))} poses): untouched-part drift "
           f"{ch['chain_drift_deg']:.1f} deg mean, {100 * ch['chain_drift_ok']:.0f} % of chains <= 10 deg; "
           f"joint-limit excess {ch['chain_limit_excess_deg']:.2f} deg/joint (start {ch['start_limit_excess_deg']:.2f})")
@@ -306,6 +329,8 @@ def run_eval(args) -> int:
            "mpje_reduction": round(red, 4),
            **{f"{k}_{m}": round(v, 4) for k, r in res.items() for m, v in r.items()},
            "compliance": round(comp["compliance"], 4), "compliance_codes": round(comp["compliance_codes"], 4),
+           **({} if comp_app is None else {"compliance_app": round(comp_app["compliance"], 4),
+                                           "compliance_app_codes": round(comp_app["compliance_codes"], 4)}),
            **{k: round(v, 4) for k, v in ch.items()}, **{k: round(v, 4) for k, v in sd.items()},
            "seconds": round(time.time() - t0, 1)}
     print(json.dumps(out))

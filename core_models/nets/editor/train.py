@@ -32,6 +32,7 @@ from core_models.nets.editor.data import (
     BodyTorch,
     ClauseStore,
     _corpus_dir,
+    add_coach_texts,
     load_part_pairs,
     mirror_rotmats,
 )
@@ -215,6 +216,8 @@ def add_train_args(p) -> None:
                    help="part-wise pairs added to the training set (default: the config's; 0 = none)")
     p.add_argument("--init-from", default=None,
                    help="weights folder holding an editor.pt to continue from (fine-tuning; same config)")
+    p.add_argument("--coach-texts", action="store_true",
+                   help="add one coach-style wording (compare.correct, 1-3 instructions) per training pair")
 
 
 
@@ -234,6 +237,10 @@ def run_train(args) -> int:
     if getattr(args, "part_pairs", None) is not None:
         cfg["part_pairs"] = args.part_pairs
     n_full = len(data)
+    n_coach = 0
+    if getattr(args, "coach_texts", False):
+        n_coach = add_coach_texts(cdir, data, args.seed, body.skinning.rest_joints)
+        log(f"[editor] + coach-style wordings for {n_coach} pairs")
     if cfg.get("part_pairs"):
         pp = load_part_pairs(cdir, data, cfg["part_pairs"], args.seed, body.skinning.rest_joints)
         log(f"[editor] + {len(pp)} part-wise pairs")
@@ -277,6 +284,7 @@ def run_train(args) -> int:
         path = save_weights("editor", model.state_dict(), config,
                             {"command": cmd, "data": {"corpus": str(cdir), "train_pairs": n_full,
                                                       "part_pairs": len(data) - n_full,
+                                                      "coach_wordings": n_coach,
                                                       "unique_clauses": len(store.index)},
                              "metrics": {"validation": summary}, "train_seconds": round(train_seconds, 1),
                              "text_encoding_seconds": round(text_seconds, 1), "steps": info["steps"],
