@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core_models import kinematics as kin
 from core_models import skeleton as sk
 from core_models.pose import aa_to_matrix_np, clamp_matrices, matrix_to_aa_np
 
@@ -67,6 +66,7 @@ class RefineProblem:
     tol: float = 2e-4  # stop when every hard constraint is closer than this (m)
     max_iter: int = 12
     min_iter: int = 1  # iterations run even when the hard targets already hold (the hints and the limits)
+    retry_free: bool = True  # a stalled solve under limits is retried from the projected unconstrained solution
 
 
 @dataclass
@@ -98,18 +98,46 @@ def _prior_mu(prob: RefineProblem, frozen: np.ndarray) -> np.ndarray:
     return np.where(np.repeat(frozen, 3), mu * FROZEN_STIFFNESS, mu)
 
 
-def _cost(R, t, R_hat, t_hat, rest, prob: RefineProblem, frozen) -> float:
-    _, P, _ = kin.fk_numpy(R, rest)
-    r = (prob.targets - P[prob.joints] - t).reshape(-1)
-    dev = matrix_to_aa_np(np.swapaxes(R_hat, -1, -2) @ R).reshape(-1)
-    c = float(_weights(prob) @ (r * r)) + float(_prior_mu(prob, np.zeros_like(frozen)) @ (dev * dev))
-    return c + (prob.transl_weight * float(((t - t_hat) ** 2).sum()) if prob.move_transl else 0.0)
+def _depth_levels() -> list[np.ndarray]:
+    depth = np.zeros(sk.NUM_JOINTS, int)
+    for j in range(1, sk.NUM_JOINTS):
+        depth[j] = depth[sk.PARENTS[j]] + 1
+    return [np.nonzero(depth == d)[0] for d in range(1, int(depth.max()) + 1)]
 
 
-def _normal_equations(R, t, R_hat, t_hat, rest, prob: RefineProblem, frozen):
-    """(H, g) of the Gauss-Newton step H·δ = g at (R, t)."""
-    G, P, _ = kin.fk_numpy(R, rest)
+#: the joints of the tree by depth (8 levels): FK of one pose in 8 vectorised steps instead of 21
+_LEVELS = _depth_levels()
+
+
+def fk_single(R: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(22,3,3) local rotations → (world rotations (22,3,3), joints (22,3)); :func:`kinematics.fk_numpy` for one
+    pose, level by level (≈ 3× faster: the solver's inner loop)."""
+    G = np.empty((sk.NUM_JOINTS, 3, 3))
+    P = np.empty((sk.NUM_JOINTS, 3))
+    G[0], P[0] = R[0], rest[0]
+    for lv in _LEVELS:
+        p = sk.PARENTS[lv]
+        G[lv] = G[p] @ R[lv]
+        P[lv] = P[p] + (G[p] @ (rest[lv] - rest[p])[..., None])[..., 0]
+    return G, P
+
+
+def _evaluate(R, t, R_hat, t_hat, rest, prob: RefineProblem):
+    """(cost, largest hard-constraint distance, G, P with the translation) at (R, t)."""
+    G, P = fk_single(R, rest)
     P = P + t
+    d = prob.targets - P[prob.joints]
+    r = d.reshape(-1)
+    dev = matrix_to_aa_np(np.swapaxes(R_hat, -1, -2) @ R).reshape(-1)
+    c = float(_weights(prob) @ (r * r)) + float(_prior_mu(prob, np.zeros(sk.NUM_JOINTS, bool)) @ (dev * dev))
+    if prob.move_transl:
+        c += prob.transl_weight * float(((t - t_hat) ** 2).sum())
+    err = float(np.sqrt((d[prob.hard] ** 2).sum(-1)).max()) if prob.hard.any() else 0.0
+    return c, err, G, P
+
+
+def _normal_equations(R, t, G, P, R_hat, t_hat, prob: RefineProblem, frozen):
+    """(H, g) of the Gauss-Newton step H·δ = g at (R, t) (G, P: its world rotations and joints)."""
     J = _jacobian(G, P, prob.joints)
     if prob.move_transl:
         J = np.concatenate([J, np.tile(np.eye(3), (len(prob.joints), 1))], 1)
@@ -155,7 +183,7 @@ def refine(R_hat: np.ndarray, t_hat: np.ndarray, rest_joints: np.ndarray, prob: 
     retried with more damping. With limits, a solve that stalls short of the targets is retried from the
     unconstrained solution projected into the limits (a far start otherwise gets stuck at the first limit)."""
     res = _lm(R_hat, t_hat, rest_joints, prob, limits, R0, t0)
-    if limits is None or res.hard_error <= prob.tol * 10:
+    if limits is None or not prob.retry_free or res.hard_error <= prob.tol * 10:
         return res
     free = _lm(R_hat, t_hat, rest_joints, prob, None, R0, t0)
     again = _lm(R_hat, t_hat, rest_joints, prob, limits, clamp_matrices(free.R, limits), free.transl)
@@ -171,28 +199,18 @@ def _lm(R_hat, t_hat, rest_joints, prob: RefineProblem, limits, R0, t0) -> Refin
     if limits is not None:  # start inside the limits (a rejected first step must not leave it outside)
         R = clamp_matrices(R, limits)
     lam, it = 1e-3, 0
-    cost = _cost(R, t, R_hat, t_hat, rest, prob, frozen)
-    err = _hard_error(R, t, rest, prob)
+    cost, err, G, P = _evaluate(R, t, R_hat, t_hat, rest, prob)
     while it < prob.max_iter and (err > prob.tol or it < prob.min_iter):
         it += 1
-        H, g = _normal_equations(R, t, R_hat, t_hat, rest, prob, frozen)
+        H, g = _normal_equations(R, t, G, P, R_hat, t_hat, prob, frozen)
         for _ in range(4):
             R2, t2, newly = _apply(R, t, _solve_step(H, g, lam, frozen), prob, limits, frozen)
-            c2 = _cost(R2, t2, R_hat, t_hat, rest, prob, frozen)
+            c2, e2, G2, P2 = _evaluate(R2, t2, R_hat, t_hat, rest, prob)
             if c2 <= cost:
-                R, t, cost, lam = R2, t2, c2, max(lam / 3.0, 1e-6)
+                R, t, cost, err, G, P, lam = R2, t2, c2, e2, G2, P2, max(lam / 3.0, 1e-6)
                 frozen |= newly
                 break
             lam *= 8.0
         else:
             break  # no step lowers the cost: converged as far as it goes
-        err = _hard_error(R, t, rest, prob)
     return RefineResult(R, t, it, err, frozen)
-
-
-def _hard_error(R, t, rest, prob: RefineProblem) -> float:
-    if not prob.hard.any():
-        return 0.0
-    _, P, _ = kin.fk_numpy(R, rest)
-    d = np.linalg.norm(P[prob.joints[prob.hard]] + t - prob.targets[prob.hard], axis=-1)
-    return float(d.max())

@@ -190,7 +190,9 @@ class DragSolver:
         w = np.array([HINT_WEIGHTS[n] for n in EFFECTORS])
         w[d.effector] = 1.0
         w[list(d.pins)] = PIN_WEIGHT  # a pin wins over the drag when both cannot hold
-        prob = RefineProblem(EFFECTOR_JOINTS.copy(), E, w, hard)
+        # a drag needs the target within 5 mm and pins within 2 mm: 1 mm tolerance, and no far-start retry (a drag
+        # starts from the previous solution; an unreachable target must not cost three solves per mouse event)
+        prob = RefineProblem(EFFECTOR_JOINTS.copy(), E, w, hard, tol=1e-3, retry_free=False)
         prob.stiffness[unrelated_joints(EFFECTORS[d.effector])] *= UNRELATED_STIFFNESS
         R_start, t_start = d.warm if d.warm is not None else (R_init, t_init)
         res = refine(R_init, t_init, self.rest, prob, self._limits, R_start, t_start)

@@ -200,3 +200,14 @@ def test_drag_solver_rejects_bad_input():
         DragSolver(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="one pose"):
         solver.begin(Pose.zeros(2), "left_wrist")
+
+
+def test_the_solvers_level_wise_fk_matches_kinematics():
+    from core_models import kinematics as kin
+    from core_models.pose import aa_to_matrix_np
+    from core_models.posing.refine import fk_single
+
+    R = aa_to_matrix_np(np.random.default_rng(3).normal(0, 0.6, (22, 3)))
+    G1, P1, _ = kin.fk_numpy(R, REST)
+    G2, P2 = fk_single(R, REST)
+    assert np.allclose(G1, G2, atol=1e-12) and np.allclose(P1, P2, atol=1e-12)
