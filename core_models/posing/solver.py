@@ -9,9 +9,11 @@ are pinned; every ``update(target, mode)`` returns the pose for the current mous
   for the start effectors is applied to the start pose (R_j ← R⁰_j·P̂⁰_jᵀ·P̂_j), so a drag starts exactly from the
   user's pose and a small drag gives a small change; the limbs the drag is not about (the other arm, the legs
   for a wrist) keep their start rotations in that prediction and are 10× stiffer in the refinement, so they
-  move only when a pin or a hint needs them (predictability). Then :func:`core_models.posing.refine.refine` reaches the
-  target and holds the pins exactly (hard constraints), keeps the other effectors near their start positions
-  (soft) and stays close to the prediction, inside the joint limits. Without the network the same refinement
+  move only when a pin or a hint needs them (predictability). The first update of a wrist / ankle drag starts
+  the refinement from the analytic two-bone IK of that limb (later ones from the previous solution). Then
+  :func:`core_models.posing.refine.refine` reaches the target and holds the pins exactly (hard constraints),
+  keeps the other effectors near their start positions (soft) and stays close to the prediction, inside the
+  joint limits. Without the network the same refinement
   runs from the start pose (``learned`` is False and ``notice`` says so).
 * ``"limb"`` — plain analytic IK of the dragged limb only (Shift-drag): two-bone IK for wrists / ankles, a pole
   swivel (end fixed) for elbows / knees, an aim of the parent joint for head / neck, a translation for the pelvis.
@@ -194,7 +196,14 @@ class DragSolver:
         # starts from the previous solution; an unreachable target must not cost three solves per mouse event)
         prob = RefineProblem(EFFECTOR_JOINTS.copy(), E, w, hard, tol=1e-3, retry_free=False)
         prob.stiffness[unrelated_joints(EFFECTORS[d.effector])] *= UNRELATED_STIFFNESS
-        R_start, t_start = d.warm if d.warm is not None else (R_init, t_init)
+        if d.warm is not None:
+            R_start, t_start = d.warm
+        elif EFFECTORS[d.effector] in LIMB_CHAINS:  # first update of a limb-end drag: the analytic IK as the seed
+            R_start = two_bone_ik_matrices(R_init, t_init, self.rest, LIMB_CHAINS[EFFECTORS[d.effector]], target,
+                                           None, self._limits)
+            t_start = t_init
+        else:
+            R_start, t_start = R_init, t_init
         res = refine(R_init, t_init, self.rest, prob, self._limits, R_start, t_start)
         if res.hard_error < 0.01:  # a good solution seeds the next update (mouse targets move little per event)
             d.warm = (res.R, res.transl)
