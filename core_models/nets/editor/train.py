@@ -33,6 +33,7 @@ from core_models.nets.editor.data import (
     ClauseStore,
     _corpus_dir,
     add_coach_texts,
+    budget_wordings,
     load_part_pairs,
     mirror_rotmats,
 )
@@ -216,6 +217,9 @@ def add_train_args(p) -> None:
                    help="part-wise pairs added to the training set (default: the config's; 0 = none)")
     p.add_argument("--init-from", default=None,
                    help="weights folder holding an editor.pt to continue from (fine-tuning; same config)")
+    p.add_argument("--clause-budget", type=int, default=None,
+                   help="keep only wordings whose clauses fit this many unique clauses (frequent first; each costs "
+                        "one MiniLM encoding); default: all")
     p.add_argument("--coach-texts", action="store_true",
                    help="add one coach-style wording (compare.correct, 1-3 instructions) per training pair")
 
@@ -249,6 +253,10 @@ def run_train(args) -> int:
     if len(val) == 0:  # tiny corpora may have no validation clip
         val = load_pairs(cdir, (2,), 1000 if args.config == "full" else 100, args.seed)
     log(f"[editor] {len(data)} training pairs, {len(val)} validation pairs from {cdir}")
+    budget = getattr(args, "clause_budget", None)
+    if budget:
+        data.texts, kept = budget_wordings(data.texts, budget, args.seed)
+        log(f"[editor] clause budget {budget}: {kept}")
     t_text = time.time()
     store = ClauseStore(data, cdir / CLAUSE_CACHE)
     vstore = ClauseStore(val, cdir / CLAUSE_CACHE, flip=False)
@@ -285,6 +293,7 @@ def run_train(args) -> int:
                             {"command": cmd, "data": {"corpus": str(cdir), "train_pairs": n_full,
                                                       "part_pairs": len(data) - n_full,
                                                       "coach_wordings": n_coach,
+                                                      "clause_budget": budget,
                                                       "unique_clauses": len(store.index)},
                              "metrics": {"validation": summary}, "train_seconds": round(train_seconds, 1),
                              "text_encoding_seconds": round(text_seconds, 1), "steps": info["steps"],
