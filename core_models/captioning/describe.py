@@ -17,11 +17,14 @@ first template, determiner "the", fixed transitions. In that mode the output is 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from core_models.captioning import describe_phrasing as dp
+from core_models.captioning import phrasing as ph
 from core_models.captioning import posecodes as pc
 from core_models.captioning.posecodes import CODES, OPERATORS, SUPERS, PosecodeSet
 from core_models.captioning.textutil import agree, capitalize, join_list, tidy
@@ -29,6 +32,9 @@ from core_models.pose import Pose
 
 PROP_SKIP_POSECODES = 0.15
 PROP_AGGREGATION_HAPPENS = 0.95
+#: noisy mode: share of descriptions in the classic prose, the human phrasing, short fragments ("left arm up, ...")
+PROP_PROSE, PROP_HUMAN = 0.4, 0.35
+PROP_UK, PROP_CASUAL, PROP_TYPO = 0.3, 0.12, 0.05
 TRANSITIONS = (" while ", ", and ", ". ", " and ", " with ")
 
 _PLURAL = {"foot": "feet", "hips": "hips"}
@@ -36,6 +42,11 @@ _PLURAL = {"foot": "feet", "hips": "hips"}
 
 def plural(noun: str) -> str:
     return _PLURAL.get(noun, noun + "s")
+
+
+#: small-size words that read well before or after a verb / adjective
+_SMALL = tuple(w for w in ph.HEDGE_SMALL_AFTER if w not in ("a hint", "a whisker", "a shade", "a hair", "minimally",
+                                                            "a fraction", "fractionally", "a little way"))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -524,19 +535,54 @@ def aggregate(facts: list[Fact], rng: np.random.Generator | None) -> list[Fact]:
 
 
 class _Ctx:
-    """Per-description wording choices (determiners, pronouns)."""
+    """Per-description wording choices (determiners, pronouns; in noisy mode also the style: prose / human /
+    fragments, British spelling, casual text, a typo)."""
 
-    def __init__(self, rng: np.random.Generator | None):
+    def __init__(self, rng: np.random.Generator | None, values: np.ndarray | None = None):
         self.rng = rng
+        self.values = values  # the pose's measured posecode values (noisy mode: numbers with units)
+        self.style, self.uk, self.casual, self.typo = "prose", False, False, False
+        self.tid = ""
         if rng is None:
             self.poss, self.pron = "their", "they"
         else:
             self.poss, self.pron = [("their", "they"), ("his", "he"), ("her", "she")][
                 int(rng.choice(3, p=[0.6, 0.2, 0.2]))]
+            u = rng.random()
+            self.style = "prose" if u < PROP_PROSE else ("human" if u < PROP_PROSE + PROP_HUMAN else "fragments")
+            self.uk, self.casual, self.typo = (bool(rng.random() < p) for p in (PROP_UK, PROP_CASUAL, PROP_TYPO))
         self.person_named = False
 
-    def pick(self, options: list[str]) -> str:
+    def pick(self, options: list[str] | tuple[str, ...]) -> str:
         return options[0] if self.rng is None else options[int(self.rng.integers(len(options)))]
+
+    def chance(self, p: float) -> bool:
+        return self.rng is not None and self.rng.random() < p
+
+    def template(self, tid: str) -> str:
+        """A template for ``tid``: the first one (deterministic), else the classic or the human table."""
+        human = dp.HUMAN_T.get(tid)
+        if human and self.chance(0.3 if self.style == "prose" else 0.7):
+            t = self.sizes(self.pick(human))
+        else:
+            t = self.pick(T[tid])
+        if tid in dp.LOCATIVE_TIDS and t.startswith("{s} [is|are] ") and self.chance(0.3):
+            head = t[len("{s} [is|are] "):]
+            if head.split(" ", 1)[0] in dp.LOCATIVE_HEADS:
+                adv = self.pick(dp.CLEARLY) + " " if self.chance(0.3) else ""
+                t = f"{{s}} [is|are] {adv}{self.pick(dp.LOCATIVE_VERBS)} {head}"
+        return t
+
+    def sizes(self, t: str) -> str:
+        if "{small}" in t:
+            t = t.replace("{small}", self.pick(_SMALL))
+        if "{large}" in t:
+            t = t.replace("{large}", self.pick(dp.HEDGE_LARGE))
+        if "{medium}" in t:
+            t = t.replace("{medium}", self.pick(ph.HEDGE_MEDIUM_AFTER))
+        if "{approx}" in t:
+            t = t.replace("{approx}", self.pick(ph.APPROX))
+        return t
 
     def det(self) -> str:
         if self.rng is None or self.rng.random() < 0.5:
@@ -546,30 +592,44 @@ class _Ctx:
     def person(self) -> tuple[str, bool]:
         if not self.person_named:
             self.person_named = True
+            if self.chance(0.5):
+                if self.pron == "they" and self.chance(0.4):
+                    return ("the " + self.pick(ph.THIRD_NOUNS), False)
+                return (self.pick(dp.PERSON_NOUNS[self.pron]), False)
             return (self.pick(["the person", "this person", "the figure"]), False)
         return (self.pron, self.pron == "they")
+
+    def noun(self, n: str, plural_form: bool) -> str:
+        """The noun (noisy mode: now and then a synonym that stays true for the current template)."""
+        syn = dp.NOUN_SYNONYMS.get(n)
+        if syn is not None and self.chance(0.35) and (n != "hand" or self.tid in dp.HAND_SYNONYM_OK):
+            w = self.pick(syn)
+            return dp.PLURAL_SYNONYMS.get(w, plural(w)) if plural_form and w != n else (plural(n) if plural_form
+                                                                                       else w)
+        return plural(n) if plural_form else n
 
     def np(self, e: Ent, as_object: bool = False) -> str:
         if e == PERSON:
             return self.person()[0]
         d = self.det()
         if e.side in ("left", "right"):
-            return f"{d} {e.side} {e.noun}"
+            return f"{d} {e.side} {self.noun(e.noun, False)}"
         if e.side == "both":
             if self.rng is None or self.rng.random() < 0.6:
-                return f"both {plural(e.noun)}"
-            return f"{d} {plural(e.noun)}"
+                return f"both {self.noun(e.noun, True)}"
+            return f"{d} {self.noun(e.noun, True)}"
         if e.side in ("pair", "same"):
-            return f"{d} {plural(e.noun)}"
+            return f"{d} {self.noun(e.noun, True)}"
         if e.side == "each":
-            return f"each {e.noun}"
+            return f"each {self.noun(e.noun, False)}"
         if e.side == "opposite":
-            return f"the opposite {e.noun}"
-        return f"{d} {e.noun}"
+            return f"the opposite {self.noun(e.noun, False)}"
+        return f"{d} {self.noun(e.noun, False)}"
 
 
 def _predicate(ctx: _Ctx, tid: str, obj: Ent | None, plural_subj: bool) -> str:
-    t = ctx.pick(T[tid])
+    ctx.tid = tid
+    t = ctx.template(tid)
     assert t.startswith("{s} ")
     t = agree(t[4:], plural_subj)
     return t.format(o=ctx.np(obj, True) if obj is not None else "", poss=ctx.poss)
@@ -577,6 +637,7 @@ def _predicate(ctx: _Ctx, tid: str, obj: Ent | None, plural_subj: bool) -> str:
 
 def _clause(ctx: _Ctx, f: Fact) -> tuple[str, bool]:
     """Render a fact; returns (clause, be_form) where be_form says the clause reads "<subject> is/are ..."."""
+    ctx.tid = f.tid
     if f.subj == (PERSON,):
         s, pron_plural = ctx.person()
         plural_s = pron_plural
@@ -586,17 +647,23 @@ def _clause(ctx: _Ctx, f: Fact) -> tuple[str, bool]:
         if len(f.subj) == 1 and f.subj[0].side == "each":
             plural_s = False
     preds = f.preds or [(f.tid, f.obj)]
-    parts = [_predicate(ctx, tid, obj, plural_s) for tid, obj in preds]
+    num = _numbered(ctx, f) if ctx.rng is not None and not f.preds else None
+    parts = [num] if num else [_predicate(ctx, tid, obj, plural_s) for tid, obj in preds]
+    if num:
+        parts = [agree(num, plural_s)]
     be = all(p.startswith(("is ", "are ")) for p in parts)
     if be:  # "is above the head and near the shoulder": say the verb once
         parts = [parts[0]] + [p.split(" ", 1)[1] for p in parts[1:]]
     return f"{s} {join_list(parts)}", be
 
 
-def convert(facts: list[Fact], rng: np.random.Generator | None) -> str:
+def convert(facts: list[Fact], rng: np.random.Generator | None, values: np.ndarray | None = None) -> str:
+    """Sentences for ``facts``; ``values`` (the pose's measured posecode values) lets noisy mode state numbers."""
     if not facts:
         return "The person is in a neutral pose."  # nothing noteworthy was found
-    ctx = _Ctx(rng)
+    ctx = _Ctx(rng, values)
+    if rng is not None and ctx.style == "fragments":
+        return _surface(ctx, _fragments(ctx, facts))
     clauses = [_clause(ctx, f) for f in facts]
     out: list[str] = []
     k = 0
@@ -608,6 +675,8 @@ def convert(facts: list[Fact], rng: np.random.Generator | None) -> str:
             nxt, be = clauses[k]
             if rng is None:
                 tr = " and "
+            elif ctx.style == "human" and ctx.chance(0.3):
+                tr = ctx.pick(dp.TRANSITIONS_HUMAN)
             else:
                 tr = TRANSITIONS[int(rng.integers(len(TRANSITIONS)))]
                 if tr == " with " and (not be or facts[k].subj == (PERSON,)):
@@ -617,8 +686,156 @@ def convert(facts: list[Fact], rng: np.random.Generator | None) -> str:
                 nxt = f"{subj} {rest}"
             text = text + tr + nxt
             k += 1
+        if ctx.style == "human" and ctx.chance(0.1):
+            text = ctx.pick(dp.CLAUSE_FRAMES).format(c=text[:1].lower() + text[1:])
         out.append(capitalize(text.strip()) + ".")
-    return tidy(" ".join(out))
+    if rng is None:
+        return tidy(" ".join(out))
+    return _surface(ctx, tidy(" ".join(out)))
+
+
+# ------------------------------------------------------------------------------------------------------
+# noisy mode: human phrasing (numbers with units, fragments, British / casual forms, typos)
+# ------------------------------------------------------------------------------------------------------
+
+
+def _degrees(ctx: _Ctx, n: int) -> str:
+    unit = ctx.pick(("degrees", "degrees", "°", "deg", "degrees"))
+    if unit == "°":
+        return f"{n}°"
+    return f"{ph.number_words(n) if ctx.chance(0.3) and n < 1000 else n} {unit}"
+
+
+def _round_deg(v: float) -> int:
+    return max(5, int(round(v / 5.0)) * 5) if v < 100 else int(round(v / 10.0)) * 10
+
+
+def _distance(ctx: _Ctx, v: float) -> tuple[str, float]:
+    """A distance close to ``v`` metres, as said by people, and the value it states (metres)."""
+    if v >= 0.9 and ctx.chance(0.4):
+        return (ctx.pick(("a metre", "a metre or so")) if ctx.uk else ctx.pick(("a meter", "a yard"))), 1.0
+    if ctx.chance(0.35):
+        inch = int(round(v / 0.0254 / 2.0)) * 2
+        num = ph.number_words(inch) if ctx.chance(0.3) else str(inch)
+        return f"{num} inches", inch * 0.0254
+    cm = int(round(v * 20.0)) * 5
+    unit = ctx.pick(("cm", "cm", "centimetres" if ctx.uk else "centimeters"))
+    return f"{cm} {unit}", cm / 100.0
+
+
+def _numbered(ctx: _Ctx, f: Fact) -> str | None:
+    """A statement of ``f`` with its measured number and unit, when the rounded number stays in the fact's own
+    category (else None: the words must stay true to the code the description records)."""
+    if ctx.values is None or f.code < 0 or len(f.subj) != 1 or not ctx.chance(0.45):
+        return None
+    c = CODES[f.code]
+    op = OPERATORS[c.op]
+    v = float(ctx.values[f.code])
+    if c.op == "angle" and f.subj[0].side in ("left", "right") and op.categories[f.cat] != "straight":
+        if ctx.chance(0.5):
+            n = _round_deg(v)
+            key, stated = "angle", n
+        else:
+            n = _round_deg(180.0 - v)
+            key, stated = "flex", 180 - n
+    elif c.op == "bodyInclineX" and op.categories[f.cat] != "ignored":
+        n = _round_deg(abs(v))
+        key, stated = ("inclX:forward" if v > 0 else "inclX:backward"), (n if v > 0 else -n)
+    elif c.op == "relativeRotY" and op.categories[f.cat] != "ignored":
+        n = _round_deg(abs(v))
+        key, stated = ("headY:left" if v > 0 else "headY:right"), (n if v > 0 else -n)
+    elif c.op == "distance" and f.subj[0].side == "pair":
+        text, val = _distance(ctx, v)
+        if int(op.bin(np.asarray([val], np.float32))[0]) != f.cat or abs(val - v) > 0.25 * v + 0.03:
+            return None
+        return ctx.sizes(ctx.pick(dp.NUMBERED["dist"]).replace("{n}", text))[4:]
+    else:
+        return None
+    if int(op.bin(np.asarray([stated], np.float32))[0]) != f.cat:
+        return None
+    return ctx.sizes(ctx.pick(dp.NUMBERED[key]).replace("{n}", _degrees(ctx, n)))[4:]
+
+
+def _fragment_subject(ctx: _Ctx, e: Ent) -> str:
+    if e.side in ("left", "right"):
+        return f"{e.side} {ctx.noun(e.noun, False)}"
+    if e.side == "both":
+        return f"{ctx.pick(('both ', ''))}{ctx.noun(e.noun, True)}"
+    if e.side in ("pair", "same"):
+        return ctx.noun(e.noun, True)
+    return ctx.np(e)
+
+
+def _fragment_predicate(ctx: _Ctx, tid: str, obj: Ent | None, plural_subj: bool) -> str | None:
+    ctx.tid = tid
+    options = list(dp.FRAGMENTS.get(tid, []))
+    options += [t[len("{s} [is|are] "):] for t in T[tid] + dp.HUMAN_T.get(tid, []) if t.startswith("{s} [is|are] ")]
+    if not options:
+        return None
+    t = ctx.sizes(ctx.pick(options))
+    o = ""
+    if obj is not None:
+        o = ctx.np(obj, True)
+        if o.startswith("the ") and ctx.chance(0.5):
+            o = o[4:]
+    return agree(t, plural_subj).format(o=o, poss=ctx.poss)
+
+
+def _fragment(ctx: _Ctx, f: Fact) -> str:
+    """One short fragment ("left arm up over the head", "leaning forward a bit"), else a plain clause."""
+    ctx.tid = f.tid
+    if f.subj == (PERSON,):
+        opts = dp.PERSON_FRAGMENTS.get(f.tid)
+        return ctx.sizes(ctx.pick(opts)) if opts else _clause(ctx, f)[0]
+    preds = f.preds or [(f.tid, f.obj)]
+    subj = join_list([_fragment_subject(ctx, e) for e in f.subj])
+    num = _numbered(ctx, f) if not f.preds else None
+    if num:
+        return f"{subj} {agree(num, f.plural)}"
+    parts = [_fragment_predicate(ctx, tid, obj, f.plural) for tid, obj in preds]
+    if any(p is None for p in parts):
+        return _clause(ctx, f)[0]
+    return f"{subj} {join_list([p for p in parts if p])}"
+
+
+def _fragments(ctx: _Ctx, facts: list[Fact]) -> str:
+    frags = [_fragment(ctx, f) for f in facts]
+    sep = ctx.pick((", ", ", ", "; ", ". "))
+    text = sep.join(frags)
+    if sep == ". ":
+        text = ". ".join(capitalize(x) for x in text.split(". "))
+    if sep != ". " and ctx.chance(0.3):
+        text = f"{ctx.pick(dp.PROMPT_FRAMES)} {text}"
+    return tidy(capitalize(text) + ctx.pick((".", "", ".")))
+
+
+def _swap_words(text: str, table: dict[str, str], ctx: _Ctx, p: float) -> str:
+    for a, b in table.items():
+        if re.search(rf"\b{re.escape(a)}\b", text) and ctx.chance(p):
+            text = re.sub(rf"\b{re.escape(a)}\b", b, text)
+    return text
+
+
+def _surface(ctx: _Ctx, text: str) -> str:
+    """British spelling, casual forms and a typo, by the description's draws (sides and part nouns untouched)."""
+    if ctx.uk:
+        uk = {a: b for a, (_, b) in ph.SPELLING.items() if a != "around"}
+        text = _swap_words(text, {**uk, **dp.UK_FORMS}, ctx, 0.8)
+    if ctx.style != "prose" and ctx.chance(0.12):
+        text = capitalize(ctx.pick(dp.OPENERS)) + ", " + text[:1].lower() + text[1:]
+    if ctx.casual:
+        text = text.lower().replace(". ", ctx.pick((" ", ", ", ". "))).rstrip(".")
+        text = _swap_words(text, {**ph.CASUAL_WORDS, **dp.CASUAL_MORE}, ctx, 0.5)
+        if ctx.chance(0.3):
+            text = f"{ctx.pick(ph.CASUAL_OPENERS)} {text}"
+        if ctx.chance(0.2):
+            text = f"{text} {ctx.pick(ph.CASUAL_CLOSERS)}"
+    if ctx.typo:
+        present = [w for w in dp.DESCRIPTION_TYPOS if re.search(rf"\b{w}\b", text)]
+        if present:
+            w = ctx.pick(present)
+            text = re.sub(rf"\b{w}\b", dp.DESCRIPTION_TYPOS[w], text, count=1)
+    return text
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -643,5 +860,5 @@ def describe(poses: Pose | PosecodeSet, seed: int | np.random.Generator | None =
     for i in range(len(pcs)):
         facts = select(pcs, i, rng)
         facts = aggregate(facts, rng)
-        texts.append(convert(facts, rng))
+        texts.append(convert(facts, rng, pcs.values[i]))
     return texts[0] if single else texts

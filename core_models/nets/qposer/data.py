@@ -52,7 +52,7 @@ def describe_with_codes(poses, seed: int = 0) -> tuple[list[str], list[list[tupl
         for f in facts:
             if f.code >= 0:
                 codes.append((int(f.code), int(f.cat if f.cat >= 0 else pcs.cats[i, f.code])))
-        texts.append(convert(aggregate(facts, rng), rng))
+        texts.append(convert(aggregate(facts, rng), rng, pcs.values[i]))
         used.append(codes)
     return texts, used
 

@@ -263,15 +263,111 @@ def _random_samples(args, model: QPoser, vae: VAEPrior | None, gen: MaskedCodeTr
     return out
 
 
-def _prompting(model: QPoser, corpus, wdir: Path | None) -> dict | None:
+def read_prompt_file(path: str | Path) -> list[dict]:
+    """The records of a prompt set (jsonl); a clear error names the bad line."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for k, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{k}: not JSON ({e})") from e
+            if not isinstance(rec, dict) or "text" not in rec or not ("codes" in rec or "expect" in rec):
+                raise ValueError(f"{path}:{k}: needs 'text' and 'codes' or 'expect'")
+            out.append(rec)
+    return out
+
+
+def expectation_codes(exp: dict) -> tuple[int, set[int]]:
+    """``{"op", "joints", "cats"}`` → (code index, accepted category indices)."""
+    from core_models.captioning.posecodes import CODES, OPERATORS
+
+    joints = tuple(exp["joints"])
+    for c in CODES:
+        if c.op == exp["op"] and c.joints == joints:
+            cats = OPERATORS[c.op].categories
+            bad = [x for x in exp["cats"] if x not in cats]
+            if bad:
+                raise ValueError(f"unknown categories {bad} of {c.op} (known: {cats})")
+            return c.index, {cats.index(x) for x in exp["cats"]}
+    raise ValueError(f"no posecode {exp['op']} on {joints}")
+
+
+@torch.no_grad()
+def evaluate_human_prompts(qp, prompter, records: list[dict]) -> dict:
+    """Hand-written prompts: each one edits its library start pose's prompted parts (the parts the prompt's words
+    name) with the prompt model's codes; an expectation is realised when the deterministic posecode of the
+    result is in its accepted categories. ``unchanged``: the start pose already met it."""
+    from core_models.captioning import posecodes as pc
+    from core_models.library import load_builtin
+    from core_models.nets.common.pose_vae import rotmats_to_pose
+    from core_models.nets.qposer.infer import prompted_parts
+    from core_models.nets.qposer.model import full_rotmats
+
+    lib = {it.name: it.pose for it in load_builtin()}
+    dev = model_device(qp)
+    tot = hit = hit0 = found = 0
+    by_style: dict[str, list[int]] = {}
+    for rec in records:
+        if rec["start"] not in lib:
+            raise ValueError(f"unknown start pose {rec['start']!r}")
+        base = qp.encode(body_rotmats(lib[rec["start"]].body_pose[None]).to(dev)).cpu()
+        pred = base.clone()
+        parts = prompted_parts(rec["text"])
+        for p, codes in prompter.part_codes(rec["text"], parts).items():
+            pred[0, qp.group_slice(p)] = torch.as_tensor(codes)
+        cats = pc.extract(rotmats_to_pose(full_rotmats(qp.decode_indices(torch.cat([base, pred]).to(dev)).cpu())),
+                          None).cats
+        want = set(rec.get("parts", []))
+        found += int(want <= set(parts))
+        for exp in rec["expect"]:
+            ci, ok = expectation_codes(exp)
+            tot += 1
+            hit += int(int(cats[1, ci]) in ok)
+            hit0 += int(int(cats[0, ci]) in ok)
+            st = by_style.setdefault(rec.get("style", "?"), [0, 0])
+            st[0] += int(int(cats[1, ci]) in ok)
+            st[1] += 1
+    return {"prompts": len(records), "expectations": tot, "realised_pct": round(100.0 * hit / max(tot, 1), 1),
+            "unchanged_pct": round(100.0 * hit0 / max(tot, 1), 1),
+            "parts_found_pct": round(100.0 * found / max(len(records), 1), 1),
+            "by_style": {k: round(100.0 * a / max(b, 1), 1) for k, (a, b) in sorted(by_style.items())}}
+
+
+def _prompt_file(model: QPoser, prompter, corpus, path: str) -> dict:
+    recs = read_prompt_file(path)
+    if all("expect" in r for r in recs):
+        res = evaluate_human_prompts(model, prompter, recs)
+        report(f"[eval] {Path(path).name}: realised {res['realised_pct']}% of {res['expectations']} expectations "
+               f"(start pose: {res['unchanged_pct']}%, parts found {res['parts_found_pct']}%) {res['by_style']}")
+        return res
+    idx = np.asarray([int(r["corpus_index"]) for r in recs])
+    poses = corpus.poses(idx)
+    with torch.no_grad():
+        codes = model.encode(body_rotmats(poses.body_pose).to(model_device(model))).cpu()
+    ex = {"idx": idx, "texts": [r["text"] for r in recs], "used": [[tuple(c) for c in r["codes"]] for r in recs],
+          "codes": codes}
+    res = evaluate_prompting(model, prompter, ex)
+    report(f"[eval] {Path(path).name}: {res}")
+    return res
+
+
+def _prompting(model: QPoser, corpus, wdir: Path | None, args=None) -> dict | None:
     try:
-        prompter = load_prompter("qposer_prompt", wdir, model_device(model))
+        prompter = load_prompter(getattr(args, "prompt_name", None) or "qposer_prompt", wdir, model_device(model))
     except WeightsError as e:
         report(f"[eval] prompt model unavailable: {e}")
         return None
     cache = clause_cache_path(corpus)
     if cache.exists():
         prompter.feats.load(cache)
+    out: dict = {}
+    for f in getattr(args, "prompts", None) or []:
+        out[Path(f).stem] = _prompt_file(model, prompter, corpus, f)
+    if out:
+        return out
     split = "test" if len(corpus.indices("test")) else "train"
     pr = evaluate_prompting(model, prompter, make_examples(corpus, split, 500, 1000, model))
     report(f"\n== Prompting (held-out descriptions, deterministic posecodes of the stated codes on the prompted "
@@ -322,12 +418,14 @@ def run_eval(args) -> int:
         report(f"error: {e}")
         return 2
     corpus = Corpus(args.corpus)
+    if getattr(args, "stage", "all") == "prompt":
+        return _run_prompt_only(args, model, corpus, wdir, t0)
     sets = _eval_sets(args, corpus)
     test_R = next(iter(sets.values()))
     vae, gen = _optional_models(wdir, model_device(model))
     result: dict = {"name": "qposer_eval", "sets": _table1(model, vae, sets), "paper": PAPER}
     result["samples"] = _random_samples(args, model, vae, gen, test_R)
-    prompting = _prompting(model, corpus, wdir)
+    prompting = _prompting(model, corpus, wdir, args)
     if prompting is not None:
         result["prompting"] = prompting
     first = result["sets"][next(iter(result["sets"]))]["QPoser (ours)"]
@@ -340,7 +438,23 @@ def run_eval(args) -> int:
     return 0
 
 
+def _run_prompt_only(args, model: QPoser, corpus, wdir: Path | None, t0: float) -> int:
+    """``--stage prompt``: only the prompt model's numbers (held-out descriptions, ``--prompts`` files)."""
+    pr = _prompting(model, corpus, wdir, args)
+    if pr is None:
+        return 2
+    print(json.dumps({"name": "qposer_prompt_eval", "prompting": pr, "seconds": round(time.time() - t0, 1)},
+                     default=float))
+    return 0
+
+
 def add_eval_args(p) -> None:
+    p.add_argument("--stage", choices=("all", "prompt"), default="all",
+                   help="prompt: only the prompt model (held-out descriptions and --prompts files)")
+    p.add_argument("--prompts", action="append", default=None,
+                   help="prompt set (jsonl): frozen descriptions ({corpus_index, text, codes}) or hand-written "
+                        "prompts ({text, start, expect}); repeatable")
+    p.add_argument("--prompt-name", default="qposer_prompt", help="prompt model weights name")
     p.add_argument("--corpus", default=None, help="corpus folder (default ~/.cache/posetailor/corpus)")
     p.add_argument("--mocap", default=None, help="folder of mocap files the corpus never saw (imported on the fly)")
     p.add_argument("--max-poses", type=int, default=3000, help="test poses evaluated (random subset)")
