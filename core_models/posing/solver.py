@@ -39,7 +39,16 @@ from core_models.posing.effectors import (
     effector_index,
 )
 from core_models.posing.ik import LIMB_CHAINS, _finite_point, pose_from_matrices, two_bone_ik_matrices
-from core_models.posing.refine import RefineProblem, refine
+from core_models.posing.refine import RefineProblem, RefineResult, fk_single, refine
+from core_models.posing.seed import (
+    LEG_ENDS,
+    POLE_SLACK,
+    LIMB_ENDS,
+    keep_world_rotation,
+    knee_forward,
+    straight_limbs,
+    translate_and_seed,
+)
 
 MODES = ("full", "limb")
 #: weight of a pin relative to the dragged effector (both are hard constraints)
@@ -57,6 +66,9 @@ _LIMB_PART = {"left_wrist": "left_arm", "left_elbow": "left_arm", "right_wrist":
 _POLE_OF = {"left_elbow": "left_wrist", "right_elbow": "right_wrist", "left_knee": "left_ankle",
             "right_knee": "right_ankle"}
 _AIM_PARENT = {"head": sk.JOINT_INDEX["neck"], "neck": sk.JOINT_INDEX["spine3"]}
+#: a full-body solve that ends farther than this (m) from a target while a pinned limb is straight is retried from
+#: the body moved by the miss with the pinned limbs solved back onto their pins (bent knees: a squat, a reach)
+RETRY_MISS = 3e-3
 
 
 class AutoPoserLike(Protocol):
@@ -80,6 +92,7 @@ class _Drag:
     G0: np.ndarray  # (22,3,3) world rotations at the start
     Ry: np.ndarray  # (3,3) the start heading (world ← heading frame)
     pred0: np.ndarray | None  # the network's prediction for the start effectors
+    forward: dict[str, np.ndarray]  # straight leg's end → the direction its knee bends to (the start's toes)
     moved: bool = False
     warm: tuple[np.ndarray, np.ndarray] | None = None  # the last full-body solution (the next one starts there)
 
@@ -134,7 +147,9 @@ class DragSolver:
         P0 = P0 + t0
         E0 = P0[EFFECTOR_JOINTS]
         Ry = aa_to_matrix_np(np.array([0.0, float(heading_of(pose.root_orient[None])[0]), 0.0]))
-        d = _Drag(pose.copy(), k, pin_idx, R0, t0, E0, P0, G0, Ry, None)
+        # a knee pole only for legs that start straight (their bend plane is undefined); a bent leg keeps its plane
+        forward = {end: knee_forward(P0, Ry, end) for end in straight_limbs(P0, self.rest, LEG_ENDS, POLE_SLACK)}
+        d = _Drag(pose.copy(), k, pin_idx, R0, t0, E0, P0, G0, Ry, None, forward)
         if self.autoposer is not None:
             d.pred0 = self._predict(d, E0)
         self._drag, self._last = d, None
@@ -204,11 +219,47 @@ class DragSolver:
             t_start = t_init
         else:
             R_start, t_start = R_init, t_init
+        if d.effector == EFFECTOR_INDEX["pelvis"] and d.pins:  # every update: body to the target, legs onto the pins
+            R_start, t_start = self._seed_pelvis(d, R_start, t_start, target)
         res = refine(R_init, t_init, self.rest, prob, self._limits, R_start, t_start)
+        if res.hard_error > RETRY_MISS and d.effector != EFFECTOR_INDEX["pelvis"]:
+            res = self._retry_lowered(d, R_init, t_init, prob, res, target)
+        R = self._plant(d, res.R)
         if res.hard_error < 0.01:  # a good solution seeds the next update (mouse targets move little per event)
-            d.warm = (res.R, res.transl)
+            d.warm = (R, res.transl)
         self.last_iterations = res.iterations
-        return res.R, res.transl
+        return R, res.transl
+
+    def _pinned_ends(self, d: _Drag) -> list[str]:
+        return [EFFECTORS[p] for p in d.pins if EFFECTORS[p] in LIMB_ENDS]
+
+    def _seed_pelvis(self, d: _Drag, R: np.ndarray, t: np.ndarray, target: np.ndarray):
+        """Pelvis drag with pins: the body moved so that the pelvis is on the target, the pinned limbs and both
+        legs (a free foot stays near its start: its hint) solved back onto where they were."""
+        ends = dict.fromkeys(self._pinned_ends(d) + list(LEG_ENDS))
+        targets = {e: d.E0[EFFECTOR_INDEX[e]] for e in ends}
+        return translate_and_seed(R, t, target - (t + self.rest[0]), self.rest, targets, d.forward, self._limits)
+
+    def _retry_lowered(self, d: _Drag, R_init, t_init, prob: RefineProblem, res: RefineResult,
+                       target: np.ndarray) -> RefineResult:
+        """A solve that missed while a pinned limb is straight (the singular chain): again from the body moved by
+        the dragged effector's miss with the pinned limbs solved back onto their pins; the better one."""
+        _, P = fk_single(res.R, self.rest)
+        P = P + res.transl
+        if not straight_limbs(P, self.rest, self._pinned_ends(d)):
+            return res
+        targets = {e: d.E0[EFFECTOR_INDEX[e]] for e in self._pinned_ends(d)}
+        shift = target - P[EFFECTOR_JOINTS[d.effector]]
+        R2, t2 = translate_and_seed(res.R, res.transl, shift, self.rest, targets, d.forward, self._limits)
+        again = refine(R_init, t_init, self.rest, prob, self._limits, R2, t2)
+        again.iterations += res.iterations
+        return again if again.hard_error < res.hard_error else res
+
+    def _plant(self, d: _Drag, R: np.ndarray) -> np.ndarray:
+        """Pinned feet / hands keep their start orientation in the world (a planted foot does not tilt with the
+        shin); the joints above them are unchanged, so no effector moves."""
+        ends = self._pinned_ends(d)
+        return keep_world_rotation(R, self.rest, [sk.JOINT_INDEX[e] for e in ends], d.G0, self._limits)
 
     # --- one limb (Shift-drag) ---------------------------------------------------------------------------------
     def _solve_limb(self, d: _Drag, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

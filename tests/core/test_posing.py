@@ -211,3 +211,112 @@ def test_the_solvers_level_wise_fk_matches_kinematics():
     G1, P1, _ = kin.fk_numpy(R, REST)
     G2, P2 = fk_single(R, REST)
     assert np.allclose(G1, G2, atol=1e-12) and np.allclose(P1, P2, atol=1e-12)
+
+
+# --- squat / lunge / reach with pinned feet (straight legs are singular chains) --------------------------------
+BOTH_FEET = ("left_ankle", "right_ankle")
+
+
+@pytest.fixture(scope="module")
+def anny_rest():
+    """The app's rest skeleton (Anny): straight legs, hip, knee and ankle on one vertical line."""
+    from core_models.body import load_body
+
+    return load_body("anny").skinning.rest_joints
+
+
+@pytest.fixture(scope="module")
+def mountain():
+    from core_models.library import load_builtin
+
+    return {p.slug: p.pose for p in load_builtin()}["mountain"]
+
+
+def _knee_forward_mm(pose: Pose, rest) -> list[float]:
+    """How far (mm) each knee lies in front of (+) its hip–ankle line, along the body's forward (+z)."""
+    P = world_joints(pose, rest)
+    out = []
+    for side in ("left", "right"):
+        h, k, a = P[J[f"{side}_hip"]], P[J[f"{side}_knee"]], P[J[f"{side}_ankle"]]
+        u = (a - h) / np.linalg.norm(a - h)
+        off = (k - h) - u * ((k - h) @ u)
+        out.append(1000.0 * float(off[2]))
+    return out
+
+
+def _drag(pose: Pose, rest, effector: str, offset, pins, steps: int = 5):
+    E = effector_positions(pose, rest)
+    solver = DragSolver(rest, autoposer=None, limits=True)
+    solver.begin(pose, effector, pins=pins)
+    for k in range(1, steps + 1):
+        out = solver.update(E[effector] + np.asarray(offset, float) * k / steps, "full")
+    assert solver.end() is out
+    return E, effector_positions(out, rest), out
+
+
+@pytest.mark.parametrize("drop", [0.2, 0.35])
+@pytest.mark.parametrize("steps", [1, 6])
+def test_pelvis_down_with_both_feet_pinned_squats(anny_rest, mountain, drop, steps):
+    assert max(_knee_forward_mm(mountain, anny_rest)) < 5.0  # the legs start straight
+    E, F, out = _drag(mountain, anny_rest, "pelvis", (0.0, -drop, 0.0), BOTH_FEET, steps)
+    assert np.linalg.norm(F["pelvis"] - (E["pelvis"] + [0.0, -drop, 0.0])) < 5e-3
+    for pin in BOTH_FEET:
+        assert np.linalg.norm(F[pin] - E[pin]) < 2e-3
+    knees = _knee_forward_mm(out, anny_rest)
+    assert min(knees) > 100.0  # both knees bent, forward over the toes
+    assert abs(knees[0] - knees[1]) < 20.0  # a symmetric pose stays symmetric
+    P = world_joints(out, anny_rest)
+    assert P[J["left_knee"]][0] > P[J["right_knee"]][0] + 0.1  # no crossing: the left knee stays on the left
+    assert limit_violation_deg(out).max() < 1e-3
+
+
+def test_squat_keeps_the_planted_feet_flat(anny_rest, mountain):
+    from core_models import kinematics as kin
+    from core_models.pose import aa_to_matrix_np
+
+    _, _, out = _drag(mountain, anny_rest, "pelvis", (0.0, -0.25, 0.0), BOTH_FEET)
+    G0, _, _ = kin.fk_numpy(aa_to_matrix_np(mountain.full()), anny_rest)
+    G1, _, _ = kin.fk_numpy(aa_to_matrix_np(out.full()), anny_rest)
+    for foot in BOTH_FEET:  # the foot's world orientation is the start one (within the ankle's limits)
+        cos = (np.trace(G0[J[foot]].T @ G1[J[foot]]) - 1.0) / 2.0
+        assert np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))) < 1.0
+
+
+def test_pelvis_sideways_with_both_feet_pinned(anny_rest, mountain):
+    # a weight shift with a little drop: reachable with bent knees
+    E, F, out = _drag(mountain, anny_rest, "pelvis", (0.1, -0.05, 0.0), BOTH_FEET)
+    assert np.linalg.norm(F["pelvis"] - (E["pelvis"] + [0.1, -0.05, 0.0])) < 5e-3
+    assert max(np.linalg.norm(F[p] - E[p]) for p in BOTH_FEET) < 2e-3
+    assert min(_knee_forward_mm(out, anny_rest)) > 20.0
+    assert limit_violation_deg(out).max() < 1e-3
+    # level: the straight legs would have to get longer by sqrt(L² + 0.1²) − L ≈ 6 mm; the pins win, the pelvis
+    # stops that little short and nothing jumps
+    E, F, out = _drag(mountain, anny_rest, "pelvis", (0.1, 0.0, 0.0), BOTH_FEET)
+    assert max(np.linalg.norm(F[p] - E[p]) for p in BOTH_FEET) < 2e-3
+    assert np.linalg.norm(F["pelvis"] - (E["pelvis"] + [0.1, 0.0, 0.0])) < 8e-3
+    assert limit_violation_deg(out).max() < 1e-3
+
+
+def test_pelvis_forward_and_down_lunges(anny_rest, mountain):
+    E, F, out = _drag(mountain, anny_rest, "pelvis", (0.0, -0.1, 0.1), BOTH_FEET)
+    assert np.linalg.norm(F["pelvis"] - (E["pelvis"] + [0.0, -0.1, 0.1])) < 5e-3
+    assert max(np.linalg.norm(F[p] - E[p]) for p in BOTH_FEET) < 2e-3
+    assert min(_knee_forward_mm(out, anny_rest)) > 50.0
+    assert limit_violation_deg(out).max() < 1e-3
+
+
+def test_wrist_reach_down_bends_the_pinned_legs(anny_rest, mountain):
+    E, F, out = _drag(mountain, anny_rest, "right_wrist", (0.0, -0.55, 0.25), BOTH_FEET)
+    assert np.linalg.norm(F["right_wrist"] - (E["right_wrist"] + [0.0, -0.55, 0.25])) < 5e-3
+    assert max(np.linalg.norm(F[p] - E[p]) for p in BOTH_FEET) < 2e-3
+    assert min(_knee_forward_mm(out, anny_rest)) > 20.0  # the knees bend (forward) instead of stalling straight
+    assert limit_violation_deg(out).max() < 1e-3
+
+
+def test_ankle_drag_up_from_a_straight_leg_bends_the_knee_forward(anny_rest, mountain):
+    E, F, out = _drag(mountain, anny_rest, "left_ankle", (0.0, 0.3, 0.0), ("right_ankle",))
+    assert np.linalg.norm(F["left_ankle"] - (E["left_ankle"] + [0.0, 0.3, 0.0])) < 5e-3
+    assert np.linalg.norm(F["right_ankle"] - E["right_ankle"]) < 2e-3
+    left, right = _knee_forward_mm(out, anny_rest)
+    assert left > 100.0 and right < 30.0  # the dragged leg's knee comes forward; the standing leg stays straight
+    assert limit_violation_deg(out).max() < 1e-3
