@@ -97,6 +97,17 @@ class _Drag:
     warm: tuple[np.ndarray, np.ndarray] | None = None  # the last full-body solution (the next one starts there)
 
 
+def _shortens(shift: np.ndarray, P: np.ndarray, ends) -> bool:
+    """Whether moving the body by ``shift`` brings the upper joint of one of the limbs ``ends`` more than 2 mm
+    closer to its (pinned) end: the limb would have to bend."""
+    for end in ends:
+        upper, _mid, j = LIMB_CHAINS[end]
+        v = P[j] - P[upper]
+        if float(shift @ v) > 2e-3 * float(np.linalg.norm(v)):
+            return True
+    return False
+
+
 def heading_frame_features(E: np.ndarray, Ry: np.ndarray) -> np.ndarray:
     """(…,11,3) world effectors → pelvis-relative, in the heading frame (Ry: world ← heading)."""
     return (E - E[..., :1, :]) @ Ry
@@ -219,8 +230,8 @@ class DragSolver:
             t_start = t_init
         else:
             R_start, t_start = R_init, t_init
-        if d.effector == EFFECTOR_INDEX["pelvis"] and d.pins:  # every update: body to the target, legs onto the pins
-            R_start, t_start = self._seed_pelvis(d, R_start, t_start, target)
+        if d.effector == EFFECTOR_INDEX["pelvis"] and d.pins and self._straight_start(d, R_start, t_start, target):
+            R_start, t_start = self._seed_pelvis(d, R_start, t_start, target)  # body to the target, legs bent
         res = refine(R_init, t_init, self.rest, prob, self._limits, R_start, t_start)
         if res.hard_error > RETRY_MISS and d.effector != EFFECTOR_INDEX["pelvis"]:
             res = self._retry_lowered(d, R_init, t_init, prob, res, target)
@@ -232,6 +243,15 @@ class DragSolver:
 
     def _pinned_ends(self, d: _Drag) -> list[str]:
         return [EFFECTORS[p] for p in d.pins if EFFECTORS[p] in LIMB_ENDS]
+
+    def _straight_start(self, d: _Drag, R: np.ndarray, t: np.ndarray, target: np.ndarray) -> bool:
+        """The first update, or a pelvis move towards a nearly straight leg / pinned limb (the warm solution of a
+        drag that went up to full extension and comes down again)."""
+        if d.warm is None:
+            return True
+        _, P = fk_single(R, self.rest)
+        ends = straight_limbs(P, self.rest, dict.fromkeys(self._pinned_ends(d) + list(LEG_ENDS)))
+        return _shortens(target - (t + self.rest[0]), P, ends)
 
     def _seed_pelvis(self, d: _Drag, R: np.ndarray, t: np.ndarray, target: np.ndarray):
         """Pelvis drag with pins: the body moved so that the pelvis is on the target, the pinned limbs and both
@@ -245,11 +265,10 @@ class DragSolver:
         """A solve that missed while a pinned limb is straight (the singular chain): again from the body moved by
         the dragged effector's miss with the pinned limbs solved back onto their pins; the better one."""
         _, P = fk_single(res.R, self.rest)
-        P = P + res.transl
-        if not straight_limbs(P, self.rest, self._pinned_ends(d)):
-            return res
+        shift = target - (P[EFFECTOR_JOINTS[d.effector]] + res.transl)
+        if not _shortens(shift, P, straight_limbs(P, self.rest, self._pinned_ends(d))):
+            return res  # the miss is not about a straight pinned limb (e.g. a head drag beyond reach): no retry
         targets = {e: d.E0[EFFECTOR_INDEX[e]] for e in self._pinned_ends(d)}
-        shift = target - P[EFFECTOR_JOINTS[d.effector]]
         R2, t2 = translate_and_seed(res.R, res.transl, shift, self.rest, targets, d.forward, self._limits)
         again = refine(R_init, t_init, self.rest, prob, self._limits, R2, t2)
         again.iterations += res.iterations

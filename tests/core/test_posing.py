@@ -320,3 +320,17 @@ def test_ankle_drag_up_from_a_straight_leg_bends_the_knee_forward(anny_rest, mou
     left, right = _knee_forward_mm(out, anny_rest)
     assert left > 100.0 and right < 30.0  # the dragged leg's knee comes forward; the standing leg stays straight
     assert limit_violation_deg(out).max() < 1e-3
+
+
+def test_squat_down_up_past_straight_and_down_again(anny_rest, mountain):
+    # the warm start of the way down again is a straight-legged pose: the seed has to bend the knees once more
+    E = effector_positions(mountain, anny_rest)
+    solver = DragSolver(anny_rest, autoposer=None, limits=True)
+    solver.begin(mountain, "pelvis", pins=BOTH_FEET)
+    path = list(np.linspace(-0.02, -0.2, 6)) + list(np.linspace(-0.15, 0.05, 6)) + list(np.linspace(0.0, -0.25, 8))
+    for y in path:
+        out = solver.update(E["pelvis"] + [0.0, y, 0.0])
+    F = effector_positions(out, anny_rest)
+    assert np.linalg.norm(F["pelvis"] - (E["pelvis"] + [0.0, -0.25, 0.0])) < 5e-3
+    assert max(np.linalg.norm(F[p] - E[p]) for p in BOTH_FEET) < 2e-3
+    assert min(_knee_forward_mm(out, anny_rest)) > 100.0
