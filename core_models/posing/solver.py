@@ -15,6 +15,11 @@ are pinned; every ``update(target, mode)`` returns the pose for the current mous
   keeps the other effectors near their start positions (soft) and stays close to the prediction, inside the
   joint limits. Without the network the same refinement
   runs from the start pose (``learned`` is False and ``notice`` says so).
+  Straight limbs are singular chains (:mod:`core_models.posing.seed`): a pelvis drag with pins starts from the
+  body moved onto the target with the legs / pinned limbs solved back by two-bone IK (knees bent forward over
+  the toes: a squat, a lunge); a solve that misses while a pinned limb is straight and the miss points towards
+  it (a reach to the floor) is retried from the body moved by the miss, limbs solved back the same way. Pinned
+  feet / hands keep their start orientation in the world (a planted foot does not tilt with the shin).
 * ``"limb"`` — plain analytic IK of the dragged limb only (Shift-drag): two-bone IK for wrists / ankles, a pole
   swivel (end fixed) for elbows / knees, an aim of the parent joint for head / neck, a translation for the pelvis.
 
