@@ -33,7 +33,7 @@ from core_models.pose import Pose
 PROP_SKIP_POSECODES = 0.15
 PROP_AGGREGATION_HAPPENS = 0.95
 #: noisy mode: share of descriptions in the classic prose, the human phrasing, short fragments ("left arm up, ...")
-PROP_PROSE, PROP_HUMAN = 0.4, 0.35
+PROP_PROSE, PROP_HUMAN = 0.5, 0.3
 PROP_UK, PROP_CASUAL, PROP_TYPO = 0.3, 0.12, 0.05
 TRANSITIONS = (" while ", ", and ", ". ", " and ", " with ")
 

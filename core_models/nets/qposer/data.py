@@ -64,18 +64,23 @@ def described_parts(used: list[tuple[int, int]]) -> set[str]:
     return out
 
 
-def make_examples(corpus, split: str, n: int, seed: int, qp) -> dict:
-
+def make_examples(corpus, split: str, n: int, seed: int, qp, texts_per_pose: int | None = None) -> dict:
+    """``n`` poses of ``split`` with their QPoser codes and automatic descriptions; training poses get two
+    descriptions each (two seeds of the noisy describer: more phrasings of the same pose), others one."""
     idx = corpus.indices(split, selected_only=True)
     if len(idx) == 0:
         idx = corpus.indices(split)
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(idx, min(n, len(idx)), replace=False))
     poses = corpus.poses(idx)
+    k = texts_per_pose if texts_per_pose is not None else (2 if split == "train" else 1)
     texts, used = describe_with_codes(poses, seed=seed)
+    for j in range(1, k):
+        t, u = describe_with_codes(poses, seed=seed + 7919 * j)
+        texts, used = texts + t, used + u
     with torch.no_grad():
         codes = qp.encode(body_rotmats(poses.body_pose).to(qp.codebook(qp.groups[0]).device)).cpu()
-    return {"idx": idx, "texts": texts, "used": used, "codes": codes}
+    return {"idx": np.tile(idx, k), "texts": texts, "used": used, "codes": codes.repeat(k, 1)}
 
 
 def clause_cache_path(corpus) -> Path:
