@@ -124,3 +124,18 @@ def test_shipped_weights_drive_a_drag_to_within_5mm():
         if eff != "left_ankle":
             assert np.linalg.norm(F["left_ankle"] - E["left_ankle"]) < 2e-3
         assert limit_violation_deg(out).max() < 1e-3
+
+
+def test_autopose_forward_builds_its_tensors_where_it_lives():
+    """Device-clean model code (the meta device stands in for a GPU): no tensor is built on the CPU in forward."""
+    from core_models.nets.autopose.model import build_model
+    from core_models.nets.autopose.train import autopose_losses, _to
+    from core_models.nets.autopose.data import Batch
+
+    meta = torch.device("meta")
+    net = build_model({"hidden": 32, "blocks": 1, "use_start": True}).to(meta)
+    B = 3
+    b = Batch(torch.zeros(B, 11, 3), torch.ones(B, 11, dtype=torch.bool), torch.zeros(B, 22, 6),
+              torch.ones(B, dtype=torch.bool), torch.eye(3).expand(B, 22, 3, 3).clone(), torch.zeros(B, 22, 3))
+    losses = autopose_losses(net, _to(b, meta), torch.zeros(22, 3, device=meta))
+    assert losses["total"].device.type == "meta"

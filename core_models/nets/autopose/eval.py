@@ -148,6 +148,11 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-baseline", action="store_true", help="skip the optimisation-only row")
 
 
+#: ``--device cuda`` is allowed: the network runs on the device (AutoPoser moves its inputs there and returns numpy);
+#: the refinement and the metrics are numpy on the CPU
+DEVICE_CLEAN = True
+
+
 def run_eval(args) -> int:
     from core_models.body import load_body
     from core_models.data.corpus import default_corpus_dir
@@ -159,7 +164,7 @@ def run_eval(args) -> int:
     cdir = mocap_corpus(args.mocap) if args.mocap else (Path(args.corpus) if args.corpus else default_corpus_dir())
     test = load_split(cdir, "test")
     body = load_body("anny")
-    ap = load_autoposer(args.weights_dir)
+    ap = load_autoposer(args.weights_dir, device=getattr(args, "device", None) or "cpu")
     metrics = evaluate(ap, test, body, n=args.n_test, seed=args.seed)
     base = None if args.no_baseline else evaluate(None, test, body, n=args.n_test, seed=args.seed)
     print_table(metrics, f"autopose on held-out real poses ({args.mocap or 'test split'}, {metrics['n']} poses, "

@@ -25,6 +25,10 @@ from core_models.nets.training.common import cosine, log, set_lr, set_threads, w
 from core_models.pose import sixd_to_matrix
 from core_models.posing.effectors import EFFECTOR_JOINTS
 
+#: ``--device cuda`` is allowed (core_models.cli.train_eval): the network and each batch go to the device, the
+#: random draws stay on the CPU, the weights are saved from the CPU and evaluated there
+DEVICE_CLEAN = True
+
 LOSS_WEIGHTS = dict(joints=1.0, effectors=2.0, rot=0.1, limits=0.1)
 
 
@@ -42,13 +46,20 @@ def autopose_losses(net: AutoPoseNet, b: Batch, rest: torch.Tensor) -> dict[str,
     return out
 
 
+def _to(b: Batch, device: torch.device) -> Batch:
+    return Batch(*(t.to(device) for t in (b.eff, b.mask, b.start6d, b.has_start, b.R, b.joints)))
+
+
 def train_net(train: PoseSet, rest: np.ndarray, cfg: dict | None = None, steps: int = 20000, batch: int = 256,
-              lr: float = 1e-3, seed: int = 0, max_minutes: float | None = None, log=log) -> tuple[AutoPoseNet, dict]:
+              lr: float = 1e-3, seed: int = 0, max_minutes: float | None = None, log=log,
+              device: str | torch.device = "cpu") -> tuple[AutoPoseNet, dict]:
+    """Batches are drawn on the CPU (same draws for a seed on any device) and moved to ``device``."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = build_model(cfg)
+    dev = torch.device(device)
+    net = build_model(cfg).to(dev)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
-    rest_t = torch.as_tensor(rest, dtype=torch.float32)
+    rest_t = torch.as_tensor(rest, dtype=torch.float32, device=dev)
     t0 = time.time()
     agg: dict[str, float] = {}
     hist: list[dict] = []
@@ -57,7 +68,8 @@ def train_net(train: PoseSet, rest: np.ndarray, cfg: dict | None = None, steps: 
         # the decay follows whichever runs out first, the steps or the time budget (a cut run still ends cooled)
         frac = max(step / steps, (time.time() - t0) / (60 * max_minutes) if max_minutes else 0.0)
         set_lr(opt, lr * warmup(step, 500) * cosine(frac))
-        losses = autopose_losses(net, make_batch(train, rng.integers(0, len(train), batch), rng, rest), rest_t)
+        b = _to(make_batch(train, rng.integers(0, len(train), batch), rng, rest), dev)
+        losses = autopose_losses(net, b, rest_t)
         opt.zero_grad()
         losses["total"].backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -72,7 +84,7 @@ def train_net(train: PoseSet, rest: np.ndarray, cfg: dict | None = None, steps: 
         if frac >= 1.0:
             log(f"[autopose] stopping after {step + 1} steps (time budget {max_minutes} min)")
             break
-    net.eval()
+    net.cpu().eval()
     return net, {"steps_run": step + 1, "seconds": round(time.time() - t0, 1), "history": hist[-3:]}
 
 
@@ -103,7 +115,8 @@ def run_train(args) -> int:
     train = load_split(cdir, "train")
     log(f"[autopose] {len(train)} training poses")
     cfg = {"hidden": args.hidden, "blocks": args.blocks, "use_start": True}
-    net, info = train_net(train, rest, cfg, args.steps, args.batch, args.lr, args.seed, args.max_minutes)
+    net, info = train_net(train, rest, cfg, args.steps, args.batch, args.lr, args.seed, args.max_minutes,
+                          device=getattr(args, "device", None) or "cpu")
     command = "python main.py train autopose " + " ".join(sys.argv[3:])
     meta = {"command": command.strip(), "data": str(cdir), "n_train": len(train), "metrics": {},
             "train": info, "train_seconds": info["seconds"], "config": cfg, "threads": args.threads}
