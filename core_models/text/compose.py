@@ -30,6 +30,7 @@ from core_models.pose import (
     matrix_to_aa_np,
     mirror,
 )
+from core_models.posing.ik import two_bone_ik
 from core_models.text.measures import PoseFrame, heading_np, measure, rot_y_matrix
 from core_models.text.parse import LIMB, Action, Clause, ParsedSentence, parse_sentence
 
@@ -311,6 +312,34 @@ def _choose(fa: PoseFrame, cands: Pose, rnd: list[Step]) -> tuple[list[int], lis
     return idx, failed
 
 
+#: measures that a two-bone IK can complete: the end joint of a limb moved along one axis of the body's frame
+_REACH_KINDS = ("height", "forward", "sideways")
+_REACH_ENDS = ("_wrist", "_ankle")
+
+
+def _reachable(step: Step) -> bool:
+    return bool(step.targets) and all(k in _REACH_KINDS and p.endswith(_REACH_ENDS) for p, k, _ in step.targets)
+
+
+def reach_steps(cur: Pose, fa: PoseFrame, steps: list[Step]) -> Pose:
+    """Complete the position steps the editor left short (a wrist / ankle height, forward or sideways offset
+    below 90 % of the asked size, or moved the wrong way) with analytic two-bone IK on that limb: its end joint is
+    moved the rest of the asked way along the measure's axis in the body's frame (only the limb's upper and middle
+    joints change, inside the joint limits)."""
+    for st in steps:
+        if not _reachable(st):
+            continue
+        for part, kind, d in st.targets:
+            fb = PoseFrame(cur)
+            need = st.size - d * (measure(fb, part, kind) - measure(fa, part, kind))
+            if need <= 0.1 * st.size:
+                continue
+            axis = {"height": np.array([0.0, 1.0, 0.0]), "forward": fb.fwd, "sideways": fb.left}[kind]
+            target = fb.joints[_J[part]] + cur.transl + d * need * axis
+            cur = two_bone_ik(cur, sk.DEFAULT_REST_JOINTS, part, target, limits=True)
+    return cur
+
+
 def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True,
               keep_global: bool = True) -> tuple[Pose, list[Step]]:
     """Apply the steps round by round; returns the pose and the steps dropped (moved the wrong way).
@@ -331,16 +360,15 @@ def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True,
         joints = [s.joints if hold else all_joints for s in rnd]
         fa = PoseFrame(cur)
         idx, bad = _choose(fa, _masked(cur, outs, joints + joints), rnd)
-        failed += bad
+        failed += [st for st in bad if not (hold and _reachable(st))]
         keep = [i for i, st in enumerate(rnd) if st not in bad]
-        if not keep:
-            continue
-        picks = _masked(cur, outs[np.array([idx[i] for i in keep])], [joints[i] for i in keep])
-        scaled = scale_steps(cur, fa, picks, [rnd[i] for i in keep])
         nxt = cur
-        for n, i in enumerate(keep):
-            nxt = _with_joints(nxt, scaled[n], joints[i])
-        cur = nxt
+        if keep:
+            picks = _masked(cur, outs[np.array([idx[i] for i in keep])], [joints[i] for i in keep])
+            scaled = scale_steps(cur, fa, picks, [rnd[i] for i in keep])
+            for n, i in enumerate(keep):
+                nxt = _with_joints(nxt, scaled[n], joints[i])
+        cur = reach_steps(nxt, fa, rnd) if hold else nxt
     return cur, failed
 
 
