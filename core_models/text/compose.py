@@ -369,6 +369,8 @@ def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True,
             for n, i in enumerate(keep):
                 nxt = _with_joints(nxt, scaled[n], joints[i])
         cur = reach_steps(nxt, fa, rnd) if hold else nxt
+    if hold:  # later steps (a lean, a bend on the same limb) can take back part of an earlier reach
+        cur = reach_steps(cur, PoseFrame(start), [st for st in steps if st not in failed])
     return cur, failed
 
 
