@@ -321,14 +321,17 @@ def _reachable(step: Step) -> bool:
     return bool(step.targets) and all(k in _REACH_KINDS and p.endswith(_REACH_ENDS) for p, k, _ in step.targets)
 
 
-def reach_steps(cur: Pose, fa: PoseFrame, steps: list[Step]) -> Pose:
+def reach_steps(cur: Pose, fa: PoseFrame, steps: list[Step]) -> tuple[Pose, list[Step]]:
     """Complete the position steps the editor left short (a wrist / ankle height, forward or sideways offset
     below 90 % of the asked size, or moved the wrong way) with analytic two-bone IK on that limb: its end joint is
     moved the rest of the asked way along the measure's axis in the body's frame (only the limb's upper and middle
-    joints change, inside the joint limits)."""
+    joints change, inside the joint limits). A step that does not get a quarter of the asked way even so (an arm
+    already hanging straight down asked to go lower) is left as it was and returned as unreached."""
+    unreached = []
     for st in steps:
         if not _reachable(st):
             continue
+        before = cur
         for part, kind, d in st.targets:
             fb = PoseFrame(cur)
             need = st.size - d * (measure(fb, part, kind) - measure(fa, part, kind))
@@ -337,7 +340,10 @@ def reach_steps(cur: Pose, fa: PoseFrame, steps: list[Step]) -> Pose:
             axis = {"height": np.array([0.0, 1.0, 0.0]), "forward": fb.fwd, "sideways": fb.left}[kind]
             target = fb.joints[_J[part]] + cur.transl + d * need * axis
             cur = two_bone_ik(cur, sk.DEFAULT_REST_JOINTS, part, target, limits=True)
-    return cur
+        if cur is not before and float(_signed(fa, PoseFrame(cur), st)) < 0.25 * st.size:
+            cur = before
+            unreached.append(st)
+    return cur, unreached
 
 
 def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True,
@@ -361,6 +367,7 @@ def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True,
         fa = PoseFrame(cur)
         idx, bad = _choose(fa, _masked(cur, outs, joints + joints), rnd)
         failed += [st for st in bad if not (hold and _reachable(st))]
+        unreached: list[Step] = []
         keep = [i for i, st in enumerate(rnd) if st not in bad]
         nxt = cur
         if keep:
@@ -368,9 +375,10 @@ def run_steps(editor, start: Pose, steps: list[Step], hold: bool = True,
             scaled = scale_steps(cur, fa, picks, [rnd[i] for i in keep])
             for n, i in enumerate(keep):
                 nxt = _with_joints(nxt, scaled[n], joints[i])
-        cur = reach_steps(nxt, fa, rnd) if hold else nxt
+        cur, unreached = reach_steps(nxt, fa, rnd) if hold else (nxt, [])
+        failed += [st for st in bad if st in unreached]
     if hold:  # later steps (a lean, a bend on the same limb) can take back part of an earlier reach
-        cur = reach_steps(cur, PoseFrame(start), [st for st in steps if st not in failed])
+        cur, _ = reach_steps(cur, PoseFrame(start), [st for st in steps if st not in failed])
     return cur, failed
 
 
