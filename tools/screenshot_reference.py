@@ -16,19 +16,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _qtpump import pump  # noqa: E402
 
 
-def pump(app, seconds: float = 0.0, until=None, timeout: float = 60.0) -> bool:
-    t0 = time.time()
-    while True:
-        app.processEvents()
-        if until is not None and until():
-            return True
-        if until is None and time.time() - t0 >= seconds:
-            return True
-        if time.time() - t0 > timeout:
-            return False
-        time.sleep(0.01)
 
 
 def main() -> int:

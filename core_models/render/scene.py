@@ -469,14 +469,9 @@ class SceneRenderer:
 
     def draw_handles(self, vp: np.ndarray, fwd: np.ndarray, key) -> None:
         """The drag-pose handles with the marker shader: visible parts solid, parts behind the body faint."""
-        p = self.p_marker
-        p.use()
-        GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
-        GL.glUniform4fv(p.loc("u_joint"), NJ, self._handles)
-        GL.glUniform4fv(p.loc("u_color"), NJ, self._handle_cols)
-        GL.glUniform3f(p.loc("u_key_dir"), *key)
-        GL.glUniform3f(p.loc("u_view_dir"), *fwd)
-        GL.glBindVertexArray(self.vao_sphere)
+        if self._handles is None or self._handle_cols is None:
+            return
+        p = self._use_marker_shader(vp, fwd, key, self._handles, self._handle_cols)
         GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glEnable(GL.GL_BLEND)
         GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
@@ -686,17 +681,22 @@ class SceneRenderer:
         GL.glDrawElements(GL.GL_TRIANGLES, self._n_indices, GL.GL_UNSIGNED_INT, None)
         GL.glDisable(GL.GL_CULL_FACE)
 
-    def _draw_markers(self, vp: np.ndarray, fwd: np.ndarray, key, marker_scale: float, ghost: bool) -> None:
-        """Joint markers: visible ones normally, hidden ones ghosted (drawn where the depth test fails)."""
-        np.multiply(self._marker_scale, self.marker_radius * marker_scale, out=self._marker[:, 3])
+    def _use_marker_shader(self, vp: np.ndarray, fwd: np.ndarray, key, spheres: np.ndarray, colors: np.ndarray):
+        """Bind the instanced-sphere marker shader with (NJ,4) centres+radii and (NJ,4) colours; returns it."""
         p = self.p_marker
         p.use()
         GL.glUniformMatrix4fv(p.loc("u_vp"), 1, GL.GL_TRUE, vp)
-        GL.glUniform4fv(p.loc("u_joint"), NJ, self._marker)
-        GL.glUniform4fv(p.loc("u_color"), NJ, self._marker_col)
+        GL.glUniform4fv(p.loc("u_joint"), NJ, spheres)
+        GL.glUniform4fv(p.loc("u_color"), NJ, colors)
         GL.glUniform3f(p.loc("u_key_dir"), *key)
         GL.glUniform3f(p.loc("u_view_dir"), *fwd)
         GL.glBindVertexArray(self.vao_sphere)
+        return p
+
+    def _draw_markers(self, vp: np.ndarray, fwd: np.ndarray, key, marker_scale: float, ghost: bool) -> None:
+        """Joint markers: visible ones normally, hidden ones ghosted (drawn where the depth test fails)."""
+        np.multiply(self._marker_scale, self.marker_radius * marker_scale, out=self._marker[:, 3])
+        p = self._use_marker_shader(vp, fwd, key, self._marker, self._marker_col)
         GL.glUniform1f(p.loc("u_alpha"), 1.0)
         GL.glDrawElementsInstanced(GL.GL_TRIANGLES, self._n_sphere, GL.GL_UNSIGNED_INT, None, NJ)
         if ghost:
