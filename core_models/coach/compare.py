@@ -1,0 +1,222 @@
+"""Live pose vs target pose in 3D: heading alignment, per-joint deviations, visibility gating, similarity 0–100.
+
+Both poses are put through forward kinematics on one rest skeleton (so body size does not matter: the comparison
+is scale-free by construction) after taking off their headings (yaw about +y): the live body may face the camera
+at any angle. Per joint ``j`` two measures, in degrees:
+
+* **bone-direction deviation**: the angle between the live and the target direction of the segment that joint
+  ``j`` moves (hip → knee for the hip, shoulder → elbow for the shoulder, pelvis → neck for the trunk joints; for
+  the end joints — ankles' feet, wrists' hands, the head — the joint's own global frame);
+* **joint-angle deviation**: the difference of the angle between the incoming and outgoing segments at ``j``
+  (the knee and elbow flexion is what matters there; a thigh that is held wrong makes the shin point wrong too,
+  so the hinge joints are judged by their angle alone).
+
+:data:`DEVIATION` of a hinge (knees, elbows) is its angle deviation, of every other joint its direction deviation.
+The head takes the larger of its "up" and "facing" deviations.
+
+**Visibility gating**: each joint is tied to the MediaPipe landmarks that show it and the end of its segment
+(:data:`JOINT_LANDMARKS`); a joint is *seen* when every one of them has visibility × presence ≥ 0.5. Unseen joints
+get status 2, are left out of the score and are never corrected. Joints whose landmarks lie outside the picture
+(presence < 0.5 or outside the frame) are *out of frame* — the coach asks the person to step back when one that
+matters for the target is.
+
+**Similarity** = 100 × (1 − m / 45°) clipped to [0, 100], where m is the weighted mean deviation (each joint's
+deviation capped at 90°) over the seen joints: a pose on target scores 100, every joint 22.5° off scores 50, and
+45° off on average scores 0. Weights (:func:`pose_weights`): a base weight per joint (limbs and trunk 1, head
+and shoulder girdle 0.5, hands and feet 0.2) × (1 + 1.5 × how far the target's joint is from a relaxed standing
+pose, saturating at 60°) — the bent knee of Tree, the arms of Warrior II count up to 2.5× as much.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core_models import skeleton as sk
+from core_models.kinematics import fk_numpy
+from core_models.pose import Pose, aa_to_matrix_np, apply_heading, heading_of, mirror
+
+J = sk.JOINT_INDEX
+N = sk.NUM_JOINTS
+
+#: the end of the segment each joint moves (-1: the joint's own frame, see _LEAF_AXIS)
+SEGMENT_END = np.array([J[n] if n else -1 for n in (
+    "neck", "left_knee", "right_knee", "spine2", "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot",
+    "neck", "", "", "head", "left_shoulder", "right_shoulder", "", "left_elbow", "right_elbow", "left_wrist",
+    "right_wrist", "", "")], dtype=np.int64)
+_LEAF_AXIS = {J["left_foot"]: (0.0, 0.0, 1.0), J["right_foot"]: (0.0, 0.0, 1.0), J["head"]: (0.0, 1.0, 0.0),
+              J["left_wrist"]: (1.0, 0.0, 0.0), J["right_wrist"]: (-1.0, 0.0, 0.0)}
+HINGES = (J["left_knee"], J["right_knee"], J["left_elbow"], J["right_elbow"])
+
+#: joints the coach may give an instruction about (status 1 is only ever set on these)
+COACHED = tuple(J[n] for n in (
+    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "spine3", "neck", "head",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow"))
+
+_BASE_WEIGHT = {"pelvis": 0.5, "left_hip": 1.0, "right_hip": 1.0, "spine1": 0.6, "left_knee": 1.0,
+                "right_knee": 1.0, "spine2": 0.6, "left_ankle": 0.2, "right_ankle": 0.2, "spine3": 0.6,
+                "left_foot": 0.2, "right_foot": 0.2, "neck": 0.5, "left_collar": 0.3, "right_collar": 0.3,
+                "head": 0.5, "left_shoulder": 1.0, "right_shoulder": 1.0, "left_elbow": 1.0, "right_elbow": 1.0,
+                "left_wrist": 0.2, "right_wrist": 0.2}
+BASE_WEIGHTS = np.array([_BASE_WEIGHT[n] for n in sk.JOINT_NAMES], dtype=np.float32)
+
+
+def _sides(*names: str) -> list[str]:
+    return [f"{s}_{n}" for n in names for s in ("left", "right")]
+
+
+#: MediaPipe landmarks that must be seen for each joint to be judged
+JOINT_LANDMARKS: dict[str, tuple[str, ...]] = {
+    "pelvis": ("left_hip", "right_hip"),
+    "spine1": ("left_hip", "right_hip", "left_shoulder", "right_shoulder"),
+    "spine2": ("left_hip", "right_hip", "left_shoulder", "right_shoulder"),
+    "spine3": ("left_hip", "right_hip", "left_shoulder", "right_shoulder"),
+    "neck": ("left_shoulder", "right_shoulder", "nose"),
+    "head": ("nose",),
+    **{f"{s}_hip": (f"{s}_hip", f"{s}_knee") for s in ("left", "right")},
+    **{f"{s}_knee": (f"{s}_hip", f"{s}_knee", f"{s}_ankle") for s in ("left", "right")},
+    **{f"{s}_ankle": (f"{s}_ankle", f"{s}_heel", f"{s}_foot_index") for s in ("left", "right")},
+    **{f"{s}_foot": (f"{s}_ankle", f"{s}_foot_index") for s in ("left", "right")},
+    **{f"{s}_collar": (f"{s}_shoulder",) for s in ("left", "right")},
+    **{f"{s}_shoulder": (f"{s}_shoulder", f"{s}_elbow") for s in ("left", "right")},
+    **{f"{s}_elbow": (f"{s}_shoulder", f"{s}_elbow", f"{s}_wrist") for s in ("left", "right")},
+    **{f"{s}_wrist": (f"{s}_wrist", f"{s}_index", f"{s}_pinky") for s in ("left", "right")},
+}
+_SEEN_THRESHOLD = 0.5
+
+
+def _landmark_table() -> np.ndarray:
+    from core_models.capture.landmarks import LM
+
+    T = np.zeros((N, 33), dtype=bool)
+    for name, lms in JOINT_LANDMARKS.items():
+        for lm in lms:
+            T[J[name], LM[lm]] = True
+    return T
+
+
+_TABLE: np.ndarray | None = None
+
+
+def joint_visibility(landmarks) -> tuple[np.ndarray, np.ndarray]:
+    """(seen (22,) bool, out_of_frame (22,) bool) from one :class:`Landmarks`; None → everything seen."""
+    global _TABLE
+    if landmarks is None:
+        return np.ones(N, bool), np.zeros(N, bool)
+    if _TABLE is None:
+        _TABLE = _landmark_table()
+    score = np.asarray(landmarks.visibility, np.float32) * np.asarray(landmarks.presence, np.float32)
+    xy = np.asarray(landmarks.image, np.float32)[:, :2]
+    outside = (np.asarray(landmarks.presence) < _SEEN_THRESHOLD) | np.any((xy < -0.01) | (xy > 1.01), axis=1)
+    ok = score >= _SEEN_THRESHOLD
+    seen = np.array([bool(np.all(ok[_TABLE[j]])) for j in range(N)])
+    oof = np.array([bool(np.any(outside[_TABLE[j]])) for j in range(N)])
+    return seen, oof
+
+
+@dataclass
+class Geometry:
+    """One pose after heading removal: global rotations, joint positions, segment directions (unit)."""
+    R: np.ndarray        # (22, 3, 3)
+    joints: np.ndarray   # (22, 3)
+    dirs: np.ndarray     # (22, 3)
+    flex: np.ndarray     # (22,) angle between incoming and outgoing segment, degrees
+    facing: np.ndarray   # (3,) the head's forward axis
+    heading: float
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def geometry(pose: Pose, rest: np.ndarray = sk.DEFAULT_REST_JOINTS) -> Geometry:
+    h = float(np.asarray(heading_of(np.asarray(pose.root_orient, np.float32))))
+    p0 = apply_heading(Pose(pose.root_orient, pose.body_pose), -h)
+    aa = np.concatenate([np.asarray(p0.root_orient, np.float64).reshape(1, 3),
+                         np.asarray(p0.body_pose, np.float64).reshape(21, 3)])
+    R, pos, _ = fk_numpy(aa_to_matrix_np(aa), rest)
+    dirs = np.empty((N, 3))
+    for j in range(N):
+        e = SEGMENT_END[j]
+        dirs[j] = pos[e] - pos[j] if e >= 0 else R[j] @ np.asarray(_LEAF_AXIS[j])
+    dirs = _unit(dirs)
+    flex = np.zeros(N)
+    for j in range(1, N):
+        inc = _unit(pos[j] - pos[sk.PARENTS[j]])
+        flex[j] = np.degrees(np.arccos(np.clip(np.dot(inc, dirs[j]), -1.0, 1.0)))
+    return Geometry(R, pos, dirs, flex, R[J["head"]] @ np.array([0.0, 0.0, 1.0]), h)
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.degrees(np.arccos(np.clip(np.sum(_unit(a) * _unit(b), axis=-1), -1.0, 1.0)))
+
+
+#: a relaxed standing pose (arms down by the sides): the reference for "what matters" in a target
+def _neutral() -> Pose:
+    body = np.zeros((21, 3), np.float32)
+    body[J["left_shoulder"] - 1] = (0.0, 0.0, -1.3)
+    body[J["right_shoulder"] - 1] = (0.0, 0.0, 1.3)
+    return Pose(np.zeros(3, np.float32), body)
+
+
+_NEUTRAL_GEOM: Geometry | None = None
+
+
+def pose_weights(target: Pose) -> np.ndarray:
+    """(22,) weights: :data:`BASE_WEIGHTS` × (1 + 1.5 × min(1, deviation from a relaxed standing pose / 60°))."""
+    global _NEUTRAL_GEOM
+    if _NEUTRAL_GEOM is None:
+        _NEUTRAL_GEOM = geometry(_neutral())
+    dev = raw_deviation(geometry(target), _NEUTRAL_GEOM)
+    return (BASE_WEIGHTS * (1.0 + 1.5 * np.clip(dev / 60.0, 0.0, 1.0))).astype(np.float32)
+
+
+def raw_deviation(live: Geometry, target: Geometry) -> np.ndarray:
+    """(22,) the deviation used everywhere (see the module docstring), degrees."""
+    d = _angle(live.dirs, target.dirs)
+    hinge = np.array(HINGES)
+    d[hinge] = np.abs(live.flex[hinge] - target.flex[hinge])
+    d[J["head"]] = max(d[J["head"]], float(_angle(live.facing, target.facing)))
+    return d.astype(np.float32)
+
+
+@dataclass
+class Comparison:
+    deviation_deg: np.ndarray      # (22,) float32 (the combined measure)
+    direction_dev_deg: np.ndarray  # (22,) segment-direction deviation
+    angle_dev_deg: np.ndarray      # (22,) joint-angle deviation
+    seen: np.ndarray               # (22,) bool
+    out_of_frame: np.ndarray       # (22,) bool
+    weights: np.ndarray            # (22,)
+    score: float | None            # 0..100, None when nothing that matters is seen
+    live: Geometry
+    target: Geometry
+    aligned_target: Pose           # the target turned to the live heading, at the live position
+
+
+def similarity(dev: np.ndarray, weights: np.ndarray, seen: np.ndarray) -> float | None:
+    w = np.where(seen, weights, 0.0)
+    if w.sum() < 1e-6:
+        return None
+    m = float(np.sum(w * np.minimum(dev, 90.0)) / w.sum())
+    return float(np.clip(100.0 * (1.0 - m / 45.0), 0.0, 100.0))
+
+
+def compare(live: Pose, target: Pose, landmarks=None, weights: np.ndarray | None = None,
+            target_geometry: Geometry | None = None) -> Comparison:
+    """Compare one live pose with a target (single poses). ``landmarks``: the capture's :class:`Landmarks` for
+    visibility gating (None: everything counts as seen)."""
+    gl = geometry(live)
+    gt = target_geometry if target_geometry is not None else geometry(target)
+    w = pose_weights(target) if weights is None else np.asarray(weights, np.float32)
+    dir_dev = _angle(gl.dirs, gt.dirs).astype(np.float32)
+    ang_dev = np.abs(gl.flex - gt.flex).astype(np.float32)
+    dev = raw_deviation(gl, gt)
+    seen, oof = joint_visibility(landmarks)
+    aligned = apply_heading(Pose(target.root_orient, target.body_pose), gl.heading - gt.heading)
+    aligned = Pose(aligned.root_orient, aligned.body_pose, np.asarray(live.transl, np.float32).copy())
+    return Comparison(dev, dir_dev, ang_dev, seen, oof, w, similarity(dev, w, seen), gl, gt, aligned)
+
+
+def mirror_target(pose: Pose) -> Pose:
+    return mirror(Pose(pose.root_orient, pose.body_pose, pose.transl))
