@@ -99,7 +99,7 @@ class LearnedRegressor:
             self._buf.append(landmarks)
             seq = list(self._buf)
         seq = [seq[0]] * (self.window - len(seq)) + seq
-        kp = torch.from_numpy(landmarks_features(seq)).unsqueeze(0)          # (1, T, 33, 4)
+        kp = torch.from_numpy(landmarks_features(seq, world=self.model.uses_world)).unsqueeze(0)  # (1, T, 33, F)
         with torch_threads(self.threads):
             R, lifted = self.model.predict(kp, self._text(text) if text and text.strip() else None)
         pose = Pose.from_full(np.asarray(matrix_to_aa(R.numpy()), np.float32))  # heading-normalised pose

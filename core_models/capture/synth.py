@@ -432,13 +432,27 @@ def synthesize(world_body: np.ndarray, rng: np.random.Generator, cfg: SynthConfi
 # --- model input features (shared by the lifter, the PoseEmbroider and the live regressor) -----------------
 
 KEYPOINT_DIM = 4  # x, y (hip-centred, torso-normalised, y up), visibility, presence
+#: with MediaPipe's world landmarks appended (x, y, z, hip-centred, divided by their own torso length)
+KEYPOINT_DIM_WORLD = 7
 
 
-def keypoint_features(pixels: np.ndarray, visibility: np.ndarray, presence: np.ndarray | None = None) -> np.ndarray:
+def world_features(world: np.ndarray) -> np.ndarray:
+    """(…, 33, 3) world landmarks (camera-aligned, y up, metres) → centred on their hip centre and divided by
+    their own torso length (shoulder centre ↔ hip centre, floored at 5 cm): the 3D shape without the size."""
+    w = np.asarray(world, np.float32)
+    hip = (w[..., LM["left_hip"], :] + w[..., LM["right_hip"], :]) / 2
+    sh = (w[..., LM["left_shoulder"], :] + w[..., LM["right_shoulder"], :]) / 2
+    torso = np.maximum(np.linalg.norm(sh - hip, axis=-1), 0.05)
+    return ((w - hip[..., None, :]) / torso[..., None, None]).astype(np.float32)
+
+
+def keypoint_features(pixels: np.ndarray, visibility: np.ndarray, presence: np.ndarray | None = None,
+                      world: np.ndarray | None = None) -> np.ndarray:
     """(…, [T,] 33, 2) pixel landmarks (x right, y down) → (…, [T,] 33, 4) model input: centred on the hip centre
     of the **last** frame, divided by a robust body scale of that frame (the larger of the shoulder→hip torso
     length and half the shoulder/hip spread), y flipped up; visibility and presence appended. Works for a single
-    frame (…, 33, 2) or a window (…, T, 33, 2)."""
+    frame (…, 33, 2) or a window (…, T, 33, 2). ``world`` (…, [T,] 33, 3) MediaPipe world landmarks: appended
+    through :func:`world_features` → (…, [T,] 33, 7) (:data:`KEYPOINT_DIM_WORLD`)."""
     p = np.asarray(pixels, np.float32)
     vis = np.asarray(visibility, np.float32)
     pres = np.ones_like(vis) if presence is None else np.asarray(presence, np.float32)
@@ -455,16 +469,19 @@ def keypoint_features(pixels: np.ndarray, visibility: np.ndarray, presence: np.n
         hip, s = hip[..., None, :], s[..., None, None]
     xy = (p - hip) / s
     xy = xy * np.array([1.0, -1.0], np.float32)
-    return np.concatenate([xy, vis[..., None], pres[..., None]], -1).astype(np.float32)
+    parts = [xy, vis[..., None], pres[..., None]]
+    if world is not None:
+        parts.append(world_features(world))
+    return np.concatenate(parts, -1).astype(np.float32)
 
 
-def landmarks_features(seq: list[Landmarks]) -> np.ndarray:
+def landmarks_features(seq: list[Landmarks], world: bool = False) -> np.ndarray:
     """Model input for real MediaPipe output: a list of Landmarks (a window, oldest first; one item = single
-    frame) → (T, 33, 4)."""
+    frame) → (T, 33, 4), or (T, 33, 7) with the world landmarks (``world=True``)."""
     pix = np.stack([lm.pixels() if lm.image_size[0] > 0 else lm.image[:, :2] for lm in seq])
     vis = np.stack([lm.visibility for lm in seq])
     pres = np.stack([lm.presence for lm in seq])
-    return keypoint_features(pix, vis, pres)
+    return keypoint_features(pix, vis, pres, np.stack([lm.world for lm in seq]) if world else None)
 
 
 # --- calibration helpers ---------------------------------------------------------------------------------

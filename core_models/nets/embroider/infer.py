@@ -12,14 +12,14 @@ from core_models.nets.common.pose_vae import (
     PoseVAE,
 )
 from core_models.device import as_device, model_device, on_device
-from core_models.nets.common.weights import float_state, load_weights
+from core_models.nets.common.weights import WeightsError, float_state, load_weights
 from core_models.nets.embroider.model import (
     Aligner,
     EmbroiderConfig,
     PoseEmbroider,
     SMPLHead,
 )
-from core_models.nets.lifter.infer import load_lifter
+from core_models.nets.lifter.infer import load_lifter, load_variants
 from core_models.nets.lifter.model import Lifter
 from core_models.pose import sixd_to_matrix
 
@@ -73,24 +73,32 @@ def load_embroider(directory: Path | None = None, device=None):
 
 
 class CaptureModel:
-    """Lifter + PoseEmbroider (or the Aligner baseline, ``representation="aligner"``) + SMPL-H head.
+    """Lifter + PoseEmbroider (or the Aligner baseline, ``representation="aligner"``) + SMPL-H head; or
+    ``representation="direct"``: the real-landmark lifter variant with its own pose head (``model``/``head``
+    None; ``train lifter --landmarks NAME``).
 
     ``predict(kp, text_feature)``: keypoint features (1, T, 33, 4) of the last ``window`` observations and an
     optional pooled text feature (1, 384) → (heading-normalised rotation matrices (22, 3, 3), lifted joints
     (22, 3) in the camera-aligned frame)."""
 
-    def __init__(self, lifter: Lifter, model: PoseEmbroider | Aligner, head: SMPLHead, name: str):
+    def __init__(self, lifter: Lifter, model: PoseEmbroider | Aligner | None, head: SMPLHead | None, name: str):
         self.lifter, self.model, self.head, self.name = lifter, model, head, name
         self.window = lifter.cfg.window
+        #: the lifter reads MediaPipe's world landmarks too (7 features per landmark instead of 4)
+        self.uses_world = lifter.cfg.in_dim >= 7
 
     @property
     def device(self) -> torch.device:
-        return model_device(self.model)
+        return model_device(self.model if self.model is not None else self.lifter)
 
     @torch.no_grad()
     def predict(self, kp: torch.Tensor, text_feature: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs go to the model's device; the results come back on the CPU."""
         dev = self.device
+        if self.model is None or self.head is None:
+            with on_device(self.lifter):
+                th, lifted = self.lifter.predict_pose(kp.to(dev))
+                return sixd_to_matrix(th)[0].cpu(), lifted[0].cpu()
         with on_device(self.model):
             f, lifted = self.lifter.features(kp.to(dev))
             raw = {"v": torch.cat([f.mean(1), lifted.flatten(1)], -1)}
@@ -108,10 +116,24 @@ def load_capture_model(directory: Path | None = None, representation: str = "emb
     :mod:`core_models.device` spec or torch.device; None: the CPU). Raises
     :class:`~core_models.nets.common.weights.WeightsError` when a weights file is missing or corrupt,
     :class:`~core_models.device.DeviceError` for a device this machine lacks."""
-    if representation not in ("embroider", "aligner"):
-        raise ValueError(f"unknown representation {representation!r}: 'embroider' or 'aligner'")
+    if representation not in ("embroider", "aligner", "direct"):
+        raise ValueError(f"unknown representation {representation!r}: 'embroider', 'aligner' or 'direct'")
+    if representation == "direct":
+        return load_direct_model(directory, device)
     emb, ali, heads, _vae, cfg = load_embroider(directory)
     dev = as_device(device if device is not None else "cpu")
     lifter = load_lifter(cfg.get("lifter_variant"), directory, dev)
     model, head = (emb if representation == "embroider" else ali).to(dev), heads[representation].to(dev)
     return CaptureModel(lifter, model, head, representation)
+
+
+def load_direct_model(directory: Path | None = None, device=None) -> CaptureModel:
+    """The real-landmark lifter variant with its pose head (lifter.pt config ``real_default``, trained by
+    ``python main.py train lifter --landmarks NAME``). Raises WeightsError when lifter.pt has none."""
+    dev = as_device(device if device is not None else "cpu")
+    models, cfg = load_variants(directory, dev)
+    name = cfg.get("real_default")
+    if not name or name not in models or not models[name].cfg.pose_head:
+        raise WeightsError("lifter.pt has no real-landmark variant with a pose head; train one with "
+                           "python main.py train lifter --landmarks NAME")
+    return CaptureModel(models[name], None, None, "direct")

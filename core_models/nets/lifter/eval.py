@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core_models.capture.synth import KEYPOINT_DIM_WORLD, keypoint_features
 from core_models.device import model_device
 from core_models.nets.lifter.infer import load_variants
 from core_models.nets.lifter.model import (
@@ -33,7 +34,9 @@ def evaluate(model: Lifter, data: CaptureData, seed: int = 123, batch: int = 102
     e1, e2, ax = [], [], []
     for s in range(0, len(data), batch):
         sel = np.arange(s, min(s + batch, len(data)))
-        kp, tgt, _ = make_batch(data, sel, rng, model.cfg.window)
+        kp, tgt, obs = make_batch(data, sel, rng, model.cfg.window)
+        if model.cfg.in_dim >= KEYPOINT_DIM_WORLD:  # a variant that reads the world landmarks too
+            kp = torch.from_numpy(keypoint_features(obs.pixels, obs.visibility, obs.presence, obs.world))
         pred = model(kp.to(dev)).cpu()
         e1.append(mpjpe(pred, tgt))
         e2.append(pa_mpjpe(pred, tgt))
@@ -60,6 +63,12 @@ def _print_table(results: dict, title: str) -> None:
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
     add_capture_eval_args(p)
+    p.add_argument("--landmarks", default=None,
+                   help="instead: compare the capture regressors on this real-MediaPipe landmark dataset's split "
+                        "(PA-MPJPE / MPJPE of the recovered pose, per image)")
+    p.add_argument("--split", default="test", help="split of --landmarks")
+    p.add_argument("--regressors", default="geometric,embroider,direct",
+                   help="capture regressors compared with --landmarks (constant: always the rest pose)")
 
 
 #: ``--device cuda`` is allowed (core_models.cli.train_eval): see :func:`evaluate`
@@ -70,6 +79,10 @@ def run_eval(args) -> int:
     from core_models.data.corpus import default_corpus_dir
 
     torch.set_num_threads(args.threads)
+    if getattr(args, "landmarks", None):
+        from core_models.nets.lifter.real import run_compare_real
+
+        return run_compare_real(args)
     if args.mocap:
         cdir = mocap_corpus(args.mocap)
         test = build_capture_data(cdir, "test", args.n_test, args.seed, with_text=False)

@@ -51,6 +51,8 @@ class LifterConfig:
     align_layers: int = 2
     cm_residual: str = "pose"    # CM block residual: "pose" (h = LN(q + MCA)) or "text" (Eq. 5: h = LN(w + MCA))
     dropout: float = 0.0
+    pose_head: bool = False      # also regress the 22 joint rotations (6D, heading-normalised) — :class:`PoseHead`
+    pose_hidden: int = 256
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,6 +94,35 @@ class JointHead(nn.Module):
 
     def forward(self, f):
         return self.net(f).view(-1, N_JOINTS, 3)
+
+
+class PoseHead(nn.Module):
+    """Iterative residual regression (HMR-style) of the 22 joint rotations (6D) of the heading-normalised pose
+    from the lifter's own outputs ([mean-pooled f_pose, lifted joints]), starting from the rest pose."""
+
+    mean6d: torch.Tensor  # buffer (132,)
+
+    def __init__(self, cfg: LifterConfig, iterations: int = 3):
+        super().__init__()
+        self.iterations = iterations
+        self.register_buffer("mean6d", torch.tensor([1.0, 0, 0, 0, 1.0, 0]).repeat(N_JOINTS))
+        h = cfg.pose_hidden
+        last = nn.Linear(h, N_JOINTS * 6)
+        with torch.no_grad():  # start near the rest pose
+            last.weight.mul_(0.01)
+            last.bias.zero_()
+        self.net = nn.Sequential(nn.Linear(cfg.d + N_JOINTS * 3 + N_JOINTS * 6, h), nn.GELU(), nn.Linear(h, h),
+                                 nn.GELU(), last)
+
+    def forward(self, f: torch.Tensor, joints: torch.Tensor, all_steps: bool = False):
+        """f (B, 33, d), joints (B, 22, 3) → (B, 22, 6) (or the list of every iteration's)."""
+        x = torch.cat([f.mean(1), joints.flatten(1)], -1)
+        th = self.mean6d.expand(len(x), -1)
+        steps = []
+        for _ in range(self.iterations):
+            th = th + self.net(torch.cat([x, th], -1))
+            steps.append(th.view(-1, N_JOINTS, 6))
+        return steps if all_steps else steps[-1]
 
 
 class FCAlign(nn.Module):
@@ -164,6 +195,8 @@ class Lifter(nn.Module):
         self.cfg = cfg = cfg or LifterConfig()
         self.encoder = KeypointEncoder(cfg)
         self.head = JointHead(cfg)
+        if cfg.pose_head:
+            self.pose_head = PoseHead(cfg)
         if cfg.align != "none":
             self.align = ALIGNERS[cfg.align](cfg)
             self.head2 = JointHead(cfg)
@@ -176,6 +209,13 @@ class Lifter(nn.Module):
         """(f_pose (B, 33, d), joints (B, 22, 3)) — the "visual" modality of the PoseEmbroider."""
         f = self.encoder(kp)
         return f, self.head(f)
+
+    def predict_pose(self, kp: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(6D rotations (B, 22, 6) of the heading-normalised pose, lifted joints (B, 22, 3)); needs
+        ``cfg.pose_head``."""
+        f = self.encoder(kp)
+        j = self.head(f)
+        return self.pose_head(f, j), j
 
     def forward_train(self, kp, text=None, text_mask=None):
         f = self.encoder(kp)

@@ -146,6 +146,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
                    help="CM block residual: on the pose queries, or on the text stream (Eq. 5)")
     p.add_argument("--tau", type=float, default=1.0, help="softmax temperature of the feature KL")
     p.add_argument("--tag", default="", help="suffix of the variant names (e.g. a hyper-parameter setting)")
+    from core_models.nets.lifter.real import add_real_args
+
+    add_real_args(p)
     p.add_argument("--merge", action="store_true",
                    help="add the trained variants to the existing lifter.pt instead of replacing it "
                         "(lets the window-5 and single-frame runs go in separate processes)")
@@ -153,6 +156,11 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 
 def run_train(args) -> int:
     from core_models.data.corpus import default_corpus_dir
+
+    if getattr(args, "landmarks", None):
+        from core_models.nets.lifter.real import run_train_real
+
+        return run_train_real(args)
 
     torch.set_num_threads(args.threads)
     t_all = time.time()
