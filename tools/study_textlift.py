@@ -1,0 +1,142 @@
+"""Issue 14 item 5: the text-assisted lifter study on real MediaPipe sequences (grid runner; writes JSON).
+
+    nice -n 5 .venv/bin/python tools/study_textlift.py --landmarks real_v1 --seeds 0,1,2 \
+        --out docs/capture/studies/textlift_real_v1.json
+
+Grid (every run: ``core_models.nets.textlift.train.train_run`` + ``eval.evaluate``, 1 thread):
+  main      windows 27 / 81 × causal / centred × alignment none / cm (the seed's best) × seeds;
+  controls  (window 27, causal) cm with a shuffled caption (another pose's text), the oracle teacher (CM fed the
+            ground-truth canonical joints), the text as a test-time input, and the same three settings with the
+            left arm hidden in every frame (ambiguous 2D where a description could disambiguate).
+Runs already in the output file are skipped (``--resume`` is the default), so an interrupted grid continues.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core_models.nets.textlift.config import TextLiftConfig  # noqa: E402
+from core_models.nets.textlift.data import study_data  # noqa: E402
+from core_models.nets.textlift.eval import evaluate  # noqa: E402
+from core_models.nets.textlift.train import train_run  # noqa: E402
+
+
+def plan(which: str, seeds: list[int]) -> list[dict]:
+    runs = []
+    if which in ("main", "all"):
+        for window in (27, 81):
+            for causal in (True, False):
+                for align in ("none", "cm"):
+                    runs += [dict(window=window, causal=causal, align=align, seed=s) for s in seeds]
+    if which in ("controls", "all"):
+        base = dict(window=27, causal=True)
+        for s in seeds:
+            runs += [dict(base, align="cm", shuffle=True, seed=s), dict(base, align="oracle", seed=s),
+                     dict(base, align="input", seed=s)]
+        for s in seeds:
+            runs += [dict(base, align=a, occlude="left_arm", seed=s) for a in ("none", "cm", "input")]
+    return runs
+
+
+def run_key(r: dict) -> str:
+    return (f"T{r['window']}{'c' if r['causal'] else 'm'}-{r['align']}{'-shuf' if r.get('shuffle') else ''}"
+            f"{'-occ_' + r['occlude'] if r.get('occlude') else ''}-s{r['seed']}")
+
+
+def setting_key(r: dict) -> str:
+    return run_key(r).rsplit("-s", 1)[0]
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Per setting: MPJPE / PA-MPJPE mean ± std over seeds and the gain over the matching no-text runs
+    (paired by seed: 100·(none − variant)/none)."""
+    by: dict[str, list[dict]] = {}
+    for r in runs:
+        by.setdefault(setting_key(r), []).append(r)
+    out = {}
+    for k, rs in sorted(by.items()):
+        m = np.array([r["mpjpe_mm"] for r in rs])
+        pa = np.array([r["pa_mpjpe_mm"] for r in rs])
+        row = {"n": len(rs), "mpjpe_mean": round(float(m.mean()), 2), "mpjpe_std": round(float(m.std()), 2),
+               "pa_mean": round(float(pa.mean()), 2), "pa_std": round(float(pa.std()), 2)}
+        ref = {r["seed"]: r for r in runs if r["align"] == "none" and not r.get("shuffle")
+               and r["window"] == rs[0]["window"] and r["causal"] == rs[0]["causal"]
+               and r.get("occlude") == rs[0].get("occlude")}
+        gains = [100 * (ref[r["seed"]]["mpjpe_mm"] - r["mpjpe_mm"]) / ref[r["seed"]]["mpjpe_mm"]
+                 for r in rs if r["seed"] in ref]
+        if gains and rs[0]["align"] != "none":
+            row.update(gain_mean=round(float(np.mean(gains)), 2), gain_std=round(float(np.std(gains)), 2))
+        out[k] = row
+    return out
+
+
+def table(summary: dict) -> str:
+    lines = ["| setting | seeds | MPJPE mm (mean ± std) | PA-MPJPE mm | MPJPE gain vs no text (paired) |",
+             "|---|---|---|---|---|"]
+    for k, r in summary.items():
+        g = f"{r['gain_mean']:+.2f} ± {r['gain_std']:.2f} %" if "gain_mean" in r else ""
+        lines.append(f"| {k} | {r['n']} | {r['mpjpe_mean']:.1f} ± {r['mpjpe_std']:.1f} | "
+                     f"{r['pa_mean']:.1f} ± {r['pa_std']:.1f} | {g} |")
+    return "\n".join(lines)
+
+
+def one_run(r: dict, data, args) -> dict:
+    train, tt, test, tt_test = data
+    cfg = TextLiftConfig(window=r["window"], causal=r["causal"], align=r["align"], channels=args.channels)
+    model, info = train_run(cfg, train, tt, args.steps, args.batch, args.lr, r["seed"], real_frac=args.real_frac,
+                            shuffle_text=bool(r.get("shuffle")), hide=r.get("occlude"))
+    res = evaluate(model, test, tt_test, r.get("occlude"))
+    return {**r, "key": run_key(r), **res, "seconds": info["seconds"], "final_losses": info["history"][-1]}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--landmarks", default="real_v1")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--plan", default="all", choices=("main", "controls", "all"))
+    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--channels", type=int, default=128)
+    ap.add_argument("--real-frac", type=float, default=0.5)
+    ap.add_argument("--synth-segments", type=int, default=120)
+    ap.add_argument("--out", default="docs/capture/studies/textlift_real_v1.json")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    state = json.loads(out.read_text()) if out.exists() else {"runs": []}
+    done = {r["key"] for r in state["runs"]}
+    t0 = time.time()
+    data = study_data(args.landmarks or None, args.synth_segments)
+    train, test = data[0], data[2]
+    state["data"] = {"landmarks": args.landmarks, "train_frames": len(train),
+                     "train_real_targets": int(train.targets(True).size),
+                     "train_synth_targets": int(train.targets(False).size),
+                     "train_sequences": train.n_sequences, "test_frames": int(test.targets().size),
+                     "test_sequences": test.n_sequences, "synth_segments": args.synth_segments,
+                     "data_seconds": round(time.time() - t0, 1)}
+    state["settings"] = {k: getattr(args, k) for k in ("steps", "batch", "lr", "channels", "real_frac")}
+    state["command"] = "nice -n 5 .venv/bin/python tools/study_textlift.py " + " ".join(sys.argv[1:])
+    for r in plan(args.plan, [int(s) for s in args.seeds.split(",")]):
+        if run_key(r) in done:
+            continue
+        res = one_run(r, data, args)
+        print(f"[study] {res['key']}: MPJPE {res['mpjpe_mm']} PA {res['pa_mpjpe_mm']} ({res['seconds']} s)", flush=True)
+        state["runs"].append(res)
+        state["summary"] = summarise(state["runs"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(state, indent=1))
+    print(table(summarise(state["runs"])))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
