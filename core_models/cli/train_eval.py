@@ -27,6 +27,7 @@ TRAIN_MODULES = {
     "lifter": "core_models.nets.lifter.train",
     "embroider": "core_models.nets.embroider.train",
     "autopose": "core_models.nets.autopose.train",
+    "textlift": "core_models.nets.textlift.train",
 }
 EVAL_MODULES = {
     "editor": "core_models.nets.editor.eval",
@@ -35,6 +36,7 @@ EVAL_MODULES = {
     "lifter": "core_models.nets.lifter.eval",
     "embroider": "core_models.nets.embroider.eval",
     "autopose": "core_models.nets.autopose.eval",
+    "textlift": "core_models.nets.textlift.eval",
     "phrasing": "core_models.text.phrasing_eval",  # evaluation only
 }
 _VERBS = {"train": (TRAIN_MODULES, "add_train_args", "run_train"), "eval": (EVAL_MODULES, "add_eval_args", "run_eval")}
