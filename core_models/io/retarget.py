@@ -546,6 +546,35 @@ def _initial_locals(Gsrc: np.ndarray, idx: dict[str, int], rmap: RigMap, Cs: dic
     return nearest_rotation(L)  # orthonormalise (numerical drift)
 
 
+_TWO_PI = 2.0 * np.pi
+
+
+def _wrap_rad(x: torch.Tensor) -> torch.Tensor:
+    return torch.remainder(x + np.pi, _TWO_PI) - np.pi
+
+
+def _box_excess_sq(e: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+    """(...,3) Euler angles → (...) Σ squared excess beyond [lo, hi], each angle taken at its ±2π
+    representative nearest to the box (a box reaching past ±π, like the elbow's flexion, sees both sides)."""
+    reps = torch.stack([e, e - _TWO_PI, e + _TWO_PI], -1)
+    over = torch.relu(lo[..., None] - reps) + torch.relu(reps - hi[..., None])
+    return (over.min(-1).values ** 2).sum(-1)
+
+
+def limit_excess_sq(R: torch.Tensor, lim: torch.Tensor) -> torch.Tensor:
+    """Differentiable joint-limit penalty: (...,22,3,3) local rotations, (22,3,2) limits in radians →
+    (...,22) squared excess of the intrinsic-XYZ Euler angles beyond the box, the smaller of the rotation's two
+    exact decompositions (a, b, c) and (a+π, π−b, c+π). The plain decomposition keeps |b| ≤ 90°, so an elbow
+    flexed beyond 90° reads as x = ±180°, z = ±180° — far outside the box although the rotation is a valid
+    hinge flexion; penalising that decomposition bent deep elbows open and twisted them (the 'upper-arm twist
+    clamped by the hinge' of the DAZ and iClone rigs). The final check and clamp
+    (:func:`core_models.pose.limit_violation_deg`) use both decompositions too."""
+    e = matrix_to_euler(R, "XYZ", degrees=False)
+    alt = _wrap_rad(torch.stack([e[..., 0] + np.pi, np.pi - e[..., 1], e[..., 2] + np.pi], -1))
+    lo, hi = lim[..., 0], lim[..., 1]
+    return torch.minimum(_box_excess_sq(e, lo, hi), _box_excess_sq(alt, lo, hi))
+
+
 def _refine(L: np.ndarray, rest: np.ndarray, targets: np.ndarray, mapped: np.ndarray, iterations: int,
             prior_weight: float, limit_weight: float) -> tuple[np.ndarray, np.ndarray]:
     """L-BFGS on per-joint rotation offsets + translation: joint positions onto the targets, a small prior
@@ -574,9 +603,7 @@ def _refine(L: np.ndarray, rest: np.ndarray, targets: np.ndarray, mapped: np.nda
         J = J + (tr0 + dtr)[:, None]
         pos = (((J - tgt) ** 2).sum(-1) * wj).sum() / max(float(wj.sum()), 1.0)
         prior = (delta ** 2).sum(-1).mean() * sk.NUM_JOINTS
-        e = matrix_to_euler(R, "XYZ", degrees=False)
-        over = torch.relu(lim[..., 0] - e) + torch.relu(e - lim[..., 1])
-        limp = ((over ** 2).sum(-1) * lim_w).mean() * sk.NUM_JOINTS
+        limp = (limit_excess_sq(R, lim) * lim_w).mean() * sk.NUM_JOINTS
         return (pos + prior_weight * prior + limit_weight * limp) * F, pos
 
     if iterations > 0:

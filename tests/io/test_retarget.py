@@ -146,3 +146,74 @@ def test_real_sources_quality(pattern, bound_mm):
     assert q["mpjpe_mm"] < bound_mm, (f.name, q)
     assert q["max_violation_deg"] <= q["limit_tol_deg"] + 1e-3
     assert np.all(np.isfinite(r.pose.full()))
+
+
+def _deep_elbow_poses(F=40, seed=11, flex_deg=130.0):
+    """Smooth poses whose elbows are hinges (as the CMU radius: one degree of freedom) flexing well beyond 90°
+    (the plain XYZ decomposition of such an elbow reads x = z = ±180°: the case the old limit penalty fought)."""
+    pose = _smooth_poses(F=F, seed=seed, amp=0.25)
+    e = to_euler_deg(pose)
+    t = np.linspace(0, 1, F)
+    for name, sgn in (("left_elbow", -1.0), ("right_elbow", 1.0)):
+        e[:, sk.JOINT_INDEX[name]] = np.stack([np.zeros(F), sgn * (flex_deg - 30 * np.cos(np.pi * t)),
+                                               np.zeros(F)], -1)
+    return Pose.from_full(euler_to_aa(e.astype(np.float32)), pose.transl)
+
+
+def _renamed(m: Motion, rig: str):
+    """The same skeleton under non-SMPL names (so that no identity map applies) and its explicit RigMap."""
+    from core_models.io.retarget import RigMap
+
+    names = [f"bone{j}" for j in range(m.num_joints)]
+    rmap = {n: f"bone{j}" for j, n in enumerate(sk.JOINT_NAMES)}
+    return Motion(names, m.parents, m.offsets, m.rotations, m.root_translation, m.fps, "synthetic", "test",
+                  rig), RigMap(dict(rmap), dict(rmap), {})
+
+
+def _angle_deg(Ra, Rb):
+    return np.rad2deg(np.linalg.norm(Rotation.from_matrix(
+        (np.swapaxes(Ra, -1, -2) @ Rb).reshape(-1, 3, 3)).as_rotvec(), axis=-1)).reshape(Ra.shape[:-2])
+
+
+def test_deep_elbow_flexion_is_kept_not_fought_by_the_limit_penalty():
+    """Elbows at 100-160° flexion are inside the limits (y ∈ [-160, 8]); the refinement must keep them (it used
+    to push them open and twist them, and the final clamp then moved the wrists by ~10 cm)."""
+    pose = _deep_elbow_poses()
+    assert limit_violation_deg(pose).max() == 0.0
+    m, rmap = _renamed(_motion_from_pose(pose), "cmu_asf")
+    r = retarget(m, rig_map=rmap)
+    q = retarget_quality(r)
+    assert q["mpjpe_mm"] < 3.0, q
+    assert q["raw_frac_frames_violation"] == 0.0, q
+    ang = _angle_deg(aa_to_matrix(r.pose.full().astype(np.float64)), pose.matrices().astype(np.float64))
+    for name in ("left_elbow", "right_elbow", "left_shoulder", "right_shoulder"):
+        assert np.median(ang[:, sk.JOINT_INDEX[name]]) < 3.0, (name, np.median(ang[:, sk.JOINT_INDEX[name]]))
+
+
+@pytest.mark.parametrize("twist_deg", [30.0, -45.0])
+def test_upper_arm_twist_offset_is_calibrated_from_the_elbow_hinge(twist_deg):
+    """A rig whose T-pose has the upper-arm frames twisted about the bone by a known angle (the DAZ / cgspeed
+    BVH carries the CMU elbow axis tilted by 30°): the T-pose calibration alone would put that twist into the
+    shoulder and bend the elbow out of its hinge plane; the per-clip hinge calibration must remove it."""
+    from core_models.io.retarget import _calibration, _scale, _Src
+
+    pose = _deep_elbow_poses(seed=12, flex_deg=110.0)
+    Q = np.tile(np.eye(3), (22, 1, 1))
+    for name, axis_sign in (("left_shoulder", 1.0), ("right_shoulder", -1.0)):  # the bone runs along ±x
+        Q[sk.JOINT_INDEX[name]] = Rotation.from_rotvec([axis_sign * np.deg2rad(twist_deg), 0, 0]).as_matrix()
+    m, rmap = _renamed(_motion_from_pose(pose, frames=Q), "cmu_asf")
+    # the calibration found for the shoulder is the inverse of the known frame offset
+    G, P = m.fk()
+    idx = {n: i for i, n in enumerate(m.names)}
+    rest = sk.DEFAULT_REST_JOINTS
+    s = _scale(P, idx, rmap, rest)
+    _, Cs = _calibration(m, _Src(P * s, G, idx, rmap), s, rest, "auto")
+    for name in ("left_shoulder", "right_shoulder"):
+        j = sk.JOINT_INDEX[name]
+        assert _angle_deg(Cs[name], Q[j].T) < 1.0, (name, _angle_deg(Cs[name], Q[j].T))
+    r = retarget(m, rig_map=rmap)
+    q = retarget_quality(r)
+    assert q["mpjpe_mm"] < 3.0 and q["raw_frac_frames_violation"] == 0.0, q
+    ang = _angle_deg(aa_to_matrix(r.pose.full().astype(np.float64)), pose.matrices().astype(np.float64))
+    for name in ("left_elbow", "right_elbow", "left_shoulder", "right_shoulder"):
+        assert np.median(ang[:, sk.JOINT_INDEX[name]]) < 3.0, (name, np.median(ang[:, sk.JOINT_INDEX[name]]))
