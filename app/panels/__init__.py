@@ -15,4 +15,5 @@ FEATURE_PANELS: list[tuple[str, str, str, str, str]] = [
     ("app.panels.correction", "CorrectionPanel", "Correction", "dock_correction", "left"),
     ("app.panels.reference", "ReferencePanel", "Reference", "dock_reference", "left"),
     ("app.panels.hands", "HandsPanel", "Hands", "dock_hands", "right"),
+    ("app.panels.coach", "CoachPanel", "Coach", "dock_coach", "left"),
 ]

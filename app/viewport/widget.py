@@ -197,6 +197,8 @@ class Viewport(QWidget):
         self._Rg = np.tile(np.eye(3), (NJ, 1, 1))
         self._selected = -1
         self._joint_colors: dict[int, tuple[float, float, float]] = {}
+        self._ghost_pose: Pose | None = None  # set_ghost_pose: a translucent second body
+        self._ghost = None
         self._limits = False
         self._floor_override: float | None = None
         self._gl_ok = False
@@ -251,6 +253,7 @@ class Viewport(QWidget):
                 self.doneCurrent()
         self._apply_floor()
         self._recompute()
+        self._pose_ghost()
         if not self._camera_framed:
             self.reset_camera()
         self.update()
@@ -269,6 +272,28 @@ class Viewport(QWidget):
 
     def pose(self) -> Pose:
         return self._pose.copy()
+
+    def set_ghost_pose(self, pose: Pose | None) -> None:
+        """Show ``pose`` as a translucent ghost body over the posed one (the coach's target); None hides it."""
+        if pose is None:
+            self._ghost_pose = None
+            self._scene.ghost = None
+        else:
+            from core_models.render.ghost import GhostBody
+
+            self._ghost_pose = pose.copy()
+            if self._scene.ghost is None:
+                self._scene.ghost = self._ghost if self._ghost is not None else GhostBody()
+                self._ghost = self._scene.ghost
+            self._pose_ghost()
+        self.update()
+
+    def ghost_pose(self) -> Pose | None:
+        return None if self._ghost_pose is None else self._ghost_pose.copy()
+
+    def _pose_ghost(self) -> None:
+        if self._ghost_pose is not None and self._body is not None and self._scene.ghost is not None:
+            self._scene.ghost.set_pose(self._body.skinning, self._ghost_pose)
 
     def set_selected_joint(self, j: int) -> None:
         """Select joint ``j`` (-1: none) without emitting jointSelected."""
@@ -530,6 +555,7 @@ class Viewport(QWidget):
         for k in ("_skin", "_joints", "_marker", "_marker_col", "_marker_scale", "_tint", "_shadow"):
             getattr(new, k)[...] = getattr(old, k)
         new.reference = old.reference  # the reference image (re-uploaded lazily in the new context)
+        new.ghost = old.ghost  # the ghost body (its program is rebuilt lazily for the new scene)
         return new
 
     def _cleanup_gl(self):
