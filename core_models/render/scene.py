@@ -245,6 +245,8 @@ class SceneRenderer:
         self._inset_valid = False
         #: a reference image (core_models.render.reference_image.ReferenceImage) drawn behind / in the scene
         self.reference: ReferenceImage | None = None
+        #: a translucent second body drawn after this one (core_models.render.ghost.GhostBody: the coach's target)
+        self.ghost = None
         self.albedo = _srgb_to_linear(SKIN_ALBEDO)
         # per-frame state (preallocated; setters copy into these)
         self._skin = np.zeros((NJ_SKIN * 3, 4), np.float32)
@@ -403,6 +405,8 @@ class SceneRenderer:
         self._release_mesh()
         if self.reference is not None:
             self.reference.release()
+        if self.ghost is not None:
+            self.ghost.release()
         if self._inset_target is not None:
             self._inset_target.release()
             self._inset_target = None
@@ -599,6 +603,8 @@ class SceneRenderer:
         GL.glDepthMask(GL.GL_TRUE)
         if self._has_mesh:
             self._draw_body(camera, vp, eye, fwd, key, fill)
+            if self.ghost is not None:
+                self.ghost.draw(self, camera, vp, eye, fwd)
         if ref is not None:  # a camera-facing reference plane: after the body, depth-tested, blended
             ref.draw(camera, int(vp_height * aspect + 0.5), int(vp_height), "scene")
         if markers:
