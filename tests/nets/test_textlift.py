@@ -157,3 +157,15 @@ def test_cli_eval_reports_a_missing_checkpoint(tmp_path, capsys):
 
     assert main.main(["eval", "textlift", "--checkpoint", str(tmp_path / "none.pt")]) == 2
     assert "no textlift checkpoint" in capsys.readouterr().out
+
+
+def test_merge_described_reindexes_text_rows():
+    from core_models.nets.textlift.data import merge_described
+
+    a, ta = _toy_pool(n_seq=1, length=4, seed=0)
+    b, tb = _toy_pool(n_seq=1, length=4, seed=1)
+    b.text_row[1] = -1
+    pool, table = merge_described([(a, ta), (b, tb)])
+    assert len(table.texts) == 8 and len(pool) == 8 and pool.n_sequences == 2
+    assert pool.text_row.tolist() == [0, 1, 2, 3, 4, -1, 6, 7]
+    np.testing.assert_array_equal(table.slots[pool.text_row[6]], tb.slots[2])

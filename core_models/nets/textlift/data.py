@@ -212,47 +212,69 @@ def _key(**kw) -> str:
     return hashlib.sha1(json.dumps(kw, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _stamp(name: str | None) -> str:
+def _corpus_stamp() -> str:
     from core_models.data.corpus import default_corpus_dir
 
-    parts = [str((default_corpus_dir() / "corpus.npz").stat().st_mtime_ns)]
-    if name:
-        from core_models.capture.realdata import load_landmark_dataset  # noqa: F401 (fails clearly if absent)
+    return str((default_corpus_dir() / "corpus.npz").stat().st_mtime_ns)
 
-        root = cache_dir().parent / "landmarks" / name
-        meta = root / "meta.json"
-        parts.append(str(meta.stat().st_mtime_ns) if meta.exists() else "nometa")
-    return "|".join(parts)
+
+def _landmarks_stamp(name: str) -> str:
+    meta = cache_dir().parent / "landmarks" / name / "meta.json"
+    return str(meta.stat().st_mtime_ns) if meta.exists() else "nometa"
+
+
+def _cached_part(tag: str, key: str, build, log=default_log) -> tuple[SeqPool, TextTable]:
+    """One described pool, cached as ``<tag>_<key>.npz`` (+ ``.text.npz``)."""
+    f = cache_dir() / f"{tag}_{key}.npz"
+    ft = f.with_suffix(".text.npz")
+    if f.exists() and ft.exists():
+        with np.load(ft, allow_pickle=False) as z:
+            table = TextTable(list(z["texts"]), z["slots"], z["mask"])
+        log(f"[textlift] {tag}: cached ({f.name})")
+        return SeqPool.load(f), table
+    t0 = time.time()
+    pool, table = build()
+    pool.save(f)
+    np.savez(ft, texts=np.array(table.texts, dtype=str), slots=table.slots, mask=table.mask)
+    log(f"[textlift] {tag}: {len(pool)} frames, {pool.n_sequences} sequences, {pool.targets().size} targets "
+        f"({time.time() - t0:.0f} s)")
+    return pool, table
+
+
+def merge_described(parts: list[tuple[SeqPool, TextTable]]) -> tuple[SeqPool, TextTable]:
+    """Concatenate described pools (text rows re-indexed into one table)."""
+    off, pools = 0, []
+    for pool, table in parts:
+        p = SeqPool(**{f.name: getattr(pool, f.name) for f in fields(pool)})
+        p.text_row = np.where(pool.text_row >= 0, pool.text_row + off, -1)
+        pools.append(p)
+        off += len(table.texts)
+    table = TextTable([t for _, tt in parts for t in tt.texts], np.concatenate([tt.slots for _, tt in parts]),
+                      np.concatenate([tt.mask for _, tt in parts]))
+    return concat_pools(pools), table
 
 
 def study_data(landmarks: str | None, n_synth_segments: int = 120, seed: int = 0, log=default_log):
-    """(train pool, train texts, test pool, test texts), cached. Train = the real train-split sequences of
-    ``landmarks`` (every 2nd detected frame a target) + synthetic segments of train-split corpus clips (every
-    3rd frame); test = the real **test-split** sequences (every detected frame). ``landmarks=None``: synthetic
-    train and synthetic test-split segments (no real data yet)."""
-    key = _key(lm=landmarks, n=n_synth_segments, seed=seed, stamp=_stamp(landmarks), v=1)
-    files = [cache_dir() / f"{key}_{k}.npz" for k in ("train", "test")]
-    if all(f.exists() for f in files):
-        out = []
-        for f in files:
-            pool = SeqPool.load(f)
-            with np.load(f.with_suffix(".text.npz"), allow_pickle=False) as z:
-                out += [pool, TextTable(list(z["texts"]), z["slots"], z["mask"])]
-        log(f"[textlift] data cached ({key})")
-        return tuple(out)
-    t0 = time.time()
-    parts = [synth_pool("train", max_segments=n_synth_segments, seed=seed)]
-    if landmarks:
-        parts.insert(0, real_pool(landmarks, "train", target_stride=2))
-        test = real_pool(landmarks, "test", target_stride=1)
-    else:
-        test = synth_pool("test", max_segments=max(8, n_synth_segments // 8), seed=seed + 1, target_stride=1)
-    train = concat_pools(parts)
-    log(f"[textlift] pools: train {len(train)} frames ({train.targets(True).size} real / "
-        f"{train.targets(False).size} synthetic targets), test {len(test)} frames "
-        f"({test.targets().size} targets, {test.n_sequences} sequences) in {time.time() - t0:.0f} s")
-    tt_train, tt_test = describe_pool(train, seed, log), describe_pool(test, seed + 1, log)
-    for f, pool, tt in ((files[0], train, tt_train), (files[1], test, tt_test)):
-        pool.save(f)
-        np.savez(f.with_suffix(".text.npz"), texts=np.array(tt.texts, dtype=str), slots=tt.slots, mask=tt.mask)
-    return train, tt_train, test, tt_test
+    """(train pool, train texts, test pool, test texts), each part cached. Train = the real train-split
+    sequences of ``landmarks`` (every 2nd detected frame a target) + synthetic segments of train-split corpus
+    clips (every 3rd frame); test = the real **test-split** sequences (every detected frame). ``landmarks=None``:
+    synthetic train and synthetic test-split segments (no real data)."""
+    cs = _corpus_stamp()
+
+    def described(pool: SeqPool, s: int):
+        return pool, describe_pool(pool, s, log)
+
+    synth = _cached_part("synth_train", _key(n=n_synth_segments, seed=seed, c=cs, v=1),
+                         lambda: described(synth_pool("train", max_segments=n_synth_segments, seed=seed), seed), log)
+    if not landmarks:
+        n_test = max(8, n_synth_segments // 8)
+        test = _cached_part("synth_test", _key(n=n_test, seed=seed, c=cs, v=1),
+                            lambda: described(synth_pool("test", max_segments=n_test, seed=seed + 1,
+                                                         target_stride=1), seed + 1), log)
+        return (*synth, *test)
+    ls = _landmarks_stamp(landmarks)
+    real = _cached_part(f"real_{landmarks}_train", _key(seed=seed, s=ls, v=1),
+                        lambda: described(real_pool(landmarks, "train", target_stride=2), seed), log)
+    test = _cached_part(f"real_{landmarks}_test", _key(seed=seed, s=ls, v=1),
+                        lambda: described(real_pool(landmarks, "test", target_stride=1), seed + 1), log)
+    return (*merge_described([real, synth]), *test)

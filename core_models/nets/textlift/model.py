@@ -23,6 +23,8 @@ Descriptions for 3D Human Pose Estimation"; our own code).
 """
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -55,7 +57,8 @@ class TemporalBackbone(nn.Module):
         L' = L − window + 1 in dense mode."""
         stride = 1 if dense else 3
         x = self.drop(F.relu(self.expand_bn(F.conv1d(x, self.expand.weight, stride=stride))))
-        for i, conv in enumerate(self.convs):
+        for i, mod in enumerate(self.convs):
+            conv = cast(nn.Conv1d, mod)
             dil = 3 ** (i + 1)
             if dense:
                 res = x[:, :, dil:x.shape[2] - dil]

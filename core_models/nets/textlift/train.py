@@ -59,7 +59,8 @@ def train_run(cfg: TextLiftConfig, pool: SeqPool, table: TextTable, steps: int =
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     perm = np.random.default_rng(seed + 1000).permutation(len(table.texts)) if shuffle_text else None
-    t0, hist, agg = time.time(), [], {}
+    t0, hist = time.time(), []
+    agg: dict[str, float] = {}
     model.train()
     for step in range(steps):
         rows = sample_rows(pool, rng, batch, real_frac)

@@ -1,0 +1,197 @@
+"""Issue 14 item 5: PoseEmbroider vs the Aligner on real MediaPipe landmarks, distinct descriptions, ≥ 2 seeds.
+
+    nice -n 5 .venv/bin/python tools/study_embroider.py --landmarks real_v1 --seeds 0,1,2 \
+        --out docs/capture/studies/embroider_real_v1.json
+
+Data: the detected **still** rows of the landmark dataset (``core_models.capture.realdata``), train split for
+training (``--n-train``), test split (corpus test clips) as the retrieval pool (``--n-test``). Modalities (frozen):
+* v — the shipped lifter (``--lifter``; default: the real-landmark variant ``train lifter --landmarks`` wrote,
+  else lifter.pt's default) on the row's real landmarks (``lifter.real.rows_from_dataset`` input features):
+  mean-pooled lifter features + lifted joints, as ``embroider.infer.Encoders.visual``;
+* p — a pose VAE pre-trained on the training rows' heading-normalised poses (``embroider.train.pretrain_pose_vae``,
+  one per seed);
+* t — MiniLM (mean-pooled) of the pose's description in the captioner's **noisy data mode** (seeded: wording,
+  skipped codes and numbers differ between poses, so descriptions are distinct).
+Models: ``embroider.model.PoseEmbroider`` and ``Aligner`` with their own losses (InfoNCE over the six input
+subsets), trained on the precomputed frozen encodings (the encoders are frozen, so this is the same objective as
+``embroider.train.train_contrastive`` without re-running them every step); evaluation:
+``embroider.eval.retrieval_table`` (6 single- and 3 dual-input tasks, mean of R@1/5/10) on the test pool.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core_models.nets.embroider.eval import retrieval_table  # noqa: E402
+from core_models.nets.embroider.model import MODALITIES, Aligner, EmbroiderConfig, PoseEmbroider  # noqa: E402
+from core_models.nets.training.common import log  # noqa: E402
+
+
+def _pick_lifter(name: str | None):
+    from core_models.nets.lifter.infer import load_variants
+
+    models, cfg = load_variants()
+    if name is None:
+        real = sorted(n for n in models if n.startswith("real"))
+        name = real[0] if real else cfg["default"]
+    return name, models[name]
+
+
+def _rows(name: str, split: str, n: int, seed: int):
+    from core_models.capture.realdata import load_landmark_dataset
+
+    ds = load_landmark_dataset(name, split=split, kind="still")
+    ok = np.nonzero(ds.detected)[0]
+    if len(ok) == 0:
+        raise ValueError(f"{name}: no detected {split} stills")
+    keep = np.sort(np.random.default_rng(seed).choice(ok, min(n, len(ok)), replace=False))
+    return ds, keep
+
+
+def _subset(ds, keep):
+    fields = ("landmarks", "detected", "image_size", "root_orient", "body_pose", "cam_R")
+    return SimpleNamespace(**{f: getattr(ds, f)[keep] for f in fields})
+
+
+@torch.no_grad()
+def _visual(lifter, ds, keep) -> torch.Tensor:
+    from core_models.capture.synth import LandmarkModel
+    from core_models.nets.lifter.real import rows_from_dataset
+
+    kp = torch.from_numpy(rows_from_dataset(_subset(ds, keep), LandmarkModel().rest_joints, mirror=False).kp)
+    kp = kp[..., :lifter.cfg.in_dim]
+    if lifter.cfg.window > 1:
+        kp = kp[:, None].expand(-1, lifter.cfg.window, -1, -1)
+    out = []
+    for i in range(0, len(kp), 512):
+        f, j = lifter.features(kp[i:i + 512])
+        out.append(torch.cat([f.mean(1), j.flatten(1)], -1))
+    return torch.cat(out)
+
+
+def _texts(ds, keep, seed: int) -> tuple[torch.Tensor, list[str]]:
+    from core_models.captioning.describe import describe
+    from core_models.nets.training.capture_data import encode_texts
+    from core_models.pose import Pose, normalize_heading
+
+    pose, _ = normalize_heading(Pose(ds.root_orient[keep], ds.body_pose[keep]))
+    texts = describe(pose, seed=seed)
+    return encode_texts(list(texts), log=log)[2], list(texts)
+
+
+def build_split(args, lifter, split: str, n: int, seed: int) -> dict:
+    from core_models.pose import Pose, normalize_heading
+
+    f = Path(args.cache) / f"emb_{args.landmarks}_{args.lifter_name}_{split}_{n}_{seed}.pt"
+    if f.exists():
+        return torch.load(f, weights_only=False)
+    ds, keep = _rows(args.landmarks, split, n, seed)
+    t, texts = _texts(ds, keep, seed)
+    pose, _ = normalize_heading(Pose(ds.root_orient[keep], ds.body_pose[keep]))
+    d = {"v": _visual(lifter, ds, keep), "t": t.float(), "texts": texts,
+         "rot": torch.from_numpy(pose.matrices().astype(np.float32)), "root_orient": pose.root_orient,
+         "body_pose": pose.body_pose}
+    f.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(d, f)
+    return d
+
+
+def train_model(model, raw: dict, epochs: int, batch: int, lr: float, seed: int) -> float:
+    """The model's own contrastive loss (all six input subsets) on precomputed frozen encodings."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    n = len(raw["v"])
+    steps = max(1, n // batch)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps, pct_start=0.1)
+    t0 = time.time()
+    model.train()
+    for _ in range(epochs):
+        perm = rng.permutation(n)
+        for b in range(steps):
+            sel = torch.as_tensor(perm[b * batch:(b + 1) * batch])
+            loss, _ = model.loss({m: raw[m][sel] for m in MODALITIES})
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+    model.eval()
+    return time.time() - t0
+
+
+def one_seed(args, train: dict, test: dict, seed: int) -> dict:
+    from core_models.capture.synth import LandmarkModel
+    from core_models.nets.embroider.train import pretrain_pose_vae
+
+    rest = torch.from_numpy(LandmarkModel().rest_joints.astype(np.float32))
+    vae = pretrain_pose_vae(SimpleNamespace(root_orient=train["root_orient"], body_pose=train["body_pose"]), rest,
+                            args.vae_epochs, 256, seed, log=log)
+    with torch.no_grad():
+        p_tr, p_te = vae.encode(train["rot"]).loc, vae.encode(test["rot"]).loc
+    raw_tr = {"v": train["v"], "p": p_tr, "t": train["t"]}
+    raw_te = {"v": test["v"], "p": p_te, "t": test["t"]}
+    ec = EmbroiderConfig(in_dims={m: int(raw_tr[m].shape[1]) for m in MODALITIES}, d=args.d)
+    out = {}
+    for name, model in (("aligner", Aligner(ec)), ("embroider", PoseEmbroider(ec))):
+        sec = train_model(model, raw_tr, args.epochs, args.batch, args.lr, seed)
+        out[name] = {**retrieval_table(model, raw_te), "seconds": round(sec, 1)}
+        log(f"[study embroider] seed {seed} {name}: mRecall {out[name]['mRecall']} ({sec:.0f} s)")
+    return out
+
+
+def summarise(per_seed: dict) -> dict:
+    keys = [k for k in next(iter(per_seed.values()))["aligner"] if k != "seconds"]
+    out = {}
+    for name in ("aligner", "embroider"):
+        out[name] = {k: [round(float(np.mean([r[name][k] for r in per_seed.values()])), 2),
+                         round(float(np.std([r[name][k] for r in per_seed.values()])), 2)] for k in keys}
+    gaps = [r["embroider"]["mRecall"] - r["aligner"]["mRecall"] for r in per_seed.values()]
+    out["embroider_minus_aligner_mRecall"] = [round(float(np.mean(gaps)), 2), round(float(np.std(gaps)), 2)]
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--landmarks", default="real_v1")
+    ap.add_argument("--lifter", default=None, help="lifter.pt variant for the visual modality")
+    ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--n-train", type=int, default=6000)
+    ap.add_argument("--n-test", type=int, default=1000)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--vae-epochs", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--cache", default=str(Path.home() / ".cache" / "posetailor" / "textlift"))
+    ap.add_argument("--out", default="docs/capture/studies/embroider_real_v1.json")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    args.lifter_name, lifter = _pick_lifter(args.lifter)
+    t0 = time.time()
+    train = build_split(args, lifter, "train", args.n_train, 0)
+    test = build_split(args, lifter, "test", args.n_test, 1)
+    distinct = {s: len(set(d["texts"])) / len(d["texts"]) for s, d in (("train", train), ("test", test))}
+    per_seed = {int(s): one_seed(args, train, test, int(s)) for s in args.seeds.split(",")}
+    res = {"command": "nice -n 5 .venv/bin/python tools/study_embroider.py " + " ".join(sys.argv[1:]),
+           "landmarks": args.landmarks, "lifter_variant": args.lifter_name, "n_train": len(train["v"]),
+           "n_test": len(test["v"]), "distinct_text_fraction": distinct, "seconds": round(time.time() - t0, 1),
+           "settings": {k: getattr(args, k) for k in ("epochs", "vae_epochs", "batch", "lr", "d")},
+           "per_seed": per_seed, "summary": summarise(per_seed)}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(res, indent=1))
+    print(json.dumps(res["summary"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
