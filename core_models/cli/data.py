@@ -10,7 +10,7 @@ from typing import Any
 
 def register(sub) -> None:
     d = sub.add_parser("data", help="build / inspect the pose corpus from motion capture")
-    dsub = d.add_subparsers(dest="data_cmd", metavar="<build|stats>", required=True)
+    dsub = d.add_subparsers(dest="data_cmd", metavar="<build|stats|landmarks>", required=True)
     b = dsub.add_parser("build", help="mocap folder → corpus (+ pairs and captions) in a cache folder")
     b.add_argument("--mocap", required=True, help="folder of BVH / ASF+AMC / exp-map CSV / DeepMimic files")
     b.add_argument("--out", default=None, help="output folder (default ~/.cache/posetailor/corpus)")
@@ -30,6 +30,9 @@ def register(sub) -> None:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true", help="end with one JSON line of the statistics")
     s.set_defaults(func=_stats)
+    from core_models.cli.capture_eval import add_landmarks_parser
+
+    add_landmarks_parser(dsub)
 
 
 def _build(args) -> int:

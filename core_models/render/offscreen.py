@@ -203,7 +203,8 @@ class OffscreenRenderer:
             if sc.reference is not None and sc.reference is not reference:
                 sc.reference.release()
             sc.reference = reference
-            verts = body.forward(pose).vertices
+            need_mesh = floor_y is None or camera is None  # skin the mesh only when it sets the floor or framing
+            verts = body.forward(pose).vertices if need_mesh else np.zeros((1, 3), np.float32)
             sc.floor_y = float(verts[:, 1].min()) if floor_y is None else float(floor_y)
             if camera is None:
                 camera = frame_camera(verts, view, w / h)

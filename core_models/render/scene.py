@@ -248,6 +248,8 @@ class SceneRenderer:
         #: a translucent second body drawn after this one (core_models.render.ghost.GhostBody: the coach's target)
         self.ghost = None
         self.albedo = _srgb_to_linear(SKIN_ALBEDO)
+        #: (key, fill) light directions in camera terms (right, up, towards the camera); None: the default rig
+        self.light_rig: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
         # per-frame state (preallocated; setters copy into these)
         self._skin = np.zeros((NJ_SKIN * 3, 4), np.float32)
         self._skin.reshape(NJ_SKIN, 3, 4)[:, :, :3] = np.eye(3, dtype=np.float32)
@@ -576,7 +578,8 @@ class SceneRenderer:
         def d(a, b, c):
             v = a * r + b * u - c * f
             return (v / np.linalg.norm(v)).astype(np.float32)
-        return d(-0.55, 0.75, 0.45), d(0.80, 0.10, 0.35)
+        key, fill = self.light_rig or ((-0.55, 0.75, 0.45), (0.80, 0.10, 0.35))
+        return d(*key), d(*fill)
 
     def _draw_pass(self, camera: OrbitCamera, aspect: float, vp_height: float, bg_top, bg_bottom,
                    gizmo: bool, markers: bool, marker_scale: float, ghost: bool = True, reference: bool = True):
