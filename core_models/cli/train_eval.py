@@ -38,6 +38,7 @@ EVAL_MODULES = {
     "autopose": "core_models.nets.autopose.eval",
     "textlift": "core_models.nets.textlift.eval",
     "phrasing": "core_models.text.phrasing_eval",  # evaluation only
+    "capture": "core_models.cli.capture_eval",  # evaluation only: real MediaPipe on rendered poses
 }
 _VERBS = {"train": (TRAIN_MODULES, "add_train_args", "run_train"), "eval": (EVAL_MODULES, "add_eval_args", "run_eval")}
 
