@@ -38,6 +38,7 @@ EVAL_MODULES = {
     "autopose": "core_models.nets.autopose.eval",
     "textlift": "core_models.nets.textlift.eval",
     "phrasing": "core_models.text.phrasing_eval",  # evaluation only
+    "coach": "core_models.cli.coach",  # evaluation only (rendered clips: tools/render_coach_clips.py)
     "capture": "core_models.cli.capture_eval",  # evaluation only: real MediaPipe on rendered poses
 }
 _VERBS = {"train": (TRAIN_MODULES, "add_train_args", "run_train"), "eval": (EVAL_MODULES, "add_eval_args", "run_eval")}
@@ -86,6 +87,12 @@ class LazyModelParser(argparse.ArgumentParser):
         add_args(self)
         if not any(a.dest == "device" for a in self._actions):
             add_device_arg(self, default="cpu", what=f"the {self._model} {self._verb}")
+        loso = any(a.dest == "corpus" for a in self._actions)
+        if loso:  # leave-one-source-out on every model that reads the corpus (core_models.nets.training.loso)
+            from core_models.nets.training import loso as loso_
+
+            (loso_.add_train_arg if self._verb == "train" else loso_.add_eval_arg)(self)
+        run = _scaled(run, self._verb, self._model, loso)
         self.set_defaults(func=_on_device(run, bool(getattr(mod, "DEVICE_CLEAN", False))))
 
 
@@ -108,6 +115,29 @@ def _on_device(run: Callable[[argparse.Namespace], int], device_clean: bool) -> 
         return run(args)
     return go
 
+
+
+def _scaled(run: Callable[[argparse.Namespace], int], verb: str, model: str,
+            loso: bool) -> Callable[[argparse.Namespace], int]:
+    """``train``: join the torchrun process group when there is one (``nets.training.distributed``: DDP, gloo
+    on the CPU / nccl on CUDA, rank 0 writes); ``--exclude-source`` / ``--loso``: run on the corpus view."""
+    def go(args: argparse.Namespace) -> int:
+        from core_models.nets.training import distributed
+        from core_models.nets.training import loso as loso_
+
+        if verb == "train" and distributed.env_world_size() > 1:
+            args.device = distributed.setup(args.device)
+        try:
+            if loso:  # under torchrun the other ranks reach this once rank 0 has built the corpus view
+                try:
+                    loso_.apply_train(args) if verb == "train" else loso_.apply_eval(args, model)
+                except (loso_.LosoError, FileNotFoundError) as e:
+                    print(f"error: {e}")
+                    return 2
+            return run(args)
+        finally:
+            distributed.teardown()
+    return go
 
 
 class _LazySubParsers(argparse._SubParsersAction):

@@ -21,6 +21,7 @@ from core_models.nets.autopose.data import Batch, PoseSet, load_split, make_batc
 from core_models.nets.autopose.infer import AutoPoser
 from core_models.nets.autopose.model import AutoPoseNet, build_model, limit_excess
 from core_models.nets.common.weights import save_weights
+from core_models.nets.training import distributed as dist
 from core_models.nets.training.common import cosine, log, set_lr, set_threads, warmup
 from core_models.pose import sixd_to_matrix
 from core_models.posing.effectors import EFFECTOR_JOINTS
@@ -39,7 +40,7 @@ def autopose_losses(net: AutoPoseNet, b: Batch, rest: torch.Tensor) -> dict[str,
     J = J - J[:, :1]
     per_joint = (J - b.joints).norm(dim=-1)  # (B,22)
     m = b.mask.float()
-    eff = (per_joint[:, EFFECTOR_JOINTS] * m).sum() / m.sum().clamp(min=1)
+    eff = (per_joint[:, EFFECTOR_JOINTS] * m).sum() / dist.share(m.sum()).clamp(min=1)  # global-batch mean
     out = {"joints": per_joint.mean(), "effectors": eff, "rot": ((R - b.R) ** 2).sum((-1, -2)).mean(),
            "limits": limit_excess(R).mean()}
     out["total"] = sum(LOSS_WEIGHTS[k] * v for k, v in out.items())
@@ -53,23 +54,25 @@ def _to(b: Batch, device: torch.device) -> Batch:
 def train_net(train: PoseSet, rest: np.ndarray, cfg: dict | None = None, steps: int = 20000, batch: int = 256,
               lr: float = 1e-3, seed: int = 0, max_minutes: float | None = None, log=log,
               device: str | torch.device = "cpu") -> tuple[AutoPoseNet, dict]:
-    """Batches are drawn on the CPU (same draws for a seed on any device) and moved to ``device``."""
+    """Batches are drawn on the CPU (same draws for a seed on any device) and moved to ``device``. Under torchrun
+    every rank draws the same global batch and trains on its share (``nets.training.distributed``)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     dev = torch.device(device)
     net = build_model(cfg).to(dev)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     rest_t = torch.as_tensor(rest, dtype=torch.float32, device=dev)
+    step_loss = dist.wrap(net, lambda m, b: autopose_losses(m, b, rest_t))
     t0 = time.time()
     agg: dict[str, float] = {}
     hist: list[dict] = []
     step = 0
     for step in range(steps):
         # the decay follows whichever runs out first, the steps or the time budget (a cut run still ends cooled)
-        frac = max(step / steps, (time.time() - t0) / (60 * max_minutes) if max_minutes else 0.0)
+        frac = max(step / steps, dist.elapsed(t0) / (60 * max_minutes) if max_minutes else 0.0)
         set_lr(opt, lr * warmup(step, 500) * cosine(frac))
-        b = _to(make_batch(train, rng.integers(0, len(train), batch), rng, rest), dev)
-        losses = autopose_losses(net, b, rest_t)
+        b = _to(dist.shard(make_batch(train, rng.integers(0, len(train), batch), rng, rest)), dev)
+        losses = step_loss(b)
         opt.zero_grad()
         losses["total"].backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -77,7 +80,7 @@ def train_net(train: PoseSet, rest: np.ndarray, cfg: dict | None = None, steps: 
         for k, v in losses.items():
             agg[k] = agg.get(k, 0.0) + float(v.detach())
         if (step + 1) % 500 == 0:
-            hist.append({k: round(v / 500, 5) for k, v in agg.items()})
+            hist.append({k: round(dist.mean(v) / 500, 5) for k, v in agg.items()})
             log(f"[autopose] step {step + 1}/{steps} " + " ".join(f"{k} {v:.4f}" for k, v in hist[-1].items())
                 + f" ({time.time() - t0:.0f} s)")
             agg = {}
@@ -117,6 +120,8 @@ def run_train(args) -> int:
     cfg = {"hidden": args.hidden, "blocks": args.blocks, "use_start": True}
     net, info = train_net(train, rest, cfg, args.steps, args.batch, args.lr, args.seed, args.max_minutes,
                           device=getattr(args, "device", None) or "cpu")
+    if not dist.is_main():  # rank 0 saves and evaluates
+        return 0
     command = "python main.py train autopose " + " ".join(sys.argv[3:])
     meta = {"command": command.strip(), "data": str(cdir), "n_train": len(train), "metrics": {},
             "train": info, "train_seconds": info["seconds"], "config": cfg, "threads": args.threads}

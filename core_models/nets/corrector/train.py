@@ -43,6 +43,7 @@ from core_models.nets.corrector.model import (
     pose_features,
 )
 from core_models.nets.judge.model import JudgeConfig, JudgeNet
+from core_models.nets.training import distributed as dist
 from core_models.nets.training.common import cosine, length_batches, log, set_lr, set_threads, warmup
 from core_models.nets.training.pairs import (
     PairData,
@@ -203,16 +204,22 @@ def _build_judge(args, vocab: Vocab, table: TokenTable, n: int) -> JudgeNet:
     return net
 
 
+def _net_loss(net: CorrectorNet | JudgeNet, fa: torch.Tensor, fb: torch.Tensor, tok: torch.Tensor) -> torch.Tensor:
+    if isinstance(net, CorrectorNet):
+        return net.loss(fa, fb, tok, label_smoothing=0.05)
+    return net.loss(fa, fb, tok[:, 1:])  # the judge reads words only (no BOS)
+
+
 def _batch_loss(args, net: CorrectorNet | JudgeNet, data: PairData, table: TokenTable, rows: np.ndarray,
-                which: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+                which: np.ndarray, rng: np.random.Generator, step_loss=None) -> torch.Tensor:
+    """``step_loss``: the DDP-wrapped :func:`_net_loss` (nets.training.distributed); under torchrun each rank
+    takes its share of the batch after the global random draws (the judge's contrastive negatives are then the
+    rank's share)."""
     flip = rng.random(len(rows)) < args.p_flip
     dev = model_device(net)
-    if isinstance(net, CorrectorNet):
-        copy = rng.random(len(rows)) < args.p_copy
-        fa, fb, tok = (t.to(dev) for t in _make_batch(data, table, rows, which, flip, copy))
-        return net.loss(fa, fb, tok, label_smoothing=0.05)
-    fa, fb, tok = (t.to(dev) for t in _make_batch(data, table, rows, which, flip))
-    return net.loss(fa, fb, tok[:, 1:])  # the judge reads words only (no BOS)
+    copy = rng.random(len(rows)) < args.p_copy if isinstance(net, CorrectorNet) else None
+    fa, fb, tok = (t.to(dev) for t in dist.shard(_make_batch(data, table, rows, which, flip, copy)))
+    return (step_loss or (lambda *a: _net_loss(net, *a)))(fa, fb, tok)
 
 
 def _train_loop(args, net: CorrectorNet | JudgeNet, data: PairData, table: TokenTable,
@@ -221,19 +228,20 @@ def _train_loop(args, net: CorrectorNet | JudgeNet, data: PairData, table: Token
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     budget, t0 = args.minutes * 60.0, time.time()
     step, seen, losses = 0, 0, list[float]()
+    step_loss = dist.wrap(net, _net_loss)
     while True:
         which_all = rng.integers(0, table.n_texts, len(data))
         for rows in length_batches(table.len[0, np.arange(len(data)), which_all], args.batch, rng):
             if len(rows) < 2:
                 continue
-            frac = (time.time() - t0) / budget
+            frac = dist.elapsed(t0) / budget
             if frac >= 1.0 or seen >= args.epochs * len(data):
                 metrics = {"train_loss": round(float(np.mean(losses[-100:])), 4) if losses else None,
                            "steps": step, "epochs": round(seen / max(1, len(data)), 2)}
                 return metrics, time.time() - t0
             set_lr(opt, args.lr * warmup(step, 200) * (0.05 + 0.95 * cosine(frac)))
             net.train()
-            loss = _batch_loss(args, net, data, table, rows, which_all[rows], rng)
+            loss = _batch_loss(args, net, data, table, rows, which_all[rows], rng, step_loss)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -268,8 +276,10 @@ def run_train(args) -> int:
     net.to(getattr(args, "device", "cpu"))
     with on_device(net):  # model code that builds tensors (labels, masks) builds them on the device too
         metrics, train_s = _train_loop(args, net, data, table, rng)
-        if val is not None:
+        if val is not None and dist.is_main():
             metrics.update(_val_metrics(args.what, net, val, TokenTable(vocab, val.texts, args.max_len, flip=False)))
+    if not dist.is_main():  # rank 0 saves
+        return 0
     net.cpu()
     log(f"[train {args.what}] done: {metrics} in {train_s:.0f} s")
     cmd = "python main.py train corrector " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else \

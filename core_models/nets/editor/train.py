@@ -15,6 +15,7 @@ parts). Ends with one JSON line.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -52,6 +53,7 @@ from core_models.nets.editor.model import (
     PoseEditor,
     recon_nll,
 )
+from core_models.nets.training import distributed as dist
 from core_models.nets.training.common import log
 from core_models.nets.training.pairs import (
     PairData,
@@ -144,13 +146,15 @@ def train_model(model: PoseEditor, data: PairData, store: ClauseStore, body_fn, 
     def lr_factor(s):  # warm-up, then cosine over the steps or the time budget, whichever ends first
         prog = s / total
         if minutes:
-            prog = max(prog, (time.time() - t0) / (60 * minutes))
+            prog = max(prog, dist.elapsed(t0) / (60 * minutes))
         return min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, prog)))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     hist, step, perm, pos = [], 0, rng.permutation(n), 0
+    w_mean = cfg.get("w_mean", 0.0)
+    step_loss = dist.wrap(model, lambda m, A, B, cb: training_loss(m, body_fn, A, B, cb, w_mean=w_mean))
     while step < total:
-        if minutes is not None and time.time() - t0 > 60 * minutes:
+        if minutes is not None and dist.elapsed(t0) > 60 * minutes:
             log(f"[editor] time budget reached after {step} steps")
             break
         if pos + cfg["batch"] > n:
@@ -158,8 +162,8 @@ def train_model(model: PoseEditor, data: PairData, store: ClauseStore, body_fn, 
         idx = perm[pos:pos + cfg["batch"]]
         pos += cfg["batch"]
         A, B, cb = sample_batch(data, store, idx, rng, cfg["p_flip"], cfg["p_copy"])
-        loss, parts = training_loss(model, body_fn, A.to(device), B.to(device), cb.to(device),
-                                    w_mean=cfg.get("w_mean", 0.0))
+        cb = dataclasses.replace(cb, seq=dist.shard(cb.seq))  # the clause table is shared, the rows are split
+        loss, parts = step_loss(dist.shard(A).to(device), dist.shard(B).to(device), cb.to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -273,6 +277,8 @@ def run_train(args) -> int:
     log(f"[editor] {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
     with on_device(model.to(args.device)):  # model code that builds tensors builds them on the device too
         info = train_model(model, data, store, body_fn, cfg, epochs, args.minutes, args.seed, args.device)
+    if not dist.is_main():  # rank 0 validates and saves
+        return 0
     model.cpu()
     ed = Editor(model, set(store.vocabulary))
     metrics = evaluate_inputs(model, val, vstore, body_fn, n_best=30, rest_joints=body.skinning.rest_joints)

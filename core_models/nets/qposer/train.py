@@ -62,6 +62,7 @@ from core_models.nets.qposer.model import (
     joints_of,
     mpjae_deg,
 )
+from core_models.nets.training import distributed as dist
 from core_models.nets.training.common import report
 from core_models.text.clauses import split_clauses
 
@@ -128,8 +129,18 @@ def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | 
     perm = torch.randperm(n, generator=g)
     pos = 0
     hist = []
+
+    def prior_loss(m: QPoser, R: torch.Tensor):
+        z = m.encode_continuous(R)
+        zq, _idx, commit = m.quantize(z)
+        out = m.decode(zq)
+        loss = recon_loss(out, R, w_joints) + cfg.beta * commit
+        cc = ((m.encode_continuous(out) - zq.detach()) ** 2).mean() if w_cc else None
+        return (loss + w_cc * cc if cc is not None else loss), commit, cc
+
+    step_loss = dist.wrap(model, prior_loss)  # DDP under torchrun: each rank its share of the global batch
     while True:
-        frac = max(step / steps, (time.time() - t0) / (60 * minutes))
+        frac = max(step / steps, dist.elapsed(t0) / (60 * minutes))
         if frac >= 1.0:
             break
         for pg in opt.param_groups:
@@ -137,22 +148,16 @@ def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | 
         if pos + batch > n:
             perm = torch.randperm(n, generator=g)
             pos = 0
-        R = train_R[perm[pos:pos + batch]].to(device)
+        R = train_R[dist.shard(perm[pos:pos + batch])].to(device)
         pos += batch
-        z = model.encode_continuous(R)
-        zq, idx, commit = model.quantize(z)
-        out = model.decode(zq)
-        loss = recon_loss(out, R, w_joints) + cfg.beta * commit
-        if w_cc:
-            cc = ((model.encode_continuous(out) - zq.detach()) ** 2).mean()
-            loss = loss + w_cc * cc
+        loss, commit, cc = step_loss(R)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
         if log_every and (step % log_every == 0 or step == 1):
             msg = f"[qposer] step {step} frac {frac:.2f} loss {loss.item():.4f} commit {commit.item():.4f}"
-            if w_cc:
+            if cc is not None:
                 msg += f" code-consistency {cc.item():.4f}"
             if val_R is not None:
                 model.eval()
@@ -183,18 +188,22 @@ def train_vae(train_R: torch.Tensor, *, steps: int, minutes: float, batch: int =
     n = len(train_R)
     t0 = time.time()
     step = 0
+
+    def vae_loss(m: PoseVAE, R: torch.Tensor):
+        out, q = m(full_rotmats(R))
+        rec = recon_loss(out[:, 1:], R)
+        kl = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).sum(-1).mean()
+        return rec + kl_weight * kl, rec, kl
+
+    step_loss = dist.wrap(vae, vae_loss)
     while True:
-        frac = max(step / steps, (time.time() - t0) / (60 * minutes))
+        frac = max(step / steps, dist.elapsed(t0) / (60 * minutes))
         if frac >= 1.0:
             break
         for pg in opt.param_groups:
             pg["lr"] = _lr_at(frac, lr)
-        R = train_R[torch.randint(0, n, (batch,), generator=g)].to(device)
-        full = full_rotmats(R)
-        out, q = vae(full)
-        rec = recon_loss(out[:, 1:], R)
-        kl = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).sum(-1).mean()
-        loss = rec + kl_weight * kl
+        R = train_R[dist.shard(torch.randint(0, n, (batch,), generator=g))].to(device)
+        loss, rec, kl = step_loss(R)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -262,6 +271,8 @@ def run_train(args) -> int:
     data = {"corpus": str(corpus.dir), "train_poses": int(len(train_R)), "split": "train (by clip), mirrors"}
     if args.stage == "vae":
         vae, stats = train_vae(train_R, steps=steps, minutes=minutes, seed=args.seed, device=dev)
+        if not dist.is_main():  # rank 0 evaluates and saves
+            return 0
         e = mpjae_deg(VAEPrior(vae).reconstruct(val_R.to(dev)), val_R.to(dev))
         metrics = {"val_mpjae_deg": round(e.mean().item(), 3)}
         report(f"[vae] val MPJAE {metrics['val_mpjae_deg']}°")
@@ -281,6 +292,8 @@ def run_train(args) -> int:
     model, stats = train_prior(cfg, train_R, val_R, steps=steps, minutes=minutes, batch=cfgd["batch"],
                                lr=lr, seed=args.seed, log_every=1000 if args.config == "full" else 100,
                                w_cc=w_cc, model=init, device=dev)
+    if not dist.is_main():  # rank 0 evaluates and saves
+        return 0
     # evaluate with the stored (float16) weights
     paths = compute_part_paths(model, train_R[torch.randperm(len(train_R))[:20000]], n=cfgd["path_n"])
     e = mpjae_deg(model.reconstruct(val_R.to(dev)), val_R.to(dev))
@@ -312,14 +325,15 @@ def train_gen(codes: torch.Tensor, head_sizes: list[int], *, steps: int, minutes
     t0 = time.time()
     step = 0
     n = len(codes)
+    step_loss = dist.wrap(model, lambda m, b: m.loss(b, g))  # under torchrun: masks drawn per rank's share
     while True:
-        frac = max(step / steps, (time.time() - t0) / (60 * minutes))
+        frac = max(step / steps, dist.elapsed(t0) / (60 * minutes))
         if frac >= 1:
             break
         for pg in opt.param_groups:
             pg["lr"] = lr * (0.5 * (1 + math.cos(math.pi * frac))) * min(1.0, 20 * frac + 0.05)
-        b = codes[torch.randint(0, n, (batch,), generator=g)].to(device)
-        loss = model.loss(b, g)
+        b = codes[dist.shard(torch.randint(0, n, (batch,), generator=g))].to(device)
+        loss = step_loss(b)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -354,6 +368,8 @@ def run_train_gen(args, corpus, wdir) -> int:
     model, stats = train_gen(codes, qp.head_sizes(), steps=args.steps or (200 if tiny else 6000),
                              minutes=args.minutes or (1.0 if tiny else 12.0), d=d, layers=layers, seed=args.seed,
                              val_codes=val, device=dev)
+    if not dist.is_main():
+        return 0
     metrics = {}
     if val is not None:
         with torch.no_grad():
@@ -402,17 +418,23 @@ def train_prompt(qp, feats: ClauseFeatures, ex: dict, *, epochs: int = 30, batch
     n = len(texts)
     t0 = time.time()
     g = torch.Generator().manual_seed(seed)
+
+    def prompt_loss(m: PromptToCodes, b: torch.Tensor, wsum: torch.Tensor) -> torch.Tensor:
+        logits = m(X[b], M[b])
+        loss = torch.zeros((), device=X.device)
+        for k, p in enumerate(PARTS):
+            ce = F.cross_entropy(logits[p].reshape(-1, pcodes[p]), tgt[p][b].reshape(-1),
+                                 reduction="none").view(len(b), -1).mean(1)
+            loss = loss + (ce * w[b, k]).sum() / wsum
+        return loss
+
+    step_loss = dist.wrap(model, prompt_loss)
     for ep in range(epochs):
         perm = torch.randperm(n, generator=g)
         tot = 0.0
         for i in range(0, n, batch):
-            b = perm[i:i + batch].to(device)
-            logits = model(X[b], M[b])
-            loss = torch.zeros((), device=X.device)
-            for k, p in enumerate(PARTS):
-                ce = F.cross_entropy(logits[p].reshape(-1, pcodes[p]), tgt[p][b].reshape(-1),
-                                     reduction="none").view(len(b), -1).mean(1)
-                loss = loss + (ce * w[b, k]).sum() / w[b].sum().clamp_min(1.0)
+            b = dist.shard(perm[i:i + batch]).to(device)
+            loss = step_loss(b, dist.share(w[b].sum()).clamp_min(1.0))  # the global batch's weight sum
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -447,10 +469,13 @@ def run_train_prompt(args, corpus, wdir) -> int:
     feats.add(allc, progress=lambda i, k: print(f"[qposer-prompt] encoded {i}/{k}", flush=True)
               if i % 1024 == 0 or i == k else None)
     try:
-        feats.save(cache)
+        if dist.is_main():  # one writer under torchrun
+            feats.save(cache)
     except OSError:
         pass
     model, stats = train_prompt(qp, feats, ex, epochs=5 if tiny else 40, seed=args.seed, device=dev)
+    if not dist.is_main():
+        return 0
     metrics = evaluate_prompting(qp, Prompter(model, feats), ex_test)
     print(f"[qposer-prompt] held-out: {metrics}", flush=True)
     ph, pcodes = model_spec(qp)
