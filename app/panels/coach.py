@@ -190,6 +190,7 @@ class CoachPanel(QWidget):
         self.target_combo = QComboBox()
         self.target_combo.setToolTip("A library pose (built-in, your own, captured), the editor's pose or a file")
         self.target_combo.activated.connect(self._on_target_choice)
+        self.target_combo.currentIndexChanged.connect(lambda _i: self.routine_list.setCurrentRow(-1))
         self.hold_spin = QDoubleSpinBox()
         self.hold_spin.setRange(1.0, 600.0)
         self.hold_spin.setValue(20.0)
