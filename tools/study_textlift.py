@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core_models.nets.textlift.config import TextLiftConfig  # noqa: E402
-from core_models.nets.textlift.data import study_data  # noqa: E402
+from core_models.nets.textlift.data import heldout_data, study_data  # noqa: E402
 from core_models.nets.textlift.eval import evaluate  # noqa: E402
 from core_models.nets.textlift.train import train_run  # noqa: E402
 
@@ -74,17 +74,26 @@ def summarise(runs: list[dict]) -> dict:
                  for r in rs if r["seed"] in ref]
         if gains and rs[0]["align"] != "none":
             row.update(gain_mean=round(float(np.mean(gains)), 2), gain_std=round(float(np.std(gains)), 2))
+        if all("val" in r for r in rs):
+            v = np.array([r["val"]["mpjpe_mm"] for r in rs])
+            row.update(val_mpjpe_mean=round(float(v.mean()), 2), val_mpjpe_std=round(float(v.std()), 2))
+            vg = [100 * (ref[r["seed"]]["val"]["mpjpe_mm"] - r["val"]["mpjpe_mm"]) / ref[r["seed"]]["val"]["mpjpe_mm"]
+                  for r in rs if r["seed"] in ref and "val" in ref[r["seed"]]]
+            if vg and rs[0]["align"] != "none":
+                row.update(val_gain_mean=round(float(np.mean(vg)), 2), val_gain_std=round(float(np.std(vg)), 2))
         out[k] = row
     return out
 
 
 def table(summary: dict) -> str:
-    lines = ["| setting | seeds | MPJPE mm (mean ± std) | PA-MPJPE mm | MPJPE gain vs no text (paired) |",
-             "|---|---|---|---|---|"]
+    lines = ["| setting | seeds | MPJPE mm (mean ± std) | PA-MPJPE mm | MPJPE gain vs no text (paired) "
+             "| val MPJPE mm | val gain |", "|---|---|---|---|---|---|---|"]
     for k, r in summary.items():
         g = f"{r['gain_mean']:+.2f} ± {r['gain_std']:.2f} %" if "gain_mean" in r else ""
+        v = f"{r['val_mpjpe_mean']:.1f} ± {r['val_mpjpe_std']:.1f}" if "val_mpjpe_mean" in r else ""
+        vg = f"{r['val_gain_mean']:+.2f} ± {r['val_gain_std']:.2f} %" if "val_gain_mean" in r else ""
         lines.append(f"| {k} | {r['n']} | {r['mpjpe_mean']:.1f} ± {r['mpjpe_std']:.1f} | "
-                     f"{r['pa_mean']:.1f} ± {r['pa_std']:.1f} | {g} |")
+                     f"{r['pa_mean']:.1f} ± {r['pa_std']:.1f} | {g} | {v} | {vg} |")
     return "\n".join(lines)
 
 
@@ -94,6 +103,8 @@ def one_run(r: dict, data, args) -> dict:
     model, info = train_run(cfg, train, tt, args.steps, args.batch, args.lr, r["seed"], real_frac=args.real_frac,
                             shuffle_text=bool(r.get("shuffle")), hide=r.get("occlude"))
     res = evaluate(model, test, tt_test, r.get("occlude"))
+    if len(data) > 4 and data[4] is not None:
+        res["val"] = evaluate(model, *data[4], r.get("occlude"))
     return {**r, "key": run_key(r), **res, "seconds": info["seconds"], "final_losses": info["history"][-1]}
 
 
@@ -116,6 +127,8 @@ def main(argv=None) -> int:
     done = {r["key"] for r in state["runs"]}
     t0 = time.time()
     data = study_data(args.landmarks or None, args.synth_segments)
+    if args.landmarks:
+        data = (*data, heldout_data(args.landmarks, "val"))
     train, test = data[0], data[2]
     state["data"] = {"landmarks": args.landmarks, "train_frames": len(train),
                      "train_real_targets": int(train.targets(True).size),

@@ -278,3 +278,15 @@ def study_data(landmarks: str | None, n_synth_segments: int = 120, seed: int = 0
     test = _cached_part(f"real_{landmarks}_test", _key(seed=seed, s=ls, v=1),
                         lambda: described(real_pool(landmarks, "test", target_stride=1), seed + 1), log)
     return (*merge_described([real, synth]), *test)
+
+
+def heldout_data(landmarks: str, split: str = "val", seed: int = 0, log=default_log):
+    """(pool, texts) of another held-out split's real sequences (every detected frame a target), or None when
+    the dataset has none."""
+    try:
+        return _cached_part(f"real_{landmarks}_{split}", _key(seed=seed, s=_landmarks_stamp(landmarks), v=1),
+                            lambda: (lambda p: (p, describe_pool(p, seed + 2, log)))(
+                                real_pool(landmarks, split, target_stride=1)), log)
+    except ValueError as e:
+        log(f"[textlift] no {split} data: {e}")
+        return None
