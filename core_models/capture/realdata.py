@@ -226,9 +226,16 @@ def plan(settings: BuildSettings, corpus_dir: str | Path | None = None) -> list[
     """Every shard of a build, in order (deterministic for the settings)."""
     corpus = _load_corpus(corpus_dir)
     stills = _still_jobs(corpus, settings) if settings.n_still > 0 else []
-    seqs = _seq_jobs(corpus, settings, len(stills))
-    # rendering order: corpus stills, sequences, coaching stills last (see _still_jobs)
-    return [j for j in stills if j.coaching is None] + seqs + [j for j in stills if j.coaching is not None]
+    return stills + _seq_jobs(corpus, settings, len(stills))
+
+
+def render_order(jobs: list[Job]) -> list[Job]:
+    """The order shards are rendered in: corpus stills, sequences and coaching stills interleaved evenly, so the
+    shards finished at any time are a fair sample of the whole build (a shard's rows do not depend on it)."""
+    groups = [[j for j in jobs if j.kind == "still" and j.coaching is None], [j for j in jobs if j.kind == "seq"],
+              [j for j in jobs if j.coaching is not None]]
+    keyed = [((i + 0.5) / len(g), gi, j) for gi, g in enumerate(groups) for i, j in enumerate(g)]
+    return [j for _, _, j in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
 # --- rendering (worker processes) --------------------------------------------------------------------------
@@ -443,16 +450,25 @@ def _init_worker() -> None:
     os.environ.setdefault("GLOG_minloglevel", "2")
 
 
+def _safe_render(job: Job, out_dir: str | Path) -> dict:
+    """render_job, but a shard that cannot be made yet (the coaching module missing) is reported, not raised,
+    so the other shards go on; ``--resume`` renders it later."""
+    try:
+        return render_job(job, out_dir)
+    except LandmarkDataError as e:
+        return dict(shard=job.shard, kind=job.kind, rows=0, detected=0, seconds=0.0, error=str(e))
+
+
 def _pool_run(job_and_dir) -> dict:
     job, out_dir = job_and_dir
-    return render_job(job, out_dir)
+    return _safe_render(job, out_dir)
 
 
 # --- the build ----------------------------------------------------------------------------------------------
 
 def _check_resume(out: Path, settings: BuildSettings, resume: bool) -> None:
     meta_p = out / "meta.json"
-    have = sorted(out.glob("shard_*.npz")) if out.is_dir() else []
+    have = sorted(out.glob("shard_[0-9][0-9][0-9][0-9].npz")) if out.is_dir() else []
     if have and not resume:
         raise LandmarkDataError(f"{out} already holds {len(have)} shards: pass --resume to finish that build, or "
                                 "choose another --name")
@@ -504,6 +520,8 @@ def build_landmark_dataset(name: str, settings: BuildSettings | None = None, wor
     _check_resume(out, s, resume)
     jobs = plan(s, corpus_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob("shard_*.part.npz"):  # a killed build's half-written shard
+        stale.unlink()
     old_seconds = 0.0
     if resume and (out / "meta.json").is_file():
         old_seconds = float(json.loads((out / "meta.json").read_text()).get("seconds", 0.0))
@@ -514,7 +532,12 @@ def build_landmark_dataset(name: str, settings: BuildSettings | None = None, wor
     log(f"[landmarks] {name}: {len(jobs)} shards ({len(done)} already done), {workers} worker(s) → {out}")
     t0 = time.perf_counter()
     _write_meta(out, s, done, old_seconds, False, len(jobs), workers)
+    failed: list[dict] = []
     for r in _run_jobs(todo, out, workers):
+        if "error" in r:
+            failed.append(r)
+            log(f"[landmarks] shard {r['shard']} not rendered: {r['error']}")
+            continue
         r["new"] = True
         done.append(r)
         el = time.perf_counter() - t0
@@ -522,23 +545,26 @@ def build_landmark_dataset(name: str, settings: BuildSettings | None = None, wor
         log(f"[landmarks] shard {r['shard']} ({r['kind']}, {r['rows']} rows, {r['detected']} detected) "
             f"{len(done)}/{len(jobs)}; {new_rows / max(el, 1e-9):.2f} images/s")
         _write_meta(out, s, done, old_seconds + el, False, len(jobs), workers)
-    meta = _write_meta(out, s, done, old_seconds + time.perf_counter() - t0, True, len(jobs), workers)
+    meta = _write_meta(out, s, done, old_seconds + time.perf_counter() - t0, not failed, len(jobs), workers)
     log(f"[landmarks] done: {meta['rows']} rows, detection rate {meta['detection_rate']:.3f}, "
         f"{meta['seconds']:.0f} s")
+    if failed:
+        raise LandmarkDataError(f"{len(failed)} shard(s) not rendered ({failed[0]['error']}); the other "
+                                f"{len(done)} are kept: finish with --resume")
     return meta
 
 
 def _run_jobs(jobs: list[Job], out: Path, workers: int):
     if workers <= 1:
         _init_worker()
-        for j in jobs:
-            yield render_job(j, out)
+        for j in render_order(jobs):
+            yield _safe_render(j, out)
         return
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker, maxtasksperchild=40) as pool:
-        yield from pool.imap_unordered(_pool_run, [(j, out) for j in jobs])
+        yield from pool.imap_unordered(_pool_run, [(j, out) for j in render_order(jobs)])
 
 
 # --- reading --------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """`capture` sub-command: a video file, an image folder or a camera → per-frame SMPL-H poses (+ confidences).
 
     python main.py capture --video in.mp4 --out seq.npz [--text "my left hand touches my knee"]
-    python main.py capture --images DIR --out seq.npz
+    python main.py capture --images DIR --out seq.npz          (per-image: every file independent; --tracking)
     python main.py capture --camera 0 --frames 90 --out seq.npz
 
 The .npz is a normal PoseTailor/AMASS pose file (``poses`` (N,156), ``trans``, ``mocap_framerate``, z-up like
@@ -49,7 +49,10 @@ def register(sub) -> None:
                    help="with --camera: give up after this many seconds without a frame (unplugged)")
     add_device_arg(p, default=None, what="the learned pose regressor")
     p.add_argument("--image-mode", action="store_true",
-                   help="detect every frame independently (no tracking); default for --images")
+                   help="per-image mode: every frame independent (IMAGE-mode detector, no smoothing, nothing "
+                        "carried over); the default for --images")
+    p.add_argument("--tracking", action="store_true",
+                   help="with --images: treat the folder as a video (tracking, smoothing, held limbs)")
     p.set_defaults(func=_run)
 
 
@@ -74,6 +77,10 @@ def _arguments_ok(args) -> bool:
     if args.camera is not None and not args.frames:
         print("error: --camera needs --frames N (how many frames to record)", file=sys.stderr)
         return False
+    if args.tracking and (args.image_mode or not args.images):
+        print("error: --tracking is for --images (videos and cameras track already) and excludes --image-mode",
+              file=sys.stderr)
+        return False
     return _use_device(args.device)
 
 
@@ -81,6 +88,7 @@ def _run(args) -> int:
     if not _arguments_ok(args):
         return 2
     from core_models.capture.landmarks import LandmarkerError
+    from core_models.capture.per_image import run_images
     from core_models.capture.pipeline import CapturePipeline, results_to_arrays, run_source
     from core_models.capture.sources import CameraSource, ImageFolderSource, VideoFileSource
 
@@ -96,9 +104,10 @@ def _run(args) -> int:
     if not source.open():  # a missing camera is an error here too (the GUI keeps retrying instead)
         print(f"error: {source.status}", file=sys.stderr)
         return 1
-    mode = "image" if (args.image_mode or args.images) else "video"
+    per_image = (args.image_mode or bool(args.images)) and not args.tracking
+    mode = "image" if per_image else "video"
     try:
-        pipe = CapturePipeline(args.model, regressor=args.regressor, smooth=not args.no_smooth,
+        pipe = CapturePipeline(args.model, regressor=args.regressor, smooth=not (args.no_smooth or per_image),
                                min_cutoff=args.min_cutoff, beta=args.beta, mode=mode)
     except (LandmarkerError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -116,8 +125,10 @@ def _run(args) -> int:
         return False
 
     try:
-        for r in run_source(pipe, source, text=args.text, max_frames=args.frames, should_stop=stalled,
-                            overlap=True):
+        frames = (run_images(pipe, source, text=args.text, max_frames=args.frames, should_stop=stalled) if per_image
+                  else run_source(pipe, source, text=args.text, max_frames=args.frames, should_stop=stalled,
+                                  overlap=True))
+        for r in frames:
             last_frame[0] = time.perf_counter()
             results.append(r)
             if r.message and r.message != last_status and r.message != "no person found":
