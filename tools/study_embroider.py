@@ -12,9 +12,10 @@ training (``--n-train``), test split (corpus test clips) as the retrieval pool (
   one per seed);
 * t — MiniLM (mean-pooled) of the pose's description in the captioner's **noisy data mode** (seeded: wording,
   skipped codes and numbers differ between poses, so descriptions are distinct).
-Models: ``embroider.model.PoseEmbroider`` and ``Aligner`` with their own losses (InfoNCE over the six input
-subsets), trained on the precomputed frozen encodings (the encoders are frozen, so this is the same objective as
-``embroider.train.train_contrastive`` without re-running them every step); evaluation:
+Models (the seed's Table 1 rows): ``embroider.model.Aligner`` trained on the single-input subsets only and on all
+six input subsets ("dual-input extension"), ``PoseEmbroider`` on single inputs only and on all six (the proposed
+one), each with its own loss (InfoNCE), trained on the precomputed frozen encodings (the encoders are frozen,
+so this is the objective of ``embroider.train.train_contrastive`` without re-running them every step); evaluation:
 ``embroider.eval.retrieval_table`` (6 single- and 3 dual-input tasks, mean of R@1/5/10) on the test pool.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core_models.nets.embroider.eval import retrieval_table  # noqa: E402
-from core_models.nets.embroider.model import MODALITIES, Aligner, EmbroiderConfig, PoseEmbroider  # noqa: E402
+from core_models.nets.embroider.model import MODALITIES, SUBSETS, Aligner, EmbroiderConfig, PoseEmbroider  # noqa: E402
 from core_models.nets.training.common import log  # noqa: E402
 
 
@@ -105,8 +106,13 @@ def build_split(args, lifter, split: str, n: int, seed: int) -> dict:
     return d
 
 
-def train_model(model, raw: dict, epochs: int, batch: int, lr: float, seed: int) -> float:
-    """The model's own contrastive loss (all six input subsets) on precomputed frozen encodings."""
+#: the seed's Table 1 rows: (name, model class, training input subsets)
+MODELS = (("aligner_single", Aligner, SUBSETS[:3]), ("aligner", Aligner, SUBSETS),
+          ("embroider_single", PoseEmbroider, SUBSETS[:3]), ("embroider", PoseEmbroider, SUBSETS))
+
+
+def train_model(model, raw: dict, epochs: int, batch: int, lr: float, seed: int, subsets=SUBSETS) -> float:
+    """The model's own contrastive loss over the training input ``subsets`` on precomputed frozen encodings."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     n = len(raw["v"])
@@ -119,7 +125,7 @@ def train_model(model, raw: dict, epochs: int, batch: int, lr: float, seed: int)
         perm = rng.permutation(n)
         for b in range(steps):
             sel = torch.as_tensor(perm[b * batch:(b + 1) * batch])
-            loss, _ = model.loss({m: raw[m][sel] for m in MODALITIES})
+            loss, _ = model.loss({m: raw[m][sel] for m in MODALITIES}, subsets)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -142,8 +148,9 @@ def one_seed(args, train: dict, test: dict, seed: int) -> dict:
     raw_te = {"v": test["v"], "p": p_te, "t": test["t"]}
     ec = EmbroiderConfig(in_dims={m: int(raw_tr[m].shape[1]) for m in MODALITIES}, d=args.d)
     out = {}
-    for name, model in (("aligner", Aligner(ec)), ("embroider", PoseEmbroider(ec))):
-        sec = train_model(model, raw_tr, args.epochs, args.batch, args.lr, seed)
+    for name, cls, subsets in MODELS:
+        model = cls(ec)
+        sec = train_model(model, raw_tr, args.epochs, args.batch, args.lr, seed, subsets)
         out[name] = {**retrieval_table(model, raw_te), "seconds": round(sec, 1)}
         log(f"[study embroider] seed {seed} {name}: mRecall {out[name]['mRecall']} ({sec:.0f} s)")
     return out
@@ -152,7 +159,7 @@ def one_seed(args, train: dict, test: dict, seed: int) -> dict:
 def summarise(per_seed: dict) -> dict:
     keys = [k for k in next(iter(per_seed.values()))["aligner"] if k != "seconds"]
     out = {}
-    for name in ("aligner", "embroider"):
+    for name, _, _ in MODELS:
         out[name] = {k: [round(float(np.mean([r[name][k] for r in per_seed.values()])), 2),
                          round(float(np.std([r[name][k] for r in per_seed.values()])), 2)] for k in keys}
     gaps = [r["embroider"]["mRecall"] - r["aligner"]["mRecall"] for r in per_seed.values()]
