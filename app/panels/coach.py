@@ -142,6 +142,8 @@ class CoachPanel(QWidget):
         self.report_paths = None
         self.full_window = None
         self._routine_len = 0
+        #: extra CoachEngine keyword arguments (tests, tools: e.g. measure="pose" with a true-pose regressor)
+        self.engine_options: dict = {}
         self._report_html: Path | None = None
         self.speaker = speaker if speaker is not None else self._make_speaker()
         self._build()
@@ -157,13 +159,11 @@ class CoachPanel(QWidget):
 
     # --- UI -------------------------------------------------------------------------------------------------
     def _build(self) -> None:
+        """The live display first (message, score, timer, picture), then the controls, then the set-up."""
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        lay.addWidget(self._build_target_box())
-        lay.addWidget(self._build_source_box())
-        lay.addWidget(self._build_options_box())
-        lay.addLayout(self._build_buttons())
         lay.addWidget(self._build_display(), 1)
+        lay.addLayout(self._build_buttons())
         self.status = QLabel("")
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
@@ -176,6 +176,9 @@ class CoachPanel(QWidget):
         rep.addWidget(self.report_label, 1)
         rep.addWidget(self.open_report_btn)
         lay.addLayout(rep)
+        lay.addWidget(self._build_target_box())
+        lay.addWidget(self._build_source_box())
+        lay.addWidget(self._build_options_box())
         for key, slot in (("M", self.toggle_mute), ("F11", self.toggle_full_window)):
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.WindowShortcut)
@@ -208,9 +211,14 @@ class CoachPanel(QWidget):
         v.addWidget(self.routine_list)
         row2 = QHBoxLayout()
         self.add_btn = QPushButton("Add")
+        self.add_btn.setToolTip("Add the picked target (with its hold time) to the routine")
         self.remove_btn = QPushButton("Remove")
         self.up_btn = QPushButton("↑")
         self.down_btn = QPushButton("↓")
+        self.up_btn.setToolTip("Move the selected step earlier")
+        self.down_btn.setToolTip("Move the selected step later")
+        for b in (self.up_btn, self.down_btn):
+            b.setMaximumWidth(34)
         self.load_routine_btn = QPushButton("Load…")
         self.save_routine_btn = QPushButton("Save…")
         for b, slot in ((self.add_btn, self.add_to_routine), (self.remove_btn, self.remove_step),
@@ -279,8 +287,8 @@ class CoachPanel(QWidget):
         form.addRow("Reports to", row)
         return box
 
-    def _build_buttons(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _build_buttons(self) -> QVBoxLayout:
+        col = QVBoxLayout()
         self.start_btn = QPushButton("Start")
         self.start_btn.clicked.connect(self.toggle)
         self.skip_btn = QPushButton("Skip")
@@ -293,10 +301,14 @@ class CoachPanel(QWidget):
         if not self.speaker.available:
             self.mute_btn.setToolTip(f"Speech is off: {self.speaker.reason}")
         self.full_btn = QPushButton("Full window (F11)")
+        self.full_btn.setToolTip("The coach on the whole screen, readable from the mat (Esc leaves)")
         self.full_btn.clicked.connect(self.toggle_full_window)
-        for b in (self.start_btn, self.skip_btn, self.mute_btn, self.full_btn):
-            row.addWidget(b)
-        return row
+        for pair in ((self.start_btn, self.skip_btn), (self.mute_btn, self.full_btn)):
+            row = QHBoxLayout()
+            for b in pair:
+                row.addWidget(b)
+            col.addLayout(row)
+        return col
 
     def _build_display(self) -> QWidget:
         w = QWidget()
@@ -327,6 +339,7 @@ class CoachPanel(QWidget):
         self.help_label.setWordWrap(True)
         self.help_label.setStyleSheet("color: #d9a441;")
         self.view = CoachView()
+        self.view.setMinimumHeight(230)
         for x in (self.target_label, self.message_label, self.source_label):
             v.addWidget(x)
         v.addLayout(top)
@@ -597,7 +610,7 @@ class CoachPanel(QWidget):
         from core_models.coach.engine import CoachEngine, Strictness
 
         return CoachEngine(routine, strictness=Strictness(self.strictness.currentText()),
-                           corrector=self.corrector.currentText())
+                           corrector=self.corrector.currentText(), **self.engine_options)
 
     def start(self) -> bool:
         """Start a session; False (with the reason shown) when the target or the engine cannot be made."""
@@ -823,7 +836,7 @@ def source_text(instruction) -> str:
 
 
 def hold_text(state) -> str:
-    return f"Hold {state.hold_elapsed:4.1f} / {state.hold_target:.0f} s"
+    return f"Hold {state.hold_elapsed:.1f} / {state.hold_target:.0f} s"
 
 
 def reason_text(state) -> str:
@@ -832,7 +845,9 @@ def reason_text(state) -> str:
         return "Holding — the timer is counting."
     if phase in ("complete", "finished"):
         return "Done!" if phase == "finished" else "Hold complete."
-    return f"Timer paused: {state.hold_blocked_reason}" if state.hold_blocked_reason else ""
+    why = state.hold_blocked_reason or ""
+    why = why[len("paused:"):].strip() if why.lower().startswith("paused:") else why
+    return f"Timer paused: {why}" if why else ""
 
 
 def report_html(paths, folder: Path) -> Path | None:
