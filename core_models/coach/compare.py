@@ -6,7 +6,9 @@ at any angle. Per joint ``j`` two measures, in degrees:
 
 * **bone-direction deviation**: the angle between the live and the target direction of the segment that joint
   ``j`` moves (hip → knee for the hip, shoulder → elbow for the shoulder, pelvis → neck for the trunk joints; for
-  the end joints — ankles' feet, wrists' hands, the head — the joint's own global frame);
+  the end joints — ankles' feet, wrists' hands, the head — the joint's own global frame). The shoulder girdle,
+  arms, neck and head are measured in the trunk's frame (x along the shoulders, y pelvis → neck), everything else
+  in the body frame (heading removed): a leaning trunk is one correction ("straighten up"), not also "arms back";
 * **joint-angle deviation**: the difference of the angle between the incoming and outgoing segments at ``j``
   (the knee and elbow flexion is what matters there; a thigh that is held wrong makes the shin point wrong too,
   so the hinge joints are judged by their angle alone).
@@ -129,6 +131,26 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
 
+#: joints whose segment direction is measured in the trunk's frame (so a leaning trunk is not also "arms wrong")
+TRUNK_RELATIVE = tuple(J[n] for n in ("left_collar", "right_collar", "left_shoulder", "right_shoulder", "neck",
+                                      "head"))
+
+
+def _trunk_frame(pos: np.ndarray, left_shoulder: np.ndarray, right_shoulder: np.ndarray) -> np.ndarray:
+    """Columns x (the person's left), y (pelvis → neck), z (where the chest faces)."""
+    y = _unit(pos[J["neck"]] - pos[J["pelvis"]])
+    x = left_shoulder - right_shoulder
+    x = _unit(x - np.dot(x, y) * y)
+    return np.stack([x, y, np.cross(x, y)], axis=1)
+
+
+def _relative_to_trunk(dirs: np.ndarray, facing: np.ndarray, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dirs = dirs.copy()
+    idx = list(TRUNK_RELATIVE)
+    dirs[idx] = dirs[idx] @ F
+    return dirs, facing @ F
+
+
 def geometry(pose: Pose, rest: np.ndarray = sk.DEFAULT_REST_JOINTS) -> Geometry:
     h = float(np.asarray(heading_of(np.asarray(pose.root_orient, np.float32))))
     p0 = apply_heading(Pose(pose.root_orient, pose.body_pose), -h)
@@ -144,7 +166,108 @@ def geometry(pose: Pose, rest: np.ndarray = sk.DEFAULT_REST_JOINTS) -> Geometry:
     for j in range(1, N):
         inc = _unit(pos[j] - pos[sk.PARENTS[j]])
         flex[j] = np.degrees(np.arccos(np.clip(np.dot(inc, dirs[j]), -1.0, 1.0)))
-    return Geometry(R, pos, dirs, flex, R[J["head"]] @ np.array([0.0, 0.0, 1.0]), h)
+    F = _trunk_frame(pos, pos[J["left_shoulder"]], pos[J["right_shoulder"]])
+    dirs, facing = _relative_to_trunk(dirs, R[J["head"]] @ np.array([0.0, 0.0, 1.0]), F)
+    return Geometry(R, pos, dirs, flex, facing, h)
+
+
+def _lm_index() -> dict[str, int]:
+    from core_models.capture.landmarks import LM
+
+    return LM
+
+
+def _hip_angle(w: np.ndarray) -> float:
+    L = _lm_index()
+    v = w[L["left_hip"]] - w[L["right_hip"]]
+    return float(np.arctan2(v[2], v[0]))
+
+
+def _ry(a: float) -> np.ndarray:
+    c, s_ = np.cos(a), np.sin(a)
+    return np.array([[c, 0.0, s_], [0.0, 1.0, 0.0], [-s_, 0.0, c]])
+
+
+#: through capture, depth (towards the camera) counts this much: monocular depth is the least reliable axis
+DEPTH_WEIGHT = 0.5
+
+
+def landmark_geometry(world: np.ndarray, depth_weight: float = 1.0) -> Geometry:
+    """The same measures as :func:`geometry`, read off 33 BlazePose world landmarks ((33, 3), our frame: y up,
+    the person's left +x when facing the camera) after turning the hip line onto +x. Knees, elbows, thighs,
+    upper arms, trunk (mid-hip → mid-shoulder), neck/head (mid-shoulder → mid-ear, facing = mid-ear → nose),
+    feet (ankle → toe) and hands (wrist → knuckles) come straight from the landmarks. ``depth_weight`` scales
+    the camera-depth axis (z) first."""
+    L = _lm_index()
+    w = np.asarray(world, np.float64).reshape(33, 3).copy()
+    w[:, 2] *= depth_weight
+    a = _hip_angle(w)
+    w = w @ _ry(a).T
+
+    def p(name: str) -> np.ndarray:
+        return w[L[name]]
+
+    mid_hip, mid_sh = (p("left_hip") + p("right_hip")) / 2, (p("left_shoulder") + p("right_shoulder")) / 2
+    mid_ear = (p("left_ear") + p("right_ear")) / 2
+    pos = np.zeros((N, 3))
+    pos[J["pelvis"]], pos[J["neck"]], pos[J["head"]] = mid_hip, mid_sh, mid_ear
+    for k, f in ((J["spine1"], 0.25), (J["spine2"], 0.5), (J["spine3"], 0.75)):
+        pos[k] = mid_hip + f * (mid_sh - mid_hip)
+    for s in ("left", "right"):
+        for n in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist"):
+            pos[J[f"{s}_{n}"]] = p(f"{s}_{n}")
+        pos[J[f"{s}_foot"]] = p(f"{s}_foot_index")
+        pos[J[f"{s}_collar"]] = (mid_sh + p(f"{s}_shoulder")) / 2
+    dirs = np.zeros((N, 3))
+    trunk = mid_sh - mid_hip
+    for k in (J["pelvis"], J["spine1"], J["spine2"], J["spine3"]):
+        dirs[k] = trunk
+    dirs[J["neck"]] = dirs[J["head"]] = mid_ear - mid_sh
+    for s in ("left", "right"):
+        dirs[J[f"{s}_hip"]] = p(f"{s}_knee") - p(f"{s}_hip")
+        dirs[J[f"{s}_knee"]] = p(f"{s}_ankle") - p(f"{s}_knee")
+        dirs[J[f"{s}_ankle"]] = p(f"{s}_foot_index") - p(f"{s}_ankle")
+        dirs[J[f"{s}_foot"]] = p(f"{s}_foot_index") - p(f"{s}_heel")
+        dirs[J[f"{s}_collar"]] = p(f"{s}_shoulder") - mid_sh
+        dirs[J[f"{s}_shoulder"]] = p(f"{s}_elbow") - p(f"{s}_shoulder")
+        dirs[J[f"{s}_elbow"]] = p(f"{s}_wrist") - p(f"{s}_elbow")
+        dirs[J[f"{s}_wrist"]] = (p(f"{s}_index") + p(f"{s}_pinky")) / 2 - p(f"{s}_wrist")
+    dirs = _unit(dirs)
+    flex = np.zeros(N)
+    for s in ("left", "right"):
+        for j, inc in ((J[f"{s}_knee"], J[f"{s}_hip"]), (J[f"{s}_elbow"], J[f"{s}_shoulder"])):
+            flex[j] = float(_angle(dirs[inc], dirs[j]))
+    F = _trunk_frame(pos, p("left_shoulder"), p("right_shoulder"))
+    dirs, facing = _relative_to_trunk(dirs, _unit(p("nose") - mid_ear), F)
+    return Geometry(np.tile(np.eye(3), (N, 1, 1)), pos, dirs, flex, facing, -a)
+
+
+_LANDMARK_MODEL = None
+
+
+def target_landmarks(target: Pose) -> np.ndarray:
+    """The target as BlazePose world landmarks (33, 3) of the default body
+    (:class:`~core_models.capture.synth.LandmarkModel`: joints + the mesh vertices MediaPipe's face / hand / foot
+    points sit on), hip line turned onto +x."""
+    global _LANDMARK_MODEL
+    if _LANDMARK_MODEL is None:
+        from core_models.capture.synth import LandmarkModel
+
+        _LANDMARK_MODEL = LandmarkModel()
+    w = _LANDMARK_MODEL.world_from_poses(Pose(target.root_orient, target.body_pose)[None])[0].astype(np.float64)
+    return w @ _ry(_hip_angle(w)).T
+
+
+def target_landmark_geometry(target_world: np.ndarray, live_world: np.ndarray,
+                             depth_weight: float = DEPTH_WEIGHT) -> Geometry:
+    """The target's landmarks (:func:`target_landmarks`) turned to the live hip line, measured like the live ones
+    (the depth weighting happens in the camera frame, so both sides get the same)."""
+    w = np.asarray(target_world, np.float64) @ _ry(_hip_angle(np.asarray(live_world, np.float64)))
+    return landmark_geometry(w, depth_weight)
+
+
+def has_world(landmarks) -> bool:
+    return landmarks is not None and bool(np.any(np.asarray(landmarks.world) != 0))
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -203,17 +326,28 @@ def similarity(dev: np.ndarray, weights: np.ndarray, seen: np.ndarray) -> float 
 
 
 def compare(live: Pose, target: Pose, landmarks=None, weights: np.ndarray | None = None,
-            target_geometry: Geometry | None = None) -> Comparison:
+            target_geometry: Geometry | None = None, use_landmarks: bool = False,
+            target_world: np.ndarray | None = None, depth_weight: float = DEPTH_WEIGHT) -> Comparison:
     """Compare one live pose with a target (single poses). ``landmarks``: the capture's :class:`Landmarks` for
-    visibility gating (None: everything counts as seen)."""
-    gl = geometry(live)
-    gt = target_geometry if target_geometry is not None else geometry(target)
+    visibility gating (None: everything counts as seen). ``use_landmarks``: measure the live side on the
+    landmarks' 3D world coordinates (:func:`landmark_geometry`, depth weighted by ``depth_weight``) instead of
+    the regressed pose, against ``target_world`` (:func:`target_landmarks`; computed when None)."""
+    lm_mode = use_landmarks and has_world(landmarks)
+    if lm_mode:
+        tw = target_landmarks(target) if target_world is None else target_world
+        gl = landmark_geometry(landmarks.world, depth_weight)
+        gt = target_landmark_geometry(tw, landmarks.world, depth_weight)
+    else:
+        gl = geometry(live)
+        gt = target_geometry if target_geometry is not None else geometry(target)
     w = pose_weights(target) if weights is None else np.asarray(weights, np.float32)
     dir_dev = _angle(gl.dirs, gt.dirs).astype(np.float32)
     ang_dev = np.abs(gl.flex - gt.flex).astype(np.float32)
     dev = raw_deviation(gl, gt)
     seen, oof = joint_visibility(landmarks)
-    aligned = apply_heading(Pose(target.root_orient, target.body_pose), gl.heading - gt.heading)
+    h_live = float(np.asarray(heading_of(np.asarray(live.root_orient, np.float32))))
+    h_tgt = float(np.asarray(heading_of(np.asarray(target.root_orient, np.float32))))
+    aligned = apply_heading(Pose(target.root_orient, target.body_pose), h_live - h_tgt)
     aligned = Pose(aligned.root_orient, aligned.body_pose, np.asarray(live.transl, np.float32).copy())
     return Comparison(dev, dir_dev, ang_dev, seen, oof, w, similarity(dev, w, seen), gl, gt, aligned)
 

@@ -36,7 +36,16 @@ from enum import Enum
 import numpy as np
 
 from core_models import skeleton as sk
-from core_models.coach.compare import COACHED, Comparison, compare, geometry, pose_weights
+from core_models.coach.compare import (
+    COACHED,
+    DEPTH_WEIGHT,
+    Comparison,
+    compare,
+    geometry,
+    has_world,
+    pose_weights,
+    target_landmarks,
+)
 from core_models.coach.instruct import Instruction, LearnedCoach, rule_instruction
 from core_models.coach.report import SessionReport
 from core_models.coach.targets import CoachError, CoachTarget, Routine
@@ -120,11 +129,15 @@ class CoachEngine:
     complete_pause_s = 2.0
     inactivity_reset_s = 15.0
     upgrade_factor = 2.0
+    depth_weight = DEPTH_WEIGHT
 
     def __init__(self, routine: Routine, strictness: Strictness | str = Strictness.STANDARD, cooldown_s: float = 2.0,
-                 corrector: str = "auto", mirror: bool = False):
+                 corrector: str = "auto", mirror: bool = False, measure: str = "landmarks"):
         if not isinstance(routine, Routine):
             raise CoachError(f"CoachEngine needs a Routine, got {type(routine).__name__}")
+        if measure not in ("landmarks", "pose"):
+            raise CoachError(f"measure must be 'landmarks' or 'pose', got {measure!r}")
+        self.measure = measure
         if corrector not in ("rules", "learned", "auto"):
             raise CoachError(f"corrector must be 'rules', 'learned' or 'auto', got {corrector!r}")
         if not (isinstance(cooldown_s, (int, float)) and math.isfinite(cooldown_s) and cooldown_s >= 0):
@@ -170,6 +183,7 @@ class CoachEngine:
         self._target: CoachTarget = tgt
         self._tpose = tgt.pose
         self._tgeom = geometry(self._tpose)
+        self._tgeom_lm = None
         self._weights = tgt.weights if tgt.weights is not None else pose_weights(self._tpose)
         self._off = np.zeros(N, bool)
         self._hold = 0.0
@@ -201,7 +215,11 @@ class CoachEngine:
             pose = mirror(Pose(pose.root_orient, pose.body_pose, pose.transl))
             landmarks = landmarks.mirrored() if landmarks is not None else None
         self._live_anat = pose
-        c = compare(pose, self._tpose, landmarks, self._weights, self._tgeom)
+        lm_mode = self.measure == "landmarks" and has_world(landmarks)
+        if lm_mode and self._tgeom_lm is None:
+            self._tgeom_lm = target_landmarks(self._tpose)
+        c = compare(pose, self._tpose, landmarks, self._weights, self._tgeom, use_landmarks=lm_mode,
+                    target_world=self._tgeom_lm, depth_weight=self.depth_weight)
         coached = np.zeros(N, bool)
         coached[list(COACHED)] = True
         oof = c.out_of_frame & coached & (c.weights >= 0.5)

@@ -6,8 +6,9 @@ weight × (deviation − tolerance) comes first. Its body part decides the geome
 body's own frame after heading removal (x = the person's left, y up, z the way the chest faces):
 
 * knees / elbows: the change of the joint angle → "Bend your left knee more" / "Straighten your right elbow";
-* hips / shoulders: the change of the thigh / upper-arm direction, its largest component (up, forward, out to
-  the side) → "Raise your right arm", "Move your left leg back", "Open your left knee out to the side";
+* hips / shoulders: the change of the thigh / upper-arm direction (the arm in the trunk's frame): raise / lower
+  when at least half of the angle is elevation, else its larger horizontal component (forward / back, out to the
+  side / in) → "Raise your right arm", "Move your left leg back", "Open your left arm out to the side";
 * spine / pelvis: the trunk line pelvis → neck → "Lean your upper body forward", "Straighten up: lean back";
 * neck / head: the facing direction (turn, chin up/down) → "Turn your head to the left", "Lift your chin".
 
@@ -68,9 +69,16 @@ def _group(j: int) -> str:
                                                                                       else "head")
 
 
-def _limb_direction(d: np.ndarray, side: str) -> str:
+def _limb_direction(live: np.ndarray, target: np.ndarray, side: str) -> str:
+    """Raise / lower when at least half of the angle between the two directions is a change of elevation, else
+    the larger horizontal component: forward / back, out (away from the body's midline) / in."""
+    total = float(np.degrees(np.arccos(np.clip(np.dot(live, target), -1.0, 1.0))))
+    d_elev = float(np.degrees(np.arcsin(np.clip(target[1], -1, 1)) - np.arcsin(np.clip(live[1], -1, 1))))
+    if abs(d_elev) >= 0.5 * total:
+        return "raise" if d_elev > 0 else "lower"
+    d = target - live
     out = d[0] if side == "left" else -d[0]
-    comps = {"raise": d[1] * 1.15, "lower": -d[1] * 1.15, "forward": d[2], "back": -d[2], "out": out, "in": -out}
+    comps = {"forward": d[2], "back": -d[2], "out": out, "in": -out}
     return max(comps, key=lambda k: comps[k])
 
 
@@ -80,7 +88,7 @@ def _direction(c: Comparison, j: int) -> str:
     if g in ("knee", "elbow"):
         return "bend" if tg.flex[j] > lv.flex[j] else "straighten"
     if g in ("leg", "arm"):
-        return _limb_direction(tg.dirs[j] - lv.dirs[j], _side_of(j) or "left")
+        return _limb_direction(lv.dirs[j], tg.dirs[j], _side_of(j) or "left")
     if g == "torso":
         tl = lv.joints[J["neck"]] - lv.joints[J["pelvis"]]
         tt = tg.joints[J["neck"]] - tg.joints[J["pelvis"]]

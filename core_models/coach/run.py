@@ -56,12 +56,15 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
                        strictness: Strictness | str = Strictness.STANDARD, corrector: str = "auto",
                        mirror: bool = False, progress: Callable[[int, int], None] | None = None,
                        cancel: Callable[[], bool] | None = None, max_frames: int | None = None,
-                       on_state: Callable[[CoachState], None] | None = None, keep_states: bool = True) -> CoachRun:
+                       on_state: Callable[[CoachState], None] | None = None, keep_states: bool = True,
+                       measure: str = "landmarks", depth_weight: float | None = None) -> CoachRun:
     """Capture + engine over ``source`` (a path, a camera index or a FrameSource). ``progress(i, n)`` after each
     frame (n = 0 when unknown), ``cancel()`` → stop early (the report so far is kept)."""
     from core_models.capture.pipeline import CapturePipeline, run_source
 
-    engine = CoachEngine(routine, strictness=strictness, corrector=corrector, mirror=mirror)
+    engine = CoachEngine(routine, strictness=strictness, corrector=corrector, mirror=mirror, measure=measure)
+    if depth_weight is not None:
+        engine.depth_weight = float(depth_weight)
     src = _open(source)
     if not src.open():
         raise CoachError(f"cannot open {source}: {src.status}")
@@ -94,11 +97,11 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
 
 def run_coach(source, routine: Routine, *, regressor="auto", model: str = "lite",
               strictness: Strictness | str = Strictness.STANDARD, progress=None, cancel=None,
-              corrector: str = "auto", mirror: bool = False) -> SessionReport:
+              corrector: str = "auto", mirror: bool = False, measure: str = "landmarks") -> SessionReport:
     """Headless coaching over a video / image folder (see :func:`run_coach_detailed`); returns the report."""
     return run_coach_detailed(source, routine, regressor=regressor, model=model, strictness=strictness,
                               progress=progress, cancel=cancel, corrector=corrector, mirror=mirror,
-                              keep_states=False).report
+                              keep_states=False, measure=measure).report
 
 
 def run_poses(poses: Pose, times: np.ndarray, routine: Routine, *, strictness: Strictness | str = "standard",
