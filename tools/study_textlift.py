@@ -111,6 +111,9 @@ def one_run(r: dict, data, args) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--landmarks", default="real_v1")
+    ap.add_argument("--test-landmarks", default=None,
+                    help="dataset(s) whose test-split sequences form the test set (default --landmarks; "
+                         "comma-separated, e.g. real_v1,textlift_seq from tools/study_textlift_seqs.py)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--plan", default="all", choices=("main", "controls", "all"))
     ap.add_argument("--steps", type=int, default=400)
@@ -126,11 +129,12 @@ def main(argv=None) -> int:
     state = json.loads(out.read_text()) if out.exists() else {"runs": []}
     done = {r["key"] for r in state["runs"]}
     t0 = time.time()
-    data = study_data(args.landmarks or None, args.synth_segments)
+    data = study_data(args.landmarks or None, args.synth_segments, test_landmarks=args.test_landmarks)
     if args.landmarks:
         data = (*data, heldout_data(args.landmarks, "val"))
     train, test = data[0], data[2]
-    state["data"] = {"landmarks": args.landmarks, "train_frames": len(train),
+    state["data"] = {"landmarks": args.landmarks, "test_landmarks": args.test_landmarks or args.landmarks,
+                     "train_frames": len(train),
                      "train_real_targets": int(train.targets(True).size),
                      "train_synth_targets": int(train.targets(False).size),
                      "train_sequences": train.n_sequences, "test_frames": int(test.targets().size),

@@ -23,6 +23,7 @@ class TextLiftConfig:
     align_layers: int = 2       # CM blocks
     heads: int = 4
     ff: int = 64
+    teacher_sg: bool = False    # stop the KL gradient into the teacher (f_trans a fixed target); False: both sides
 
     def __post_init__(self):
         if self.align not in ALIGNS:

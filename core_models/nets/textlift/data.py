@@ -105,12 +105,21 @@ def _bounds(lengths: list[int]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def real_pool(name: str, split: str, target_stride: int = 1) -> SeqPool:
-    """The real MediaPipe sequences of ``split``; targets = detected frames (every ``target_stride``-th)."""
+    """The real MediaPipe sequences of ``split`` in dataset ``name`` (a comma-separated list: all of them);
+    targets = detected frames (every ``target_stride``-th)."""
     from core_models.capture.realdata import load_landmark_dataset
 
-    ds = load_landmark_dataset(name, split=split, kind="seq")
-    if len(ds.seq_id) == 0:
+    pools = []
+    for one in name.split(","):
+        ds = load_landmark_dataset(one, split=split, kind="seq")
+        if len(ds.seq_id):
+            pools.append(_real_sequences(ds, target_stride))
+    if not pools:
         raise ValueError(f"landmark dataset {name!r} has no {split} sequences")
+    return concat_pools(pools)
+
+
+def _real_sequences(ds, target_stride: int) -> SeqPool:
     order = np.lexsort((ds.frame, ds.seq_id))
     seq = ds.seq_id[order]
     lm = ds.landmarks[order]
@@ -219,8 +228,12 @@ def _corpus_stamp() -> str:
 
 
 def _landmarks_stamp(name: str) -> str:
-    meta = cache_dir().parent / "landmarks" / name / "meta.json"
-    return str(meta.stat().st_mtime_ns) if meta.exists() else "nometa"
+    """Changes whenever a shard is added to one of the (comma-separated) datasets."""
+    out = []
+    for one in name.split(","):
+        meta = cache_dir().parent / "landmarks" / one / "meta.json"
+        out.append(str(meta.stat().st_mtime_ns) if meta.exists() else "nometa")
+    return "|".join(out)
 
 
 def _cached_part(tag: str, key: str, build, log=default_log) -> tuple[SeqPool, TextTable]:
@@ -254,11 +267,13 @@ def merge_described(parts: list[tuple[SeqPool, TextTable]]) -> tuple[SeqPool, Te
     return concat_pools(pools), table
 
 
-def study_data(landmarks: str | None, n_synth_segments: int = 120, seed: int = 0, log=default_log):
+def study_data(landmarks: str | None, n_synth_segments: int = 120, seed: int = 0, log=default_log,
+               test_landmarks: str | None = None):
     """(train pool, train texts, test pool, test texts), each part cached. Train = the real train-split
     sequences of ``landmarks`` (every 2nd detected frame a target) + synthetic segments of train-split corpus
     clips (every 3rd frame); test = the real **test-split** sequences (every detected frame). ``landmarks=None``:
-    synthetic train and synthetic test-split segments (no real data)."""
+    synthetic train and synthetic test-split segments (no real data). ``test_landmarks``: the dataset(s) whose
+    test-split sequences are the test set (default ``landmarks``; comma-separated names are pooled)."""
     cs = _corpus_stamp()
 
     def described(pool: SeqPool, s: int):
@@ -275,18 +290,22 @@ def study_data(landmarks: str | None, n_synth_segments: int = 120, seed: int = 0
     ls = _landmarks_stamp(landmarks)
     real = _cached_part(f"real_{landmarks}_train", _key(seed=seed, s=ls, v=1),
                         lambda: described(real_pool(landmarks, "train", target_stride=2), seed), log)
-    test = _cached_part(f"real_{landmarks}_test", _key(seed=seed, s=ls, v=1),
-                        lambda: described(real_pool(landmarks, "test", target_stride=1), seed + 1), log)
+    tl = test_landmarks or landmarks
+    test = _cached_part(f"real_{tl.replace(',', '+')}_test", _key(seed=seed, s=_landmarks_stamp(tl), v=1),
+                        lambda: described(real_pool(tl, "test", target_stride=1), seed + 1), log)
     return (*merge_described([real, synth]), *test)
 
 
 def heldout_data(landmarks: str, split: str = "val", seed: int = 0, log=default_log):
     """(pool, texts) of another held-out split's real sequences (every detected frame a target), or None when
     the dataset has none."""
+    def build():
+        pool = real_pool(landmarks, split, target_stride=1)
+        return pool, describe_pool(pool, seed + 2, log)
+
     try:
-        return _cached_part(f"real_{landmarks}_{split}", _key(seed=seed, s=_landmarks_stamp(landmarks), v=1),
-                            lambda: (lambda p: (p, describe_pool(p, seed + 2, log)))(
-                                real_pool(landmarks, split, target_stride=1)), log)
+        return _cached_part(f"real_{landmarks.replace(',', '+')}_{split}",
+                            _key(seed=seed, s=_landmarks_stamp(landmarks), v=1), build, log)
     except ValueError as e:
         log(f"[textlift] no {split} data: {e}")
         return None

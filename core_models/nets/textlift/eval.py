@@ -71,6 +71,7 @@ def evaluate(model: TextLifter, pool: SeqPool, table: TextTable | None = None, h
 def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, help="a checkpoint written by train textlift --save")
     p.add_argument("--landmarks", default=None, help="real MediaPipe landmark dataset (test-split sequences)")
+    p.add_argument("--test-landmarks", default=None, help="dataset(s) of the test sequences (default --landmarks)")
     p.add_argument("--synth-segments", type=int, default=120)
     p.add_argument("--occlude", default=None, choices=sorted(OCCLUDE))
     p.add_argument("--threads", type=int, default=1)
@@ -83,7 +84,7 @@ def run_eval(args) -> int:
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}")
         return 2
-    _, _, test, tt = study_data(args.landmarks, args.synth_segments)
+    _, _, test, tt = study_data(args.landmarks, args.synth_segments, test_landmarks=args.test_landmarks)
     res = evaluate(model, test, tt, args.occlude, args.device)
     cfg = model.cfg
     print(f"textlift {cfg.align} T={cfg.window} {'causal' if cfg.causal else 'centred'}: MPJPE {res['mpjpe_mm']} mm, "

@@ -195,10 +195,12 @@ def joint_error(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred - target).norm(dim=-1).mean()
 
 
-def feature_kl(f_pose: torch.Tensor, f_trans: torch.Tensor) -> torch.Tensor:
-    """KL between the per-token softmax distributions over the feature dimension, KL(f_trans ‖ f_pose);
-    both sides receive gradients (the seed's L_align)."""
-    return F.kl_div(F.log_softmax(f_pose, -1), F.log_softmax(f_trans, -1), log_target=True,
+def feature_kl(f_pose: torch.Tensor, f_trans: torch.Tensor, teacher_sg: bool = False) -> torch.Tensor:
+    """KL between the per-token softmax distributions over the feature dimension, KL(f_trans ‖ f_pose) (the
+    seed's L_align); both sides receive gradients unless ``teacher_sg`` (then f_trans is a fixed target and the
+    teacher learns from L_err2 only)."""
+    ft = f_trans.detach() if teacher_sg else f_trans
+    return F.kl_div(F.log_softmax(f_pose, -1), F.log_softmax(ft, -1), log_target=True,
                     reduction="none").sum(-1).mean()
 
 
@@ -208,7 +210,7 @@ def textlift_losses(model: TextLifter, kp, target, text=None, mask=None, alpha: 
     l1 = joint_error(y1, target)
     out = {"err1": l1, "total": l1}
     if y2 is not None and ft is not None:
-        kl = feature_kl(f, ft)
+        kl = feature_kl(f, ft, model.cfg.teacher_sg)
         l2 = joint_error(y2, target)
         out.update(kl=kl, err2=l2, total=l1 + alpha * kl + beta * l2)
     return out

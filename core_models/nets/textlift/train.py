@@ -87,6 +87,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--landmarks", default=None,
                    help="real MediaPipe landmark dataset (train on its train-split sequences + synthetic videos, "
                         "test on its test-split sequences); default: synthetic only")
+    p.add_argument("--test-landmarks", default=None,
+                   help="dataset(s) whose test-split sequences are the test set (default --landmarks)")
     p.add_argument("--window", type=int, default=27, help="receptive field (3, 9, 27, 81)")
     p.add_argument("--centred", action="store_true", help="lift the window's centre frame (default: causal)")
     p.add_argument("--align", default="none", choices=ALIGNS)
@@ -97,6 +99,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, default=0.5, help="KL alignment weight (the seed's α)")
     p.add_argument("--beta", type=float, default=0.1, help="text-branch regression weight (the seed's β)")
     p.add_argument("--channels", type=int, default=128)
+    p.add_argument("--teacher-sg", action="store_true",
+                   help="stop the alignment KL's gradient into the text teacher (a fixed target)")
     p.add_argument("--real-frac", type=float, default=0.5, help="share of each batch from real sequences")
     p.add_argument("--synth-segments", type=int, default=120, help="synthetic 128-frame corpus videos")
     p.add_argument("--shuffle-text", action="store_true", help="control: the teacher gets another pose's text")
@@ -109,11 +113,12 @@ def run_train(args) -> int:
     torch.set_num_threads(args.threads)
     device = getattr(args, "device", None) or "cpu"
     try:
-        cfg = TextLiftConfig(window=args.window, causal=not args.centred, align=args.align, channels=args.channels)
+        cfg = TextLiftConfig(window=args.window, causal=not args.centred, align=args.align, channels=args.channels,
+                             teacher_sg=args.teacher_sg)
     except ValueError as e:
         print(f"error: {e}")
         return 2
-    train, tt, test, tt_test = study_data(args.landmarks, args.synth_segments)
+    train, tt, test, tt_test = study_data(args.landmarks, args.synth_segments, test_landmarks=args.test_landmarks)
     model, info = train_run(cfg, train, tt, args.steps, args.batch, args.lr, args.seed, args.alpha, args.beta,
                             args.real_frac, args.shuffle_text, args.occlude, device)
     res = evaluate(model, test, tt_test, args.occlude, device)
