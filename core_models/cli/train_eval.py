@@ -28,6 +28,7 @@ TRAIN_MODULES = {
     "embroider": "core_models.nets.embroider.train",
     "autopose": "core_models.nets.autopose.train",
     "textlift": "core_models.nets.textlift.train",
+    "all": "core_models.cli.train_all",  # every model above, from raw mocap, in dependency order
 }
 EVAL_MODULES = {
     "editor": "core_models.nets.editor.eval",

@@ -196,6 +196,7 @@ def apply_eval(args: argparse.Namespace, model: str) -> None:
         return
     if getattr(args, "mocap", None):
         raise LosoError("--loso and --mocap both choose the test clips; give one")
+    check_source(getattr(args, "corpus", None), src)
     if not getattr(args, "allow_seen_source", False):
         wd = _weights_dir(args)
         for name in MANIFESTS.get(model, (model,)):

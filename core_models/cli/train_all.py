@@ -1,0 +1,235 @@
+"""``python main.py train all``: rebuild every shipped weight from raw mocap in one command.
+
+The plan is read from the weights manifests (``resources/weights/*.json``, or ``--manifests DIR``): each
+manifest records the command chain that produced its weights (``a && b && …``; lifter: ``commands``). The plan
+replays those chains on a fresh corpus built from ``--mocap``, in dependency order:
+
+  corpus (``data build``: corpus, pairs, modifiers, descriptions)
+  → qposer → qposer_gen, qposer_prompt (they encode with the new qposer) · qposer_vae_baseline
+  → editor · corrector · judge · autopose · lifter → embroider (reads the new lifter)
+
+Each command is rewritten to read the new corpus (``--corpus``) and write into ``--out`` (chain steps into
+``work/<name>_<k>``, each ``--init-from`` pointing at the step before; the last step — and ``--merge`` steps —
+into ``weights/``). Everything else (configs, budgets, seeds, threads) is kept as recorded. The run is resumable
+(:mod:`core_models.nets.training.stages`: a stage whose inputs' hashes and outputs are recorded is skipped) and
+its manifest, ``<out>/train_all.json``, records commands, seeds, the data hash and the wall times.
+``resources/weights`` is only written with ``--install`` (after every stage is done).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from core_models.nets.training.stages import Runner, Stage, data_hash, stage_dict
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MOCAP = ROOT.parent / "shared" / "data" / "mocap"
+#: the flag naming a model's output folder (``--out`` of qposer is a weights *name*, not a folder)
+OUT_FLAGS = {"editor": "--out", "corrector": "--out-dir", "qposer": "--weights-dir", "lifter": "--out-dir",
+             "embroider": "--out-dir", "autopose": "--out-dir"}
+#: flags with a value that the plan replaces (paths of the run that produced the shipped weights)
+_REPLACED = {"--corpus", "--init-from", "--lifter-dir", "--device", "--exclude-source"}
+#: stages that read another stage's weights (beside the corpus every stage reads)
+NEEDS = {"qposer_gen": ("qposer",), "qposer_prompt": ("qposer",), "embroider": ("lifter",)}
+ORDER = ("qposer", "qposer_vae_baseline", "qposer_gen", "qposer_prompt", "editor", "corrector", "judge",
+         "autopose", "lifter", "embroider")
+CORPUS_ESTIMATE_S = 751.0  # issue 18: data build took 12 min 31 s on the 2-core CPU (corpus, pairs, captions)
+
+
+#: ``--device cuda`` is passed on to every training command (each refuses a missing GPU clearly)
+DEVICE_CLEAN = True
+
+
+def manifest_commands(man: dict) -> list[list[str]]:
+    """The recorded command chain of one manifest as argv lists after ``python main.py``."""
+    lines = man.get("commands") or [c for c in str(man.get("command", "")).split(" && ") if c.strip()]
+    out = []
+    for line in lines:
+        argv = shlex.split(line)
+        while argv and argv[0] != "main.py":
+            argv.pop(0)
+        if len(argv) < 3 or argv[1] != "train":
+            raise ValueError(f"not a 'python main.py train …' command: {line!r}")
+        out.append(argv[1:])
+    return out
+
+
+def _strip(argv: list[str], flags: set[str]) -> tuple[list[str], dict[str, str]]:
+    out, seen, i = [], {}, 0
+    while i < len(argv):
+        a = argv[i]
+        key = a.split("=", 1)[0]
+        if key in flags:
+            if "=" in a:
+                seen[key] = a.split("=", 1)[1]
+                i += 1
+            else:
+                seen[key] = argv[i + 1] if i + 1 < len(argv) else ""
+                i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out, seen
+
+
+def rewrite(argv: list[str], k: int, n: int, name: str, dirs: dict[str, Path], extra: list[str]) -> list[str]:
+    """One recorded ``train MODEL …`` command → the same command on the new corpus and folders."""
+    model = argv[1]
+    out_flag = OUT_FLAGS.get(model, "--out-dir")
+    cmd, seen = _strip(argv, _REPLACED | {out_flag})
+    final = k == n - 1 or "--merge" in cmd
+    dest = dirs["weights"] if final else dirs["work"] / f"{name}_{k}"
+    cmd += ["--corpus", str(dirs["corpus"]), out_flag, str(dest)]
+    if "--init-from" in seen:
+        if k == 0:
+            raise ValueError(f"{name}: the first command continues from {seen['--init-from']}, which the plan "
+                             "cannot rebuild")
+        prev = dirs["weights"] if "--merge" in argv else dirs["work"] / f"{name}_{k - 1}"
+        cmd += ["--init-from", str(prev)]
+    if model == "embroider":
+        cmd += ["--lifter-dir", str(dirs["weights"])]
+    return cmd + extra
+
+
+def _estimate(man: dict) -> float | None:
+    v = man.get("train_seconds")
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_source: str | None = None,
+         corpus_args: list[str] | None = None, nproc: int = 1) -> list[Stage]:
+    """The stages, in dependency order, that rebuild every weights file with a manifest in ``manifests``;
+    ``nproc`` > 1: each training command runs under ``torchrun --standalone --nproc_per_node nproc``."""
+    dirs = {"corpus": out / "corpus", "weights": out / "weights", "work": out / "work"}
+    extra = (["--device", device] if device != "cpu" else []) + \
+        (["--exclude-source", exclude_source] if exclude_source else [])
+    corpus_files = [dirs["corpus"] / f for f in ("corpus.npz", "clips.json", "pairs.npz", "modifiers.json")]
+    stages = [Stage("corpus", [["data", "build", "--mocap", str(mocap), "--out", str(dirs["corpus"]),
+                                *(corpus_args or [])]], corpus_files, inputs=[mocap],
+                    estimate_s=CORPUS_ESTIMATE_S)]
+    names = sorted((f.stem for f in manifests.glob("*.json")),
+                   key=lambda s: (ORDER.index(s) if s in ORDER else len(ORDER), s))
+    for name in names:
+        man = json.loads((manifests / f"{name}.json").read_text())
+        if "command" not in man and "commands" not in man:
+            continue
+        chain = manifest_commands(man)
+        cmds = [rewrite(c, k, len(chain), name, dirs, extra) for k, c in enumerate(chain)]
+        launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
+                    str(ROOT / "main.py")] if nproc > 1 else None
+        stages.append(Stage(name, cmds, [dirs["weights"] / f"{name}.pt", dirs["weights"] / f"{name}.json"],
+                            needs=("corpus", *NEEDS.get(name, ())), estimate_s=_estimate(man), launcher=launcher))
+    return stages
+
+
+def _fmt(s: float | None) -> str:
+    if s is None:
+        return "?"
+    return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min" if s >= 3600 else f"{s / 60:.1f} min"
+
+
+def print_plan(stages: list[Stage], runner: Runner | None, only: set[str] | None) -> None:
+    total = 0.0
+    print(f"{'stage':22s} {'needs':22s} {'estimate':>12s}  status")
+    for st in stages:
+        if only is not None and st.name not in only:
+            continue
+        status = "up to date (skipped)" if runner is not None and runner.done(st) else "to run"
+        if status == "to run":
+            total += st.estimate_s or 0.0
+        print(f"{st.name:22s} {','.join(st.needs) or '-':22s} {_fmt(st.estimate_s):>12s}  {status}")
+        for line in st.command_lines():
+            print(f"    {line}")
+    print(f"total estimate of the stages to run: {_fmt(total)} (one after the other, from the manifests' "
+          "recorded training times on the 2-core CPU; evaluation after training adds a few minutes per model)")
+
+
+def add_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default=None, help="run folder (default: a new ~/.cache/posetailor/train_all/<time>; "
+                                               "with --resume: the latest one)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out: skip the stages done")
+    p.add_argument("--only", default=None, help="comma-separated stages to run (their prerequisites must be done)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan with time estimates; run nothing")
+    p.add_argument("--install", action="store_true",
+                   help="after every stage is done, copy the new weights + manifests into resources/weights")
+    p.add_argument("--mocap", default=str(DEFAULT_MOCAP), help="raw motion capture folder")
+    p.add_argument("--manifests", default=None, help="read the commands from these manifests (default: the "
+                                                     "shipped resources/weights/*.json)")
+    p.add_argument("--exclude-source", default=None, metavar="SOURCE",
+                   help="train every model without this mocap source (a leave-one-source-out model set)")
+    p.add_argument("--nproc", type=int, default=1,
+                   help="processes per training command (torchrun --standalone --nproc_per_node N; DDP: gloo on the "
+                        "CPU, nccl with --device cuda: one GPU each)")
+    p.add_argument("--corpus-args", default="", help="extra options of the corpus build, e.g. '--target 20000'")
+
+
+def _run_dir(args: argparse.Namespace) -> Path:
+    base = Path.home() / ".cache" / "posetailor" / "train_all"
+    if args.out:
+        return Path(args.out).resolve()
+    if args.resume:
+        runs = sorted(p for p in base.glob("*") if (p / "train_all.json").exists())
+        if not runs:
+            raise FileNotFoundError(f"--resume without --out: no earlier run under {base}")
+        return runs[-1]
+    return base / time.strftime("%Y%m%d-%H%M%S")
+
+
+def _install(stages: list[Stage], out: Path) -> None:
+    from core_models.nets.common.weights import weights_dir
+
+    dest = weights_dir()
+    for st in stages[1:]:
+        for f in st.outputs:
+            shutil.copy2(f, dest / f.name)
+    print(f"[train all] installed {len(stages) - 1} weights into {dest}")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from core_models.nets.common.weights import weights_dir
+
+    out = _run_dir(args)
+    manifests = Path(args.manifests) if args.manifests else weights_dir()
+    stages = plan(manifests, Path(args.mocap).resolve(), out, getattr(args, "device", "cpu") or "cpu",
+                  args.exclude_source, shlex.split(args.corpus_args), max(1, args.nproc))
+    only = {s.strip() for s in args.only.split(",")} if args.only else None
+    unknown = sorted((only or set()) - {s.name for s in stages})
+    if unknown:
+        print(f"error: unknown stage(s) {', '.join(unknown)}; the plan has {', '.join(s.name for s in stages)}")
+        return 2
+    runner = Runner(out) if (out / "train_all.json").exists() else None
+    print(f"[train all] run folder {out}; commands from {manifests}")
+    if args.dry_run:
+        print_plan(stages, runner, only)
+        return 0
+    if runner is not None and not args.resume:
+        print(f"error: {out} holds an earlier run; pass --resume to continue it (done stages are skipped) or "
+              "choose another --out")
+        return 2
+    if not Path(args.mocap).is_dir():
+        print(f"error: mocap folder not found: {args.mocap}")
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    runner = runner or Runner(out)
+    runner.state.update(command="python main.py " + " ".join(sys.argv[1:]), device=getattr(args, "device", "cpu"),
+                        mocap=str(Path(args.mocap).resolve()), manifests=str(manifests),
+                        exclude_source=args.exclude_source, plan=[stage_dict(s) for s in stages])
+    rc = runner.run(stages, only)
+    if (out / "corpus" / "corpus.npz").exists():
+        runner.state["data_hash"] = data_hash(out / "corpus")
+        runner.save()
+    done = [s.name for s in stages if runner.state["stages"].get(s.name, {}).get("status") == "done"]
+    print(json.dumps({"name": "train_all", "out": str(out), "done": done, "returncode": rc,
+                      "stage_seconds": {k: v.get("seconds") for k, v in runner.state["stages"].items()},
+                      "data_hash": runner.state.get("data_hash")}))
+    if rc == 0 and args.install:
+        if len(done) < len(stages):
+            print("error: --install needs every stage done; run the remaining ones first (--resume)")
+            return 2
+        _install(stages, out)
+    return rc

@@ -1,0 +1,179 @@
+"""``python main.py train all`` end to end with tiny configs on a tiny corpus built from raw mocap: corpus →
+qposer (a two-command chain) → qposer_gen (reads the new qposer); the run manifest and the resume (nothing
+re-runs); the resumable runner on cheap stages (a changed input re-runs its stage and the ones after it, a
+failure stops the run, --only needs its prerequisites); the plan read from the shipped manifests (commands
+rewritten onto the run's folders, dependency order)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core_models.cli import train_all
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TINY = {
+    "qposer": "python main.py train qposer --config tiny --steps 30 --weights-dir /tmp/a && "
+              "python main.py train qposer --config tiny --steps 10 --consistency 1 --init-from /tmp/a "
+              "--weights-dir /tmp/b",
+    "qposer_gen": "python main.py train qposer --stage gen --config tiny --steps 10 --seed 3",
+}
+
+
+def write_tiny_mocap(folder: Path, frames: int = 24) -> None:
+    """Two sources, two BVH clips each, exported from random (limit-clamped) poses."""
+    from core_models.body import load_body
+    from core_models.export.bvh import write_bvh
+    from core_models.pose import Pose, clamp_to_limits
+
+    body = load_body("anny")
+    rng = np.random.default_rng(0)
+    for src in ("src_a", "src_b"):
+        (folder / src).mkdir(parents=True)
+        for k in range(2):
+            full = clamp_to_limits(Pose.from_full(rng.normal(0, 0.3, (frames, 22, 3)).astype(np.float32))).full()
+            transl = np.c_[np.linspace(0, 0.5, frames), np.full(frames, 0.9), np.zeros(frames)].astype(np.float32)
+            write_bvh(folder / src / f"clip{k}.bvh", Pose.from_full(full, transl), body, fps=30.0)
+
+
+def _main(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "main.py", "train", "all", *argv], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("train_all")
+    write_tiny_mocap(base / "mocap")
+    (base / "manifests").mkdir()
+    for name, cmd in TINY.items():
+        (base / "manifests" / f"{name}.json").write_text(json.dumps({"command": cmd, "train_seconds": 1.5}))
+    (base / "manifests" / "no_command.json").write_text(json.dumps({"file": "x.pt"}))  # nothing to replay
+    args = ["--out", str(base / "run"), "--mocap", str(base / "mocap"), "--manifests", str(base / "manifests")]
+    r = _main(*args)
+    return base, args, r
+
+
+def test_tiny_plan_runs_end_to_end_and_records_a_manifest(run):
+    base, _args, r = run
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    out = base / "run"
+    for name in TINY:
+        assert (out / "weights" / f"{name}.pt").exists() and (out / "weights" / f"{name}.json").exists()
+    man = json.loads((out / "train_all.json").read_text())
+    assert [s["name"] for s in man["plan"]] == ["corpus", "qposer", "qposer_gen"]
+    st = man["stages"]
+    assert all(st[n]["status"] == "done" and st[n]["seconds"] > 0 for n in ("corpus", *TINY))
+    assert len(st["qposer"]["commands"]) == 2 and st["qposer_gen"]["seeds"] == [3]
+    assert f"--init-from {out / 'work' / 'qposer_0'}" in st["qposer"]["commands"][1]
+    assert len(man["data_hash"]) == 64 and man["mocap"] == str(base / "mocap")
+    # the chain's second step continued from the first (its manifest chains both commands)
+    qp = json.loads((out / "weights" / "qposer.json").read_text())
+    assert qp["steps"] == 40 and " && " in qp["command"]
+    assert str(out / "corpus") in json.dumps(qp["data"])
+
+
+def test_resume_skips_what_is_up_to_date(run):
+    base, args, _ = run
+    out = base / "run"
+    r = _main(*args)
+    assert r.returncode == 2 and "--resume" in r.stdout  # never silently on top of an earlier run
+    before = json.loads((out / "train_all.json").read_text())["stages"]
+    r = _main(*args, "--resume")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert (r.stdout + r.stderr).count("up to date") == 3
+    after = json.loads((out / "train_all.json").read_text())["stages"]
+    assert all(after[n]["finished"] == before[n]["finished"] for n in before)
+    r = _main(*args, "--resume", "--only", "nonsense")
+    assert r.returncode == 2 and "unknown stage(s) nonsense" in r.stdout
+
+
+# --- the runner on cheap stages (python one-liners instead of trainings) ----------------------------------------
+
+WRITE = "import sys, pathlib; src, dst = sys.argv[1:3]; t = pathlib.Path(src).read_text() if src != '-' else ''; " \
+        "pathlib.Path(dst).write_text(t + sys.argv[3])"
+
+
+def _stages(d: Path) -> list:
+    from core_models.nets.training.stages import Stage
+
+    return [Stage("a", [[str(d / "in.txt"), str(d / "a.txt"), "A"]], [d / "a.txt"], inputs=[d / "in.txt"]),
+            Stage("b", [[str(d / "a.txt"), str(d / "b.txt"), "B"]], [d / "b.txt"], needs=("a",)),
+            Stage("c", [["-", str(d / "c.txt"), "C"]], [d / "c.txt"])]
+
+
+def _runner(d: Path, logs: list):
+    from core_models.nets.training.stages import Runner
+
+    return Runner(d, argv_prefix=[sys.executable, "-c", WRITE], log=logs.append)
+
+
+def test_runner_reruns_a_stage_whose_input_changed_and_the_stages_after_it(tmp_path):
+    (tmp_path / "in.txt").write_text("x")
+    logs: list[str] = []
+    assert _runner(tmp_path, logs).run(_stages(tmp_path)) == 0
+    assert (tmp_path / "b.txt").read_text() == "xAB"
+    logs.clear()
+    assert _runner(tmp_path, logs).run(_stages(tmp_path)) == 0
+    assert sum("up to date" in m for m in logs) == 3
+    (tmp_path / "in.txt").write_text("changed")  # a's input → a runs, then b (its input, a's output, changed)
+    logs.clear()
+    assert _runner(tmp_path, logs).run(_stages(tmp_path)) == 0
+    assert [m.split()[2].rstrip(":") for m in logs if "up to date" in m] == ["c"]
+    (tmp_path / "b.txt").write_text("tampered")  # an output that lost its recorded hash → its stage runs again
+    logs.clear()
+    assert _runner(tmp_path, logs).run(_stages(tmp_path)) == 0
+    assert [m.split()[2].rstrip(":") for m in logs if "up to date" in m] == ["a", "c"]
+    assert (tmp_path / "b.txt").read_text() == "changedAB"
+
+
+def test_runner_stops_at_a_failure_and_resume_continues(tmp_path):
+    (tmp_path / "in.txt").write_text("x")
+    stages = _stages(tmp_path)
+    stages[1].commands = [["missing-file", str(tmp_path / "b.txt"), "B"]]  # b fails (no such input)
+    logs: list[str] = []
+    runner = _runner(tmp_path, logs)
+    assert runner.run(stages) == 1
+    st = json.loads((tmp_path / "train_all.json").read_text())["stages"]
+    assert st["a"]["status"] == "done" and st["b"]["status"] == "failed" and "c" not in st
+    assert "Traceback" in (tmp_path / st["b"]["log"]).read_text()
+    with pytest.raises(RuntimeError, match="needs a, which has not run"):
+        _runner(tmp_path / "elsewhere", logs).run(_stages(tmp_path), only={"b"})
+    logs.clear()
+    assert _runner(tmp_path, logs).run(_stages(tmp_path)) == 0  # fixed: a is skipped, b and c run
+    assert [m.split()[2].rstrip(":") for m in logs if "up to date" in m] == ["a"]
+
+
+def test_shipped_manifests_give_the_full_plan_in_dependency_order():
+    run = Path("/srv/run")  # the plan only reads the manifests
+    stages = train_all.plan(ROOT / "resources" / "weights", Path("/srv/mocap"), run)
+    names = [s.name for s in stages]
+    assert names[0] == "corpus"
+    for stage in stages:  # every stage comes after what it needs
+        assert all(names.index(d) < names.index(stage.name) for d in stage.needs)
+        for argv in stage.commands[1:] if stage.name == "corpus" else stage.commands:
+            assert "/tmp/" not in " ".join(argv) and "resources/weights" not in " ".join(argv)
+            assert argv[argv.index("--corpus") + 1] == str(run / "corpus")
+    for need in ("qposer", "qposer_gen", "qposer_prompt", "editor", "corrector", "judge", "autopose", "lifter",
+                 "embroider"):
+        assert need in names
+    assert names.index("lifter") < names.index("embroider") and names.index("qposer") < names.index("qposer_gen")
+    editor = stages[names.index("editor")]
+    assert len(editor.commands) >= 2 and editor.commands[-1][editor.commands[-1].index("--out") + 1] == \
+        str(run / "weights")
+    assert sum(s.estimate_s or 0 for s in stages) > 3600  # the manifests' recorded training times
+
+
+def test_rewrite_keeps_the_recorded_options_and_replaces_the_paths(tmp_path):
+    dirs = {"corpus": tmp_path / "c", "weights": tmp_path / "w", "work": tmp_path / "k"}
+    argv = ["train", "corrector", "--what", "judge", "--corpus=/old", "--out-dir", "/tmp/x", "--seed", "4"]
+    cmd = train_all.rewrite(argv, 0, 1, "judge", dirs, ["--device", "cuda"])
+    assert cmd == ["train", "corrector", "--what", "judge", "--seed", "4", "--corpus", str(dirs["corpus"]),
+                   "--out-dir", str(dirs["weights"]), "--device", "cuda"]
+    with pytest.raises(ValueError, match="cannot rebuild"):
+        train_all.rewrite(["train", "editor", "--init-from", "resources/weights"], 0, 1, "editor", dirs, [])
