@@ -18,6 +18,8 @@ its manifest, ``<out>/train_all.json``, records commands, seeds, the data hash a
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import json
 import shlex
 import shutil
@@ -77,14 +79,31 @@ def _strip(argv: list[str], flags: set[str]) -> tuple[list[str], dict[str, str]]
     return out, seen
 
 
+@functools.lru_cache(maxsize=None)
+def model_flags(model: str) -> tuple[str, bool]:
+    """(the flag naming ``train MODEL``'s output folder, whether it takes ``--corpus``): from the table, else
+    from the model's own parser (a model registered later)."""
+    if model in OUT_FLAGS:
+        return OUT_FLAGS[model], True
+    from core_models.cli.train_eval import TRAIN_MODULES
+
+    p = argparse.ArgumentParser(add_help=False)
+    importlib.import_module(TRAIN_MODULES[model]).add_train_args(p)
+    flags = {o for a in p._actions for o in a.option_strings}
+    out = next((f for f in ("--weights-dir", "--out-dir", "--out") if f in flags), None)
+    if out is None:
+        raise ValueError(f"train {model} has no output folder option; the plan cannot redirect its weights")
+    return out, "--corpus" in flags
+
+
 def rewrite(argv: list[str], k: int, n: int, name: str, dirs: dict[str, Path], extra: list[str]) -> list[str]:
     """One recorded ``train MODEL …`` command → the same command on the new corpus and folders."""
     model = argv[1]
-    out_flag = OUT_FLAGS.get(model, "--out-dir")
+    out_flag, reads_corpus = model_flags(model)
     cmd, seen = _strip(argv, _REPLACED | {out_flag})
     final = k == n - 1 or "--merge" in cmd
     dest = dirs["weights"] if final else dirs["work"] / f"{name}_{k}"
-    cmd += ["--corpus", str(dirs["corpus"]), out_flag, str(dest)]
+    cmd += (["--corpus", str(dirs["corpus"])] if reads_corpus else []) + [out_flag, str(dest)]
     if "--init-from" in seen:
         if k == 0:
             raise ValueError(f"{name}: the first command continues from {seen['--init-from']}, which the plan "
@@ -106,8 +125,8 @@ def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_s
     """The stages, in dependency order, that rebuild every weights file with a manifest in ``manifests``;
     ``nproc`` > 1: each training command runs under ``torchrun --standalone --nproc_per_node nproc``."""
     dirs = {"corpus": out / "corpus", "weights": out / "weights", "work": out / "work"}
-    extra = (["--device", device] if device != "cpu" else []) + \
-        (["--exclude-source", exclude_source] if exclude_source else [])
+    extra = ["--device", device] if device != "cpu" else []
+    loso = ["--exclude-source", exclude_source] if exclude_source else []
     corpus_files = [dirs["corpus"] / f for f in ("corpus.npz", "clips.json", "pairs.npz", "modifiers.json")]
     stages = [Stage("corpus", [["data", "build", "--mocap", str(mocap), "--out", str(dirs["corpus"]),
                                 *(corpus_args or [])]], corpus_files, inputs=[mocap],
@@ -119,11 +138,14 @@ def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_s
         if "command" not in man and "commands" not in man:
             continue
         chain = manifest_commands(man)
-        cmds = [rewrite(c, k, len(chain), name, dirs, extra) for k, c in enumerate(chain)]
+        cmds = [rewrite(c, k, len(chain), name, dirs, extra + (loso if model_flags(c[1])[1] else []))
+                for k, c in enumerate(chain)]
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
                     str(ROOT / "main.py")] if nproc > 1 else None
         stages.append(Stage(name, cmds, [dirs["weights"] / f"{name}.pt", dirs["weights"] / f"{name}.json"],
-                            needs=("corpus", *NEEDS.get(name, ())), estimate_s=_estimate(man), launcher=launcher))
+                            needs=("corpus", *NEEDS.get(name, ())), estimate_s=_estimate(man), launcher=launcher,
+                            label=f"torchrun --standalone --nproc_per_node {nproc} main.py" if launcher else
+                            "python main.py"))
     return stages
 
 

@@ -39,9 +39,10 @@ class Stage:
     needs: tuple[str, ...] = ()
     estimate_s: float | None = None
     launcher: list[str] | None = None  # argv that starts each command (default: the runner's python main.py)
+    label: str = "python main.py"  # how the launcher reads in the manifest and the plan
 
     def command_lines(self) -> list[str]:
-        return ["python main.py " + shlex.join(c) for c in self.commands]
+        return [f"{self.label} " + shlex.join(c) for c in self.commands]
 
     def seeds(self) -> list[int]:
         out = []
