@@ -59,6 +59,8 @@ def test_tiny_build_shapes_and_ground_truth_reprojection(corpus, tmp_path):
     meta = _build("t", corpus, tmp_path / "lm")
     assert meta["complete"] and meta["rows"] == 5 and meta["shards"] == 2
     assert meta["phenotype_labels"] == list(rd.PHENOTYPE_LABELS) and meta["seconds"] > 0
+    assert meta["detection"]["variant"]["lite"]["rows"] == 5
+    assert 0 < meta["landmark_error_pct_height"]["left_shoulder"] < 5
     ds = rd.load_landmark_dataset("t", root=tmp_path / "lm")
     n = len(ds)
     assert n == 5
