@@ -13,7 +13,7 @@ bool: joints whose projection falls outside the picture). Timeline (seconds):
     8.45–end the target again (resume)
 
 The corrections, the break and the resume are jumps half-way between two frames, so the ground-truth hold
-intervals are exact: ``hold_intervals`` = [[3.85, 7.05], [8.45, last frame time]] (the video ends at its last frame). The JSON
+intervals are exact: ``hold_intervals`` = [[3.85, 7.05], [8.45, last frame time]]. The JSON
 names the deviation as the coach should correct it: part (knee, elbow, arm, torso, head), side (the person's
 own: left/right, None for torso/head) and direction (bend, straighten, raise, lower, back, left, right).
 Camera 2–3 m in front at pelvis height (a laptop on a table), ±15° around; three body shapes; three backgrounds.
@@ -228,8 +228,9 @@ def render_clip(spec: ClipSpec, out: Path, fps: float, size: tuple[int, int], re
         transl.append(np.asarray(g.transl))
     vw.release()
     os.replace(mp4.with_suffix(".tmp.mp4"), mp4)
-    np.savez_compressed(out / f"{stem}.poses.npz", poses=np.array(full, np.float32), transl=np.array(transl, np.float32),
-                        times=times.astype(np.float32), out_of_frame=np.array(oof, bool))
+    np.savez_compressed(out / f"{stem}.poses.npz", poses=np.array(full, np.float32),
+                        transl=np.array(transl, np.float32), times=times.astype(np.float32),
+                        out_of_frame=np.array(oof, bool))
     gt = {"format": "posetailor-coach-clip", "version": 1, "video": mp4.name, "poses_file": f"{stem}.poses.npz",
           "target": spec.target, "deviation": {"kind": spec.deviation, **label}, "fps": fps, "frames": len(times),
           "size": list(size), "segments": [{"name": n, "start": a, "end": b} for n, a, b in SEGMENTS],

@@ -160,7 +160,8 @@ def _summary(rows: list[dict]) -> dict:
     return {"clips": len(main), "targets": len({r["target"] for r in main}),
             "part_side": float(np.mean([r["part_side_ok"] for r in main])) if main else None,
             "direction": float(np.mean([r["direction_ok"] for r in main])) if main else None,
-            "gated_gt": int(sum(r["gated_gt"] for r in rows)), "gated_engine": int(sum(r["gated_engine"] for r in rows)),
+            "gated_gt": int(sum(r["gated_gt"] for r in rows)),
+            "gated_engine": int(sum(r["gated_engine"] for r in rows)),
             "hold_error_mean_s": float(np.mean([r["hold_error_s"] for r in main])) if main else None,
             "hold_error_max_s": float(np.max([r["hold_error_s"] for r in main])) if main else None,
             "phase_changes_per_s_max": float(np.max([r["phase_changes_per_s"] for r in rows])),
@@ -186,6 +187,7 @@ def print_summary(results: dict[str, list[dict]]) -> dict:
         print(f"changes per second (max over clips): phase {s['phase_changes_per_s_max']:.2f}, message "
               f"{s['message_changes_per_s_max']:.2f}")
         if s["latency_ms_median"] is not None:
-            print(f"latency pose change → score: median {s['latency_ms_median']:.0f} ms, max {s['latency_ms_max']:.0f} ms")
+            print(f"latency pose change → score: median {s['latency_ms_median']:.0f} ms, "
+                  f"max {s['latency_ms_max']:.0f} ms")
         print(f"tight clips asking to step back: {s['tight_asked_step_back']} / {s['tight_clips']}")
     return out

@@ -122,7 +122,7 @@ class SessionReport:
     def _write_npz(self, path: Path) -> None:
         from core_models.io.npz_pose import save_pose_npz
 
-        best = [r.best_held_pose or r.best_pose or r.target_pose for r in self.targets]
+        best = [_first(r.best_held_pose, r.best_pose, r.target_pose) for r in self.targets]
         batch = Pose(np.stack([np.asarray(p.root_orient, np.float32) for p in best]),
                      np.stack([np.asarray(p.body_pose, np.float32) for p in best]),
                      np.stack([np.asarray(p.transl, np.float32) for p in best]))
@@ -135,7 +135,7 @@ class SessionReport:
                                        np.asarray(r.target_pose.body_pose).reshape(21, 3)]) for r in self.targets])
         arrays.update(target_names=np.array([r.name for r in self.targets]), target_poses=tp.astype(np.float32),
                       best_scores=np.array([np.nan if r.best_score is None else r.best_score for r in self.targets]),
-                      has_pose=np.array([(r.best_held_pose or r.best_pose) is not None for r in self.targets]))
+                      has_pose=np.array([_first(r.best_held_pose, r.best_pose) is not None for r in self.targets]))
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         _atomic(path, buf.getvalue())
@@ -149,7 +149,7 @@ class SessionReport:
         body = load_body("anny")
         rows = []
         for r in self.targets:
-            best = r.best_held_pose or r.best_pose
+            best = _first(r.best_held_pose, r.best_pose)
             imgs = []
             for p in (best, r.target_pose):
                 if p is None:
@@ -187,6 +187,10 @@ class SessionReport:
                 f"<h1>Coach session: {e(data['routine'])}</h1>{img}<table border='1' cellpadding='4'>"
                 "<tr><th>Target</th><th>Best similarity</th><th>Hold</th><th>Instructions</th></tr>"
                 + "".join(rows) + "</table></body></html>")
+
+
+def _first(*poses: Pose | None) -> Pose | None:
+    return next((p for p in poses if p is not None), None)
 
 
 def _atomic(path: Path, data: bytes) -> None:
