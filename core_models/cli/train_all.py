@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from core_models.nets.training.stages import Runner, Stage, data_hash, stage_dict
+from core_models.nets.training.stages import Runner, Stage, data_hash, schedule_estimate, stage_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MOCAP = ROOT.parent / "shared" / "data" / "mocap"
@@ -155,20 +155,23 @@ def _fmt(s: float | None) -> str:
     return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min" if s >= 3600 else f"{s / 60:.1f} min"
 
 
-def print_plan(stages: list[Stage], runner: Runner | None, only: set[str] | None) -> None:
-    total = 0.0
+def print_plan(stages: list[Stage], runner: Runner | None, only: set[str] | None, jobs: int = 1) -> None:
+    todo = []
     print(f"{'stage':22s} {'needs':22s} {'estimate':>12s}  status")
     for st in stages:
         if only is not None and st.name not in only:
             continue
         status = "up to date (skipped)" if runner is not None and runner.done(st) else "to run"
         if status == "to run":
-            total += st.estimate_s or 0.0
+            todo.append(st)
         print(f"{st.name:22s} {','.join(st.needs) or '-':22s} {_fmt(st.estimate_s):>12s}  {status}")
         for line in st.command_lines():
             print(f"    {line}")
-    print(f"total estimate of the stages to run: {_fmt(total)} (one after the other, from the manifests' "
-          "recorded training times on the 2-core CPU; evaluation after training adds a few minutes per model)")
+    serial = sum(st.estimate_s or 0.0 for st in todo)
+    print(f"total estimate of the stages to run: {_fmt(serial)} one after the other"
+          + (f", {_fmt(schedule_estimate(todo, jobs))} with --jobs {jobs}" if jobs > 1 else "")
+          + " (the manifests' recorded training times on the 2-core CPU; evaluation after training adds a few "
+            "minutes per model)")
 
 
 def add_train_args(p: argparse.ArgumentParser) -> None:
@@ -184,6 +187,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
                                                      "shipped resources/weights/*.json)")
     p.add_argument("--exclude-source", default=None, metavar="SOURCE",
                    help="train every model without this mocap source (a leave-one-source-out model set)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="stages run at the same time once what they need is done (e.g. 2 on a 2-core CPU: each "
+                        "training command keeps its recorded --threads)")
     p.add_argument("--nproc", type=int, default=1,
                    help="processes per training command (torchrun --standalone --nproc_per_node N; DDP: gloo on the "
                         "CPU, nccl with --device cuda: one GPU each)")
@@ -227,7 +233,7 @@ def run_train(args: argparse.Namespace) -> int:
     runner = Runner(out) if (out / "train_all.json").exists() else None
     print(f"[train all] run folder {out}; commands from {manifests}")
     if args.dry_run:
-        print_plan(stages, runner, only)
+        print_plan(stages, runner, only, max(1, args.jobs))
         return 0
     if runner is not None and not args.resume:
         print(f"error: {out} holds an earlier run; pass --resume to continue it (done stages are skipped) or "
@@ -241,7 +247,7 @@ def run_train(args: argparse.Namespace) -> int:
     runner.state.update(command="python main.py " + " ".join(sys.argv[1:]), device=getattr(args, "device", "cpu"),
                         mocap=str(Path(args.mocap).resolve()), manifests=str(manifests),
                         exclude_source=args.exclude_source, plan=[stage_dict(s) for s in stages])
-    rc = runner.run(stages, only)
+    rc = runner.run(stages, only, max(1, args.jobs))
     if (out / "corpus" / "corpus.npz").exists():
         runner.state["data_hash"] = data_hash(out / "corpus")
         runner.save()

@@ -177,3 +177,34 @@ def test_rewrite_keeps_the_recorded_options_and_replaces_the_paths(tmp_path):
                    "--out-dir", str(dirs["weights"]), "--device", "cuda"]
     with pytest.raises(ValueError, match="cannot rebuild"):
         train_all.rewrite(["train", "editor", "--init-from", "resources/weights"], 0, 1, "editor", dirs, [])
+
+
+def test_runner_runs_independent_stages_side_by_side(tmp_path):
+    """--jobs 2: c (independent) runs beside a → b; the order of what needs what is kept."""
+    (tmp_path / "in.txt").write_text("x")
+    stages = _stages(tmp_path)
+    for st in stages:  # each command also sleeps, so the two slots overlap measurably
+        st.commands = [c + ["0.6"] for c in st.commands]
+    logs: list[str] = []
+    from core_models.nets.training.stages import Runner
+
+    slow = WRITE + "; import time; time.sleep(float(sys.argv[4]))"
+    runner = Runner(tmp_path, argv_prefix=[sys.executable, "-c", slow], log=logs.append)
+    assert runner.run(stages, jobs=2) == 0
+    st = json.loads((tmp_path / "train_all.json").read_text())["stages"]
+    assert (tmp_path / "b.txt").read_text() == "xAB" and st["b"]["started"] >= st["a"]["finished"]
+    assert st["c"]["started"] <= st["a"]["finished"]  # c did not wait for a
+    assert json.loads((tmp_path / "train_all.json").read_text())["jobs"] == 2
+
+
+def test_schedule_estimate_longest_ready_stage_first():
+    from core_models.nets.training.stages import Stage, schedule_estimate
+
+    def st(name, s, needs=()):
+        return Stage(name, [], [], needs=needs, estimate_s=s)
+
+    stages = [st("corpus", 10), st("short", 5, ("corpus",)), st("long", 100, ("corpus",)), st("mid", 50, ("corpus",)),
+              st("after", 20, ("short",))]
+    assert schedule_estimate(stages, 1) == 185
+    assert schedule_estimate(stages, 2) == 110  # long on one slot; mid, short, after on the other
+    assert schedule_estimate(stages, 5) == 110

@@ -16,8 +16,10 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,11 +107,22 @@ class Runner:
         self.env = env
         self.path = out / MANIFEST
         self.state: dict = json.loads(self.path.read_text()) if self.path.exists() else {"stages": {}}
+        self._lock = threading.Lock()
 
     def save(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state, indent=1))
-        os.replace(tmp, self.path)
+        with self._lock:
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.state, indent=1))
+            os.replace(tmp, self.path)
+
+    def _record(self, name: str, rec: dict, **fields: object) -> None:
+        with self._lock:
+            rec.update(fields)
+            self.state["stages"][name] = rec
+        self.save()
+
+    def _status(self, name: str) -> str | None:
+        return self.state["stages"].get(name, {}).get("status")
 
     def inputs_hash(self, stage: Stage) -> str:
         h = hashlib.sha256("\n".join(stage.command_lines()).encode())
@@ -136,13 +149,12 @@ class Runner:
         """Run one stage (all its commands); record it. False when a command failed."""
         (self.out / "logs").mkdir(parents=True, exist_ok=True)
         logf = self.out / "logs" / f"{stage.name}.log"
-        rec: dict = {"commands": stage.command_lines(), "seeds": stage.seeds(), "inputs_hash": self.inputs_hash(stage),
-                     "estimate_s": stage.estimate_s, "log": str(logf.relative_to(self.out)), "status": "running",
-                     "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-        self.state["stages"][stage.name] = rec
-        self.save()
+        rec: dict = {}
+        self._record(stage.name, rec, commands=stage.command_lines(), seeds=stage.seeds(),
+                     inputs_hash=self.inputs_hash(stage), estimate_s=stage.estimate_s,
+                     log=str(logf.relative_to(self.out)), status="running", command_seconds=[],
+                     started=time.strftime("%Y-%m-%d %H:%M:%S"))
         t0 = time.time()
-        rec["command_seconds"] = []
         with open(logf, "a") as fh:
             for argv, line in zip(stage.commands, stage.command_lines()):
                 self.log(f"[train all] {stage.name}: {line}")
@@ -153,36 +165,83 @@ class Runner:
                                      env=self.env)
                 rec["command_seconds"].append(round(time.time() - t1, 1))
                 if rc != 0:
-                    rec.update(status="failed", returncode=rc, seconds=round(time.time() - t0, 1))
-                    self.save()
+                    self._record(stage.name, rec, status="failed", returncode=rc, seconds=round(time.time() - t0, 1))
                     self.log(f"[train all] {stage.name} FAILED (exit code {rc}); see {logf}")
                     return False
-        rec.update(status="done", seconds=round(time.time() - t0, 1), outputs=self._outputs(stage),
-                   finished=time.strftime("%Y-%m-%d %H:%M:%S"))
-        self.save()
+        try:
+            outputs = self._outputs(stage)
+        except RuntimeError as e:
+            self._record(stage.name, rec, status="failed", error=str(e), seconds=round(time.time() - t0, 1))
+            self.log(f"[train all] {e}")
+            return False
+        self._record(stage.name, rec, status="done", seconds=round(time.time() - t0, 1), outputs=outputs,
+                     finished=time.strftime("%Y-%m-%d %H:%M:%S"))
         self.log(f"[train all] {stage.name} done in {rec['seconds']:.0f} s")
         return True
 
-    def run(self, stages: Iterable[Stage], only: set[str] | None = None) -> int:
-        """Run ``stages`` in order (``only``: just those; their prerequisites must be done). 0 when all ran or
-        were up to date, 1 when one failed (the run stops there; ``--resume`` continues it)."""
+    def run(self, stages: Iterable[Stage], only: set[str] | None = None, jobs: int = 1) -> int:
+        """Run ``stages`` (listed in dependency order; ``only``: just those, their other prerequisites must be
+        done), up to ``jobs`` at a time once what they need is done. 0 when all ran or were up to date, 1 when
+        one failed (nothing new starts after a failure; ``--resume`` continues the run)."""
         t0 = time.time()
-        for st in stages:
-            if only is not None and st.name not in only:
-                continue
-            lacking = [d for d in st.needs if self.state["stages"].get(d, {}).get("status") != "done"]
+        todo = [st for st in stages if only is None or st.name in only]
+        names = {st.name for st in todo}
+        for st in todo:
+            lacking = [d for d in st.needs if d not in names and self._status(d) != "done"]
             if lacking:
                 raise RuntimeError(f"stage {st.name} needs {', '.join(lacking)}, which has not run in {self.out}")
-            if self.done(st):
-                self.log(f"[train all] {st.name}: up to date (inputs and outputs unchanged), skipped")
-                continue
-            if not self.run_stage(st):
-                return 1
-        self.state["last_run_seconds"] = round(time.time() - t0, 1)
-        self.state["total_stage_seconds"] = round(sum(r.get("seconds", 0.0)
-                                                      for r in self.state["stages"].values()), 1)
+        rc = self._schedule(todo, names, max(1, jobs))
+        with self._lock:
+            self.state["last_run_seconds"] = round(time.time() - t0, 1)
+            self.state["jobs"] = jobs
+            self.state["total_stage_seconds"] = round(sum(r.get("seconds", 0.0)
+                                                          for r in self.state["stages"].values()), 1)
         self.save()
-        return 0
+        return rc
+
+    def _schedule(self, todo: list[Stage], names: set[str], jobs: int) -> int:
+        pending, failed = list(todo), False
+        running: dict[Future, Stage] = {}
+        with ThreadPoolExecutor(jobs) as pool:
+            while pending or running:
+                for st in sorted(pending, key=lambda s: -(s.estimate_s or 0.0)):  # longest ready stage first
+                    if failed or len(running) >= jobs:
+                        break
+                    if any(d in names and self._status(d) != "done" for d in st.needs):
+                        continue  # what it needs is still to run (or running)
+                    pending.remove(st)
+                    if self.done(st):
+                        self.log(f"[train all] {st.name}: up to date (inputs and outputs unchanged), skipped")
+                        continue
+                    running[pool.submit(self.run_stage, st)] = st
+                if not running:
+                    break
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for f in finished:
+                    running.pop(f)
+                    failed |= not f.result()
+        return 1 if failed else 0
+
+
+def schedule_estimate(stages: list[Stage], jobs: int) -> float:
+    """Wall time of ``stages`` (their estimates) run ``jobs`` at a time as :meth:`Runner.run` schedules them
+    (whenever a slot is free: the longest stage whose prerequisites are done)."""
+    names = {st.name for st in stages}
+    pending, t = list(stages), 0.0
+    end: dict[str, float] = {}
+    running: list[tuple[float, str]] = []
+    while pending or running:
+        ready = sorted((st for st in pending if all(d not in names or d in end and end[d] <= t for d in st.needs)),
+                       key=lambda s: -(s.estimate_s or 0.0))
+        for st in ready[:max(1, jobs) - len(running)]:
+            pending.remove(st)
+            end[st.name] = t + (st.estimate_s or 0.0)
+            running.append((end[st.name], st.name))
+        if not running:
+            break
+        running.sort()
+        t, _ = running.pop(0)
+    return max(end.values(), default=0.0)
 
 
 def stage_dict(st: Stage) -> dict:
