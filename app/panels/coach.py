@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -144,6 +145,8 @@ class CoachPanel(QWidget):
         self._routine_len = 0
         #: extra CoachEngine keyword arguments (tests, tools: e.g. measure="pose" with a true-pose regressor)
         self.engine_options: dict = {}
+        self.latencies_ms: deque[float] = deque(maxlen=5000)  # per painted state: frame read → score on screen
+        self._shown_t: deque[float] = deque(maxlen=30)
         self._report_html: Path | None = None
         self.speaker = speaker if speaker is not None else self._make_speaker()
         self._build()
@@ -164,6 +167,9 @@ class CoachPanel(QWidget):
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self._build_display(), 1)
         lay.addLayout(self._build_buttons())
+        self.readout = QLabel("")
+        self.readout.setStyleSheet("color: #8a94a3;")
+        lay.addWidget(self.readout)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
@@ -625,6 +631,8 @@ class CoachPanel(QWidget):
         source = self.make_source()
         self._stop.clear()
         self.timeline = []
+        self.latencies_ms.clear()
+        self._shown_t.clear()
         self.report = self.report_paths = None
         self.open_report_btn.setEnabled(False)
         self.report_label.setText("")
@@ -690,6 +698,7 @@ class CoachPanel(QWidget):
     def _step(self, engine, r, n_people: int) -> bool:
         """One frame through the engine (coach thread). Returns True when the routine is finished."""
         self._run_commands(engine)
+        t_engine = time.perf_counter()
         state = engine.update(float(r.timestamp), r.pose, r.landmarks, n_people=n_people,
                               confidence=float(r.confidence) if r.pose is not None else 0.0)
         if len(self.timeline) < MAX_TIMELINE:
@@ -699,7 +708,7 @@ class CoachPanel(QWidget):
         preview = _downscale(r.frame)
         r.frame = None
         with self._lock:
-            self._latest = (preview, state, r)
+            self._latest = (preview, state, r, t_engine)
             notify = not self._pending
             self._pending = True
         if notify:
@@ -719,8 +728,15 @@ class CoachPanel(QWidget):
             item, self._latest, self._pending = self._latest, None, False
         if item is None:
             return
-        preview, state, r = item
+        preview, state, r, t_engine = item
         self.show_state(state, frame_to_qimage(preview) if preview is not None else None)
+        now = time.perf_counter()
+        # frame → landmarks → pose (capture's own total) + engine → hand-off → painted
+        self.latencies_ms.append(float(r.timings_ms.get("total", 0.0)) + (now - t_engine) * 1000.0)
+        self._shown_t.append(now)
+        n = len(self._shown_t)
+        fps = (n - 1) / (self._shown_t[-1] - self._shown_t[0]) if n > 1 and self._shown_t[-1] > self._shown_t[0] else 0
+        _set_text(self.readout, f"{fps:4.1f} fps · latency {self.latencies_ms[-1]:.0f} ms (frame to score on screen)")
 
     def show_state(self, state, preview=None) -> None:
         """Paint one CoachState (GUI thread); only widgets whose text changes are touched."""

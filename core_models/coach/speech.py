@@ -131,9 +131,10 @@ class Speaker:
         while True:
             with self._cv:
                 self._cv.wait_for(lambda: self._pending is not None or self._closed)
-                if self._closed:
+                text = self._pending
+                if self._closed or text is None:
                     return
-                text, self._pending, self._busy = self._pending, None, True
+                self._pending, self._busy = None, True
             try:
                 self._speak(text)
             finally:

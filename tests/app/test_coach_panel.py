@@ -182,6 +182,7 @@ def test_whole_flow_with_a_video_source(win, clip, tmp_path, monkeypatch):
     phases = [p for _, p, *_ in tl]
     # every state was measured from the video's own clock, and the GUI painted some of them
     assert len(tl) >= 80 and shown and panel.states_shown == len(shown)
+    assert len(panel.latencies_ms) == len(shown) and "fps" in panel.readout.text()
     assert phases[0] == "no_person" and "I can't see anyone" in tl[0][2]
     adjusting = [m for _, p, m, *_ in tl if p == "adjusting"]
     assert adjusting and all(m and m != "Hold it" for m in adjusting)  # a correction, not silence
