@@ -121,9 +121,10 @@ def _estimate(man: dict) -> float | None:
 
 
 def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_source: str | None = None,
-         corpus_args: list[str] | None = None, nproc: int = 1) -> list[Stage]:
+         corpus_args: list[str] | None = None, nproc: int = 1, skipped: dict[str, str] | None = None) -> list[Stage]:
     """The stages, in dependency order, that rebuild every weights file with a manifest in ``manifests``;
-    ``nproc`` > 1: each training command runs under ``torchrun --standalone --nproc_per_node nproc``."""
+    ``nproc`` > 1: each training command runs under ``torchrun --standalone --nproc_per_node nproc``; a manifest
+    whose commands cannot be replayed goes into ``skipped`` (name → why) instead."""
     dirs = {"corpus": out / "corpus", "weights": out / "weights", "work": out / "work"}
     extra = ["--device", device] if device != "cpu" else []
     loso = ["--exclude-source", exclude_source] if exclude_source else []
@@ -137,9 +138,14 @@ def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_s
         man = json.loads((manifests / f"{name}.json").read_text())
         if "command" not in man and "commands" not in man:
             continue
-        chain = manifest_commands(man)
-        cmds = [rewrite(c, k, len(chain), name, dirs, extra + (loso if model_flags(c[1])[1] else []))
-                for k, c in enumerate(chain)]
+        try:
+            chain = manifest_commands(man)
+            cmds = [rewrite(c, k, len(chain), name, dirs, extra + (loso if model_flags(c[1])[1] else []))
+                    for k, c in enumerate(chain)]
+        except (ValueError, KeyError, ImportError) as e:  # reported in the plan and the run manifest
+            if skipped is not None:
+                skipped[name] = f"{type(e).__name__}: {e}"
+            continue
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
                     str(ROOT / "main.py")] if nproc > 1 else None
         stages.append(Stage(name, cmds, [dirs["weights"] / f"{name}.pt", dirs["weights"] / f"{name}.json"],
@@ -223,8 +229,11 @@ def run_train(args: argparse.Namespace) -> int:
 
     out = _run_dir(args)
     manifests = Path(args.manifests) if args.manifests else weights_dir()
+    skipped: dict[str, str] = {}
     stages = plan(manifests, Path(args.mocap).resolve(), out, getattr(args, "device", "cpu") or "cpu",
-                  args.exclude_source, shlex.split(args.corpus_args), max(1, args.nproc))
+                  args.exclude_source, shlex.split(args.corpus_args), max(1, args.nproc), skipped)
+    for name, why in skipped.items():
+        print(f"[train all] {name}: not rebuilt ({why})")
     only = {s.strip() for s in args.only.split(",")} if args.only else None
     unknown = sorted((only or set()) - {s.name for s in stages})
     if unknown:
@@ -246,7 +255,8 @@ def run_train(args: argparse.Namespace) -> int:
     runner = runner or Runner(out)
     runner.state.update(command="python main.py " + " ".join(sys.argv[1:]), device=getattr(args, "device", "cpu"),
                         mocap=str(Path(args.mocap).resolve()), manifests=str(manifests),
-                        exclude_source=args.exclude_source, plan=[stage_dict(s) for s in stages])
+                        exclude_source=args.exclude_source, plan=[stage_dict(s) for s in stages],
+                        not_rebuilt=skipped)
     rc = runner.run(stages, only, max(1, args.jobs))
     if (out / "corpus" / "corpus.npz").exists():
         runner.state["data_hash"] = data_hash(out / "corpus")

@@ -208,3 +208,12 @@ def test_schedule_estimate_longest_ready_stage_first():
     assert schedule_estimate(stages, 1) == 185
     assert schedule_estimate(stages, 2) == 110  # long on one slot; mid, short, after on the other
     assert schedule_estimate(stages, 5) == 110
+
+
+def test_a_manifest_that_cannot_be_replayed_is_reported_not_fatal(tmp_path):
+    (tmp_path / "odd.json").write_text(json.dumps({"command": "python tools/make_it.py --fast"}))
+    (tmp_path / "autopose.json").write_text(json.dumps({"command": "python main.py train autopose --steps 5"}))
+    skipped: dict[str, str] = {}
+    stages = train_all.plan(tmp_path, Path("/srv/mocap"), Path("/srv/run"), skipped=skipped)
+    assert [s.name for s in stages] == ["corpus", "autopose"]
+    assert "not a 'python main.py train" in skipped["odd"]
