@@ -231,10 +231,13 @@ class CapturePanel(QWidget):
             time.sleep(0.01)
 
     def _loop(self, source, variant: str, regressor: str) -> str:
-        """Capture thread: source → pipeline; hands the newest frame to the GUI."""
+        """Capture thread: source → pipeline; hands the newest frame to the GUI. An image folder runs per image
+        (IMAGE-mode detector, the pipeline reset before every file: no smoothing or held limbs carried from one
+        photo to the next); a video or a camera tracks."""
+        from core_models.capture.per_image import default_mode, run_images
         from core_models.capture.pipeline import run_source
 
-        mode = "image" if source.kind == "images" else "video"
+        mode = default_mode(source.kind)
         try:
             pipe = self.ctx.services.capture_pipeline(variant, regressor, mode)
         except Exception:
@@ -247,8 +250,10 @@ class CapturePanel(QWidget):
                     return source.status
             else:
                 self.statusChanged.emit(f"{source.status} · pose from {pipe.regressor.name}")
-            for r in run_source(pipe, source, text=lambda: self._hint or None,
-                                should_stop=self._stop_check(source), keep_frames=True, overlap=True):
+            hint, stop = (lambda: self._hint or None), self._stop_check(source)
+            results = (run_images(pipe, source, text=hint, should_stop=stop, keep_frames=True) if mode == "image"
+                       else run_source(pipe, source, text=hint, should_stop=stop, keep_frames=True, overlap=True))
+            for r in results:
                 preview = _downscale(r.frame)
                 r.frame = None
                 with self._lock:

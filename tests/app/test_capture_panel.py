@@ -103,3 +103,33 @@ def test_missing_camera_and_missing_file_are_reported(win, tmp_path):
     panel.start()
     assert pump(until=lambda: not panel.running, timeout=60)
     assert "not found" in panel.status.text()
+
+
+def test_image_folder_runs_per_image_without_carrying_state(win, tmp_path):
+    """Issue 14 item 6: an image folder is a set of independent photos. The last image's pose after a folder of
+    two different people is exactly that image's pose alone (no One-Euro smoothing, held limbs or regressor window
+    carried from the first photo)."""
+    import shutil
+
+    from tests.capture._capture_data import opencv_image
+
+    panel = win.feature_panels["dock_capture"]
+    both, alone = tmp_path / "both", tmp_path / "alone"
+    both.mkdir()
+    alone.mkdir()
+    shutil.copy(opencv_image("messi5.jpg"), both / "a.jpg")
+    for d in (both, alone):
+        shutil.copy(opencv_image("basketball1.png"), d / "b.png")
+    results = {}
+    for name, folder in (("both", both), ("alone", alone)):
+        panel.source_kind.setCurrentIndex(2)
+        panel.path_edit.setText(str(folder))
+        panel.regressor.setCurrentText("geometric")
+        panel.start()
+        assert pump(until=lambda: not panel.running, timeout=120)
+        pump(0.3)
+        r = panel.last_result
+        assert r is not None and r.pose is not None
+        results[name] = r
+    np.testing.assert_allclose(results["both"].landmarks.image, results["alone"].landmarks.image, atol=1e-6)
+    assert poses_equal(results["both"].pose, results["alone"].pose)
