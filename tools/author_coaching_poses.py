@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 from core_models import skeleton as sk  # noqa: E402
+from core_models.data.coaching_poses import contact_heights, contact_limit_m  # noqa: E402
 from core_models.library import pose_to_dict  # noqa: E402
 from core_models.plausibility import check_pose, ground_pose  # noqa: E402
 from core_models.pose import (  # noqa: E402
@@ -176,14 +177,6 @@ def build_pose(spec: dict, body) -> Pose:
     return ground_pose(body, pose)
 
 
-def contact_heights(body, pose: Pose, joints) -> dict[str, float]:
-    """Height (m) above the floor of each named joint centre."""
-    rest = np.asarray(body.skinning.rest_joints, np.float64)
-    _, P = _world(pose, rest)
-    floor = float(body.skinning.floor_height)
-    return {n: float(P[sk.JOINT_INDEX[n], 1] - floor) for n in joints}
-
-
 def write_pose(spec: dict, pose: Pose, folder: Path) -> Path:
     d = pose_to_dict(spec["name"], spec["category"], pose, spec["description"])
     d["group"] = spec["group"]
@@ -233,14 +226,9 @@ def problems_of(body, spec: dict, pose: Pose) -> list[str]:
     if lim > 0.01:
         out.append(f"limit {lim:.1f} deg")
     for n, h in contact_heights(body, pose, spec.get("contacts", ())).items():
-        if h > CONTACT_MAX_M.get(n.split("_")[-1], 0.12):
+        if h > contact_limit_m(n):
             out.append(f"{n} {h * 100:.0f} cm up")
     return out
-
-
-#: how high (m) a joint centre may be above the floor and still count as resting on it
-CONTACT_MAX_M = {"pelvis": 0.24, "spine1": 0.17, "spine2": 0.17, "spine3": 0.17, "head": 0.18, "neck": 0.14,
-                 "knee": 0.14, "ankle": 0.13, "foot": 0.07, "wrist": 0.11, "elbow": 0.10, "shoulder": 0.12}
 
 
 def main(argv=None) -> int:
@@ -525,11 +513,12 @@ SPECS: list[dict] = [
        ("head", "right_ankle"), root=(-118, 0, 0), pelvis_h=0.40,
        j={"l_hip": (-75, 0, 0), "l_ankle": (-10, 0, 0), "shoulder": (0, 0, -80)},
        ik={"right_ankle": {"t": (-0.10, 0.08, 0.40), "pole": (-0.1, 0.8, 0.6)}}, flat={"right_ankle": 0}),
-    _d("pigeon", "Pigeon", "yoga", "lying",
-       "Front shin across the mat, back leg long behind, hips square, chest lifted, hands on the floor.",
+    _d("pigeon", "Pigeon Prep", "yoga", "lying",
+       "Front shin folded across the mat, back knee and shin down behind, chest lifted, hands on the floor.",
        ("left_knee", "right_knee"), root=(40, 0, 0), pelvis_h=0.18,
        j={"r_hip": (20, 0, 0), "r_knee": (30, 0, 0), "r_ankle": (45, 0, 0), "r_foot": (30, 0, 0),
-          "spine1": (-14, 0, 0), "spine2": (-12, 0, 0), "spine3": (-10, 0, 0), "neck": (-5, 0, 0), "l_hip": (-90, 30, 30), "l_knee": (110, 0, 0), **ARMS_DOWN},
+          "spine1": (-14, 0, 0), "spine2": (-12, 0, 0), "spine3": (-10, 0, 0), "neck": (-5, 0, 0),
+          "l_hip": (-90, 30, 30), "l_knee": (110, 0, 0), **ARMS_DOWN},
        ik={"left_ankle": {"t": (-0.05, 0.07, 0.30), "pole": (0.45, 0.05, 0.25)},
            "right_ankle": {"t": (-0.12, 0.07, -0.72), "pole": (-0.1, -0.5, -0.3)},
            **_both("wrist", (0.30, 0.14, 0.12))}),
@@ -551,8 +540,8 @@ SPECS: list[dict] = [
     _d("seated_twist", "Seated Twist", "yoga", "seated",
        "One leg long, the other foot planted outside its knee; twist towards the bent knee, hand behind you.",
        ("pelvis", "right_ankle"), pelvis_h=0.09,
-       j={"r_hip": (-84, 0, 0), "l_ankle": (-30, 0, 0), "spine1": (0, 18, 0), "spine2": (0, 18, 0), "spine3": (0, 15, 0),
-          "neck": (0, 25, 0), "head": (0, 20, 0)},
+       j={"r_hip": (-84, 0, 0), "l_ankle": (-30, 0, 0), "spine1": (0, 18, 0), "spine2": (0, 18, 0),
+          "spine3": (0, 15, 0), "neck": (0, 25, 0), "head": (0, 20, 0)},
        ik={"left_ankle": {"t": (-0.02, 0.10, 0.34), "pole": (0.1, 0.7, 0.3)},
            "right_wrist": {"t": (0.08, 0.02, 0.04), "ref": "left_knee", "pole": (-0.1, 0.1, 0.4)},
            "left_wrist": {"t": (0.12, 0.15, -0.28)}}),
