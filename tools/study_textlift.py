@@ -5,9 +5,10 @@
 
 Grid (every run: ``core_models.nets.textlift.train.train_run`` + ``eval.evaluate``, 1 thread):
   main      windows 27 / 81 × causal / centred × alignment none / cm (the seed's best) × seeds;
-  controls  (window 27, causal) cm with a shuffled caption (another pose's text), the oracle teacher (CM fed the
-            ground-truth canonical joints), the text as a test-time input, and the same three settings with the
-            left arm hidden in every frame (ambiguous 2D where a description could disambiguate).
+  controls  (window 27, causal) cm with the teacher as a fixed KL target (stop-gradient, "sg"), the oracle
+            teacher (CM fed the ground-truth canonical joints, sg), cm with a shuffled caption (another pose's
+            text), the text as a test-time input; and none / cm / input with the left arm hidden in every frame
+            (ambiguous 2D where a description could disambiguate).
 Runs already in the output file are skipped (``--resume`` is the default), so an interrupted grid continues.
 """
 from __future__ import annotations
@@ -29,26 +30,29 @@ from core_models.nets.textlift.eval import evaluate  # noqa: E402
 from core_models.nets.textlift.train import train_run  # noqa: E402
 
 
-def plan(which: str, seeds: list[int]) -> list[dict]:
+#: control settings at window 27, causal (``sg``: the alignment KL does not train the teacher)
+CONTROLS = (dict(align="cm", sg=True), dict(align="oracle", sg=True), dict(align="cm", shuffle=True),
+            dict(align="input"))
+OCCLUDED = (dict(align="none"), dict(align="cm"), dict(align="input"))
+
+
+def plan(which: str, seeds: list[int], windows: tuple[int, ...] = (27, 81)) -> list[dict]:
+    """Seed by seed (an interrupted grid still has every setting at the first seeds): the main grid, then the
+    controls, then the occluded-arm settings."""
     runs = []
-    if which in ("main", "all"):
-        for window in (27, 81):
-            for causal in (True, False):
-                for align in ("none", "cm"):
-                    runs += [dict(window=window, causal=causal, align=align, seed=s) for s in seeds]
-    if which in ("controls", "all"):
-        base = dict(window=27, causal=True)
-        for s in seeds:
-            runs += [dict(base, align="cm", shuffle=True, seed=s), dict(base, align="oracle", seed=s),
-                     dict(base, align="input", seed=s)]
-        for s in seeds:
-            runs += [dict(base, align=a, occlude="left_arm", seed=s) for a in ("none", "cm", "input")]
+    for s in seeds:
+        if which in ("main", "all"):
+            runs += [dict(window=w, causal=c, align=a, seed=s) for w in windows for c in (True, False)
+                     for a in ("none", "cm")]
+        if which in ("controls", "all") and 27 in windows:
+            runs += [dict(window=27, causal=True, seed=s, **v) for v in CONTROLS]
+            runs += [dict(window=27, causal=True, occlude="left_arm", seed=s, **v) for v in OCCLUDED]
     return runs
 
 
 def run_key(r: dict) -> str:
-    return (f"T{r['window']}{'c' if r['causal'] else 'm'}-{r['align']}{'-shuf' if r.get('shuffle') else ''}"
-            f"{'-occ_' + r['occlude'] if r.get('occlude') else ''}-s{r['seed']}")
+    return (f"T{r['window']}{'c' if r['causal'] else 'm'}-{r['align']}{'-sg' if r.get('sg') else ''}"
+            f"{'-shuf' if r.get('shuffle') else ''}{'-occ_' + r['occlude'] if r.get('occlude') else ''}-s{r['seed']}")
 
 
 def setting_key(r: dict) -> str:
@@ -99,13 +103,27 @@ def table(summary: dict) -> str:
 
 def one_run(r: dict, data, args) -> dict:
     train, tt, test, tt_test = data
-    cfg = TextLiftConfig(window=r["window"], causal=r["causal"], align=r["align"], channels=args.channels)
+    cfg = TextLiftConfig(window=r["window"], causal=r["causal"], align=r["align"], channels=args.channels,
+                         teacher_sg=bool(r.get("sg")))
     model, info = train_run(cfg, train, tt, args.steps, args.batch, args.lr, r["seed"], real_frac=args.real_frac,
                             shuffle_text=bool(r.get("shuffle")), hide=r.get("occlude"))
     res = evaluate(model, test, tt_test, r.get("occlude"))
     if len(data) > 4 and data[4] is not None:
         res["val"] = evaluate(model, *data[4], r.get("occlude"))
     return {**r, "key": run_key(r), **res, "seconds": info["seconds"], "final_losses": info["history"][-1]}
+
+
+def merge(files: list[str], out: Path) -> int:
+    """One result file from several (runs de-duplicated by key; data/settings from the first)."""
+    states = [json.loads(Path(f).read_text()) for f in files]
+    runs = list({r["key"]: r for st in states for r in st["runs"]}.values())
+    merged = {k: v for k, v in states[0].items() if k not in ("runs", "summary")}
+    merged["commands"] = [st.get("command") for st in states]
+    merged["runs"], merged["summary"] = runs, summarise(runs)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(merged, indent=1))
+    print(table(merged["summary"]))
+    return 0
 
 
 def main(argv=None) -> int:
@@ -116,14 +134,19 @@ def main(argv=None) -> int:
                          "comma-separated, e.g. real_v1,textlift_seq from tools/study_textlift_seqs.py)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--plan", default="all", choices=("main", "controls", "all"))
-    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--windows", default="27,81", help="main-grid windows (the controls run at 27)")
+    ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--channels", type=int, default=128)
+    ap.add_argument("--channels", type=int, default=64)
     ap.add_argument("--real-frac", type=float, default=0.5)
     ap.add_argument("--synth-segments", type=int, default=120)
     ap.add_argument("--out", default="docs/capture/studies/textlift_real_v1.json")
+    ap.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                    help="merge these result files (e.g. one per seed, run in parallel) into --out and stop")
     args = ap.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, Path(args.out))
     torch.set_num_threads(1)
     out = Path(args.out)
     state = json.loads(out.read_text()) if out.exists() else {"runs": []}
@@ -142,7 +165,8 @@ def main(argv=None) -> int:
                      "data_seconds": round(time.time() - t0, 1)}
     state["settings"] = {k: getattr(args, k) for k in ("steps", "batch", "lr", "channels", "real_frac")}
     state["command"] = "nice -n 5 .venv/bin/python tools/study_textlift.py " + " ".join(sys.argv[1:])
-    for r in plan(args.plan, [int(s) for s in args.seeds.split(",")]):
+    windows = tuple(int(w) for w in args.windows.split(","))
+    for r in plan(args.plan, [int(s) for s in args.seeds.split(",")], windows):
         if run_key(r) in done:
             continue
         res = one_run(r, data, args)

@@ -8,7 +8,10 @@ MediaPipe in VIDEO mode), one job per sequence, into its own dataset folder (``-
 ``textlift_seq``), readable with ``load_landmark_dataset``. Shorter sequences than the builder's 96 frames
 (``--frames``) keep it affordable; a re-run resumes (finished shards are kept).
 
-    nice -n 5 .venv/bin/python tools/study_textlift_seqs.py --n 12 --frames 64
+    nice -n 5 .venv/bin/python tools/study_textlift_seqs.py --n 26 --frames 64
+    nice -n 5 .venv/bin/python tools/study_textlift_seqs.py --name textlift_seq_train --splits train --n 40 \
+        --frames 96 --seed 8
+    .venv/bin/python tools/study_textlift_seqs.py --snapshot real_v1      # → real_v1_snap (sequences only)
 """
 from __future__ import annotations
 
@@ -53,6 +56,30 @@ def jobs(n: int, frames: int, splits: list[str], seed: int):
     return settings, out
 
 
+def snapshot(name: str) -> int:
+    """Freeze the sequence shards of a dataset that is still being built into ``<name>_snap`` (the study's
+    cached pools depend on the data not changing between its parallel runs)."""
+    import json
+    import shutil
+
+    from core_models.capture import realdata as rd
+
+    src, dst = rd.dataset_dir(name), rd.dataset_dir(name + "_snap")
+    dst.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for p in sorted(src.glob("shard_[0-9][0-9][0-9][0-9].npz")):
+        with np.load(p, allow_pickle=False) as z:
+            if len(z["kind"]) and (z["kind"] == "seq").all():
+                if not (dst / p.name).exists():
+                    shutil.copy(p, dst / p.name)
+                n += 1
+    meta = json.loads((src / "meta.json").read_text())
+    meta.update(snapshot_of=f"{name} (its sequence shards at {time.strftime('%H:%M:%S')})", sequences=n)
+    (dst / "meta.json").write_text(json.dumps(meta, indent=1))
+    print(f"[seqs] {dst}: {n} sequence shards")
+    return 0
+
+
 def main(argv=None) -> int:
     from core_models.capture import realdata as rd
 
@@ -62,7 +89,11 @@ def main(argv=None) -> int:
     ap.add_argument("--frames", type=int, default=64)
     ap.add_argument("--splits", default="test")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--snapshot", default=None, metavar="NAME",
+                    help="only copy NAME's finished sequence shards into NAME_snap and stop")
     args = ap.parse_args(argv)
+    if args.snapshot:
+        return snapshot(args.snapshot)
     settings, todo = jobs(args.n, args.frames, args.splits.split(","), args.seed)
     out = rd.dataset_dir(args.name)
     out.mkdir(parents=True, exist_ok=True)

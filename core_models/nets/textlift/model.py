@@ -102,7 +102,9 @@ class CMAlign(nn.Module):
         else:
             w, pad = self.proj(text), (None if mask is None else ~mask)
         for i, blk in enumerate(self.blocks):
-            w = blk(f_pose, w, pad if i == 0 else None, residual=i > 0)
+            # the first block maps the m text tokens onto the 22 pose tokens (no residual: the shapes differ);
+            # the oracle's joint tokens already are the 22 pose tokens, so its residual keeps them
+            w = blk(f_pose, w, pad if i == 0 else None, residual=i > 0 or self.source == "joints")
         return w
 
 
