@@ -187,32 +187,50 @@ def write_pose(spec: dict, pose: Pose, folder: Path) -> Path:
     return path
 
 
-def _label(img: np.ndarray, text: str, lines: list[str]):
+def _label(img: np.ndarray, text: str, lines: list[str], note: str = ""):
     from PIL import Image, ImageDraw
 
     im = Image.fromarray(img)
     dr = ImageDraw.Draw(im)
-    dr.text((4, 3), text, fill=(0, 0, 0))
+    dr.text((4, 3), text, fill=(235, 235, 235))
+    if note:
+        dr.text((4, 16), note, fill=(255, 190, 60))
     for k, line in enumerate(lines):
-        dr.text((4, im.height - 14 * (len(lines) - k)), line, fill=(150, 0, 0))
+        dr.text((4, im.height - 14 * (len(lines) - k)), line, fill=(255, 80, 80))
     return im
+
+
+def _exclusion_notes(items) -> list[str]:
+    """'not in the training set: X deg from <library pose>' for authored poses inside the exclusion distance."""
+    from core_models.data.coaching_poses import LIBRARY_EXCLUSION_DEG, _library, canonical, library_distances
+
+    full = canonical(np.stack([pose.full() for _, pose, _ in items]))
+    d = library_distances(full[:, 1:], full[:, 0])
+    names = _library()[0]
+    return [f"not trained on: {d[i].min():.1f} deg from {names[int(d[i].argmin())]}"
+            if d[i].min() < LIBRARY_EXCLUSION_DEG else "" for i in range(len(items))]
 
 
 def render_sheet(items: list[tuple[dict, Pose, list[str]]], body, out: Path, tile: int = 220,
                  cols: int = 8, views=("three_quarter", "side")) -> None:
-    """Contact sheet: one tile per pose and view (name on top, plausibility problems in red)."""
+    """Contact sheet: one tile per pose and view (name on top; authored poses the training set leaves out for
+    being too close to a library pose in orange; plausibility problems in red). Poses lying on a side show the
+    front view instead of the side view (which would look down on them)."""
     from PIL import Image
 
     from core_models.render.offscreen import render_pose_image
 
+    notes = _exclusion_notes(items)
     n = len(items) * len(views)
     rows = (n + cols - 1) // cols
     sheet = Image.new("RGB", (cols * tile, rows * tile), (255, 255, 255))
     k = 0
-    for spec, pose, problems in items:
-        for view in views:
+    for (spec, pose, problems), note in zip(items, notes):
+        for view in spec.get("views", views):
             img = render_pose_image(body, pose, size=(tile, tile), view=view, grid=True)
-            im = _label(img, f"{spec['slug']} ({view[:5]})", problems if view == views[0] else [])
+            first = view == views[0]
+            im = _label(img, f"{spec['name']} ({view.replace('_', ' ')})", problems if first else [],
+                        note if first else "")
             sheet.paste(im, ((k % cols) * tile, (k // cols) * tile))
             k += 1
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -231,6 +249,43 @@ def problems_of(body, spec: dict, pose: Pose) -> list[str]:
     return out
 
 
+def report(n: int = 10000, seed: int = 0) -> str:
+    """Markdown: per library pose, the distance (mean per-joint angle, root + 21 joints, nearer mirror image) to
+    the nearest other library pose, the nearest corpus train-split pose, the nearest authored pose and the nearest
+    pose of ``coaching_pose_set(n, seed)``; then the time the set took (twice: cold, warm)."""
+    import time
+
+    from core_models.data import coaching_poses as cp
+
+    t0 = time.perf_counter()
+    s = cp.coaching_pose_set(n, seed)
+    cold = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cp.coaching_pose_set(n, seed + 1)
+    warm = time.perf_counter() - t0
+    lib_names, lib = cp.library_full()
+    d_lib = cp.library_distances(lib[:, 1:], lib[:, 0])
+    np.fill_diagonal(d_lib, np.inf)
+    corpus = cp.load_corpus_train("auto")
+    d_corpus = None if corpus is None else cp.library_distances(corpus[:, 1:], corpus[:, 0]).min(0)
+    names, full = cp.authored_arrays()
+    d_auth = cp.library_distances(full[:, 1:], full[:, 0])
+    d_set = cp.library_distances(s.body_pose, s.root_orient)
+    rows = ["| library pose | nearest other library pose | nearest corpus train pose | nearest authored pose "
+            "| nearest pose of the set (its kind, source) |", "|---|---|---|---|---|"]
+    for k, ln in enumerate(lib_names):
+        a, j = int(d_auth[:, k].argmin()), int(d_set[:, k].argmin())
+        corp = "—" if d_corpus is None else f"{d_corpus[k]:.1f}"
+        rows.append(f"| {ln} | {d_lib[k].min():.1f} ({lib_names[int(d_lib[k].argmin())]}) | {corp} | "
+                    f"{d_auth[a, k]:.1f} ({names[a]}) | {d_set[j, k]:.1f} ({s.kind[j]}, {s.name[j]}) |")
+    excluded = [f"{names[i]} {d_auth[i].min():.1f} ({lib_names[int(d_auth[i].argmin())]})"
+                for i in np.argsort(d_auth.min(1)) if d_auth[i].min() < cp.LIBRARY_EXCLUSION_DEG]
+    return "\n".join(rows + ["", f"authored poses left out ({len(excluded)}): " + ", ".join(excluded), "",
+                              f"coaching_pose_set({n}): {cold:.2f} s cold (corpus load included), {warm:.2f} s warm; "
+                              f"min distance to the library {d_set.min():.2f} deg; corpus "
+                              f"{'absent' if corpus is None else f'{len(corpus)} train poses'}"])
+
+
 def main(argv=None) -> int:
     from core_models.body import load_body
 
@@ -238,7 +293,11 @@ def main(argv=None) -> int:
     ap.add_argument("--only", nargs="*", help="slugs to build (default: all)")
     ap.add_argument("--debug", help="folder for large renders of each pose (no files written)")
     ap.add_argument("--no-sheet", action="store_true")
+    ap.add_argument("--report", action="store_true", help="print the library-distance report (docs/notes) and exit")
     args = ap.parse_args(argv)
+    if args.report:
+        print(report())
+        return 0
     body = load_body("anny")
     specs = [s for s in SPECS if not args.only or s["slug"] in args.only]
     items = []
@@ -480,7 +539,7 @@ SPECS: list[dict] = [
        _SUPINE + _FEET, root=(-90, 0, 0), j=dict(hip=(0, 10, 8), shoulder=(0, 0, -65), ankle=(20, 0, 0))),
     _d("side_plank", "Side Plank", "yoga", "lying",
        "Balance on the lower hand and the edge of the lower foot, body in one long line, top arm up.",
-       ("right_wrist", "right_ankle"), root=(0, 0, 66), pelvis_h=0.52,
+       ("right_wrist", "right_ankle"), views=("three_quarter", "front"), root=(0, 0, 66), pelvis_h=0.52,
        j=dict(l_shoulder=(0, 0, 24), r_shoulder=(0, 0, -24), r_wrist=(0, 0, 75)),
        ik={"right_wrist": {"t": (-0.52, 0.05, 0.02)}, "right_ankle": {"t": (0.82, 0.08, 0.0)},
            "left_ankle": {"t": (0.84, 0.20, 0.0)}}),
@@ -591,13 +650,13 @@ SPECS: list[dict] = [
        ik=_both("wrist", (0.10, 0.05, 0.62), pole=(0.15, -0.4, 0.40)), flat={"left_ankle": 80, "right_ankle": 80}),
     _d("clamshell", "Clamshell", "fitness", "lying",
        "Lie on one side, hips and knees bent, feet together, and open the top knee like a shell.",
-       ("pelvis", "right_knee"), root=(0, 0, 90),
+       ("pelvis", "right_knee"), views=("three_quarter", "front"), root=(0, 0, 90),
        j={"hip": (-45, 0, 0), "knee": (90, 0, 0), "l_hip": (-45, 30, 35), "r_collar": (0, 0, 10),
           "r_shoulder": (0, 0, 80), "l_shoulder": (0, 0, -75)}),
     _d("side_lying_leg_lift", "Side-Lying Leg Lift", "fitness", "lying",
        "Lie on one side, head on the lower arm, and lift the straight top leg.", ("pelvis", "right_ankle"),
-       root=(0, 0, 90), j={"l_hip": (0, 0, 38), "r_collar": (0, 0, 10), "r_shoulder": (0, 0, 80),
-                           "l_shoulder": (0, 0, -75)}),
+       views=("three_quarter", "front"), root=(0, 0, 90),
+       j={"l_hip": (0, 0, 38), "r_collar": (0, 0, 10), "r_shoulder": (0, 0, 80), "l_shoulder": (0, 0, -75)}),
 ]
 
 
