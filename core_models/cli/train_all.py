@@ -26,8 +26,10 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core_models.nets.training.stages import Runner, Stage, data_hash, schedule_estimate, stage_dict
+if TYPE_CHECKING:  # core_models.cli modules are all imported to build the CLI: no training code at import time
+    from core_models.nets.training.stages import Runner, Stage
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MOCAP = ROOT.parent / "shared" / "data" / "mocap"
@@ -125,6 +127,8 @@ def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_s
     """The stages, in dependency order, that rebuild every weights file with a manifest in ``manifests``;
     ``nproc`` > 1: each training command runs under ``torchrun --standalone --nproc_per_node nproc``; a manifest
     whose commands cannot be replayed goes into ``skipped`` (name → why) instead."""
+    from core_models.nets.training.stages import Stage
+
     dirs = {"corpus": out / "corpus", "weights": out / "weights", "work": out / "work"}
     extra = ["--device", device] if device != "cpu" else []
     loso = ["--exclude-source", exclude_source] if exclude_source else []
@@ -162,6 +166,8 @@ def _fmt(s: float | None) -> str:
 
 
 def print_plan(stages: list[Stage], runner: Runner | None, only: set[str] | None, jobs: int = 1) -> None:
+    from core_models.nets.training.stages import schedule_estimate
+
     todo = []
     print(f"{'stage':22s} {'needs':22s} {'estimate':>12s}  status")
     for st in stages:
@@ -226,6 +232,7 @@ def _install(stages: list[Stage], out: Path) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     from core_models.nets.common.weights import weights_dir
+    from core_models.nets.training.stages import Runner, data_hash, stage_dict
 
     out = _run_dir(args)
     manifests = Path(args.manifests) if args.manifests else weights_dir()

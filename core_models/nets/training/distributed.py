@@ -23,6 +23,7 @@ DDP broadcasts rank 0's buffers before each forward pass.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
 import sys
 import time
@@ -84,8 +85,10 @@ def setup(device: str = "cpu", quiet_others: bool = True) -> str:
     if cuda:
         torch.cuda.set_device(local)
         device = f"cuda:{local}"
-    dist.init_process_group(backend="nccl" if cuda else "gloo")
-    _CONTROL = dist.new_group(backend="gloo") if cuda else dist.group.WORLD
+    # long timeouts: ranks > 0 wait in one broadcast while rank 0 prepares its data (or trains a model whose loop
+    # has no distributed hooks, alone)
+    dist.init_process_group(backend="nccl" if cuda else "gloo", timeout=datetime.timedelta(hours=24))
+    _CONTROL = dist.new_group(backend="gloo", timeout=datetime.timedelta(hours=24)) if cuda else dist.group.WORLD
     if dist.get_rank() > 0:
         if quiet_others:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
