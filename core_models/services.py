@@ -313,6 +313,17 @@ class ModelServices:
 
         return CapturePipeline(variant, regressor=regressor, mode=mode, max_people=max_people)
 
+    # --- coach ------------------------------------------------------------------------------------------------
+    @staticmethod
+    def coach_engine(routine: Any, strictness: str = "standard", cooldown_s: float = 2.0, corrector: str = "auto",
+                     mirror: bool = False) -> Any:
+        """A new :class:`core_models.coach.CoachEngine` (one per session; it keeps the hold timer and the report).
+        ``corrector="auto"`` loads the learned corrector and judge on the first correction (rules until then and
+        whenever they are unavailable)."""
+        from core_models.coach import CoachEngine
+
+        return CoachEngine(routine, strictness=strictness, cooldown_s=cooldown_s, corrector=corrector, mirror=mirror)
+
     # --- pose files -------------------------------------------------------------------------------------------
     @staticmethod
     def read_pose_file(path: str | Path, frame: int = 0) -> PoseFile:
