@@ -14,7 +14,9 @@ video or the routine finished) the session report is saved into the chosen folde
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -47,6 +49,7 @@ from app.viewport.coach_view import CoachView, status_colors
 from app.workers import run_in_background
 
 log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[2]
 
 CURRENT = "__current__"
 FILE = "__file__"
@@ -807,12 +810,8 @@ class CoachPanel(QWidget):
             return
         folder = Path(self.report_dir.text().strip() or self.default_report_dir()) / time.strftime("%Y%m%d-%H%M%S")
         self.report_label.setText(f"saving the session report to {folder}…")
-
-        def save() -> object:
-            folder.mkdir(parents=True, exist_ok=True)
-            return report.save(folder)
-
-        run_in_background(save, on_result=lambda paths: self._on_report_saved(folder, paths),
+        run_in_background(save_report_files, report, folder,
+                          on_result=lambda paths: self._on_report_saved(folder, paths),
                           on_error=lambda e: self.report_label.setText(f"the session report was not saved: {e}"))
 
     def _on_report_saved(self, folder: Path, paths) -> None:
@@ -820,8 +819,9 @@ class CoachPanel(QWidget):
         html = report_html(paths, folder)
         self._report_html = html
         self.open_report_btn.setEnabled(html is not None)
-        self.report_label.setText(f"Session report saved in {folder}" + (" — open it to see the summary."
-                                                                          if html is not None else ""))
+        note = f" (without the summary picture: {paths['png_error']})" if "png_error" in paths else ""
+        self.report_label.setText(f"Session report saved in {folder}{note}"
+                                  + (" — open it to see the summary." if html is not None else ""))
         self.ctx.status.showMessage(f"Coach: session report saved in {folder}", 8000)
         self.reportSaved.emit(paths)
         if self.full_window is not None:
@@ -837,6 +837,48 @@ class CoachPanel(QWidget):
         self.stop()
         self.speaker.close()
         super().closeEvent(ev)
+
+
+REPORT_CHILD = r"""
+import json, pickle, sys
+from pathlib import Path
+report = pickle.loads(Path(sys.argv[1]).read_bytes())
+paths = report.save(sys.argv[2])
+print("PATHS " + json.dumps({k: str(v) for k, v in paths.items()}))
+"""
+
+
+def save_report_files(report, folder: Path, timeout: float = 300.0) -> dict:
+    """Write the session report (worker thread). Its summary picture is rendered with the headless GL renderer,
+    which must not share a process with Qt's GL (PyOpenGL picks one platform per process): so the report is
+    saved by a child Python (EGL). Where there is none (the frozen bundle) or it fails, the report is saved here
+    without the picture and ``png_error`` in the returned paths says why."""
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    why = "no separate Python to render the summary picture in (frozen bundle)"
+    if not getattr(sys, "frozen", False):
+        with tempfile.TemporaryDirectory(prefix="coach-report-") as tmp:
+            pkl = Path(tmp) / "report.pickle"
+            pkl.write_bytes(pickle.dumps(report))
+            env = dict(os.environ, PYOPENGL_PLATFORM=os.environ.get("POSETAILOR_HEADLESS_GL", "egl"))
+            try:
+                r = subprocess.run([sys.executable, "-c", REPORT_CHILD, str(pkl), str(folder)], cwd=str(ROOT),
+                                   env=env, capture_output=True, text=True, timeout=timeout)
+                line = next((x for x in r.stdout.splitlines() if x.startswith("PATHS ")), None)
+                if line is not None:
+                    return {k: Path(v) for k, v in json.loads(line[6:]).items()}
+                why = f"the report process failed (exit {r.returncode}): {r.stderr.strip()[-300:]}"
+            except (OSError, subprocess.SubprocessError) as e:
+                why = f"the report process failed: {e}"
+    log.warning("coach report: %s; saving it without the summary picture", why)
+    paths = dict(report.save(folder, images=False))
+    paths["png_error"] = why
+    return paths
 
 
 def _set_text(label: QLabel, text: str) -> None:
@@ -871,7 +913,7 @@ def report_html(paths, folder: Path) -> Path | None:
     vals = list(paths.values()) if isinstance(paths, dict) else list(paths) if isinstance(paths, (list, tuple)) \
         else [paths]
     for v in vals:
-        if isinstance(v, (str, Path)) and str(v).endswith(".html"):
+        if isinstance(v, Path) and str(v).endswith(".html"):
             return Path(v)
     found = sorted(Path(folder).glob("*.html"))
     return found[0] if found else None

@@ -196,7 +196,8 @@ def test_whole_flow_with_a_video_source(win, clip, tmp_path, monkeypatch):
     assert max_changes_in_any_second(tl) <= 1, max_changes_in_any_second(tl)
     assert message_changes_per_second(tl) < 1.0
     # the report: json + npz + png + html, one entry per target with its hold
-    assert {"json", "html"} <= set(paths)
+    assert {"json", "npz", "png", "html"} <= set(paths), paths  # the picture too (rendered in a child process)
+    assert "summary.png" in Path(paths["html"]).read_text()
     data = json.loads(Path(paths["json"]).read_text())
     assert len(data["targets"]) == 2
     assert all(t["hold_s"] >= t["hold_target_s"] - 0.11 for t in data["targets"]), data["targets"]
@@ -385,6 +386,23 @@ def test_no_target_cannot_start(win):
     panel.target_combo.clear()
     assert panel.start() is False
     assert "cannot start" in panel.status.text() and not panel.running
+
+
+def test_report_is_saved_without_the_picture_where_no_child_python_can_render_it(tmp_path, monkeypatch):
+    from app.panels.coach import report_html, save_report_files
+    from core_models import library
+    from core_models.coach import Routine, run_poses, target_from_library
+    from core_models.pose import Pose
+
+    p = {e.slug: e.pose for e in library.load_library()}["tree"]
+    poses = Pose(np.repeat(p.root_orient[None], 30, 0), np.repeat(p.body_pose[None], 30, 0),
+                 np.repeat(p.transl[None], 30, 0))
+    run = run_poses(poses, np.arange(30) / 10.0, Routine("t", [target_from_library("tree", 1.0)]))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    paths = save_report_files(run.report, tmp_path / "r")
+    assert "png" not in paths and "frozen" in paths["png_error"]
+    assert paths["json"].is_file() and paths["npz"].is_file()
+    assert report_html(paths, tmp_path / "r") == paths["html"] and paths["html"].is_file()
 
 
 def test_flicker_measures():
