@@ -95,3 +95,12 @@ def test_shards_cover_the_global_batch_in_rank_order(monkeypatch, n):
         assert all(r == list(range(n)) for r in rows)
     else:
         assert sum(rows, []) == list(range(n)) and max(map(len, rows)) - min(map(len, rows)) <= 1
+
+
+def test_progress_logs_come_from_rank_0_only(monkeypatch, capsys):
+    from core_models.nets.training.common import log
+
+    log("from rank 0")
+    monkeypatch.setattr(dist, "rank", lambda: 1)
+    log("from rank 1")
+    assert capsys.readouterr().err == "from rank 0\n"

@@ -8,10 +8,14 @@ import sys
 import numpy as np
 import torch
 
+from core_models.nets.training import distributed
+
 
 def log(msg: str) -> None:
-    """Progress line on stderr (stdout carries the result tables and the final JSON line)."""
-    print(msg, file=sys.stderr, flush=True)
+    """Progress line on stderr (stdout carries the result tables and the final JSON line); under torchrun only
+    rank 0's (the other ranks keep stderr for their errors)."""
+    if distributed.is_main():
+        print(msg, file=sys.stderr, flush=True)
 
 
 def cosine(frac: float) -> float:
