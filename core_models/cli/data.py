@@ -87,15 +87,8 @@ def _stats(args) -> int:
 
     c = Corpus(args.corpus)
     a = c.arrays
-    src = np.array([cl["source"] for cl in c.clips])[a["clip"]]
     print(f"corpus: {c.dir}")
-    print(f"{'source':<12} {'clips':>6} {'poses':>8} {'selected':>9}")
-    stats: dict[str, Any] = {"per_source": {}}
-    for s in sorted(set(src)):
-        m = src == s
-        nclips = len({int(x) for x in a["clip"][m]})
-        stats["per_source"][s] = {"clips": nclips, "poses": int(m.sum()), "selected": int((m & a["selected"]).sum())}
-        print(f"{s:<12} {nclips:>6} {int(m.sum()):>8} {int((m & a['selected']).sum()):>9}")
+    stats: dict[str, Any] = {"per_source": _source_stats(c)}
     for k, name in enumerate(SPLITS):
         m = a["split"] == k
         print(f"split {name:<5}: {int(m.sum())} poses, {int((m & a['selected']).sum())} selected")
@@ -158,6 +151,34 @@ def _stats(args) -> int:
     if args.json:
         print(json.dumps(stats))
     return 0
+
+
+def _source_stats(c) -> dict:
+    """Per source: clips, frames (un-mirrored), poses (with mirrors), selected (farthest-point subset),
+    minutes, frame-weighted retarget error, % frames changed by the joint-limit clamp, pose-space coverage;
+    printed as a table."""
+    import numpy as np
+
+    from core_models.data.corpus import _corpus_stats, source_coverage
+
+    per, _ = _corpus_stats(c.clips, c.arrays)
+    src = np.array([cl["source"] for cl in c.clips])[c.arrays["clip"]]
+    rep = c.dir / "report.json"
+    min_dist = json.loads(rep.read_text()).get("fps_min_dist_m", 0.025) if rep.exists() else 0.025
+    radius = 2.0 * float(min_dist)
+    cov = source_coverage(c, radius)
+    print(f"{'source':<22}{'clips':>6}{'frames':>8}{'poses':>8}{'selected':>9}{'minutes':>8}{'retarget mm':>12}"
+          f"{'clamped %':>10}{'coverage %':>11}")
+    for s, d in sorted(per.items()):
+        d["poses"] = int((src == s).sum())
+        d["coverage_pct"] = cov.get(s, float("nan"))
+        print(f"{s:<22}{d['clips']:>6}{d['frames']:>8}{d['poses']:>8}{d['selected']:>9}{d['minutes']:>8.1f}"
+              f"{d['retarget_mpjpe_mm']:>12.1f}{d['clamped_pct']:>10.1f}{d['coverage_pct']:>11.1f}")
+    print(f"(retarget mm: frame-weighted MPJPE of the retarget check; clamped %: frames whose solve exceeded a "
+          f"joint limit by > 2° and were clamped — n/a (nan) for a corpus built before that was recorded; "
+          f"coverage %: of 1,000 poses drawn from the whole farthest-point subset, those with a pose of the "
+          f"source within {1000 * radius:.0f} mm RMS per joint)")
+    return per
 
 
 def _thumbs(c, args, examples: dict) -> None:

@@ -22,6 +22,9 @@ def register(sub) -> None:
     p.add_argument("--max-frames", type=int, default=600, help="frames used per clip at most (default 600)")
     p.add_argument("--tol", type=float, default=2.0, help="joint-limit tolerance in degrees (default 2)")
     p.add_argument("--json", action="store_true", help="print only the JSON line")
+    p.add_argument("--body", choices=("default", "anny"), default="default",
+                   help="rest skeleton to retarget onto: the default SMPL-H skeleton (the reported table) or the "
+                        "Anny body's (what `data build` uses)")
     p.add_argument("--renders", default=None, metavar="DIR",
                    help="also write a visual-check sheet per source (first sampled clip): the body posed by the "
                         "retargeted frames with the source skeleton drawn over it in red")
@@ -29,17 +32,11 @@ def register(sub) -> None:
 
 
 def _clips(folder: Path) -> list[Path]:
-    out = []
-    for p in sorted(folder.rglob("*")):
-        if not p.is_file():
-            continue
-        ext = p.suffix.lower()
-        if ext in (".bvh", ".amc"):
-            out.append(p)
-        elif ext in (".txt", ".csv", ".json") and p.name.lower() not in ("license.txt", "readme.txt",
-                                                                        "skeleton.json"):
-            out.append(p)
-    return out
+    """The motion files of a source folder — the same selection as the corpus build (licences, READMEs,
+    manifests and skeleton tables are not clips)."""
+    from core_models.data.corpus import is_motion_file
+
+    return [p for p in sorted(folder.rglob("*")) if p.is_file() and is_motion_file(p)]
 
 
 def _sample(files: list[Path], n: int) -> list[Path]:
@@ -49,7 +46,8 @@ def _sample(files: list[Path], n: int) -> list[Path]:
     return [files[int(i * step + step / 2)] for i in range(n)]
 
 
-def check_folder(root: Path, per_source: int = 3, max_frames: int = 600, tol: float = 2.0) -> list[dict]:
+def check_folder(root: Path, per_source: int = 3, max_frames: int = 600, tol: float = 2.0,
+                 rest=None) -> list[dict]:
     from core_models.io import MotionImportError, load_motion
     from core_models.io.retarget import retarget, retarget_quality
 
@@ -66,8 +64,8 @@ def check_folder(root: Path, per_source: int = 3, max_frames: int = 600, tol: fl
                 m = load_motion(f)
                 if m.num_frames > max_frames:
                     m = m.slice(0, max_frames)
-                r = retarget(m, limit_tol_deg=tol)
-                q = retarget_quality(r, tol_deg=tol)
+                r = retarget(m, rest_joints=rest, limit_tol_deg=tol)
+                q = retarget_quality(r, rest_joints=rest, tol_deg=tol)
             except (MotionImportError, ValueError) as e:
                 failed.append(f"{f.name}: {e}")
                 continue
@@ -98,7 +96,12 @@ def _run(args) -> int:
     if not root.is_dir():
         print(f"retarget-check: {root} is not a folder")
         return 2
-    rows = check_folder(root, args.per_source, args.max_frames, args.tol)
+    rest = None
+    if args.body == "anny":
+        from core_models.body import load_body
+
+        rest = load_body("anny").skinning.rest_joints
+    rows = check_folder(root, args.per_source, args.max_frames, args.tol, rest)
     if args.renders:
         for r in rows:
             if r["clip_files"]:

@@ -173,6 +173,7 @@ def _retarget_file(path: Path, root: Path, rest: np.ndarray, max_fps: float, cid
         "fps": fps, "frames": int(len(idx)), "split": SPLITS[split], "group": group,
         "retarget_mpjpe_mm": round(q["mpjpe_mm"], 2),
         "limit_violation_frac": round(q["frac_frames_violation"], 4),
+        "clamped_frac": round(q["raw_frac_frames_violation"], 4),  # frames the final joint-limit clamp changed
     }
     chunk = dict(root=normed.root_orient, body=normed.body_pose, heading=heading,
                  transl=poses.transl, clip=np.full(len(idx), cid, np.int32),
@@ -240,13 +241,21 @@ def _corpus_stats(clips: list[dict], arrays: dict) -> tuple[dict, dict]:
     selected = arrays["selected"]
     per_source: dict = {}
     for c in clips:
-        s = per_source.setdefault(c["source"], {"clips": 0, "frames": 0, "selected": 0})
+        s = per_source.setdefault(c["source"], {"clips": 0, "frames": 0, "selected": 0, "minutes": 0.0,
+                                                "retarget_mpjpe_mm": 0.0, "clamped_pct": 0.0})
         s["clips"] += 1
         s["frames"] += c["frames"]
+        s["minutes"] += c["frames"] / max(float(c["fps"]), 1e-6) / 60.0
+        s["retarget_mpjpe_mm"] += c["retarget_mpjpe_mm"] * c["frames"]  # frame-weighted, divided below
+        s["clamped_pct"] += 100.0 * c.get("clamped_frac", float("nan")) * c["frames"]
     src_of_clip = np.array([c["source"] for c in clips])
     for s in per_source:
         m = src_of_clip[arrays["clip"]] == s
         per_source[s]["selected"] = int((selected & m).sum())
+        n = max(per_source[s]["frames"], 1)
+        for k in ("retarget_mpjpe_mm", "clamped_pct"):
+            per_source[s][k] = round(per_source[s][k] / n, 2)
+        per_source[s]["minutes"] = round(per_source[s]["minutes"], 2)
     per_split = {SPLITS[k]: {"poses": int((arrays["split"] == k).sum()),
                              "selected": int(((arrays["split"] == k) & selected).sum()),
                              "clips": sum(1 for c in clips if c["split"] == SPLITS[k])} for k in range(3)}
@@ -290,6 +299,28 @@ def build_corpus(mocap_dir: str | Path, out_dir: str | Path | None = None, body=
     log(f"[corpus] done in {rep.seconds:.0f} s: {rep.selected} distinct poses selected "
         f"(min separation {rep.fps_min_dist_m * 1000:.1f} mm RMS per joint)")
     return rep
+
+
+def source_coverage(corpus: "Corpus", radius_m: float, sample: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Pose-space coverage per source: the % of ``sample`` poses drawn from the corpus's farthest-point subset
+    (all sources: the spread of poses the corpus holds) that have a pose of the source (or its mirror) within
+    ``radius_m`` (RMS per joint, :func:`pose_descriptor`)."""
+    import torch
+
+    a = corpus.arrays
+    src = np.array([c["source"] for c in corpus.clips])[a["clip"]]
+    desc = torch.as_tensor(pose_descriptor(a["joints"].astype(np.float32)))
+    sel = np.nonzero(a["selected"])[0]
+    rng = np.random.default_rng(seed)
+    probe = desc[rng.choice(sel, size=min(sample, len(sel)), replace=False)]
+    out = {}
+    for s in sorted(set(src)):
+        idx = np.nonzero(src == s)[0]
+        best = torch.full((len(probe),), float("inf"))
+        for i in range(0, len(idx), 20000):
+            best = torch.minimum(best, torch.cdist(probe, desc[idx[i:i + 20000]]).min(1).values)
+        out[s] = round(100.0 * float((best <= radius_m).float().mean()), 1)
+    return out
 
 
 class Corpus:

@@ -79,7 +79,7 @@ _CMU_ROT = _lr({"pelvis": "root", "{s}_hip": "{s}femur", "{s}_knee": "{s}tibia",
 _CMU_AUX = _lr({"head_top": "head_end", "{s}_toe_end": "{s}toes_end", "{s}_hand_end": "{s}fingers",
                 "{s}_thumb": "{s}thumb_end", "{s}_fingertip": "{s}fingers_end"}, "l", "r")
 
-_CC_POS = _lr({"{s}_hip": "CC_Base_{S}_Thigh", "{s}_knee": "CC_Base_{S}_Calf",
+_CC_POS = _lr({"pelvis": "CC_Base_Hip", "{s}_hip": "CC_Base_{S}_Thigh", "{s}_knee": "CC_Base_{S}_Calf",
                "{s}_ankle": "CC_Base_{S}_Foot", "{s}_foot": "CC_Base_{S}_ToeBase",
                "spine2": "CC_Base_Spine02", "neck": "CC_Base_NeckTwist02", "head": "CC_Base_Head",
                "{s}_shoulder": "CC_Base_{S}_Upperarm", "{s}_elbow": "CC_Base_{S}_Forearm",
