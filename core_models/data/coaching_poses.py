@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from core_models import skeleton as sk
+from core_models.plausibility import PENETRATION_TOLERANCE_M
 from core_models.pose import (
     Pose,
     aa_to_matrix_np,
@@ -243,6 +244,101 @@ def _library() -> tuple[list[str], np.ndarray]:
     return _LIB
 
 
+# --- self-penetration, batched -----------------------------------------------------------------------------------
+# The capsule test of core_models.plausibility.penetrations (same capsules, same pairs, same allowances), vectorised
+# over poses: check_pose costs ~8 ms a pose, this ~0.1 ms.
+
+def _segment_distance(p1, q1, p2, q2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched closest points of segments p1q1 and p2q2 (…,3) → (distance, s on the first, t on the second);
+    the branches of :func:`core_models.plausibility.segment_closest`."""
+    d1, d2, r = q1 - p1, q2 - p2, p1 - p2
+    a, e = (d1 * d1).sum(-1), (d2 * d2).sum(-1)
+    b, c, f = (d1 * d2).sum(-1), (d1 * r).sum(-1), (d2 * r).sum(-1)
+    a_, e_ = np.maximum(a, 1e-12), np.maximum(e, 1e-12)
+    den = a * e - b * b
+    s = np.where(den > 1e-12, np.clip((b * f - c * e) / np.maximum(den, 1e-12), 0.0, 1.0), 0.0)
+    t = (b * s + f) / e_
+    s = np.where(t < 0.0, np.clip(-c / a_, 0.0, 1.0), np.where(t > 1.0, np.clip((b - c) / a_, 0.0, 1.0), s))
+    t = np.clip(t, 0.0, 1.0)
+    dist = np.linalg.norm(p1 + d1 * s[..., None] - (p2 + d2 * t[..., None]), axis=-1)
+    return dist, s, t
+
+
+def _capsule_arrays(body) -> dict[str, np.ndarray]:
+    """The body's capsules as arrays and the tested pairs (index arrays + allowance), cached per body."""
+    from core_models.plausibility import _ADJACENT, _ATTACHMENT, ADJACENT_ALLOWANCE_M, capsule_model
+
+    key = id(body.skinning)
+    if key in _CAPSULES:
+        return _CAPSULES[key]
+    model = capsule_model(body)
+    caps = list(model.core) + [c for limb in model.limbs.values() for c in limb]
+    idx = {id(c): k for k, c in enumerate(caps)}
+    ia, ib, allow = [], [], []
+    for limb, lcaps in model.limbs.items():
+        for i, cl in enumerate(lcaps):
+            for cc in model.core:
+                if i == 0 and cc.name == _ATTACHMENT[limb]:
+                    continue
+                ia.append(idx[id(cl)])
+                ib.append(idx[id(cc)])
+                allow.append(ADJACENT_ALLOWANCE_M if i == 0 and cc.name in _ADJACENT[limb] else 0.0)
+    names = list(model.limbs)
+    for a in range(len(names)):
+        for b in range(a + 1, len(names)):
+            for ca in model.limbs[names[a]]:
+                for cb in model.limbs[names[b]]:
+                    ia.append(idx[id(ca)])
+                    ib.append(idx[id(cb)])
+                    allow.append(0.0)
+    arr = {"joint": np.array([c.joint for c in caps]), "p0": np.array([c.p0 for c in caps]),
+           "p1": np.array([c.p1 for c in caps]), "r0": np.array([c.r0 for c in caps]),
+           "r1": np.array([c.r1 for c in caps]), "ia": np.array(ia), "ib": np.array(ib), "allow": np.array(allow)}
+    _CAPSULES.clear()
+    _CAPSULES[key] = arr
+    return arr
+
+
+_CAPSULES: dict[int, dict[str, np.ndarray]] = {}
+
+
+def self_penetration_m(body, full: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """(N,22,3) axis-angle → (N,) deepest capsule overlap beyond its allowance (metres; > 0.04 is what
+    :func:`core_models.plausibility.check_pose` reports as a penetration) on ``body``."""
+    from core_models import kinematics as kin
+
+    full = np.asarray(full, np.float64).reshape(-1, sk.NUM_JOINTS, 3)
+    c = _capsule_arrays(body)
+    rest = np.asarray(body.skinning.rest_joints, np.float64)
+    out = np.empty(len(full))
+    for s0 in range(0, len(full), chunk):
+        _, _, skin = kin.fk_numpy(aa_to_matrix_np(full[s0:s0 + chunk]), rest, body.skinning.parents)
+        A = skin[:, c["joint"]]  # (n,C,3,4)
+        p0 = np.einsum("ncij,cj->nci", A[..., :3], c["p0"]) + A[..., 3]
+        p1 = np.einsum("ncij,cj->nci", A[..., :3], c["p1"]) + A[..., 3]
+        out[s0:s0 + chunk] = _deepest(c, p0.astype(np.float32), p1.astype(np.float32))
+    return out
+
+
+def _deepest(c: dict[str, np.ndarray], p0: np.ndarray, p1: np.ndarray) -> np.ndarray:
+    """(n,C,3) posed capsule ends → (n,) deepest overlap; pairs whose bounding spheres are apart are only bounded
+    (their overlap is negative anyway), the others get the exact segment distance."""
+    ia, ib = c["ia"], c["ib"]
+    mid, half = (p0 + p1) / 2, np.linalg.norm(p1 - p0, axis=-1) / 2
+    rmax = np.maximum(c["r0"], c["r1"]).astype(np.float32)
+    bound = (half[:, ia] + half[:, ib] + rmax[ia] + rmax[ib] - c["allow"]
+             - np.linalg.norm(mid[:, ia] - mid[:, ib], axis=-1))  # ≥ the overlap of the pair
+    worst = bound.min(1).astype(np.float64)
+    n, k = np.nonzero(bound > -0.02)
+    if len(n):
+        a, b = ia[k], ib[k]
+        dist, sa, tb = _segment_distance(p0[n, a], p1[n, a], p0[n, b], p1[n, b])
+        depth = (c["r0"][a] + (c["r1"][a] - c["r0"][a]) * sa + c["r0"][b] + (c["r1"][b] - c["r0"][b]) * tb
+                 - dist - c["allow"][k])
+        np.maximum.at(worst, n, depth)
+    return worst
+
+
 # --- the set ---------------------------------------------------------------------------------------------------
 
 def _clamp(full: np.ndarray) -> np.ndarray:
@@ -330,6 +426,7 @@ class _Source:
     compat: np.ndarray  # (K,K) bool: root orientations close enough to interpolate (not the pose itself)
     corpus: np.ndarray | None  # (M,22,3) train-split corpus poses
     corpus_root_q: np.ndarray | None = None  # (M,4) their root quaternions
+    body: object | None = None  # the body whose capsules reject self-penetrating poses (None: no check)
 
 
 def _corpus_partners(a: np.ndarray, rng: np.random.Generator, src: _Source) -> np.ndarray:
@@ -385,7 +482,8 @@ def _draw(kind: str, m: int, rng: np.random.Generator, src: _Source, start: int)
 
 
 def _fill(kind: str, m: int, rng: np.random.Generator, src: _Source) -> tuple[np.ndarray, list[str]]:
-    """m poses of one kind, each at least LIBRARY_EXCLUSION_DEG from the library (redrawn until enough)."""
+    """m poses of one kind, each at least LIBRARY_EXCLUSION_DEG from the library and (with a body) free of
+    self-penetration deeper than PENETRATION_TOLERANCE_M (redrawn until enough)."""
     got_full, got_names, have = [], [], 0
     for _round in range(50):
         if have >= m:
@@ -393,7 +491,10 @@ def _fill(kind: str, m: int, rng: np.random.Generator, src: _Source) -> tuple[np
         need = m - have
         full, names = _draw(kind, need + need // 4 + 1, rng, src, have)
         full = canonical(full)
-        keep = np.nonzero(library_distance(full[:, 1:], full[:, 0]) >= LIBRARY_EXCLUSION_DEG)[0][:need]
+        ok = library_distance(full[:, 1:], full[:, 0]) >= LIBRARY_EXCLUSION_DEG
+        if src.body is not None:
+            ok &= self_penetration_m(src.body, full) <= PENETRATION_TOLERANCE_M
+        keep = np.nonzero(ok)[0][:need]
         got_full.append(full[keep])
         got_names += [names[k] for k in keep]
         have += len(keep)
@@ -404,7 +505,7 @@ def _fill(kind: str, m: int, rng: np.random.Generator, src: _Source) -> tuple[np
     return np.concatenate(got_full), got_names
 
 
-def _source(authored, corpus) -> _Source:
+def _source(authored, corpus, body) -> _Source:
     names, full = authored_arrays(authored)
     ok = library_distance(full[:, 1:], full[:, 0]) >= LIBRARY_EXCLUSION_DEG
     if not ok.any():
@@ -414,7 +515,11 @@ def _source(authored, corpus) -> _Source:
     compat = _root_angle_deg(full, full) < INTERP_MAX_ROOT_DEG
     np.fill_diagonal(compat, False)
     corp = load_corpus_train(corpus)
-    return _Source(names, full, compat, corp, None if corp is None else _quats(corp[:, 0]))
+    if isinstance(body, str) and body == "default":
+        from core_models.body import load_body
+
+        body = load_body("anny")
+    return _Source(names, full, compat, corp, None if corp is None else _quats(corp[:, 0]), body)
 
 
 @contextmanager
@@ -438,14 +543,18 @@ def kind_counts(n: int) -> dict[str, int]:
     return {k: counts[k] for k in KINDS}
 
 
-def coaching_pose_set(n: int, seed: int = 0, corpus="auto", authored: dict[str, dict] | None = None) -> CoachingPoses:
+def coaching_pose_set(n: int, seed: int = 0, corpus="auto", authored: dict[str, dict] | None = None,
+                      body="default") -> CoachingPoses:
     """``n`` training poses made from the authored coaching poses (see the module doc), shuffled; deterministic for
-    a seed (and the same corpus: ``corpus="auto"`` uses the built default corpus when there is one, None none)."""
+    a seed (and the same corpus: ``corpus="auto"`` uses the built default corpus when there is one, None none).
+    ``body``: poses whose limbs pass through the body or each other deeper than the plausibility check allows
+    (:func:`core_models.plausibility.check_pose`, capsules of this body; "default" = the Anny body) are redrawn;
+    None keeps them."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise CoachingPoseError(f"n must be a non-negative integer, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise CoachingPoseError(f"seed must be an integer, got {seed!r}")
-    src = _source(authored, corpus)
+    src = _source(authored, corpus, body)
     rng = np.random.default_rng(int(seed))
     fulls, names, kinds = [], [], []
     with _one_torch_thread():

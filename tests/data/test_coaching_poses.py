@@ -10,7 +10,7 @@ import pytest
 from core_models import skeleton as sk
 from core_models.data import coaching_poses as cp
 from core_models.library import load_builtin, read_pose_file
-from core_models.plausibility import check_pose, lowest_point
+from core_models.plausibility import PENETRATION_TOLERANCE_M, check_pose, lowest_point, penetrations
 from core_models.pose import Pose, heading_of, limit_violation_deg, mirror_aa
 
 LIMIT_TOL_DEG = 0.01
@@ -192,6 +192,25 @@ def test_mirrored_poses_are_mirror_images():
     back = cp.canonical(mirror_aa(np.concatenate([s.root_orient[sel, None], s.body_pose[sel]], 1)))
     d = cp.pose_distance_deg(back, full)
     assert np.mean([d[k, idx[s.name[i]]] == d[k].min() for k, i in enumerate(sel)]) > 0.9
+
+
+def test_set_poses_pass_the_plausibility_check(anny_body, small_set):
+    for i in range(0, len(small_set), 8):  # every 8th: check_pose costs ~8 ms a pose
+        pose = Pose(small_set.root_orient[i], small_set.body_pose[i])
+        assert check_pose(anny_body, pose).ok, (small_set.kind[i], small_set.name[i])
+
+
+def test_batched_self_penetration_matches_the_plausibility_check(anny_body):
+    raw = cp.coaching_pose_set(120, seed=11, corpus=None, body=None)  # not filtered: some penetrate
+    full = np.concatenate([raw.root_orient[:, None], raw.body_pose], 1)
+    depth = cp.self_penetration_m(anny_body, full)
+    flagged = depth > PENETRATION_TOLERANCE_M
+    reference = np.array([not check_pose(anny_body, Pose.from_full(f)).ok for f in full])
+    assert reference.any() and not reference.all()
+    assert np.array_equal(flagged, reference)
+    for f, d in zip(full[:20], depth[:20]):
+        exact = max(c.depth - c.allowance for c in penetrations(anny_body, Pose.from_full(f)))
+        assert d == pytest.approx(exact, abs=1e-5) if exact > -0.02 else d <= 0.0
 
 
 @pytest.mark.parametrize("n, seed", [(-1, 0), (2.5, 0), (True, 0), (10, "a"), (10, 1.0)])
