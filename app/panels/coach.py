@@ -93,21 +93,43 @@ def max_changes_in_any_second(timeline: list[tuple]) -> int:
 
 
 class _CountingDetector:
-    """Wraps the capture pipeline's landmark detector to count the people in each frame (several people →
-    the coach says so); the count is keyed by frame timestamp because detection runs one frame ahead."""
+    """Wraps the capture pipeline's (one-person, tracking) landmark detector and counts the people in the picture
+    for the coach's "one person only" state. Looking for two people in every frame makes MediaPipe run its person
+    detector on every frame (it never has a second person to track): the capture took 2-4x longer. So a second,
+    image-mode detector looks for up to two people every ``every`` frames and its count holds in between (0 when
+    the tracker sees nobody). Counts are keyed by frame timestamp because detection runs one frame ahead."""
 
-    def __init__(self, inner):
-        self.inner = inner
+    def __init__(self, inner, variant: str = "lite", every: int = 10):
+        self.inner, self.variant, self.every = inner, variant, max(1, int(every))
         self.counts: dict[float, int] = {}
         self._lock = threading.Lock()
+        self._frame = 0
+        self._people = 1
+        self._multi = None
+        self.multi_error: str | None = None
+
+    def _count_people(self, image) -> int:
+        if self._multi is None and self.multi_error is None:
+            try:
+                from core_models.capture.landmarks import LandmarkDetector
+
+                self._multi = LandmarkDetector(self.variant, mode="image", num_poses=2)
+            except Exception as e:  # noqa: BLE001 - without it the coach cannot tell two people apart, no more
+                self.multi_error = str(e)
+        if self._multi is None:
+            return 1
+        return len(self._multi.detect_all(image))
 
     def detect(self, image, timestamp=None):
-        people = self.inner.detect_all(image, timestamp)
+        one = self.inner.detect(image, timestamp)
+        if one is not None and self._frame % self.every == 0:
+            self._people = max(1, self._count_people(image))
+        self._frame += 1
         with self._lock:
-            self.counts[float(timestamp) if timestamp is not None else -1.0] = len(people)
+            self.counts[float(timestamp) if timestamp is not None else -1.0] = 0 if one is None else self._people
             if len(self.counts) > 64:
                 self.counts.pop(next(iter(self.counts)))
-        return people[0] if people else None
+        return one
 
     def count(self, timestamp: float) -> int:
         with self._lock:
@@ -115,6 +137,8 @@ class _CountingDetector:
 
     def close(self) -> None:
         self.inner.close()
+        if self._multi is not None:
+            self._multi.close()
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -666,8 +690,8 @@ class CoachPanel(QWidget):
 
     def _open_pipeline(self, source, variant: str, regressor: str):
         mode = "image" if source.kind == "images" else "video"
-        pipe = self.ctx.services.capture_pipeline(variant, regressor, mode, max_people=2)
-        counter = _CountingDetector(pipe.detector)
+        pipe = self.ctx.services.capture_pipeline(variant, regressor, mode)
+        counter = _CountingDetector(pipe.detector, variant)
         pipe.detector = counter
         return pipe, counter
 
@@ -682,6 +706,7 @@ class CoachPanel(QWidget):
             source.close()
             raise
         try:
+            self._warm_up(engine)
             if not source.open():
                 self.statusChanged.emit(source.status + (" — retrying" if source.retries else ""))
                 if not source.retries:
@@ -697,6 +722,16 @@ class CoachPanel(QWidget):
         finally:
             pipe.close()
             source.close()
+
+    def _warm_up(self, engine) -> None:
+        """Load the learned corrector before the first frame (coach thread): loading it at the first correction
+        stalled the coaching for seconds (7.8 s measured). A failure only means the rules are used."""
+        learned = getattr(engine, "learned", None)
+        load = getattr(learned, "_load", None)
+        if callable(load):
+            self.statusChanged.emit("loading the learned corrector…")
+            if not load():
+                self.statusChanged.emit(f"learned corrector unavailable, using the rules: {learned.error}")
 
     def _step(self, engine, r, n_people: int) -> bool:
         """One frame through the engine (coach thread). Returns True when the routine is finished."""

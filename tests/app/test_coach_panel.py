@@ -24,8 +24,8 @@ from _apptest_util import RecordingDialogs, pump, tiny_body
 
 ROOT = Path(__file__).resolve().parents[2]
 FPS = 10.0
-#: (library pose or None for an empty picture, seconds)
-SEGMENTS = [(None, 1.0), ("mountain", 2.5), ("warrior_ii", 4.0), ("mountain", 4.5)]
+#: (library pose, None for an empty picture or "two" for two people in Mountain side by side, seconds)
+SEGMENTS = [(None, 1.0), ("two", 1.5), ("mountain", 2.5), ("warrior_ii", 4.0), ("mountain", 4.5)]
 
 RENDER_CHILD = r"""
 import sys, cv2, numpy as np
@@ -39,9 +39,11 @@ size = (400, 300)
 w = cv2.VideoWriter(out, cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
 bg = None
 for name, secs in segs:
-    img = render_pose_image(body, lib[name if name != "none" else "mountain"], size=size, view="front")
+    img = render_pose_image(body, lib[name if name not in ("none", "two") else "mountain"], size=size, view="front")
     if name == "none":
         img = np.broadcast_to(img[:6, :6].reshape(-1, 3).mean(0).astype(np.uint8), img.shape).copy()
+    if name == "two":
+        img = np.ascontiguousarray(np.concatenate([img[:, 100:300], img[:, 100:300]], axis=1))
     for _ in range(int(round(float(secs) * fps))):
         w.write(cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
 w.release()
@@ -70,7 +72,7 @@ def _truth_at(t: float):
     for name, secs in SEGMENTS:
         end += secs
         if t < end - 1e-6:
-            return None if name is None else lib[name]
+            return None if name is None else lib["mountain" if name == "two" else name]
     return lib[SEGMENTS[-1][0]]
 
 
@@ -184,6 +186,9 @@ def test_whole_flow_with_a_video_source(win, clip, tmp_path, monkeypatch):
     assert len(tl) >= 80 and shown and panel.states_shown == len(shown)
     assert len(panel.latencies_ms) == len(shown) and "fps" in panel.readout.text()
     assert phases[0] == "no_person" and "I can't see anyone" in tl[0][2]
+    two = [m for t, p, m, *_ in tl if p == "several_people"]  # the second person is seen (checked 1x a second)
+    assert two and "more than one person" in two[0]
+    assert phases.index("several_people") < phases.index("adjusting")
     adjusting = [m for _, p, m, *_ in tl if p == "adjusting"]
     assert adjusting and all(m and m != "Hold it" for m in adjusting)  # a correction, not silence
     assert "holding" in phases and "complete" in phases and phases[-1] == "finished"
