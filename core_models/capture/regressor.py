@@ -10,7 +10,9 @@ The model side (loading, lifter → embroider → head) is :class:`core_models.n
 module adds the landmark window, the text cue cache and the heading, and is the capture pipeline's learned
 regressor plugin (:func:`make_capture_regressor`).
 
-``representation="aligner"`` uses the Aligner baseline instead of the PoseEmbroider (for comparisons).
+``representation="aligner"`` uses the Aligner baseline instead of the PoseEmbroider (for comparisons);
+``representation="direct"`` the real-landmark lifter variant with its own pose head (image 2D + MediaPipe's world
+landmarks + visibility in; ``python main.py train lifter --landmarks NAME``).
 """
 from __future__ import annotations
 
@@ -126,8 +128,35 @@ class LearnedRegressor:
         return poses, np.array(confs, np.float32)
 
 
-def make_capture_regressor(**kw) -> LearnedRegressor:
+#: the live default of :func:`make_capture_regressor` (the capture pipeline's ``auto``): the representation that
+#: measured best on real MediaPipe input (``python main.py eval capture``; see docs/notes/capture_models.md)
+LIVE_DEFAULT = "embroider"
+#: environment override of :data:`LIVE_DEFAULT` (``direct``, ``embroider``, ``aligner`` or ``geometric``), e.g. to
+#: compare them with ``POSETAILOR_CAPTURE_MODEL=direct python main.py eval capture``
+CAPTURE_MODEL_ENV = "POSETAILOR_CAPTURE_MODEL"
+REPRESENTATIONS = ("direct", "embroider", "aligner", "geometric")
+
+
+def live_representation() -> str:
+    """The representation :func:`make_capture_regressor` builds ($POSETAILOR_CAPTURE_MODEL, else
+    :data:`LIVE_DEFAULT`); an unknown name raises ValueError."""
+    import os
+
+    rep = os.environ.get(CAPTURE_MODEL_ENV, "").strip() or LIVE_DEFAULT
+    if rep not in REPRESENTATIONS:
+        raise ValueError(f"{CAPTURE_MODEL_ENV}={rep!r}: expected one of {', '.join(REPRESENTATIONS)}")
+    return rep
+
+
+def make_capture_regressor(**kw):
     """The capture pipeline's learned regressor (``core_models.capture.pipeline.make_regressor("auto")`` looks
-    for this): landmarks (+ text cue) → PoseEmbroider → SMPL-H head. Raises WeightsError when the shipped
-    lifter/embroider weights are missing (the pipeline then falls back to the geometric solver)."""
-    return LearnedRegressor(**kw)
+    for this): :func:`live_representation` — ``direct`` (the real-landmark lifter with its pose head),
+    ``embroider`` / ``aligner`` (lifter → PoseEmbroider / Aligner → SMPL-H head, text cue accepted) or
+    ``geometric`` (the weight-free solver, chosen on purpose). Raises WeightsError when the weights are missing
+    (the pipeline then falls back to the geometric solver and says why)."""
+    rep = kw.pop("representation", None) or live_representation()
+    if rep == "geometric":
+        from core_models.capture.pipeline import GeometricRegressor
+
+        return GeometricRegressor()
+    return LearnedRegressor(representation=rep, **kw)

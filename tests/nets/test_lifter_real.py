@@ -107,7 +107,8 @@ def test_calibration_measures_the_world_noise(ds):
     assert np.all(np.isfinite(obs.world))
 
 
-def test_train_save_and_the_direct_regressor(ds, lm_model, tmp_path):
+@pytest.mark.parametrize("encoder", ["mlp", "tf"])
+def test_train_save_and_the_direct_regressor(ds, lm_model, tmp_path, encoder):
     from core_models.pose import Pose
 
     torch.set_num_threads(1)
@@ -115,7 +116,8 @@ def test_train_save_and_the_direct_regressor(ds, lm_model, tmp_path):
     tr = real.rows_from_dataset(split_of(ds, "train"), rest)
     va = real.rows_from_dataset(split_of(ds, "val"), rest, mirror=False)
     stream = real.synth_stream(Pose(ds.root_orient, ds.body_pose), lm_model, real.calibrated_config(None))
-    cfg = LifterConfig(window=1, in_dim=7, d=16, layers=1, ff=32, head_hidden=32, pose_head=True, pose_hidden=32)
+    cfg = LifterConfig(window=1, in_dim=7, d=16, layers=1, ff=32, head_hidden=32, pose_head=True, pose_hidden=32,
+                       encoder=encoder, mlp_hidden=32)
     model, info = real.train_real(cfg, tr, [stream], va, rest, steps=4, batch=16, mix=0.5)
     assert info["steps_run"] == 4 and np.isfinite(info["best_val_pose_pa_mm"])
     for f in ("lifter.pt", "lifter.json"):

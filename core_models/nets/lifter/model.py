@@ -51,6 +51,8 @@ class LifterConfig:
     align_layers: int = 2
     cm_residual: str = "pose"    # CM block residual: "pose" (h = LN(q + MCA)) or "text" (Eq. 5: h = LN(w + MCA))
     dropout: float = 0.0
+    encoder: str = "tf"          # "tf": landmark-token transformer; "mlp": residual MLP on all landmarks at once
+    mlp_hidden: int = 512
     pose_head: bool = False      # also regress the 22 joint rotations (6D, heading-normalised) — :class:`PoseHead`
     pose_hidden: int = 256
 
@@ -84,6 +86,30 @@ class KeypointEncoder(nn.Module):
         B, T = kp.shape[:2]
         x = kp.permute(0, 2, 1, 3).reshape(B, N_LANDMARKS, T * kp.shape[-1])
         return self.norm(self.tf(self.embed(x) + self.pos))
+
+
+class MLPKeypointEncoder(nn.Module):
+    """The cheap encoder (``cfg.encoder == "mlp"``, the simple-baseline lifter design): all landmarks' features
+    flattened → linear → 2 residual blocks (linear-GELU-linear) → 33 × d "tokens" (so the heads are shared)."""
+
+    def __init__(self, cfg: LifterConfig):
+        super().__init__()
+        self.cfg = cfg
+        h = cfg.mlp_hidden
+        self.inp = nn.Linear(N_LANDMARKS * cfg.window * cfg.in_dim, h)
+        self.blocks = nn.ModuleList(nn.Sequential(nn.LayerNorm(h), nn.Linear(h, h), nn.GELU(), nn.Dropout(cfg.dropout),
+                                                  nn.Linear(h, h)) for _ in range(2))
+        self.out = nn.Linear(h, N_LANDMARKS * cfg.d)
+        self.norm = nn.LayerNorm(cfg.d)
+
+    def forward(self, kp: torch.Tensor) -> torch.Tensor:
+        if kp.dim() == 3:
+            kp = kp.unsqueeze(1)
+        B = kp.shape[0]
+        x = self.inp(kp.permute(0, 2, 1, 3).reshape(B, -1))
+        for blk in self.blocks:
+            x = x + blk(x)
+        return self.norm(self.out(F.gelu(x)).view(B, N_LANDMARKS, self.cfg.d))
 
 
 class JointHead(nn.Module):
@@ -193,7 +219,7 @@ class Lifter(nn.Module):
     def __init__(self, cfg: LifterConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or LifterConfig()
-        self.encoder = KeypointEncoder(cfg)
+        self.encoder: nn.Module = MLPKeypointEncoder(cfg) if cfg.encoder == "mlp" else KeypointEncoder(cfg)
         self.head = JointHead(cfg)
         if cfg.pose_head:
             self.pose_head = PoseHead(cfg)

@@ -244,7 +244,7 @@ def evaluate_rows(model: Lifter, rows: Rows, rest: torch.Tensor, batch: int = 10
     from core_models.pose import sixd_to_matrix
 
     model.eval()
-    e = {"lift_mpjpe": [], "lift_pa": [], "pose_pa": [], "pose_mpjpe": []}
+    e: dict[str, list[torch.Tensor]] = {"lift_mpjpe": [], "lift_pa": [], "pose_pa": [], "pose_mpjpe": []}
     for s in range(0, len(rows), batch):
         r = rows.take(slice(s, s + batch))
         th, j = model.predict_pose(torch.from_numpy(r.kp))
@@ -282,7 +282,9 @@ def train_real(cfg: LifterConfig, real: Rows, syn: list[SynthStream], val: Rows,
     rest_t = torch.from_numpy(np.asarray(rest, np.float32))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
-    t0, agg, n_agg, best, hist = time.time(), {}, 0, (float("inf"), None), []
+    t0, n_agg, hist = time.time(), 0, []
+    agg: dict[str, float] = {}
+    best: tuple[float, dict | None] = (float("inf"), None)
     check = max(50, steps // 10)
     for step in range(steps):
         model.train()
@@ -328,6 +330,12 @@ def add_real_args(p) -> None:
     p.add_argument("--coaching", type=int, default=4000, help="coaching poses in the synthetic stream (0: none)")
     p.add_argument("--steps", type=int, default=3000, help="optimiser steps (real-landmark training)")
     p.add_argument("--no-mirror", action="store_true", help="do not add the mirrored real rows")
+    p.add_argument("--encoder", default="mlp", choices=("mlp", "tf"),
+                   help="mlp: residual MLP over all landmarks (cheap); tf: the landmark-token transformer")
+    p.add_argument("--val-split", default="val", help="split of --landmarks used to pick the checkpoint")
+    p.add_argument("--init", default=None, help="start from this variant of lifter.pt (same architecture), e.g. a "
+                                                "synthetic-only pre-training (--synth-mix 1)")
+    p.add_argument("--init-dir", default=None, help="folder of the lifter.pt holding --init (default: --out-dir)")
 
 
 def _streams(args, cal_cfg: synth.SynthConfig, model: synth.LandmarkModel) -> list[SynthStream]:
@@ -340,7 +348,7 @@ def _streams(args, cal_cfg: synth.SynthConfig, model: synth.LandmarkModel) -> li
         from pathlib import Path
 
         cdir = Path(args.corpus) if args.corpus else default_corpus_dir()
-        cd = build_capture_data(cdir, "train", args.n_train, args.seed)
+        cd = build_capture_data(cdir, "train", args.n_train, args.seed, with_text=False)
         out.append(synth_stream(Pose(cd.root_orient, cd.body_pose), model, cal_cfg))
         if args.coaching > 0:
             try:
@@ -374,7 +382,7 @@ def _merge_save(name: str, model: Lifter, metrics: dict, info: dict, out) -> str
                 train_info[n] = man.get("train", {}).get(n)
         commands = [c for c in man.get("commands", [man.get("command")]) if c and "--landmarks" not in c]
         seconds, default = float(man.get("train_seconds", 0)), blob["config"].get("default", name)
-        keep = {k: man[k] for k in ("data", "n_train", "n_test") if k in man}
+        keep: dict = {k: man[k] for k in ("data", "n_train", "n_test") if k in man}
     except WeightsError as e:
         log(f"[lifter real] nothing to merge with ({e})")
         keep = {}
@@ -402,18 +410,27 @@ def run_train_real(args) -> int:
     calib = calibrate_from_real(ds_train)
     log(f"[lifter real] world-landmark residuals (torso lengths): {calib['world_rms_torso']}")
     real = rows_from_dataset(ds_train, rest, mirror=not args.no_mirror)
-    val = rows_from_dataset(load_landmark_dataset(args.landmarks, split="val"), rest, mirror=False)
+    val = rows_from_dataset(load_landmark_dataset(args.landmarks, split=args.val_split), rest, mirror=False)
     test = rows_from_dataset(load_landmark_dataset(args.landmarks, split="test"), rest, mirror=False)
     cal_cfg = calibrated_config(calib)
     syn = _streams(args, cal_cfg, lm_model)
     log(f"[lifter real] {len(real)} real rows (mirrored incl.), {len(val)} val, {len(test)} test; synthetic "
         f"streams {[len(s) for s in syn]} at mix {args.synth_mix}")
-    cfg = LifterConfig(window=1, in_dim=synth.KEYPOINT_DIM_WORLD, d=args.d, layers=args.layers, pose_head=True)
+    cfg = LifterConfig(window=1, in_dim=synth.KEYPOINT_DIM_WORLD, d=args.d, layers=args.layers, pose_head=True,
+                       encoder=args.encoder)
+    init = None
+    if args.init:
+        from core_models.nets.lifter.infer import load_variants
+
+        init_dir = args.init_dir or args.out_dir
+        init = load_variants(Path(init_dir) if init_dir else None)[0][args.init]
+        cfg = init.cfg
     model, info = train_real(cfg, real, syn, val, rest, args.steps, args.batch, args.lr, args.synth_mix, args.seed,
-                             args.max_minutes)
+                             args.max_minutes, init=init)
     rest_t = torch.from_numpy(np.asarray(rest, np.float32))
     metrics = {"real_val": evaluate_rows(model, val, rest_t), "real_test": evaluate_rows(model, test, rest_t)}
-    info.update(landmarks=args.landmarks, synth_mix=args.synth_mix, coaching=args.coaching, calibration=calib,
+    info.update(landmarks=args.landmarks, init=args.init, synth_mix=args.synth_mix, coaching=args.coaching,
+                calibration=calib,
                 synth_config=cal_cfg.to_dict() | {"world_sigma_m": np.asarray(cal_cfg.world_sigma_m).tolist()},
                 real_rows=len(real), val_rows=len(val), test_rows=len(test))
     name = f"real{('-' + args.tag) if args.tag else ''}_T1"
