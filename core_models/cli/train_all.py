@@ -232,8 +232,12 @@ def _install(stages: list[Stage], out: Path) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     from core_models.nets.common.weights import weights_dir
+    from core_models.nets.training import distributed
     from core_models.nets.training.stages import Runner, data_hash, stage_dict
 
+    if distributed.active():
+        print("error: train all starts its own processes; run it without torchrun and pass --nproc N")
+        return 2
     out = _run_dir(args)
     manifests = Path(args.manifests) if args.manifests else weights_dir()
     skipped: dict[str, str] = {}
