@@ -553,7 +553,7 @@ SPECS: list[dict] = [
     _d("knees_to_chest", "Knees to Chest (Apanasana)", "yoga", "lying",
        "On the back, hug both knees into the chest.", _SUPINE, root=(-90, 0, 0),
        j={"hip": (-118, 0, 6), "knee": (125, 0, 0), "ankle": (20, 0, 0)},
-       ik=_both("wrist", (0.0, 0.10, 0.02), ref="*_knee", pole=(0.45, 0.0, -0.1))),
+       ik=_both("wrist", (0.07, 0.04, 0.12), ref="*_knee", pole=(0.45, -0.1, 0.0))),
     _d("reclined_hamstring_stretch", "Reclined Hamstring Stretch", "stretch", "lying",
        "On the back, one leg long on the floor, the other straight up, hands holding the calf.",
        _SUPINE + ("right_ankle",), root=(-90, 0, 0), j={"l_hip": (-88, 0, 0), "l_ankle": (-10, 0, 0)},
