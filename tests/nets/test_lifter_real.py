@@ -152,3 +152,29 @@ def test_direct_regressor_without_a_real_variant_says_how_to_train_one(tmp_path)
         pytest.skip("the shipped lifter.pt has a real-landmark variant")
     with pytest.raises(WeightsError, match="--landmarks"):
         load_direct_model(tmp_path)
+
+
+def test_test_time_flip_is_mirror_equivariant(ds, lm_model):
+    from core_models.capture.landmarks import LM_MIRROR
+    from core_models.nets.lifter.model import LM_MIRROR_IDX, Lifter, mirror_keypoints, mirror_pose6d
+
+    assert LM_MIRROR_IDX == list(LM_MIRROR)
+    rows = real.rows_from_dataset(ds, lm_model.rest_joints, mirror=False).take(slice(0, 6))
+    kp = torch.from_numpy(rows.kp)
+    np.testing.assert_allclose(mirror_keypoints(kp).numpy(), real.mirror_rows(rows).kp, atol=1e-6)
+    torch.manual_seed(0)
+    th = torch.randn(4, 22, 6)
+    from core_models.pose import matrix_to_6d, sixd_to_matrix
+
+    th = matrix_to_6d(sixd_to_matrix(th))
+    torch.testing.assert_close(mirror_pose6d(mirror_pose6d(th)), th, atol=1e-5, rtol=0)
+    model = Lifter(LifterConfig(window=1, in_dim=7, d=16, pose_head=True, pose_hidden=32, encoder="mlp",
+                                mlp_hidden=32)).eval()
+    with torch.no_grad():
+        a, ja = model.predict_pose(kp, flip=True)
+        b, jb = model.predict_pose(mirror_keypoints(kp), flip=True)
+    # the flip-averaged prediction of the mirrored input is the mirror of the flip-averaged prediction
+    torch.testing.assert_close(sixd_to_matrix(mirror_pose6d(b)), sixd_to_matrix(a), atol=1e-4, rtol=0)
+    from core_models import skeleton as sk
+
+    torch.testing.assert_close(jb[:, sk.MIRROR] * torch.tensor([-1.0, 1, 1]), ja, atol=1e-5, rtol=0)

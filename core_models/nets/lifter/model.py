@@ -28,13 +28,36 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from core_models import skeleton as sk
 from core_models.pose import (
+    matrix_to_6d,
     rigid_align,
+    sixd_to_matrix,
 )
 
 N_LANDMARKS = 33
 N_JOINTS = 22
 TEXT_DIM = 384
+#: BlazePose landmark i ↔ its other-side twin (face: eyes 1-3 ↔ 4-6, ears 7 ↔ 8, mouth 9 ↔ 10; then left/right
+#: pairs 11/12 … 31/32) — the same map as core_models.capture.landmarks.LM_MIRROR (a test checks it)
+LM_MIRROR_IDX = [0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9] + [i + 1 if i % 2 else i - 1 for i in range(11, N_LANDMARKS)]
+
+
+def mirror_keypoints(kp: torch.Tensor) -> torch.Tensor:
+    """Keypoint features (…, 33, F) of the left/right mirror image: landmarks swapped, x negated (the 2D x and,
+    with world features, the world x)."""
+    out = kp[..., LM_MIRROR_IDX, :].clone()
+    out[..., 0] = -out[..., 0]
+    if out.shape[-1] >= 7:
+        out[..., 4] = -out[..., 4]
+    return out
+
+
+def mirror_pose6d(th: torch.Tensor) -> torch.Tensor:
+    """(…, 22, 6) rotations of the mirror-image pose (joints swapped, R → S R S with S = diag(-1, 1, 1))."""
+    S = torch.tensor([-1.0, 1.0, 1.0], dtype=th.dtype, device=th.device)
+    R = sixd_to_matrix(th)[..., sk.MIRROR, :, :]
+    return matrix_to_6d(R * S[:, None] * S[None, :])
 
 
 @dataclass
@@ -53,6 +76,7 @@ class LifterConfig:
     dropout: float = 0.0
     encoder: str = "tf"          # "tf": landmark-token transformer; "mlp": residual MLP on all landmarks at once
     mlp_hidden: int = 512
+    flip_test: bool = False      # predict_pose averages the prediction of the mirrored input (test-time flip)
     pose_head: bool = False      # also regress the 22 joint rotations (6D, heading-normalised) — :class:`PoseHead`
     pose_hidden: int = 256
 
@@ -236,12 +260,20 @@ class Lifter(nn.Module):
         f = self.encoder(kp)
         return f, self.head(f)
 
-    def predict_pose(self, kp: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def predict_pose(self, kp: torch.Tensor, flip: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(6D rotations (B, 22, 6) of the heading-normalised pose, lifted joints (B, 22, 3)); needs
-        ``cfg.pose_head``."""
-        f = self.encoder(kp)
+        ``cfg.pose_head``. ``flip`` (default ``cfg.flip_test``): also run the mirrored input and average."""
+        if flip is None:
+            flip = self.cfg.flip_test
+        B = kp.shape[0]
+        x = torch.cat([kp, mirror_keypoints(kp)]) if flip else kp
+        f = self.encoder(x)
         j = self.head(f)
-        return self.pose_head(f, j), j
+        th = self.pose_head(f, j)
+        if not flip:
+            return th, j
+        jm = j[B:, sk.MIRROR] * torch.tensor([-1.0, 1.0, 1.0], dtype=j.dtype, device=j.device)
+        return (th[:B] + mirror_pose6d(th[B:])) / 2, (j[:B] + jm) / 2
 
     def forward_train(self, kp, text=None, text_mask=None):
         f = self.encoder(kp)

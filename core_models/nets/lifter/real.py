@@ -237,7 +237,7 @@ def pose_losses(model: Lifter, kp: torch.Tensor, tgt: torch.Tensor, rot: torch.T
 
 
 @torch.no_grad()
-def evaluate_rows(model: Lifter, rows: Rows, rest: torch.Tensor, batch: int = 1024) -> dict:
+def evaluate_rows(model: Lifter, rows: Rows, rest: torch.Tensor, batch: int = 1024, flip: bool = False) -> dict:
     """Lifter MPJPE / PA-MPJPE (camera frame) and the pose head's PA-MPJPE / MPJPE (FK joints on ``rest`` vs the
     truth pose's), mm, on real rows."""
     from core_models.kinematics import fk_torch
@@ -247,7 +247,7 @@ def evaluate_rows(model: Lifter, rows: Rows, rest: torch.Tensor, batch: int = 10
     e: dict[str, list[torch.Tensor]] = {"lift_mpjpe": [], "lift_pa": [], "pose_pa": [], "pose_mpjpe": []}
     for s in range(0, len(rows), batch):
         r = rows.take(slice(s, s + batch))
-        th, j = model.predict_pose(torch.from_numpy(r.kp))
+        th, j = model.predict_pose(torch.from_numpy(r.kp), flip=flip)
         tgt = torch.from_numpy(r.target)
         e["lift_mpjpe"].append(mpjpe(j, tgt))
         e["lift_pa"].append(pa_mpjpe(j, tgt))
@@ -428,7 +428,12 @@ def run_train_real(args) -> int:
     model, info = train_real(cfg, real, syn, val, rest, args.steps, args.batch, args.lr, args.synth_mix, args.seed,
                              args.max_minutes, init=init)
     rest_t = torch.from_numpy(np.asarray(rest, np.float32))
-    metrics = {"real_val": evaluate_rows(model, val, rest_t), "real_test": evaluate_rows(model, test, rest_t)}
+    metrics = {"real_val": evaluate_rows(model, val, rest_t), "real_test": evaluate_rows(model, test, rest_t),
+               "real_val_flip": evaluate_rows(model, val, rest_t, flip=True),
+               "real_test_flip": evaluate_rows(model, test, rest_t, flip=True)}
+    # test-time flip when it helps on the val split
+    model.cfg.flip_test = metrics["real_val_flip"]["pose_pa_mm"] < metrics["real_val"]["pose_pa_mm"]
+    log(f"[lifter real] test-time flip: {model.cfg.flip_test} (val {metrics['real_val']} / {metrics['real_val_flip']})")
     info.update(landmarks=args.landmarks, init=args.init, synth_mix=args.synth_mix, coaching=args.coaching,
                 calibration=calib,
                 synth_config=cal_cfg.to_dict() | {"world_sigma_m": np.asarray(cal_cfg.world_sigma_m).tolist()},
