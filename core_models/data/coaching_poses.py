@@ -505,13 +505,18 @@ def _fill(kind: str, m: int, rng: np.random.Generator, src: _Source) -> tuple[np
     return np.concatenate(got_full), got_names
 
 
-def _source(authored, corpus, body) -> _Source:
+def trainable(authored: dict[str, dict] | None = None) -> tuple[list[str], np.ndarray]:
+    """(names, (K,22,3) canonical axis-angle) of the authored poses at least LIBRARY_EXCLUSION_DEG from every library
+    pose (the ones :func:`coaching_pose_set` builds on; the others are variants of library poses)."""
     names, full = authored_arrays(authored)
     ok = library_distance(full[:, 1:], full[:, 0]) >= LIBRARY_EXCLUSION_DEG
-    if not ok.any():
+    return [n for n, k in zip(names, ok) if k], full[ok]
+
+
+def _source(authored, corpus, body) -> _Source:
+    names, full = trainable(authored)
+    if not names:
         raise CoachingPoseError("every authored pose is within the library exclusion distance")
-    names = [n for n, k in zip(names, ok) if k]
-    full = full[ok]
     compat = _root_angle_deg(full, full) < INTERP_MAX_ROOT_DEG
     np.fill_diagonal(compat, False)
     corp = load_corpus_train(corpus)
@@ -571,5 +576,6 @@ def coaching_pose_set(n: int, seed: int = 0, corpus="auto", authored: dict[str, 
                          kind=np.array([kinds[i] for i in order], dtype=str).reshape(-1))
 
 
-#: the shipped authored poses by file stem (decoded JSON, validated at import)
+#: the shipped authored poses by file stem (decoded JSON, validated at import). Some are variants of library
+#: (evaluation) poses: train on :func:`trainable` / :func:`coaching_pose_set`, not on all of these.
 AUTHORED: dict[str, dict] = load_authored() if TRAIN_POSES_DIR.is_dir() else {}

@@ -168,6 +168,8 @@ def test_authored_poses_too_close_to_the_library_are_left_out():
     used |= {n.split("|")[1] for n in s.name if "|" in n}
     assert not (near & used)
     assert len(set(names) - near) >= 40
+    kept, kept_full = cp.trainable()
+    assert set(kept) == set(names) - near and len(kept_full) == len(kept)
 
 
 def test_corpus_interpolations(small_set):
