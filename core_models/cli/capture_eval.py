@@ -119,6 +119,13 @@ def run_eval(args) -> int:
     from core_models.capture.evaluate import CaptureEvalError, evaluate_capture, evaluate_photos
     from core_models.capture.landmarks import LandmarkerError
 
+    import os
+
+    from core_models.device import ENV_VAR
+
+    if getattr(args, "device", None):  # the learned regressor reads its device from the environment (as capture)
+        os.environ[ENV_VAR] = str(args.device)
+
     def log(m: str) -> None:
         print(m, file=sys.stderr, flush=True)
     views = tuple(v.strip() for v in args.views.split(",") if v.strip())
