@@ -207,12 +207,19 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out-dir", default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    from core_models.nets.embroider.real import add_real_args
+
+    add_real_args(p)
 
 
 def run_train(args) -> int:
     from core_models.capture.synth import LandmarkModel
     from core_models.data.corpus import default_corpus_dir
 
+    if getattr(args, "landmarks", None):
+        from core_models.nets.embroider.real import run_train_real
+
+        return run_train_real(args)
     torch.set_num_threads(args.threads)
     t_all = time.time()
     cdir = Path(args.corpus) if args.corpus else default_corpus_dir()
