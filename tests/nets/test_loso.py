@@ -127,3 +127,17 @@ def test_tiny_loso_demonstration_through_the_command_line(tmp_path, capsys):
     assert "--allow-seen-source" in out  # the way to the in-distribution number
     assert main.main(["eval", "qposer", *common, "--weights-dir", str(w_loso), "--loso", "nowhere"]) == 2
     assert "unknown source 'nowhere'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("verb", ["train", "eval"])
+def test_every_model_that_reads_the_corpus_has_the_loso_options(verb):
+    from core_models.cli.train_eval import LazyModelParser
+
+    flag = "--exclude-source" if verb == "train" else "--loso"
+    for model in ("editor", "corrector", "qposer", "lifter", "embroider", "autopose"):
+        p = LazyModelParser(prog=model, verb=verb, model=model)
+        p.build()
+        opts = {o for a in p._actions for o in a.option_strings}
+        assert flag in opts and "--corpus" in opts, (verb, model)
+        if verb == "eval":
+            assert {"--holdout-source", "--allow-seen-source"} <= opts
