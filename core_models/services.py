@@ -318,11 +318,13 @@ class ModelServices:
     def coach_engine(routine: Any, strictness: str = "standard", cooldown_s: float = 2.0, corrector: str = "auto",
                      mirror: bool = False) -> Any:
         """A new :class:`core_models.coach.CoachEngine` (one per session; it keeps the hold timer and the report).
-        ``corrector="auto"`` loads the learned corrector and judge on the first correction (rules until then and
-        whenever they are unavailable)."""
+        ``corrector="auto"`` loads the learned corrector and judge on the first correction (the rules whenever they
+        are unavailable); the learned proposals run in a worker thread (``learned_async``), so ``update`` stays
+        fast enough for the GUI."""
         from core_models.coach import CoachEngine
 
-        return CoachEngine(routine, strictness=strictness, cooldown_s=cooldown_s, corrector=corrector, mirror=mirror)
+        return CoachEngine(routine, strictness=strictness, cooldown_s=cooldown_s, corrector=corrector, mirror=mirror,
+                           learned_async=True)
 
     # --- pose files -------------------------------------------------------------------------------------------
     @staticmethod

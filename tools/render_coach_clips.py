@@ -16,7 +16,8 @@ The corrections, the break and the resume are jumps half-way between two frames,
 intervals are exact: ``hold_intervals`` = [[3.85, 7.05], [8.45, last frame time]]. The JSON
 names the deviation as the coach should correct it: part (knee, elbow, arm, torso, head), side (the person's
 own: left/right, None for torso/head) and direction (bend, straighten, raise, lower, back, left, right).
-Camera 2–3 m in front at pelvis height (a laptop on a table), ±15° around; three body shapes; three backgrounds.
+Camera 2–3 m in front at pelvis height (a laptop on a table), ±15° around, stepped back (≤ 3 m) until every joint
+is in the picture; three body shapes; three backgrounds.
 A few clips are framed tight (the feet out of the picture) to test "step back so I can see your feet".
 """
 from __future__ import annotations
@@ -195,6 +196,14 @@ def _grounded(body, pose: Pose, floor: float) -> tuple[Pose, np.ndarray]:
     return p, body.joints(p)
 
 
+def _any_outside(cam, grounded: list, size: tuple[int, int]) -> bool:
+    for _, joints in grounded:
+        px = cam.project(joints, size[0], size[1])
+        if np.any((px[:, 0] < 2) | (px[:, 0] >= size[0] - 2) | (px[:, 1] < 2) | (px[:, 1] >= size[1] - 2)):
+            return True
+    return False
+
+
 def render_clip(spec: ClipSpec, out: Path, fps: float, size: tuple[int, int], renderer, bodies: dict) -> Path:
     import cv2
 
@@ -213,13 +222,15 @@ def render_clip(spec: ClipSpec, out: Path, fps: float, size: tuple[int, int], re
     floor = float(body.forward(target_from_library("mountain").pose).vertices[:, 1].min())
     cam = OrbitCamera(target=np.array([0.0, floor + (1.25 if spec.tight else 0.95), 0.0]), distance=spec.distance,
                       azimuth=spec.azimuth, elevation=0.0, fovy=55.0)
+    grounded = [_grounded(body, p, floor) for p in poses]
+    while not spec.tight and cam.distance < 3.0 and _any_outside(cam, grounded, size):
+        cam.distance = round(cam.distance + 0.1, 3)  # step back until the whole body is in the picture
     renderer.scene.theme = _theme(spec.background)
     stem = f"{spec.index:03d}_{spec.target}_{spec.deviation}" + (f"_{spec.side}" if spec.side else "")
     mp4 = out / f"{stem}.mp4"
     vw = cv2.VideoWriter(str(mp4.with_suffix(".tmp.mp4")), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     full, transl, oof = [], [], []
-    for p in poses:
-        g, joints = _grounded(body, p, floor)
+    for g, joints in grounded:
         img = renderer.render(body, g, size=size, camera=cam, grid=True, floor_y=floor)
         vw.write(np.ascontiguousarray(img[:, :, ::-1]))
         px = cam.project(joints, size[0], size[1])
@@ -236,7 +247,7 @@ def render_clip(spec: ClipSpec, out: Path, fps: float, size: tuple[int, int], re
           "size": list(size), "segments": [{"name": n, "start": a, "end": b} for n, a, b in SEGMENTS],
           "labels": labels, "hold_intervals": hold_intervals(float(times[-1])),
           "expected_hold_s": float(sum(b - a for a, b in hold_intervals(float(times[-1])))), "tight": spec.tight,
-          "spec": asdict(spec), "body": BODIES[spec.body]}
+          "spec": asdict(spec), "camera_distance": cam.distance, "body": BODIES[spec.body]}
     (out / f"{stem}.json").write_text(json.dumps(gt, indent=1))
     return mp4
 

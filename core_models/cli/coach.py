@@ -128,6 +128,7 @@ def add_eval_args(p) -> None:
     p.add_argument("--depth-weight", type=float, default=None,
                    help="through capture: how much camera depth counts (default: compare.DEPTH_WEIGHT)")
     p.add_argument("--limit", type=int, default=None, help="only the first N clips")
+    p.add_argument("--shard", default=None, help="K/N: only every N-th clip starting at K (parallel runs)")
     p.add_argument("--json", default=None, help="also write the per-clip results here")
 
 
@@ -140,6 +141,9 @@ def run_eval(args) -> int:
               f"{args.clips}")
         return 2
     clips = clips[:args.limit] if args.limit else clips
+    if args.shard:
+        k, n = (int(x) for x in args.shard.split("/"))
+        clips = clips[k::n]
     modes = ["true"] if args.true_pose else ["capture"] if args.capture_only else ["true", "capture"]
     results = {}
     for mode in modes:

@@ -55,6 +55,10 @@ COACHED = tuple(J[n] for n in (
     "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "spine3", "neck", "head",
     "left_shoulder", "right_shoulder", "left_elbow", "right_elbow"))
 
+#: per-joint tolerance factors: the face's direction through a webcam is the noisiest measure, so the head and neck
+#: get 1.5 × the strictness tolerance
+TOL_SCALE = np.array([1.5 if n in ("neck", "head") else 1.0 for n in sk.JOINT_NAMES], dtype=np.float32)
+
 _BASE_WEIGHT = {"pelvis": 0.5, "left_hip": 1.0, "right_hip": 1.0, "spine1": 0.6, "left_knee": 1.0,
                 "right_knee": 1.0, "spine2": 0.6, "left_ankle": 0.2, "right_ankle": 0.2, "spine3": 0.6,
                 "left_foot": 0.2, "right_foot": 0.2, "neck": 0.5, "left_collar": 0.3, "right_collar": 0.3,

@@ -1,13 +1,16 @@
 """The coach's state machine: one live pose (+ landmarks) per update → what to show and say now.
 
 Pure and deterministic for ``corrector="rules"`` (no I/O, no clock: the caller passes the time ``t`` in seconds).
-``"auto"``/``"learned"`` load the learned corrector and judge once, on the first correction.
+``"auto"``/``"learned"`` load the learned corrector and judge once per process, on the first correction; the
+proposal runs inside ``update`` (headless runs), or with ``learned_async=True`` (the GUI) in a worker thread —
+the new step is then shown when the proposal is ready, or in the rule words after ``learned_wait_s`` (1 s), so
+``update`` never waits for the network.
 
 Rules (all the numbers are attributes of :class:`CoachEngine`):
 
 * **Tolerance with hysteresis**: a joint becomes *off* when its deviation exceeds the strictness tolerance
   (:data:`TOLERANCE_DEG`: beginner 30°, standard 20°, advanced 12°) and is *ok* again only below
-  ``exit_factor`` × tolerance (0.75): noise around the threshold does not toggle colours.
+  ``exit_factor`` × tolerance (0.8): noise around the threshold does not toggle colours.
 * **Phases are debounced**: a new phase must be observed for ``dwell_s`` (0.3 s) and the shown one must have been
   shown for ``min_show_s`` (1 s) before the phase changes — at most one phase change per second. The hold timer
   is back-dated over the debounce, so it counts exactly the time spent within tolerance.
@@ -30,6 +33,8 @@ Rules (all the numbers are attributes of :class:`CoachEngine`):
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -39,6 +44,7 @@ from core_models import skeleton as sk
 from core_models.coach.compare import (
     COACHED,
     DEPTH_WEIGHT,
+    TOL_SCALE,
     Comparison,
     compare,
     geometry,
@@ -62,6 +68,19 @@ class Strictness(str, Enum):
 
 
 TOLERANCE_DEG = {Strictness.BEGINNER: 30.0, Strictness.STANDARD: 20.0, Strictness.ADVANCED: 12.0}
+
+
+_WORKER: ThreadPoolExecutor | None = None
+_WORKER_LOCK = threading.Lock()
+
+
+def _worker() -> ThreadPoolExecutor:
+    """One background thread for learned proposals (``learned_async``), shared by every engine."""
+    global _WORKER
+    with _WORKER_LOCK:
+        if _WORKER is None:
+            _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-learned")
+        return _WORKER
 
 
 class CoachPhase(str, Enum):
@@ -124,15 +143,17 @@ class CoachEngine:
     cooldown_s: float
     dwell_s = 0.3
     min_show_s = 1.0
-    exit_factor = 0.75
+    exit_factor = 0.8
     low_confidence = 0.3
     complete_pause_s = 2.0
     inactivity_reset_s = 15.0
     upgrade_factor = 2.0
     depth_weight = DEPTH_WEIGHT
+    learned_wait_s = 1.0
 
     def __init__(self, routine: Routine, strictness: Strictness | str = Strictness.STANDARD, cooldown_s: float = 2.0,
-                 corrector: str = "auto", mirror: bool = False, measure: str = "landmarks"):
+                 corrector: str = "auto", mirror: bool = False, measure: str = "landmarks",
+                 learned_async: bool = False):
         if not isinstance(routine, Routine):
             raise CoachError(f"CoachEngine needs a Routine, got {type(routine).__name__}")
         if measure not in ("landmarks", "pose"):
@@ -149,6 +170,8 @@ class CoachEngine:
                              f"got {strictness!r}") from None
         self.routine, self.cooldown_s, self.corrector, self.mirror = routine, float(cooldown_s), corrector, mirror
         self.learned = LearnedCoach() if corrector != "rules" else None
+        self.learned_async = learned_async
+        self._learned_job: tuple[Future, Instruction, float] | None = None
         self.reset()
 
     # ------------------------------------------------------------------ public
@@ -183,7 +206,7 @@ class CoachEngine:
         self._target: CoachTarget = tgt
         self._tpose = tgt.pose
         self._tgeom = geometry(self._tpose)
-        self._tgeom_lm = None
+        self._tgeom_lm: np.ndarray | None = None
         self._weights = tgt.weights if tgt.weights is not None else pose_weights(self._tpose)
         self._off = np.zeros(N, bool)
         self._hold = 0.0
@@ -237,8 +260,13 @@ class CoachEngine:
                 return f"Step back so I can see your {what}"
         return "Step back so I can see all of you"
 
+    @property
+    def tolerances(self) -> np.ndarray:
+        """(22,) the tolerance of each joint (degrees): the strictness tolerance × ``compare.TOL_SCALE``."""
+        return (self.tolerance * TOL_SCALE).astype(np.float32)
+
     def _update_off(self, c: Comparison) -> None:
-        tol = self.tolerance
+        tol = self.tolerances
         limit = np.where(self._off, self.exit_factor * tol, tol)
         off = (c.deviation_deg > limit) & c.seen & (c.weights >= 0.5)
         mask = np.zeros(N, bool)
@@ -321,40 +349,56 @@ class CoachEngine:
                 self._set_message(t, "Keep going: nearly there")
 
     def _choose_instruction(self, t: float, c: Comparison) -> None:
+        """Keep the current step while its joints are off; replace it (no sooner than the cooldown) when it is
+        done, when its words changed for the same joints ("both arms" → "right arm"), or when a step at least
+        ``upgrade_factor`` × as important appeared."""
         cur = self._instruction
-        cur_off = cur is not None and any(self._off[self._anat(j)] for j in cur.joints)
-        can_change = t - self._message_t >= self.cooldown_s or cur is None or self._message == HOLD_TEXT
-        if cur_off and cur is not None:
-            best = rule_instruction(c, self._off, self.tolerance, t)
-            if best is None or not can_change or best.key == cur.key:
-                return
-            imp = {j: float(c.weights[j]) * (float(c.deviation_deg[j]) - self.tolerance) for j in COACHED}
-            if max(imp[self._anat(j)] for j in best.joints) < self.upgrade_factor * max(
-                    imp.get(self._anat(j), 0.0) for j in cur.joints):
-                return
-        elif not can_change:
+        cur_j = tuple(self._anat(j) for j in cur.joints) if cur is not None else ()
+        cur_off = any(self._off[j] for j in cur_j)
+        if not (cur is None or self._message == HOLD_TEXT or t - self._message_t >= self.cooldown_s):
             return
-        new = rule_instruction(c, self._off, self.tolerance, t, avoid=cur.key if cur is not None else None)
-        if new is None:
+        new = rule_instruction(c, self._off, self.tolerances, t)
+        if new is None or (cur is not None and cur_off and new.key == cur.key):
             return
-        new = self._maybe_learned(new, c)
+        if cur_off and not set(new.joints) & set(cur_j):
+            imp = c.weights * (c.deviation_deg - self.tolerances)
+            if max(imp[j] for j in new.joints) < self.upgrade_factor * max(imp[j] for j in cur_j):
+                return
+        if self.learned is not None and self._live_anat is not None:
+            got = self._await_learned(t, new) if self.learned_async else self._maybe_learned(new)
+            if got is None:
+                return  # the learned proposal is still being made: the current message stays meanwhile
+            new = got
         if self.mirror:
             new = replace(new, joints=tuple(int(sk.MIRROR[j]) for j in new.joints))
         self._instruction = new
         self._report.instruct(self.index, new)
 
-    def _maybe_learned(self, ins: Instruction, c: Comparison) -> Instruction:
-        if self.learned is None or self._live_anat is None:
-            return ins
+    def _maybe_learned(self, ins: Instruction) -> Instruction:
+        """The learned step for ``ins`` (synchronously), or ``ins`` itself."""
+        assert self.learned is not None and self._live_anat is not None
         try:
-            got, _info = self.learned.propose(self._live_anat, self._tpose, ins)
+            got, _info = self.learned.propose(self._live_anat, self._tpose, ins,
+                                              require_judge=self.corrector == "auto")
         except Exception:  # noqa: BLE001 - the rule step is always there to fall back on
             return ins
-        if got is None:
-            return ins
-        if self.corrector == "learned" or got.source == "learned":
-            return got
-        return ins
+        return ins if got is None else got
+
+    def _await_learned(self, t: float, rule: Instruction) -> Instruction | None:
+        """Asynchronous proposals (``learned_async``): start one in the worker thread for ``rule``; the step is
+        issued when it is ready (learned or rule words), or as ``rule`` after ``learned_wait_s``."""
+        job = self._learned_job
+        if job is not None and job[1].key == rule.key:
+            fut, _, t0 = job
+            if fut.done():
+                self._learned_job = None
+                return replace(fut.result(), issued_at=t)
+            if t - t0 >= self.learned_wait_s:
+                self._learned_job = None
+                return rule
+            return None
+        self._learned_job = (_worker().submit(self._maybe_learned, rule), rule, t)
+        return None
 
     def _anat(self, j: int) -> int:
         """A joint index in the caller's frame → the anatomical frame the comparison uses (and back)."""

@@ -12,7 +12,8 @@ body's own frame after heading removal (x = the person's left, y up, z the way t
 * spine / pelvis: the trunk line pelvis → neck → "Lean your upper body forward", "Straighten up: lean back";
 * neck / head: the facing direction (turn, chin up/down) → "Turn your head to the left", "Lift your chin".
 
-When the other side's joint is off the same way too, the step names both ("Raise both arms"). Sides are always
+When the other side's joint is off the same way too (beyond its tolerance and by at least half as much), the step
+names both ("Raise both arms"). Sides are always
 the person's own: "left" is the user's left hand side, whatever the camera or the screen shows.
 
 **Learned** (:class:`LearnedCoach`, ``source="learned"``): the trained corrector's text for (live, target),
@@ -133,18 +134,20 @@ def instruction_text(part: str, side: str | None, direction: str, amount: float 
     return _LIMB_TEXT[direction].format(your=your, part=limb) + (" a little" if a_little else "")
 
 
-def _candidates(c: Comparison, off: np.ndarray, tol: float) -> list[tuple[float, int]]:
+def _candidates(c: Comparison, off: np.ndarray, tol: np.ndarray) -> list[tuple[float, int]]:
     out = []
     for j in COACHED:
         if off[j] and c.seen[j]:
-            out.append((float(c.weights[j]) * (float(c.deviation_deg[j]) - tol), j))
+            out.append((float(c.weights[j]) * (float(c.deviation_deg[j]) - float(tol[j])), j))
     return sorted(out, reverse=True)
 
 
-def rule_instruction(c: Comparison, off: np.ndarray, tol: float, t: float = 0.0,
+def rule_instruction(c: Comparison, off: np.ndarray, tol: float | np.ndarray, t: float = 0.0,
                      avoid: tuple | None = None) -> Instruction | None:
     """The most important step (None when no seen joint is beyond tolerance). ``avoid``: the key of a step just
-    given and not followed — the next best one is preferred when it exists (no repeated step)."""
+    given and not followed — the next best one is preferred when it exists (no repeated step). ``tol``: degrees,
+    one for all joints or (22,) per joint."""
+    tol = np.broadcast_to(np.asarray(tol, np.float32), (len(off),))
     cands = _candidates(c, off, tol)
     chosen: Instruction | None = None
     for _, j in cands:
@@ -155,18 +158,19 @@ def rule_instruction(c: Comparison, off: np.ndarray, tol: float, t: float = 0.0,
     return chosen
 
 
-def _make(c: Comparison, off: np.ndarray, j: int, tol: float, t: float) -> Instruction:
+def _make(c: Comparison, off: np.ndarray, j: int, tol: np.ndarray, t: float) -> Instruction:
     part, side, direction = _group(j), _side_of(j), _direction(c, j)
     joints: tuple[int, ...] = (j,)
     if side is not None:
         m = int(sk.MIRROR[j])
-        if off[m] and c.seen[m] and _direction(c, m) == direction:
+        if off[m] and c.seen[m] and c.deviation_deg[m] > max(float(tol[m]), 0.5 * float(c.deviation_deg[j])) \
+                and _direction(c, m) == direction:
             side, joints = "both", (j, m)
     elif part == "torso":
         joints = tuple(x for x in _TORSO if c.seen[x])
     else:
         joints = tuple(x for x in _HEAD if c.seen[x])
-    amount = float(c.deviation_deg[j]) / max(tol, 1e-6)
+    amount = float(c.deviation_deg[j]) / max(float(tol[j]), 1e-6)
     return Instruction(instruction_text(part, side, direction, amount), part, side, direction, "rules", joints, t)
 
 
@@ -202,6 +206,22 @@ def parse_step(text: str) -> tuple[str, str | None, str] | None:
     return part, side, direction
 
 
+_MODELS: dict[str, tuple[Any, Any]] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _shared_models(device: str | None) -> tuple[Any, Any]:
+    """The corrector and the judge, loaded once per process and device (every engine shares them)."""
+    with _MODELS_LOCK:
+        key = str(device)
+        if key not in _MODELS:
+            from core_models.nets.corrector import load_corrector
+            from core_models.nets.judge import load_judge
+
+            _MODELS[key] = (load_corrector(device=device), load_judge(device=device))
+        return _MODELS[key]
+
+
 class LearnedCoach:
     """Loads the corrector and the judge on first use (a failure is remembered in ``error``, never raised)."""
 
@@ -217,18 +237,15 @@ class LearnedCoach:
             if self._corrector is not None or self.error is not None:
                 return self.error is None
             try:
-                from core_models.nets.corrector import load_corrector
-                from core_models.nets.judge import load_judge
-
-                self._corrector = load_corrector(device=self.device)
-                self._judge = load_judge(device=self.device)
+                self._corrector, self._judge = _shared_models(self.device)
             except Exception as e:  # noqa: BLE001 - missing weights: the rules take over, the reason is kept
                 self.error = f"{type(e).__name__}: {e}"
                 log.warning("coach: learned corrector unavailable (%s); using the rules", self.error)
             return self.error is None
 
-    def propose(self, live, target, rule: Instruction) -> tuple[Instruction | None, dict]:
-        """The learned step when it agrees with ``rule`` and the judge is confident; also the evidence."""
+    def propose(self, live, target, rule: Instruction, require_judge: bool = True) -> tuple[Instruction | None, dict]:
+        """The learned step when it agrees with ``rule`` (part, side, direction) and — with ``require_judge`` — the
+        judge scores it at least as well as the rule words and above :data:`JUDGE_MIN`; also the evidence."""
         if not self._load():
             return None, {"error": self.error}
         import torch
@@ -242,6 +259,7 @@ class LearnedCoach:
         info = {"learned": step, "parsed": parsed, "judge_learned": cos[0], "judge_rules": cos[1]}
         agrees = parsed is not None and parsed[0] == rule.part and parsed[2] == rule.direction and \
             (parsed[1] == rule.side or rule.side is None)
-        if agrees and cos[0] >= max(JUDGE_MIN, cos[1]) and len(step.split()) >= 2:
+        confident = cos[0] >= max(JUDGE_MIN, cos[1]) or not require_judge
+        if agrees and confident and len(step.split()) >= 2:
             return replace(rule, text=step[:1].upper() + step[1:], source="learned"), info
         return None, info

@@ -122,7 +122,10 @@ class SessionReport:
     def _write_npz(self, path: Path) -> None:
         from core_models.io.npz_pose import save_pose_npz
 
-        best = [_first(r.best_held_pose, r.best_pose, r.target_pose) for r in self.targets]
+        best: list[Pose] = []
+        for r in self.targets:
+            got = _first(r.best_held_pose, r.best_pose)
+            best.append(r.target_pose if got is None else got)
         batch = Pose(np.stack([np.asarray(p.root_orient, np.float32) for p in best]),
                      np.stack([np.asarray(p.body_pose, np.float32) for p in best]),
                      np.stack([np.asarray(p.transl, np.float32) for p in best]))

@@ -15,8 +15,8 @@ from core_models.coach.targets import CoachError, Routine
 from core_models.pose import Pose
 
 
-def _counting_detector(model: str, mode: str):
-    """A MediaPipe detector that looks for up to two people and remembers how many it found last."""
+def _counting_detector(model: str, mode: str, max_people: int = 2):
+    """A MediaPipe detector that looks for up to ``max_people`` people and remembers how many it found last."""
     from core_models.capture.landmarks import LandmarkDetector
 
     class CountingDetector(LandmarkDetector):
@@ -27,7 +27,7 @@ def _counting_detector(model: str, mode: str):
             self.last_count = len(people)
             return people[0] if people else None
 
-    return CountingDetector(model, mode=mode, num_poses=2)
+    return CountingDetector(model, mode=mode, num_poses=max_people)
 
 
 @dataclass
@@ -57,9 +57,11 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
                        mirror: bool = False, progress: Callable[[int, int], None] | None = None,
                        cancel: Callable[[], bool] | None = None, max_frames: int | None = None,
                        on_state: Callable[[CoachState], None] | None = None, keep_states: bool = True,
-                       measure: str = "landmarks", depth_weight: float | None = None) -> CoachRun:
+                       measure: str = "landmarks", depth_weight: float | None = None,
+                       max_people: int = 2) -> CoachRun:
     """Capture + engine over ``source`` (a path, a camera index or a FrameSource). ``progress(i, n)`` after each
-    frame (n = 0 when unknown), ``cancel()`` → stop early (the report so far is kept)."""
+    frame (n = 0 when unknown), ``cancel()`` → stop early (the report so far is kept). ``max_people=2`` lets
+    MediaPipe look for a second person (SEVERAL_PEOPLE); 1 is cheaper."""
     from core_models.capture.pipeline import CapturePipeline, run_source
 
     engine = CoachEngine(routine, strictness=strictness, corrector=corrector, mirror=mirror, measure=measure)
@@ -70,7 +72,7 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
         raise CoachError(f"cannot open {source}: {src.status}")
     total = int(getattr(src, "frame_count", 0) or 0)
     try:
-        pipe = CapturePipeline(model, regressor=regressor, detector=_counting_detector(model, "video"))
+        pipe = CapturePipeline(model, regressor=regressor, detector=_counting_detector(model, "video", max_people))
     except Exception:
         src.close()
         raise

@@ -229,3 +229,29 @@ def test_joint_arrays_shapes():
     st = run(engine(), [(0, 1, tree())])[-1]
     assert st.joint_status.shape == (sk.NUM_JOINTS,) and st.joint_status.dtype == np.int8
     assert st.joint_deviation_deg.shape == (sk.NUM_JOINTS,) and st.joint_deviation_deg.dtype == np.float32
+
+
+def test_learned_step_agrees_with_the_rules_or_is_not_used():
+    p = rotated(tree(), "right_shoulder", 2, 60)
+    rules = run(engine(), [(0, 1, p)])[-1].instruction
+    e = engine(corrector="auto")
+    ins = run(e, [(0, 1, p)])[-1].instruction
+    if e.learned.error is not None:
+        pytest.fail(f"learned corrector did not load: {e.learned.error}")
+    assert ins.key == rules.key and len(ins.text.split()) <= 12
+    assert ins.source in ("learned", "rules") and (ins.source == "rules") == (ins.text == rules.text)
+
+
+def test_learned_async_never_blocks_and_then_issues():
+    import time
+
+    p = rotated(tree(), "right_shoulder", 2, 60)
+    e = engine(corrector="auto", learned_async=True)
+    first = e.update(0.0, p, None)
+    assert first.instruction is None and first.message  # the proposal is being made; never silent
+    t = 0.0
+    while e._learned_job is not None and not e._learned_job[0].done():
+        time.sleep(0.05)
+    st = e.update(t + 0.1, p, None)
+    assert st.instruction is not None and st.instruction.key == ("arm", "right", "raise")
+    assert st.instruction.issued_at == pytest.approx(0.1)
