@@ -145,13 +145,18 @@ def shard(x: Any) -> Any:
     return x
 
 
+def _group_for(t: torch.Tensor) -> Any:
+    """CPU scalars go through the gloo control group (nccl only reduces CUDA tensors)."""
+    return None if t.is_cuda else _CONTROL
+
+
 def elapsed(t0: float) -> float:
     """Seconds since ``t0``, the maximum over the ranks (so time budgets end on the same step everywhere)."""
     e = time.time() - t0
     if not active():
         return e
     t = torch.tensor([e], dtype=torch.float64)
-    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX, group=_group_for(t))
     return float(t.item())
 
 
@@ -160,7 +165,7 @@ def mean(value: float) -> float:
     if not active():
         return float(value)
     t = torch.tensor([float(value)], dtype=torch.float64)
-    torch.distributed.all_reduce(t)
+    torch.distributed.all_reduce(t, group=_group_for(t))
     return float(t.item()) / world_size()
 
 
@@ -171,7 +176,7 @@ def share(count: torch.Tensor) -> torch.Tensor:
     if not active():
         return count
     t = count.detach().clone().to(torch.float64)
-    torch.distributed.all_reduce(t)
+    torch.distributed.all_reduce(t, group=_group_for(t))
     return (t / world_size()).to(count.dtype if count.is_floating_point() else torch.float32)
 
 
