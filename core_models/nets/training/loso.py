@@ -41,7 +41,8 @@ class LosoError(ValueError):
 def _corpus_dir(corpus_dir: str | Path | None) -> Path:
     from core_models.data.corpus import default_corpus_dir
 
-    return Path(corpus_dir) if corpus_dir else default_corpus_dir()
+    d = Path(corpus_dir) if corpus_dir else default_corpus_dir()
+    return d.parent if d.suffix == ".npz" else d  # --corpus may name corpus.npz itself
 
 
 def clip_sources(corpus_dir: str | Path | None) -> list[str]:
