@@ -14,6 +14,7 @@ video or the routine finished) the session report is saved into the chosen folde
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -45,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from app.context import PanelContext
 from app.panels.capture import SOURCES, _downscale, frame_to_qimage
-from app.viewport.coach_view import CoachView, status_colors
+from app.viewport.coach_view import CoachView, StatusDebouncer, status_colors
 from app.workers import run_in_background
 
 log = logging.getLogger(__name__)
@@ -67,9 +69,27 @@ def phase_name(phase) -> str:
 
 
 def state_summary(state) -> tuple:
-    """(t, phase, message, score, hold_elapsed, speak): what the timeline records per engine update."""
+    """(t, phase, message, score, hold_elapsed, speak, joint_status bytes): what the timeline records per engine
+    update (the colours are the joint status)."""
     return (float(state.t), phase_name(state.phase), str(state.message), state.score, float(state.hold_elapsed),
-            bool(state.speak))
+            bool(state.speak), np.asarray(state.joint_status, np.int8).tobytes())
+
+
+def colour_changes_in_any_second(timeline: list[tuple]) -> int:
+    """The most colour changes of any one joint inside any 1-second window of session time."""
+    if len(timeline) < 2:
+        return 0
+    st = np.array([np.frombuffer(r[6], np.int8) for r in timeline])
+    t = np.array([r[0] for r in timeline])
+    best = 0
+    for j in range(st.shape[1]):
+        times = t[1:][st[1:, j] != st[:-1, j]]
+        lo = 0
+        for hi in range(len(times)):
+            while times[hi] - times[lo] >= 1.0 - 1e-6:
+                lo += 1
+            best = max(best, hi - lo + 1)
+    return best
 
 
 def message_changes_per_second(timeline: list[tuple]) -> float:
@@ -86,7 +106,7 @@ def max_changes_in_any_second(timeline: list[tuple]) -> int:
     times = [b[0] for a, b in zip(timeline[:-1], timeline[1:]) if a[2] != b[2]]
     best, lo = 0, 0
     for hi, t in enumerate(times):
-        while t - times[lo] >= 1.0:
+        while t - times[lo] >= 1.0 - 1e-6:
             lo += 1
         best = max(best, hi - lo + 1)
     return best
@@ -174,6 +194,8 @@ class CoachPanel(QWidget):
         self.engine_options: dict = {}
         self.latencies_ms: deque[float] = deque(maxlen=5000)  # per painted state: frame read → score on screen
         self._shown_t: deque[float] = deque(maxlen=30)
+        self._colours = StatusDebouncer()  # the joints' colours change at most once a second (coach thread)
+        self._target_index = -1
         self._report_html: Path | None = None
         self.speaker = speaker if speaker is not None else self._make_speaker()
         self._build()
@@ -658,6 +680,8 @@ class CoachPanel(QWidget):
         source = self.make_source()
         self._stop.clear()
         self.timeline = []
+        self._colours.reset()
+        self._target_index = -1
         self.latencies_ms.clear()
         self._shown_t.clear()
         self.report = self.report_paths = None
@@ -739,6 +763,10 @@ class CoachPanel(QWidget):
         t_engine = time.perf_counter()
         state = engine.update(float(r.timestamp), r.pose, r.landmarks, n_people=n_people,
                               confidence=float(r.confidence) if r.pose is not None else 0.0)
+        if self._target_index != state.target_index:  # a new target: its colours at once
+            self._target_index = state.target_index
+            self._colours.reset()
+        state = dataclasses.replace(state, joint_status=self._colours.update(state.t, state.joint_status))
         if len(self.timeline) < MAX_TIMELINE:
             self.timeline.append(state_summary(state))
         if state.speak:

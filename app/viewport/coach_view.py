@@ -45,6 +45,42 @@ def status_colors(joint_status: np.ndarray | None, ok: bool = False) -> dict[int
     return out
 
 
+class StatusDebouncer:
+    """Per-joint display debounce of the coach's joint status (the colours): a joint takes a new colour only after
+    the new status has held for ``dwell_s`` and its colour has been shown for ``min_show_s`` — at most one colour
+    change per joint per second. The engine's tolerance hysteresis keeps the status steady for clean poses; through
+    a noisy capture (the geometric regressor on a rendered clip) one joint still changed up to 6 times in a second."""
+
+    def __init__(self, dwell_s: float = 0.3, min_show_s: float = 1.0, n: int = sk.NUM_JOINTS):
+        self.dwell_s, self.min_show_s, self.n = float(dwell_s), float(min_show_s), int(n)
+        self.reset()
+
+    def reset(self) -> None:
+        self.shown: np.ndarray | None = None
+        self._pending = np.zeros(self.n, np.int8)
+        self._pending_since = np.zeros(self.n)
+        self._changed_at = np.full(self.n, -np.inf)
+
+    def update(self, t: float, status: np.ndarray) -> np.ndarray:
+        """The status to show at time ``t`` (seconds) for the engine's ``status``; a copy."""
+        st = np.asarray(status, np.int8).reshape(self.n)
+        if self.shown is None:
+            self.shown = st.copy()
+            self._pending[...] = st
+            return self.shown.copy()
+        same = st == self.shown
+        new = ~same & (st != self._pending)
+        self._pending[same] = self.shown[same]
+        self._pending[new] = st[new]
+        self._pending_since[new] = t
+        eps = 1e-6  # frame times like 3.0 + 0.3 are not exact
+        ready = ~same & (t - self._pending_since >= self.dwell_s - eps)
+        ready &= t - self._changed_at >= self.min_show_s - eps
+        self.shown[ready] = st[ready]
+        self._changed_at[ready] = t
+        return self.shown.copy()
+
+
 def front_joints(pose: Pose, heading: float | None = None) -> np.ndarray:
     """(22, 3) joints of ``pose`` on the default skeleton, pelvis at the origin, turned by ``-heading`` (the
     pose's own heading when None) so the body faces the viewer (+z)."""
