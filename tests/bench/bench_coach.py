@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-DEFAULT = Path(__file__).resolve().parents[1] / "data" / "coach" / "tree_knee_left.mp4"
+DEFAULT = Path(__file__).resolve().parents[1] / "data" / "coach" / "000_mountain_knee_bend_right.mp4"
 
 
 def _rss_mb() -> float:
