@@ -2,9 +2,9 @@
 
 Pure and deterministic for ``corrector="rules"`` (no I/O, no clock: the caller passes the time ``t`` in seconds).
 ``"auto"``/``"learned"`` load the learned corrector and judge once per process, on the first correction; the
-proposal runs inside ``update`` (headless runs), or with ``learned_async=True`` (the GUI) in a worker thread —
-the new step is then shown when the proposal is ready, or in the rule words after ``learned_wait_s`` (1 s), so
-``update`` never waits for the network.
+proposal runs in a worker thread (``learned_async=True``, the default: live use) — the new step is then shown when
+the proposal is ready, or in the rule words after ``learned_wait_s`` (1 s), so ``update`` never waits for the
+network — or inside ``update`` (``learned_async=False``: the headless runs, reproducible).
 
 Rules (all the numbers are attributes of :class:`CoachEngine`):
 
@@ -153,7 +153,7 @@ class CoachEngine:
 
     def __init__(self, routine: Routine, strictness: Strictness | str = Strictness.STANDARD, cooldown_s: float = 2.0,
                  corrector: str = "auto", mirror: bool = False, measure: str = "landmarks",
-                 learned_async: bool = False):
+                 learned_async: bool = True):
         if not isinstance(routine, Routine):
             raise CoachError(f"CoachEngine needs a Routine, got {type(routine).__name__}")
         if measure not in ("landmarks", "pose"):
@@ -346,7 +346,7 @@ class CoachEngine:
             if self._instruction is not None:
                 self._set_message(t, self._instruction.text)
             elif not self._message or self._message == HOLD_TEXT:
-                self._set_message(t, "Keep going: nearly there")
+                self._set_message(t, "Checking your pose")
 
     def _choose_instruction(self, t: float, c: Comparison) -> None:
         """Keep the current step while its joints are off; replace it (no sooner than the cooldown) when it is

@@ -64,7 +64,8 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
     MediaPipe look for a second person (SEVERAL_PEOPLE); 1 is cheaper."""
     from core_models.capture.pipeline import CapturePipeline, run_source
 
-    engine = CoachEngine(routine, strictness=strictness, corrector=corrector, mirror=mirror, measure=measure)
+    engine = CoachEngine(routine, strictness=strictness, corrector=corrector, mirror=mirror, measure=measure,
+                         learned_async=False)
     if depth_weight is not None:
         engine.depth_weight = float(depth_weight)
     src = _open(source)
@@ -109,7 +110,7 @@ def run_coach(source, routine: Routine, *, regressor="auto", model: str = "lite"
 def run_poses(poses: Pose, times: np.ndarray, routine: Routine, *, strictness: Strictness | str = "standard",
               corrector: str = "rules", mirror: bool = False, landmarks: list | None = None) -> CoachRun:
     """The engine alone over known poses (batched ``poses``, one time per frame): coaching without capture."""
-    engine = CoachEngine(routine, strictness=strictness, corrector=corrector, mirror=mirror)
+    engine = CoachEngine(routine, strictness=strictness, corrector=corrector, mirror=mirror, learned_async=False)
     run = CoachRun(engine.report, regressor="true pose")
     for i in range(len(times)):
         t0 = time.perf_counter()

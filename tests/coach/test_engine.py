@@ -234,7 +234,7 @@ def test_joint_arrays_shapes():
 def test_learned_step_agrees_with_the_rules_or_is_not_used():
     p = rotated(tree(), "right_shoulder", 2, 60)
     rules = run(engine(), [(0, 1, p)])[-1].instruction
-    e = engine(corrector="auto")
+    e = engine(corrector="auto", learned_async=False)
     ins = run(e, [(0, 1, p)])[-1].instruction
     if e.learned.error is not None:
         pytest.fail(f"learned corrector did not load: {e.learned.error}")
