@@ -18,7 +18,8 @@ Pipeline (vectorised over frames):
    turned into SMPL-H local rotations; root translation from the scaled source pelvis.
 5. **Refinement** — a few L-BFGS iterations (torch) of per-frame corrections δ_j (axis-angle, applied on
    the right) and translation minimising the position error of the mapped joints + a small prior on δ
-   (keeps twists that positions cannot see) + a soft joint-limit penalty (intrinsic-XYZ Euler ranges of
+   (keeps twists that positions cannot see) + a soft joint-limit penalty (:func:`limit_excess_sq`: the
+   intrinsic-XYZ Euler ranges, either exact decomposition — an elbow flexed past 90° is inside them — of
    :mod:`core_models.skeleton`). Finally :func:`core_models.pose.clamp_to_limits` is applied to joints
    beyond ``limit_tol_deg``.
 
@@ -444,6 +445,33 @@ def proportioned_rest(rest: np.ndarray, targets: np.ndarray, mapped: np.ndarray)
     return out
 
 
+def pelvis_fitted_rest(rest: np.ndarray, L: np.ndarray, targets: np.ndarray, mapped: np.ndarray) -> np.ndarray:
+    """The solve skeleton with the source's hip sockets: the pelvis is one rigid bone in every rig, so the rest
+    offset of each mapped child of a mapped pelvis (the hips; spine1 where the rig gives it) is the source's
+    mean offset expressed in the calibrated pelvis frame ``L[:, 0]``; its descendants move with it. Rigs
+    place the hip joints very differently below the root (CMU: 10 cm below and 9.5 cm out, 47° down; the Anny
+    body: 1 cm below and 10 cm out): with the body's own directions the solver tilted the pelvis and bent the
+    spine and legs to reach the source's hips, and still missed them by ~6 cm."""
+    if not mapped[0]:
+        return rest
+    out = np.asarray(rest, dtype=np.float64).copy()
+    for c in range(1, sk.NUM_JOINTS):
+        if sk.PARENTS[c] != 0 or not mapped[c]:
+            continue
+        d = np.einsum("fji,fj->fi", L[:, 0], targets[:, c] - targets[:, 0])
+        d = d[np.all(np.isfinite(d), axis=-1)]
+        if not len(d):
+            continue
+        shift = out[0] + d.mean(0) - out[c]
+        for k in range(c, sk.NUM_JOINTS):
+            a = k
+            while a > c:
+                a = sk.PARENTS[a]
+            if a == c:
+                out[k] += shift
+    return out
+
+
 def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: RigMap | None = None,
              iterations: int = 30, limit_weight: float = 1.0, prior_weight: float = 1e-3,
              limit_tol_deg: float = 2.0, clamp: bool = True, calibration: str = "auto",
@@ -456,8 +484,9 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     (Character Creator, DeepMimic — measured better there than its constructed T-pose — and unknown rigs).
 
     ``proportions``: ``'source'`` (default) solves on :func:`proportioned_rest` — the SMPL-H skeleton with
-    the source's segment lengths — so the rotations reproduce the source's bone directions; ``'body'`` solves
-    on ``rest_joints`` directly (positions compromise with the proportion mismatch).
+    the source's segment lengths — with the source's hip sockets (:func:`pelvis_fitted_rest`), so the rotations
+    reproduce the source's bone directions; ``'lengths'`` without the hip sockets (the solve before issue 18);
+    ``'body'`` solves on ``rest_joints`` directly (positions compromise with the proportion mismatch).
 
     Returns the (F,) Pose batch plus the scaled source targets used by :func:`retarget_quality`."""
     rest = np.asarray(sk.DEFAULT_REST_JOINTS if rest_joints is None else rest_joints, dtype=np.float64)
@@ -471,8 +500,8 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     if "pelvis" not in rmap.rot or len(rmap.pos) < 6:
         raise ValueError(f"cannot retarget {motion.source or 'motion'}: only {len(rmap.pos)} joints could be "
                          f"matched to SMPL-H ({sorted(rmap.pos)}); pass a RigMap")
-    if proportions not in ("source", "body"):
-        raise ValueError(f"proportions must be 'source' or 'body', got {proportions!r}")
+    if proportions not in ("source", "lengths", "body"):
+        raise ValueError(f"proportions must be 'source', 'lengths' or 'body', got {proportions!r}")
     idx = {n: i for i, n in enumerate(motion.names)}
     Gsrc, Psrc = motion.fk()
     s = _scale(Psrc, idx, rmap, rest)
@@ -484,8 +513,10 @@ def retarget(motion: Motion, rest_joints: np.ndarray | None = None, rig_map: Rig
     for name, sn in rmap.pos.items():
         targets[:, JI[name]] = P[:, idx[sn]]
         mapped[JI[name]] = True
-    if proportions == "source":
+    if proportions in ("source", "lengths"):
         rest = proportioned_rest(rest, targets, mapped)
+    if proportions == "source":
+        rest = pelvis_fitted_rest(rest, L, targets, mapped)
     R, transl = _refine(L, rest, targets, mapped, iterations, prior_weight, limit_weight)
     full = matrix_to_aa(nearest_rotation(R)).astype(np.float32)
     pose = Pose.from_full(full, transl.astype(np.float32))

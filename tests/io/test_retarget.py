@@ -217,3 +217,29 @@ def test_upper_arm_twist_offset_is_calibrated_from_the_elbow_hinge(twist_deg):
     ang = _angle_deg(aa_to_matrix(r.pose.full().astype(np.float64)), pose.matrices().astype(np.float64))
     for name in ("left_elbow", "right_elbow", "left_shoulder", "right_shoulder"):
         assert np.median(ang[:, sk.JOINT_INDEX[name]]) < 3.0, (name, np.median(ang[:, sk.JOINT_INDEX[name]]))
+
+
+def test_source_hip_sockets_are_taken_into_the_solve_skeleton():
+    """A rig whose hip joints sit 9 cm lower under the root than SMPL-H's (as CMU's do): the pelvis is rigid, so
+    the solve skeleton takes the source's hip sockets and the rotations come back exactly; solving with the
+    body's own hip directions ('lengths') tilts and bends the trunk and legs to reach them."""
+    pose = _smooth_poses(F=40, seed=21)
+    rest_src = sk.DEFAULT_REST_JOINTS.copy()
+    for side in ("left", "right"):
+        hip = sk.JOINT_INDEX[f"{side}_hip"]
+        for k in range(hip, sk.NUM_JOINTS):
+            a = k
+            while a > hip:
+                a = sk.PARENTS[a]
+            if a == hip:
+                rest_src[k, 1] -= 0.09
+    m, rmap = _renamed(_motion_from_pose(pose, rest=rest_src), "cmu_asf")
+    r = retarget(m, rig_map=rmap)
+    q = retarget_quality(r)
+    assert q["mpjpe_mm"] < 3.0, q
+    ang = _angle_deg(aa_to_matrix(r.pose.full().astype(np.float64)), pose.matrices().astype(np.float64))
+    assert np.median(ang[:, 0]) < 1.0 and np.median(ang[:, 1:]) < 2.0
+    solve = r.info["solve_rest"]
+    np.testing.assert_allclose(solve[1] - solve[0], (rest_src[1] - rest_src[0]) * r.scale, atol=2e-3)  # height-scaled
+    q_len = retarget_quality(retarget(m, rig_map=rmap, proportions="lengths"))
+    assert q_len["mpjpe_mm"] > 2 * q["mpjpe_mm"] + 3.0, (q_len["mpjpe_mm"], q["mpjpe_mm"])
