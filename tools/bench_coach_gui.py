@@ -59,11 +59,12 @@ def run_panel(app, panel, clip: Path, regressor: str, timeout: float = 600.0) ->
         panel.report_dir.setText(tempfile.mkdtemp())
     else:
         panel.drive_body.setChecked(True)
+    before = panel.states_shown if coach else panel.frames_shown  # the Capture panel's count runs on across takes
     panel.start()
     pump(app, 0.2)
     pump(app, until=lambda: not panel.running, timeout=timeout)
     wall = time.perf_counter() - first[0]
-    shown = panel.states_shown if coach else panel.frames_shown
+    shown = (panel.states_shown if coach else panel.frames_shown) - (0 if coach else before)
     out = {"wall_s": wall, "shown": shown, "shown_fps": shown / wall}
     if coach:
         lat = np.asarray(panel.latencies_ms, float)

@@ -61,6 +61,9 @@ PHASE_HELP = {
     "several_people": "Only one person should be in the picture.",
     "no_person": "Step into the picture, 2-3 m from the camera, facing it.",
 }
+#: the 3D body (pose, colours, ghost) is redrawn at most this often during a session: on software GL one frame of
+#: the body cost 160-230 ms on this loaded machine and the painting took the CPU the capture needed
+BODY_UPDATE_S = 0.25
 MAX_TIMELINE = 200_000  # states kept for the flicker count (about 2 h at 30 fps)
 
 
@@ -194,6 +197,8 @@ class CoachPanel(QWidget):
         self.engine_options: dict = {}
         self.latencies_ms: deque[float] = deque(maxlen=5000)  # per painted state: frame read → score on screen
         self._shown_t: deque[float] = deque(maxlen=30)
+        self._body_t = 0.0
+        self._saved_aa: int | None = None
         self._colours = StatusDebouncer()  # the joints' colours change at most once a second (coach thread)
         self._target_index = -1
         self._report_html: Path | None = None
@@ -680,6 +685,7 @@ class CoachPanel(QWidget):
         source = self.make_source()
         self._stop.clear()
         self.timeline = []
+        self.states_shown = 0
         self._colours.reset()
         self._target_index = -1
         self.latencies_ms.clear()
@@ -690,6 +696,9 @@ class CoachPanel(QWidget):
         self._routine_len = len(routine.targets)
         self.start_btn.setText("Stop")
         self._set_status(f"starting {source.description}…")
+        vp = self.ctx.viewport
+        if getattr(vp, "_software_gl", False) and getattr(vp, "aa_samples", 0):
+            self._saved_aa, vp.aa_samples = vp.aa_samples, 0  # no extra anti-aliased frame after each update
         self._worker = run_in_background(self._loop, source, engine, self.model.currentText(),
                                          self.regressor.currentText(), on_result=self._on_result,
                                          on_error=self._on_error, on_finished=self._on_finished)
@@ -820,7 +829,9 @@ class CoachPanel(QWidget):
         _set_text(self.target_label, f"Target {state.target_index + 1}"
                   + (f" of {n}" if n else "") + f": {state.target_name}")
         self.view.show_state(state, preview, self._mirror)
-        if self.on_body.isChecked():
+        now = time.perf_counter()
+        if self.on_body.isChecked() and (now - self._body_t >= BODY_UPDATE_S or not self.running):
+            self._body_t = now
             self._show_on_body(state)
         if self.full_window is not None:
             self.full_window.show_state(state, preview)
@@ -844,6 +855,8 @@ class CoachPanel(QWidget):
 
     def _restore_body(self) -> None:
         vp = self.ctx.viewport
+        if self._saved_aa is not None:
+            vp.aa_samples, self._saved_aa = self._saved_aa, None
         vp.set_joint_colors({})
         vp.set_pose(self.ctx.document.pose())
         set_ghost = getattr(vp, "set_ghost_pose", None)
