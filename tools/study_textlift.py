@@ -39,13 +39,15 @@ OCCLUDED = (dict(align="none"), dict(align="cm"), dict(align="input"))
 def plan(which: str, seeds: list[int], windows: tuple[int, ...] = (27, 81)) -> list[dict]:
     """Seed by seed (an interrupted grid still has every setting at the first seeds): the main grid, then the
     controls, then the occluded-arm settings."""
+    parts = {"main", "controls", "occlusion"} if which == "all" else set(which.split(","))
     runs = []
     for s in seeds:
-        if which in ("main", "all"):
+        if "main" in parts:
             runs += [dict(window=w, causal=c, align=a, seed=s) for w in windows for c in (True, False)
                      for a in ("none", "cm")]
-        if which in ("controls", "all") and 27 in windows:
+        if "controls" in parts:
             runs += [dict(window=27, causal=True, seed=s, **v) for v in CONTROLS]
+        if "occlusion" in parts:
             runs += [dict(window=27, causal=True, occlude="left_arm", seed=s, **v) for v in OCCLUDED]
     return runs
 
@@ -102,7 +104,7 @@ def table(summary: dict) -> str:
 
 
 def one_run(r: dict, data, args) -> dict:
-    train, tt, test, tt_test = data
+    train, tt, test, tt_test = data[:4]
     cfg = TextLiftConfig(window=r["window"], causal=r["causal"], align=r["align"], channels=args.channels,
                          teacher_sg=bool(r.get("sg")))
     model, info = train_run(cfg, train, tt, args.steps, args.batch, args.lr, r["seed"], real_frac=args.real_frac,
@@ -133,7 +135,7 @@ def main(argv=None) -> int:
                     help="dataset(s) whose test-split sequences form the test set (default --landmarks; "
                          "comma-separated, e.g. real_v1,textlift_seq from tools/study_textlift_seqs.py)")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--plan", default="all", choices=("main", "controls", "all"))
+    ap.add_argument("--plan", default="all", help="all, or a comma list of main / controls / occlusion")
     ap.add_argument("--windows", default="27,81", help="main-grid windows (the controls run at 27)")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--batch", type=int, default=128)

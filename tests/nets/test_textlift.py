@@ -169,3 +169,10 @@ def test_merge_described_reindexes_text_rows():
     assert len(table.texts) == 8 and len(pool) == 8 and pool.n_sequences == 2
     assert pool.text_row.tolist() == [0, 1, 2, 3, 4, -1, 6, 7]
     np.testing.assert_array_equal(table.slots[pool.text_row[6]], tb.slots[2])
+
+
+def test_cli_eval_without_checkpoint_says_what_is_missing(capsys):
+    import main
+
+    assert main.main(["eval", "textlift"]) == 2
+    assert "needs --checkpoint" in capsys.readouterr().out

@@ -69,7 +69,7 @@ def evaluate(model: TextLifter, pool: SeqPool, table: TextTable | None = None, h
 
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", required=True, help="a checkpoint written by train textlift --save")
+    p.add_argument("--checkpoint", default=None, help="a checkpoint written by train textlift --save (required)")
     p.add_argument("--landmarks", default=None, help="real MediaPipe landmark dataset (test-split sequences)")
     p.add_argument("--test-landmarks", default=None, help="dataset(s) of the test sequences (default --landmarks)")
     p.add_argument("--synth-segments", type=int, default=120)
@@ -79,6 +79,9 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
 
 def run_eval(args) -> int:
     torch.set_num_threads(args.threads)
+    if not args.checkpoint:
+        print("error: eval textlift needs --checkpoint PATH (written by train textlift --save PATH)")
+        return 2
     try:
         model = load_textlift(args.checkpoint, args.device)
     except (FileNotFoundError, ValueError) as e:
