@@ -104,3 +104,16 @@ def test_progress_logs_come_from_rank_0_only(monkeypatch, capsys):
     monkeypatch.setattr(dist, "rank", lambda: 1)
     log("from rank 1")
     assert capsys.readouterr().err == "from rank 0\n"
+
+
+def test_a_loop_without_hooks_runs_on_rank_0_alone(tmp_path):
+    """A training command that never reaches ``wrap`` (no distributed loop) under torchrun: rank 0 runs it as a
+    plain process, the other ranks wait and then exit quietly — no rank writes twice, nothing hangs."""
+    script = tmp_path / "plain.py"
+    script.write_text("import pathlib, sys\n"
+                      "from core_models.nets.training import distributed as d\n"
+                      "d.setup('cpu')\n"
+                      "pathlib.Path(sys.argv[1], f'rank{d.rank()}').write_text('ran')\n"
+                      "d.teardown()\n")
+    _run([*TORCHRUN, str(script), str(tmp_path)])
+    assert sorted(p.name for p in tmp_path.glob("rank*")) == ["rank0"]
