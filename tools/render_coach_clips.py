@@ -8,7 +8,7 @@ Each clip ``NNN_<target>_<deviation>.mp4`` has ``.json`` ground truth and ``.pos
 pose ``poses`` (N,22,3) axis-angle in our y-up frame, ``transl`` (N,3), ``times`` (N,), ``out_of_frame`` (N,22)
 bool: joints whose projection falls outside the picture). Timeline (seconds):
 
-    0.0–0.8 mountain → deviated (a slerp)    0.8–3.85 deviated (the first instruction should name it)
+    0.0–0.8 break pose → deviated (a slerp)  0.8–3.85 deviated (the first instruction should name it)
     3.85–7.05 the target (hold)              7.05–8.45 break (mountain; T-pose when the target is mountain)
     8.45–end the target again (resume)
 
@@ -158,7 +158,7 @@ def timeline(target: Pose, deviated: Pose, fps: float) -> tuple[np.ndarray, list
 
     mountain = target_from_library("mountain").pose
     brk = target_from_library("t_pose").pose if _same(target, mountain) else mountain
-    keys = {"enter": (mountain, deviated), "deviated": (deviated, deviated), "hold": (target, target),
+    keys = {"enter": (brk, deviated), "deviated": (deviated, deviated), "hold": (target, target),
             "break": (brk, brk), "resume": (target, target)}
     end = SEGMENTS[-1][2]
     times = np.arange(0.0, end - 1e-9, 1.0 / fps)

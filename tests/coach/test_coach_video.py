@@ -1,6 +1,7 @@
 """End to end through real MediaPipe on one tiny rendered clip (tests/data/coach, made by
-``tools/render_coach_clips.py --only 0 --fps 5``): Mountain with the right knee bent → "Straighten your right knee"
-→ corrected → "Hold it" with the timer counting → break (T-pose) → an instruction about the arms → resume → hold."""
+``tools/render_coach_clips.py --out tests/data/coach --only 0 --fps 5``): from the T-pose ("Lower both arms") into
+Mountain with the right knee bent → "Straighten your right knee" → corrected → "Hold it" with the timer counting →
+break (T-pose) → an instruction about the arms → resume → hold."""
 from __future__ import annotations
 
 import json
@@ -36,7 +37,10 @@ def test_enter_instruction_corrected_hold_break_resume(coached):
     gt, run = coached
     assert len(run.states) == gt["frames"]
     seg = {s["name"]: (s["start"], s["end"]) for s in gt["segments"]}
-    issued = [s.instruction for s in _at(run, *seg["deviated"]) if s.instruction is not None]
+    enter = _at(run, 0.0, seg["enter"][1])
+    assert enter[0].instruction is not None and enter[0].instruction.part == "arm"  # entering from the T-pose
+    issued = [s.instruction for s in _at(run, *seg["deviated"])
+              if s.instruction is not None and s.instruction.issued_at >= seg["deviated"][0]]
     assert issued, [s.message for s in run.states]
     first = issued[0]
     dev = gt["deviation"]
