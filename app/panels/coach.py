@@ -24,7 +24,7 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -207,6 +207,9 @@ class CoachPanel(QWidget):
         self.reload_targets()
         self.frameReady.connect(self._on_frame, Qt.ConnectionType.QueuedConnection)
         self.statusChanged.connect(self._set_status, Qt.ConnectionType.QueuedConnection)
+        app = QCoreApplication.instance()
+        if app is not None:  # a camera never ends: quitting the app must end the coach thread and the speech
+            app.aboutToQuit.connect(self._on_quit)
 
     @staticmethod
     def _make_speaker():
@@ -713,8 +716,6 @@ class CoachPanel(QWidget):
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop and wait for the coach thread (window closing, tests)."""
-        from PySide6.QtCore import QCoreApplication
-
         self.stop()
         t0 = time.monotonic()
         while self._worker is not None and time.monotonic() - t0 < timeout:
@@ -908,6 +909,10 @@ class CoachPanel(QWidget):
         if html is None:
             return False
         return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(html))))
+
+    def _on_quit(self) -> None:
+        self.stop()
+        self.speaker.close()
 
     def closeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         self.stop()

@@ -424,6 +424,12 @@ def test_missing_camera_is_a_message_not_a_crash(win, tmp_path):
     panel.stop()
     assert pump(until=lambda: not panel.running, timeout=30)
     assert any("no camera found at index 97" in s for s in statuses), statuses
+    # quitting the app while a camera session waits for its camera ends the coach thread and the speech
+    assert panel.start()
+    pump(0.3)
+    panel._on_quit()
+    assert pump(until=lambda: not panel.running, timeout=30)
+    assert panel.speaker.say("Hold it") is False
 
 
 def test_missing_model_and_missing_video_are_messages(win, tmp_path, monkeypatch):
