@@ -770,6 +770,8 @@ class CoachPanel(QWidget):
     def _step(self, engine, r, n_people: int) -> bool:
         """One frame through the engine (coach thread). Returns True when the routine is finished."""
         self._run_commands(engine)
+        if r.notice:  # a one-time note from the capture, e.g. why the geometric fallback is used (no weights)
+            self.statusChanged.emit(r.notice)
         t_engine = time.perf_counter()
         state = engine.update(float(r.timestamp), r.pose, r.landmarks, n_people=n_people,
                               confidence=float(r.confidence) if r.pose is not None else 0.0)

@@ -162,7 +162,9 @@ def _truth_pipeline(services):
     from core_models.capture.pipeline import CapturePipeline
 
     def make(variant="lite", regressor="auto", mode="video", max_people=1):
-        return CapturePipeline(variant, regressor=TruthRegressor(), mode=mode, max_people=max_people)
+        reg = TruthRegressor()
+        reg.fallback_reason = "no learned regressor weights here: the true pose stands in"  # shown once, as a notice
+        return CapturePipeline(variant, regressor=reg, mode=mode, max_people=max_people)
 
     return make
 
@@ -177,9 +179,11 @@ def test_whole_flow_with_a_video_source(win, clip, tmp_path, monkeypatch):
     assert [t.name for t in panel.routine_targets()] == ["Warrior II", "Mountain"]
     doc_pose = win.doc.pose()
     depth0 = win.doc.undo_stack.count()
-    shown = []
+    shown, statuses = [], []
     panel.stateShown.connect(lambda s: shown.append(s))
+    panel.statusChanged.connect(statuses.append)
     paths = _run_video(win, panel, clip, tmp_path)
+    assert sum("true pose stands in" in x for x in statuses) == 1, statuses
     tl = panel.timeline
     phases = [p for _, p, *_ in tl]
     # every state was measured from the video's own clock, and the GUI painted some of them
@@ -452,6 +456,25 @@ def test_missing_model_and_missing_video_are_messages(win, tmp_path, monkeypatch
     assert panel.start()
     assert pump(until=lambda: not panel.running, timeout=60)
     assert "coach stopped" in panel.status.text() and "not installed" in panel.message_label.text()
+
+
+def test_skip_reaches_the_engine_from_the_button_and_the_full_window(win):
+    import types
+
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+
+    panel = _panel(win)
+    skipped = []
+    engine = types.SimpleNamespace(skip=lambda: skipped.append(1))
+    panel.skip_btn.click()
+    panel.toggle_full_window()
+    panel.full_window.keyPressEvent(QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_S, Qt.KeyboardModifier.NoModifier))
+    panel._run_commands(engine)  # what the coach thread does before each frame
+    assert len(skipped) == 2
+    panel._run_commands(engine)
+    assert len(skipped) == 2  # each skip once
+    panel.full_window.close()
 
 
 def test_no_target_cannot_start(win):
