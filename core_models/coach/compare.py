@@ -36,7 +36,7 @@ import numpy as np
 
 from core_models import skeleton as sk
 from core_models.kinematics import fk_numpy
-from core_models.pose import Pose, aa_to_matrix_np, apply_heading, heading_of, mirror
+from core_models.pose import Pose, aa_to_matrix_np, matrix_to_aa_np, mirror
 
 J = sk.JOINT_INDEX
 N = sk.NUM_JOINTS
@@ -155,9 +155,37 @@ def _relative_to_trunk(dirs: np.ndarray, facing: np.ndarray, F: np.ndarray) -> t
     return dirs, facing @ F
 
 
+def _hip_angle(w: np.ndarray) -> float:
+    L = _lm_index()
+    v = w[L["left_hip"]] - w[L["right_hip"]]
+    return float(np.arctan2(v[2], v[0]))
+
+
+def _ry(a: float) -> np.ndarray:
+    c, s_ = np.cos(a), np.sin(a)
+    return np.array([[c, 0.0, s_], [0.0, 1.0, 0.0], [-s_, 0.0, c]])
+
+
+def heading_np(root_orient) -> float:
+    """``pose.heading_of`` in numpy for one pose (the per-frame path stays off torch: ~50× cheaper)."""
+    R = aa_to_matrix_np(np.asarray(root_orient, np.float64).reshape(3))
+    fwd, left = R[:, 2], R[:, 0]
+    if fwd[0] ** 2 + fwd[2] ** 2 >= 0.25:
+        return float(np.arctan2(fwd[0], fwd[2]))
+    return float(np.arctan2(-left[2], left[0]))
+
+
+def turn(pose: Pose, heading: float) -> Pose:
+    """``pose.apply_heading`` in numpy for one pose: the body turned about +y by ``heading`` radians."""
+    Ry = _ry(heading)
+    root = matrix_to_aa_np(Ry @ aa_to_matrix_np(np.asarray(pose.root_orient, np.float64).reshape(3)))
+    return Pose(root.astype(np.float32), np.asarray(pose.body_pose, np.float32).copy(),
+                (Ry @ np.asarray(pose.transl, np.float64)).astype(np.float32))
+
+
 def geometry(pose: Pose, rest: np.ndarray = sk.DEFAULT_REST_JOINTS) -> Geometry:
-    h = float(np.asarray(heading_of(np.asarray(pose.root_orient, np.float32))))
-    p0 = apply_heading(Pose(pose.root_orient, pose.body_pose), -h)
+    h = heading_np(pose.root_orient)
+    p0 = turn(Pose(pose.root_orient, pose.body_pose), -h)
     aa = np.concatenate([np.asarray(p0.root_orient, np.float64).reshape(1, 3),
                          np.asarray(p0.body_pose, np.float64).reshape(21, 3)])
     R, pos, _ = fk_numpy(aa_to_matrix_np(aa), rest)
@@ -179,17 +207,6 @@ def _lm_index() -> dict[str, int]:
     from core_models.capture.landmarks import LM
 
     return LM
-
-
-def _hip_angle(w: np.ndarray) -> float:
-    L = _lm_index()
-    v = w[L["left_hip"]] - w[L["right_hip"]]
-    return float(np.arctan2(v[2], v[0]))
-
-
-def _ry(a: float) -> np.ndarray:
-    c, s_ = np.cos(a), np.sin(a)
-    return np.array([[c, 0.0, s_], [0.0, 1.0, 0.0], [-s_, 0.0, c]])
 
 
 #: through capture, depth (towards the camera) counts this much: monocular depth is the least reliable axis
@@ -349,9 +366,8 @@ def compare(live: Pose, target: Pose, landmarks=None, weights: np.ndarray | None
     ang_dev = np.abs(gl.flex - gt.flex).astype(np.float32)
     dev = raw_deviation(gl, gt)
     seen, oof = joint_visibility(landmarks)
-    h_live = float(np.asarray(heading_of(np.asarray(live.root_orient, np.float32))))
-    h_tgt = float(np.asarray(heading_of(np.asarray(target.root_orient, np.float32))))
-    aligned = apply_heading(Pose(target.root_orient, target.body_pose), h_live - h_tgt)
+    aligned = turn(Pose(target.root_orient, target.body_pose), heading_np(live.root_orient) - heading_np(
+        target.root_orient))
     aligned = Pose(aligned.root_orient, aligned.body_pose, np.asarray(live.transl, np.float32).copy())
     return Comparison(dev, dir_dev, ang_dev, seen, oof, w, similarity(dev, w, seen), gl, gt, aligned)
 
