@@ -130,7 +130,7 @@ class LearnedRegressor:
 
 #: the live default of :func:`make_capture_regressor` (the capture pipeline's ``auto``): the representation that
 #: measured best on real MediaPipe input (``python main.py eval capture``; see docs/notes/capture_models.md)
-LIVE_DEFAULT = "embroider"
+LIVE_DEFAULT = "direct"
 #: environment override of :data:`LIVE_DEFAULT` (``direct``, ``embroider``, ``aligner`` or ``geometric``), e.g. to
 #: compare them with ``POSETAILOR_CAPTURE_MODEL=direct python main.py eval capture``
 CAPTURE_MODEL_ENV = "POSETAILOR_CAPTURE_MODEL"

@@ -125,9 +125,9 @@ def test_train_save_and_the_direct_regressor(ds, lm_model, tmp_path, encoder):
     from core_models.nets.common.weights import load_weights
 
     before = load_weights("lifter", tmp_path)["config"]
-    real._merge_save("real_T1", model, {"real_val": {}}, info | {"seconds": 1.0}, tmp_path)
+    real._merge_save("real-test_T1", model, {"real_val": {}}, info | {"seconds": 1.0}, tmp_path)
     after = load_weights("lifter", tmp_path)["config"]
-    assert after["real_default"] == "real_T1" and after["default"] == before["default"]
+    assert after["real_default"] == "real-test_T1" and after["default"] == before["default"]
     assert set(before["variants"]) < set(after["variants"])
     from core_models.capture.landmarks import Landmarks
     from core_models.capture.regressor import LearnedRegressor
@@ -141,15 +141,15 @@ def test_train_save_and_the_direct_regressor(ds, lm_model, tmp_path, encoder):
 
 
 def test_direct_regressor_without_a_real_variant_says_how_to_train_one(tmp_path):
-    from core_models.nets.common.weights import WeightsError
+    from core_models.nets.common.weights import WeightsError, load_weights, save_weights
     from core_models.nets.embroider.infer import load_direct_model
 
-    for f in ("lifter.pt", "lifter.json"):
-        shutil.copy(WEIGHTS / f, tmp_path / f)
-    from core_models.nets.common.weights import load_weights
-
-    if load_weights("lifter", tmp_path)["config"].get("real_default"):
-        pytest.skip("the shipped lifter.pt has a real-landmark variant")
+    blob = load_weights("lifter", WEIGHTS)
+    cfg = dict(blob["config"])
+    cfg.pop("real_default", None)
+    cfg["variants"] = {n: c for n, c in cfg["variants"].items() if not c.get("pose_head")}
+    state = {k: v for k, v in blob["state"].items() if k.split(".")[0] in cfg["variants"]}
+    save_weights("lifter", state, cfg, {}, directory=tmp_path)
     with pytest.raises(WeightsError, match="--landmarks"):
         load_direct_model(tmp_path)
 
