@@ -107,7 +107,7 @@ def win(qapp, tmp_path, monkeypatch):
                    dialogs=RecordingDialogs())
     w.show()
     w.startup([], check_recovery=False)
-    assert pump(until=lambda: w.library.loaded, timeout=20)
+    assert pump(until=lambda: w.library.loaded, timeout=90)  # generous: the CI machine may be busy
     yield w
     panel = w.feature_panels.get("dock_coach")
     if hasattr(panel, "shutdown"):
