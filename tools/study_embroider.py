@@ -92,10 +92,10 @@ def _texts(ds, keep, seed: int) -> tuple[torch.Tensor, list[str]]:
 def build_split(args, lifter, split: str, n: int, seed: int) -> dict:
     from core_models.pose import Pose, normalize_heading
 
-    f = Path(args.cache) / f"emb_{args.landmarks}_{args.lifter_name}_{split}_{n}_{seed}.pt"
+    ds, keep = _rows(args.landmarks, split, n, seed)
+    f = Path(args.cache) / f"emb_{args.landmarks}_{len(ds)}_{args.lifter_name}_{split}_{n}_{seed}.pt"
     if f.exists():
         return torch.load(f, weights_only=False)
-    ds, keep = _rows(args.landmarks, split, n, seed)
     t, texts = _texts(ds, keep, seed)
     pose, _ = normalize_heading(Pose(ds.root_orient[keep], ds.body_pose[keep]))
     d = {"v": _visual(lifter, ds, keep), "t": t.float(), "texts": texts,
@@ -149,6 +149,8 @@ def one_seed(args, train: dict, test: dict, seed: int) -> dict:
     ec = EmbroiderConfig(in_dims={m: int(raw_tr[m].shape[1]) for m in MODALITIES}, d=args.d)
     out = {}
     for name, cls, subsets in MODELS:
+        if args.models and name not in args.models.split(","):
+            continue
         model = cls(ec)
         sec = train_model(model, raw_tr, args.epochs, args.batch, args.lr, seed, subsets)
         out[name] = {**retrieval_table(model, raw_te), "seconds": round(sec, 1)}
@@ -159,7 +161,7 @@ def one_seed(args, train: dict, test: dict, seed: int) -> dict:
 def summarise(per_seed: dict) -> dict:
     keys = [k for k in next(iter(per_seed.values()))["aligner"] if k != "seconds"]
     out = {}
-    for name, _, _ in MODELS:
+    for name in next(iter(per_seed.values())):
         out[name] = {k: [round(float(np.mean([r[name][k] for r in per_seed.values()])), 2),
                          round(float(np.std([r[name][k] for r in per_seed.values()])), 2)] for k in keys}
     gaps = [r["embroider"]["mRecall"] - r["aligner"]["mRecall"] for r in per_seed.values()]
@@ -179,6 +181,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--models", default=None, help="comma list of " + ", ".join(m[0] for m in MODELS) + " (all)")
     ap.add_argument("--cache", default=str(Path.home() / ".cache" / "posetailor" / "textlift"))
     ap.add_argument("--out", default="docs/capture/studies/embroider_real_v1.json")
     args = ap.parse_args(argv)

@@ -36,14 +36,15 @@ CONTROLS = (dict(align="cm", sg=True), dict(align="oracle", sg=True), dict(align
 OCCLUDED = (dict(align="none"), dict(align="cm"), dict(align="input"))
 
 
-def plan(which: str, seeds: list[int], windows: tuple[int, ...] = (27, 81)) -> list[dict]:
+def plan(which: str, seeds: list[int], windows: tuple[int, ...] = (27, 81),
+         modes: tuple[bool, ...] = (True, False)) -> list[dict]:
     """Seed by seed (an interrupted grid still has every setting at the first seeds): the main grid, then the
     controls, then the occluded-arm settings."""
     parts = {"main", "controls", "occlusion"} if which == "all" else set(which.split(","))
     runs = []
     for s in seeds:
         if "main" in parts:
-            runs += [dict(window=w, causal=c, align=a, seed=s) for w in windows for c in (True, False)
+            runs += [dict(window=w, causal=c, align=a, seed=s) for w in windows for c in modes
                      for a in ("none", "cm")]
         if "controls" in parts:
             runs += [dict(window=27, causal=True, seed=s, **v) for v in CONTROLS]
@@ -137,6 +138,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--plan", default="all", help="all, or a comma list of main / controls / occlusion")
     ap.add_argument("--windows", default="27,81", help="main-grid windows (the controls run at 27)")
+    ap.add_argument("--modes", default="causal,centred", help="main-grid modes")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -168,7 +170,8 @@ def main(argv=None) -> int:
     state["settings"] = {k: getattr(args, k) for k in ("steps", "batch", "lr", "channels", "real_frac")}
     state["command"] = "nice -n 5 .venv/bin/python tools/study_textlift.py " + " ".join(sys.argv[1:])
     windows = tuple(int(w) for w in args.windows.split(","))
-    for r in plan(args.plan, [int(s) for s in args.seeds.split(",")], windows):
+    modes = tuple(m == "causal" for m in args.modes.split(","))
+    for r in plan(args.plan, [int(s) for s in args.seeds.split(",")], windows, modes):
         if run_key(r) in done:
             continue
         res = one_run(r, data, args)
