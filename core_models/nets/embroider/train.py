@@ -49,6 +49,7 @@ from core_models.nets.training.capture_data import (
     CaptureData,
     build_capture_data,
 )
+from core_models.nets.training import distributed as dist
 from core_models.nets.training.common import log
 
 
@@ -104,12 +105,13 @@ def train_contrastive(model, enc: Encoders, data: CaptureData, epochs: int, batc
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps, pct_start=0.1)
     t0 = time.time()
     model.train()
+    step_loss = dist.wrap(model, lambda m, raw: m.loss(raw))  # torchrun: contrastive within each rank's share
     for ep in range(epochs):
         perm = rng.permutation(len(data))
         tot = 0.0
         for b in range(steps):
             sel = perm[b * batch:(b + 1) * batch]
-            loss, _ = model.loss(raw_encodings(enc, data, sel, rng))
+            loss, _ = step_loss(dist.shard(raw_encodings(enc, data, sel, rng)))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -117,7 +119,7 @@ def train_contrastive(model, enc: Encoders, data: CaptureData, epochs: int, batc
             sched.step()
             tot += float(loss.detach())
         log(f"[{name}] epoch {ep + 1}/{epochs} loss {tot / steps:.4f} ({time.time() - t0:.0f} s)")
-        if max_minutes and time.time() - t0 > 60 * max_minutes and ep + 1 < epochs:
+        if max_minutes and dist.elapsed(t0) > 60 * max_minutes and ep + 1 < epochs:
             log(f"[{name}] stopping after {ep + 1} epochs (time budget)")
             break
     model.eval()
@@ -143,6 +145,18 @@ def train_head(model, enc: Encoders, data: CaptureData, rest_joints, epochs: int
     steps = max(1, len(data) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps, pct_start=0.1)
     t0 = time.time()
+
+    def head_loss(h: SMPLHead, x: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
+        Jgt = fk_torch(R, rest_d)[1]
+        loss = torch.zeros((), device=dev)
+        for k, th in enumerate(h(x, all_steps=True)):
+            Rh = sixd_to_matrix(th)
+            Jh = fk_torch(Rh, rest_d)[1]
+            w = 0.5 if k + 1 < h.iterations else 1.0
+            loss = loss + w * ((Jh - Jgt).norm(dim=-1).mean() + 0.1 * (Rh - R).pow(2).sum((-1, -2)).mean())
+        return loss
+
+    step_loss = dist.wrap(head, head_loss)
     for ep in range(epochs):
         perm = rng.permutation(len(data))
         tot = 0.0
@@ -152,21 +166,14 @@ def train_head(model, enc: Encoders, data: CaptureData, rest_joints, epochs: int
             n2 = len(sel) // 2   # half the batch with the text cue
             x = torch.cat([_embed_for_head(model, {"v": raw["v"][:n2]}, ("v",)),
                            _embed_for_head(model, {"v": raw["v"][n2:], "t": raw["t"][n2:]}, ("v", "t"))])
-            R = capture_rotmats(data, sel).to(dev)
-            Jgt = fk_torch(R, rest_d)[1]
-            loss = torch.zeros((), device=dev)
-            for k, th in enumerate(head(x, all_steps=True)):
-                Rh = sixd_to_matrix(th)
-                Jh = fk_torch(Rh, rest_d)[1]
-                w = 0.5 if k + 1 < head.iterations else 1.0
-                loss = loss + w * ((Jh - Jgt).norm(dim=-1).mean() + 0.1 * (Rh - R).pow(2).sum((-1, -2)).mean())
+            loss = step_loss(*dist.shard((x, capture_rotmats(data, sel).to(dev))))
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
             tot += float(loss.detach())
         log(f"[{name}] epoch {ep + 1}/{epochs} loss {tot / steps:.4f} ({time.time() - t0:.0f} s)")
-        if max_minutes and time.time() - t0 > 60 * max_minutes and ep + 1 < epochs:
+        if max_minutes and dist.elapsed(t0) > 60 * max_minutes and ep + 1 < epochs:
             break
     head.eval()
     return head
@@ -244,6 +251,8 @@ def run_train(args) -> int:
         heads[name] = train_head(m, enc, train, rest, args.head_epochs, args.batch, seed=args.seed,
                                  name=f"head-{name}", max_minutes=args.max_minutes)
         times[f"head_{name}"] = round(time.time() - t, 1)
+    if not dist.is_main():  # rank 0 evaluates and saves
+        return 0
     ret, reg = evaluate_all({"embroider": emb, "aligner": ali}, heads, enc, test, rest)
     print_tables({"Aligner": ret["aligner"], "PoseEmbroider": ret["embroider"]}, reg)
     state = {}

@@ -42,6 +42,7 @@ from core_models.nets.training.capture_data import (
     build_capture_data,
     make_batch,
 )
+from core_models.nets.training import distributed as dist
 from core_models.nets.training.common import log
 
 # --- text features -----------------------------------------------------------------------------------------
@@ -79,16 +80,16 @@ def train_one(cfg: LifterConfig, train: CaptureData, epochs: int, batch: int = 2
     t0 = time.time()
     step = 0
     hist = {}
+    step_loss = dist.wrap(model, lambda m, kp, tgt, text, tm: lifter_losses(m, kp, tgt, text, tm, alpha, beta, tau))
     for ep in range(epochs):
         perm = rng.permutation(len(train))
         agg: dict[str, float] = {}
         for b in range(steps_per_epoch):
             sel = perm[b * batch:(b + 1) * batch]
             kp, tgt, _ = make_batch(train, sel, rng, cfg.window)
-            ts = torch.as_tensor(sel)
+            kp, tgt, ts = dist.shard((kp, tgt, torch.as_tensor(sel)))  # torchrun: this rank's share
             text = train.text_slots[ts].float().to(device) if cfg.align != "none" else None
-            losses = lifter_losses(model, kp.to(device), tgt.to(device), text, train.text_mask[ts].to(device),
-                                   alpha, beta, tau)
+            losses = step_loss(kp.to(device), tgt.to(device), text, train.text_mask[ts].to(device))
             opt.zero_grad()
             losses["total"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -100,7 +101,7 @@ def train_one(cfg: LifterConfig, train: CaptureData, epochs: int, batch: int = 2
         hist = {k: v / steps_per_epoch for k, v in agg.items()}
         log(f"[lifter {cfg.align} T={cfg.window}] epoch {ep + 1}/{epochs} "
             + " ".join(f"{k} {v:.4f}" for k, v in hist.items()) + f" ({time.time() - t0:.0f} s)")
-        if max_minutes and time.time() - t0 > 60 * max_minutes and ep + 1 < epochs:
+        if max_minutes and dist.elapsed(t0) > 60 * max_minutes and ep + 1 < epochs:
             log(f"[lifter] stopping after {ep + 1} epochs (time budget {max_minutes} min)")
             break
     model.eval()
@@ -175,6 +176,8 @@ def run_train(args) -> int:
         cfg = LifterConfig(window=T, align=align, d=args.d, layers=args.layers, cm_residual=args.cm_residual)
         model, info = train_one(cfg, train, args.epochs, args.batch, args.lr, args.alpha, args.beta, args.seed,
                                 args.max_minutes, tau=args.tau, device=getattr(args, "device", None) or "cpu")
+        if not dist.is_main():  # rank 0 evaluates and saves
+            continue
         info.update(alpha=args.alpha, beta=args.beta, tau=args.tau)
         name = variant_name(align + (f"-{args.tag}" if args.tag and align != "none" else ""), T)
         results[name] = evaluate(model, test)
@@ -183,6 +186,8 @@ def run_train(args) -> int:
         for k, v in model.inference_state().items():
             state[f"{name}.{k}"] = v
         cfgs[name] = cfg.to_dict()
+    if not dist.is_main():
+        return 0
     out = Path(args.out_dir) if args.out_dir else None
     commands = ["python main.py train lifter " + " ".join(sys.argv[3:])]
     seconds = round(time.time() - t_all, 1)
