@@ -178,3 +178,15 @@ def test_test_time_flip_is_mirror_equivariant(ds, lm_model):
     from core_models import skeleton as sk
 
     torch.testing.assert_close(jb[:, sk.MIRROR] * torch.tensor([-1.0, 1, 1]), ja, atol=1e-5, rtol=0)
+
+
+def test_real_variants_are_not_counted_as_text_gains(capsys):
+    from core_models.nets.lifter.eval import _print_table, is_text_variant
+
+    assert is_text_variant("cm_T1") and is_text_variant("cm-w_T5")
+    assert not is_text_variant("none_T1") and not is_text_variant("real_T1") and not is_text_variant("real-v2_T1")
+    row = {"mpjpe_mm": 90.0, "pa_mpjpe_mm": 60.0, "abs_xyz_mm": [1.0, 2.0, 3.0]}
+    # a merged lifter.pt carries the real variants' own metrics (no synthetic-draw numbers): skipped, no crash
+    _print_table({"none_T1": row, "cm_T1": dict(row, mpjpe_mm=99.0), "real_T1": {"real_val": {}}}, "t")
+    out = capsys.readouterr().out
+    assert "-10.0 %" in out and "real" not in out.split("\n", 1)[1]

@@ -191,10 +191,12 @@ def run_train(args) -> int:
     out = Path(args.out_dir) if args.out_dir else None
     commands = ["python main.py train lifter " + " ".join(sys.argv[3:])]
     seconds = round(time.time() - t_all, 1)
+    real_default = None
     if args.merge:
 
         try:
             blob, man = load_weights("lifter", out), manifest("lifter", out)
+            real_default = blob["config"].get("real_default")   # the capture model's variant survives a merge
             for k, v in blob["state"].items():
                 if k.split(".")[0] not in cfgs:
                     state[k] = v
@@ -218,7 +220,10 @@ def run_train(args) -> int:
     meta = {"command": " && ".join(commands), "commands": commands, "data": str(cdir), "n_train": len(train),
             "n_test": len(test), "metrics": results, "train": train_info, "train_seconds": seconds,
             "default": default}
-    f = save_weights("lifter", state, {"variants": cfgs, "default": default}, meta, directory=out, half=True)
+    config = {"variants": cfgs, "default": default}
+    if real_default in cfgs:
+        config["real_default"] = meta["real_default"] = real_default
+    f = save_weights("lifter", state, config, meta, directory=out, half=True)
     print(json.dumps({"name": "lifter_train", "default": default, "metrics": results,
                       "seconds": round(time.time() - t_all, 1), "weights": str(f)}))
     return 0
