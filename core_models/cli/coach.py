@@ -127,6 +127,8 @@ def add_eval_args(p) -> None:
                    help="through capture: compare on MediaPipe's 3D landmarks or on the regressed pose")
     p.add_argument("--depth-weight", type=float, default=None,
                    help="through capture: how much camera depth counts (default: compare.DEPTH_WEIGHT)")
+    p.add_argument("--templates", default="captured", choices=("captured", "ideal"),
+                   help="landmark measure: the target through the same capture path (cached) or its ideal landmarks")
     p.add_argument("--limit", type=int, default=None, help="only the first N clips")
     p.add_argument("--shard", default=None, help="K/N: only every N-th clip starting at K (parallel runs)")
     p.add_argument("--json", default=None, help="also write the per-clip results here")
@@ -149,7 +151,7 @@ def run_eval(args) -> int:
     for mode in modes:
         results[mode] = evaluate_clips(clips, mode, regressor=args.regressor, model=args.model,
                                        corrector=args.corrector, strictness=args.strictness, measure=args.measure,
-                                       depth_weight=args.depth_weight)
+                                       depth_weight=args.depth_weight, templates=args.templates)
     summary = print_summary(results)
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "clips": results}, indent=1, default=str))

@@ -153,12 +153,17 @@ class CoachEngine:
 
     def __init__(self, routine: Routine, strictness: Strictness | str = Strictness.STANDARD, cooldown_s: float = 2.0,
                  corrector: str = "auto", mirror: bool = False, measure: str = "landmarks",
-                 learned_async: bool = True):
+                 learned_async: bool = True, templates: str = "captured", template_variant: str = "lite"):
         if not isinstance(routine, Routine):
             raise CoachError(f"CoachEngine needs a Routine, got {type(routine).__name__}")
         if measure not in ("landmarks", "pose"):
             raise CoachError(f"measure must be 'landmarks' or 'pose', got {measure!r}")
         self.measure = measure
+        if templates not in ("captured", "ideal"):
+            raise CoachError(f"templates must be 'captured' or 'ideal', got {templates!r}")
+        #: landmark measure: the target through the same capture path (``templates.py``) or its ideal landmarks
+        self.templates, self.template_variant = templates, template_variant
+        self.template_notice: str | None = None
         if corrector not in ("rules", "learned", "auto"):
             raise CoachError(f"corrector must be 'rules', 'learned' or 'auto', got {corrector!r}")
         if not (isinstance(cooldown_s, (int, float)) and math.isfinite(cooldown_s) and cooldown_s >= 0):
@@ -207,6 +212,8 @@ class CoachEngine:
         self._tpose = tgt.pose
         self._tgeom = geometry(self._tpose)
         self._tgeom_lm: np.ndarray | None = None
+        self._templates = None
+        self._templates_job: Future | None = None
         self._weights = tgt.weights if tgt.weights is not None else pose_weights(self._tpose)
         self._off = np.zeros(N, bool)
         self._hold = 0.0
@@ -239,10 +246,8 @@ class CoachEngine:
             landmarks = landmarks.mirrored() if landmarks is not None else None
         self._live_anat = pose
         lm_mode = self.measure == "landmarks" and has_world(landmarks)
-        if lm_mode and self._tgeom_lm is None:
-            self._tgeom_lm = target_landmarks(self._tpose)
         c = compare(pose, self._tpose, landmarks, self._weights, self._tgeom, use_landmarks=lm_mode,
-                    target_world=self._tgeom_lm, depth_weight=self.depth_weight)
+                    target_world=self._target_world(landmarks) if lm_mode else None, depth_weight=self.depth_weight)
         coached = np.zeros(N, bool)
         coached[list(COACHED)] = True
         oof = c.out_of_frame & coached & (c.weights >= 0.5)
@@ -252,6 +257,29 @@ class CoachEngine:
             return _Frame(CoachPhase.LOW_LIGHT, c, MESSAGES[CoachPhase.LOW_LIGHT])
         self._update_off(c)
         return _Frame(CoachPhase.ADJUSTING if self._off.any() else CoachPhase.HOLDING, c)
+
+    def _target_world(self, landmarks) -> np.ndarray:
+        """The target's landmarks for this frame: the captured template of the view nearest the live one, or the
+        ideal landmarks (``templates="ideal"``, while the templates are being made, or when they cannot be)."""
+        if self.templates == "captured" and self._templates is None:
+            self._templates = self._fetch_templates()
+            if self._templates is not None and self._templates.notice:
+                self.template_notice = self._templates.notice
+        if self._templates is not None and self._templates.source == "captured":
+            return self._templates.nearest(landmarks.world)
+        if self._tgeom_lm is None:
+            self._tgeom_lm = target_landmarks(self._tpose)
+        return self._tgeom_lm
+
+    def _fetch_templates(self):
+        """Made inline for headless runs; in the worker thread for live use (``learned_async``: ideal meanwhile)."""
+        from core_models.coach.templates import get_templates
+
+        if not self.learned_async:
+            return get_templates(self._tpose, self.template_variant)
+        if self._templates_job is None:
+            self._templates_job = _worker().submit(get_templates, self._tpose, self.template_variant)
+        return self._templates_job.result() if self._templates_job.done() else None
 
     @staticmethod
     def _partial_message(oof: np.ndarray) -> str:

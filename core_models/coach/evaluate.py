@@ -62,7 +62,8 @@ def _run(clip: Path, gt: dict, mode: str, **kw) -> CoachRun:
                          landmarks=lms)
     return run_coach_detailed(clip.parent / gt["video"], _routine(gt), regressor=kw["regressor"], model=kw["model"],
                               strictness=kw["strictness"], corrector=kw["corrector"], measure=kw["measure"],
-                              depth_weight=kw.get("depth_weight"), max_people=1)
+                              depth_weight=kw.get("depth_weight"), max_people=1,
+                              templates=kw.get("templates", "captured"))
 
 
 def _segment(gt: dict, name: str) -> tuple[float, float]:

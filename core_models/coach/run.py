@@ -58,14 +58,14 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
                        cancel: Callable[[], bool] | None = None, max_frames: int | None = None,
                        on_state: Callable[[CoachState], None] | None = None, keep_states: bool = True,
                        measure: str = "landmarks", depth_weight: float | None = None,
-                       max_people: int = 2) -> CoachRun:
+                       max_people: int = 2, templates: str = "captured") -> CoachRun:
     """Capture + engine over ``source`` (a path, a camera index or a FrameSource). ``progress(i, n)`` after each
     frame (n = 0 when unknown), ``cancel()`` → stop early (the report so far is kept). ``max_people=2`` lets
     MediaPipe look for a second person (SEVERAL_PEOPLE); 1 is cheaper."""
     from core_models.capture.pipeline import CapturePipeline, run_source
 
     engine = CoachEngine(routine, strictness=strictness, corrector=corrector, mirror=mirror, measure=measure,
-                         learned_async=False)
+                         learned_async=False, templates=templates, template_variant=model)
     if depth_weight is not None:
         engine.depth_weight = float(depth_weight)
     src = _open(source)
