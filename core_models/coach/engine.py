@@ -130,6 +130,9 @@ class CoachState:
     live_pose: Pose | None
     aligned_target: Pose
     speak: bool
+    #: what the live landmarks were compared with: "captured" (the target through the capture path), "ideal" (the
+    #: body model's own landmarks) or "pose" (no landmarks: regressed pose vs target pose)
+    target_source: str = "pose"
 
 
 @dataclass
@@ -150,6 +153,8 @@ class CoachEngine:
     upgrade_factor = 2.0
     depth_weight = DEPTH_WEIGHT
     learned_wait_s = 1.0
+    #: how much of the captured template's difference from the ideal target landmarks is used (1: all of it)
+    template_blend = 1.0
 
     def __init__(self, routine: Routine, strictness: Strictness | str = Strictness.STANDARD, cooldown_s: float = 2.0,
                  corrector: str = "auto", mirror: bool = False, measure: str = "landmarks",
@@ -214,6 +219,7 @@ class CoachEngine:
         self._tgeom_lm: np.ndarray | None = None
         self._templates = None
         self._templates_job: Future | None = None
+        self._source = "pose"
         self._weights = tgt.weights if tgt.weights is not None else pose_weights(self._tpose)
         self._off = np.zeros(N, bool)
         self._hold = 0.0
@@ -246,6 +252,7 @@ class CoachEngine:
             landmarks = landmarks.mirrored() if landmarks is not None else None
         self._live_anat = pose
         lm_mode = self.measure == "landmarks" and has_world(landmarks)
+        self._source = "pose"
         c = compare(pose, self._tpose, landmarks, self._weights, self._tgeom, use_landmarks=lm_mode,
                     target_world=self._target_world(landmarks) if lm_mode else None, depth_weight=self.depth_weight)
         coached = np.zeros(N, bool)
@@ -265,10 +272,14 @@ class CoachEngine:
             self._templates = self._fetch_templates()
             if self._templates is not None and self._templates.notice:
                 self.template_notice = self._templates.notice
-        if self._templates is not None and self._templates.source == "captured":
-            return self._templates.nearest(landmarks.world)
         if self._tgeom_lm is None:
             self._tgeom_lm = target_landmarks(self._tpose)
+        self._source = "ideal"
+        if self._templates is not None and self._templates.source == "captured":
+            w = self._templates.nearest(landmarks.world)
+            self._source = "captured"
+            b = self.template_blend
+            return w if b >= 1.0 else self._tgeom_lm + b * (w - self._tgeom_lm)
         return self._tgeom_lm
 
     def _fetch_templates(self):
@@ -474,4 +485,4 @@ class CoachEngine:
         score = None if c is None or phase in PROBLEMS else c.score
         return CoachState(t, phase, score, self._message, self._instruction, status, dev, self._hold,
                           float(self._target.hold_s), reason, min(self.index, len(self.routine.targets) - 1),
-                          self._target.name, pose, aligned, self._speak(t))
+                          self._target.name, pose, aligned, self._speak(t), self._source)

@@ -75,7 +75,8 @@ def test_engine_uses_nearest_template(monkeypatch):
     picked = []
     real = tmpl.nearest
     monkeypatch.setattr(tmpl, "nearest", lambda lw: picked.append(real(lw)) or picked[-1])
-    e.update(0.0, _tree(), _lm(w @ _ry(0.95)))
+    st = e.update(0.0, _tree(), _lm(w @ _ry(0.95)))
+    assert st.target_source == "captured"
     assert picked and np.array_equal(picked[-1], world[1]) and e.template_notice is None
     e.update(0.1, _tree(), _lm(w))
     assert np.array_equal(picked[-1], world[0])
@@ -96,3 +97,4 @@ def test_fallback_when_landmarker_missing(tmp_path, monkeypatch):
     e = CoachEngine(Routine("t", [CoachTarget("tree", _tree(), 60.0)]), corrector="rules", learned_async=False)
     st = e.update(0.0, _tree(), _lm(target_landmarks(_tree())))
     assert e.template_notice == "why" and st.score is not None and st.score > 95
+    assert st.target_source == "ideal"
