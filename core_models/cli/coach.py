@@ -129,6 +129,9 @@ def add_eval_args(p) -> None:
                    help="through capture: how much camera depth counts (default: compare.DEPTH_WEIGHT)")
     p.add_argument("--templates", default="captured", choices=("captured", "ideal"),
                    help="landmark measure: the target through the same capture path (cached) or its ideal landmarks")
+    p.add_argument("--template-blend", type=float, default=None,
+                   help="how much of the captured template's difference from the ideal target is used (default: "
+                        "CoachEngine.template_blend)")
     p.add_argument("--limit", type=int, default=None, help="only the first N clips")
     p.add_argument("--shard", default=None, help="K/N: only every N-th clip starting at K (parallel runs)")
     p.add_argument("--json", default=None, help="also write the per-clip results here")
@@ -151,7 +154,8 @@ def run_eval(args) -> int:
     for mode in modes:
         results[mode] = evaluate_clips(clips, mode, regressor=args.regressor, model=args.model,
                                        corrector=args.corrector, strictness=args.strictness, measure=args.measure,
-                                       depth_weight=args.depth_weight, templates=args.templates)
+                                       depth_weight=args.depth_weight, templates=args.templates,
+                                       template_blend=args.template_blend)
     summary = print_summary(results)
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "clips": results}, indent=1, default=str))

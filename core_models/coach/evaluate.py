@@ -63,7 +63,7 @@ def _run(clip: Path, gt: dict, mode: str, **kw) -> CoachRun:
     return run_coach_detailed(clip.parent / gt["video"], _routine(gt), regressor=kw["regressor"], model=kw["model"],
                               strictness=kw["strictness"], corrector=kw["corrector"], measure=kw["measure"],
                               depth_weight=kw.get("depth_weight"), max_people=1,
-                              templates=kw.get("templates", "captured"))
+                              templates=kw.get("templates", "captured"), template_blend=kw.get("template_blend"))
 
 
 def _segment(gt: dict, name: str) -> tuple[float, float]:

@@ -58,7 +58,8 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
                        cancel: Callable[[], bool] | None = None, max_frames: int | None = None,
                        on_state: Callable[[CoachState], None] | None = None, keep_states: bool = True,
                        measure: str = "landmarks", depth_weight: float | None = None,
-                       max_people: int = 2, templates: str = "captured") -> CoachRun:
+                       max_people: int = 2, templates: str = "captured",
+                       template_blend: float | None = None) -> CoachRun:
     """Capture + engine over ``source`` (a path, a camera index or a FrameSource). ``progress(i, n)`` after each
     frame (n = 0 when unknown), ``cancel()`` → stop early (the report so far is kept). ``max_people=2`` lets
     MediaPipe look for a second person (SEVERAL_PEOPLE); 1 is cheaper."""
@@ -68,6 +69,8 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
                          learned_async=False, templates=templates, template_variant=model)
     if depth_weight is not None:
         engine.depth_weight = float(depth_weight)
+    if template_blend is not None:
+        engine.template_blend = float(template_blend)
     src = _open(source)
     if not src.open():
         raise CoachError(f"cannot open {source}: {src.status}")

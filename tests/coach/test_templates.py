@@ -98,3 +98,20 @@ def test_fallback_when_landmarker_missing(tmp_path, monkeypatch):
     st = e.update(0.0, _tree(), _lm(target_landmarks(_tree())))
     assert e.template_notice == "why" and st.score is not None and st.score > 95
     assert st.target_source == "ideal"
+
+
+def test_template_blend_moves_the_target_towards_the_template(monkeypatch):
+    ideal = target_landmarks(_tree())
+    far = ideal.copy()
+    far[:, 1] *= -1.0  # an upside-down "template": far from the ideal target everywhere
+    far = far @ _ry(_hip_angle(far)).T
+    tmpl = T.TargetTemplates(far[None], np.zeros(1), np.zeros(1), "captured")
+    monkeypatch.setattr(T, "get_templates", lambda pose, variant: tmpl)
+    scores = []
+    for b in (0.0, 1.0):
+        e = CoachEngine(Routine("t", [CoachTarget("tree", _tree(), 60.0)]), corrector="rules", learned_async=False)
+        e.template_blend = b
+        st = e.update(0.0, _tree(), _lm(ideal))
+        assert st.target_source == "captured"
+        scores.append(st.score)
+    assert scores[0] > 95 and scores[1] < 50
