@@ -153,8 +153,9 @@ class CoachEngine:
     upgrade_factor = 2.0
     depth_weight = DEPTH_WEIGHT
     learned_wait_s = 1.0
-    #: how much of the captured template's difference from the ideal target landmarks is used (1: all of it)
-    template_blend = 1.0
+    #: how much of the captured template's difference from the ideal target landmarks is used (1: all of it; 0.5
+    #: measured best on the coach clips, see docs/notes/coach_core.md)
+    template_blend = 0.5
 
     def __init__(self, routine: Routine, strictness: Strictness | str = Strictness.STANDARD, cooldown_s: float = 2.0,
                  corrector: str = "auto", mirror: bool = False, measure: str = "landmarks",
