@@ -13,6 +13,9 @@ import json
 import sys
 from pathlib import Path
 
+#: no tensor loop of its own: the capture regressors it scores place themselves on the device
+DEVICE_CLEAN = True
+
 
 def add_landmarks_parser(dsub) -> None:
     """``data landmarks`` under the ``data`` command (called by :mod:`core_models.cli.data`)."""

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+#: no tensor loop of its own: the capture regressor, corrector and judge place themselves on the device
+DEVICE_CLEAN = True
+
 DEFAULT_CLIPS = Path.home() / ".cache" / "posetailor" / "coach_clips"
 
 

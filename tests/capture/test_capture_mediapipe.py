@@ -148,7 +148,11 @@ def test_video_pipeline_end_to_end(tmp_path):
     assert not any(t.name == "capture-detect" for t in threading.enumerate())
 
 
-def test_pluggable_regressor(detector):
+def test_pluggable_regressor(detector, monkeypatch):
+    import core_models.capture.pipeline as pipeline_mod
+
+    # a private registry for this test: "fixed-test" must not become the live default of later tests
+    monkeypatch.setattr(pipeline_mod, "_REGISTRY", dict(pipeline_mod._REGISTRY))
     calls = []
 
     class Fixed:

@@ -24,6 +24,7 @@ def _two_poses(tmp_path) -> Path:
     return d
 
 
+@pytest.mark.headless_gl
 def test_eval_capture_on_two_library_poses(tmp_path, capsys):
     import main
 

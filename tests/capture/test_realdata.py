@@ -13,6 +13,9 @@ import pytest
 from core_models.capture import realdata as rd
 from core_models.capture.landmarks import LM
 
+#: renders offscreen (EGL) in this process: run in their own pytest process (scripts/test.sh)
+pytestmark = pytest.mark.headless_gl
+
 
 def _fake_corpus(folder, n_clips: int = 2, frames: int = 12):
     """A corpus.npz + clips.json with standing, gently moving poses (arms down a little), heading turning."""

@@ -56,6 +56,7 @@ def test_report_files(tmp_path):
     assert "Bend your left knee more" in html and "Tree" in html
 
 
+@pytest.mark.headless_gl
 def test_report_png(tmp_path):
     paths = _session().report.save(tmp_path, images=True, size=96)
     data = json.loads(paths["json"].read_text())

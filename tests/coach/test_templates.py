@@ -11,6 +11,9 @@ from core_models.coach import templates as T
 from core_models.coach.compare import _hip_angle, _ry, target_landmarks
 from core_models.coach.targets import CoachTarget, Routine
 
+#: renders offscreen (EGL) in this process: run in their own pytest process (scripts/test.sh)
+pytestmark = pytest.mark.headless_gl
+
 
 def _tree():
     return target_from_library("tree").pose

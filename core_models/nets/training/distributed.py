@@ -111,6 +111,10 @@ def _release(go: bool) -> None:
 def teardown() -> None:
     if active():
         _release(False)
+        try:  # every rank leaves together: a rank that destroys the group while another still uses it aborts
+            torch.distributed.monitored_barrier(group=_CONTROL, timeout=datetime.timedelta(seconds=120))
+        except RuntimeError:  # another rank failed or left already: nothing to wait for
+            pass
         torch.distributed.destroy_process_group()
 
 
