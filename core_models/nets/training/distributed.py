@@ -96,7 +96,7 @@ def setup(device: str = "cpu", quiet_others: bool = True) -> str:
         dist.broadcast(flag, 0, group=_CONTROL)  # wait for rank 0's data preparation
         if flag.item() == 0:  # rank 0 finished without a distributed loop: nothing for this rank to do
             dist.destroy_process_group()
-            raise SystemExit(0)
+            _leave(0)
     return device
 
 
@@ -108,14 +108,23 @@ def _release(go: bool) -> None:
         torch.distributed.broadcast(torch.tensor([1.0 if go else 0.0]), 0, group=_CONTROL)
 
 
+def _leave(code: int) -> None:
+    """End a rank > 0 without the interpreter's normal shutdown: once its process group is gone, gloo's worker
+    threads can still be joinable at exit, and their C++ destructors abort the process ("terminate called
+    without an active exception", exit -6), which torchrun reports as a failed run. Rank 0 exits normally."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def teardown() -> None:
     if active():
         _release(False)
-        try:  # every rank leaves together: a rank that destroys the group while another still uses it aborts
-            torch.distributed.monitored_barrier(group=_CONTROL, timeout=datetime.timedelta(seconds=120))
-        except RuntimeError:  # another rank failed or left already: nothing to wait for
-            pass
+        r = rank()
+        failing = sys.exc_info()[0] is not None  # called from a ``finally`` while an error propagates
         torch.distributed.destroy_process_group()
+        if r > 0:
+            _leave(1 if failing else 0)
 
 
 def _slice(n: int) -> slice:
