@@ -128,16 +128,19 @@ def _scaled(run: Callable[[argparse.Namespace], int], verb: str, model: str,
 
         if verb == "train" and distributed.env_world_size() > 1:
             args.device = distributed.setup(args.device)
+        code = 1
         try:
             if loso:  # under torchrun the other ranks reach this once rank 0 has built the corpus view
                 try:
                     loso_.apply_train(args) if verb == "train" else loso_.apply_eval(args, model)
                 except (loso_.LosoError, FileNotFoundError) as e:
                     print(f"error: {e}")
-                    return 2
-            return run(args)
+                    code = 2
+                    return code
+            code = run(args)
+            return code
         finally:
-            distributed.teardown()
+            distributed.teardown(code)  # under torchrun this ends the process with ``code``
     return go
 
 

@@ -111,20 +111,21 @@ def _release(go: bool) -> None:
 def _leave(code: int) -> None:
     """End a rank > 0 without the interpreter's normal shutdown: once its process group is gone, gloo's worker
     threads can still be joinable at exit, and their C++ destructors abort the process ("terminate called
-    without an active exception", exit -6), which torchrun reports as a failed run. Rank 0 exits normally."""
+    without an active exception", exit -6), which torchrun reports as a failed run."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
 
 
-def teardown() -> None:
+def teardown(code: int = 0) -> None:
+    """Leave the process group and end the process with ``code`` (1 when an error is propagating): every rank
+    exits through :func:`_leave` once the group was joined, rank 0 too — its gloo threads abort a normal
+    interpreter shutdown just as often."""
     if active():
         _release(False)
-        r = rank()
         failing = sys.exc_info()[0] is not None  # called from a ``finally`` while an error propagates
         torch.distributed.destroy_process_group()
-        if r > 0:
-            _leave(1 if failing else 0)
+        _leave(1 if failing else int(code or 0))
 
 
 def _slice(n: int) -> slice:
