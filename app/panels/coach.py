@@ -15,7 +15,6 @@ video or the routine finished) the session report is saved into the chosen folde
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import threading
@@ -923,43 +922,38 @@ class CoachPanel(QWidget):
 
 
 REPORT_CHILD = r"""
-import json, pickle, sys
-from pathlib import Path
-report = pickle.loads(Path(sys.argv[1]).read_bytes())
-paths = report.save(sys.argv[2])
-print("PATHS " + json.dumps({k: str(v) for k, v in paths.items()}))
+import sys
+from core_models.coach.report import add_summary_picture
+print("PNG " + str(add_summary_picture(sys.argv[1])))
 """
 
 
 def save_report_files(report, folder: Path, timeout: float = 300.0) -> dict:
-    """Write the session report (worker thread). Its summary picture is rendered with the headless GL renderer,
-    which must not share a process with Qt's GL (PyOpenGL picks one platform per process): so the report is
-    saved by a child Python (EGL). Where there is none (the frozen bundle) or it fails, the report is saved here
-    without the picture and ``png_error`` in the returned paths says why."""
-    import pickle
+    """Write the session report (worker thread): JSON, npz and HTML here, then the summary picture. The picture is
+    rendered with the headless GL renderer, which must not share a process with Qt's GL (PyOpenGL picks one platform
+    per process): so a child Python (EGL) reads the saved JSON + npz back (plain data, nothing unpickled) and adds it.
+    Where there is none (the frozen bundle) or it fails, the report stays without the picture and ``png_error`` in
+    the returned paths says why."""
     import subprocess
     import sys
-    import tempfile
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    paths = dict(report.save(folder, images=False))
     why = "no separate Python to render the summary picture in (frozen bundle)"
     if not getattr(sys, "frozen", False):
-        with tempfile.TemporaryDirectory(prefix="coach-report-") as tmp:
-            pkl = Path(tmp) / "report.pickle"
-            pkl.write_bytes(pickle.dumps(report))
-            env = dict(os.environ, PYOPENGL_PLATFORM=os.environ.get("POSETAILOR_HEADLESS_GL", "egl"))
-            try:
-                r = subprocess.run([sys.executable, "-c", REPORT_CHILD, str(pkl), str(folder)], cwd=str(ROOT),
-                                   env=env, capture_output=True, text=True, timeout=timeout)
-                line = next((x for x in r.stdout.splitlines() if x.startswith("PATHS ")), None)
-                if line is not None:
-                    return {k: Path(v) for k, v in json.loads(line[6:]).items()}
-                why = f"the report process failed (exit {r.returncode}): {r.stderr.strip()[-300:]}"
-            except (OSError, subprocess.SubprocessError) as e:
-                why = f"the report process failed: {e}"
-    log.warning("coach report: %s; saving it without the summary picture", why)
-    paths = dict(report.save(folder, images=False))
+        env = dict(os.environ, PYOPENGL_PLATFORM=os.environ.get("POSETAILOR_HEADLESS_GL", "egl"))
+        try:
+            r = subprocess.run([sys.executable, "-c", REPORT_CHILD, str(folder)], cwd=str(ROOT), env=env,
+                               capture_output=True, text=True, timeout=timeout)
+            line = next((x for x in r.stdout.splitlines() if x.startswith("PNG ")), None)
+            if r.returncode == 0 and line is not None:
+                paths["png"] = Path(line[4:])
+                return paths
+            why = f"the report process failed (exit {r.returncode}): {r.stderr.strip()[-300:]}"
+        except (OSError, subprocess.SubprocessError) as e:
+            why = f"the report process failed: {e}"
+    log.warning("coach report: %s; saved without the summary picture", why)
     paths["png_error"] = why
     return paths
 

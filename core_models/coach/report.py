@@ -15,6 +15,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -144,56 +145,97 @@ class SessionReport:
         _atomic(path, buf.getvalue())
 
     def _write_png(self, path: Path, size: int) -> None:
-        from PIL import Image, ImageDraw
-
-        from core_models.body import load_body
-        from core_models.render.offscreen import render_pose_image
-
-        body = load_body("anny")
-        rows = []
-        for r in self.targets:
-            best = _first(r.best_held_pose, r.best_pose)
-            imgs = []
-            for p in (best, r.target_pose):
-                if p is None:
-                    imgs.append(np.full((size, size, 3), 60, np.uint8))
-                    continue
-                p0 = Pose(p.root_orient, p.body_pose)
-                imgs.append(render_pose_image(body, p0, size=(size, size), view="front", grid=False))
-            rows.append(np.concatenate(imgs, axis=1))
-        label_h = 22
-        canvas = Image.new("RGB", (2 * size, len(rows) * (size + label_h)), (30, 32, 36))
-        draw = ImageDraw.Draw(canvas)
-        for k, (r, row) in enumerate(zip(self.targets, rows)):
-            y = k * (size + label_h)
-            score = "–" if r.best_held_score is None and r.best_score is None else \
-                f"{(r.best_held_score if r.best_held_score is not None else r.best_score):.0f}"
-            draw.text((4, y + 4), f"{r.name}: best {score}, held {r.hold_s:.1f}/{r.hold_target:g} s | target",
-                      fill=(235, 235, 235))
-            canvas.paste(Image.fromarray(row), (0, y + label_h))
-        buf = io.BytesIO()
-        canvas.save(buf, format="PNG")
-        _atomic(path, buf.getvalue())
+        rows = [(_label(r.name, _first(r.best_held_score, r.best_score), r.hold_s, r.hold_target),
+                 _first(r.best_held_pose, r.best_pose), r.target_pose) for r in self.targets]
+        _render_summary(path, rows, size)
 
     def _html(self, data: dict, has_png: bool) -> str:
-        e = html.escape
-        rows = []
-        for t in data["targets"]:
-            ins = "".join(f"<li>{x['t']:.1f} s — {e(x['text'])} <small>({e(x['source'])})</small></li>"
-                          for x in t["instructions"]) or "<li>none</li>"
-            best = "–" if t["best_similarity"] is None else f"{t['best_similarity']:.0f}"
-            rows.append(f"<tr><td>{e(t['name'])}</td><td>{best}</td><td>{t['hold_s']:.1f} / "
-                        f"{t['hold_target_s']:g} s{' ✔' if t['completed'] else ''}</td><td><ul>{ins}</ul></td></tr>")
-        img = ('<p><img src="summary.png" alt="best-held pose | target"></p>' if has_png
-               else f"<p>No thumbnails: {e(data.get('png_error', 'not rendered'))}</p>")
-        return ("<!doctype html><html><head><meta charset='utf-8'><title>Coach session</title></head><body>"
-                f"<h1>Coach session: {e(data['routine'])}</h1>{img}<table border='1' cellpadding='4'>"
-                "<tr><th>Target</th><th>Best similarity</th><th>Hold</th><th>Instructions</th></tr>"
-                + "".join(rows) + "</table></body></html>")
+        return _report_html(data, has_png)
 
 
-def _first(*poses: Pose | None) -> Pose | None:
-    return next((p for p in poses if p is not None), None)
+def _report_html(data: dict, has_png: bool) -> str:
+    e = html.escape
+    rows = []
+    for t in data["targets"]:
+        ins = "".join(f"<li>{x['t']:.1f} s — {e(x['text'])} <small>({e(x['source'])})</small></li>"
+                      for x in t["instructions"]) or "<li>none</li>"
+        best = "–" if t["best_similarity"] is None else f"{t['best_similarity']:.0f}"
+        rows.append(f"<tr><td>{e(t['name'])}</td><td>{best}</td><td>{t['hold_s']:.1f} / "
+                    f"{t['hold_target_s']:g} s{' ✔' if t['completed'] else ''}</td><td><ul>{ins}</ul></td></tr>")
+    img = ('<p><img src="summary.png" alt="best-held pose | target"></p>' if has_png
+           else f"<p>No thumbnails: {e(data.get('png_error', 'not rendered'))}</p>")
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>Coach session</title></head><body>"
+            f"<h1>Coach session: {e(data['routine'])}</h1>{img}<table border='1' cellpadding='4'>"
+            "<tr><th>Target</th><th>Best similarity</th><th>Hold</th><th>Instructions</th></tr>"
+            + "".join(rows) + "</table></body></html>")
+
+
+def add_summary_picture(folder: str | os.PathLike, size: int = 192) -> Path:
+    """Render ``summary.png`` for a report already saved in ``folder`` (``report.json`` + ``best_poses.npz``, both
+    plain data: nothing is unpickled) and rewrite its HTML to show it. Used by a separate process where the caller
+    cannot host the headless GL renderer (the Qt GUI)."""
+    from core_models.io.npz_pose import load_pose_npz
+
+    out = Path(folder)
+    try:
+        data = json.loads((out / "report.json").read_text())
+        best, _ = load_pose_npz(out / "best_poses.npz")
+        with np.load(out / "best_poses.npz", allow_pickle=False) as z:
+            target = np.asarray(z["target_poses"], np.float32)
+            has_pose = np.asarray(z["has_pose"], bool)
+    except (OSError, ValueError, KeyError) as e:
+        raise CoachError(f"cannot read the report in {out}: {e}") from None
+    targets = data.get("targets", [])
+    if not (len(targets) == len(target) == len(has_pose) == best.batch_shape[0]):
+        raise CoachError(f"the report in {out} is inconsistent: {len(targets)} targets, {len(target)} target poses")
+    rows = []
+    for k, t in enumerate(targets):
+        score = _first(t.get("best_held_similarity"), t.get("best_similarity"))
+        got = Pose(best.root_orient[k], best.body_pose[k]) if has_pose[k] else None
+        rows.append((_label(str(t["name"]), score, float(t["hold_s"]), float(t["hold_target_s"])), got,
+                     Pose(target[k, 0], target[k, 1:])))
+    path = out / "summary.png"
+    _render_summary(path, rows, size)
+    data.pop("png_error", None)
+    _atomic(out / "report.json", json.dumps(data, indent=1).encode())
+    _atomic(out / "summary.html", _report_html(data, True).encode())
+    return path
+
+
+def _label(name: str, score: float | None, hold_s: float, hold_target: float) -> str:
+    shown = "–" if score is None else f"{score:.0f}"
+    return f"{name}: best {shown}, held {hold_s:.1f}/{hold_target:g} s | target"
+
+
+def _render_summary(path: Path, rows: list[tuple[str, Pose | None, Pose]], size: int) -> None:
+    """One row per target: the best-held pose | the target, rendered offscreen, with a label above."""
+    from PIL import Image, ImageDraw
+
+    from core_models.body import load_body
+    from core_models.render.offscreen import render_pose_image
+
+    body = load_body("anny")
+    label_h = 22
+    canvas = Image.new("RGB", (2 * size, len(rows) * (size + label_h)), (30, 32, 36))
+    draw = ImageDraw.Draw(canvas)
+    for k, (label, best, target) in enumerate(rows):
+        imgs = []
+        for p in (best, target):
+            if p is None:
+                imgs.append(np.full((size, size, 3), 60, np.uint8))
+                continue
+            imgs.append(render_pose_image(body, Pose(p.root_orient, p.body_pose), size=(size, size), view="front",
+                                          grid=False))
+        y = k * (size + label_h)
+        draw.text((4, y + 4), label, fill=(235, 235, 235))
+        canvas.paste(Image.fromarray(np.concatenate(imgs, axis=1)), (0, y + label_h))
+    buf = io.BytesIO()
+    canvas.save(buf, format="PNG")
+    _atomic(path, buf.getvalue())
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
 
 
 def _atomic(path: Path, data: bytes) -> None:
@@ -205,4 +247,4 @@ def _atomic(path: Path, data: bytes) -> None:
         raise CoachError(f"cannot write {path}: {e}") from None
 
 
-__all__ = ["SessionReport", "TargetRecord"]
+__all__ = ["SessionReport", "TargetRecord", "add_summary_picture"]

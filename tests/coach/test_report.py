@@ -67,6 +67,28 @@ def test_report_png(tmp_path):
     assert img.shape[1] == 2 * 96 and img.std() > 5  # two thumbnails, not blank
 
 
+@pytest.mark.headless_gl
+def test_summary_picture_from_the_saved_files_matches_the_in_memory_one(tmp_path):
+    """The GUI saves the report without a picture and a child process adds it from report.json + best_poses.npz
+    (plain data, no pickle): the picture is the one the in-memory report renders, and the HTML now shows it."""
+    from PIL import Image
+
+    from core_models.coach.report import add_summary_picture
+
+    rep = _session().report
+    direct = rep.save(tmp_path / "direct", images=True, size=96)
+    later = rep.save(tmp_path / "later", images=False, size=96)
+    assert "png" not in later and "summary.png" not in later["html"].read_text()
+    png = add_summary_picture(tmp_path / "later", size=96)
+    a = np.asarray(Image.open(direct["png"]), np.float32)
+    b = np.asarray(Image.open(png), np.float32)
+    assert a.shape == b.shape and np.abs(a - b).mean() < 1.0
+    assert "summary.png" in later["html"].read_text()
+    (tmp_path / "later" / "best_poses.npz").write_bytes(b"not a zip")
+    with pytest.raises(CoachError, match="cannot read the report"):
+        add_summary_picture(tmp_path / "later", size=96)
+
+
 def test_report_bad_paths(tmp_path):
     rep = _session().report
     f = tmp_path / "file.txt"
