@@ -232,6 +232,7 @@ class CoachEngine:
         self._message = ""
         self._message_t = -math.inf
         self._complete_t: float | None = None
+        self._hold_done = False
         self._last_cmp: Comparison | None = None
 
     def _advance(self, t: float) -> None:
@@ -321,6 +322,10 @@ class CoachEngine:
         self._last_t = t if self._last_t is None else max(t, self._last_t)
         if self._finished:
             return self._state(t, None, pose)
+        if self._hold_done:
+            if t - self._message_t >= self.min_show_s:
+                self._complete(t)
+            return self._state(t, self._last_cmp, pose)
         if self._complete_t is not None:
             if t - self._complete_t >= self.complete_pause_s:
                 self._advance(t)
@@ -337,8 +342,19 @@ class CoachEngine:
         self._compose(t, fr)
         self._report.set_hold(self.index, self._hold)
         if self._phase == CoachPhase.HOLDING and self._hold >= self._target.hold_s:
-            self._complete(t)
+            self._hold_reached(t)
         return self._state(t, fr.comparison, pose)
+
+    def _hold_reached(self, t: float) -> None:
+        """The hold time is reached. "Hold it" was shown for ``min_show_s`` → COMPLETE now; otherwise it stays on
+        screen (the timer full, the pose no longer judged: the hold is done) until it has been shown that long
+        (a hold shorter than ``dwell_s + min_show_s`` would otherwise flash "Hold it" or skip it)."""
+        self._hold = float(self._target.hold_s)
+        self._report.set_hold(self.index, self._hold)
+        if t - self._message_t >= self.min_show_s:
+            self._complete(t)
+        else:
+            self._hold_done = True
 
     def _inactivity(self, t: float, raw: CoachPhase) -> None:
         if raw != CoachPhase.NO_PERSON:
@@ -449,6 +465,7 @@ class CoachEngine:
             self._message, self._message_t = text, t
 
     def _complete(self, t: float) -> None:
+        self._hold_done = False
         self._report.complete(self.index, t, self._hold)
         self._complete_t = t
         self._phase, self._phase_since = CoachPhase.COMPLETE, t

@@ -255,3 +255,32 @@ def test_learned_async_never_blocks_and_then_issues():
     st = e.update(t + 0.1, p, None)
     assert st.instruction is not None and st.instruction.key == ("arm", "right", "raise")
     assert st.instruction.issued_at == pytest.approx(0.1)
+
+
+def _shown_durations(states) -> list[tuple[str, float]]:
+    """(message, how long it was on screen) for every message that a different one replaced."""
+    out, start = [], states[0]
+    for a, b in zip(states, states[1:]):
+        if b.message != a.message:
+            out.append((start.message, b.t - start.t))
+            start = b
+    return out
+
+
+@pytest.mark.parametrize("hold_s", [0.3, 0.5, 1.0, 1.2, 1.4])
+def test_short_holds_show_hold_it_for_the_minimum_display_time(hold_s):
+    """Issue 15 follow-up: with a hold shorter than 1.5 s, "Hold it" was replaced by "Well done!" after less than
+    a second (shown 0.3 s after the pose was reached, complete at hold_s): every shown message now stays at least
+    ``min_show_s``, the hold still counts from when the pose was reached, and the target completes."""
+    e = CoachEngine(routine(("tree", hold_s), ("warrior_ii", 1.0)), corrector="rules")
+    wii = target_from_library("warrior_ii").pose
+    states = run(e, [(0, 2.0, _straight_knee()), (2.0, 6.0, tree()), (6.0, 12.0, wii)])
+    shown = _shown_durations(states)
+    done_at = [i for i, (m, _) in enumerate(shown) if m.startswith("Well done")]
+    assert len(done_at) == 2 and all(shown[i - 1][0] == "Hold it" for i in done_at), shown
+    assert all(d >= e.min_show_s - 1e-6 for _, d in shown), shown
+    done = next(s for s in states if s.phase == CoachPhase.COMPLETE)
+    assert done.hold_elapsed == pytest.approx(hold_s, abs=0.11)
+    assert done.t <= 2.0 + max(hold_s, e.dwell_s + e.min_show_s) + 0.11  # no longer than the display needs
+    rep = e.report.to_dict()["targets"]
+    assert all(t["completed"] for t in rep)
