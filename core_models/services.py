@@ -316,15 +316,17 @@ class ModelServices:
     # --- coach ------------------------------------------------------------------------------------------------
     @staticmethod
     def coach_engine(routine: Any, strictness: str = "standard", cooldown_s: float = 2.0, corrector: str = "auto",
-                     mirror: bool = False) -> Any:
+                     mirror: bool = False, variant: str = "lite", **options: Any) -> Any:
         """A new :class:`core_models.coach.CoachEngine` (one per session; it keeps the hold timer and the report).
         ``corrector="auto"`` loads the learned corrector and judge on the first correction (the rules whenever they
         are unavailable); the learned proposals run in a worker thread (``learned_async``), so ``update`` stays
-        fast enough for the GUI."""
+        fast enough for the GUI. ``variant``: the session's MediaPipe landmarker, whose captured target templates
+        are used (shipped ones for library poses; others are built in a child Python, since this process's
+        PyOpenGL serves Qt). ``options``: further engine arguments (e.g. ``measure``)."""
         from core_models.coach import CoachEngine
 
         return CoachEngine(routine, strictness=strictness, cooldown_s=cooldown_s, corrector=corrector, mirror=mirror,
-                           learned_async=True)
+                           learned_async=True, template_variant=variant, template_builder="child", **options)
 
     # --- pose files -------------------------------------------------------------------------------------------
     @staticmethod

@@ -169,6 +169,7 @@ class _CountingDetector:
 class CoachPanel(QWidget):
     frameReady = Signal()           # a new state waits in self._latest (from the coach thread)
     statusChanged = Signal(str)     # from the coach thread
+    templateStatusChanged = Signal(str, bool)  # the target templates' status, and whether it is a notice
     stateShown = Signal(object)     # CoachState just painted (GUI thread)
     reportSaved = Signal(object)    # the report's paths (GUI thread)
     sessionEnded = Signal()
@@ -200,12 +201,14 @@ class CoachPanel(QWidget):
         self._saved_aa: int | None = None
         self._colours = StatusDebouncer()  # the joints' colours change at most once a second (coach thread)
         self._target_index = -1
+        self._template_status: str | None = None  # the last one sent (coach thread)
         self._report_html: Path | None = None
         self.speaker = speaker if speaker is not None else self._make_speaker()
         self._build()
         self.reload_targets()
         self.frameReady.connect(self._on_frame, Qt.ConnectionType.QueuedConnection)
         self.statusChanged.connect(self._set_status, Qt.ConnectionType.QueuedConnection)
+        self.templateStatusChanged.connect(self._set_template_status, Qt.ConnectionType.QueuedConnection)
         app = QCoreApplication.instance()
         if app is not None:  # a camera never ends: quitting the app must end the coach thread and the speech
             app.aboutToQuit.connect(self._on_quit)
@@ -229,6 +232,10 @@ class CoachPanel(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
+        #: how the live body is compared with the target (captured templates, building them, or why not)
+        self.template_label = QLabel("")
+        self.template_label.setWordWrap(True)
+        lay.addWidget(self.template_label)
         rep = QHBoxLayout()
         self.report_label = QLabel("")
         self.report_label.setWordWrap(True)
@@ -414,6 +421,13 @@ class CoachPanel(QWidget):
         cam = self.source_kind.currentIndex() == 0
         self.camera_index.setEnabled(cam)
         self.path_edit.setEnabled(not cam)
+
+    def _set_template_status(self, text: str, notice: bool) -> None:
+        """The target templates' status (GUI thread): on its own line, and a notice also on the status line."""
+        self.template_label.setStyleSheet("color: #d08a2e;" if notice else "color: #8a94a3;")
+        _set_text(self.template_label, text)
+        if notice:
+            self._set_status(text)
 
     def _set_status(self, text: str) -> None:
         self.status.setText(text)
@@ -667,12 +681,14 @@ class CoachPanel(QWidget):
         return VideoFileSource(path) if k == 1 else ImageFolderSource(path)
 
     def make_engine(self, routine):
-        """The engine for a session. Mirror is a display option here (the camera picture is not flipped, so the
-        engine compares the body as captured and the words name the user's own sides)."""
-        from core_models.coach.engine import CoachEngine, Strictness
+        """The engine for a session (``services.coach_engine``), with the session's MediaPipe variant for its target
+        templates. Mirror is a display option here (the camera picture is not flipped, so the engine compares the
+        body as captured and the words name the user's own sides)."""
+        from core_models.coach.engine import Strictness
 
-        return CoachEngine(routine, strictness=Strictness(self.strictness.currentText()),
-                           corrector=self.corrector.currentText(), **self.engine_options)
+        return self.ctx.services.coach_engine(routine, strictness=Strictness(self.strictness.currentText()),
+                                              corrector=self.corrector.currentText(),
+                                              variant=self.model.currentText(), **self.engine_options)
 
     def start(self) -> bool:
         """Start a session; False (with the reason shown) when the target or the engine cannot be made."""
@@ -696,6 +712,8 @@ class CoachPanel(QWidget):
         self.open_report_btn.setEnabled(False)
         self.report_label.setText("")
         self._routine_len = len(routine.targets)
+        self._template_status = None
+        self.template_label.setText("")
         self.start_btn.setText("Stop")
         self._set_status(f"starting {source.description}…")
         vp = self.ctx.viewport
@@ -774,6 +792,7 @@ class CoachPanel(QWidget):
         t_engine = time.perf_counter()
         state = engine.update(float(r.timestamp), r.pose, r.landmarks, n_people=n_people,
                               confidence=float(r.confidence) if r.pose is not None else 0.0)
+        self._send_template_status(engine)
         if self._target_index != state.target_index:  # a new target: its colours at once
             self._target_index = state.target_index
             self._colours.reset()
@@ -791,6 +810,13 @@ class CoachPanel(QWidget):
         if notify:
             self.frameReady.emit()
         return phase_name(state.phase) == "finished"
+
+    def _send_template_status(self, engine) -> None:
+        """The engine's template status / notice to the GUI when it changed (coach thread)."""
+        text = getattr(engine, "template_status", None)
+        if text and text != self._template_status:
+            self._template_status = text
+            self.templateStatusChanged.emit(text, bool(getattr(engine, "template_notice", None)))
 
     def _run_commands(self, engine) -> None:
         with self._lock:

@@ -71,6 +71,7 @@ TOLERANCE_DEG = {Strictness.BEGINNER: 30.0, Strictness.STANDARD: 20.0, Strictnes
 
 
 _WORKER: ThreadPoolExecutor | None = None
+_TEMPLATE_WORKER: ThreadPoolExecutor | None = None
 _WORKER_LOCK = threading.Lock()
 
 
@@ -81,6 +82,15 @@ def _worker() -> ThreadPoolExecutor:
         if _WORKER is None:
             _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-learned")
         return _WORKER
+
+
+def _template_worker() -> ThreadPoolExecutor:
+    """One background thread for target templates (a build takes seconds; learned proposals must not wait)."""
+    global _TEMPLATE_WORKER
+    with _WORKER_LOCK:
+        if _TEMPLATE_WORKER is None:
+            _TEMPLATE_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-templates")
+        return _TEMPLATE_WORKER
 
 
 class CoachPhase(str, Enum):
@@ -159,7 +169,8 @@ class CoachEngine:
 
     def __init__(self, routine: Routine, strictness: Strictness | str = Strictness.STANDARD, cooldown_s: float = 2.0,
                  corrector: str = "auto", mirror: bool = False, measure: str = "landmarks",
-                 learned_async: bool = True, templates: str = "captured", template_variant: str = "lite"):
+                 learned_async: bool = True, templates: str = "captured", template_variant: str = "lite",
+                 template_builder: str = "inline"):
         if not isinstance(routine, Routine):
             raise CoachError(f"CoachEngine needs a Routine, got {type(routine).__name__}")
         if measure not in ("landmarks", "pose"):
@@ -169,7 +180,15 @@ class CoachEngine:
             raise CoachError(f"templates must be 'captured' or 'ideal', got {templates!r}")
         #: landmark measure: the target through the same capture path (``templates.py``) or its ideal landmarks
         self.templates, self.template_variant = templates, template_variant
+        if template_builder not in ("inline", "child"):
+            raise CoachError(f"template_builder must be 'inline' or 'child', got {template_builder!r}")
+        #: where templates that are neither shipped nor cached are built: in this process ("inline": needs a
+        #: headless GL platform) or in a child Python ("child": the GUI, whose PyOpenGL serves Qt)
+        self.template_builder = template_builder
+        #: why the target is compared with its ideal landmarks (None while the captured templates are used)
         self.template_notice: str | None = None
+        #: what the templates of the current target are doing, for a status line ("building … view 3/7", "shipped")
+        self.template_status: str | None = None
         if corrector not in ("rules", "learned", "auto"):
             raise CoachError(f"corrector must be 'rules', 'learned' or 'auto', got {corrector!r}")
         if not (isinstance(cooldown_s, (int, float)) and math.isfinite(cooldown_s) and cooldown_s >= 0):
@@ -220,6 +239,7 @@ class CoachEngine:
         self._tgeom_lm: np.ndarray | None = None
         self._templates = None
         self._templates_job: Future | None = None
+        self.template_notice = None
         self._source = "pose"
         self._weights = tgt.weights if tgt.weights is not None else pose_weights(self._tpose)
         self._off = np.zeros(N, bool)
@@ -285,14 +305,28 @@ class CoachEngine:
         return self._tgeom_lm
 
     def _fetch_templates(self):
-        """Made inline for headless runs; in the worker thread for live use (``learned_async``: ideal meanwhile)."""
-        from core_models.coach.templates import get_templates
-
+        """Made inline for headless runs; in a worker thread for live use (``learned_async``: ideal meanwhile)."""
         if not self.learned_async:
-            return get_templates(self._tpose, self.template_variant)
+            return self._get_templates(self._target.name)
         if self._templates_job is None:
-            self._templates_job = _worker().submit(get_templates, self._tpose, self.template_variant)
+            self.template_status = f"target templates for {self._target.name}: looking them up…"
+            self._templates_job = _template_worker().submit(self._get_templates, self._target.name)
         return self._templates_job.result() if self._templates_job.done() else None
+
+    def _get_templates(self, name: str):
+        """Shipped / cached / built templates of the current target; ``template_status`` follows the build."""
+        from core_models.coach import templates as T
+
+        def progress(i: int, n: int) -> None:
+            self.template_status = (f"building the target templates for {name} ({self.template_variant}): "
+                                    f"view {i}/{n}")
+
+        builder = T.build_templates_in_child if self.template_builder == "child" else T.build_templates
+        t = T.get_templates(self._tpose, self.template_variant, builder=builder, progress=progress)
+        self.template_status = (t.notice if t.source != "captured" else
+                                f"target {name} compared through MediaPipe ({self.template_variant}): "
+                                f"{len(t.world)} captured views, {t.origin}")
+        return t
 
     @staticmethod
     def _partial_message(oof: np.ndarray) -> str:

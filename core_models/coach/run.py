@@ -2,6 +2,7 @@
 (the same state machine the GUI runs), or a file of known poses through the engine alone."""
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from core_models.coach.engine import CoachEngine, CoachState, Strictness
 from core_models.coach.report import SessionReport
 from core_models.coach.targets import CoachError, Routine
 from core_models.pose import Pose
+
+log = logging.getLogger(__name__)
 
 
 def _counting_detector(model: str, mode: str, max_people: int = 2):
@@ -39,6 +42,8 @@ class CoachRun:
     engine_ms: list[float] = field(default_factory=list)
     regressor: str = ""
     fallback_reason: str | None = None
+    #: why the targets were compared with their ideal landmarks (``CoachEngine.template_notice``), if they were
+    template_notices: list[str] = field(default_factory=list)
 
 
 def _open(source):
@@ -88,6 +93,7 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
             n = pipe.detector.last_count if r.raw_landmarks is not None else 0  # type: ignore[attr-defined]
             st = engine.update(r.timestamp, r.pose, r.landmarks, n_people=n, confidence=r.confidence)
             run.engine_ms.append((time.perf_counter() - t0) * 1000)
+            _note_templates(engine, run)
             run.capture_ms.append(float(r.timings_ms.get("total", 0.0)))
             if keep_states:
                 run.states.append(st)
@@ -99,6 +105,14 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
         pipe.close()
         src.close()
     return run
+
+
+def _note_templates(engine: CoachEngine, run: CoachRun) -> None:
+    """Keep (and log once, as a warning the headless command shows) each target's template notice."""
+    n = engine.template_notice
+    if n and (not run.template_notices or run.template_notices[-1] != n):
+        run.template_notices.append(n)
+        log.warning("coach: %s", n)
 
 
 def run_coach(source, routine: Routine, *, regressor="auto", model: str = "lite",

@@ -9,18 +9,30 @@ live session's variant); its world landmarks, hip line turned onto +x (the canon
 landmarks for that view. At run time the engine compares against the view whose measured hip-line angle is
 nearest the live one (:meth:`TargetTemplates.nearest`).
 
-Templates are cached in :data:`CACHE_DIR` (``<pose hash>_<variant>.npz``). When rendering or MediaPipe is not
-available, :func:`get_templates` returns the ideal landmarks with ``source="ideal"`` and a ``notice`` saying why.
+Where they come from (:func:`get_templates`, in this order): the **shipped** file :data:`SHIPPED` (the 17 library
+poses × the lite / full / heavy landmarker, built by ``python tools/build_coach_templates.py``), the user's cache
+:data:`CACHE_DIR` (``<pose hash>_<variant>.npz``), or built now — in this process (headless runs) or, where this
+process's PyOpenGL serves Qt (the GUI), in a child Python with ``PYOPENGL_PLATFORM=egl``
+(:func:`build_templates_in_child`: the pose goes in and the landmarks come back as plain-data ``.npz``, nothing is
+unpickled). When rendering or MediaPipe is not available, :func:`get_templates` returns the ideal landmarks with
+``source="ideal"`` and a ``notice`` saying why.
 """
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from core_models.pose import Pose
+from core_models.resources import resource_path
 
 #: camera azimuths (degrees, 0 = in front of the body) the target is rendered from
 VIEWS_DEG = (0.0, 30.0, -30.0, 60.0, -60.0, 90.0, -90.0)
@@ -28,6 +40,12 @@ CACHE_DIR = Path.home() / ".cache" / "posetailor" / "coach_templates"
 #: bump when the rendering set-up changes (old cache files are then ignored)
 VERSION = 1
 _SIZE = (320, 240)
+VARIANTS = ("lite", "full", "heavy")
+#: prebuilt templates of the library poses (``python tools/build_coach_templates.py`` writes it)
+SHIPPED = resource_path("coach_templates", f"library_templates_v{VERSION}.npz")
+FORMAT = "posetailor-coach-templates"
+#: (views done, views in all) while templates are being built
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -39,6 +57,8 @@ class TargetTemplates:
     views_deg: np.ndarray
     source: str
     notice: str | None = None
+    #: where captured templates came from: "shipped", "cache" or "built" ("" for the ideal landmarks)
+    origin: str = ""
 
     def nearest(self, live_world: np.ndarray | None) -> np.ndarray:
         """The template (33, 3) whose view is nearest the live hip-line angle (the first one without a live side)."""
@@ -89,12 +109,8 @@ def _camera(body, pose: Pose, azimuth: float):
     return cam, floor
 
 
-def build_templates(pose: Pose, variant: str = "lite", views=VIEWS_DEG, renderer=None, detector=None,
-                    body=None) -> TargetTemplates:
-    """Render ``pose`` (heading removed) from each view and keep MediaPipe's world landmarks (hip line on +x).
-    Views where MediaPipe finds nobody are left out; raises RuntimeError when none is found."""
-    from core_models.coach.compare import _hip_angle, _ry
-
+def render_views(pose: Pose, views=VIEWS_DEG, renderer=None, body=None) -> list[tuple[float, np.ndarray]]:
+    """``pose`` (heading removed) rendered from each azimuth: [(azimuth, RGB image)]."""
     if body is None:
         from core_models.body import load_body
 
@@ -103,46 +119,73 @@ def build_templates(pose: Pose, variant: str = "lite", views=VIEWS_DEG, renderer
         from core_models.render.offscreen import shared_renderer
 
         renderer = shared_renderer()
+    p = _facing_camera(pose)
+    out = []
+    for az in views:
+        cam, floor = _camera(body, p, float(az))
+        out.append((float(az), renderer.render(body, p, size=_SIZE, camera=cam, grid=True, floor_y=floor)))
+    return out
+
+
+def detect_views(images: list[tuple[float, np.ndarray]], detector,
+                 progress: Progress | None = None) -> TargetTemplates:
+    """MediaPipe's world landmarks of each rendered view (hip line on +x). Views where MediaPipe finds nobody are
+    left out; RuntimeError when none is found."""
+    from core_models.coach.compare import _hip_angle, _ry
+
+    worlds, angles, used = [], [], []
+    for i, (az, img) in enumerate(images):
+        lm = detector.detect(img)
+        if progress is not None:
+            progress(i + 1, len(images))
+        if lm is None:
+            continue
+        w = np.asarray(lm.world, np.float64)
+        a = _hip_angle(w)
+        worlds.append(w @ _ry(a).T)
+        angles.append(a)
+        used.append(az)
+    if not worlds:
+        raise RuntimeError("MediaPipe found nobody in any rendered view of the target")
+    return TargetTemplates(np.array(worlds), np.array(angles), np.array(used), "captured", origin="built")
+
+
+def build_templates(pose: Pose, variant: str = "lite", views=VIEWS_DEG, renderer=None, detector=None,
+                    body=None, progress: Progress | None = None) -> TargetTemplates:
+    """Render ``pose`` (heading removed) from each view and keep MediaPipe's world landmarks (hip line on +x).
+    Views where MediaPipe finds nobody are left out; raises RuntimeError when none is found. In this process:
+    it needs a headless GL platform (EGL / OSMesa), i.e. not the GUI's process (:func:`build_templates_in_child`)."""
     own = detector is None
     if own:
         from core_models.capture.landmarks import LandmarkDetector
 
         detector = LandmarkDetector(variant, mode="image")
-    p = _facing_camera(pose)
-    worlds, angles, used = [], [], []
     try:
-        for az in views:
-            cam, floor = _camera(body, p, float(az))
-            img = renderer.render(body, p, size=_SIZE, camera=cam, grid=True, floor_y=floor)
-            lm = detector.detect(img)
-            if lm is None:
-                continue
-            w = np.asarray(lm.world, np.float64)
-            a = _hip_angle(w)
-            worlds.append(w @ _ry(a).T)
-            angles.append(a)
-            used.append(float(az))
+        return detect_views(render_views(pose, views, renderer, body), detector, progress)
     finally:
         if own:
             detector.close()
-    if not worlds:
-        raise RuntimeError("MediaPipe found nobody in any rendered view of the target")
-    return TargetTemplates(np.array(worlds), np.array(angles), np.array(used), "captured")
 
 
 def get_templates(pose: Pose, variant: str = "lite", cache_dir: Path | str | None = None,
-                  builder=build_templates) -> TargetTemplates:
-    """Cached :func:`build_templates`; the ideal landmarks (with a notice) when rendering or MediaPipe fails."""
+                  builder=build_templates, shipped: Path | str | None = SHIPPED,
+                  progress: Progress | None = None) -> TargetTemplates:
+    """The shipped templates, else cached :func:`build_templates` (``builder``); the ideal landmarks (with a
+    notice) when rendering or MediaPipe fails. ``progress(i, n)`` while building (not called otherwise)."""
+    if shipped is not None:
+        t = shipped_templates(pose, variant, shipped)
+        if t is not None:
+            return t
     d = Path(cache_dir) if cache_dir is not None else CACHE_DIR
     f = d / f"{pose_key(pose, variant)}.npz"
     if f.exists():
         try:
             z = np.load(f, allow_pickle=False)
-            return TargetTemplates(z["world"], z["hip_angle"], z["views_deg"], "captured")
+            return TargetTemplates(z["world"], z["hip_angle"], z["views_deg"], "captured", origin="cache")
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache file is rebuilt
     try:
-        t = builder(pose, variant)
+        t = builder(pose, variant, progress=progress) if progress is not None else builder(pose, variant)
     except Exception as e:  # noqa: BLE001 - no renderer / no MediaPipe: the ideal landmarks still coach
         return ideal_templates(pose, f"captured target templates unavailable ({type(e).__name__}: {e}); "
                                      "comparing with the ideal target landmarks")
@@ -154,3 +197,117 @@ def get_templates(pose: Pose, variant: str = "lite", cache_dir: Path | str | Non
     except OSError:
         pass  # an unwritable cache only costs the rebuild next time
     return t
+
+
+# ------------------------------------------------------------------------------------------ shipped templates
+@lru_cache(maxsize=4)
+def _read_shipped(path: str, mtime: float) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+    """key → (world, hip_angle, views_deg) of a shipped file (None when missing, damaged or another version)."""
+    try:
+        z = np.load(path, allow_pickle=False)
+        if str(z["format"]) != FORMAT or int(z["version"]) != VERSION:
+            return None
+        off = z["offsets"]
+        world, ang, views = z["world"].astype(np.float64), z["hip_angle"], z["views_deg"]
+        return {str(k): (world[a:b], ang[a:b], views[a:b]) for k, a, b in zip(z["keys"], off[:-1], off[1:])}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def shipped_templates(pose: Pose, variant: str, path: Path | str = SHIPPED) -> TargetTemplates | None:
+    """The prebuilt templates of ``pose`` (a library pose) for ``variant``, or None when not shipped. A pose whose
+    views all failed when the file was built gives the ideal landmarks with the notice (it would fail again)."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    table = _read_shipped(str(p), p.stat().st_mtime)
+    hit = None if table is None else table.get(pose_key(pose, variant))
+    if hit is None:
+        return None
+    world, ang, views = hit
+    if len(world) == 0:
+        return ideal_templates(pose, "captured target templates unavailable: MediaPipe found nobody in any "
+                                     "rendered view of this target; comparing with the ideal target landmarks")
+    return TargetTemplates(world.copy(), ang.astype(np.float64), views.astype(np.float64), "captured",
+                           origin="shipped")
+
+
+def write_shipped(path: Path | str, entries: list[tuple[str, str, Pose, TargetTemplates | None]]) -> Path:
+    """Write ``(pose name, variant, pose, templates or None)`` entries as the shipped file (plain arrays, float32;
+    None: MediaPipe found nobody in any view)."""
+    keys, names, variants, worlds, angs, views, off = [], [], [], [], [], [], [0]
+    for name, variant, pose, t in entries:
+        keys.append(pose_key(pose, variant))
+        names.append(name)
+        variants.append(variant)
+        n = 0 if t is None else len(t.world)
+        if t is not None:
+            worlds.append(np.asarray(t.world, np.float32))
+            angs.append(np.asarray(t.hip_angle, np.float32))
+            views.append(np.asarray(t.views_deg, np.float32))
+        off.append(off[-1] + n)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(p, format=np.str_(FORMAT), version=np.int64(VERSION), keys=np.array(keys),
+                        names=np.array(names), variants=np.array(variants), offsets=np.array(off, np.int64),
+                        world=np.concatenate(worlds) if worlds else np.zeros((0, 33, 3), np.float32),
+                        hip_angle=np.concatenate(angs) if angs else np.zeros(0, np.float32),
+                        views_deg=np.concatenate(views) if views else np.zeros(0, np.float32))
+    _read_shipped.cache_clear()
+    return p
+
+
+# ------------------------------------------------------------------------------------------ child process
+def build_templates_in_child(pose: Pose, variant: str = "lite", progress: Progress | None = None,
+                             timeout: float = 600.0) -> TargetTemplates:
+    """:func:`build_templates` in a child Python with ``PYOPENGL_PLATFORM=egl`` (for a process whose PyOpenGL
+    already serves Qt). The pose goes in and the landmarks come back as plain-data ``.npz`` (``allow_pickle=False``);
+    the child reports ``VIEW i n`` lines for ``progress``. RuntimeError with the child's last words on failure."""
+    if getattr(sys, "frozen", False):
+        raise RuntimeError("no separate Python to render the target in (frozen bundle)")
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYOPENGL_PLATFORM=os.environ.get("POSETAILOR_HEADLESS_GL", "egl"))
+    with tempfile.TemporaryDirectory(prefix="coach_tmpl_") as d:
+        src, dst = Path(d) / "pose.npz", Path(d) / "templates.npz"
+        np.savez(src, root_orient=np.asarray(pose.root_orient, np.float32),
+                 body_pose=np.asarray(pose.body_pose, np.float32), variant=np.str_(variant))
+        with open(Path(d) / "stderr.txt", "w+") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "core_models.coach.templates", str(src), str(dst)],
+                                    cwd=str(root), env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+            try:
+                _read_progress(proc, progress)
+                rc = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                raise RuntimeError(f"the template process took longer than {timeout:.0f} s") from None
+            err.seek(0)
+            tail = err.read().strip()[-300:]
+        if rc != 0 or not dst.is_file():
+            raise RuntimeError(f"the template process failed (exit {rc}): {tail}")
+        z = np.load(dst, allow_pickle=False)
+        return TargetTemplates(z["world"].astype(np.float64), z["hip_angle"].astype(np.float64),
+                               z["views_deg"].astype(np.float64), "captured", origin="built")
+
+
+def _read_progress(proc: subprocess.Popen, progress: Progress | None) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "VIEW" and progress is not None:
+            progress(int(parts[1]), int(parts[2]))
+
+
+def _child_main(argv: list[str]) -> int:
+    """``python -m core_models.coach.templates IN.npz OUT.npz``: the child side of :func:`build_templates_in_child`."""
+    z = np.load(argv[0], allow_pickle=False)
+    pose = Pose(z["root_orient"], z["body_pose"])
+    t = build_templates(pose, str(z["variant"]), progress=lambda i, n: print(f"VIEW {i} {n}", flush=True))
+    tmp = Path(argv[1]).with_suffix(".tmp.npz")
+    np.savez(tmp, world=t.world, hip_angle=t.hip_angle, views_deg=t.views_deg)
+    tmp.replace(argv[1])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_child_main(sys.argv[1:]))

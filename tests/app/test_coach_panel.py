@@ -531,3 +531,103 @@ def test_flicker_measures():
         st[k][4] = 1  # the left knee turns red at 0.3 s, green at 0.4, red at 0.5, green at 0.6, red at 1.1
     tl3 = [(t / 10, "adjusting", "m", 50.0, 0.0, False, s.tobytes()) for t, s in enumerate(st)]
     assert colour_changes_in_any_second(tl3) == 5
+
+
+# ------------------------------------------------------------------------------------------ target templates
+def _capture_result(t: float, pose):
+    """A capture result whose MediaPipe world landmarks are the body model's own landmarks of ``pose``."""
+    from core_models.capture.landmarks import Landmarks
+    from core_models.capture.pipeline import CaptureResult
+    from core_models.coach.compare import target_landmarks
+
+    one = np.ones(33, np.float32)
+    lm = Landmarks(np.full((33, 3), 0.5, np.float32), target_landmarks(pose).astype(np.float32), one, one,
+                   (320, 240), t)
+    return CaptureResult(int(t * 10), t, (320, 240), lm, lm, pose, 1.0, {"total": 1.0},
+                         frame=np.zeros((240, 320, 3), np.uint8))
+
+
+def _feed(panel, engine, pose, until, timeout: float):
+    import time
+
+    t0, i = time.monotonic(), 0
+    while time.monotonic() - t0 < timeout:
+        panel._step(engine, _capture_result(0.1 * i, pose), 1)
+        pump(0.05)
+        i += 1
+        if until():
+            return True
+    return False
+
+
+def test_own_pose_templates_are_built_in_a_child_process_with_progress(win, monkeypatch, tmp_path):
+    """Issue 15 follow-up: the GUI's PyOpenGL serves Qt, so a target that is not shipped (here the editor's own
+    pose) is rendered + run through MediaPipe in a child Python, off the GUI thread, with its progress on the
+    panel; then the coach compares with those captured templates (before: the ideal landmarks, silently)."""
+    pytest.importorskip("mediapipe")
+    from core_models.coach import templates as T
+    from core_models.coach.compare import target_landmarks
+
+    def in_gui_process(*a, **k):
+        raise AssertionError("the target was rendered in the GUI's process")
+
+    monkeypatch.setattr(T, "build_templates", in_gui_process)
+    monkeypatch.setattr(T, "CACHE_DIR", tmp_path)
+    from tests.coach._helpers import rotated
+
+    panel = _panel(win)
+    panel.routine_list.clear()
+    win.doc.push_pose(rotated(target_from_library_pose("mountain"), "left_shoulder", 2, 70), "raise an arm")
+    panel.target_combo.setCurrentIndex(panel.target_combo.findData("__current__"))
+    panel.model.setCurrentText("lite")
+    panel.corrector.setCurrentText("rules")
+    engine = panel.make_engine(panel.routine())
+    assert engine.template_variant == "lite" and engine.template_builder == "child"
+    assert T.shipped_templates(win.doc.pose(), "lite") is None  # really not a shipped pose
+    texts = []
+    panel.templateStatusChanged.connect(lambda text, notice: texts.append((text, notice)))
+    pose = win.doc.pose().copy()
+    assert _feed(panel, engine, pose, lambda: "captured views" in panel.template_label.text(), 240), texts
+    assert any("building the target templates for Current pose (lite): view" in x for x, _ in texts), texts
+    assert "7 captured views, built" in panel.template_label.text() or "captured views, built" in texts[-1][0]
+    assert not any(n for _, n in texts) and engine.template_notice is None
+    assert _feed(panel, engine, pose, lambda: panel.last_state is not None
+                 and panel.last_state.target_source == "captured", 10)
+    assert list(tmp_path.glob("*_lite.npz"))  # cached for the next session
+    assert not np.allclose(T.get_templates(pose, "lite", cache_dir=tmp_path).world[0], target_landmarks(pose))
+
+
+def target_from_library_pose(name: str):
+    from core_models.coach.targets import target_from_library
+
+    return target_from_library(name).pose
+
+
+def test_library_target_uses_shipped_templates_and_a_failure_is_a_notice(win, monkeypatch, tmp_path):
+    from core_models.coach import templates as T
+
+    panel = _panel(win)
+    panel.routine_list.clear()
+    _pick(panel, "warrior_ii")
+    panel.model.setCurrentText("full")
+    panel.corrector.setCurrentText("rules")
+    engine = panel.make_engine(panel.routine())
+    pose = engine.routine.targets[0].pose
+    assert _feed(panel, engine, pose, lambda: "captured views" in panel.template_label.text(), 30)
+    assert "(full)" in panel.template_label.text() and "shipped" in panel.template_label.text()
+
+    def broken(*a, **k):
+        raise RuntimeError("no EGL for the template process")
+
+    monkeypatch.setattr(T, "build_templates_in_child", broken)
+    monkeypatch.setattr(T, "CACHE_DIR", tmp_path)
+    from tests.coach._helpers import rotated
+
+    win.doc.push_pose(rotated(target_from_library_pose("chair"), "head", 1, 30), "a pose that is not shipped")
+    panel.target_combo.setCurrentIndex(panel.target_combo.findData("__current__"))
+    engine = panel.make_engine(panel.routine())
+    own = win.doc.pose().copy()
+    assert _feed(panel, engine, own, lambda: "unavailable" in panel.status.text(), 30), panel.status.text()
+    assert "no EGL for the template process" in panel.status.text()
+    assert "ideal target landmarks" in panel.template_label.text()
+    assert engine.template_notice and panel.last_state.target_source == "ideal"
