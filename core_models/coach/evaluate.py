@@ -63,7 +63,8 @@ def _run(clip: Path, gt: dict, mode: str, **kw) -> CoachRun:
     return run_coach_detailed(clip.parent / gt["video"], _routine(gt), regressor=kw["regressor"], model=kw["model"],
                               strictness=kw["strictness"], corrector=kw["corrector"], measure=kw["measure"],
                               depth_weight=kw.get("depth_weight"), max_people=1,
-                              templates=kw.get("templates", "captured"), template_blend=kw.get("template_blend"))
+                              templates=kw.get("templates", "captured"), template_blend=kw.get("template_blend"),
+                              smooth=kw.get("smooth", True))
 
 
 def _segment(gt: dict, name: str) -> tuple[float, float]:
@@ -102,17 +103,26 @@ def _changes(run: CoachRun) -> tuple[float, float]:
     return ph / dur, msg / dur
 
 
-def _latency(run: CoachRun, gt: dict) -> float | None:
+def _latency(run: CoachRun, gt: dict) -> dict | None:
+    """When the body leaves the held pose (the jump to the "break" pose, half-way between two frames): how long
+    until the score on screen has fallen half way to its break value, in three parts — ``frame_ms``: from the jump
+    to the first frame after it (the frame period's quantisation: half a frame on average), ``lag_ms``: from that
+    frame to the first frame whose score is past half way (landmark smoothing in MediaPipe and the One-Euro filter;
+    the engine does not smooth the score), ``proc_ms``: that frame's processing (capture + engine). None when the
+    score does not drop by 10 or more."""
     a, b = _segment(gt, "break")
     hold = [s.score for s in run.states if a - 1.0 <= s.t < a and s.score is not None]
     brk = [s.score for s in run.states if a + 0.6 <= s.t < b and s.score is not None]
     if not hold or not brk or np.mean(hold) - np.mean(brk) < 10:
         return None
     half = (np.mean(hold) + np.mean(brk)) / 2
+    first = next((s.t for s in run.states if s.t >= a), None)
     for i, s in enumerate(run.states):
         if s.t >= a and s.score is not None and s.score <= half:
             proc = (run.capture_ms[i] if run.capture_ms else 0.0) + run.engine_ms[i]
-            return max(0.0, (s.t - a) * 1000.0) + proc
+            frame = (first - a) * 1000.0 if first is not None else 0.0
+            lag = (s.t - (first if first is not None else a)) * 1000.0
+            return {"total_ms": max(0.0, frame + lag) + proc, "frame_ms": frame, "lag_ms": lag, "proc_ms": proc}
     return None
 
 
@@ -126,6 +136,7 @@ def evaluate_clip(clip: Path, mode: str, **kw) -> dict:
     ins = _first_instruction(run, gt)
     ph_rate, msg_rate = _changes(run)
     by_gt, by_engine = _gated(run, oof)
+    lat = _latency(run, gt)
     out = {"clip": clip.stem, "target": gt["target"], "tight": gt["tight"], "expected": dev,
            "first": None if ins is None else {"text": ins.text, "part": ins.part, "side": ins.side,
                                               "direction": ins.direction, "source": ins.source,
@@ -135,7 +146,8 @@ def evaluate_clip(clip: Path, mode: str, **kw) -> dict:
            and ins.direction == dev["direction"],
            "hold_error_s": abs(run.states[-1].hold_elapsed - gt["expected_hold_s"]),
            "phase_changes_per_s": ph_rate, "message_changes_per_s": msg_rate,
-           "gated_gt": by_gt, "gated_engine": by_engine, "latency_ms": _latency(run, gt),
+           "gated_gt": by_gt, "gated_engine": by_engine, "latency_ms": None if lat is None else lat["total_ms"],
+           "latency_parts_ms": lat,
            "asked_step_back": any(s.phase == CoachPhase.PARTIAL and "feet" in s.message for s in run.states),
            "frames": len(run.states), "wall_s": wall, "regressor": run.regressor,
            "engine_ms_median": float(np.median(run.engine_ms)),
@@ -158,6 +170,7 @@ def _summary(rows: list[dict]) -> dict:
     main = [r for r in rows if not r["tight"]]
     tight = [r for r in rows if r["tight"]]
     lat = [r["latency_ms"] for r in rows if r["latency_ms"] is not None]
+    parts = [r["latency_parts_ms"] for r in rows if r.get("latency_parts_ms")]
     return {"clips": len(main), "targets": len({r["target"] for r in main}),
             "part_side": float(np.mean([r["part_side_ok"] for r in main])) if main else None,
             "direction": float(np.mean([r["direction_ok"] for r in main])) if main else None,
@@ -169,6 +182,8 @@ def _summary(rows: list[dict]) -> dict:
             "message_changes_per_s_max": float(np.max([r["message_changes_per_s"] for r in rows])),
             "latency_ms_median": float(np.median(lat)) if lat else None,
             "latency_ms_max": float(np.max(lat)) if lat else None,
+            **{f"latency_{k}_median": float(np.median([p[k] for p in parts])) if parts else None
+               for k in ("frame_ms", "lag_ms", "proc_ms")},
             "tight_clips": len(tight), "tight_asked_step_back": int(sum(r["asked_step_back"] for r in tight)),
             "learned_first": int(sum(1 for r in main if r["first"] and r["first"]["source"] == "learned")),
             "regressor": rows[0]["regressor"] if rows else None}
@@ -189,6 +204,7 @@ def print_summary(results: dict[str, list[dict]]) -> dict:
               f"{s['message_changes_per_s_max']:.2f}")
         if s["latency_ms_median"] is not None:
             print(f"latency pose change → score: median {s['latency_ms_median']:.0f} ms, "
-                  f"max {s['latency_ms_max']:.0f} ms")
+                  f"max {s['latency_ms_max']:.0f} ms (medians: frame step {s['latency_frame_ms_median']:.0f}, "
+                  f"smoothing lag {s['latency_lag_ms_median']:.0f}, processing {s['latency_proc_ms_median']:.0f} ms)")
         print(f"tight clips asking to step back: {s['tight_asked_step_back']} / {s['tight_clips']}")
     return out

@@ -64,10 +64,11 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
                        on_state: Callable[[CoachState], None] | None = None, keep_states: bool = True,
                        measure: str = "landmarks", depth_weight: float | None = None,
                        max_people: int = 2, templates: str = "captured",
-                       template_blend: float | None = None) -> CoachRun:
+                       template_blend: float | None = None, smooth: bool = True) -> CoachRun:
     """Capture + engine over ``source`` (a path, a camera index or a FrameSource). ``progress(i, n)`` after each
     frame (n = 0 when unknown), ``cancel()`` → stop early (the report so far is kept). ``max_people=2`` lets
-    MediaPipe look for a second person (SEVERAL_PEOPLE); 1 is cheaper."""
+    MediaPipe look for a second person (SEVERAL_PEOPLE); 1 is cheaper. ``smooth=False``: no One-Euro filter on
+    the landmarks (measuring its lag)."""
     from core_models.capture.pipeline import CapturePipeline, run_source
 
     engine = CoachEngine(routine, strictness=strictness, corrector=corrector, mirror=mirror, measure=measure,
@@ -81,7 +82,8 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
         raise CoachError(f"cannot open {source}: {src.status}")
     total = int(getattr(src, "frame_count", 0) or 0)
     try:
-        pipe = CapturePipeline(model, regressor=regressor, detector=_counting_detector(model, "video", max_people))
+        pipe = CapturePipeline(model, regressor=regressor, detector=_counting_detector(model, "video", max_people),
+                               smooth=smooth)
     except Exception:
         src.close()
         raise
