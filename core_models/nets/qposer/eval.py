@@ -350,7 +350,7 @@ def _prompt_file(model: QPoser, prompter, corpus, path: str) -> dict:
     ex = {"idx": idx, "texts": [r["text"] for r in recs], "used": [[tuple(c) for c in r["codes"]] for r in recs],
           "codes": codes}
     res = evaluate_prompting(model, prompter, ex)
-    report(f"[eval] {Path(path).name}: {res}")
+    _report_prompting(Path(path).name, res)
     return res
 
 
@@ -370,11 +370,19 @@ def _prompting(model: QPoser, corpus, wdir: Path | None, args=None) -> dict | No
         return out
     split = "test" if len(corpus.indices("test")) else "train"
     pr = evaluate_prompting(model, prompter, make_examples(corpus, split, 500, 1000, model))
-    report(f"\n== Prompting (held-out descriptions, deterministic posecodes of the stated codes on the prompted "
-           f"parts) ==\nrealised {pr['realised_pct']}% of {pr['prompted_codes']} prompted codes "
-           f"(unchanged pose: {pr['unchanged_pct']}%, true part codes: {pr['oracle_pct']}%; "
-           f"{pr['mean_prompted_parts']} parts per description)")
+    report("\n== Prompting (held-out descriptions; stated posecodes that depend only on the prompted parts) ==")
+    _report_prompting("held-out descriptions", pr)
     return pr
+
+
+def _report_prompting(name: str, pr: dict) -> None:
+    """The prompting numbers of :func:`~core_models.nets.qposer.train.evaluate_prompting`, new metric and legacy."""
+    lg = pr["legacy"]
+    report(f"[eval] {name}: realised {pr['realised_pct']}% of {pr['prompted_codes']} prompted codes "
+           f"(unchanged pose {pr['unchanged_pct']}%, oracle {pr['oracle_pct']}%; {pr['mean_prompted_parts']} parts "
+           f"per description; excluded of {pr['stated_codes']} stated: {pr['excluded']})")
+    report(f"[eval] {name}, legacy metric: realised {lg['realised_pct']}% of {lg['prompted_codes']} "
+           f"(unchanged {lg['unchanged_pct']}%, true part codes {lg['oracle_pct']}%)")
 
 
 def _ablations(args, corpus, test_R: torch.Tensor, shipped: dict) -> dict:

@@ -413,9 +413,11 @@ def model_spec(qp) -> tuple[dict, dict]:
 class Prompter:
     """Runtime: text → {part: code indices (H_p,)} for the parts the text talks about."""
 
-    def __init__(self, model: PromptToCodes, feats: ClauseFeatures | None = None):
+    def __init__(self, model: PromptToCodes, feats: ClauseFeatures | None = None, posecodes: int | None = None):
         self.model = model.eval()
         self.feats = feats or ClauseFeatures()
+        #: how many posecodes (CODES[:n]) the training descriptions were drawn from; None: the pre-#18 weights
+        self.posecodes = posecodes
 
     @torch.no_grad()
     def part_codes(self, text: str, parts: list[str] | None = None) -> dict[str, np.ndarray]:
@@ -438,7 +440,7 @@ def load_prompter(name: str = "qposer_prompt", directory=None, device=None) -> P
         m.load_state_dict(float_state(blob["state"]))
     except Exception as e:
         raise WeightsError(f"the '{name}' weights do not fit the prompt model: {e}") from e
-    return Prompter(m.to(dev))
+    return Prompter(m.to(dev), posecodes=c.get("posecodes"))
 
 
 def load_vae_baseline(directory=None, device=None):

@@ -53,6 +53,7 @@ from core_models.nets.qposer.infer import (
     prompted_parts,
 )
 from core_models.nets.qposer.model import (
+    PART_JOINTS,
     PARTS,
     MaskedCodeTransformer,
     PromptToCodes,
@@ -64,6 +65,7 @@ from core_models.nets.qposer.model import (
 )
 from core_models.nets.training import distributed as dist
 from core_models.nets.training.common import report
+from core_models.pose import aa_to_matrix
 from core_models.text.clauses import split_clauses
 
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -240,6 +242,9 @@ def add_train_args(p) -> None:
     p.add_argument("--init-from", default=None,
                    help="prior: weights folder holding a qposer.pt to continue training from (fine-tuning)")
     p.add_argument("--lr", type=float, default=None, help="prior: peak learning rate (default: the config's)")
+    p.add_argument("--prompt-poses", type=int, default=None,
+                   help="prompt: training poses described (two descriptions each; default 4000, tiny 200)")
+    p.add_argument("--epochs", type=int, default=None, help="prompt: epochs (default 40, tiny 5)")
 
 
 def _command_line() -> str:
@@ -447,25 +452,21 @@ def train_prompt(qp, feats: ClauseFeatures, ex: dict, *, epochs: int = 30, batch
 
 
 
-def run_train_prompt(args, corpus, wdir) -> int:
-    import sys
+def _held_out_split(corpus) -> str:
+    """Where the training run measures its prompt model: the validation clips (the test clips are for ``eval``)."""
+    for split in ("val", "test", "train"):
+        if len(corpus.indices(split)):
+            return split
+    return "train"
 
 
-    tiny = args.config == "tiny"
-    dev = torch.device(getattr(args, "device", None) or "cpu")
-    qp = load_qposer("qposer", wdir, dev)
-    n_train, n_test = (200, 60) if tiny else (4000, 500)
-    t0 = time.time()
-    ex = make_examples(corpus, "train", n_train, args.seed, qp)
-    test_split = "test" if len(corpus.indices("test")) else "train"
-    ex_test = make_examples(corpus, test_split, n_test, args.seed + 1000, qp)
+def _clause_features(corpus, texts: list[str]) -> ClauseFeatures:
     feats = ClauseFeatures()
     cache = clause_cache_path(corpus)
     if cache.exists():
         feats.load(cache)
-    allc = [c for t in ex["texts"] + ex_test["texts"] for c in split_clauses(t, "description")]
-    print(f"[qposer-prompt] {len(ex['texts'])} train / {len(ex_test['texts'])} test descriptions, "
-          f"{len(set(allc) - feats.store.keys())} clauses to encode", flush=True)
+    allc = [c for t in texts for c in split_clauses(t, "description")]
+    print(f"[qposer-prompt] {len(set(allc) - feats.store.keys())} clauses to encode", flush=True)
     feats.add(allc, progress=lambda i, k: print(f"[qposer-prompt] encoded {i}/{k}", flush=True)
               if i % 1024 == 0 or i == k else None)
     try:
@@ -473,65 +474,201 @@ def run_train_prompt(args, corpus, wdir) -> int:
             feats.save(cache)
     except OSError:
         pass
-    model, stats = train_prompt(qp, feats, ex, epochs=5 if tiny else 40, seed=args.seed, device=dev)
+    return feats
+
+
+def run_train_prompt(args, corpus, wdir) -> int:
+    """``train qposer --stage prompt``: descriptions of ``--prompt-poses`` training poses (two each), the prompt
+    model, its prompting numbers on the validation clips' descriptions (:func:`evaluate_prompting`)."""
+    from core_models.captioning.posecodes import NUM_CODES
+
+    tiny = args.config == "tiny"
+    dev = torch.device(getattr(args, "device", None) or "cpu")
+    qp = load_qposer("qposer", wdir, dev)
+    n_train = getattr(args, "prompt_poses", None) or (200 if tiny else 4000)
+    n_val = 60 if tiny else 500
+    t0 = time.time()
+    ex = make_examples(corpus, "train", n_train, args.seed, qp)
+    val_split = _held_out_split(corpus)
+    ex_val = make_examples(corpus, val_split, n_val, args.seed + 2000, qp)
+    print(f"[qposer-prompt] {len(ex['texts'])} train / {len(ex_val['texts'])} {val_split} descriptions", flush=True)
+    feats = _clause_features(corpus, ex["texts"] + ex_val["texts"])
+    epochs = getattr(args, "epochs", None) or (5 if tiny else 40)
+    model, stats = train_prompt(qp, feats, ex, epochs=epochs, seed=args.seed, device=dev)
     if not dist.is_main():
         return 0
-    metrics = evaluate_prompting(qp, Prompter(model, feats), ex_test)
-    print(f"[qposer-prompt] held-out: {metrics}", flush=True)
+    metrics = evaluate_prompting(qp, Prompter(model, feats, posecodes=NUM_CODES), ex_val)
+    print(f"[qposer-prompt] {val_split}: {metrics}", flush=True)
     ph, pcodes = model_spec(qp)
     save_weights(args.out or "qposer_prompt", model.state_dict(), {"part_heads": ph, "part_codes": pcodes,
-                                                                   "d": stats["d"]},
-                 {"command": "python main.py " + " ".join(sys.argv[1:]),
+                                                                   "d": stats["d"], "posecodes": NUM_CODES},
+                 {"command": _command_line(),
                   "data": {"corpus": str(corpus.dir), "train_descriptions": len(ex["texts"]),
-                           "test_descriptions": len(ex_test["texts"]), "split": f"train / {test_split} (by clip)"},
-                  "metrics": metrics, "train_seconds": round(time.time() - t0, 1)}, directory=wdir, half=True)
+                           f"{val_split}_descriptions": len(ex_val["texts"]),
+                           "split": f"train / {val_split} (by clip)"},
+                  "metrics": {f"{val_split}_{k}": v for k, v in metrics.items()}, "epochs": epochs,
+                  "train_seconds": round(time.time() - t0, 1)}, directory=wdir, half=True)
     return 0
 
 
+#: posecodes the shipped prompt model's training descriptions were drawn from (CODES[:98]); codes the captioner
+#: appends later (old indices stay) are left out of the prompting metric until a prompt model is trained with them
+#: (a retrained model records its own count as ``posecodes`` in its config)
+PROMPT_POSECODES = 98
+
+#: float tolerance of a "the value moved" test, per posecode unit (the features are float32)
+_MOVE_TOL = {"deg": 0.1, "m": 1e-3, "cos": 1e-3}
+
+
+def _code_values(R: torch.Tensor, n_codes: int) -> np.ndarray:
+    """Raw posecode measurements (N, n_codes) of body rotations R (N,21,3,3) under the identity root."""
+    from core_models.captioning import posecodes as pc
+    from core_models.captioning.features import compute_features
+
+    return pc.measure_all(compute_features(rotmats_to_pose(full_rotmats(R.detach().float().cpu()))))[:, :n_codes]
+
+
 @torch.no_grad()
-def evaluate_prompting(qp, prompter: Prompter, ex: dict, seed: int = 1) -> dict:
-    """% of the posecodes stated by held-out descriptions (on the prompted parts) realised by the prompted
-    pose; with the unchanged base pose and the oracle (true part codes) for reference."""
+def code_dependencies(R: torch.Tensor, n_codes: int | None = None, seed: int = 0) -> list[frozenset[str]]:
+    """Per posecode (the first ``n_codes``): the QPoser parts whose joint rotations change the code's *value*.
+
+    Measured, not read off the joint names: on the body poses ``R`` (N,21,3,3; identity root, the frame of the
+    prompting metric) each part's rotations are (a) swapped for another pose's and (b) turned by random rotations
+    (up to 90°); the part is a dependency when the value moves by more than a float tolerance on any pose. This is
+    the kinematic-chain rule ("every part whose rotations move the joints the code reads, from the root down")
+    minus the moves the value is invariant to: an elbow angle or a hand-to-hand distance ignores a rigid turn of
+    the parents they share (a left-elbow angle depends on the left arm only), while a hand-above-head code depends
+    on the arm, the torso and the head. The global orientation is not a dependency here because the metric holds
+    it fixed (the identity, as QPoser models the body in the pelvis frame) for the truth and every edit."""
     from core_models.captioning import posecodes as pc
 
-    texts, used, codes = ex["texts"], ex["used"], ex["codes"].cpu()
+    nc = pc.NUM_CODES if n_codes is None else min(int(n_codes), pc.NUM_CODES)
+    tol = np.array([_MOVE_TOL[pc.OPERATORS[c.op].unit] for c in pc.CODES[:nc]], np.float32)
+    R = R.detach().float().cpu()
+    n = len(R)
+    g = torch.Generator().manual_seed(seed)
+    v0 = _code_values(R, nc)
+    other = torch.randperm(n, generator=g)
+    other = torch.where(other == torch.arange(n), (other + 1) % n, other)
+    deps: list[set[str]] = [set() for _ in range(nc)]
+    for p in PARTS:
+        jj = [j - 1 for j in PART_JOINTS[p]]
+        swapped, turned = R.clone(), R.clone()
+        swapped[:, jj] = R[other][:, jj]
+        axis = F.normalize(torch.randn(n, len(jj), 3, generator=g), dim=-1)
+        turn = aa_to_matrix(axis * torch.rand(n, len(jj), 1, generator=g) * (math.pi / 2))
+        turned[:, jj] = turn @ R[:, jj]
+        moved = np.zeros(nc, bool)
+        for Rp in (swapped, turned):
+            moved |= (np.abs(_code_values(Rp, nc) - v0) > tol).any(0)
+        for ci in np.nonzero(moved)[0]:
+            deps[ci].add(p)
+    return [frozenset(d) for d in deps]
+
+
+def _prompted_codes(qp, prompter: Prompter, ex: dict, seed: int):
+    """The base (another held-out pose: the GUI's current pose, which the text does not describe), the model's
+    edit and the oracle edit (true part codes) as code arrays, and the prompted parts of each text."""
+    texts, codes = ex["texts"], ex["codes"].cpu()
     n = len(texts)
     rng = np.random.default_rng(seed)
-    base_i = (np.arange(n) + rng.integers(1, max(2, n))) % n  # another held-out pose gives global + other parts
+    base_i = (np.arange(n) + rng.integers(1, max(2, n))) % n
     base = codes[torch.as_tensor(base_i)].clone()
-    pred = base.clone()
-    oracle = base.clone()
+    pred, oracle = base.clone(), base.clone()
     mentioned = []
     for i, t in enumerate(texts):
         parts = prompted_parts(t)
-        mentioned.append(parts)
+        mentioned.append(set(parts))
         pcodes = prompter.part_codes(t, parts)
         for p in parts:
             pred[i, qp.group_slice(p)] = torch.as_tensor(pcodes[p])
             oracle[i, qp.group_slice(p)] = codes[i, qp.group_slice(p)]
+    return base, pred, oracle, mentioned
 
-    def cats(c):
-        R = full_rotmats(qp.decode_indices(c.to(model_device(qp))).cpu())
-        return pc.extract(rotmats_to_pose(R), None).cats
 
-    res: dict[str, float] = {}
-    cb, cp, co = cats(base), cats(pred), cats(oracle)
-    tot = hit_b = hit_p = hit_o = 0
-    n_parts = 0
+def _decoded(qp, c: torch.Tensor) -> torch.Tensor:
+    dev = model_device(qp)
+    return torch.cat([qp.decode_indices(c[i:i + 2048].to(dev)).cpu() for i in range(0, len(c), 2048)])
+
+
+def _pct(a: int, b: int) -> float:
+    return round(100.0 * a / max(b, 1), 1)
+
+
+@torch.no_grad()
+def evaluate_prompting(qp, prompter: Prompter, ex: dict, seed: int = 1, n_codes: int | None = None) -> dict:
+    """Prompting: % of the posecodes a held-out description states that the prompted pose realises.
+
+    The scenario is the GUI's (Latent panel ▸ Prompt): the parts the text names (:func:`prompted_parts`) take the
+    prompt model's codes; everything else — the other parts' codes, the global codes, the root — stays from the
+    user's current pose, which the text does not describe: here another held-out pose (seeded). Every pose is
+    decoded by QPoser and measured under the identity root (QPoser's frame; the prompt never moves the root).
+
+    A stated posecode (index ``ci``, category ``c``) *counts* only when
+    * its dependency set (:func:`code_dependencies`: the parts whose rotations change its value) is non-empty and
+      lies inside the prompted parts — codes that also read a part the prompt leaves alone are out of its reach;
+    * ``c`` is the category of the QPoser reconstruction of the described pose (so quantisation, or the true
+      root tilt the text was written under, cannot make a stated code unreachable), and of the oracle edit: the
+      true part codes written into the base (they decode under the base's global codes, as in the GUI).
+    So the oracle realises 100 % by construction; ``unchanged_pct`` is the base pose, ``realised_pct`` the model.
+    Only codes below ``n_codes`` (default: the prompter's ``posecodes``, else :data:`PROMPT_POSECODES`) are read.
+    The pre-#18 metric (joint names only, no reconstruction check; oracle ≈ 76 %) is returned as ``legacy``."""
+    texts, used, codes = ex["texts"], ex["used"], ex["codes"].cpu()
+    n = len(texts)
+    base, pred, oracle, mentioned = _prompted_codes(qp, prompter, ex, seed)
+    R_true = _decoded(qp, codes)
+    nc = int(n_codes or getattr(prompter, "posecodes", None) or PROMPT_POSECODES)
+    deps = code_dependencies(R_true[:256], nc)
+    nc = len(deps)
+    cr, cb, cp, co = (bin_codes(_code_values(R, nc)) for R in (R_true, _decoded(qp, base), _decoded(qp, pred),
+                                                               _decoded(qp, oracle)))
+    k = dict.fromkeys(("tot", "b", "p", "o", "new", "out", "recon", "oracle", "stated"), 0)
     for i in range(n):
-        m = set(mentioned[i])
-        n_parts += len(m)
         for ci, cat in used[i]:
-            if not code_parts(ci) <= m or not m:
+            k["stated"] += 1
+            if ci >= nc:
+                k["new"] += 1
+            elif not deps[ci] or not deps[ci] <= mentioned[i]:
+                k["out"] += 1
+            elif cr[i, ci] != cat:
+                k["recon"] += 1
+            elif co[i, ci] != cat:
+                k["oracle"] += 1
+            else:
+                k["tot"] += 1
+                k["b"] += int(cb[i, ci] == cat)
+                k["p"] += int(cp[i, ci] == cat)
+                k["o"] += int(co[i, ci] == cat)
+    return {"descriptions": n, "stated_codes": k["stated"], "prompted_codes": k["tot"],
+            "mean_prompted_parts": round(sum(len(m) for m in mentioned) / max(n, 1), 2),
+            "realised_pct": _pct(k["p"], k["tot"]), "unchanged_pct": _pct(k["b"], k["tot"]),
+            "oracle_pct": _pct(k["o"], k["tot"]),
+            "excluded": {"reads_unprompted_parts": k["out"], "not_in_reconstruction": k["recon"],
+                         "not_realised_by_true_part_codes": k["oracle"], "codes_newer_than_model": k["new"]},
+            "posecodes": nc, "legacy": _legacy_prompting(used, mentioned, cb, cp, co)}
+
+
+def bin_codes(values: np.ndarray) -> np.ndarray:
+    """Deterministic categories of the first ``values.shape[1]`` posecodes."""
+    from core_models.captioning import posecodes as pc
+
+    out = np.empty(values.shape, np.int16)
+    for ci in range(values.shape[1]):
+        out[:, ci] = pc.OPERATORS[pc.CODES[ci].op].bin(values[:, ci])
+    return out
+
+
+def _legacy_prompting(used, mentioned, cb, cp, co) -> dict:
+    """The pre-#18 numbers: a stated code counts when the joints it names lie in the prompted parts (its value
+    may still depend on other parts, and the text's category may not be reachable), so the oracle stays < 100 %."""
+    tot = hb = hp = ho = 0
+    for i, m in enumerate(mentioned):
+        for ci, cat in used[i]:
+            if ci >= cb.shape[1] or not m or not code_parts(ci) <= m:
                 continue
             tot += 1
-            hit_b += int(cb[i, ci] == cat)
-            hit_p += int(cp[i, ci] == cat)
-            hit_o += int(co[i, ci] == cat)
-    res["descriptions"] = n
-    res["prompted_codes"] = tot
-    res["mean_prompted_parts"] = round(n_parts / max(n, 1), 2)
-    res["realised_pct"] = round(100.0 * hit_p / max(tot, 1), 1)
-    res["unchanged_pct"] = round(100.0 * hit_b / max(tot, 1), 1)
-    res["oracle_pct"] = round(100.0 * hit_o / max(tot, 1), 1)
-    return res
+            hb += int(cb[i, ci] == cat)
+            hp += int(cp[i, ci] == cat)
+            ho += int(co[i, ci] == cat)
+    return {"prompted_codes": tot, "realised_pct": _pct(hp, tot), "unchanged_pct": _pct(hb, tot),
+            "oracle_pct": _pct(ho, tot)}
