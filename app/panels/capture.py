@@ -127,8 +127,9 @@ class CapturePanel(QWidget):
         row.addWidget(self.path_edit, 1)
         row.addWidget(browse)
         self.model = QComboBox()
-        self.model.addItems(["lite", "full", "heavy"])
-        self.model.setToolTip("MediaPipe pose model: lite is fastest, heavy most accurate")
+        self.model.addItems(["auto", "lite", "full", "heavy"])
+        self.model.setToolTip("MediaPipe pose model: auto = full for an image folder (no live budget, more "
+                              "accurate), lite for a camera or video; lite is fastest, heavy slowest")
         self.regressor = QComboBox()
         self.regressor.addItems(self.ctx.services.capture_regressor_names())
         self.text_hint = QLineEdit()
@@ -234,12 +235,12 @@ class CapturePanel(QWidget):
         """Capture thread: source → pipeline; hands the newest frame to the GUI. An image folder runs per image
         (IMAGE-mode detector, the pipeline reset before every file: no smoothing or held limbs carried from one
         photo to the next); a video or a camera tracks."""
-        from core_models.capture.per_image import default_mode, run_images
+        from core_models.capture.per_image import default_mode, resolve_variant, run_images
         from core_models.capture.pipeline import run_source
 
         mode = default_mode(source.kind)
         try:
-            pipe = self.ctx.services.capture_pipeline(variant, regressor, mode)
+            pipe = self.ctx.services.capture_pipeline(resolve_variant(variant, mode), regressor, mode)
         except Exception:
             source.close()
             raise

@@ -191,14 +191,16 @@ def _baseline_joints(body) -> np.ndarray:
     raise CaptureEvalError(f"the library pose {BASELINE_POSE!r} (constant baseline) is missing")
 
 
-def evaluate_capture(poses: str = "library", views=VIEWS, regressor: str = "auto", model: str = "lite",
+def evaluate_capture(poses: str = "library", views=VIEWS, regressor: str = "auto", model: str = "auto",
                      n_test: int = 200, seed: int = 0, corpus_dir=None, log=lambda m: None,
                      keep_per_pose: bool = True) -> dict:
     """Render ``poses`` from each view, detect, recover with ``regressor`` (and the geometric fallback), compare
     with the truth; see the module docstring. Returns {"settings", "rows": {name: {view: summary}}, "per_pose"}."""
     from core_models.body import load_body
     from core_models.capture.landmarks import LandmarkDetector
+    from core_models.capture.per_image import resolve_variant
 
+    model = resolve_variant(model, "image")  # auto: the per-image default (full)
     bad = [v for v in views if v not in ("front", "side", "back", "three_quarter", "top")]
     if bad:
         raise CaptureEvalError(f"unknown view(s) {', '.join(bad)}; use front, three_quarter, side, back, top")
@@ -305,8 +307,10 @@ def _video_errors(path: Path, regressor: str, model: str, frames: int, body) -> 
     from core_models.capture.pipeline import CapturePipeline, run_source
     from core_models.capture.sources import VideoFileSource
 
+    from core_models.capture.per_image import resolve_variant
+
     errs = []
-    with CapturePipeline(model, regressor=regressor, mode="video") as pipe:
+    with CapturePipeline(resolve_variant(model, "video"), regressor=regressor, mode="video") as pipe:
         for r in run_source(pipe, VideoFileSource(path), max_frames=frames):
             if r.pose is not None and r.raw_landmarks is not None:
                 e = _reprojection(r.pose, r.raw_landmarks, body)
@@ -320,8 +324,10 @@ def _photo_errors(path: Path, regressor: str, model: str, body) -> list[tuple[fl
     import cv2
 
     from core_models.capture.from_image import pose_from_image
+    from core_models.capture.per_image import resolve_variant
     from core_models.capture.pipeline import CapturePipeline
 
+    model = resolve_variant(model, "image")
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         return []
@@ -333,7 +339,7 @@ def _photo_errors(path: Path, regressor: str, model: str, body) -> list[tuple[fl
     return [] if e is None else [e]
 
 
-def evaluate_photos(regressor: str = "auto", model: str = "lite", video_frames: int = 120,
+def evaluate_photos(regressor: str = "auto", model: str = "auto", video_frames: int = 120,
                     log=lambda m: None) -> dict:
     """2D reprojection error of the recovered body on real photos and video (see the module docstring)."""
     from core_models.body import load_body

@@ -4,11 +4,33 @@ A video or a camera runs in tracking mode (:func:`core_models.capture.pipeline.r
 One-Euro smoothing, limbs held from the previous frame, a temporal regressor window). An image folder runs
 :func:`run_images`: the IMAGE-mode landmarker, and the pipeline is reset before every file, so nothing (filter
 state, held limbs, the regressor's frame window) is carried from one image to the next — each result is exactly
-what that image alone gives. :func:`default_mode` says which mode a source gets unless the user asks otherwise.
+what that image alone gives. :func:`default_mode` says which mode a source gets unless the user asks otherwise,
+:func:`default_variant` which MediaPipe model (``full`` per image, ``lite`` when tracking).
 """
 from __future__ import annotations
 
 from typing import Callable, Iterator
+
+
+#: the MediaPipe pose model a source gets unless the user picks one (``auto``): an image folder / still has no live
+#: budget, and the ``full`` landmarker measured clearly better than ``lite`` on rendered stills (``python main.py
+#: eval capture --model full``, docs/notes/capture_models.md) while detecting every library pose (``heavy`` missed
+#: some); a video or a camera keeps ``lite`` for the live frame rate.
+PER_IMAGE_VARIANT = "full"
+TRACKING_VARIANT = "lite"
+AUTO_VARIANT = "auto"
+
+
+def default_variant(mode: str) -> str:
+    """The landmark model for a capture mode: :data:`PER_IMAGE_VARIANT` for ``"image"``, else
+    :data:`TRACKING_VARIANT`."""
+    return PER_IMAGE_VARIANT if mode == "image" else TRACKING_VARIANT
+
+
+def resolve_variant(variant: str | None, mode: str) -> str:
+    """``variant`` as asked, or :func:`default_variant` of ``mode`` when it is None, empty or ``"auto"``."""
+    v = (variant or "").strip()
+    return default_variant(mode) if v in ("", AUTO_VARIANT) else v
 
 
 def default_mode(source_kind: str) -> str:

@@ -35,7 +35,8 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output .npz")
     p.add_argument("--text", default=None, help="optional text cue for learned regressors "
                                                  "(e.g. 'my left hand touches my knee')")
-    p.add_argument("--model", default="lite", choices=("lite", "full", "heavy"), help="MediaPipe pose model")
+    p.add_argument("--model", default="auto", choices=("auto", "lite", "full", "heavy"),
+                   help="MediaPipe pose model; auto (default): full per image, lite for a video or camera")
     p.add_argument("--regressor", default="auto",
                    help="pose regressor: auto (a learned one if its weights are installed, else geometric), "
                         "geometric, or a registered name")
@@ -88,7 +89,7 @@ def _run(args) -> int:
     if not _arguments_ok(args):
         return 2
     from core_models.capture.landmarks import LandmarkerError
-    from core_models.capture.per_image import run_images
+    from core_models.capture.per_image import resolve_variant, run_images
     from core_models.capture.pipeline import CapturePipeline, results_to_arrays, run_source
     from core_models.capture.sources import CameraSource, ImageFolderSource, VideoFileSource
 
@@ -106,6 +107,7 @@ def _run(args) -> int:
         return 1
     per_image = (args.image_mode or bool(args.images)) and not args.tracking
     mode = "image" if per_image else "video"
+    args.model = resolve_variant(args.model, mode)  # auto: full per image, lite when tracking
     try:
         pipe = CapturePipeline(args.model, regressor=args.regressor, smooth=not (args.no_smooth or per_image),
                                min_cutoff=args.min_cutoff, beta=args.beta, mode=mode)

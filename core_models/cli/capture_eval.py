@@ -4,7 +4,7 @@
     python main.py data landmarks --name real_v1 [--n-still 24000] [--n-seq-clips 60] [--variants lite,full]
                                   [--workers 2] [--resume]
     python main.py eval capture [--poses library|test|DIR] [--views front,three_quarter]
-                                [--regressor auto|geometric|...] [--model lite|full|heavy] [--json OUT]
+                                [--regressor auto|geometric|...] [--model auto|lite|full|heavy] [--json OUT]
     python main.py eval capture --photos [--json OUT]
 """
 from __future__ import annotations
@@ -86,7 +86,9 @@ def add_eval_args(p) -> None:
                                                       "clips of the corpus) or a folder of pose files")
     p.add_argument("--views", default="front,three_quarter", help="comma-separated render views")
     p.add_argument("--regressor", default="auto", help="auto (the live default), geometric, or a registered name")
-    p.add_argument("--model", default="lite", choices=("lite", "full", "heavy"), help="MediaPipe pose model")
+    p.add_argument("--model", default="auto", choices=("auto", "lite", "full", "heavy"),
+                   help="MediaPipe pose model; auto (default): what capture uses — full per image (renders, "
+                        "photos), lite for the video")
     p.add_argument("--n-test", type=int, default=200, help="poses drawn for --poses test (default 200)")
     p.add_argument("--seed", type=int, default=0, help="seed of the --poses test draw")
     p.add_argument("--corpus-dir", default=None, help="corpus folder for --poses test")

@@ -53,6 +53,31 @@ def mirror_keypoints(kp: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def average_rotations_6d(a: torch.Tensor, b: torch.Tensor, mode: str = "chordal") -> torch.Tensor:
+    """The mean of two (…, 6) rotations: ``"chordal"`` — the mean of the rotation matrices projected back to
+    SO(3) (the chordal L2 mean = the geodesic midpoint, :func:`half_rotation`); ``"sixd"`` — the mean of the 6D
+    vectors (Gram-Schmidt when read back)."""
+    if mode == "sixd":  # both normalised first: a raw 6D output's scale would otherwise weight the mean
+        return (matrix_to_6d(sixd_to_matrix(a)) + matrix_to_6d(sixd_to_matrix(b))) / 2
+    if mode != "chordal":
+        raise ValueError(f"unknown rotation mean {mode!r}: 'chordal' or 'sixd'")
+    Ra, Rb = sixd_to_matrix(a), sixd_to_matrix(b)
+    return matrix_to_6d(Ra @ half_rotation(Ra.transpose(-1, -2) @ Rb))
+
+
+def half_rotation(D: torch.Tensor) -> torch.Tensor:
+    """(…, 3, 3) rotations by θ about n → the rotations by θ/2 about n, in closed form (no SVD, no quaternion
+    round trip): I + D = 2c·R(θ/2) + 2(1 − c)·nnᵀ with c = cos(θ/2), and (1 − c)·nnᵀ = v vᵀ / (4(1 + c)c²)
+    with v = sin θ · n = vee(D − Dᵀ) / 2. So Ra·half_rotation(Raᵀ Rb) is the geodesic midpoint of Ra and Rb,
+    which is also their chordal L2 mean (the polar factor of Ra + Rb). Undefined at θ = π (c is clamped)."""
+    tr = D.diagonal(dim1=-2, dim2=-1).sum(-1)
+    c = (1 + tr).clamp_min(1e-8).sqrt()[..., None, None] / 2
+    v = torch.stack([D[..., 2, 1] - D[..., 1, 2], D[..., 0, 2] - D[..., 2, 0], D[..., 1, 0] - D[..., 0, 1]], -1) / 2
+    eye = torch.eye(3, dtype=D.dtype, device=D.device)
+    c = c.clamp_min(1e-4)
+    return (eye + D - v[..., :, None] * v[..., None, :] / (2 * (1 + c) * c * c)) / (2 * c)
+
+
 def mirror_pose6d(th: torch.Tensor) -> torch.Tensor:
     """(…, 22, 6) rotations of the mirror-image pose (joints swapped, R → S R S with S = diag(-1, 1, 1))."""
     S = torch.tensor([-1.0, 1.0, 1.0], dtype=th.dtype, device=th.device)
@@ -77,6 +102,8 @@ class LifterConfig:
     encoder: str = "tf"          # "tf": landmark-token transformer; "mlp": residual MLP on all landmarks at once
     mlp_hidden: int = 512
     flip_test: bool = False      # predict_pose averages the prediction of the mirrored input (test-time flip)
+    flip_mean: str = "chordal"   # how the two rotations are averaged: "sixd" (mean of the 6D vectors, then
+    #                              Gram-Schmidt) or "chordal" (mean of the matrices projected back to SO(3))
     pose_head: bool = False      # also regress the 22 joint rotations (6D, heading-normalised) — :class:`PoseHead`
     pose_hidden: int = 256
 
@@ -273,7 +300,7 @@ class Lifter(nn.Module):
         if not flip:
             return th, j
         jm = j[B:, sk.MIRROR] * torch.tensor([-1.0, 1.0, 1.0], dtype=j.dtype, device=j.device)
-        return (th[:B] + mirror_pose6d(th[B:])) / 2, (j[:B] + jm) / 2
+        return average_rotations_6d(th[:B], mirror_pose6d(th[B:]), self.cfg.flip_mean), (j[:B] + jm) / 2
 
     def forward_train(self, kp, text=None, text_mask=None):
         f = self.encoder(kp)

@@ -269,11 +269,33 @@ def _draw(real: Rows, syn: list[SynthStream], n: int, mix: float, rng: np.random
     return Rows.cat(parts)
 
 
+def _schedule(opt, lr: float, steps: int, max_minutes: float | None):
+    """OneCycle-like warm-up (5 %) + cosine decay over the run's progress: the step fraction, or — with a time
+    budget — the larger of the step and the elapsed-time fractions, so that a run cut by ``max_minutes`` still
+    ends annealed."""
+    import math
+
+    t0 = time.time()
+    budget = 60.0 * float(max_minutes) if max_minutes else 0.0
+
+    def factor(step: int) -> float:
+        frac = step / max(1, steps)
+        if budget:
+            frac = max(frac, (time.time() - t0) / budget)
+        frac = min(1.0, frac)
+        if frac < 0.05:
+            return 0.04 + 0.96 * frac / 0.05
+        return 0.5 * (1 + math.cos(math.pi * (frac - 0.05) / 0.95)) + 1e-3
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
 def train_real(cfg: LifterConfig, real: Rows, syn: list[SynthStream], val: Rows, rest: np.ndarray, steps: int,
                batch: int = 256, lr: float = 1e-3, mix: float = 0.3, seed: int = 0,
                max_minutes: float | None = None, init: Lifter | None = None, log=log) -> tuple[Lifter, dict]:
-    """Lifter + pose head on real rows (+ a ``mix`` fraction of synthetic rows per batch), OneCycle over
-    ``steps`` (stops early at ``max_minutes``, keeping the weights of the best validation check)."""
+    """Lifter + pose head on real rows (+ a ``mix`` fraction of synthetic rows per batch), warm-up + cosine
+    over ``steps`` or the time budget (:func:`_schedule`; stops early at ``max_minutes``, keeping the weights of
+    the best validation check)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = Lifter(cfg)
@@ -281,8 +303,9 @@ def train_real(cfg: LifterConfig, real: Rows, syn: list[SynthStream], val: Rows,
         model.load_state_dict(init.state_dict(), strict=False)
     rest_t = torch.from_numpy(np.asarray(rest, np.float32))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
+    sched = _schedule(opt, lr, steps, max_minutes)
     t0, n_agg, hist = time.time(), 0, []
+    t_check = t0
     agg: dict[str, float] = {}
     best: tuple[float, dict | None] = (float("inf"), None)
     check = max(50, steps // 10)
@@ -300,7 +323,9 @@ def train_real(cfg: LifterConfig, real: Rows, syn: list[SynthStream], val: Rows,
             agg[k] = agg.get(k, 0.0) + float(v.detach())
         n_agg += 1
         out_of_time = bool(max_minutes) and time.time() - t0 > 60 * float(max_minutes or 0)
-        if (step + 1) % check == 0 or step + 1 == steps or out_of_time:
+        timed_check = bool(max_minutes) and time.time() - t_check > 60 * float(max_minutes or 0) / 12
+        if (step + 1) % check == 0 or step + 1 == steps or out_of_time or timed_check:
+            t_check = time.time()
             m = evaluate_rows(model, val, rest_t) if len(val) else {}
             hist.append({"step": step + 1, **{k: round(v / n_agg, 4) for k, v in agg.items()}, **m})
             log(f"[lifter real] step {step + 1}/{steps} " + " ".join(f"{k} {v / n_agg:.4f}" for k, v in agg.items())
