@@ -78,7 +78,7 @@ def _noun_of(joint: str) -> tuple[str | None, str]:
     return None, joint
 
 
-_NOUN = {"upperarm": "upper arm", "pelvis": "hips", "torso": "body"}
+_NOUN = {"upperarm": "upper arm", "pelvis": "hips", "torso": "body", "spine3": "chest"}
 
 
 def _ent(joint: str) -> Ent:
@@ -129,6 +129,13 @@ T: dict[str, list[str]] = {
     "vaxis:horizontal": ["{s} [is|are] horizontal", "{s} [is|are] parallel to the ground", "{s} [is|are] level with the floor"],
     # ground contact
     "ground": ["{s} [is|are] on the ground", "{s} [rests|rest] on the floor", "{s} [touches|touch] the ground"],
+    # contacts (full inventory): a body part on another one, the two sides against each other, a part on the floor
+    "contact": ["{s} [touches|touch] {o}", "{s} [rests|rest] on {o}", "{s} [is|are] in contact with {o}",
+                "{s} [is|are] placed on {o}"],
+    "contact_pair": ["{s} [touches|touch] each other", "{s} [is|are] pressed together", "{s} [is|are] touching",
+                     "{s} [is|are] in contact with each other"],
+    "floor": ["{s} [is|are] on the floor", "{s} [rests|rest] on the floor", "{s} [touches|touch] the floor",
+              "{s} [is|are] down on the floor"],
     # whole body lean / twist
     "inclX:forward": ["{s} [leans|lean] forward", "{s} [is|are] bent forward", "{s} [tips|tip] the upper body forward"],
     "inclX:slightly_forward": ["{s} [leans|lean] slightly forward", "{s} [is|are] tilted a little forward",
@@ -167,11 +174,16 @@ T: dict[str, list[str]] = {
     "super:shoulder_width": ["{s} [is|are] shoulder-width apart", "{s} [is|are] about shoulder width apart",
                              "{s} [is|are] set roughly shoulder width apart"],
     "super:standing": ["{s} [is|are] standing", "{s} [stands|stand] upright", "{s} [is|are] standing up"],
+    "super:sitting_on_floor": ["{s} [is|are] sitting on the floor", "{s} [sits|sit] on the floor",
+                               "{s} [is|are] seated on the floor"],
+    "super:on_all_fours": ["{s} [is|are] on all fours", "{s} [is|are] on {poss} hands and knees",
+                           "{s} [kneels|kneel] on all fours"],
 }
 
 _OP_RANK = {"super": 0, "bodyInclineX": 1, "bodyInclineZ": 2, "bodyInclineY": 3, "onGround": 4, "angle": 5,
             "relativeVAxis": 6, "relativePosY": 7, "relativePosZ": 8, "relativePosX": 9, "distance": 10,
-            "relativeRotY": 11, "relativeRotX": 12, "relativeRotZ": 13, "facing": 14}
+            "relativeRotY": 11, "relativeRotX": 12, "relativeRotZ": 13, "facing": 14,
+            "floorContact": 4, "contact": 4, "pitch": 15, "roll": 15}
 _SUPER_SUBJECT = {"hands_shoulder_width": Ent("hand", "pair"), "feet_shoulder_width": Ent("foot", "pair"),
                   "torso_horizontal": Ent("torso")}
 
@@ -251,6 +263,13 @@ def _code_fact(ci: int, cat: int) -> Fact | None:
         tid, subj = f"vaxis:{cname}", Ent(seg, side)
     elif c.op == "onGround":
         tid, subj = "ground", _ent(j[0])
+    elif c.op == "floorContact":
+        tid, subj = "floor", (Ent("back") if j[0] == "spine3" else _ent(j[0]))
+    elif c.op == "contact":
+        if c.mirror == c.index:  # the two sides against each other
+            tid, subj = "contact_pair", Ent(_noun_of(j[0])[1], "pair")
+        else:
+            tid, subj, obj = "contact", _ent(j[0]), _ent(j[1])
     elif c.op == "bodyInclineX":
         tid, subj = f"inclX:{cname}", PERSON
     elif c.op == "bodyInclineY":
@@ -309,7 +328,7 @@ def _rules() -> list[tuple[list[tuple[Any, ...]], tuple[Any, ...]]]:
     for sup in ("lying_on_back", "lying_face_down", "torso_horizontal"):
         # with the body horizontal, "in front of / behind" runs along the body: confusing, leave it out
         for c in CODES:
-            if c.op == "relativePosZ":
+            if c.op == "relativePosZ" and c.acceptable:
                 for cat in ("front", "behind"):
                     R.append(([("super", sup)], ("code", c.index, cat)))
     for sup in ("lying_on_back", "lying_face_down"):
@@ -317,10 +336,40 @@ def _rules() -> list[tuple[list[tuple[Any, ...]], tuple[Any, ...]]]:
             ci = [c.index for c in CODES if c.op == op][0]
             for cat in OPERATORS[op].categories:
                 R.append(([("super", sup)], ("code", ci, cat)))
+    return R + _contact_rules()
+
+
+def _contact_rules() -> list[tuple[list[tuple[Any, ...]], tuple[Any, ...]]]:
+    """Rules of the contact codes (full inventory): a contact replaces the "close to" / "on the ground" codes of
+    the same parts, and postures that imply a contact (lying, kneeling, sitting) make it redundant."""
+    R: list[tuple[list[tuple[Any, ...]], tuple[Any, ...]]] = []
+    for c in CODES:
+        if c.op == "contact" and pc.CODE_INDEX.get(pc.code_key("distance", c.joints)) is not None:
+            R.append(([("cat", c.index, "touching")], ("code", _C("distance", *c.joints), "close")))
+        if c.op == "floorContact" and pc.code_key("onGround", c.joints) in pc.CODE_INDEX:
+            R.append(([("cat", c.index, "on_floor")], ("code", _C("onGround", *c.joints), "on_ground")))
+    for sup in ("lying_on_back", "lying_face_down", "torso_horizontal"):
+        for j in ("pelvis", "spine3", "head", "left_hip", "right_hip"):
+            R.append(([("super", sup)], ("code", _C("floorContact", j), "on_floor")))
+    for s in ("left", "right"):  # kneeling on both knees keeps "both knees are on the floor"
+        R.append(([("super", f"kneel_on_{s}")], ("code", _C("floorContact", f"{s}_knee"), "on_floor")))
+    R.append(([("super", "sitting_on_floor")], ("code", _C("floorContact", "pelvis"), "on_floor")))
+    for s in ("left", "right"):  # "both hips and the hips are on the floor": the hip joints say it
+        R.append(([("cat", _C("floorContact", f"{s}_hip"), "on_floor")],
+                  ("code", _C("floorContact", "pelvis"), "on_floor")))
     return R
 
 
 RULES = _rules()
+#: (code, category) -> may be put into words alone (the codes' acceptable categories), for a fast first pass
+_MAX_CATS = max(len(o.categories) for o in OPERATORS.values())
+_ELIGIBLE = np.zeros((len(CODES), _MAX_CATS), dtype=bool)
+for _c in CODES:
+    for _name in _c.acceptable:
+        _ELIGIBLE[_c.index, OPERATORS[_c.op].cat_index(_name)] = True
+_ARANGE = np.arange(len(CODES))
+#: codes whose order relations feed the transitive pruning (the v1 relative positions and any stated one)
+_EDGE_CODES = [c for c in CODES if c.op.startswith("relativePos") and (c.version == 1 or c.acceptable)]
 
 
 def _edges(cats_row: np.ndarray) -> dict[str, set[tuple[str, str]]]:
@@ -328,7 +377,7 @@ def _edges(cats_row: np.ndarray) -> dict[str, set[tuple[str, str]]]:
     E: dict[str, set] = {"relativePosY": set(), "relativePosZ": set(), "relativePosX": set()}
     pos = {"relativePosY": "above", "relativePosZ": "front", "relativePosX": "at_left"}
     neg = {"relativePosY": "below", "relativePosZ": "behind", "relativePosX": "at_right"}
-    for c in CODES:
+    for c in _EDGE_CODES:
         if c.op in E:
             name = OPERATORS[c.op].categories[cats_row[c.index]]
             a, b = c.joints
@@ -379,11 +428,10 @@ def select(pcs: PosecodeSet, i: int, rng: np.random.Generator | None) -> list[Fa
                 dropped.add((target[1], OPERATORS[CODES[target[1]].op].cat_index(target[2])))
     # (b) transitive relations
     edges = _edges(cats)
-    for c in CODES:
+    for ci in np.nonzero(_ELIGIBLE[_ARANGE[:len(cats)], cats])[0]:
+        c = CODES[int(ci)]
         cat = int(cats[c.index])
         cname = OPERATORS[c.op].categories[cat]
-        if cname not in c.acceptable:
-            continue
         if (c.index, cat) in dropped:
             continue
         if cname in c.support2 and any(SUPERS[s].name in produced for s in pc.SUPPORTED_BY.get((c.index, cat), [])):

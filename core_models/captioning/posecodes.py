@@ -54,6 +54,21 @@ class Operator:
         return self.categories.index(name)
 
 
+#: surface gap (metres) under which two body parts touch, and under which a part rests on the floor
+CONTACT_GAP = 0.04
+FLOOR_GAP = 0.05
+
+#: Rough body-surface radius around each captioning joint (metres; our own estimates on the default SMPL-H
+#: skeleton: the sole is 3 cm under the toe joint and 8 cm under the ankle, the back of the head 10 cm from the
+#: head joint, the sit bones 10 cm under the hip joints). Contacts and floor contacts measure between these surfaces.
+JOINT_RADIUS: dict[str, float] = {
+    "pelvis": 0.10, "spine1": 0.10, "spine2": 0.10, "spine3": 0.10, "neck": 0.06, "head": 0.10, "torso": 0.12,
+    **{f"{s}_{j}": r for s in ("left", "right") for j, r in (
+        ("hip", 0.10), ("knee", 0.05), ("ankle", 0.08), ("foot", 0.03), ("collar", 0.06), ("shoulder", 0.05),
+        ("elbow", 0.04), ("wrist", 0.03), ("hand", 0.03), ("thigh", 0.07), ("shin", 0.05), ("upperarm", 0.05),
+        ("forearm", 0.04))},
+}
+
 _OPS = [
     Operator("angle", (45, 75, 105, 135, 160),
              ("completely_bent", "bent_more", "right_angle", "bent_less", "slightly_bent", "straight"), 5.0, "deg"),
@@ -82,10 +97,22 @@ _OPS = [
     # our addition: which way the chest faces (y component of the chest's forward normal), used to tell
     # lying on the back from lying face down
     Operator("facing", (-0.8, 0.8), ("facing_down", "ignored", "facing_up"), 0.05, "cos"),
+    # --- full inventory (v2) ---
+    # self-contact: gap between two body surfaces, approximated by spheres of JOINT_RADIUS around the joints
+    Operator("contact", (CONTACT_GAP,), ("touching", "ignored"), 0.02, "m"),
+    # floor contact: height of a joint's surface above the lowest body surface (the floor, see measure())
+    Operator("floorContact", (FLOOR_GAP,), ("on_floor", "ignored"), 0.02, "m"),
+    # segment pitch (forward tilt in the sagittal plane) and roll (sideways tilt in the frontal plane) from the
+    # vertical, whichever way along it the segment points: atan2(forward, |up|) / atan2(left, |up|)
+    Operator("pitch", (-45, -15, 15, 45),
+             ("backward", "slightly_backward", "ignored", "slightly_forward", "forward"), 5.0, "deg"),
+    Operator("roll", (-45, -15, 15, 45),
+             ("to_right", "slightly_right", "ignored", "slightly_left", "to_left"), 5.0, "deg", lateral=True),
 ]
 OPERATORS: dict[str, Operator] = {o.name: o for o in _OPS}
 
 _IDX = EXT_INDEX
+_RADIUS = np.array([JOINT_RADIUS[n] for n in EXT_JOINT_NAMES], dtype=np.float32)
 
 
 def _angle_deg(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -132,12 +159,25 @@ def measure(op: str, f: PoseFeatures, joints: np.ndarray) -> np.ndarray:
         _, _, v = _whole_body(f)
         ang = _angle_deg(v, np.array([1.0, 0.0, 0.0], dtype=v.dtype))
         return (90.0 - ang)[:, None].repeat(len(joints), 1)
-    if op == "relativeRotX":
-        return f.head_rel_neck[:, 1:2].repeat(len(joints), 1)
-    if op == "relativeRotY":
-        return f.head_rel_pelvis[:, 0:1].repeat(len(joints), 1)
-    if op == "relativeRotZ":
-        return f.head_rel_neck[:, 2:3].repeat(len(joints), 1)
+    if op.startswith("relativeRot"):
+        # head w.r.t. the pelvis when the joint set starts at the pelvis, else w.r.t. the neck chain
+        ax = {"X": 1, "Y": 0, "Z": 2}[op[-1]]
+        from_pelvis = joints[:, 0] == _IDX["pelvis"]
+        return np.where(from_pelvis[None, :], f.head_rel_pelvis[:, ax:ax + 1], f.head_rel_neck[:, ax:ax + 1])
+    if op == "contact":
+        d = c[:, joints[:, 0]] - c[:, joints[:, 1]]
+        return np.sqrt(np.einsum("nki,nki->nk", d, d)) - (_RADIUS[joints[:, 0]] + _RADIUS[joints[:, 1]])
+    if op == "floorContact":
+        surface = c[:, :, 1] - _RADIUS[None, :]
+        return surface[:, joints[:, 0]] - surface.min(axis=1, keepdims=True)
+    if op in ("pitch", "roll"):
+        seg = c[:, joints[:, 1]] - c[:, joints[:, 0]]
+        ax = 2 if op == "pitch" else 0
+        up = np.abs(seg[..., 1])
+        val = np.degrees(np.arctan2(seg[..., ax], up))
+        # a segment lying along the other horizontal axis has no defined tilt in this plane
+        flat = seg[..., ax] ** 2 + up ** 2 < 0.25 * np.einsum("nki,nki->nk", seg, seg)
+        return np.where(flat, 0.0, val)
     if op == "facing":
         _, _, v = _whole_body(f)
         s = c[:, _IDX["left_shoulder"]] - c[:, _IDX["right_shoulder"]]
@@ -176,6 +216,7 @@ class CodeSpec:
     mirror: int = -1          # index of the code playing this one's role on the mirrored pose
     mirror_swapped: bool = False  # the mirror code has the joint order (B, A) instead of (A, B)
     side: int = 0             # -1 left-side code, +1 right-side code, 0 centre / self-mirror
+    version: int = 1          # 1: the first (98-code) inventory, 2: added by the full expansion
 
     def __post_init__(self):
         self.key = code_key(self.op, self.joints)
@@ -268,6 +309,81 @@ def _inventory() -> list[tuple]:
     return inv
 
 
+_SIDES = ("left", "right")
+#: points of the all-pairs families (distances); pairs joined by one rigid bone are left out (constant)
+_DIST_POINTS = ("left_shoulder", "left_elbow", "left_hand", "left_hip", "left_knee", "left_foot",
+                "right_shoulder", "right_elbow", "right_hand", "right_hip", "right_knee", "right_foot", "head")
+_RIGID = {frozenset((f"{s}_{a}", f"{s}_{b}")) for s in _SIDES for a, b in (
+    ("shoulder", "elbow"), ("elbow", "hand"), ("hip", "knee"), ("knee", "foot"), ("shoulder", "hip"))} | {
+    frozenset(("left_shoulder", "right_shoulder")), frozenset(("left_hip", "right_hip")),
+    frozenset(("left_shoulder", "head")), frozenset(("right_shoulder", "head"))}
+#: (A, B) pairs of the relative-position families, each measured on x, y and z ("o_" = the opposite side)
+_REL_SAME = (("hand", "shoulder"), ("hand", "elbow"), ("hand", "hip"), ("hand", "head"), ("hand", "torso"),
+             ("elbow", "shoulder"), ("elbow", "torso"), ("knee", "hip"), ("foot", "hip"), ("foot", "knee"),
+             ("foot", "torso"), ("hand", "knee"), ("hand", "foot"), ("hand", "o_shoulder"), ("hand", "o_hip"),
+             ("foot", "o_knee"))
+_REL_PAIRS = ("shoulder", "elbow", "hand", "hip", "knee", "foot")
+#: self-contacts (A on the left side, B on either side or central) and floor contacts
+_CONTACTS = (("hand", "o_hand"), ("hand", "head"), ("hand", "hip"), ("hand", "o_hip"), ("hand", "spine3"),
+             ("hand", "knee"), ("hand", "o_knee"), ("hand", "foot"), ("hand", "o_foot"), ("hand", "shoulder"),
+             ("hand", "o_shoulder"), ("hand", "o_elbow"), ("foot", "o_foot"), ("knee", "o_knee"),
+             ("foot", "o_knee"), ("foot", "o_thigh"), ("elbow", "knee"))
+_FLOOR = ("left_foot", "left_ankle", "left_knee", "left_hand", "left_elbow", "left_hip", "pelvis", "spine3", "head")
+#: segments of the pitch / roll families
+_SEGMENTS = (("pelvis", "neck"), ("neck", "head"), ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
+             ("left_hip", "left_knee"), ("left_knee", "left_ankle"))
+
+
+def _left(name: str) -> str:
+    """"hand" -> "left_hand", "o_hand" -> "right_hand", central names unchanged."""
+    if name.startswith("o_"):
+        return f"right_{name[2:]}"
+    return f"left_{name}" if f"left_{name}" in EXT_INDEX else name
+
+
+def _inventory_v2() -> list[tuple]:
+    """The full expansion: every joint combination of each family (left side or centre; mirrored twins are
+    generated). Most of these codes are measured for features and pair selection only (no acceptable category:
+    never put into words alone); contacts and floor contacts are stated."""
+    inv: list[tuple] = []
+
+    def add(op, joints, acc=(), rare=(), s2=()):
+        inv.append((op, tuple(joints), tuple(acc), tuple(rare), (), tuple(s2), None))
+
+    for a, b, d in (("shoulder", "hip", "knee"), ("hip", "shoulder", "elbow"), ("elbow", "wrist", "hand"),
+                    ("knee", "ankle", "foot")):
+        add("angle", (f"left_{a}", f"left_{b}", f"left_{d}"))
+    for i, a in enumerate(_DIST_POINTS):
+        for b in _DIST_POINTS[i + 1:]:
+            if frozenset((a, b)) not in _RIGID and not a.startswith("right_"):
+                add("distance", (a, b))
+    for ax in "XYZ":
+        for j in _REL_PAIRS:
+            add(f"relativePos{ax}", (f"left_{j}", f"right_{j}"))
+        for a, b in _REL_SAME:
+            add(f"relativePos{ax}", (_left(a), _left(b)))
+        add(f"relativePos{ax}", ("head", "pelvis"))
+    for a, b in (("left_ankle", "left_foot"), ("neck", "head"), ("left_hip", "right_hip"),
+                 ("left_shoulder", "right_shoulder"), ("left_knee", "right_knee"), ("left_elbow", "right_elbow"),
+                 ("left_shoulder", "left_wrist"), ("left_hip", "left_ankle")):
+        add("relativeVAxis", (a, b))
+    for j in ("left_ankle", "left_elbow", "left_hip", "left_shoulder", "pelvis", "spine3", "head"):
+        add("onGround", (j,))
+    add("relativeRotX", ("pelvis", "head"))
+    add("relativeRotY", ("neck", "head"))
+    add("relativeRotZ", ("pelvis", "head"))
+    for a, b in _SEGMENTS:
+        add("pitch", (a, b))
+        add("roll", (a, b))
+    for a, b in _CONTACTS:
+        add("contact", (_left(a), _left(b)), acc=("touching",), rare=("touching",))
+    for j in _FLOOR:
+        stated = not j.endswith(("foot", "ankle"))  # feet on the floor: the v1 onGround codes say it
+        add("floorContact", (j,), acc=("on_floor",) if stated else (), rare=("on_floor",) if stated else (),
+            s2=("on_floor",) if j.endswith(("hip", "hand", "knee")) else ())
+    return inv
+
+
 def _build_codes() -> list[CodeSpec]:
     specs: list[CodeSpec] = []
     seen: dict[str, int] = {}
@@ -282,9 +398,13 @@ def _build_codes() -> list[CodeSpec]:
             assert c in o.categories, (op, c)
         return CodeSpec(op, joints, acc, rare, s1, s2, absolute)
 
-    for op, joints, acc, rare, s1, s2, absolute in _inventory():
+    v1 = [(1, *x) for x in _inventory()]
+    v2 = [(2, *x) for x in _inventory_v2()]
+    for version, op, joints, acc, rare, s1, s2, absolute in v1 + v2:
         mj = tuple(_swap_side(j) for j in joints)
         twins = [joints] if set(mj) == set(joints) else [joints, mj]
+        if version == 2 and any(code_key(op, js) in seen or code_key(op, js[::-1]) in seen for js in twins):
+            continue  # the expansion re-derives most of the first inventory: keep the first one's definition
         for t, js in enumerate(twins):
             k = code_key(op, js)
             assert k not in seen, k
@@ -295,7 +415,7 @@ def _build_codes() -> list[CodeSpec]:
                 acc, rare, s1, s2, absolute = (
                     None if x is None else tuple(flip[c] for c in x) for x in (acc, rare, s1, s2, absolute))
             spec = make(op, js, acc, rare, s1, s2, absolute)
-            spec.index = len(specs)
+            spec.index, spec.version = len(specs), version
             seen[k] = spec.index
             specs.append(spec)
     # mirror links
@@ -313,6 +433,9 @@ def _build_codes() -> list[CodeSpec]:
 CODES: list[CodeSpec] = _build_codes()
 CODE_INDEX: dict[str, int] = {c.key: c.index for c in CODES}
 NUM_CODES = len(CODES)
+#: the first inventory (98 codes) keeps indices 0 .. NUM_CODES_V1 - 1; the expansion follows
+NUM_CODES_V1 = sum(c.version == 1 for c in CODES)
+assert all(c.version == 1 for c in CODES[:NUM_CODES_V1])
 
 
 def code(op: str, *joints: str) -> int:
@@ -320,12 +443,20 @@ def code(op: str, *joints: str) -> int:
     return CODE_INDEX[code_key(op, joints)]
 
 
-# per-operator batched evaluation tables
-_OP_GROUPS: list[tuple[str, np.ndarray, np.ndarray]] = []
-for _name in OPERATORS:
-    _idx = np.array([c.index for c in CODES if c.op == _name], dtype=np.int64)
-    if len(_idx):
-        _OP_GROUPS.append((_name, _idx, np.array([[EXT_INDEX[j] for j in CODES[i].joints] for i in _idx])))
+# per-operator batched evaluation tables, for the full inventory and for its first ("v1") part
+def _op_groups(width: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    groups = []
+    for name in OPERATORS:
+        idx = np.array([c.index for c in CODES[:width] if c.op == name], dtype=np.int64)
+        if len(idx):
+            groups.append((name, idx, np.array([[EXT_INDEX[j] for j in CODES[i].joints] for i in idx])))
+    return groups
+
+
+_OP_GROUPS: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {
+    NUM_CODES: _op_groups(NUM_CODES), NUM_CODES_V1: _op_groups(NUM_CODES_V1)}
+#: inventory name -> number of elementary codes it measures
+INVENTORIES = {"full": NUM_CODES, "v1": NUM_CODES_V1}
 CODE_NOISE = np.array([OPERATORS[c.op].noise for c in CODES], dtype=np.float32)
 CODE_NCATS = np.array([len(OPERATORS[c.op].categories) for c in CODES], dtype=np.int64)
 
@@ -389,6 +520,15 @@ def _build_supers() -> list[SuperSpec]:
           for s in ("left", "right")],
         *[_cond("relativeVAxis", (f"{s}_hip", f"{s}_knee"), "vertical") for s in ("left", "right")],
         _cond("relativeVAxis", ("pelvis", "neck"), "vertical")]], absolute=False))
+    # --- full inventory (v2): the sit bones on the floor, the trunk not lying flat, a knee in front of its hip
+    S.append(SuperSpec("sitting_on_floor", [[
+        _cond("floorContact", (f"{s}_hip",), "on_floor"),
+        _cond("relativeVAxis", ("pelvis", "neck"), "vertical", "ignored"),
+        _cond("relativePosZ", (f"{k}_knee", f"{k}_hip"), "front")] for s in _SIDES for k in _SIDES], rare=True))
+    # hands and knees on the floor under a level trunk (v1 read it as lying face down, or kneeling)
+    S.append(SuperSpec("on_all_fours", [[_cond("relativeVAxis", ("pelvis", "neck"), "ignored", "horizontal")] + [
+        _cond("floorContact", (f"{s}_{j}",), "on_floor") for s in _SIDES for j in ("hand", "knee")]], rare=True,
+                       overrides=("lying_face_down", "torso_horizontal", "kneeling")))
     for i, spec in enumerate(S):
         spec.index = i
     names = {spec.name: spec.index for spec in S}
@@ -405,6 +545,9 @@ def _build_supers() -> list[SuperSpec]:
 SUPERS: list[SuperSpec] = _build_supers()
 SUPER_INDEX: dict[str, int] = {s.name: s.index for s in SUPERS}
 NUM_SUPERS = len(SUPERS)
+#: the first inventory's super-codes (they use v1 codes only) keep indices 0 .. NUM_SUPERS_V1 - 1
+NUM_SUPERS_V1 = 9
+assert all(ci < NUM_CODES_V1 for s in SUPERS[:NUM_SUPERS_V1] for r in s.recipes for ci, _ in r)
 
 #: (code index, category index) -> super-codes whose recipes use it (for type-II support removal)
 SUPPORTED_BY: dict[tuple[int, int], list[int]] = {}
@@ -442,24 +585,40 @@ class PosecodeSet:
                            None if self.features is None else self.features[idx])
 
 
-def measure_all(f: PoseFeatures) -> np.ndarray:
-    """(N, C) raw measurements of every elementary code."""
-    out = np.empty((len(f), NUM_CODES), dtype=np.float32)
-    for name, idx, joints in _OP_GROUPS:
+def _width(inventory: str) -> int:
+    if inventory not in INVENTORIES:
+        raise ValueError(f"unknown posecode inventory {inventory!r} (known: {', '.join(INVENTORIES)})")
+    return INVENTORIES[inventory]
+
+
+def _groups_for(width: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    if width not in _OP_GROUPS:
+        raise ValueError(f"{width} posecode columns: expected {NUM_CODES} (full) or {NUM_CODES_V1} (v1)")
+    return _OP_GROUPS[width]
+
+
+def measure_all(f: PoseFeatures, inventory: str = "full") -> np.ndarray:
+    """(N, C) raw measurements of every elementary code of the inventory ("full", or "v1": the first 98)."""
+    width = _width(inventory)
+    out = np.empty((len(f), width), dtype=np.float32)
+    for name, idx, joints in _groups_for(width):
         out[:, idx] = measure(name, f, joints)
     return out
 
 
 def bin_all(values: np.ndarray) -> np.ndarray:
+    """Categories of (N, C) measurements; C tells the inventory (full or v1)."""
     cats = np.empty(values.shape, dtype=np.int16)
-    for name, idx, _ in _OP_GROUPS:
+    for name, idx, _ in _groups_for(values.shape[1]):
         cats[:, idx] = OPERATORS[name].bin(values[:, idx])
     return cats
 
 
 def eval_supers(cats: np.ndarray) -> np.ndarray:
-    out = np.zeros((cats.shape[0], NUM_SUPERS), dtype=bool)
-    for s in SUPERS:
+    """(N, S) super-code flags from (N, C) categories (C = full: every super-code; v1: the first nine)."""
+    n_sup = NUM_SUPERS if cats.shape[1] == NUM_CODES else NUM_SUPERS_V1
+    out = np.zeros((cats.shape[0], n_sup), dtype=bool)
+    for s in SUPERS[:n_sup]:
         any_r = np.zeros(cats.shape[0], dtype=bool)
         for recipe in s.recipes:
             ok = np.ones(cats.shape[0], dtype=bool)
@@ -471,18 +630,31 @@ def eval_supers(cats: np.ndarray) -> np.ndarray:
 
 
 def extract(poses: Pose | PoseFeatures, rng: np.random.Generator | None = None,
-            rest_joints: np.ndarray | None = None, noise_scale: float = 1.0) -> PosecodeSet:
+            rest_joints: np.ndarray | None = None, noise_scale: float = 1.0, inventory: str = "full") -> PosecodeSet:
     """Extract every posecode of a batch of poses.
 
     ``rng=None`` is the deterministic mode (no noise). With an rng, each measurement gets a uniform offset
-    in ±(operator noise × ``noise_scale``) before binning."""
+    in ±(operator noise × ``noise_scale``) before binning; the offsets of the v1 codes are drawn first, so that
+    the first 98 columns get the same draws as the v1 inventory alone (``inventory="v1"``: the codes, super-codes
+    and noise of the 98-code inventory, exactly as before the expansion)."""
     f = poses if isinstance(poses, PoseFeatures) else compute_features(poses, rest_joints)
-    values = measure_all(f)
+    values = measure_all(f, inventory)
     noisy = values
     if rng is not None and noise_scale > 0:
-        noisy = values + rng.uniform(-1.0, 1.0, size=values.shape).astype(np.float32) * (CODE_NOISE * noise_scale)
+        n, width = values.shape
+        u = rng.uniform(-1.0, 1.0, size=(n, NUM_CODES_V1))
+        if width > NUM_CODES_V1:
+            u = np.concatenate([u, rng.uniform(-1.0, 1.0, size=(n, width - NUM_CODES_V1))], axis=1)
+        noisy = values + u.astype(np.float32) * (CODE_NOISE[:width] * noise_scale)
     cats = bin_all(noisy)
     return PosecodeSet(values, cats, eval_supers(cats), f)
+
+
+def v1_view(pcs: PosecodeSet) -> PosecodeSet:
+    """The first inventory's columns of a full extraction (same values, categories and first nine super-codes
+    as ``extract(..., inventory="v1")`` in deterministic mode)."""
+    return PosecodeSet(pcs.values[:, :NUM_CODES_V1], pcs.cats[:, :NUM_CODES_V1], pcs.supers[:, :NUM_SUPERS_V1],
+                       pcs.features)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -490,29 +662,37 @@ def extract(poses: Pose | PoseFeatures, rng: np.random.Generator | None = None,
 # ------------------------------------------------------------------------------------------------------
 
 _ONEHOT_OFFSETS = np.concatenate([[0], np.cumsum(CODE_NCATS)[:-1]])
-#: Dimension of :func:`posecode_features` in its default ("onehot") kind.
+#: Dimension of :func:`posecode_features` in its default ("onehot") kind, full inventory ...
 FEATURE_DIM = int(CODE_NCATS.sum()) + NUM_SUPERS
+#: ... and in the v1 view (the 98-code inventory's features, unchanged: 419)
+FEATURE_DIM_V1 = int(CODE_NCATS[:NUM_CODES_V1].sum()) + NUM_SUPERS_V1
 # rough scales to bring continuous measurements to O(1)
 _SCALE = {"deg": 90.0, "m": 0.5, "cos": 1.0}
 _CODE_SCALE = np.array([_SCALE[OPERATORS[c.op].unit] for c in CODES], dtype=np.float32)
 
 
 def posecode_features(poses: Pose | PoseFeatures | PosecodeSet, kind: str = "onehot",
-                      rest_joints: np.ndarray | None = None) -> np.ndarray:
+                      rest_joints: np.ndarray | None = None, inventory: str = "full") -> np.ndarray:
     """Semantic pose features, (N, D) float32, deterministic.
 
     ``kind="onehot"``: one-hot of every elementary code's category (ignored categories included, so that
     each code contributes exactly one 1) followed by the super-code flags; D = :data:`FEATURE_DIM`.
     ``kind="continuous"``: the raw measurements scaled to roughly unit range, then the super-code flags;
-    D = NUM_CODES + NUM_SUPERS."""
-    pcs = poses if isinstance(poses, PosecodeSet) else extract(poses, None, rest_joints)
-    n = len(pcs)
+    D = NUM_CODES + NUM_SUPERS. ``inventory="v1"``: the same features over the first inventory only
+    (D = :data:`FEATURE_DIM_V1` / NUM_CODES_V1 + NUM_SUPERS_V1), for consumers sized on it."""
+    width = _width(inventory)
+    pcs = poses if isinstance(poses, PosecodeSet) else extract(poses, None, rest_joints, inventory=inventory)
+    if pcs.cats.shape[1] < width:
+        raise ValueError(f"posecodes of {pcs.cats.shape[1]} columns given, the {inventory} inventory needs {width}")
+    if width == NUM_CODES_V1:
+        pcs = v1_view(pcs)
+    n, n_sup = len(pcs), pcs.supers.shape[1]
     if kind == "onehot":
-        out = np.zeros((n, FEATURE_DIM), dtype=np.float32)
-        cols = _ONEHOT_OFFSETS[None, :] + pcs.cats.astype(np.int64)
+        out = np.zeros((n, int(CODE_NCATS[:width].sum()) + n_sup), dtype=np.float32)
+        cols = _ONEHOT_OFFSETS[None, :width] + pcs.cats.astype(np.int64)
         np.put_along_axis(out, cols, 1.0, axis=1)
-        out[:, -NUM_SUPERS:] = pcs.supers
+        out[:, -n_sup:] = pcs.supers
         return out
     if kind == "continuous":
-        return np.concatenate([pcs.values / _CODE_SCALE, pcs.supers.astype(np.float32)], axis=1)
+        return np.concatenate([pcs.values / _CODE_SCALE[:width], pcs.supers.astype(np.float32)], axis=1)
     raise ValueError(f"unknown feature kind {kind!r}")

@@ -1,11 +1,17 @@
-"""Benchmark: posecode extraction throughput (FK + virtual joints + all elementary and super posecodes).
+"""Benchmark: posecode extraction throughput (FK + virtual joints + all elementary and super posecodes), and the
+length of the descriptions written from them.
 
-Run: .venv/bin/python tests/bench/bench_posecodes.py [N]  — prints a final JSON line.
+Run: .venv/bin/python tests/bench/bench_posecodes.py [N] [--describe K]  — prints a final JSON line.
+
+The full inventory and the previous ("v1", 98-code) inventory are timed in the same run, interleaved, so the
+ratio between them holds on a loaded machine. ``--describe K`` also describes K corpus poses (selected poses,
+seeded; library poses with random perturbations when no corpus is built) in the deterministic and the noisy mode
+and prints word / sentence / fact counts.
 """
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 
 import numpy as np
@@ -14,24 +20,94 @@ from core_models.captioning import posecodes as pc
 from core_models.pose import Pose
 
 
-def main(n: int = 20000, repeats: int = 3) -> float:
-    rng = np.random.default_rng(0)
-    poses = Pose(rng.normal(0, 0.4, (n, 3)).astype(np.float32), rng.normal(0, 0.4, (n, 21, 3)).astype(np.float32))
-    pc.extract(poses[:100])  # warm-up
+def _time(fn, repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        pc.extract(poses)
+        fn()
         best = min(best, time.perf_counter() - t0)
-    rate = n / best
-    print(f"extract: {n} poses in {best * 1000:.1f} ms (deterministic mode), {pc.NUM_CODES} codes, "
-          f"{pc.NUM_SUPERS} super-codes")
-    t0 = time.perf_counter()
-    pc.extract(poses, rng=np.random.default_rng(1))
-    print(f"extract with noise: {(time.perf_counter() - t0) * 1000:.1f} ms")
-    print(json.dumps({"name": "posecode_extraction_throughput", "value": round(rate, 1), "unit": "poses/s"}))
-    return rate
+    return best
+
+
+def _extract_fn(poses: Pose, inventory: str, rng=None):
+    if "inventory" in pc.extract.__code__.co_varnames:
+        return lambda: pc.extract(poses, rng=rng, inventory=inventory)
+    return lambda: pc.extract(poses, rng=rng)  # before the inventory parameter existed
+
+
+def bench_extract(n: int = 20000, repeats: int = 3) -> dict:
+    rng = np.random.default_rng(0)
+    poses = Pose(rng.normal(0, 0.4, (n, 3)).astype(np.float32), rng.normal(0, 0.4, (n, 21, 3)).astype(np.float32))
+    pc.extract(poses[:100])  # warm-up
+    full, v1 = _extract_fn(poses, "full"), _extract_fn(poses, "v1")
+    t_full = t_v1 = float("inf")
+    for _ in range(repeats):  # interleaved: both see the same machine load
+        t_full = min(t_full, _time(full, 1))
+        t_v1 = min(t_v1, _time(v1, 1))
+    n_codes = getattr(pc, "NUM_CODES", 0)
+    n_v1 = getattr(pc, "NUM_CODES_V1", n_codes)
+    print(f"extract: {n} poses in {t_full * 1000:.1f} ms (deterministic mode), {n_codes} codes, "
+          f"{pc.NUM_SUPERS} super-codes -> {n / t_full:.0f} poses/s")
+    print(f"extract, v1 inventory ({n_v1} codes): {t_v1 * 1000:.1f} ms -> {n / t_v1:.0f} poses/s "
+          f"(full / v1 time: {t_full / t_v1:.2f})")
+    t_noisy = _time(_extract_fn(poses, "full", np.random.default_rng(1)), 1)
+    print(f"extract with noise: {t_noisy * 1000:.1f} ms -> {n / t_noisy:.0f} poses/s")
+    return {"rate": n / t_full, "rate_v1": n / t_v1, "rate_noisy": n / t_noisy, "codes": n_codes}
+
+
+def _describe_poses(k: int, seed: int) -> tuple[Pose, str]:
+    try:
+        from core_models.data.corpus import Corpus
+
+        corpus = Corpus(None)
+        sel = np.nonzero(corpus.arrays["selected"])[0]
+        idx = np.sort(np.random.default_rng(seed).choice(sel, min(k, len(sel)), replace=False))
+        return corpus.poses(idx), f"{len(idx)} corpus poses (selected, seed {seed})"
+    except FileNotFoundError:
+        from core_models.captioning.vocab import sample_pairs
+
+        a, _ = sample_pairs(k, seed, random_share=0.0)
+        return a, f"{k} perturbed library poses (no corpus built)"
+
+
+def _stats(texts: list[str]) -> dict:
+    words = np.array([len(t.split()) for t in texts])
+    sents = np.array([max(1, t.count(". ") + 1) for t in texts])
+    return {"words_mean": round(float(words.mean()), 1), "words_median": float(np.median(words)),
+            "words_p90": float(np.percentile(words, 90)), "words_max": int(words.max()),
+            "sentences_mean": round(float(sents.mean()), 2)}
+
+
+def bench_describe(k: int, seed: int = 0) -> dict:
+    from core_models.captioning.describe import describe
+
+    poses, what = _describe_poses(k, seed)
+    out = {}
+    for mode in ("deterministic", "noisy"):
+        t0 = time.perf_counter()
+        texts = describe(poses, deterministic=True) if mode == "deterministic" else describe(poses, seed=seed)
+        dt = time.perf_counter() - t0
+        st = _stats(list(texts))
+        st["poses_per_s"] = round(len(texts) / dt, 1)
+        out[mode] = st
+        print(f"describe ({mode}) on {what}: {st}")
+        print(f"  e.g. {texts[0]}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("n", nargs="?", type=int, default=20000)
+    ap.add_argument("--describe", type=int, default=0, help="also describe this many corpus poses")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+    res = bench_extract(args.n, args.repeats)
+    if args.describe > 0:
+        res["describe"] = bench_describe(args.describe)
+    print(json.dumps({"name": "posecode_extraction_throughput", "value": round(res["rate"], 1), "unit": "poses/s",
+                      "v1_value": round(res["rate_v1"], 1), "codes": res["codes"]}))
+    return res
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20000)
+    main()
