@@ -201,7 +201,7 @@ class CoachPanel(QWidget):
         self._saved_aa: int | None = None
         self._colours = StatusDebouncer()  # the joints' colours change at most once a second (coach thread)
         self._target_index = -1
-        self._template_status: str | None = None  # the last one sent (coach thread)
+        self._template_status: tuple[str, bool] | None = None  # the last one sent (coach thread)
         self._report_html: Path | None = None
         self.speaker = speaker if speaker is not None else self._make_speaker()
         self._build()
@@ -423,11 +423,12 @@ class CoachPanel(QWidget):
         self.path_edit.setEnabled(not cam)
 
     def _set_template_status(self, text: str, notice: bool) -> None:
-        """The target templates' status (GUI thread): on its own line, and a notice also on the status line."""
+        """The target templates' status (GUI thread) on its own line of the panel (orange for a notice: the target is
+        compared with its ideal landmarks, and why); a notice also goes to the window's status bar."""
         self.template_label.setStyleSheet("color: #d08a2e;" if notice else "color: #8a94a3;")
         _set_text(self.template_label, text)
         if notice:
-            self._set_status(text)
+            self.ctx.status.showMessage(f"Coach: {text}", 15000)
 
     def _set_status(self, text: str) -> None:
         self.status.setText(text)
@@ -814,9 +815,10 @@ class CoachPanel(QWidget):
     def _send_template_status(self, engine) -> None:
         """The engine's template status / notice to the GUI when it changed (coach thread)."""
         text = getattr(engine, "template_status", None)
-        if text and text != self._template_status:
-            self._template_status = text
-            self.templateStatusChanged.emit(text, bool(getattr(engine, "template_notice", None)))
+        notice = bool(getattr(engine, "template_notice", None))  # update() may set it a frame after the status
+        if text and (text, notice) != self._template_status:
+            self._template_status = (text, notice)
+            self.templateStatusChanged.emit(text, notice)
 
     def _run_commands(self, engine) -> None:
         with self._lock:

@@ -627,7 +627,9 @@ def test_library_target_uses_shipped_templates_and_a_failure_is_a_notice(win, mo
     panel.target_combo.setCurrentIndex(panel.target_combo.findData("__current__"))
     engine = panel.make_engine(panel.routine())
     own = win.doc.pose().copy()
-    assert _feed(panel, engine, own, lambda: "unavailable" in panel.status.text(), 30), panel.status.text()
-    assert "no EGL for the template process" in panel.status.text()
-    assert "ideal target landmarks" in panel.template_label.text()
+    bar = win.statusBar()
+    assert _feed(panel, engine, own, lambda: "unavailable" in bar.currentMessage(), 30), bar.currentMessage()
+    assert "no EGL for the template process" in bar.currentMessage()
+    assert "no EGL for the template process" in panel.template_label.text()
+    assert "ideal target landmarks" in panel.template_label.text() and "d08a2e" in panel.template_label.styleSheet()
     assert engine.template_notice and panel.last_state.target_source == "ideal"
