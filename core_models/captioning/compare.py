@@ -215,6 +215,7 @@ class Change:
     key: tuple                    # mirror-invariant order
     obj: ds.Ent | None = None
     extra: list = field(default_factory=list)  # shared-subject continuation (tid, obj)
+    posecodes: tuple[str, ...] = ()  # contact changes: the posecode keys (of B's contacts) they stand for
 
 
 _J = sk.JOINT_INDEX
@@ -332,6 +333,7 @@ def changes(pcs: PaircodeSet, i: int, rng: np.random.Generator | None = None,
         out.append(_change(i, pcs, pspec, tid))
     out = _ripple(out, pcs, i)
     _demote_side_effects(out, pcs, i)
+    out = _with_contacts(out, pcs, i)
     if rng is not None:
         out = [c for c in out if c.tid in _SUPER_TIDS or rng.random() >= PROP_SKIP_PAIRCODES]
     out.sort(key=lambda c: (-c.importance,) + c.key)
@@ -340,6 +342,59 @@ def changes(pcs: PaircodeSet, i: int, rng: np.random.Generator | None = None,
 
 _SUPER_TIDS = {"straighten", "bend_right_angle", "bend_fully", "raise_above_head", "together", "apart",
                "tuck_in", "move_out", "upright"}
+
+# ------------------------------------------------------------------------------------------------------
+# contacts made or broken from A to B (full posecode inventory): "put your left hand on your right knee"
+# ------------------------------------------------------------------------------------------------------
+
+#: self-contacts, and the floor contacts of the parts one puts down on purpose (hands, elbows, knees)
+_CONTACT_CODES = [c for c in CODES if c.op == "contact" or (
+    c.op == "floorContact" and c.joints[0].endswith(("hand", "elbow", "knee")))]
+CONTACT_TIDS = ("contact_make", "contact_break", "contact_pair_make", "contact_pair_break", "floor_make",
+                "floor_break")
+_SUPER_TIDS |= set(CONTACT_TIDS)
+
+
+def _contact_change(pcs: PaircodeSet, i: int, c: pc.CodeSpec, make: bool) -> Change:
+    j = c.joints
+    gap = float((pcs.a if make else pcs.b).values[i, c.index])
+    importance = round(min(6.0, 1.0 + gap / 0.15) if make else min(3.0, 0.5 + gap / 0.3), 3)
+    if c.op == "floorContact":
+        tid, subj, obj = ("floor_make" if make else "floor_break"), ds._ent(j[0]), None
+    elif c.mirror == c.index:  # the two sides against each other
+        tid, subj, obj = ("contact_pair_make" if make else "contact_pair_break"), ds.Ent(ds._noun_of(j[0])[1],
+                                                                                        "pair"), None
+    else:
+        tid, subj, obj = ("contact_make" if make else "contact_break"), ds._ent(j[0]), ds._ent(j[1])
+    part, joints = _limb_info(j[0])
+    if subj.side == "pair":
+        part = "both_arms" if part.endswith("arm") else "both_legs"
+        joints = tuple(sorted(set(joints + _limb_info(j[1])[1])))
+    return Change(tid, subj, (), importance, abs(gap), "m", part, joints,
+                  (NUM_PAIRS + min(c.index, c.mirror), int(not make), c.side), obj, posecodes=(c.key,))
+
+
+def _with_contacts(chs: list[Change], pcs: PaircodeSet, i: int) -> list[Change]:
+    """Add a change per contact made (or broken) from A to B; a contact made says where the part goes, so the
+    position changes of that part are dropped, and "bring your hands together" already says hands touch."""
+    together = {c.subj.noun for c in chs if c.tid in ("together", "apart") and c.subj is not None}
+    made: set[str] = set()
+    extra: dict[tuple[str, str], Change] = {}  # one contact made / broken per part (the largest)
+    for c in _CONTACT_CODES:
+        a_on, b_on = pcs.a.cats[i, c.index] == 0, pcs.b.cats[i, c.index] == 0  # 0: touching / on_floor
+        thr = OPERATORS[c.op].thresholds[0]
+        a_clean, b_clean = pcs.a.values[i, c.index] < thr, pcs.b.values[i, c.index] < thr
+        if a_on == b_on or a_clean == b_clean or (c.mirror == c.index and ds._noun_of(c.joints[0])[1] in together):
+            continue  # a contact made or broken only by the noise of the data mode is no instruction
+        ch = _contact_change(pcs, i, c, bool(b_on))
+        k = (ch.tid, c.joints[0])
+        if k not in extra or extra[k].importance < ch.importance:
+            extra[k] = ch
+        if b_on:
+            made.update(c.joints if c.mirror == c.index else c.joints[:1])
+    kept = [c for c in chs if not (c.pairs and PAIRS[c.pairs[0]].op.startswith("pair_pos")
+                                   and PAIRS[c.pairs[0]].joints[0] in made)]
+    return kept + list(extra.values())
 
 
 def _demote_side_effects(chs: list[Change], pcs: PaircodeSet, i: int) -> None:
@@ -396,7 +451,7 @@ def _ripple(chs: list[Change], pcs: PaircodeSet, i: int) -> list[Change]:
                     if p in by_pair and by_pair[p].tid.split(":")[-1].startswith("slightly"):
                         drop.add(p)
     postures = ("lying_on_back", "lying_face_down", "torso_horizontal", "kneeling", "kneel_on_left",
-                "kneel_on_right")
+                "kneel_on_right", "sitting_on_floor", "on_all_fours")
     a_post = {n for n in postures if pcs.a.supers[i, pc.SUPER_INDEX[n]]}
     b_post = {n for n in postures if pcs.b.supers[i, pc.SUPER_INDEX[n]]}
     if a_post != b_post:
@@ -478,6 +533,13 @@ IT: dict[str, list[str]] = {
     "rotation:quarter_right": ["turn a quarter to the right", "rotate ninety degrees to the right"],
     "rotation:around_right": ["turn around to the right", "turn almost all the way around to the right"],
     "rotation:around": ["turn around", "turn to face the other way"],
+    # contacts (full inventory)
+    "contact_make": ["put {s} on {o}", "bring {s} to {o}", "touch {o} with {s}", "place {s} on {o}"],
+    "contact_break": ["take {s} off {o}", "move {s} away from {o}", "lift {s} off {o}"],
+    "contact_pair_make": ["bring {s} together until they touch", "press {s} together", "put {s} together"],
+    "contact_pair_break": ["separate {s}", "move {s} apart so that they no longer touch"],
+    "floor_make": ["put {s} on the floor", "place {s} down on the floor", "bring {s} down to the floor"],
+    "floor_break": ["lift {s} off the floor", "take {s} off the floor", "raise {s} off the floor"],
 }
 # imperative forms of B's whole-body super-codes
 SUPER_IMPERATIVE: dict[str, list[str]] = {
@@ -488,6 +550,8 @@ SUPER_IMPERATIVE: dict[str, list[str]] = {
     "lying_face_down": ["lie face down", "lie down on {poss} stomach"],
     "standing": ["stand up", "come up to standing"],
     "torso_horizontal": ["bring {poss} torso parallel to the floor", "level {poss} upper body with the floor"],
+    "sitting_on_floor": ["sit down on the floor", "sit on the floor"],
+    "on_all_fours": ["get down on all fours", "come onto {poss} hands and knees"],
 }
 _SUPER_IMPORTANCE = 10.0  # a change of posture (kneel, lie down, stand up) comes first
 _THEN = (", then ", ". Then ", " and ", ", and ", ". ")
@@ -527,11 +591,12 @@ def _render_change(w: _Words, c: Change) -> str:
     if c.extra and any("{s}" in t for t in options):
         options = [t for t in options if "{s}" in t]  # "it" in the continuation needs an antecedent
     t = w.pick(options)
-    text = t.format(s=w.np(c.subj, both_noun), poss="your" if w.rng is None else w.poss())
+    text = t.format(s=w.np(c.subj, both_noun), poss="your" if w.rng is None else w.poss(),
+                    o=w.np(c.obj) if c.obj is not None else "")
     plural = c.subj is not None and c.subj.side in ("both", "pair")
-    for tid, _ in c.extra:  # same body part: "raise your left hand and move it forward"
+    for tid, obj in c.extra:  # same body part: "raise your left hand and move it forward"
         t2 = w.pick(IT[tid])
-        text += " and " + t2.format(s="them" if plural else "it", poss="your")
+        text += " and " + t2.format(s="them" if plural else "it", poss="your", o=w.np(obj) if obj else "")
     return text
 
 
@@ -546,14 +611,18 @@ def _sym_merge_changes(chs: list[Change], agg) -> list[Change]:
                 cb = chs[b]
                 if b in used or cb.tid != ca.tid or cb.subj != ds._mirror_ent(ca.subj):
                     continue
-                if ca.key[:2] != cb.key[:2]:
+                if ca.key[:2] != cb.key[:2] or cb.obj != ds._mirror_ent(ca.obj):
                     continue
                 if not agg():
                     break
                 part = ca.body_part.replace("left_", "both_").replace("right_", "both_") + "s"
+                obj = ca.obj
+                if obj is not None and obj.side in ("left", "right"):  # "both hands on the knees" / "opposite"
+                    obj = ds.Ent(obj.noun, "same" if obj.side == ca.subj.side else "opposite")
                 merged = Change(ca.tid, ds.Ent(ca.subj.noun, "both"), ca.pairs + cb.pairs,
                                 max(ca.importance, cb.importance), max(ca.magnitude, cb.magnitude), ca.unit,
-                                part, tuple(sorted(set(ca.joints + cb.joints))), ca.key)
+                                part, tuple(sorted(set(ca.joints + cb.joints))), ca.key, obj,
+                                posecodes=ca.posecodes + cb.posecodes)
                 used.add(b)
                 break
         out.append(merged or ca)
@@ -602,6 +671,7 @@ def _said(chs: list[Change]) -> set[str]:
     """Posecodes / super-codes about B that the instructions already convey."""
     said: set[str] = set()
     for c in chs:
+        said.update(c.posecodes)
         if c.tid.startswith("super:"):
             said.add(c.tid[6:])
             if c.tid[6:] in ("lying_on_back", "lying_face_down"):
@@ -674,19 +744,29 @@ def _join_steps(steps: list[str], rng: np.random.Generator | None) -> str:
 
 def _super_changes(pcs: PaircodeSet, i: int) -> list[Change]:
     out = []
+    b_over = {o for s in pc.SUPERS if pcs.b.supers[i, s.index] for o in s.overrides}
     for s in pc.SUPERS:
-        if s.name in SUPER_IMPERATIVE and pcs.b.supers[i, s.index] and not pcs.a.supers[i, s.index]:
+        if s.name in SUPER_IMPERATIVE and pcs.b.supers[i, s.index] and not pcs.a.supers[i, s.index] \
+                and s.name not in b_over:
             if s.name == "torso_horizontal" and (pcs.b.supers[i, pc.SUPER_INDEX["lying_on_back"]]
                                                  or pcs.b.supers[i, pc.SUPER_INDEX["lying_face_down"]]):
                 continue
             if s.name == "standing" and not any(
                     pcs.a.supers[i, pc.SUPER_INDEX[n]] for n in ("kneeling", "kneel_on_left", "kneel_on_right",
                                                                  "lying_on_back", "lying_face_down",
-                                                                 "torso_horizontal")):
+                                                                 "torso_horizontal", "sitting_on_floor",
+                                                                 "on_all_fours")):
                 continue  # "stand up" only makes sense coming from the floor
             out.append(Change(f"super:{s.name}", None, (), _SUPER_IMPORTANCE, 0.0, "", "body", (0,),
                               (-1, s.index, 0, s.side)))
     return out
+
+
+def _without_posture_contacts(chs: list[Change]) -> list[Change]:
+    """A change of posture (kneel, sit, lie down, all fours) says which parts go to the floor."""
+    if not any(c.tid.startswith("super:") for c in chs):
+        return chs
+    return [c for c in chs if c.tid not in ("floor_make", "floor_break")]
 
 
 def _instruction_text(w: _Words, c: Change) -> str:
@@ -706,7 +786,7 @@ def correct(pose_a: Pose, pose_b: Pose, max_instructions: int = 3, deterministic
     list and :data:`NO_CHANGE_TEXT`."""
     rng = None if deterministic else (seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed))
     pcs = extract_pairs(pose_a, pose_b, rng, rest_joints)
-    chs = _super_changes(pcs, 0) + changes(pcs, 0, None, include_rotation)
+    chs = _without_posture_contacts(_super_changes(pcs, 0) + changes(pcs, 0, None, include_rotation))
     chs = _sym_merge_changes(chs, lambda: True)
     chs.sort(key=lambda c: (-c.importance,) + c.key)
     if chs:  # minor side issues are left out while a big correction is pending
@@ -812,7 +892,7 @@ def _ordered_changes(pcs: PaircodeSet, i: int, rng: np.random.Generator | None) 
     def agg() -> bool:
         return True if rng is None else rng.random() < PROP_AGGREGATION_HAPPENS
 
-    chs = _super_changes(pcs, i) + changes(pcs, i, rng)
+    chs = _without_posture_contacts(_super_changes(pcs, i) + changes(pcs, i, rng))
     chs = _sym_merge_changes(chs, agg)
     # logical body order: whole body first, then legs, arms, head (mirror-invariant)
     order = {"body": 0, "torso": 1, "left_leg": 2, "right_leg": 2, "both_legs": 2, "left_arm": 3, "right_arm": 3,
@@ -897,6 +977,12 @@ def _kind_of(c: Change) -> str:
 
 def _move_of(c: Change, pcs: PaircodeSet, i: int) -> gr.Move:
     """What the grammar needs to know about a change: kind, part, side, measured size, parts moved."""
+    if c.tid in CONTACT_TIDS:
+        assert c.subj is not None
+        both = (f"left_{c.body_part[5:-1]}", f"right_{c.body_part[5:-1]}")
+        return gr.Move(c.tid, c.subj.noun, c.subj.side, c.magnitude, c.magnitude, c.unit,
+                       both if c.body_part.startswith("both_") else (c.body_part,), (), None, c.tid, c.importance,
+                       obj=None if c.obj is None else (c.obj.noun, c.obj.side))
     kind = _kind_of(c)
     if kind == "upright" and c.pairs and PAIRS[c.pairs[0]].op == "pair_inclineZ":
         kind = "upright_side"

@@ -53,6 +53,7 @@ class Move:
     dir_side: str | None = None  # which way for lateral kinds
     legacy: str = ""           # the captioner's template id
     importance: float = 0.0
+    obj: tuple[str, str | None] | None = None  # contact moves: (noun, side) of the part touched
 
 
 @dataclass
@@ -385,6 +386,23 @@ SUPER_VERBS: dict[str, tuple[str, ...]] = {
                  "come back up to a stand"),
     "torso_horizontal": ("bring {poss} torso parallel to the floor", "level {poss} upper body with the floor",
                          "get {poss} back flat like a table top", "tip {poss} trunk forward until it is level"),
+    "sitting_on_floor": ("sit down on the floor", "sit on the floor", "lower yourself to sit on the floor",
+                         "come down to sitting on the floor"),
+    "on_all_fours": ("get down on all fours", "come onto {poss} hands and knees", "go down on all fours",
+                     "drop onto {poss} hands and knees"),
+}
+#: contact moves (full posecode inventory): "{p}" the moving part, "{o}" the part touched
+CONTACT_VERBS: dict[str, tuple[str, ...]] = {
+    "contact_make": ("put {p} on {o}", "bring {p} to {o}", "place {p} on {o}", "rest {p} on {o}",
+                     "touch {o} with {p}", "reach {p} to {o}"),
+    "contact_break": ("take {p} off {o}", "move {p} away from {o}", "lift {p} off {o}"),
+    "contact_pair_make": ("bring {p} together until they touch", "press {p} together", "put {p} together",
+                          "let {p} touch"),
+    "contact_pair_break": ("separate {p}", "move {p} apart so they no longer touch", "open a gap between {p}"),
+    "floor_make": ("put {p} on the floor", "place {p} down on the floor", "bring {p} down to the floor",
+                   "lower {p} to the floor", "rest {p} on the floor"),
+    "floor_break": ("lift {p} off the floor", "take {p} off the floor", "raise {p} off the floor",
+                    "bring {p} up off the floor"),
 }
 _IRREGULAR_ING = {"lie": "lying", "get": "getting", "put": "putting", "set": "setting", "swing": "swinging",
                   "drop": "dropping", "step": "stepping", "tip": "tipping", "sit": "sitting", "nod": "nodding",
@@ -524,7 +542,8 @@ def should_phrase(ctx: _Ctx, m: Move, np_: str) -> str:
         state = {"kneeling": "kneeling", "kneel_on_left": "kneeling on {poss} left knee",
                  "kneel_on_right": "kneeling on {poss} right knee", "lying_on_back": "lying on {poss} back",
                  "lying_face_down": "lying face down", "standing": "standing",
-                 "torso_horizontal": "leaning forward with {poss} back flat"}[m.kind[6:]]
+                 "torso_horizontal": "leaning forward with {poss} back flat",
+                 "sitting_on_floor": "sitting on the floor", "on_all_fours": "on all fours"}[m.kind[6:]]
         return f"{ctx.subj} {ctx.pick(('should', 'need to' if ctx.you else 'should'))} be {state}" \
             .format(poss=ctx.poss)
     t = ctx.pick(ph.KINDS[m.kind]["should"])
@@ -565,6 +584,8 @@ def render_step(ctx: _Ctx, m: Move, np_: str | None = None) -> Step:
         if ctx.chance(0.1):
             return Step(should_phrase(ctx, m, ""), m, statement=True)
         return Step(ctx.pick(SUPER_VERBS[m.kind[6:]]).format(poss=ctx.poss), m)
+    if m.kind in CONTACT_VERBS:
+        return _contact_step(ctx, m, np_)
     pronoun = np_ in ("it", "them")
     np_ = np_ or part_np(ctx, m)
     if not pronoun:
@@ -605,6 +626,28 @@ def render_step(ctx: _Ctx, m: Move, np_: str | None = None) -> Step:
         vp += f" {ctx.pick(('until', 'so that', 'so', 'until', 'till', 'to the point where'))} {st.goal}"
     st.text = vp
     return st
+
+
+def _contact_np(ctx: _Ctx, noun: str, side: str | None) -> str:
+    if side in ("left", "right"):
+        return f"{ctx.poss} {side} {noun}"
+    if side == "same":
+        return f"{ctx.poss} {'feet' if noun == 'foot' else noun + 's'}"
+    if side == "opposite":
+        return f"the opposite {noun}"
+    return f"{ctx.poss} {noun}"
+
+
+def _contact_step(ctx: _Ctx, m: Move, np_: str | None) -> Step:
+    """A contact made or broken: "put your left hand on your right knee", "lift your hands off the floor"."""
+    options = CONTACT_VERBS[m.kind]
+    if m.obj is None:
+        options = tuple(t for t in options if "{o}" not in t) or options
+    if np_ is None:
+        np_ = part_np(ctx, m)
+        ctx.last_np = np_
+    o = _contact_np(ctx, *m.obj) if m.obj is not None else ""
+    return Step(ctx.pick(options).format(p=np_, o=o, poss=ctx.poss), m)
 
 
 # --------------------------------------------------------------------------------------------------------
