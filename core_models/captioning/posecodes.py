@@ -438,6 +438,17 @@ NUM_CODES_V1 = sum(c.version == 1 for c in CODES)
 assert all(c.version == 1 for c in CODES[:NUM_CODES_V1])
 
 
+def inventory_summary(inventory: str = "full") -> dict[str, int]:
+    """Elementary codes per operator family of an inventory ("full" or "v1"), plus "total" and "super"."""
+    width = INVENTORIES[inventory]
+    out: dict[str, int] = {}
+    for c in CODES[:width]:
+        out[c.op] = out.get(c.op, 0) + 1
+    out["total"] = width
+    out["super"] = NUM_SUPERS if width == NUM_CODES else NUM_SUPERS_V1
+    return out
+
+
 def code(op: str, *joints: str) -> int:
     """Index of the elementary code ``op`` on ``joints`` (raises KeyError if not in the inventory)."""
     return CODE_INDEX[code_key(op, joints)]
