@@ -57,7 +57,7 @@ class _KeepPrompter:
     def __init__(self, qp, start_codes):
         self.qp, self.codes = qp, start_codes
 
-    def part_codes(self, text, parts):
+    def part_codes(self, text, parts, **_):
         return {p: self.codes[0, self.qp.group_slice(p)].numpy() for p in parts}
 
 

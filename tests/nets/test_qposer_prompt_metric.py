@@ -25,7 +25,7 @@ def tiny_qposer() -> QPoser:
     the same pose, so no edit could change a posecode)."""
     cfg = QPoserConfig.from_dict({**QPoserConfig().to_dict(), **CONFIGS["tiny"]["model"]})
     lib = body_rotmats(np.stack([it.pose.body_pose for it in load_builtin()]))
-    model, _ = train_prior(cfg, lib, steps=60, minutes=0.5, batch=32, lr=3e-3, log_every=0)
+    model, _ = train_prior(cfg, lib, steps=60, minutes=10.0, batch=32, lr=3e-3, log_every=0)
     return model.eval()
 
 
@@ -51,7 +51,7 @@ class _TablePrompter:
         self.qp = qp
         self.table = dict(zip(texts, codes))
 
-    def part_codes(self, text, parts):
+    def part_codes(self, text, parts, **_):
         return {p: self.table[text][self.qp.group_slice(p)].numpy() for p in parts}
 
 
@@ -89,3 +89,63 @@ def test_code_dependencies_follow_what_moves_the_value(tiny_qposer):
                  if c.op == "relativePosY" and set(c.joints) == {"left_hand", "head"})
     assert {"left_arm", "torso", "head"} <= deps[above]
     assert all(d <= set(PARTS) for d in deps)
+
+
+class _StubReader(torch.nn.Module):
+    """Reads one posecode as stated, in one category, from any text."""
+
+    def __init__(self, n_codes: int, n_cats: int, code: int, cat: int):
+        super().__init__()
+        self.n_codes, self.n_cats, self.d = n_codes, n_cats, 4
+        self.code, self.cat = code, cat
+        self.anchor = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x, mask):
+        lg = torch.full((x.shape[0], self.n_codes, self.n_cats + 1), -20.0)
+        lg[:, :, self.n_cats] = 20.0  # nothing stated ...
+        lg[:, self.code, self.n_cats] = -20.0  # ... but this code, in this category
+        lg[:, self.code, self.cat] = 20.0
+        return lg
+
+
+def test_refiner_picks_the_candidate_that_realises_the_stated_code(tiny_qposer):
+    from core_models.nets.qposer.infer import PromptRefiner, body_code_categories
+
+    qp = tiny_qposer
+    lib = body_rotmats(np.stack([it.pose.body_pose for it in load_builtin()]))
+    with torch.no_grad():
+        codes = qp.encode(lib)
+    knee = pc.code("angle", "right_hip", "right_knee", "right_ankle")
+    base = codes[0].numpy()
+    # a category the base pose does not have, which some library pose's right leg realises in the base pose
+    sl = qp.group_slice("right_leg")
+    trial = codes[0:1].repeat(len(codes), 1)
+    trial[:, sl] = codes[:, sl]
+    in_base = body_code_categories(qp.decode_indices(trial), [knee])[:, 0]
+    assert (in_base != in_base[0]).any(), "the tiny model should give the library's knees different angles"
+    want = int(next(c for c in in_base if c != in_base[0]))
+    bank = {"right_leg": codes[:, sl].to(torch.uint8)}
+    deps = [["right_leg"] if ci == knee else [] for ci in range(PROMPT_POSECODES)]
+    n_cats = int(pc.CODE_NCATS[:PROMPT_POSECODES].max())
+    ref = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, knee, want), bank, deps, top_k=len(codes), rounds=1)
+    H, K = sl.stop - sl.start, qp.codebook_size("right_leg")
+    flat = {"right_leg": torch.zeros(1, H, K)}  # the prompt model has no preference
+    x, m = torch.zeros(1, 1, 384), torch.ones(1, 1, dtype=torch.bool)
+    got = ref.choose(qp, base, flat, x, m, ["right_leg"])["right_leg"]
+    new = codes[0:1].clone()
+    new[0, sl] = torch.as_tensor(got)
+    assert body_code_categories(qp.decode_indices(new), [knee])[0, 0] == want
+
+
+def test_refiner_reads_nothing_outside_the_prompted_parts():
+    from core_models.nets.qposer.infer import PromptRefiner
+
+    knee = pc.code("angle", "right_hip", "right_knee", "right_ankle")
+    deps = [["right_leg"] if ci == knee else [] for ci in range(PROMPT_POSECODES)]
+    n_cats = int(pc.CODE_NCATS[:PROMPT_POSECODES].max())
+    ref = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, knee, 0), {}, deps)
+    x, m = torch.zeros(1, 1, 384), torch.ones(1, 1, dtype=torch.bool)
+    codes, _, _ = ref.targets(x, m, ["left_arm"])
+    assert len(codes) == 0  # a right-knee code is no business of a left-arm prompt
+    codes, w, logc = ref.targets(x, m, ["right_leg", "left_arm"])
+    assert codes.tolist() == [knee] and w[0] > 0.99 and np.argmax(logc[0]) == 0

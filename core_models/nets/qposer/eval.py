@@ -316,7 +316,7 @@ def evaluate_human_prompts(qp, prompter, records: list[dict]) -> dict:
         base = qp.encode(body_rotmats(lib[rec["start"]].body_pose[None]).to(dev)).cpu()
         pred = base.clone()
         parts = prompted_parts(rec["text"])
-        for p, codes in prompter.part_codes(rec["text"], parts).items():
+        for p, codes in prompter.part_codes(rec["text"], parts, base=base[0].numpy(), qp=qp).items():
             pred[0, qp.group_slice(p)] = torch.as_tensor(codes)
         cats = pc.extract(rotmats_to_pose(full_rotmats(qp.decode_indices(torch.cat([base, pred]).to(dev)).cpu())),
                           None).cats

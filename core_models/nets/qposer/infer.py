@@ -297,7 +297,7 @@ class LatentEditor:
         if self.prompter is None:
             raise RuntimeError("the QPoser prompt model is not available (train it: python main.py train qposer "
                                "--stage prompt)")
-        pc = self.prompter.part_codes(text)
+        pc = self.prompter.part_codes(text, base=np.asarray(codes), qp=self.model)
         out = np.array(codes, copy=True)
         for p, c in pc.items():
             out[self.slice(p)] = c
@@ -410,37 +410,187 @@ def model_spec(qp) -> tuple[dict, dict]:
     return ({p: qp.n_heads[p] for p in PARTS}, {p: qp.codebook_size(p) for p in PARTS})
 
 
-class Prompter:
-    """Runtime: text → {part: code indices (H_p,)} for the parts the text talks about."""
+class PosecodeReader(torch.nn.Module):
+    """Clause vectors → per posecode (the first ``n_codes``): logits over its categories plus a last "not stated"
+    class. It reads which posecodes a text states (the test-time check of :class:`Prompter`)."""
 
-    def __init__(self, model: PromptToCodes, feats: ClauseFeatures | None = None, posecodes: int | None = None):
+    def __init__(self, n_codes: int, n_cats: int, d: int = 128, dropout: float = 0.1):
+        super().__init__()
+        self.n_codes, self.n_cats, self.d = int(n_codes), int(n_cats), int(d)
+        self.proj = torch.nn.Sequential(torch.nn.Linear(TEXT_DIM, d), torch.nn.GELU(), torch.nn.Dropout(dropout),
+                                        torch.nn.Linear(d, d))
+        self.query = torch.nn.Parameter(torch.randn(n_codes, d) * 0.05)
+        self.weight = torch.nn.Parameter(torch.randn(n_codes, d, n_cats + 1) * d ** -0.5)
+        self.bias = torch.nn.Parameter(torch.zeros(n_codes, n_cats + 1))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h = self.proj(x)  # (B,C,d)
+        att = torch.einsum("bcd,qd->bqc", h, self.query) / self.d ** 0.5
+        att = att.masked_fill(~mask[:, None, :], float("-inf")).softmax(-1)
+        pooled = torch.einsum("bqc,bcd->bqd", att, h)
+        return torch.einsum("bqd,qdk->bqk", pooled, self.weight) + self.bias
+
+
+def reader_targets(used: list[list[tuple[int, int]]], n_codes: int, n_cats: int) -> torch.Tensor:
+    """(N, n_codes) class per posecode: the stated category, or ``n_cats`` ("not stated")."""
+    t = torch.full((len(used), n_codes), n_cats, dtype=torch.long)
+    for i, u in enumerate(used):
+        for ci, cat in u:
+            if ci < n_codes:
+                t[i, ci] = int(cat)
+    return t
+
+
+def category_mask(n_codes: int, n_cats: int) -> torch.Tensor:
+    """(n_codes, n_cats + 1) bool: the classes a posecode can take (its categories and "not stated")."""
+    from core_models.captioning.posecodes import CODE_NCATS
+
+    m = torch.zeros(n_codes, n_cats + 1, dtype=torch.bool)
+    for ci in range(n_codes):
+        m[ci, :int(CODE_NCATS[ci])] = True
+    m[:, n_cats] = True
+    return m
+
+
+def measure_codes(features, codes) -> np.ndarray:
+    """Raw measurements (N, len(codes)) of the posecodes ``codes`` (indices into ``posecodes.CODES``) on
+    :class:`~core_models.captioning.features.PoseFeatures`: one vectorised call per operator and joint count."""
+    from core_models.captioning import posecodes as pc
+    from core_models.captioning.features import EXT_INDEX
+
+    codes = [int(c) for c in codes]
+    out = np.empty((len(features), len(codes)), np.float32)
+    groups: dict[tuple[str, int], list[int]] = {}
+    for k, ci in enumerate(codes):
+        groups.setdefault((pc.CODES[ci].op, len(pc.CODES[ci].joints)), []).append(k)
+    for (op, _), ks in groups.items():
+        joints = np.array([[EXT_INDEX[j] for j in pc.CODES[codes[k]].joints] for k in ks], np.int64)
+        out[:, ks] = pc.measure(op, features, joints)
+    return out
+
+
+def bin_codes(values: np.ndarray, codes) -> np.ndarray:
+    """Deterministic categories (int16, same shape) of raw measurements ``values`` (N, len(codes))."""
+    from core_models.captioning import posecodes as pc
+
+    out = np.empty(values.shape, np.int16)
+    for k, ci in enumerate(codes):
+        out[:, k] = pc.OPERATORS[pc.CODES[int(ci)].op].bin(values[:, k])
+    return out
+
+
+def body_code_categories(R: torch.Tensor, codes) -> np.ndarray:
+    """Deterministic categories (N, len(codes)) of body rotations R (N,21,3,3) under the identity root."""
+    from core_models.captioning.features import compute_features
+    from core_models.nets.common.pose_vae import rotmats_to_pose
+
+    f = compute_features(rotmats_to_pose(full_rotmats(R.detach().float().cpu())), normalize=False)  # no heading
+    return bin_codes(measure_codes(f, codes), codes)
+
+
+class PromptRefiner:
+    """Test-time choice of the prompted parts' codes. Candidates per part: the ``top_k`` code tuples of real
+    training poses (``banks``) that the prompt model scores highest, plus its per-head argmax; the posecodes the
+    :class:`PosecodeReader` reads in the text (those whose value depends on the prompted parts only, ``deps``)
+    are measured on each candidate decoded into the current pose, and a few rounds of coordinate ascent over the
+    parts keep the candidate that realises them best (ties: the prompt model's score)."""
+
+    def __init__(self, reader: PosecodeReader, banks: dict[str, torch.Tensor], deps: list[list[str]],
+                 top_k: int = 24, rounds: int = 2, alpha: float = 0.05):
+        self.reader = reader.eval()
+        self.banks = banks
+        self.deps = [frozenset(d) for d in deps]
+        self.top_k, self.rounds, self.alpha = top_k, rounds, alpha
+        self.mask = category_mask(reader.n_codes, reader.n_cats)
+
+    @torch.no_grad()
+    def targets(self, x: torch.Tensor, m: torch.Tensor, parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(codes read as stated and within ``parts``, their weights = P(stated), log P(category | stated))."""
+        lg = self.reader(x, m)[0].cpu().masked_fill(~self.mask, float("-inf"))
+        p = lg.softmax(-1)
+        stated = 1.0 - p[:, -1]
+        logc = lg[:, :-1].log_softmax(-1)
+        keep = [ci for ci in range(self.reader.n_codes)
+                if stated[ci] > 0.5 and self.deps[ci] and self.deps[ci] <= set(parts)]
+        return np.asarray(keep, np.int64), stated[keep].numpy(), logc[keep].numpy()
+
+    def candidates(self, logp: torch.Tensor, part: str) -> torch.Tensor:
+        """(k+1, H) code tuples: the per-head argmax, then the bank's best-scored tuples."""
+        bank = self.banks[part].long()
+        sc = logp.gather(1, bank.T).sum(0)
+        top = bank[sc.topk(min(self.top_k, len(bank))).indices]
+        return torch.cat([logp.argmax(-1)[None], top])
+
+    @torch.no_grad()
+    def choose(self, qp, base: np.ndarray, logits: dict[str, torch.Tensor], x, m, parts) -> dict[str, np.ndarray]:
+        logp = {p: logits[p][0].cpu().log_softmax(-1) for p in parts}
+        cur = torch.as_tensor(np.asarray(base, np.int64)).clone()
+        cands = {p: self.candidates(logp[p], p) for p in parts}
+        for p in parts:
+            cur[qp.group_slice(p)] = cands[p][0]
+        codes, w, logc = self.targets(x, m, parts)
+        if not len(codes):
+            return {p: cur[qp.group_slice(p)].numpy() for p in parts}
+        dev = model_device(qp)
+        for _ in range(self.rounds):
+            for p in parts:
+                c = cands[p]
+                full = cur[None].repeat(len(c), 1)
+                full[:, qp.group_slice(p)] = c
+                cats = body_code_categories(qp.decode_indices(full.to(dev)), codes).astype(np.int64)
+                fit = (w[None] * np.take_along_axis(logc[None].repeat(len(c), 0), cats[..., None], 2)[..., 0]).sum(1)
+                prior = logp[p].gather(1, c.T).sum(0).numpy()
+                cur[qp.group_slice(p)] = c[int(np.argmax(fit + self.alpha * prior))]
+        return {p: cur[qp.group_slice(p)].numpy() for p in parts}
+
+
+class Prompter:
+    """Runtime: text → {part: code indices (H_p,)} for the parts the text talks about. With a ``refiner`` and the
+    current pose's codes (``base``) the codes are chosen by :class:`PromptRefiner`; else the per-head argmax."""
+
+    def __init__(self, model: PromptToCodes, feats: ClauseFeatures | None = None, posecodes: int | None = None,
+                 refiner: PromptRefiner | None = None):
         self.model = model.eval()
         self.feats = feats or ClauseFeatures()
         #: how many posecodes (CODES[:n]) the training descriptions were drawn from; None: the pre-#18 weights
         self.posecodes = posecodes
+        self.refiner = refiner
 
     @torch.no_grad()
-    def part_codes(self, text: str, parts: list[str] | None = None) -> dict[str, np.ndarray]:
+    def part_codes(self, text: str, parts: list[str] | None = None, base: np.ndarray | None = None,
+                   qp=None) -> dict[str, np.ndarray]:
         parts = prompted_parts(text) if parts is None else parts
         if not parts:
             return {}
         x, m = self.feats.batch([text])  # the clause vectors are cached on the CPU
         dev = model_device(self.model)
         logits = self.model(x.to(dev), m.to(dev))
+        if self.refiner is not None and base is not None and qp is not None:
+            return self.refiner.choose(qp, base, logits, x.to(model_device(self.refiner.reader)),
+                                       m.to(model_device(self.refiner.reader)), parts)
         return {p: logits[p][0].argmax(-1).cpu().numpy() for p in parts}
 
 
 def load_prompter(name: str = "qposer_prompt", directory=None, device=None) -> Prompter:
-    """The prompt model on ``device`` (None: the CPU; the MiniLM clause encoder stays where it is)."""
+    """The prompt model on ``device`` (None: the CPU; the MiniLM clause encoder stays where it is), with its
+    posecode reader and part banks when the weights carry them (``reader.*`` / ``bank.*`` entries)."""
     dev = _dev(device)
     blob = load_weights(name, directory)
     c = blob["config"]
+    state = float_state(blob["state"])
+    banks = {k[5:]: v for k, v in state.items() if k.startswith("bank.")}
+    rstate = {k[7:]: v for k, v in state.items() if k.startswith("reader.")}
     try:
         m = PromptToCodes(c["part_heads"], c["part_codes"], d=c["d"])
-        m.load_state_dict(float_state(blob["state"]))
+        m.load_state_dict({k: v for k, v in state.items() if not k.startswith(("bank.", "reader."))})
+        refiner = None
+        if rstate:
+            r = PosecodeReader(c["reader"]["n_codes"], c["reader"]["n_cats"], d=c["reader"]["d"])
+            r.load_state_dict(rstate)
+            refiner = PromptRefiner(r.to(dev), banks, c["reader"]["deps"], **c["reader"].get("refine", {}))
     except Exception as e:
         raise WeightsError(f"the '{name}' weights do not fit the prompt model: {e}") from e
-    return Prompter(m.to(dev), posecodes=c.get("posecodes"))
+    return Prompter(m.to(dev), posecodes=c.get("posecodes"), refiner=refiner)
 
 
 def load_vae_baseline(directory=None, device=None):

@@ -45,12 +45,19 @@ from core_models.nets.qposer.data import (
 )
 from core_models.nets.qposer.infer import (
     ClauseFeatures,
+    PosecodeReader,
     Prompter,
+    PromptRefiner,
     VAEPrior,
+    body_code_categories,
+    category_mask,
     compute_part_paths,
+    load_prompter,
     load_qposer,
+    measure_codes,
     model_spec,
     prompted_parts,
+    reader_targets,
 )
 from core_models.nets.qposer.model import (
     PART_JOINTS,
@@ -245,6 +252,8 @@ def add_train_args(p) -> None:
     p.add_argument("--prompt-poses", type=int, default=None,
                    help="prompt: training poses described (two descriptions each; default 4000, tiny 200)")
     p.add_argument("--epochs", type=int, default=None, help="prompt: epochs (default 40, tiny 5)")
+    p.add_argument("--prompt-from", default=None,
+                   help="prompt: keep the prompt model saved in this weights folder (train only its reader/banks)")
 
 
 def _command_line() -> str:
@@ -477,37 +486,107 @@ def _clause_features(corpus, texts: list[str]) -> ClauseFeatures:
     return feats
 
 
+@torch.no_grad()
+def part_banks(qp, R: torch.Tensor, min_count: int = 2) -> dict[str, torch.Tensor]:
+    """Per part: the code tuples (uint8, (U, H_p)) that at least ``min_count`` training poses encode to — the
+    real part configurations :class:`~core_models.nets.qposer.infer.PromptRefiner` chooses among."""
+    dev = model_device(qp)
+    codes = torch.cat([qp.encode(R[i:i + 4096].to(dev)).cpu() for i in range(0, len(R), 4096)])
+    out = {}
+    for p in PARTS:
+        u, cnt = torch.unique(codes[:, qp.group_slice(p)], dim=0, return_counts=True)
+        out[p] = u[cnt >= min_count].to(torch.uint8)
+    return out
+
+
+def train_reader(feats: ClauseFeatures, ex: dict, n_codes: int, *, epochs: int = 30, batch: int = 64,
+                 lr: float = 2e-3, d: int = 128, seed: int = 0, logf=print,
+                 device: str | torch.device = "cpu") -> PosecodeReader:
+    """The posecode reader: per posecode, cross-entropy over its categories + "not stated" (the description's
+    stated posecodes, ``ex["used"]``, are the labels)."""
+    from core_models.captioning.posecodes import CODE_NCATS
+
+    torch.manual_seed(seed)
+    n_cats = int(CODE_NCATS[:n_codes].max())
+    model = PosecodeReader(n_codes, n_cats, d=d).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    tgt = reader_targets(ex["used"], n_codes, n_cats).to(device)
+    bad = ~category_mask(n_codes, n_cats).to(device)
+    X, M = (t.to(device) for t in feats.batch(ex["texts"]))
+    n, t0 = len(tgt), time.time()
+    g = torch.Generator().manual_seed(seed)
+    for ep in range(epochs):
+        perm, tot = torch.randperm(n, generator=g), 0.0
+        for i in range(0, n, batch):
+            b = perm[i:i + batch].to(device)
+            lg = model(X[b], M[b]).masked_fill(bad, -1e4)
+            loss = F.cross_entropy(lg.reshape(-1, n_cats + 1), tgt[b].reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            tot += float(loss.detach()) * len(b)
+        if ep % 5 == 0 or ep == epochs - 1:
+            logf(f"[qposer-prompt] reader epoch {ep + 1}/{epochs} loss {tot / n:.4f} ({time.time() - t0:.0f} s)")
+    return model.eval()
+
+
+#: the refiner's settings (chosen on the validation clips' descriptions)
+REFINE: dict[str, Any] = {"top_k": 24, "rounds": 2, "alpha": 0.05}
+
+
+def _prompt_model(args, qp, feats, ex, dev) -> tuple[PromptToCodes, dict, str]:
+    """The prompt model: trained here, or (``--prompt-from DIR``) the one saved in DIR (its command is chained)."""
+    tiny = args.config == "tiny"
+    if getattr(args, "prompt_from", None):
+        prev = load_prompter("qposer_prompt", Path(args.prompt_from), dev)
+        man = manifest("qposer_prompt", Path(args.prompt_from)) or {}
+        return prev.model, {"d": prev.model.d, "seconds": man.get("train_seconds", 0)}, str(man.get("command", ""))
+    epochs = getattr(args, "epochs", None) or (5 if tiny else 40)
+    model, stats = train_prompt(qp, feats, ex, epochs=epochs, seed=args.seed, device=dev)
+    return model, {**stats, "epochs": epochs}, ""
+
+
 def run_train_prompt(args, corpus, wdir) -> int:
     """``train qposer --stage prompt``: descriptions of ``--prompt-poses`` training poses (two each), the prompt
-    model, its prompting numbers on the validation clips' descriptions (:func:`evaluate_prompting`)."""
+    model, the posecode reader and the part banks of its refiner, and its prompting numbers on the validation
+    clips' descriptions (:func:`evaluate_prompting`)."""
     from core_models.captioning.posecodes import NUM_CODES
 
     tiny = args.config == "tiny"
     dev = torch.device(getattr(args, "device", None) or "cpu")
     qp = load_qposer("qposer", wdir, dev)
     n_train = getattr(args, "prompt_poses", None) or (200 if tiny else 4000)
-    n_val = 60 if tiny else 500
     t0 = time.time()
     ex = make_examples(corpus, "train", n_train, args.seed, qp)
     val_split = _held_out_split(corpus)
-    ex_val = make_examples(corpus, val_split, n_val, args.seed + 2000, qp)
+    ex_val = make_examples(corpus, val_split, 60 if tiny else 500, args.seed + 2000, qp)
     print(f"[qposer-prompt] {len(ex['texts'])} train / {len(ex_val['texts'])} {val_split} descriptions", flush=True)
     feats = _clause_features(corpus, ex["texts"] + ex_val["texts"])
-    epochs = getattr(args, "epochs", None) or (5 if tiny else 40)
-    model, stats = train_prompt(qp, feats, ex, epochs=epochs, seed=args.seed, device=dev)
+    model, stats, prev_cmd = _prompt_model(args, qp, feats, ex, dev)
+    reader = train_reader(feats, ex, NUM_CODES, epochs=5 if tiny else 30, seed=args.seed, device=dev)
+    train_R = corpus_rotmats(corpus, "train")
+    banks = part_banks(qp, train_R, min_count=1 if tiny else 2)
+    deps = code_dependencies(_decoded(qp, qp.encode(train_R[:256].to(dev)).cpu()), NUM_CODES)
     if not dist.is_main():
         return 0
-    metrics = evaluate_prompting(qp, Prompter(model, feats, posecodes=NUM_CODES), ex_val)
+    refiner = PromptRefiner(reader, banks, [sorted(d) for d in deps], **REFINE)
+    metrics = evaluate_prompting(qp, Prompter(model, feats, posecodes=NUM_CODES, refiner=refiner), ex_val)
     print(f"[qposer-prompt] {val_split}: {metrics}", flush=True)
     ph, pcodes = model_spec(qp)
-    save_weights(args.out or "qposer_prompt", model.state_dict(), {"part_heads": ph, "part_codes": pcodes,
-                                                                   "d": stats["d"], "posecodes": NUM_CODES},
-                 {"command": _command_line(),
-                  "data": {"corpus": str(corpus.dir), "train_descriptions": len(ex["texts"]),
-                           f"{val_split}_descriptions": len(ex_val["texts"]),
-                           "split": f"train / {val_split} (by clip)"},
-                  "metrics": {f"{val_split}_{k}": v for k, v in metrics.items()}, "epochs": epochs,
-                  "train_seconds": round(time.time() - t0, 1)}, directory=wdir, half=True)
+    state = {**model.state_dict(), **{f"reader.{k}": v for k, v in reader.state_dict().items()},
+             **{f"bank.{p}": b for p, b in banks.items()}}
+    config = {"part_heads": ph, "part_codes": pcodes, "d": stats["d"], "posecodes": NUM_CODES,
+              "reader": {"n_codes": reader.n_codes, "n_cats": reader.n_cats, "d": reader.d,
+                         "deps": [sorted(d) for d in deps], "refine": REFINE}}
+    cmd = f"{prev_cmd} && {_command_line()}" if prev_cmd else _command_line()
+    save_weights(args.out or "qposer_prompt", state, config,
+                 {"command": cmd, "data": {"corpus": str(corpus.dir), "train_descriptions": len(ex["texts"]),
+                                           f"{val_split}_descriptions": len(ex_val["texts"]),
+                                           "split": f"train / {val_split} (by clip)",
+                                           "bank_tuples": {p: len(b) for p, b in banks.items()}},
+                  "metrics": {f"{val_split}_{k}": v for k, v in metrics.items()}, "epochs": stats.get("epochs"),
+                  "train_seconds": round(time.time() - t0 + float(stats.get("seconds", 0) if prev_cmd else 0), 1)},
+                 directory=wdir, half=True)
     return 0
 
 
@@ -522,10 +601,9 @@ _MOVE_TOL = {"deg": 0.1, "m": 1e-3, "cos": 1e-3}
 
 def _code_values(R: torch.Tensor, n_codes: int) -> np.ndarray:
     """Raw posecode measurements (N, n_codes) of body rotations R (N,21,3,3) under the identity root."""
-    from core_models.captioning import posecodes as pc
     from core_models.captioning.features import compute_features
 
-    return pc.measure_all(compute_features(rotmats_to_pose(full_rotmats(R.detach().float().cpu()))))[:, :n_codes]
+    return measure_codes(compute_features(rotmats_to_pose(full_rotmats(R.detach().float().cpu()))), range(n_codes))
 
 
 @torch.no_grad()
@@ -579,7 +657,7 @@ def _prompted_codes(qp, prompter: Prompter, ex: dict, seed: int):
     for i, t in enumerate(texts):
         parts = prompted_parts(t)
         mentioned.append(set(parts))
-        pcodes = prompter.part_codes(t, parts)
+        pcodes = prompter.part_codes(t, parts, base=base[i].numpy(), qp=qp)
         for p in parts:
             pred[i, qp.group_slice(p)] = torch.as_tensor(pcodes[p])
             oracle[i, qp.group_slice(p)] = codes[i, qp.group_slice(p)]
@@ -620,7 +698,7 @@ def evaluate_prompting(qp, prompter: Prompter, ex: dict, seed: int = 1, n_codes:
     nc = int(n_codes or getattr(prompter, "posecodes", None) or PROMPT_POSECODES)
     deps = code_dependencies(R_true[:256], nc)
     nc = len(deps)
-    cr, cb, cp, co = (bin_codes(_code_values(R, nc)) for R in (R_true, _decoded(qp, base), _decoded(qp, pred),
+    cr, cb, cp, co = (body_code_categories(R, range(nc)) for R in (R_true, _decoded(qp, base), _decoded(qp, pred),
                                                                _decoded(qp, oracle)))
     k = dict.fromkeys(("tot", "b", "p", "o", "new", "out", "recon", "oracle", "stated"), 0)
     for i in range(n):
@@ -646,16 +724,6 @@ def evaluate_prompting(qp, prompter: Prompter, ex: dict, seed: int = 1, n_codes:
             "excluded": {"reads_unprompted_parts": k["out"], "not_in_reconstruction": k["recon"],
                          "not_realised_by_true_part_codes": k["oracle"], "codes_newer_than_model": k["new"]},
             "posecodes": nc, "legacy": _legacy_prompting(used, mentioned, cb, cp, co)}
-
-
-def bin_codes(values: np.ndarray) -> np.ndarray:
-    """Deterministic categories of the first ``values.shape[1]`` posecodes."""
-    from core_models.captioning import posecodes as pc
-
-    out = np.empty(values.shape, np.int16)
-    for ci in range(values.shape[1]):
-        out[:, ci] = pc.OPERATORS[pc.CODES[ci].op].bin(values[:, ci])
-    return out
 
 
 def _legacy_prompting(used, mentioned, cb, cp, co) -> dict:
