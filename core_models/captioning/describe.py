@@ -346,7 +346,7 @@ def _contact_rules() -> list[tuple[list[tuple[Any, ...]], tuple[Any, ...]]]:
     for c in CODES:
         if c.op == "contact" and pc.CODE_INDEX.get(pc.code_key("distance", c.joints)) is not None:
             R.append(([("cat", c.index, "touching")], ("code", _C("distance", *c.joints), "close")))
-        if c.op == "floorContact" and pc.code_key("onGround", c.joints) in pc.CODE_INDEX:
+        if c.op == "floorContact" and c.acceptable and pc.code_key("onGround", c.joints) in pc.CODE_INDEX:
             R.append(([("cat", c.index, "on_floor")], ("code", _C("onGround", *c.joints), "on_ground")))
     for sup in ("lying_on_back", "lying_face_down", "torso_horizontal"):
         for j in ("pelvis", "spine3", "head", "left_hip", "right_hip"):

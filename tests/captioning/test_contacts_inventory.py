@@ -151,3 +151,9 @@ def test_pair_instructions_use_contacts():
     assert "hip" not in correct(C["hands_on_hips"], C["hands_on_hips"]).text
     texts = [modifier(P["arms_down"], C["hands_on_hips"], seed=s) for s in range(30)]
     assert sum("hip" in t for t in texts) >= 20
+
+
+def test_unstated_floor_contacts_keep_the_v1_ground_facts():
+    # the feet's floor contacts are measured but not stated: they must not remove "the foot is on the ground"
+    assert describe(P["left_knee_90"], deterministic=True).startswith("The right foot is on the ground")
+    assert "The right foot is on the ground" in describe(P["lunge"], deterministic=True)
