@@ -579,6 +579,7 @@ def test_own_pose_templates_are_built_in_a_child_process_with_progress(win, monk
     panel.routine_list.clear()
     win.doc.push_pose(rotated(target_from_library_pose("mountain"), "left_shoulder", 2, 70), "raise an arm")
     panel.target_combo.setCurrentIndex(panel.target_combo.findData("__current__"))
+    panel.hold_spin.setValue(panel.hold_spin.maximum())  # held all along: it must not complete while building
     panel.model.setCurrentText("lite")
     panel.corrector.setCurrentText("rules")
     engine = panel.make_engine(panel.routine())
@@ -609,6 +610,7 @@ def test_library_target_uses_shipped_templates_and_a_failure_is_a_notice(win, mo
     panel = _panel(win)
     panel.routine_list.clear()
     _pick(panel, "warrior_ii")
+    panel.hold_spin.setValue(panel.hold_spin.maximum())
     panel.model.setCurrentText("full")
     panel.corrector.setCurrentText("rules")
     engine = panel.make_engine(panel.routine())
