@@ -48,7 +48,16 @@ class Operator:
         assert list(self.thresholds) == sorted(self.thresholds), self.name
 
     def bin(self, values: np.ndarray) -> np.ndarray:
-        return np.digitize(values, np.asarray(self.thresholds, dtype=values.dtype)).astype(np.int16)
+        """Category indices: the number of thresholds <= value (``np.digitize``'s answer, NaN in the last bin),
+        as a few comparisons (several times faster than digitize on (N, K) arrays)."""
+        v = np.asarray(values)
+        out = np.zeros(v.shape, dtype=np.int16)
+        for t in self.thresholds:
+            out += v >= t
+        nan = np.isnan(v)
+        if nan.any():
+            out[nan] = len(self.thresholds)
+        return out
 
     def cat_index(self, name: str) -> int:
         return self.categories.index(name)
@@ -115,9 +124,14 @@ _IDX = EXT_INDEX
 _RADIUS = np.array([JOINT_RADIUS[n] for n in EXT_JOINT_NAMES], dtype=np.float32)
 
 
+def _norm(v: np.ndarray) -> np.ndarray:
+    """Euclidean norm over the last axis (einsum: several times faster than np.linalg.norm here)."""
+    return np.sqrt(np.einsum("...i,...i->...", v, v))
+
+
 def _angle_deg(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    nu = np.linalg.norm(u, axis=-1)
-    nv = np.linalg.norm(v, axis=-1)
+    nu = _norm(u)
+    nv = _norm(v)
     c = np.einsum("...i,...i->...", u, v) / np.maximum(nu * nv, 1e-9)
     return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
 
@@ -135,13 +149,13 @@ def measure(op: str, f: PoseFeatures, joints: np.ndarray) -> np.ndarray:
         a, b, d = (c[:, joints[:, i]] for i in range(3))
         return _angle_deg(a - b, d - b)
     if op == "distance":
-        return np.linalg.norm(c[:, joints[:, 0]] - c[:, joints[:, 1]], axis=-1)
+        return _norm(c[:, joints[:, 0]] - c[:, joints[:, 1]])
     if op.startswith("relativePos"):
         ax = "XYZ".index(op[-1])
         return c[:, joints[:, 0], ax] - c[:, joints[:, 1], ax]
     if op == "relativeVAxis":
         seg = c[:, joints[:, 1]] - c[:, joints[:, 0]]
-        n = np.maximum(np.linalg.norm(seg, axis=-1), 1e-9)
+        n = np.maximum(_norm(seg), 1e-9)
         return np.degrees(np.arccos(np.clip(np.abs(seg[..., 1]) / n, 0.0, 1.0)))
     if op == "onGround":
         lowest = c[:, :, 1].min(axis=1, keepdims=True)
@@ -165,8 +179,7 @@ def measure(op: str, f: PoseFeatures, joints: np.ndarray) -> np.ndarray:
         from_pelvis = joints[:, 0] == _IDX["pelvis"]
         return np.where(from_pelvis[None, :], f.head_rel_pelvis[:, ax:ax + 1], f.head_rel_neck[:, ax:ax + 1])
     if op == "contact":
-        d = c[:, joints[:, 0]] - c[:, joints[:, 1]]
-        return np.sqrt(np.einsum("nki,nki->nk", d, d)) - (_RADIUS[joints[:, 0]] + _RADIUS[joints[:, 1]])
+        return _norm(c[:, joints[:, 0]] - c[:, joints[:, 1]]) - (_RADIUS[joints[:, 0]] + _RADIUS[joints[:, 1]])
     if op == "floorContact":
         surface = c[:, :, 1] - _RADIUS[None, :]
         return surface[:, joints[:, 0]] - surface.min(axis=1, keepdims=True)

@@ -52,7 +52,21 @@ def bench_extract(n: int = 20000, repeats: int = 3) -> dict:
           f"(full / v1 time: {t_full / t_v1:.2f})")
     t_noisy = _time(_extract_fn(poses, "full", np.random.default_rng(1)), 1)
     print(f"extract with noise: {t_noisy * 1000:.1f} ms -> {n / t_noisy:.0f} poses/s")
-    return {"rate": n / t_full, "rate_v1": n / t_v1, "rate_noisy": n / t_noisy, "codes": n_codes}
+    res = {"rate": n / t_full, "rate_v1": n / t_v1, "rate_noisy": n / t_noisy, "codes": n_codes}
+    if "inventory" in pc.measure_all.__code__.co_varnames:  # the code stage alone, on shared features
+        from core_models.captioning.features import compute_features
+
+        t_fk = _time(lambda: compute_features(poses), 1)
+        f = compute_features(poses)
+        stage = {inv: float("inf") for inv in ("full", "v1")}
+        for _ in range(repeats):
+            for inv in stage:
+                stage[inv] = min(stage[inv], _time(lambda: pc.eval_supers(pc.bin_all(pc.measure_all(f, inv))), 1))
+        print(f"FK + virtual joints: {t_fk * 1000:.1f} ms; codes stage (measure + bin + supers): full "
+              f"{stage['full'] * 1000:.1f} ms, v1 {stage['v1'] * 1000:.1f} ms (full / v1: "
+              f"{stage['full'] / stage['v1']:.2f})")
+        res.update(fk_ms=t_fk * 1000, stage_full_ms=stage["full"] * 1000, stage_v1_ms=stage["v1"] * 1000)
+    return res
 
 
 def _describe_poses(k: int, seed: int) -> tuple[Pose, str]:
@@ -99,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", nargs="?", type=int, default=20000)
     ap.add_argument("--describe", type=int, default=0, help="also describe this many corpus poses")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args(argv)
     res = bench_extract(args.n, args.repeats)
     if args.describe > 0:

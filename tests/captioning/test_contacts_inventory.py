@@ -157,3 +157,12 @@ def test_unstated_floor_contacts_keep_the_v1_ground_facts():
     # the feet's floor contacts are measured but not stated: they must not remove "the foot is on the ground"
     assert describe(P["left_knee_90"], deterministic=True).startswith("The right foot is on the ground")
     assert "The right foot is on the ground" in describe(P["lunge"], deterministic=True)
+
+
+def test_fast_binning_equals_digitize():
+    rng = np.random.default_rng(0)
+    for op in pc.OPERATORS.values():
+        th = np.asarray(op.thresholds, np.float32)
+        v = np.concatenate([rng.uniform(th[0] - 50, th[-1] + 50, 500), th, np.nextafter(th, -np.inf),
+                            [np.nan, np.inf, -np.inf]]).astype(np.float32).reshape(-1, 1)
+        np.testing.assert_array_equal(op.bin(v), np.digitize(v, th).astype(np.int16), err_msg=op.name)
