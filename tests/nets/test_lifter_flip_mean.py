@@ -125,3 +125,40 @@ def test_the_shipped_direct_model_uses_the_mirror_augmentation():
     torch.testing.assert_close(R @ R.transpose(-1, -2), torch.eye(3).expand(22, 3, 3), atol=1e-4, rtol=0)
     torch.testing.assert_close(lifted[sk.MIRROR] * FLIP_X, lifted, atol=1e-3, rtol=0)
     assert np.isfinite(R.numpy()).all()
+
+
+def test_a_pair_of_variants_averages_on_so3_and_stays_equivariant(tmp_path):
+    from core_models.nets.common.weights import WeightsError, load_weights, manifest, save_weights
+    from core_models.nets.embroider.infer import load_direct_model
+    from core_models.nets.lifter.model import LifterPair
+
+    a, b, kp = _model("chordal"), _model("chordal"), _keypoints()
+    with torch.no_grad():
+        for prm in b.parameters():
+            prm.add_(torch.randn_like(prm) * 0.03)
+        pair = LifterPair([a, b]).eval()
+        th, j = pair.predict_pose(kp, flip=True)
+        (ta, ja), (tb, jb) = a.predict_pose(kp, flip=True), b.predict_pose(kp, flip=True)
+        thm, _ = pair.predict_pose(mirror_keypoints(kp), flip=True)
+    torch.testing.assert_close(j, (ja + jb) / 2)
+    torch.testing.assert_close(sixd_to_matrix(th), sixd_to_matrix(average_rotations_6d(ta, tb)), atol=1e-5, rtol=0)
+    torch.testing.assert_close(sixd_to_matrix(mirror_pose6d(thm)), sixd_to_matrix(th), atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="two"):
+        LifterPair([a])
+    # lifter.pt's config "real_ensemble" makes load_direct_model run the pair; a missing member is a clear error
+    blob, man = load_weights("lifter", WEIGHTS), manifest("lifter", WEIGHTS)
+    name = blob["config"]["real_default"]
+    state = dict(blob["state"]) | {f"pair-b.{k}": v for k, v in blob["state"].items() if k.startswith(f"{name}.")}
+    state = {k.replace(f"pair-b.{name}.", "pair-b."): v for k, v in state.items()}
+    cfg = dict(blob["config"], real_ensemble=[name, "pair-b"])
+    cfg["variants"] = dict(cfg["variants"], **{"pair-b": cfg["variants"][name]})
+    save_weights("lifter", state, cfg, {"metrics": man.get("metrics", {})}, directory=tmp_path)
+    m = load_direct_model(tmp_path)
+    assert isinstance(m.lifter, LifterPair)
+    single = load_direct_model(WEIGHTS)
+    kp1 = _symmetric_keypoints(1).unsqueeze(1)
+    torch.testing.assert_close(m.predict(kp1)[0], single.predict(kp1)[0], atol=1e-4, rtol=0)  # two equal members
+    cfg["real_ensemble"] = [name, "missing"]
+    save_weights("lifter", state, cfg, {}, directory=tmp_path)
+    with pytest.raises(WeightsError, match="missing"):
+        load_direct_model(tmp_path)

@@ -20,7 +20,7 @@ from core_models.nets.embroider.model import (
     SMPLHead,
 )
 from core_models.nets.lifter.infer import load_lifter, load_variants
-from core_models.nets.lifter.model import Lifter
+from core_models.nets.lifter.model import Lifter, LifterPair
 from core_models.pose import sixd_to_matrix
 
 
@@ -81,7 +81,8 @@ class CaptureModel:
     optional pooled text feature (1, 384) → (heading-normalised rotation matrices (22, 3, 3), lifted joints
     (22, 3) in the camera-aligned frame)."""
 
-    def __init__(self, lifter: Lifter, model: PoseEmbroider | Aligner | None, head: SMPLHead | None, name: str):
+    def __init__(self, lifter: Lifter | LifterPair, model: PoseEmbroider | Aligner | None, head: SMPLHead | None,
+                 name: str):
         self.lifter, self.model, self.head, self.name = lifter, model, head, name
         self.window = lifter.cfg.window
         #: the lifter reads MediaPipe's world landmarks too (7 features per landmark instead of 4)
@@ -99,6 +100,7 @@ class CaptureModel:
             with on_device(self.lifter):
                 th, lifted = self.lifter.predict_pose(kp.to(dev))
                 return sixd_to_matrix(th)[0].cpu(), lifted[0].cpu()
+        assert isinstance(self.lifter, Lifter), "the PoseEmbroider chain reads one lifter's features"
         with on_device(self.model):
             f, lifted = self.lifter.features(kp.to(dev))
             raw = {"v": torch.cat([f.mean(1), lifted.flatten(1)], -1)}
@@ -136,4 +138,11 @@ def load_direct_model(directory: Path | None = None, device=None) -> CaptureMode
     if not name or name not in models or not models[name].cfg.pose_head:
         raise WeightsError("lifter.pt has no real-landmark variant with a pose head; train one with "
                            "python main.py train lifter --landmarks NAME")
+    pair = cfg.get("real_ensemble")  # two variants averaged on SO(3) (LifterPair), when the config names them
+    if pair:
+        missing = [n for n in pair if n not in models or not models[n].cfg.pose_head]
+        if missing:
+            raise WeightsError(f"lifter.pt names the real-landmark pair {pair} but lacks {missing}; restore "
+                               "resources/weights/lifter.pt")
+        return CaptureModel(LifterPair([models[n] for n in pair]).eval(), None, None, "direct")
     return CaptureModel(models[name], None, None, "direct")

@@ -315,6 +315,27 @@ class Lifter(nn.Module):
         return {k: v for k, v in self.state_dict().items() if not k.startswith(("align.", "head2."))}
 
 
+class LifterPair(nn.Module):
+    """Two real-landmark variants with pose heads run as one ``direct`` model (lifter.pt config
+    ``real_ensemble``): :meth:`predict_pose` averages their (flip-averaged) rotations on SO(3) — the geodesic
+    midpoint, :func:`average_rotations_6d` — and their lifted joints. Exposes ``cfg`` (the first member's) like a
+    :class:`Lifter`, so :class:`core_models.nets.embroider.infer.CaptureModel` takes either."""
+
+    def __init__(self, members: list[Lifter]):
+        super().__init__()
+        if len(members) != 2 or not all(m.cfg.pose_head for m in members):
+            raise ValueError("LifterPair needs exactly two lifters with pose heads")
+        if len({(m.cfg.window, m.cfg.in_dim) for m in members}) != 1:
+            raise ValueError("LifterPair members must read the same input (window, in_dim)")
+        self.members = nn.ModuleList(members)
+        self._pair: tuple[Lifter, Lifter] = (members[0], members[1])
+        self.cfg = members[0].cfg
+
+    def predict_pose(self, kp: torch.Tensor, flip: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        (ta, ja), (tb, jb) = (m.predict_pose(kp, flip) for m in self._pair)
+        return average_rotations_6d(ta, tb, "chordal"), (ja + jb) / 2
+
+
 def mpjpe_loss(pred, target):
     return (pred - target).norm(dim=-1).mean()
 
