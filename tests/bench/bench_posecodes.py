@@ -1,12 +1,13 @@
 """Benchmark: posecode extraction throughput (FK + virtual joints + all elementary and super posecodes), and the
 length of the descriptions written from them.
 
-Run: .venv/bin/python tests/bench/bench_posecodes.py [N] [--describe K]  — prints a final JSON line.
+Run: .venv/bin/python tests/bench/bench_posecodes.py [N] [--describe K] [--before REV]  — prints a final JSON line.
 
 The full inventory and the previous ("v1", 98-code) inventory are timed in the same run, interleaved, so the
 ratio between them holds on a loaded machine. ``--describe K`` also describes K corpus poses (selected poses,
 seeded; library poses with random perturbations when no corpus is built) in the deterministic and the noisy mode
-and prints word / sentence / fact counts.
+and prints word and sentence counts. ``--before REV`` times posecodes.py of a git revision (e.g. 2481a46, before
+the full inventory) against the working tree, interleaved in the same run.
 """
 from __future__ import annotations
 
@@ -33,6 +34,55 @@ def _extract_fn(poses: Pose, inventory: str, rng=None):
     if "inventory" in pc.extract.__code__.co_varnames:
         return lambda: pc.extract(poses, rng=rng, inventory=inventory)
     return lambda: pc.extract(poses, rng=rng)  # before the inventory parameter existed
+
+
+def _git_show(rev: str, path: str) -> str:
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def _import_source(name: str, src: str):
+    import importlib.util
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / f"{name}.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def load_revision(rev: str):
+    """posecodes.py and features.py as they were at git revision ``rev``, imported as separate modules (the old
+    posecodes reads the old features)."""
+    _import_source("features_before", _git_show(rev, "core_models/captioning/features.py"))
+    src = _git_show(rev, "core_models/captioning/posecodes.py")
+    src = src.replace("from core_models.captioning.features import", "from features_before import")
+    return _import_source("posecodes_before", src)
+
+
+def bench_before(rev: str, n: int, repeats: int) -> dict:
+    """The extraction of revision ``rev`` and of the working tree, interleaved in this run."""
+    old = load_revision(rev)
+    rng = np.random.default_rng(0)
+    poses = Pose(rng.normal(0, 0.4, (n, 3)).astype(np.float32), rng.normal(0, 0.4, (n, 21, 3)).astype(np.float32))
+    old.extract(poses[:100])
+    t_old = t_new = float("inf")
+    for _ in range(repeats):
+        t_old = min(t_old, _time(lambda: old.extract(poses), 1))
+        t_new = min(t_new, _time(lambda: pc.extract(poses), 1))
+    print(f"before ({rev}, {old.NUM_CODES} codes): {n / t_old:.0f} poses/s; now ({pc.NUM_CODES} codes): "
+          f"{n / t_new:.0f} poses/s (now / before time: {t_new / t_old:.2f})")
+    return {"rate_before": n / t_old, "rate_now": n / t_new, "before_codes": old.NUM_CODES}
 
 
 def bench_extract(n: int = 20000, repeats: int = 3) -> dict:
@@ -114,8 +164,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("n", nargs="?", type=int, default=20000)
     ap.add_argument("--describe", type=int, default=0, help="also describe this many corpus poses")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--before", default=None, metavar="REV",
+                    help="also time posecodes.py of this git revision, interleaved with the working tree's")
     args = ap.parse_args(argv)
     res = bench_extract(args.n, args.repeats)
+    if args.before:
+        res.update(bench_before(args.before, args.n, args.repeats))
     if args.describe > 0:
         res["describe"] = bench_describe(args.describe)
     print(json.dumps({"name": "posecode_extraction_throughput", "value": round(res["rate"], 1), "unit": "poses/s",
