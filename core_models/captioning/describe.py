@@ -903,6 +903,9 @@ def describe(poses: Pose | PosecodeSet, seed: int | np.random.Generator | None =
     Otherwise randomness comes from ``seed`` (an int, a Generator, or None for fresh entropy)."""
     single = isinstance(poses, Pose) and poses.batch_shape == ()
     rng = None if deterministic else _rng(seed)
+    if isinstance(poses, PosecodeSet) and poses.cats.shape[1] != pc.NUM_CODES:
+        raise ValueError(f"describe needs posecodes of the full inventory ({pc.NUM_CODES} columns), got "
+                         f"{poses.cats.shape[1]} (a v1 view?): extract them with inventory='full'")
     pcs = poses if isinstance(poses, PosecodeSet) else pc.extract(poses, rng, rest_joints)
     texts = []
     for i in range(len(pcs)):

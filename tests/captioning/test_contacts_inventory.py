@@ -166,3 +166,9 @@ def test_fast_binning_equals_digitize():
         v = np.concatenate([rng.uniform(th[0] - 50, th[-1] + 50, 500), th, np.nextafter(th, -np.inf),
                             [np.nan, np.inf, -np.inf]]).astype(np.float32).reshape(-1, 1)
         np.testing.assert_array_equal(op.bin(v), np.digitize(v, th).astype(np.int16), err_msg=op.name)
+
+
+def test_describe_refuses_a_v1_view_clearly():
+    with pytest.raises(ValueError, match="full inventory"):
+        describe(pc.extract(P["tpose"], inventory="v1"))
+    assert describe(pc.extract(Pose.stack([P["tpose"]])), deterministic=True)[0].startswith("The person is standing")
