@@ -73,7 +73,7 @@ FLOOR_GAP = 0.05
 JOINT_RADIUS: dict[str, float] = {
     "pelvis": 0.10, "spine1": 0.10, "spine2": 0.10, "spine3": 0.10, "neck": 0.06, "head": 0.10, "torso": 0.12,
     **{f"{s}_{j}": r for s in ("left", "right") for j, r in (
-        ("hip", 0.10), ("knee", 0.05), ("ankle", 0.08), ("foot", 0.03), ("collar", 0.06), ("shoulder", 0.05),
+        ("hip", 0.10), ("knee", 0.045), ("ankle", 0.08), ("foot", 0.03), ("collar", 0.06), ("shoulder", 0.05),
         ("elbow", 0.04), ("wrist", 0.03), ("hand", 0.03), ("thigh", 0.07), ("shin", 0.05), ("upperarm", 0.05),
         ("forearm", 0.04))},
 }
