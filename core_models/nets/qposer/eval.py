@@ -33,7 +33,7 @@ from core_models.nets.qposer.model import (
     body_rotmats,
     mpjae_deg,
 )
-from core_models.nets.qposer.train import evaluate_prompting, train_prior
+from core_models.nets.qposer.train import code_dependencies, evaluate_prompting, train_prior
 from core_models.nets.training.common import report, set_threads
 
 # QPoser Table 1 (AMASS, 21 body joints): reconstruction / escalated MPJAE (deg), mean (std)
@@ -303,12 +303,14 @@ def evaluate_human_prompts(qp, prompter, records: list[dict]) -> dict:
     from core_models.captioning import posecodes as pc
     from core_models.library import load_builtin
     from core_models.nets.common.pose_vae import rotmats_to_pose
-    from core_models.nets.qposer.infer import prompted_parts
+    from core_models.nets.qposer.infer import prompt_part_codes, prompted_parts
     from core_models.nets.qposer.model import full_rotmats
 
     lib = {it.name: it.pose for it in load_builtin()}
     dev = model_device(qp)
+    deps = code_dependencies(body_rotmats(np.stack([p.body_pose for p in lib.values()])))
     tot = hit = hit0 = found = 0
+    scope = [0, 0]  # expectations whose value depends on the prompted parts only: realised, total
     by_style: dict[str, list[int]] = {}
     for rec in records:
         if rec["start"] not in lib:
@@ -316,7 +318,7 @@ def evaluate_human_prompts(qp, prompter, records: list[dict]) -> dict:
         base = qp.encode(body_rotmats(lib[rec["start"]].body_pose[None]).to(dev)).cpu()
         pred = base.clone()
         parts = prompted_parts(rec["text"])
-        for p, codes in prompter.part_codes(rec["text"], parts, base=base[0].numpy(), qp=qp).items():
+        for p, codes in prompt_part_codes(prompter, rec["text"], parts, base[0].numpy(), qp).items():
             pred[0, qp.group_slice(p)] = torch.as_tensor(codes)
         cats = pc.extract(rotmats_to_pose(full_rotmats(qp.decode_indices(torch.cat([base, pred]).to(dev)).cpu())),
                           None).cats
@@ -327,12 +329,16 @@ def evaluate_human_prompts(qp, prompter, records: list[dict]) -> dict:
             tot += 1
             hit += int(int(cats[1, ci]) in ok)
             hit0 += int(int(cats[0, ci]) in ok)
+            if deps[ci] and deps[ci] <= set(parts):
+                scope[0] += int(int(cats[1, ci]) in ok)
+                scope[1] += 1
             st = by_style.setdefault(rec.get("style", "?"), [0, 0])
             st[0] += int(int(cats[1, ci]) in ok)
             st[1] += 1
     return {"prompts": len(records), "expectations": tot, "realised_pct": round(100.0 * hit / max(tot, 1), 1),
             "unchanged_pct": round(100.0 * hit0 / max(tot, 1), 1),
             "parts_found_pct": round(100.0 * found / max(len(records), 1), 1),
+            "in_scope_expectations": scope[1], "in_scope_realised_pct": round(100.0 * scope[0] / max(scope[1], 1), 1),
             "by_style": {k: round(100.0 * a / max(b, 1), 1) for k, (a, b) in sorted(by_style.items())}}
 
 
@@ -341,7 +347,9 @@ def _prompt_file(model: QPoser, prompter, corpus, path: str) -> dict:
     if all("expect" in r for r in recs):
         res = evaluate_human_prompts(model, prompter, recs)
         report(f"[eval] {Path(path).name}: realised {res['realised_pct']}% of {res['expectations']} expectations "
-               f"(start pose: {res['unchanged_pct']}%, parts found {res['parts_found_pct']}%) {res['by_style']}")
+               f"(start pose: {res['unchanged_pct']}%, parts found {res['parts_found_pct']}%; the "
+               f"{res['in_scope_expectations']} that depend on the prompted parts only: "
+               f"{res['in_scope_realised_pct']}%) {res['by_style']}")
         return res
     idx = np.asarray([int(r["corpus_index"]) for r in recs])
     poses = corpus.poses(idx)

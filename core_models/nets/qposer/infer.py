@@ -297,7 +297,7 @@ class LatentEditor:
         if self.prompter is None:
             raise RuntimeError("the QPoser prompt model is not available (train it: python main.py train qposer "
                                "--stage prompt)")
-        pc = self.prompter.part_codes(text, base=np.asarray(codes), qp=self.model)
+        pc = prompt_part_codes(self.prompter, text, None, np.asarray(codes), self.model)
         out = np.array(codes, copy=True)
         for p, c in pc.items():
             out[self.slice(p)] = c
@@ -488,6 +488,19 @@ def body_code_categories(R: torch.Tensor, codes) -> np.ndarray:
     return bin_codes(measure_codes(f, codes), codes)
 
 
+@torch.no_grad()
+def _decode_part(qp, idx: torch.Tensor, part: str) -> torch.Tensor:
+    """The rotations (B, J_part, 3, 3) of ``part``'s joints decoded from code rows ``idx`` (B,H): only that part's
+    decoder runs (it reads the part's codes and the global codes; the refiner's inner loop)."""
+    from core_models.pose import sixd_to_matrix
+
+    zq = qp.lookup(idx)
+    x = zq[:, qp.group_slice(part)].reshape(len(idx), -1)
+    if "global" in qp.groups:
+        x = torch.cat([x, zq[:, qp.group_slice("global")].reshape(len(idx), -1)], 1)
+    return sixd_to_matrix(qp.decoders[part](x))
+
+
 class PromptRefiner:
     """Test-time choice of the prompted parts' codes. Candidates per part: the ``top_k`` code tuples of real
     training poses (``banks``) that the prompt model scores highest, plus its per-head argmax; the posecodes the
@@ -532,16 +545,31 @@ class PromptRefiner:
         if not len(codes):
             return {p: cur[qp.group_slice(p)].numpy() for p in parts}
         dev = model_device(qp)
+        R_cur = qp.decode_indices(cur[None].to(dev))[0].cpu()  # parts decode independently (global codes fixed)
         for _ in range(self.rounds):
             for p in parts:
                 c = cands[p]
                 full = cur[None].repeat(len(c), 1)
                 full[:, qp.group_slice(p)] = c
-                cats = body_code_categories(qp.decode_indices(full.to(dev)), codes).astype(np.int64)
+                jj = [j - 1 for j in qp.group_joints[p]]
+                Rp = _decode_part(qp, full.to(dev), p).cpu()
+                R = R_cur[None].repeat(len(c), 1, 1, 1)
+                R[:, jj] = Rp
+                cats = body_code_categories(R, codes).astype(np.int64)
                 fit = (w[None] * np.take_along_axis(logc[None].repeat(len(c), 0), cats[..., None], 2)[..., 0]).sum(1)
                 prior = logp[p].gather(1, c.T).sum(0).numpy()
-                cur[qp.group_slice(p)] = c[int(np.argmax(fit + self.alpha * prior))]
+                best = int(np.argmax(fit + self.alpha * prior))
+                cur[qp.group_slice(p)] = c[best]
+                R_cur[jj] = Rp[best]
         return {p: cur[qp.group_slice(p)].numpy() for p in parts}
+
+
+def prompt_part_codes(prompter, text: str, parts, base: np.ndarray, qp) -> dict[str, np.ndarray]:
+    """``prompter.part_codes`` with the current pose's codes ``base`` when the prompter refines its choice against
+    that pose (a :class:`Prompter` with a refiner); stand-ins and plain prompters get ``(text, parts)``."""
+    if getattr(prompter, "refiner", None) is not None:
+        return prompter.part_codes(text, parts, base=base, qp=qp)
+    return prompter.part_codes(text, parts)
 
 
 class Prompter:

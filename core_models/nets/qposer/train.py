@@ -56,6 +56,7 @@ from core_models.nets.qposer.infer import (
     load_qposer,
     measure_codes,
     model_spec,
+    prompt_part_codes,
     prompted_parts,
     reader_targets,
 )
@@ -657,7 +658,7 @@ def _prompted_codes(qp, prompter: Prompter, ex: dict, seed: int):
     for i, t in enumerate(texts):
         parts = prompted_parts(t)
         mentioned.append(set(parts))
-        pcodes = prompter.part_codes(t, parts, base=base[i].numpy(), qp=qp)
+        pcodes = prompt_part_codes(prompter, t, parts, base[i].numpy(), qp)
         for p in parts:
             pred[i, qp.group_slice(p)] = torch.as_tensor(pcodes[p])
             oracle[i, qp.group_slice(p)] = codes[i, qp.group_slice(p)]
