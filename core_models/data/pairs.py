@@ -45,14 +45,16 @@ class PairSet:
 
 
 def _categories(corpus, idx: np.ndarray, rest_joints=None) -> tuple[np.ndarray, np.ndarray]:
-    """(categories (n, C) int, semantic features (n, D) float) in deterministic mode."""
+    """(categories (n, C) int, semantic features (n, D) float) in deterministic mode, on the first (98-code)
+    posecode inventory: the ≥ 15 / ≥ 20 differing-code thresholds and the nearest-neighbour features were set on
+    it (the full inventory counts ~3× as many differences for the same two poses)."""
     from core_models.captioning.posecodes import extract, posecode_features
 
     cats, feats = [], []
     for s in range(0, len(idx), 8192):
-        codes = extract(corpus.poses(idx[s:s + 8192]), rng=None, rest_joints=rest_joints)
+        codes = extract(corpus.poses(idx[s:s + 8192]), rng=None, rest_joints=rest_joints, inventory="v1")
         cats.append(np.asarray(codes.cats))
-        feats.append(np.asarray(posecode_features(codes), np.float32))
+        feats.append(np.asarray(posecode_features(codes, inventory="v1"), np.float32))
     return np.concatenate(cats), np.concatenate(feats)
 
 
