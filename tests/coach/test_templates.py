@@ -244,3 +244,21 @@ def test_services_engine_uses_the_panels_variant_and_a_child_builder():
                                    variant="heavy", measure="pose")
     assert e.template_variant == "heavy" and e.template_builder == "child" and e.learned_async
     assert e.measure == "pose"
+
+
+def test_headless_run_keeps_and_logs_each_template_notice_once(caplog):
+    """``python main.py coach`` shows why a target was compared with its ideal landmarks (a logged warning)."""
+    import logging
+    from types import SimpleNamespace
+
+    from core_models.coach.run import CoachRun, _note_templates
+
+    run = CoachRun(report=None)  # type: ignore[arg-type]
+    eng = SimpleNamespace(template_notice=None)
+    with caplog.at_level(logging.WARNING, logger="core_models.coach.run"):
+        _note_templates(eng, run)
+        eng.template_notice = "captured target templates unavailable (no EGL)"
+        for _ in range(3):
+            _note_templates(eng, run)
+    assert run.template_notices == ["captured target templates unavailable (no EGL)"]
+    assert [r.getMessage() for r in caplog.records] == ["coach: captured target templates unavailable (no EGL)"]
