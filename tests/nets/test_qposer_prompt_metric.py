@@ -149,3 +149,32 @@ def test_refiner_reads_nothing_outside_the_prompted_parts():
     assert len(codes) == 0  # a right-knee code is no business of a left-arm prompt
     codes, w, logc = ref.targets(x, m, ["right_leg", "left_arm"])
     assert codes.tolist() == [knee] and w[0] > 0.99 and np.argmax(logc[0]) == 0
+
+
+def test_prompt_weights_round_trip_with_and_without_the_refiner(tmp_path, tiny_qposer):
+    from core_models.nets.common.weights import save_weights
+    from core_models.nets.qposer.infer import PosecodeReader, load_prompter, model_spec
+    from core_models.nets.qposer.model import PromptToCodes
+
+    ph, pcodes = model_spec(tiny_qposer)
+    model = PromptToCodes(ph, pcodes, d=16)
+    base_cfg = {"part_heads": ph, "part_codes": pcodes, "d": 16}
+    save_weights("qposer_prompt", model.state_dict(), base_cfg, {"command": "test"}, directory=tmp_path, half=True)
+    old = load_prompter(directory=tmp_path)
+    assert old.refiner is None and old.posecodes is None  # pre-#18 weights: per-head argmax
+
+    reader = PosecodeReader(PROMPT_POSECODES, 6, d=8)
+    banks = {p: torch.randint(0, pcodes[p], (5, ph[p])).to(torch.uint8) for p in PARTS}
+    deps = [["left_arm"]] * PROMPT_POSECODES
+    state = {**model.state_dict(), **{f"reader.{k}": v for k, v in reader.state_dict().items()},
+             **{f"bank.{p}": b for p, b in banks.items()}}
+    cfg = {**base_cfg, "posecodes": PROMPT_POSECODES,
+           "reader": {"n_codes": PROMPT_POSECODES, "n_cats": 6, "d": 8, "deps": deps,
+                      "refine": {"top_k": 3, "rounds": 1, "alpha": 0.1}}}
+    save_weights("qposer_prompt", state, cfg, {"command": "test"}, directory=tmp_path, half=True)
+    new = load_prompter(directory=tmp_path)
+    assert new.posecodes == PROMPT_POSECODES and new.refiner is not None
+    assert new.refiner.top_k == 3 and new.refiner.rounds == 1
+    assert all(torch.equal(new.refiner.banks[p], banks[p]) for p in PARTS)
+    assert torch.allclose(new.refiner.reader.query, reader.query.half().float())
+    assert new.refiner.deps[0] == {"left_arm"}

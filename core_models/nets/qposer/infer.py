@@ -529,6 +529,8 @@ class PromptRefiner:
 
     def candidates(self, logp: torch.Tensor, part: str) -> torch.Tensor:
         """(k+1, H) code tuples: the per-head argmax, then the bank's best-scored tuples."""
+        if part not in self.banks or not len(self.banks[part]):
+            return logp.argmax(-1)[None]
         bank = self.banks[part].long()
         sc = logp.gather(1, bank.T).sum(0)
         top = bank[sc.topk(min(self.top_k, len(bank))).indices]

@@ -489,14 +489,16 @@ def _clause_features(corpus, texts: list[str]) -> ClauseFeatures:
 
 @torch.no_grad()
 def part_banks(qp, R: torch.Tensor, min_count: int = 2) -> dict[str, torch.Tensor]:
-    """Per part: the code tuples (uint8, (U, H_p)) that at least ``min_count`` training poses encode to — the
-    real part configurations :class:`~core_models.nets.qposer.infer.PromptRefiner` chooses among."""
+    """Per part: the code tuples ((U, H_p), uint8 for codebooks up to 256) that at least ``min_count`` training
+    poses encode to — the real part configurations :class:`~core_models.nets.qposer.infer.PromptRefiner` chooses
+    among."""
     dev = model_device(qp)
     codes = torch.cat([qp.encode(R[i:i + 4096].to(dev)).cpu() for i in range(0, len(R), 4096)])
     out = {}
     for p in PARTS:
         u, cnt = torch.unique(codes[:, qp.group_slice(p)], dim=0, return_counts=True)
-        out[p] = u[cnt >= min_count].to(torch.uint8)
+        keep = u[cnt >= min_count]
+        out[p] = keep.to(torch.uint8 if qp.codebook_size(p) <= 256 else torch.int16)
     return out
 
 
