@@ -85,11 +85,22 @@ def _arguments_ok(args) -> bool:
     return _use_device(args.device)
 
 
+def _mode(args) -> tuple[bool, str]:
+    """(per image?, pipeline mode) of the source; resolves ``--model auto`` for it (full per image, lite when
+    tracking)."""
+    from core_models.capture.per_image import resolve_variant
+
+    per_image = (args.image_mode or bool(args.images)) and not args.tracking
+    mode = "image" if per_image else "video"
+    args.model = resolve_variant(args.model, mode)
+    return per_image, mode
+
+
 def _run(args) -> int:
     if not _arguments_ok(args):
         return 2
     from core_models.capture.landmarks import LandmarkerError
-    from core_models.capture.per_image import resolve_variant, run_images
+    from core_models.capture.per_image import run_images
     from core_models.capture.pipeline import CapturePipeline, results_to_arrays, run_source
     from core_models.capture.sources import CameraSource, ImageFolderSource, VideoFileSource
 
@@ -105,9 +116,7 @@ def _run(args) -> int:
     if not source.open():  # a missing camera is an error here too (the GUI keeps retrying instead)
         print(f"error: {source.status}", file=sys.stderr)
         return 1
-    per_image = (args.image_mode or bool(args.images)) and not args.tracking
-    mode = "image" if per_image else "video"
-    args.model = resolve_variant(args.model, mode)  # auto: full per image, lite when tracking
+    per_image, mode = _mode(args)
     try:
         pipe = CapturePipeline(args.model, regressor=args.regressor, smooth=not (args.no_smooth or per_image),
                                min_cutoff=args.min_cutoff, beta=args.beta, mode=mode)

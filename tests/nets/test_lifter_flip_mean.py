@@ -116,9 +116,12 @@ def test_old_configs_load_with_the_chordal_mean():
 def test_the_shipped_direct_model_uses_the_mirror_augmentation():
     from core_models.nets.embroider.infer import load_direct_model
 
+    from core_models.nets.lifter.model import LifterPair
+
     m = load_direct_model(WEIGHTS)
-    cfg = m.lifter.cfg
-    assert cfg.pose_head and cfg.flip_test and cfg.flip_mean == "chordal"
+    members = list(m.lifter.members) if isinstance(m.lifter, LifterPair) else [m.lifter]
+    for cfg in (mb.cfg for mb in members):
+        assert cfg.pose_head and cfg.flip_test and cfg.flip_mean == "chordal"
     kp = _symmetric_keypoints(1)
     R, lifted = m.predict(kp.unsqueeze(1))
     assert R.shape == (22, 3, 3) and lifted.shape == (22, 3)
@@ -150,12 +153,16 @@ def test_a_pair_of_variants_averages_on_so3_and_stays_equivariant(tmp_path):
     name = blob["config"]["real_default"]
     state = dict(blob["state"]) | {f"pair-b.{k}": v for k, v in blob["state"].items() if k.startswith(f"{name}.")}
     state = {k.replace(f"pair-b.{name}.", "pair-b."): v for k, v in state.items()}
-    cfg = dict(blob["config"], real_ensemble=[name, "pair-b"])
+    cfg = {k: v for k, v in blob["config"].items() if k != "real_ensemble"}
     cfg["variants"] = dict(cfg["variants"], **{"pair-b": cfg["variants"][name]})
+    (tmp_path / "one").mkdir()
+    save_weights("lifter", state, cfg, {}, directory=tmp_path / "one")
+    single = load_direct_model(tmp_path / "one")
+    assert not isinstance(single.lifter, LifterPair)
+    cfg["real_ensemble"] = [name, "pair-b"]
     save_weights("lifter", state, cfg, {"metrics": man.get("metrics", {})}, directory=tmp_path)
     m = load_direct_model(tmp_path)
     assert isinstance(m.lifter, LifterPair)
-    single = load_direct_model(WEIGHTS)
     kp1 = _symmetric_keypoints(1).unsqueeze(1)
     torch.testing.assert_close(m.predict(kp1)[0], single.predict(kp1)[0], atol=1e-4, rtol=0)  # two equal members
     cfg["real_ensemble"] = [name, "missing"]
