@@ -239,8 +239,9 @@ class CapturePanel(QWidget):
         from core_models.capture.pipeline import run_source
 
         mode = default_mode(source.kind)
+        variant = resolve_variant(variant, mode)  # auto: full per image, lite for a camera or a video
         try:
-            pipe = self.ctx.services.capture_pipeline(resolve_variant(variant, mode), regressor, mode)
+            pipe = self.ctx.services.capture_pipeline(variant, regressor, mode)
         except Exception:
             source.close()
             raise
@@ -250,7 +251,7 @@ class CapturePanel(QWidget):
                 if not source.retries:
                     return source.status
             else:
-                self.statusChanged.emit(f"{source.status} · pose from {pipe.regressor.name}")
+                self.statusChanged.emit(f"{source.status} · {variant} landmarks · pose from {pipe.regressor.name}")
             hint, stop = (lambda: self._hint or None), self._stop_check(source)
             results = (run_images(pipe, source, text=hint, should_stop=stop, keep_frames=True) if mode == "image"
                        else run_source(pipe, source, text=hint, should_stop=stop, keep_frames=True, overlap=True))
