@@ -70,27 +70,25 @@ class Strictness(str, Enum):
 TOLERANCE_DEG = {Strictness.BEGINNER: 30.0, Strictness.STANDARD: 20.0, Strictness.ADVANCED: 12.0}
 
 
-_WORKER: ThreadPoolExecutor | None = None
-_TEMPLATE_WORKER: ThreadPoolExecutor | None = None
+_WORKERS: dict[str, ThreadPoolExecutor] = {}
 _WORKER_LOCK = threading.Lock()
 
 
-def _worker() -> ThreadPoolExecutor:
-    """One background thread for learned proposals (``learned_async``), shared by every engine."""
-    global _WORKER
+def _pool(name: str) -> ThreadPoolExecutor:
+    """One background thread per kind of work, shared by every engine: ``"learned"`` proposals
+    (``learned_async``) and target ``"templates"`` (a build takes seconds; learned proposals must not wait)."""
     with _WORKER_LOCK:
-        if _WORKER is None:
-            _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-learned")
-        return _WORKER
+        if name not in _WORKERS:
+            _WORKERS[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"coach-{name}")
+        return _WORKERS[name]
+
+
+def _worker() -> ThreadPoolExecutor:
+    return _pool("learned")
 
 
 def _template_worker() -> ThreadPoolExecutor:
-    """One background thread for target templates (a build takes seconds; learned proposals must not wait)."""
-    global _TEMPLATE_WORKER
-    with _WORKER_LOCK:
-        if _TEMPLATE_WORKER is None:
-            _TEMPLATE_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-templates")
-        return _TEMPLATE_WORKER
+    return _pool("templates")
 
 
 class CoachPhase(str, Enum):
