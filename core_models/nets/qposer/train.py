@@ -32,6 +32,7 @@ from core_models.nets.common.pose_vae import (
     PoseVAE,
     rotmats_to_pose,
 )
+from core_models.nets.qposer.augment import Augment, augment_batch, perturb
 from core_models.nets.common.weights import (
     continued,
     manifest,
@@ -117,38 +118,102 @@ def _lr_at(frac: float, lr: float) -> float:
     return 1e-5 + 0.5 * (lr - 1e-5) * (1 + math.cos(math.pi * min(1.0, (frac - warm) / (1 - warm))))
 
 
+def _nearest(m: QPoser, z: torch.Tensor) -> torch.Tensor:
+    """Code indices of latents ``z`` (B,H,d) without touching the EMA codebooks."""
+    idx = torch.empty(z.shape[:2], dtype=torch.long, device=z.device)
+    for g in m.groups:
+        idx[:, m.group_slice(g)] = m.bank(g).nearest(z[:, m.group_slice(g)].detach())
+    return idx
+
+
+def perturbed_consistency(m: QPoser, P: torch.Tensor, R: torch.Tensor, zq_clean: torch.Tensor,
+                          w_joints: float = 1.0) -> torch.Tensor:
+    """Consistency over perturbed inputs: ``P`` (a perturbed copy of the clean poses ``R``) is encoded — its latents
+    are pulled onto the clean pose's codes ``zq_clean`` (the codes stay stable under the noise) —, decoded and
+    compared with the clean ``R`` (denoising), and its decoding is encoded again onto the codes it came from
+    (decode∘encode idempotent around the data). The codebooks are not updated by the perturbed copy."""
+    z = m.encode_continuous(P)
+    hard = m.lookup(_nearest(m, z))
+    out = m.decode(z + (hard - z).detach())  # straight-through
+    stable = ((z - zq_clean.detach()) ** 2).mean()
+    again = ((m.encode_continuous(out) - hard.detach()) ** 2).mean()
+    return recon_loss(out, R, w_joints) + stable + again
+
+
+def mix_consistency(m: QPoser, idx: torch.Tensor, swap: torch.Tensor) -> torch.Tensor:
+    """Code-mix consistency: the codes of each part group where ``swap`` (B, groups) is set are taken from the next
+    pose of the batch; the mixed codes are decoded and the decoding encoded again onto them — decode∘encode made
+    idempotent on part combinations the data never showed (an unseen source's poses are such combinations)."""
+    mixed = idx.clone()
+    other = idx.roll(1, 0)
+    for k, g in enumerate(m.groups):
+        sl = m.group_slice(g)
+        mixed[:, sl] = torch.where(swap[:, k:k + 1], other[:, sl], idx[:, sl])
+    zmix = m.lookup(mixed)
+    return ((m.encode_continuous(m.decode(zmix)) - zmix.detach()) ** 2).mean()
+
+
+def _prior_loss(cfg: QPoserConfig, w_joints: float, w_cc: float, aug: Augment | None):
+    """The per-step loss ``fn(model, R, P=None, swap=None)`` → (loss, commitment, code-consistency or None)."""
+
+    def prior_loss(m: QPoser, R: torch.Tensor, P: torch.Tensor | None = None, swap: torch.Tensor | None = None):
+        z = m.encode_continuous(R)
+        zq, idx, commit = m.quantize(z)
+        out = m.decode(zq)
+        loss = recon_loss(out, R, w_joints) + cfg.beta * commit
+        cc = ((m.encode_continuous(out) - zq.detach()) ** 2).mean() if w_cc else None
+        if cc is not None:
+            loss = loss + w_cc * cc
+        if aug is not None and P is not None and aug.perturb > 0:
+            h = len(P)
+            loss = loss + aug.perturb * perturbed_consistency(m, P, R[:h], zq[:h], w_joints)
+        if aug is not None and swap is not None and aug.mix > 0:
+            loss = loss + aug.mix * mix_consistency(m, idx[:len(swap)], swap)
+        return loss, commit, cc
+
+    return prior_loss
+
+
+def _aug_batch(R: torch.Tensor, train_R: torch.Tensor, aug: Augment, n_groups: int,
+               g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """One global batch of the augmented loss (drawn on the CPU before sharding, so every rank agrees): the
+    targets, the perturbed copy of their first half and the code-mix swaps of that half."""
+    T = augment_batch(R, train_R, aug, g)
+    h = max(1, len(T) // 2)
+    P = perturb(T[:h], aug, g) if aug.perturb > 0 else None
+    swap = (torch.rand(h, n_groups, generator=g) < 0.5) if aug.mix > 0 else None
+    return T, P, swap
+
+
 def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | None = None, *, steps: int,
                 minutes: float, batch: int = 256, lr: float = 2e-3, seed: int = 0, log_every: int = 1000,
                 logf=report, w_joints: float = 1.0, w_cc: float = 0.0,
-                model: QPoser | None = None, device: str | torch.device = "cpu") -> tuple[QPoser, dict]:
+                model: QPoser | None = None, device: str | torch.device = "cpu",
+                aug: Augment | None = None) -> tuple[QPoser, dict]:
     """Train one QPoser; stops at ``steps`` or ``minutes`` (the LR schedule follows whichever is further).
 
     ``w_cc`` > 0 adds a code-consistency term (ours, not in the paper): the reconstruction is encoded again and
     its pre-quantization latents are pulled onto the codes it was decoded from, so decode∘encode becomes
     idempotent (the escalated error of repeated encode/decode rounds shrinks). ``model``: continue training it
     (fine-tuning) instead of a fresh one. ``device``: where the model and each batch go (the poses stay on the CPU;
-    the shuffling is drawn on the CPU, so a seed picks the same batches on any device)."""
+    the shuffling is drawn on the CPU, so a seed picks the same batches on any device). ``aug``
+    (:class:`~core_models.nets.qposer.augment.Augment`): the generalisation options — augmented targets,
+    consistency over perturbed inputs and over code mixes; their random numbers come from their own generator,
+    so the batches (and a run without ``aug``) stay the same."""
     torch.manual_seed(seed)
     model = QPoser(cfg) if model is None else model
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
+    aug_on = aug if aug is not None and aug.active() else None
+    g_aug = torch.Generator().manual_seed(seed + 7717)  # only drawn from when an option is on
     n = len(train_R)
     t0 = time.time()
     step = 0
     perm = torch.randperm(n, generator=g)
     pos = 0
     hist = []
-
-    def prior_loss(m: QPoser, R: torch.Tensor):
-        z = m.encode_continuous(R)
-        zq, _idx, commit = m.quantize(z)
-        out = m.decode(zq)
-        loss = recon_loss(out, R, w_joints) + cfg.beta * commit
-        cc = ((m.encode_continuous(out) - zq.detach()) ** 2).mean() if w_cc else None
-        return (loss + w_cc * cc if cc is not None else loss), commit, cc
-
-    step_loss = dist.wrap(model, prior_loss)  # DDP under torchrun: each rank its share of the global batch
+    step_loss = dist.wrap(model, _prior_loss(cfg, w_joints, w_cc, aug))  # DDP under torchrun: a share per rank
     while True:
         frac = max(step / steps, dist.elapsed(t0) / (60 * minutes))
         if frac >= 1.0:
@@ -158,28 +223,42 @@ def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | 
         if pos + batch > n:
             perm = torch.randperm(n, generator=g)
             pos = 0
-        R = train_R[dist.shard(perm[pos:pos + batch])].to(device)
+        if aug_on is None:
+            loss, commit, cc = step_loss(train_R[dist.shard(perm[pos:pos + batch])].to(device))
+        else:
+            T, P, swap = dist.shard(_aug_batch(train_R[perm[pos:pos + batch]], train_R, aug_on, len(model.groups),
+                                               g_aug))
+            loss, commit, cc = step_loss(T.to(device), None if P is None else P.to(device),
+                                         None if swap is None else swap.to(device))
         pos += batch
-        loss, commit, cc = step_loss(R)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
         if log_every and (step % log_every == 0 or step == 1):
-            msg = f"[qposer] step {step} frac {frac:.2f} loss {loss.item():.4f} commit {commit.item():.4f}"
-            if cc is not None:
-                msg += f" code-consistency {cc.item():.4f}"
-            if val_R is not None:
-                model.eval()
-                with torch.no_grad():
-                    v = val_R[:2000].to(device)
-                    e = mpjae_deg(model.reconstruct(v), v).mean().item()
-                model.train()
-                msg += f" val MPJAE {e:.2f}°"
-                hist.append((step, round(e, 3)))
-            logf(msg + f" ({time.time() - t0:.0f} s)")
+            hist_e = _log_step(model, step, frac, loss, commit, cc, val_R, device, t0, logf)
+            if hist_e is not None:
+                hist.append(hist_e)
     model.eval()
     return model, {"steps": step, "seconds": round(time.time() - t0, 1), "history": hist}
+
+
+def _log_step(model: QPoser, step: int, frac: float, loss, commit, cc, val_R, device, t0: float,
+              logf) -> tuple[int, float] | None:
+    msg = f"[qposer] step {step} frac {frac:.2f} loss {loss.item():.4f} commit {commit.item():.4f}"
+    if cc is not None:
+        msg += f" code-consistency {cc.item():.4f}"
+    out = None
+    if val_R is not None:
+        model.eval()
+        with torch.no_grad():
+            v = val_R[:2000].to(device)
+            e = mpjae_deg(model.reconstruct(v), v).mean().item()
+        model.train()
+        msg += f" val MPJAE {e:.2f}°"
+        out = (step, round(e, 3))
+    logf(msg + f" ({time.time() - t0:.0f} s)")
+    return out
 
 
 # --- the VPoser-style baseline ------------------------------------------------------------------------
@@ -250,11 +329,38 @@ def add_train_args(p) -> None:
     p.add_argument("--init-from", default=None,
                    help="prior: weights folder holding a qposer.pt to continue training from (fine-tuning)")
     p.add_argument("--lr", type=float, default=None, help="prior: peak learning rate (default: the config's)")
+    p.add_argument("--aug-interp", type=float, default=0.0,
+                   help="prior: share of each batch replaced by per-joint slerps towards random training poses")
+    p.add_argument("--aug-twist", type=float, default=0.0,
+                   help="prior: per-joint twist noise (± degrees about each bone) on half of each batch")
+    p.add_argument("--perturb-consistency", type=float, default=0.0,
+                   help="prior: weight of the consistency over perturbed inputs (rotation + twist noise)")
+    p.add_argument("--perturb-deg", type=float, default=3.0,
+                   help="prior: rotation noise σ (degrees per axis) of the perturbed inputs")
+    p.add_argument("--mix-consistency", type=float, default=0.0,
+                   help="prior: weight of the code-mix consistency (part codes swapped between poses)")
     p.add_argument("--prompt-poses", type=int, default=None,
                    help="prompt: training poses described (two descriptions each; default 4000, tiny 200)")
     p.add_argument("--epochs", type=int, default=None, help="prompt: epochs (default 40, tiny 5)")
     p.add_argument("--prompt-from", default=None,
                    help="prompt: keep the prompt model saved in this weights folder (train only its reader/banks)")
+
+
+def augment_options(args) -> Augment | None:
+    """The :class:`Augment` of the command line, or None when every generalisation option is off."""
+    aug = Augment(interp=float(getattr(args, "aug_interp", 0.0) or 0.0),
+                  twist_deg=float(getattr(args, "aug_twist", 0.0) or 0.0),
+                  perturb=float(getattr(args, "perturb_consistency", 0.0) or 0.0),
+                  perturb_deg=float(getattr(args, "perturb_deg", 3.0) or 0.0),
+                  mix=float(getattr(args, "mix_consistency", 0.0) or 0.0))
+    for name, v in (("--aug-interp", aug.interp), ("--aug-twist", aug.twist_deg),
+                    ("--perturb-consistency", aug.perturb), ("--perturb-deg", aug.perturb_deg),
+                    ("--mix-consistency", aug.mix)):
+        if not math.isfinite(v) or v < 0:
+            raise SystemExit(f"error: {name} must be a finite number ≥ 0 (got {v})")
+    if aug.interp > 1:
+        raise SystemExit(f"error: --aug-interp is a share of the batch, 0..1 (got {aug.interp})")
+    return aug if aug.active() else None
 
 
 def _command_line() -> str:
@@ -304,9 +410,10 @@ def run_train(args) -> int:
         report(f"[qposer] continuing from {args.init_from}")
     w_cc = args.consistency if getattr(args, "consistency", None) is not None else cfgd.get("consistency", 0.0)
     lr = args.lr if getattr(args, "lr", None) else cfgd["lr"]
+    aug = augment_options(args)
     model, stats = train_prior(cfg, train_R, val_R, steps=steps, minutes=minutes, batch=cfgd["batch"],
                                lr=lr, seed=args.seed, log_every=1000 if args.config == "full" else 100,
-                               w_cc=w_cc, model=init, device=dev)
+                               w_cc=w_cc, model=init, device=dev, aug=aug)
     if not dist.is_main():  # rank 0 evaluates and saves
         return 0
     # evaluate with the stored (float16) weights
@@ -319,7 +426,8 @@ def run_train(args) -> int:
     nsteps = stats["steps"] + (int(prev.get("steps", 0)) if prev is not None else 0)
     save_weights(args.out or "qposer", model.state_dict(), {"model": cfg.to_dict(), "paths": paths},
                  {"command": cmd, "data": data, "metrics": metrics, "train_seconds": round(secs, 1),
-                  "steps": nsteps, "history": stats["history"], "code_consistency_weight": w_cc},
+                  "steps": nsteps, "history": stats["history"], "code_consistency_weight": w_cc,
+                  **({"augment": aug.to_dict()} if aug is not None else {})},
                  directory=wdir, half=True)
     report(f"[qposer] saved {args.out or 'qposer'}")
     return 0
