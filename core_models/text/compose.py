@@ -484,6 +484,9 @@ def edit_sentence(editor, pose: Pose, text: str, strategy: str = DEFAULT_STRATEG
         same = Pose.stack([pose.copy()] * n_samples) if n_samples > 0 else None
         return SentenceEdit(pose.copy(), understood, unused, True, notice, strategy, [], same)
     out, failed, texts = _compose(editor, pose, parsed, steps, strategy, hold, keep_global)
+    if strategy == "clauses" and hasattr(editor, "honour"):  # test-time compliance (nets/editor/realise.py):
+        sized = [s.text for s in steps if s not in failed and s.clause.amount is None and s.clause.goal is None]
+        out = editor.honour(pose, out, ", ".join(sized)) if sized else out  # steps without an asked amount
     out, overlapped = apply_holds(out, pose, parsed, steps)
     notes = [(c, "kept as the same sentence moves it") for c in overlapped]
     understood, unused = _report(parsed, steps, failed, dropped, notes)

@@ -141,7 +141,17 @@ def compliance(editor, data: PairData, n: int = 300, rest_joints=None, through: 
             ok_instr += all(res)
             tot_instr += 1
     return {"compliance": ok_instr / max(tot_instr, 1), "compliance_codes": ok_codes / max(tot_codes, 1),
-            "instructions": tot_instr, "example": texts[0]}
+            "instructions": tot_instr, "example": texts[0], "edit_mpje": _mpje_mm(out_p, B_p, rest_joints)}
+
+
+def _mpje_mm(P: Pose, Q: Pose, rest_joints=None) -> float:
+    """Mean per-joint position error (mm, pelvis-relative, heading kept) between the returned edits and B:
+    the single pose the user gets, not the best of 30 samples."""
+    from core_models.text.measures import PoseFrame
+
+    jp, jq = PoseFrame(P, rest_joints).joints, PoseFrame(Q, rest_joints).joints
+    jp, jq = jp - jp[:, :1], jq - jq[:, :1]
+    return float(1000 * np.linalg.norm(jp - jq, axis=-1).mean())
 
 
 def _apply_texts(editor, A: torch.Tensor, A_p: Pose, texts: list[str], through: str) -> Pose:
@@ -240,6 +250,17 @@ def add_eval_args(p) -> None:
                    help="apply the coach text in one editor call (model), the way the app does (app: parsed, "
                         "clause by clause, held parts kept), or report both (default)")
     p.add_argument("--chain-poses", type=int, default=200)
+    p.add_argument("--split", choices=("val", "test"), default="test",
+                   help="corpus split to evaluate (pick settings on val, report test); ignored with --mocap")
+    p.add_argument("--compliance-only", action="store_true",
+                   help="only the compliance rows (skip best-of-30, chains and sides: quick setting sweeps)")
+    p.add_argument("--no-realise", action="store_true",
+                   help="return the editor's plain mean (no test-time compliance: core_models/nets/editor/realise.py)")
+    p.add_argument("--realise-samples", type=int, default=None, help="samples the compliance pick draws (default 8)")
+    p.add_argument("--realise-scales", default=None,
+                   help="comma-separated slerp factors tried on the named parts (default 1,1.3,1.7,2.2)")
+    p.add_argument("--realise-margin", type=float, default=None, help="aim past the ignored band by this factor")
+    p.add_argument("--realise-refine", type=int, default=None, help="finite-difference refinement steps (0: none)")
     p.add_argument("--weights", default=None, help="weights folder (default resources/weights)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
@@ -274,6 +295,25 @@ def format_table(res: dict) -> str:
 DEVICE_CLEAN = True
 
 
+def _realise_config(args):
+    import dataclasses
+
+    from core_models.nets.editor.realise import DEFAULT_REALISE
+
+    if getattr(args, "no_realise", False):
+        return None
+    cfg = DEFAULT_REALISE
+    if getattr(args, "realise_samples", None) is not None:
+        cfg = dataclasses.replace(cfg, samples=int(args.realise_samples))
+    if getattr(args, "realise_scales", None):
+        cfg = dataclasses.replace(cfg, scales=tuple(float(x) for x in args.realise_scales.split(",")))
+    if getattr(args, "realise_margin", None) is not None:
+        cfg = dataclasses.replace(cfg, margin=float(args.realise_margin))
+    if getattr(args, "realise_refine", None) is not None:
+        cfg = dataclasses.replace(cfg, refine_steps=int(args.realise_refine))
+    return cfg
+
+
 def run_eval(args) -> int:
     torch.set_num_threads(max(1, int(getattr(args, "threads", 1) or 1)))
     from core_models.body import load_body
@@ -284,54 +324,76 @@ def run_eval(args) -> int:
         print(f"error: {e}")
         return 2
     ed.hold_unnamed = not getattr(args, "no_hold", False)
+    ed.realise = _realise_config(args)
     body = load_body("anny")
+    rest = body.skinning.rest_joints
     t0 = time.time()
     splits: tuple[int, ...]
+    only = getattr(args, "compliance_only", False)
     with tempfile.TemporaryDirectory(prefix="posetailor_eval_") as tmp:
         if args.mocap:
             cdir, splits, label = _mocap_corpus(args.mocap, Path(tmp), body), (0, 1, 2), f"mocap {args.mocap}"
         else:
-            cdir, splits, label = _corpus_dir(args.corpus), (2,), "test split (held out by clip)"
+            split = getattr(args, "split", "test") or "test"
+            cdir, splits, label = _corpus_dir(args.corpus), ((2,) if split == "test" else (1,)), \
+                f"{split} split (held out by clip)"
         data = load_pairs(cdir, splits, args.max_pairs, args.seed)
         if len(data) == 0:
             print("error: no evaluation pairs")
             return 2
-        store = ClauseStore(data, None if args.mocap else cdir / CLAUSE_CACHE, flip=False)
-        body_fn = BodyTorch(body, 1024, seed=1)
-        res = evaluate_inputs(ed.model, data, store, body_fn, rest_joints=body.skinning.rest_joints,
-                              seed=args.seed)
+        res = None if only else evaluate_inputs(
+            ed.model, data, ClauseStore(data, None if args.mocap else cdir / CLAUSE_CACHE, flip=False),
+            BodyTorch(body, 1024, seed=1), rest_joints=rest, seed=args.seed)
         through = getattr(args, "compliance_through", "model")
-        comp = compliance(ed, data, args.compliance_pairs, rest_joints=body.skinning.rest_joints,
+        comp = compliance(ed, data, args.compliance_pairs, rest_joints=rest,
                           through="model" if through == "both" else through)
-        comp_app = compliance(ed, data, args.compliance_pairs, rest_joints=body.skinning.rest_joints,
+        comp_app = compliance(ed, data, args.compliance_pairs, rest_joints=rest,
                               through="app") if through == "both" else None
-        ch = chained(ed, data, args.chain_poses, seed=args.seed)
-        sd = side_specificity(ed, data, args.chain_poses, seed=args.seed)
-    print(f"Text-based pose editing, {len(data)} pairs, {label} ({int((data.kind == 0).sum())} IS, "
-          f"{int((data.kind == 1).sum())} OOS); MPVE on 1024 mesh vertices; unnamed parts "
-          f"{'held at A (app default)' if ed.hold_unnamed else 'free (--no-hold)'} for compliance / chains / sides")
-    print(format_table(res))
-    red = 1 - res["pose_text"]["mpje"] / res["pose_only"]["mpje"]
-    print(f"MPJE reduction A+text vs A only: {100 * red:.1f} % (target >= 35 %)")
-    print(f"instruction compliance: {100 * comp['compliance']:.1f} % of {comp['instructions']} instructions "
-          f"({100 * comp['compliance_codes']:.1f} % of named paircodes) (target >= 85 %)"
-          f"{'' if comp_app is None else ' [whole text in one editor call]'}")
-    if comp_app is not None:
-        print(f"instruction compliance as the app applies text (parsed, clause by clause, held parts kept): "
-              f"{100 * comp_app['compliance']:.1f} % ({100 * comp_app['compliance_codes']:.1f} % of codes)")
-    print(f"chained edits (3 in a row, {min(args.chain_poses, len(data))} poses): untouched-part drift "
-          f"{ch['chain_drift_deg']:.1f} deg mean, {100 * ch['chain_drift_ok']:.0f} % of chains <= 10 deg; "
-          f"joint-limit excess {ch['chain_limit_excess_deg']:.2f} deg/joint (start {ch['start_limit_excess_deg']:.2f})")
-    print(f"single-side instructions ({min(args.chain_poses, len(data))} poses): named side moves more in "
-          f"{100 * sd['side_correct']:.0f} %; named part {sd['side_named_deg']:.1f} deg vs same part on the other "
-          f"side {sd['side_other_deg']:.1f} deg (median ratio other/named {sd['side_ratio']:.2f})")
-    out = {"name": "eval_editor", "pairs": len(data), "data": label, "hold_unnamed": ed.hold_unnamed,
-           "mpje_reduction": round(red, 4),
-           **{f"{k}_{m}": round(v, 4) for k, r in res.items() for m, v in r.items()},
-           "compliance": round(comp["compliance"], 4), "compliance_codes": round(comp["compliance_codes"], 4),
-           **({} if comp_app is None else {"compliance_app": round(comp_app["compliance"], 4),
-                                           "compliance_app_codes": round(comp_app["compliance_codes"], 4)}),
-           **{k: round(v, 4) for k, v in ch.items()}, **{k: round(v, 4) for k, v in sd.items()},
-           "seconds": round(time.time() - t0, 1)}
+        ch = None if only else chained(ed, data, args.chain_poses, seed=args.seed)
+        sd = None if only else side_specificity(ed, data, args.chain_poses, seed=args.seed)
+    out = _report(args, ed, data, label, res, comp, comp_app, ch, sd)
+    out["seconds"] = round(time.time() - t0, 1)
     print(json.dumps(out))
     return 0
+
+
+def _report(args, ed, data: PairData, label: str, res, comp: dict, comp_app, ch, sd) -> dict:
+    """Print the tables; the JSON line's fields."""
+    n_side = min(args.chain_poses, len(data))
+    print(f"Text-based pose editing, {len(data)} pairs, {label} ({int((data.kind == 0).sum())} IS, "
+          f"{int((data.kind == 1).sum())} OOS); MPVE on 1024 mesh vertices; unnamed parts "
+          f"{'held at A (app default)' if ed.hold_unnamed else 'free (--no-hold)'} for compliance / chains / sides; "
+          f"{'plain mean (--no-realise)' if ed.realise is None else f'compliance pick {ed.realise}'}")
+    out: dict = {"name": "eval_editor", "pairs": len(data), "data": label, "hold_unnamed": ed.hold_unnamed,
+                 "realise": None if ed.realise is None else str(ed.realise)}
+    if res is not None:
+        print(format_table(res))
+        red = 1 - res["pose_text"]["mpje"] / res["pose_only"]["mpje"]
+        print(f"MPJE reduction A+text vs A only: {100 * red:.1f} % (target >= 35 %)")
+        out["mpje_reduction"] = round(red, 4)
+        out.update({f"{k}_{m}": round(v, 4) for k, r in res.items() for m, v in r.items()})
+    print(f"instruction compliance: {100 * comp['compliance']:.1f} % of {comp['instructions']} instructions "
+          f"({100 * comp['compliance_codes']:.1f} % of named paircodes) (target >= 85 %)"
+          f"{'' if comp_app is None else ' [whole text in one editor call]'}; returned edit to B "
+          f"{comp['edit_mpje']:.0f} mm MPJE")
+    out.update({"compliance": round(comp["compliance"], 4), "compliance_codes": round(comp["compliance_codes"], 4),
+                "edit_mpje": round(comp["edit_mpje"], 2)})
+    if comp_app is not None:
+        print(f"instruction compliance as the app applies text (parsed, clause by clause, held parts kept): "
+              f"{100 * comp_app['compliance']:.1f} % ({100 * comp_app['compliance_codes']:.1f} % of codes); "
+              f"returned edit to B {comp_app['edit_mpje']:.0f} mm MPJE")
+        out.update({"compliance_app": round(comp_app["compliance"], 4),
+                    "compliance_app_codes": round(comp_app["compliance_codes"], 4),
+                    "edit_mpje_app": round(comp_app["edit_mpje"], 2)})
+    if ch is not None:
+        print(f"chained edits (3 in a row, {n_side} poses): untouched-part drift "
+              f"{ch['chain_drift_deg']:.1f} deg mean, {100 * ch['chain_drift_ok']:.0f} % of chains <= 10 deg; "
+              f"joint-limit excess {ch['chain_limit_excess_deg']:.2f} deg/joint (start "
+              f"{ch['start_limit_excess_deg']:.2f})")
+        out.update({k: round(v, 4) for k, v in ch.items()})
+    if sd is not None:
+        print(f"single-side instructions ({n_side} poses): named side moves more in "
+              f"{100 * sd['side_correct']:.0f} %; named part {sd['side_named_deg']:.1f} deg vs same part on the "
+              f"other side {sd['side_other_deg']:.1f} deg (median ratio other/named {sd['side_ratio']:.2f})")
+        out.update({k: round(v, 4) for k, v in sd.items()})
+    return out

@@ -2,6 +2,7 @@
 ``edit(pose, text, ...)`` → :class:`EditResult`), the instruction gate and the named-part hold."""
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -24,8 +25,10 @@ from core_models.nets.editor.model import (
     PoseEditor,
     clause_batch_from_lists,
 )
-from core_models.pose import Pose, apply_heading, interpolate, normalize_heading
+from core_models.nets.editor.realise import DEFAULT_REALISE, RealiseConfig, realise
+from core_models.pose import Pose, apply_heading, interpolate, matrix_to_aa_np, normalize_heading
 from core_models.text.clauses import split_clauses
+from core_models.text.paircode_reader import read_changes
 
 #: words that name a body part or a whole-body action; an instruction without any of them is "nonsense"
 BODY_WORDS = frozenset("""head neck shoulder shoulders arm arms upper forearm forearms elbow elbows wrist wrists
@@ -128,6 +131,9 @@ class Editor:
         self.meta = meta or {}
         #: hold the body parts an instruction does not name (limb/head-only instructions) at A
         self.hold_unnamed = True
+        #: test-time compliance (:mod:`.realise`): the returned mean is the candidate (mean, samples, scaled on the
+        #: named parts) that realises the most of the paircode changes the text names; None: the plain mean
+        self.realise: RealiseConfig | None = DEFAULT_REALISE
 
     # text
     @property
@@ -179,14 +185,51 @@ class Editor:
         """A_rot (B,22,3,3) heading-normalised → (mean rotmats (B,22,3,3), samples (B,n,22,3,3) | None).
 
         ``hold`` (default: ``self.hold_unnamed``): joints of body parts the text does not name keep A's
-        rotation when every clause names limbs / the head only (see :func:`named_parts`)."""
-        mean, samples = self._predict(A_rot, texts, n_samples, seed)
+        rotation when every clause names limbs / the head only (see :func:`named_parts`).
+
+        With ``self.realise`` set (the default), the mean returned is :func:`.realise.realise`'s pick for each
+        text that names paircode changes (``samples`` are the editor's own draws either way: the same seed
+        gives the same alternatives)."""
+        cfg = self.realise
+        n_draw = max(n_samples, cfg.samples) if cfg is not None else n_samples
+        mean, samples = self._predict(A_rot, texts, n_draw, seed)
         if self.hold_unnamed if hold is None else hold:
             parts = [named_parts(t) for t in texts]
             mean = torch.stack([hold_unnamed(A_rot[i], mean[i], p) for i, p in enumerate(parts)])
             if samples is not None:
                 samples = torch.stack([hold_unnamed(A_rot[i], samples[i], p) for i, p in enumerate(parts)])
-        return mean, samples
+        if cfg is not None and samples is not None:
+            mean = self._realised(A_rot, mean, samples, texts, cfg)
+        return mean, (samples[:, :n_samples] if n_samples and samples is not None else None)
+
+    @staticmethod
+    def _realised(A_rot: torch.Tensor, mean: torch.Tensor, samples: torch.Tensor, texts: list[str],
+                  cfg: RealiseConfig) -> torch.Tensor:
+        out = mean.clone()
+        A, M, S = (x.detach().cpu().double().numpy() for x in (A_rot, mean, samples))
+        for i, t in enumerate(texts):
+            changes = read_changes(t)
+            if changes:
+                R, _ = realise(A[i], M[i], S[i, :cfg.samples], changes, cfg)
+                out[i] = torch.as_tensor(R, dtype=mean.dtype)
+        return out
+
+    def honour(self, start: Pose, edited: Pose, text: str, frozen: list[int] | tuple[int, ...] = ()) -> Pose:
+        """``edited`` (a single pose made from ``start`` for ``text``, e.g. by the clause composer) with the
+        joints of the paircode changes the text names and ``edited`` leaves unrealised scaled further from
+        ``start`` (:func:`.realise.realise` without samples; ``frozen`` joints untouched, joint limits kept).
+        Unchanged when nothing is read from the text, every change is already realised, or ``self.realise``
+        is None."""
+        cfg = self.realise
+        changes = read_changes(text) if cfg is not None else []
+        if cfg is None or not changes:
+            return edited
+        R, info = realise(start.matrices(), edited.matrices(), None, changes, cfg, frozen=frozen)
+        if info["realised"] <= info["mean_realised"]:
+            return edited
+        out = Pose.from_full(matrix_to_aa_np(R).astype(np.float32), edited.transl.copy())
+        out.hand_pose = edited.hand_pose
+        return out
 
     def _predict(self, A_rot: torch.Tensor, texts: list[str], n_samples: int = 0, seed: int = 0):
         with self._lock:
@@ -251,4 +294,7 @@ def load_editor(directory=None, device: str | torch.device | None = "cpu") -> Ed
     model = build_model(cfg)
     load_state_compat(model, float_state(blob["state"]))
     model.to(as_device(device))
-    return Editor(model, set(cfg.get("vocabulary", [])), meta=cfg)
+    ed = Editor(model, set(cfg.get("vocabulary", [])), meta=cfg)
+    if os.environ.get("POSETAILOR_EDITOR_REALISE", "1").strip() == "0":  # the plain mean, for before/after runs
+        ed.realise = None
+    return ed

@@ -1,0 +1,132 @@
+"""Test-time text compliance (core_models/nets/editor/realise.py): the pick among the editor's mean, samples and
+their scaled versions realises more of the named paircode changes than the plain mean, keeps held / unnamed
+parts, respects the joint limits, and leaves bad text to the existing notices."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core_models import skeleton as sk
+from core_models.captioning.compare import extract_pairs, pair
+from core_models.nets.common.pose_vae import pose_to_rotmats, rotmats_to_pose
+from core_models.nets.editor.realise import DEFAULT_REALISE, change_joints, realise, score
+from core_models.pose import Pose, limit_violation_deg, normalize_heading
+from core_models.text.paircode_reader import ExpectedChange, read_changes
+
+torch.set_num_threads(1)
+_J = sk.JOINT_INDEX
+
+#: instructions on the library poses (fixed batch: 5 starts × 8 texts)
+TEXTS = ["bend your left knee", "raise your right hand", "move your left foot forward", "lean forward",
+         "turn your head to the left", "straighten your right arm", "lower your left hand a bit",
+         "look up and bend your right elbow"]
+STARTS = ["A-pose", "Mountain (Tadasana)", "Warrior II (Virabhadrasana II)", "Chair (Utkatasana)", "Lunge"]
+
+
+@pytest.fixture(scope="module")
+def editor():
+    from core_models.nets.editor import load_editor
+    return load_editor()
+
+
+@pytest.fixture(scope="module")
+def starts():
+    from core_models.library import load_builtin
+    by_name = {it.name: it.pose for it in load_builtin()}
+    return [normalize_heading(by_name[n])[0] for n in STARTS]
+
+
+def _realised(editor, starts, cfg) -> np.ndarray:
+    """(texts,) how many of its named changes each edit of the fixed batch realises."""
+    editor.realise = cfg
+    try:
+        A = torch.cat([pose_to_rotmats(p) for p in starts for _ in TEXTS])
+        texts = [t for _ in starts for t in TEXTS]
+        mean, _ = editor.predict_normalized(A, texts, 0)
+    finally:
+        editor.realise = DEFAULT_REALISE
+    got = extract_pairs(rotmats_to_pose(A), rotmats_to_pose(mean)).values
+    return np.array([sum(c.sign * got[i, c.code] >= c.threshold() for c in read_changes(t))
+                     for i, t in enumerate(texts)])
+
+
+def test_pick_realises_more_named_changes_than_the_plain_mean(editor, starts):
+    plain = _realised(editor, starts, None)
+    picked = _realised(editor, starts, DEFAULT_REALISE)
+    assert (picked >= plain).all()  # never fewer on any edit
+    # several more edits honour their text (the rest are impossible from these starts: "straighten your right
+    # arm" with the arm already straight, "lower your left hand" with it hanging)
+    assert picked.sum() >= plain.sum() + 4, (plain.sum(), picked.sum())
+
+
+def test_unnamed_parts_stay_held_and_limits_are_kept(editor, starts):
+    A = torch.cat([pose_to_rotmats(p) for p in starts])
+    for text, moving in (("bend your left knee", "left_leg"), ("raise your right hand", "right_arm")):
+        mean, _ = editor.predict_normalized(A, [text] * len(starts), 0)
+        still = [j for j in range(sk.NUM_JOINTS) if j not in sk.BODY_PARTS[moving]]
+        assert torch.allclose(mean[:, still], A[:, still], atol=1e-5), text
+        assert (limit_violation_deg(rotmats_to_pose(mean)) <= limit_violation_deg(rotmats_to_pose(A)) + 0.5).all()
+
+
+def test_scaling_reaches_the_threshold_and_frozen_joints_do_not_move():
+    start = Pose.zeros()
+    A = start.matrices().astype(np.float64)
+    small = start.copy()
+    full = small.full().copy()
+    full[_J["left_knee"]] = [0.15, 0, 0]  # ~9 degrees: below the 18 degree edge of "bend"
+    bent = Pose.from_full(full).matrices().astype(np.float64)
+    change = [ExpectedChange(pair("pair_angle", "left_hip", "left_knee", "left_ankle"), 1)]
+    assert score(A, bent[None], change)[0, 0] < 1.0
+    R, info = realise(A, bent, None, change)
+    assert info["realised"] == 1 and info["mean_realised"] == 0 and info["scale"] > 1.0
+    assert score(A, R[None], change)[0, 0] >= 1.0
+    assert np.allclose(R[[j for j in range(22) if j not in change_joints(change)]], A[[j for j in range(22)
+                                                                                      if j not in change_joints(change)]])
+    frozen, info = realise(A, bent, None, change, frozen=sk.BODY_PARTS["left_leg"])
+    assert np.allclose(frozen, bent) and info["realised"] == 0
+
+
+def test_no_changes_or_nothing_better_returns_the_mean_bit_for_bit():
+    rng = np.random.default_rng(0)
+    A = Pose.zeros().matrices().astype(np.float64)
+    mean = Pose.from_full(rng.normal(0, 0.1, (22, 3)).astype(np.float32)).matrices().astype(np.float64)
+    out, info = realise(A, mean, None, [])
+    assert out is not None and np.array_equal(out, mean) and info["pick"] == "mean"
+    # asked to raise the hand, the mean and its scalings do not move the hand at all (only the legs changed)
+    legs = A.copy()
+    legs[_J["left_knee"]] = mean[_J["left_knee"]]
+    out, info = realise(A, legs, None, read_changes("raise your left hand"))
+    assert np.array_equal(out, legs) and info["realised"] == 0
+
+
+@pytest.mark.parametrize("text", ["", "   ", "make me a sandwich", "raise your left arm and " * 120])
+def test_bad_text_keeps_the_existing_notices(editor, starts, text):
+    from core_models.text.compose import edit_sentence
+    a = starts[1]
+    res = edit_sentence(editor, a, text)
+    if len(text) > 2000 or not text.strip() or "sandwich" in text:
+        assert res.refused and res.notice and a.allclose(res.pose)
+    plain = editor.edit(a, text[:2000], n_samples=2)
+    if not text.strip() or "sandwich" in text:
+        assert plain.notice and a.allclose(plain.mean)
+    else:
+        assert plain.notice is None and np.all(np.isfinite(plain.mean.full()))
+
+
+def test_app_path_honours_the_text_and_keeps_held_parts(editor, starts):
+    from core_models.text.compose import edit_sentence
+    text = "bend your left knee a little and keep your right leg where it is"
+    knee = pair("pair_angle", "left_hip", "left_knee", "left_ankle")
+    ok = []
+    for a in starts:
+        res = edit_sentence(editor, a, text)
+        right = list(sk.BODY_PARTS["right_leg"])
+        assert np.allclose(res.pose.full()[right], a.full()[right], atol=1e-6)
+        ok.append(extract_pairs(a, res.pose).values[0, knee] >= 18.0)
+    editor.realise = None
+    try:
+        plain = [extract_pairs(a, edit_sentence(editor, a, text).pose).values[0, knee] >= 18.0 for a in starts]
+    finally:
+        editor.realise = DEFAULT_REALISE
+    assert sum(ok) > sum(plain) and all(ok), (ok, plain)
