@@ -256,11 +256,13 @@ def add_eval_args(p) -> None:
                    help="only the compliance rows (skip best-of-30, chains and sides: quick setting sweeps)")
     p.add_argument("--no-realise", action="store_true",
                    help="return the editor's plain mean (no test-time compliance: core_models/nets/editor/realise.py)")
-    p.add_argument("--realise-samples", type=int, default=None, help="samples the compliance pick draws (default 8)")
+    p.add_argument("--realise-samples", type=int, default=None,
+                   help="samples the compliance pick draws (default 0: the mean only)")
     p.add_argument("--realise-scales", default=None,
-                   help="comma-separated slerp factors tried on the named parts (default 1,1.3,1.7,2.2)")
+                   help="comma-separated slerp factors tried on the named parts (default 1,1.15,1.3,1.5,1.75,2)")
     p.add_argument("--realise-margin", type=float, default=None, help="aim past the ignored band by this factor")
-    p.add_argument("--realise-refine", type=int, default=None, help="finite-difference refinement steps (0: none)")
+    p.add_argument("--realise-refine", type=int, default=None,
+                   help="finite-difference refinement steps (default 4; 0: none)")
     p.add_argument("--weights", default=None, help="weights folder (default resources/weights)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)

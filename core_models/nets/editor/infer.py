@@ -198,19 +198,20 @@ class Editor:
             mean = torch.stack([hold_unnamed(A_rot[i], mean[i], p) for i, p in enumerate(parts)])
             if samples is not None:
                 samples = torch.stack([hold_unnamed(A_rot[i], samples[i], p) for i, p in enumerate(parts)])
-        if cfg is not None and samples is not None:
+        if cfg is not None:
             mean = self._realised(A_rot, mean, samples, texts, cfg)
         return mean, (samples[:, :n_samples] if n_samples and samples is not None else None)
 
     @staticmethod
-    def _realised(A_rot: torch.Tensor, mean: torch.Tensor, samples: torch.Tensor, texts: list[str],
+    def _realised(A_rot: torch.Tensor, mean: torch.Tensor, samples: torch.Tensor | None, texts: list[str],
                   cfg: RealiseConfig) -> torch.Tensor:
         out = mean.clone()
-        A, M, S = (x.detach().cpu().double().numpy() for x in (A_rot, mean, samples))
+        A, M = (x.detach().cpu().double().numpy() for x in (A_rot, mean))
+        S = None if samples is None or not cfg.samples else samples[:, :cfg.samples].detach().cpu().double().numpy()
         for i, t in enumerate(texts):
             changes = read_changes(t)
             if changes:
-                R, _ = realise(A[i], M[i], S[i, :cfg.samples], changes, cfg)
+                R, _ = realise(A[i], M[i], None if S is None else S[i], changes, cfg)
                 out[i] = torch.as_tensor(R, dtype=mean.dtype)
         return out
 

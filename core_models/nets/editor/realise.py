@@ -4,10 +4,10 @@ The editor's mean edit realises about five named changes in six. :func:`realise`
 produces for one instruction — its mean and ``n`` samples — and the changes read from the text
 (:func:`core_models.text.paircode_reader.read_changes`), and picks the pose the user gets:
 
-1. every candidate (the mean and each sample) is also *scaled*: on the joints of the parts the named changes
-   act on (an arm, a leg, the spine and root, the neck and head), its rotation away from A is slerped by each
-   factor of ``scales`` (> 1 extrapolates; the joint limits are enforced), the other joints keep the
-   candidate's rotation;
+1. candidates: the mean, and the mean with the joints of the parts the named changes act on (an arm, a leg,
+   the spine and root, the neck and head) taken from each sample; every candidate is also *scaled*: on those
+   joints its rotation away from A is slerped by each factor of ``scales`` (> 1 extrapolates; the joint limits
+   are enforced), the other joints keep the mean's rotation;
 2. each candidate is scored by how many named changes it realises — the paircode value beyond the edge of
    the "ignored" band times ``margin``, on the asked side — and, among those that realise the most, the one
    closest to the editor's mean (mean geodesic over the 22 joints) wins. With no candidate better than the
@@ -33,10 +33,10 @@ from core_models.text.paircode_reader import ExpectedChange
 @dataclass(frozen=True)
 class RealiseConfig:
     """Settings (chosen on the validation split, see docs/notes/editor_compliance.md)."""
-    samples: int = 8                                  # editor samples drawn besides the mean
-    scales: tuple[float, ...] = (1.0, 1.3, 1.7, 2.2)  # slerp factors tried on the named parts' joints
-    margin: float = 1.15                              # aim this far past the edge of the "ignored" band
-    refine_steps: int = 0                             # finite-difference steps on the changes still unmet
+    samples: int = 0                                  # editor samples drawn besides the mean (their named parts)
+    scales: tuple[float, ...] = (1.0, 1.15, 1.3, 1.5, 1.75, 2.0)  # slerp factors tried on the named parts' joints
+    margin: float = 1.05                              # aim this far past the edge of the "ignored" band
+    refine_steps: int = 4                             # finite-difference steps on the changes still unmet
 
 
 DEFAULT_REALISE = RealiseConfig()
@@ -60,6 +60,13 @@ def change_joints(changes: list[ExpectedChange]) -> list[int]:
     return sorted(out)
 
 
+def _clamped(R: np.ndarray, joints: list[int]) -> np.ndarray:
+    """``R`` (…,22,3,3) with ``joints`` projected into their limits (every other joint exactly as it was)."""
+    out = R.copy()
+    out[..., joints, :, :] = clamp_matrices(R)[..., joints, :, :]
+    return out
+
+
 def _scaled(A: np.ndarray, cands: np.ndarray, joints: list[int], scales: tuple[float, ...]) -> np.ndarray:
     """(T*K,22,3,3): for each factor t, ``cands`` with ``joints`` slerped from A by t (limits enforced)."""
     out = []
@@ -68,7 +75,7 @@ def _scaled(A: np.ndarray, cands: np.ndarray, joints: list[int], scales: tuple[f
         R = cands.copy()
         if t != 1.0:
             R[:, joints] = A[None, joints] @ aa_to_matrix_np(t * w)
-            R = clamp_matrices(R)
+            R = _clamped(R, joints)
         out.append(R)
     return np.concatenate(out)
 
@@ -102,9 +109,11 @@ def realise(A: np.ndarray, mean: np.ndarray, samples: np.ndarray | None, changes
     A, mean = np.asarray(A, np.float64), np.asarray(mean, np.float64)
     if not changes:
         return mean, {"realised": 0, "mean_realised": 0, "pick": "mean", "scale": 1.0}
-    pool = mean[None] if samples is None or len(samples) == 0 else \
-        np.concatenate([mean[None], np.asarray(samples, np.float64)])
     joints = [j for j in change_joints(changes) if j not in set(frozen)]
+    pool = mean[None]
+    if samples is not None and len(samples) and joints:  # a sample lends only the named parts' joints
+        pool = np.repeat(mean[None], len(samples) + 1, 0)
+        pool[1:, joints] = np.asarray(samples, np.float64)[:, joints]
     cands = _scaled(A, pool, joints, config.scales) if joints else pool
     m = score(A, cands, changes, config.margin, rest_joints)
     hits = (m >= 1.0).sum(1)
@@ -157,7 +166,7 @@ def refine(A: np.ndarray, R: np.ndarray, changes: list[ExpectedChange], met: np.
         steps = np.array([0.05, 0.1, 0.2, 0.35])                                    # radians along -> g/|g|
         trial = np.repeat(cur[None], len(steps), 0)
         trial[:, joints] = cur[None, joints] @ aa_to_matrix_np(steps[:, None, None] * (g / norm)[None])
-        trial = clamp_matrices(trial)
+        trial = _clamped(trial, joints)
         ft, hits = objective(trial)
         k = int(np.argmax(ft))
         if ft[k] <= f_cur + 1e-3:  # no step helps: a limit or the start pose is in the way
