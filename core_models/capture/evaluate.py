@@ -158,10 +158,20 @@ def summarise(pa: list[np.ndarray], mp: list[np.ndarray], detected: int, total: 
 
 # --- running --------------------------------------------------------------------------------------------------
 
-def _pipelines(regressors: list[str], detector) -> dict:
+def _pipelines(regressors: list[str], detector, refine: bool = False) -> dict:
+    """One per-image pipeline per regressor (no fitting step); with ``refine`` also ``"<first>+fit"``: the first
+    regressor's own instance followed by the 2D fitting step (same landmarks, same run)."""
     from core_models.capture.pipeline import CapturePipeline
 
-    return {r: CapturePipeline(regressor=r, detector=detector, smooth=False, mode="image") for r in regressors}
+    pipes = {r: CapturePipeline(regressor=r, detector=detector, smooth=False, mode="image", refine=False)
+             for r in regressors}
+    if refine:
+        from core_models.capture.fitting import FittingRegressor
+
+        first = regressors[0]
+        pipes[f"{first}+fit"] = CapturePipeline(regressor=FittingRegressor(pipes[first].regressor),
+                                                detector=detector, smooth=False, mode="image", refine=False)
+    return pipes
 
 
 def _recover(pipe, lm, size) -> Pose | None:
@@ -193,9 +203,12 @@ def _baseline_joints(body) -> np.ndarray:
 
 def evaluate_capture(poses: str = "library", views=VIEWS, regressor: str = "auto", model: str = "auto",
                      n_test: int = 200, seed: int = 0, corpus_dir=None, log=lambda m: None,
-                     keep_per_pose: bool = True) -> dict:
+                     keep_per_pose: bool = True, refine: bool = False) -> dict:
     """Render ``poses`` from each view, detect, recover with ``regressor`` (and the geometric fallback), compare
-    with the truth; see the module docstring. Returns {"settings", "rows": {name: {view: summary}}, "per_pose"}."""
+    with the truth; see the module docstring. ``refine=True`` adds the row ``"<regressor>+fit"`` (the 2D fitting
+    step after the same regressor, on the same landmarks: per-image capture's default, see
+    :data:`~core_models.capture.pipeline.PER_IMAGE_REFINE`); the ``regressor`` row is always the regressor alone.
+    Returns {"settings", "rows": {name: {view: summary}}, "per_pose"}."""
     from core_models.body import load_body
     from core_models.capture.landmarks import LandmarkDetector
     from core_models.capture.per_image import resolve_variant
@@ -211,16 +224,17 @@ def evaluate_capture(poses: str = "library", views=VIEWS, regressor: str = "auto
     images = _render_all(ps, views, body, log)
     regs = [regressor] + ([] if regressor == "geometric" else ["geometric"])
     with LandmarkDetector(model, mode="image") as det:
-        pipes = _pipelines(regs, det)
+        pipes = _pipelines(regs, det, refine)
         names = {r: str(getattr(p.regressor, "name", r)) for r, p in pipes.items()}
         base = _baseline_joints(body)
         rows, per_pose = _score(ps, views, images, truths, pipes, det, body, base)
-    label = {r: (f"{r} ({names[r]})" if r == "auto" else r) for r in regs}
+    regs = [*regs[:1], *[r for r in pipes if r.endswith("+fit")], *regs[1:]]
+    label = {r: (f"{r} ({names[r]})" if r.startswith("auto") else r) for r in regs}
     out_rows = {label[r]: rows[r] for r in regs}
     out_rows[f"constant ({BASELINE_POSE})"] = rows["constant"]
     return {"settings": {"poses": ps.source, "n_poses": len(ps.poses), "views": list(views), "regressor": regressor,
                          "regressor_used": names[regressor], "model": model, "image_size": list(IMAGE_SIZE),
-                         "mode": "image", "smoothing": False,
+                         "mode": "image", "smoothing": False, "refine": refine,
                          "fallback_reason": pipes[regressor].fallback_reason, "seconds": time.perf_counter() - t0},
             "rows": out_rows, "per_pose": per_pose if keep_per_pose else []}
 
@@ -302,7 +316,8 @@ def _photo_inputs(video_frames: int) -> list[tuple[str, str, Path]]:
     return out
 
 
-def _video_errors(path: Path, regressor: str, model: str, frames: int, body) -> list[tuple[float, float]]:
+def _video_errors(path: Path, regressor: str, model: str, frames: int, body,
+                  refine: bool = False) -> list[tuple[float, float]]:
     """Tracking mode (VIDEO landmarker, One-Euro smoothing, temporal regressor): the video default."""
     from core_models.capture.pipeline import CapturePipeline, run_source
     from core_models.capture.sources import VideoFileSource
@@ -310,7 +325,7 @@ def _video_errors(path: Path, regressor: str, model: str, frames: int, body) -> 
     from core_models.capture.per_image import resolve_variant
 
     errs = []
-    with CapturePipeline(resolve_variant(model, "video"), regressor=regressor, mode="video") as pipe:
+    with CapturePipeline(resolve_variant(model, "video"), regressor=regressor, mode="video", refine=refine) as pipe:
         for r in run_source(pipe, VideoFileSource(path), max_frames=frames):
             if r.pose is not None and r.raw_landmarks is not None:
                 e = _reprojection(r.pose, r.raw_landmarks, body)
@@ -319,7 +334,7 @@ def _video_errors(path: Path, regressor: str, model: str, frames: int, body) -> 
     return errs
 
 
-def _photo_errors(path: Path, regressor: str, model: str, body) -> list[tuple[float, float]]:
+def _photo_errors(path: Path, regressor: str, model: str, body, refine: bool = False) -> list[tuple[float, float]]:
     """Image mode (per-image pipeline, the largest person): the image default."""
     import cv2
 
@@ -331,7 +346,8 @@ def _photo_errors(path: Path, regressor: str, model: str, body) -> list[tuple[fl
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         return []
-    with CapturePipeline(model, regressor=regressor, smooth=False, mode="image", max_people=4) as pipe:
+    with CapturePipeline(model, regressor=regressor, smooth=False, mode="image", max_people=4,
+                         refine=refine) as pipe:
         r = pose_from_image(np.ascontiguousarray(bgr[:, :, ::-1]), pipe)
     if r.pose is None or r.landmarks is None:
         return []
@@ -340,22 +356,26 @@ def _photo_errors(path: Path, regressor: str, model: str, body) -> list[tuple[fl
 
 
 def evaluate_photos(regressor: str = "auto", model: str = "auto", video_frames: int = 120,
-                    log=lambda m: None) -> dict:
-    """2D reprojection error of the recovered body on real photos and video (see the module docstring)."""
+                    log=lambda m: None, refine: bool = False) -> dict:
+    """2D reprojection error of the recovered body on real photos and video (see the module docstring);
+    ``refine`` adds the row ``"<regressor>+fit"`` (the 2D fitting step after it, photos and video)."""
     from core_models.body import load_body
 
     body = load_body("anny")
-    regs = [regressor] + ([] if regressor == "geometric" else ["geometric"])
+    regs = [(regressor, False)] + ([(regressor, True)] if refine else []) + (
+        [] if regressor == "geometric" else [("geometric", False)])
     rows: dict = {}
     for name, kind, path in _photo_inputs(video_frames):
-        for r in regs:
-            errs = (_video_errors(path, r, model, video_frames, body) if kind == "video"
-                    else _photo_errors(path, r, model, body))
+        for reg, fit in regs:
+            r = f"{reg}+fit" if fit else reg
+            errs = (_video_errors(path, reg, model, video_frames, body, fit) if kind == "video"
+                    else _photo_errors(path, reg, model, body, fit))
             rows.setdefault(r, {})[name] = {
                 "kind": kind, "frames_scored": len(errs),
                 "reproj_px": float(np.mean([e[0] for e in errs])) if errs else None,
                 "reproj_pct_height": float(np.mean([e[1] for e in errs])) if errs else None}
             log(f"[eval capture] {name} {r}: {rows[r][name]}")
     return {"settings": {"mode": "photos", "regressor": regressor, "model": model, "video_frames": video_frames,
+                         "refine": refine,
                          "camera": "weak perspective (scale + image offset), least squares on the 12 limb joints"},
             "rows": rows}

@@ -45,22 +45,27 @@ class FitConfig:
     """Weights and iterations of :func:`fit_pose` (chosen on rendered corpus **val** poses, see
     docs/notes/capture_fitting.md)."""
 
-    iters: int = 30              # LBFGS iterations (one closure evaluation each at most ``iters * 1.25``)
+    iters: int = 10              # LBFGS iterations (at most ``iters * 1.25`` energy evaluations)
     lr: float = 1.0
-    robust: float = 0.05         # Geman-McClure scale, metres
-    w_init: float = 0.02         # geodesic distance to the init (rad², per joint)
+    robust: float = 0.1          # Geman-McClure scale, metres
+    w_init: float = 0.3          # geodesic distance to the init (rad², per joint)
     w_root: float = 0.2          # extra weight on the root's distance to the init
-    w_depth: float = 1.0         # bone camera-depth component vs the init's (metres², / bone length²)
+    w_depth: float = 10.0        # bone camera-depth component vs the init's (per unit bone length, squared)
     w_flip: float = 10.0         # hinge: a bone whose init clearly points forward/backward keeps that side
     flip_margin: float = 0.25    # |init depth component| / bone length above which the side is kept
     w_limits: float = 1.0        # joint-limit excess (rad²)
+    #: learned pose prior: ‖μ(pose)‖² / d of the baseline pose VAE's encoder (``qposer_vae_baseline``; 0: off)
+    w_prior: float = 0.0
     hip_width: float = 1.0       # hip landmark = pelvis centre + hip_width · (hip joint − pelvis centre)
-    w_hips: float = 0.5          # weight of the hip landmarks (BlazePose's hips sit off the skeleton's joints)
+    w_hips: float = 0.0          # weight of the hip landmarks (BlazePose's hips sit off the skeleton's joints)
     #: landmarks never fitted (the thumbs' vertices miss MediaPipe's thumb keypoints by ~6 cm on renders)
     exclude: tuple[str, ...] = ("left_thumb", "right_thumb")
     gate: float = 0.5            # landmarks below this visibility × presence are ignored
-    vertex_landmarks: bool = True  # also fit heels, toes, hands, face (mesh-vertex landmarks)
+    vertex_landmarks: bool = False  # also fit heels, toes, hands, face (mesh-vertex landmarks): worse on val
     min_points: int = 6          # fewer visible correspondences: the init is returned
+    #: the fit runs only when the init faces the camera within this yaw (degrees; turned bodies got worse on val:
+    #: BlazePose's far-side shoulders / hips sit on the silhouette, and fitting them turns the torso wrongly)
+    max_yaw_deg: float = 20.0
     #: "weak" (scale + offset, closed form) or "perspective" (pinhole with the assumed vertical field of view,
     #: the camera translation optimised with the pose)
     camera: str = "weak"
@@ -103,6 +108,9 @@ class BodyLandmarkModel:
         self.hip_width = float(hip_width)
         self.joint_lm = np.array([LM[n] for n in LIMB_JOINTS])
         self.joint_of_lm = np.array([sk.JOINT_NAMES.index(j) for j in LIMB_JOINTS.values()])
+        self._hips = torch.as_tensor([n.endswith("hip") for n in LIMB_JOINTS])[:, None]
+        self._par_pos = [torch.as_tensor(self.pos[self.parents[lv]]) for lv in self.levels]
+        self._lv = [torch.as_tensor(lv) for lv in self.levels]
 
     @classmethod
     def default(cls, hip_width: float = 1.0) -> "BodyLandmarkModel":
@@ -116,22 +124,23 @@ class BodyLandmarkModel:
     def forward(self, R: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(..., 22, 3, 3) local rotations → (global rotations, joints), both in joint order."""
         Rg, tg = R[..., :1, :, :], self.rest[:1].expand(*R.shape[:-3], 1, 3)
-        for lv in self.levels:  # one step per tree level (≤ 8), all joints of a level at once
-            p = torch.as_tensor(self.pos[self.parents[lv]])
+        for lv, p in zip(self._lv, self._par_pos):  # one step per tree level (≤ 8), a level's joints at once
             Rp = Rg[..., p, :, :]
             Rg = torch.cat([Rg, Rp @ R[..., lv, :, :]], -3)
             tg = torch.cat([tg, tg[..., p, :] + (Rp @ self.offsets[lv].unsqueeze(-1)).squeeze(-1)], -2)
         return Rg[..., self.inv, :, :], tg[..., self.inv, :]
 
-    def landmarks(self, R: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(..., 22, 3, 3) → ((..., 33, 3) landmarks (NaN-free; unused ones at the pelvis), (..., 22, 3) joints)."""
+    def landmarks(self, R: torch.Tensor, vertices: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """(..., 22, 3, 3) → ((..., 33, 3) landmarks (NaN-free; unused ones at the pelvis), (..., 22, 3) joints).
+        ``vertices=False``: the mesh-vertex landmarks are left at the pelvis too (no skinning: faster)."""
         Rg, J = self.forward(R)
         out = J[..., :1, :].expand(*J.shape[:-2], NUM_LANDMARKS, 3).clone()
         Jl = J[..., self.joint_of_lm, :]
-        hips = torch.as_tensor([LIMB_JOINTS[n].endswith("hip") for n in LIMB_JOINTS])
         centre = (J[..., 1:2, :] + J[..., 2:3, :]) / 2
-        Jl = torch.where(hips[:, None], centre + self.hip_width * (Jl - centre), Jl)
+        Jl = torch.where(self._hips, centre + self.hip_width * (Jl - centre), Jl)
         out[..., self.joint_lm, :] = Jl
+        if not vertices:
+            return out, J
         skin_t = J - (Rg @ self.rest.unsqueeze(-1)).squeeze(-1)                     # (..., 22, 3)
         M = torch.einsum("vj,...jab->...vab", self.weights, Rg)
         t = torch.einsum("vj,...ja->...va", self.weights, skin_t)
@@ -140,6 +149,19 @@ class BodyLandmarkModel:
 
 
 _MODEL: dict[float, BodyLandmarkModel] = {}
+_PRIOR: list = []
+
+
+def pose_prior():
+    """The baseline pose VAE (frozen, CPU), loaded once; raises WeightsError when its weights are missing."""
+    if not _PRIOR:
+        from core_models.nets.qposer.infer import load_vae_baseline
+
+        vae = load_vae_baseline()
+        for p in vae.parameters():
+            p.requires_grad_(False)
+        _PRIOR.append(vae)
+    return _PRIOR[0]
 
 
 def default_model(hip_width: float) -> BodyLandmarkModel:
@@ -200,6 +222,12 @@ def _check_inputs(init: Pose, lm: Landmarks, cfg: FitConfig) -> tuple[str, np.nd
     keep[[LM[n] for n in cfg.exclude]] = False
     wt = np.where(keep, wt, 0.0)
     wt[[LM["left_hip"], LM["right_hip"]]] *= cfg.w_hips
+    from core_models.pose import heading_of
+
+    yaw = float(np.degrees(heading_of(np.asarray(init.root_orient, np.float32))))
+    if abs(yaw) > cfg.max_yaw_deg:
+        return (f"the body is turned {yaw:.0f}° from the camera; the fit runs within ±{cfg.max_yaw_deg:g}° "
+                "(it made turned bodies worse)"), np.zeros(NUM_LANDMARKS)
     if int((wt > 0).sum()) < cfg.min_points:
         return (f"only {int((wt > 0).sum())} landmarks are visible (finite, visibility × presence ≥ {cfg.gate}); "
                 f"the fit needs {cfg.min_points}"), wt
@@ -212,6 +240,7 @@ class _Objective:
     def __init__(self, R0: torch.Tensor, uv: torch.Tensor, wt: torch.Tensor, model: BodyLandmarkModel,
                  cfg: FitConfig, size: tuple[int, int] = (1, 1)):
         self.R0, self.uv, self.wt, self.model, self.cfg, self.size = R0, uv, wt, model, cfg, size
+        self.vertices = bool((wt[model.vertex_lm] > 0).any())
         if cfg.camera == "perspective":
             self.start_camera()
         _, J0 = model.forward(R0)
@@ -238,14 +267,14 @@ class _Objective:
             L, _ = self.model.landmarks(self.R0)
             s, tx, ty = weak_perspective(L, self.uv, self.wt)
         self.focal = (self.size[1] / 2) / math.tan(math.radians(self.cfg.fov_deg) / 2)
-        s = float(s) if float(s) > 1e-6 else 1.0
-        self.cam0 = torch.tensor([(float(tx) - self.size[0] / 2) / s, -(float(ty) - self.size[1] / 2) / s,
-                                  math.log(self.focal / s)])
+        sc = float(s) if float(s) > 1e-6 else 1.0
+        self.cam0 = torch.tensor([(float(tx) - self.size[0] / 2) / sc, -(float(ty) - self.size[1] / 2) / sc,
+                                  math.log(self.focal / sc)])
 
     def residuals(self, params: torch.Tensor):
         delta = params[:66].view(22, 3)
         R = self.rotations(delta)
-        L, J = self.model.landmarks(R)
+        L, J = self.model.landmarks(R, self.vertices)
         if self.cfg.camera == "perspective":
             c = self.cam0 + params[66:69]
             Z = (torch.exp(c[2]) - L[:, 2]).clamp_min(0.1)
@@ -269,7 +298,12 @@ class _Objective:
         depth = cfg.w_depth * (dz - self.dz0).pow(2).mean()
         flip = cfg.w_flip * torch.relu(-self.side * dz).pow(2).sum()
         lim = cfg.w_limits * limit_excess(R[1:], self.limits[1:]).sum()
-        return data + geo + depth + flip + lim
+        total = data + geo + depth + flip + lim
+        if cfg.w_prior > 0:
+            eye = torch.eye(3).unsqueeze(0)
+            mu = pose_prior().encode(torch.cat([eye, R[1:]], 0).unsqueeze(0)).loc
+            total = total + cfg.w_prior * mu.pow(2).mean()
+        return total
 
 
 def _mean_residual(obj: _Objective, params: torch.Tensor) -> tuple[float, tuple[float, float, float]]:
@@ -324,13 +358,17 @@ def fit_pose(init: Pose, lm: Landmarks, config: FitConfig | None = None,
 
 class FittingRegressor:
     """Any capture regressor followed by :func:`fit_pose` (a ``PoseRegressor``: ``predict(landmarks, text)``).
+    ``name`` is the inner regressor's (the model that answers; ``label`` adds "+fit"), ``refine`` is True.
     ``last_fit`` holds the last :class:`FitResult` (its ``reason`` says why a fit was skipped: the pose is then
     the inner regressor's unchanged). ``reset()`` and ``fallback_reason`` pass through to the inner one."""
+
+    refine = True
 
     def __init__(self, inner, config: FitConfig | None = None):
         self.inner = inner
         self.config = config or FitConfig()
-        self.name = f"{getattr(inner, 'name', '?')}+fit"
+        self.name = str(getattr(inner, "name", "?"))
+        self.label = f"{self.name}+fit"
         self.fallback_reason = getattr(inner, "fallback_reason", None)
         self.last_fit: FitResult | None = None
 

@@ -37,6 +37,21 @@ _CONF_LMS = np.array([LM[f"{s}_{n}"] for s in ("left", "right")
                       for n in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")])
 
 
+#: whether the 2D fitting step (:mod:`core_models.capture.fitting`) runs after the regressor unless the user says
+#: (``refine=None``), per capture mode: on per image (it lowered PA-MPJPE on rendered val poses and on the test-clip
+#: poses), off when tracking (it would halve the live frame rate); see docs/notes/capture_fitting.md
+PER_IMAGE_REFINE = True
+TRACKING_REFINE = False
+
+
+def resolve_refine(refine: bool | None, mode: str) -> bool:
+    """``refine`` as asked, or the default of ``mode`` (:data:`PER_IMAGE_REFINE` for ``"image"``, else
+    :data:`TRACKING_REFINE`) when it is None."""
+    if refine is None:
+        return PER_IMAGE_REFINE if mode == "image" else TRACKING_REFINE
+    return bool(refine)
+
+
 @runtime_checkable
 class PoseRegressor(Protocol):
     """Landmarks (+ optional text cue) → (Pose with transl 0, confidence in [0, 1])."""
@@ -154,11 +169,18 @@ class CapturePipeline:
 
     def __init__(self, variant: str = "lite", regressor: PoseRegressor | str | None = "auto",
                  detector: LandmarkDetector | None = None, smooth: bool = True, min_cutoff: float = 1.0,
-                 beta: float = 4.0, gate: float = 0.5, hold: float = 0.5, mode: str = "video", max_people: int = 1):
+                 beta: float = 4.0, gate: float = 0.5, hold: float = 0.5, mode: str = "video", max_people: int = 1,
+                 refine: bool | None = None):
         self.detector = (detector if detector is not None
                          else LandmarkDetector(variant, mode=mode, num_poses=max_people))
         if regressor is None or isinstance(regressor, str):
             regressor = make_regressor(regressor or "auto")
+        #: the 2D fitting step after the regressor (``refine``; None: the mode's default, see per_image)
+        self.refine = resolve_refine(refine, mode)
+        if self.refine:
+            from core_models.capture.fitting import FittingRegressor
+
+            regressor = FittingRegressor(regressor)
         self.regressor = regressor
         #: why the learned regressor is not used (None when it is, or when a regressor was chosen explicitly)
         self.fallback_reason: str | None = getattr(regressor, "fallback_reason", None)

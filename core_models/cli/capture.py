@@ -3,6 +3,7 @@
     python main.py capture --video in.mp4 --out seq.npz [--text "my left hand touches my knee"]
     python main.py capture --images DIR --out seq.npz          (per-image: every file independent; --tracking)
     python main.py capture --camera 0 --frames 90 --out seq.npz
+    (any of them with --refine / --no-refine: the 2D fitting step after the regressor; default per mode)
 
 The .npz is a normal PoseTailor/AMASS pose file (``poses`` (N,156), ``trans``, ``mocap_framerate``, z-up like
 AMASS; File > Open and ``load_pose_npz`` read it) plus ``confidences`` (N,), ``detected`` (N,) bool,
@@ -12,6 +13,7 @@ the previous pose with confidence 0. Prints a summary and ends with one JSON lin
 """
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -37,6 +39,9 @@ def register(sub) -> None:
                                                  "(e.g. 'my left hand touches my knee')")
     p.add_argument("--model", default="auto", choices=("auto", "lite", "full", "heavy"),
                    help="MediaPipe pose model; auto (default): full per image, lite for a video or camera")
+    p.add_argument("--refine", action=argparse.BooleanOptionalAction, default=None,
+                   help="fit the recovered body to MediaPipe's 2D landmarks after the regressor (2D fitting step); "
+                        "default: on/off as measured best for the mode (see README, capture)")
     p.add_argument("--regressor", default="auto",
                    help="pose regressor: auto (a learned one if its weights are installed, else geometric), "
                         "geometric, or a registered name")
@@ -119,7 +124,7 @@ def _run(args) -> int:
     per_image, mode = _mode(args)
     try:
         pipe = CapturePipeline(args.model, regressor=args.regressor, smooth=not (args.no_smooth or per_image),
-                               min_cutoff=args.min_cutoff, beta=args.beta, mode=mode)
+                               min_cutoff=args.min_cutoff, beta=args.beta, mode=mode, refine=args.refine)
     except (LandmarkerError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         source.close()
@@ -164,12 +169,13 @@ def _run(args) -> int:
         "name": "capture", "out": str(out), "frames": len(results), "detected": int(det.sum()),
         "mean_confidence": float(arrays["confidences"][det].mean()) if det.any() else 0.0,
         "regressor": getattr(pipe.regressor, "name", type(pipe.regressor).__name__), "model": args.model,
+        "refine": pipe.refine,
         "fps_wall": len(results) / max(wall, 1e-9), "median_total_ms": float(np.median(tot)),
         "median_landmarks_ms": float(np.median(lm)) if lm else None,
     }
     print(f"{summary['frames']} frames, person found in {summary['detected']} "
-          f"(mean confidence {summary['mean_confidence']:.2f}); regressor {summary['regressor']}, "
-          f"model {args.model}; {summary['fps_wall']:.1f} fps incl. decoding "
+          f"(mean confidence {summary['mean_confidence']:.2f}); regressor {summary['regressor']}"
+          f"{' + 2D fit' if pipe.refine else ''}, model {args.model}; {summary['fps_wall']:.1f} fps incl. decoding "
           f"(median {summary['median_total_ms']:.1f} ms/frame) → {out}")
     if isinstance(source, ImageFolderSource) and source.skipped:
         print(f"skipped unreadable images: {', '.join(p.name for p in source.skipped)}", file=sys.stderr)
@@ -191,7 +197,8 @@ def _write(out: Path, arrays: dict, fps: float, regressor, args) -> None:
     data.update(confidences=arrays["confidences"], detected=arrays["detected"],
                 timestamps=arrays["timestamps"], landmarks=arrays["landmarks"],
                 regressor=np.array(getattr(regressor, "name", type(regressor).__name__)),
-                landmark_model=np.array(args.model), text_cue=np.array(args.text or ""))
+                landmark_model=np.array(args.model), text_cue=np.array(args.text or ""),
+                refine=np.array(bool(getattr(regressor, "refine", False))))
     buf = io.BytesIO()
     np.savez(buf, **data)
     part = out.with_name(out.name + ".tmp")

@@ -4,11 +4,13 @@
     python main.py data landmarks --name real_v1 [--n-still 24000] [--n-seq-clips 60] [--variants lite,full]
                                   [--workers 2] [--resume]
     python main.py eval capture [--poses library|test|DIR] [--views front,three_quarter]
-                                [--regressor auto|geometric|...] [--model auto|lite|full|heavy] [--json OUT]
-    python main.py eval capture --photos [--json OUT]
+                                [--regressor auto|geometric|...] [--model auto|lite|full|heavy]
+                                [--refine | --no-refine] [--json OUT]
+    python main.py eval capture --photos [--refine | --no-refine] [--json OUT]
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -94,6 +96,9 @@ def add_eval_args(p) -> None:
     p.add_argument("--corpus-dir", default=None, help="corpus folder for --poses test")
     p.add_argument("--photos", action="store_true", help="real photos + video: 2D reprojection error instead")
     p.add_argument("--video-frames", type=int, default=120, help="frames of the real video for --photos")
+    p.add_argument("--refine", action=argparse.BooleanOptionalAction, default=False,
+                   help="also score the regressor followed by the 2D fitting step (row '<regressor>+fit', same "
+                        "landmarks; what per-image capture runs by default); the regressor row stays without it")
     p.add_argument("--json", default=None, help="write every number (and per-pose results) to this file")
 
 
@@ -136,11 +141,11 @@ def run_eval(args) -> int:
     views = tuple(v.strip() for v in args.views.split(",") if v.strip())
     try:
         if args.photos:
-            res = evaluate_photos(args.regressor, args.model, args.video_frames, log=log)
+            res = evaluate_photos(args.regressor, args.model, args.video_frames, log=log, refine=args.refine)
             print(_photo_table(res))
         else:
             res = evaluate_capture(args.poses, views, args.regressor, args.model, n_test=args.n_test,
-                                   seed=args.seed, corpus_dir=args.corpus_dir, log=log)
+                                   seed=args.seed, corpus_dir=args.corpus_dir, log=log, refine=args.refine)
             print(_table(res))
     except (CaptureEvalError, LandmarkerError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

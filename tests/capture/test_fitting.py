@@ -123,7 +123,7 @@ def test_fitting_regressor_wraps_any_regressor():
     lm = _landmarks_of(truth)
     inner = GeometricRegressor()
     reg = ft.FittingRegressor(inner)
-    assert reg.name == "geometric+fit" and reg.fallback_reason is None
+    assert reg.name == "geometric" and reg.label == "geometric+fit" and reg.fallback_reason is None
     pose, conf = reg.predict(lm)
     assert reg.last_fit is not None and reg.last_fit.ok and reg.last_fit.err_after <= reg.last_fit.err_before
     assert pose is reg.last_fit.pose and 0 <= conf <= 1
@@ -140,14 +140,22 @@ def test_pipeline_refine_flag_on_a_real_render(tmp_path):
     from core_models.io.pose_file import read_pose_file
     from core_models.render.offscreen import render_pose_image
 
-    pose = read_pose_file(POSES / "warrior_ii.json").pose
-    img = render_pose_image(load_body("anny"), pose, size=IMAGE_SIZE, view="front", grid=False)
-    with CapturePipeline("full", regressor="geometric", smooth=False, mode="image", refine=True) as pipe:
-        assert isinstance(pipe.regressor, ft.FittingRegressor) and pipe.regressor.name == "geometric+fit"
-        r = pipe.process(img)
-        fit = pipe.regressor.last_fit
-    assert r.pose is not None and fit is not None and fit.ok, (r.message, fit)
+    body = load_body("anny")
+    imgs = {n: render_pose_image(body, read_pose_file(POSES / f"{n}.json").pose, size=IMAGE_SIZE, view="front",
+                                 grid=False) for n in ("tree", "warrior_ii")}
+    fits = {}
+    with CapturePipeline("full", regressor="auto", smooth=False, mode="image", refine=True) as pipe:
+        assert isinstance(pipe.regressor, ft.FittingRegressor) and pipe.regressor.label == "direct+fit"
+        for n, img in imgs.items():
+            pipe.reset()
+            r = pipe.process(img)
+            assert r.pose is not None, r.message
+            fits[n] = (r.pose, pipe.regressor.last_fit)
+    pose, fit = fits["tree"]
+    assert fit is not None and fit.ok and fit.pose is pose, fit.reason
     assert fit.err_after < fit.err_before
+    pose, fit = fits["warrior_ii"]  # the hips face the side: the yaw gate keeps the regressor's pose
+    assert fit is not None and not fit.ok and "turned" in fit.reason and fit.pose is pose
     d = tmp_path / "poses"
     d.mkdir()
     shutil.copy(POSES / "warrior_ii.json", d / "warrior_ii.json")
@@ -156,5 +164,19 @@ def test_pipeline_refine_flag_on_a_real_render(tmp_path):
                       "--refine", "--json", str(out)]) == 0
     res = json.loads(out.read_text())
     assert list(res["rows"])[:2] == ["geometric", "geometric+fit"] and res["settings"]["refine"] is True
+    assert main.main(["eval", "capture", "--poses", str(d), "--views", "front", "--regressor", "geometric",
+                      "--json", str(out)]) == 0  # without --refine: the regressor alone, as before
+    assert "geometric+fit" not in json.loads(out.read_text())["rows"]
+    import cv2
+
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "tree.png"), imgs["tree"][:, :, ::-1])
+    for flag, expected in (([], True), (["--no-refine"], False)):  # per image: the fit is on unless turned off
+        npz = tmp_path / f"cap{len(flag)}.npz"
+        assert main.main(["capture", "--images", str(folder), "--out", str(npz), "--regressor", "geometric",
+                          *flag]) == 0
+        with np.load(npz) as f:
+            assert bool(f["refine"]) is expected and f["detected"].all()
     assert math.isfinite(res["rows"]["geometric+fit"]["front"]["pa_mpjpe"])
     assert "geometric+fit_pa_mpjpe" in res["per_pose"][0]

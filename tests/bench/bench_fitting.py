@@ -1,0 +1,77 @@
+"""2D fitting step latency (not collected by pytest): on Sports2D's demo.mp4 at 640 px wide, 1 torch thread, in one
+run: MediaPipe lite (video mode), the live regressor (``make_capture_regressor``), and the live regressor followed
+by :func:`core_models.capture.fitting.fit_pose` at the per-image setting (``FitConfig()``) and at a few iteration
+counts; prints ms per frame (median) and the end-to-end fps each would give (MediaPipe + regressor + fit, serial).
+Ends with one JSON line. ``python tests/bench/bench_fitting.py [N_FRAMES]``"""
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def _frames(n: int) -> list:
+    import cv2
+    import Sports2D
+
+    cap = cv2.VideoCapture(str(Path(Sports2D.__file__).parent / "Demo" / "demo.mp4"))
+    out: list = []
+    while len(out) < n:
+        ok, f = cap.read()
+        if not ok:
+            break
+        h, w = f.shape[:2]
+        out.append(cv2.cvtColor(cv2.resize(f, (640, int(h * 640 / w))), cv2.COLOR_BGR2RGB))
+    return out
+
+
+def _median_ms(fn, items) -> float:
+    ts = []
+    for x in items:
+        t0 = time.perf_counter()
+        fn(x)
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts)) * 1000
+
+
+def main() -> int:
+    import torch
+
+    torch.set_num_threads(1)
+    from core_models.capture.fitting import FitConfig, fit_pose
+    from core_models.capture.landmarks import LandmarkDetector
+    from core_models.capture.regressor import make_capture_regressor
+
+    frames = _frames(int(sys.argv[1]) if len(sys.argv) > 1 else 120)
+    lms, t_mp = [], []
+    with LandmarkDetector("lite", mode="video") as det:
+        for i, fr in enumerate(frames):
+            t0 = time.perf_counter()
+            lm = det.detect(fr, i / 30.0)
+            t_mp.append(time.perf_counter() - t0)
+            if lm is not None:
+                lms.append(lm)
+    reg = make_capture_regressor(threads=1)
+    inits = [reg.predict(lm)[0] for lm in lms]
+    mp = float(np.median(t_mp)) * 1000
+    rg = _median_ms(reg.predict, lms)
+    res = {"frames": len(frames), "detected": len(lms), "mediapipe_ms": mp, "regressor_ms": rg,
+           "fps_without_fit": 1000 / (mp + rg)}
+    base = FitConfig(max_yaw_deg=180.0)  # time every frame (the yaw gate would skip turned ones)
+    for it in sorted({base.iters, 3, 5, 8}):
+        cfg = replace(base, iters=it)
+        ms = _median_ms(lambda p: fit_pose(p[0], p[1], cfg), list(zip(inits, lms)))
+        res[f"fit_{it}_ms"] = ms
+        res[f"fps_with_fit_{it}"] = 1000 / (mp + rg + ms)
+        print(f"fit, {it:2d} iterations: {ms:6.1f} ms/frame → {res[f'fps_with_fit_{it}']:5.1f} fps end to end "
+              f"(without: {res['fps_without_fit']:.1f})")
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
