@@ -201,7 +201,8 @@ def predict_many(editor, poses: list[Pose], texts: list[str], hold: bool = True,
     R = aa_to_matrix_np(np.stack([p.full() for p in poses]))  # (B,22,3,3): heading handled on matrices,
     heading = heading_np(R[:, 0])                               # one conversion in, one out (numpy)
     R[:, 0] = rot_y_matrix(-heading) @ R[:, 0]
-    mean, _ = editor.predict_normalized(torch.as_tensor(R, dtype=torch.float32), texts, 0, hold=hold)
+    plain = {"realise": False} if hasattr(editor, "honour") else {}  # the sentence is honoured once, at the end
+    mean, _ = editor.predict_normalized(torch.as_tensor(R, dtype=torch.float32), texts, 0, hold=hold, **plain)
     M = mean.detach().cpu().numpy().astype(np.float64)
     if keep_global:  # drop the heading change the model predicted
         M[:, 0] = rot_y_matrix(-heading_np(M[:, 0])) @ M[:, 0]
@@ -438,7 +439,8 @@ def alternatives(editor, start: Pose, edited: Pose, texts: list[str], n: int, se
     the composed edit moved; every other joint (held parts included) stays as in ``edited``."""
     if n <= 0:
         return Pose(np.zeros((0, 3), np.float32), np.zeros((0, 21, 3), np.float32))
-    res = editor.edit(start, ", ".join(texts), n_samples=n, hold=hold, keep_global=keep_global, seed=seed)
+    plain = {"realise": False} if hasattr(editor, "honour") else {}  # offsets from the editor's own mean
+    res = editor.edit(start, ", ".join(texts), n_samples=n, hold=hold, keep_global=keep_global, seed=seed, **plain)
     moved = np.flatnonzero(np.abs(edited.full() - start.full()).max(-1) > 1e-6)
     full = np.repeat(edited.full()[None], n, 0)
     if len(moved) and res.notice is None and len(res.samples) == n:

@@ -181,16 +181,17 @@ class Editor:
     # poses
     @torch.no_grad()
     def predict_normalized(self, A_rot: torch.Tensor, texts: list[str], n_samples: int = 0, seed: int = 0,
-                           hold: bool | None = None):
+                           hold: bool | None = None, realise: bool = True):
         """A_rot (B,22,3,3) heading-normalised → (mean rotmats (B,22,3,3), samples (B,n,22,3,3) | None).
 
         ``hold`` (default: ``self.hold_unnamed``): joints of body parts the text does not name keep A's
         rotation when every clause names limbs / the head only (see :func:`named_parts`).
 
-        With ``self.realise`` set (the default), the mean returned is :func:`.realise.realise`'s pick for each
-        text that names paircode changes (``samples`` are the editor's own draws either way: the same seed
-        gives the same alternatives)."""
-        cfg = self.realise
+        With ``self.realise`` set (the default) and ``realise`` True, the mean returned is
+        :func:`.realise.realise`'s pick for each text that names paircode changes (``samples`` are the editor's
+        own draws either way). The clause composer passes ``realise=False`` for its clause rows and alternatives
+        and honours the whole sentence once at the end (:meth:`honour`)."""
+        cfg = self.realise if realise else None
         n_draw = max(n_samples, cfg.samples) if cfg is not None else n_samples
         mean, samples = self._predict(A_rot, texts, n_draw, seed)
         if self.hold_unnamed if hold is None else hold:
@@ -246,7 +247,7 @@ class Editor:
         return mean.cpu(), samples
 
     def edit(self, pose, text: str, n_samples: int = 8, strength: float = 1.0, keep_global: bool = True,
-             seed: int = 0, hold: bool | None = None) -> EditResult:
+             seed: int = 0, hold: bool | None = None, realise: bool = True) -> EditResult:
         if pose.batch_shape != ():
             raise ValueError("Editor.edit takes a single pose")
         notice = self.check_text(text)
@@ -256,7 +257,7 @@ class Editor:
             return EditResult(pose.copy(), same, notice, [])
         strength = float(np.clip(strength, 0.0, 1.0))
         A_n, heading = normalize_heading(pose)
-        mean_R, samp_R = self.predict_normalized(pose_to_rotmats(A_n), [text], n_samples, seed, hold)
+        mean_R, samp_R = self.predict_normalized(pose_to_rotmats(A_n), [text], n_samples, seed, hold, realise)
         outs = rotmats_to_pose(torch.cat([mean_R, samp_R[0]]) if samp_R is not None else mean_R)
         if strength < 1.0:
             outs = Pose.stack([interpolate(A_n, outs[i], strength) for i in range(len(outs))])

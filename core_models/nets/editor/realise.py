@@ -136,11 +136,12 @@ def refine(A: np.ndarray, R: np.ndarray, changes: list[ExpectedChange], met: np.
            config: RealiseConfig = DEFAULT_REALISE, rest_joints: np.ndarray | None = None,
            frozen: list[int] | tuple[int, ...] = ()) -> tuple[np.ndarray, int]:
     """A few steps of finite-difference gradient ascent on the continuous paircode values of the changes ``R``
-    leaves unrealised, over the local rotations of their joints only (``frozen`` excluded), each step clamped
+    leaves unrealised, over the local rotations of the joints the coach would move for them (the knee for a
+    knee bend, shoulder and elbow for a hand height, the spine for a lean; ``frozen`` excluded), each step clamped
     into the joint limits; the changes already realised must stay realised. Returns the pose and how many
     changes it realises (the input's count when no step helped)."""
     todo = [c for c, ok in zip(changes, met) if not ok]
-    joints = [j for j in change_joints(todo) if j not in set(frozen)]
+    joints = sorted({j for c in todo for j in _pair_meta(PAIRS[c.code])[2]} - set(frozen))
     if not joints:
         return R, int(met.sum())
     P, h = 3 * len(joints), 0.05
