@@ -150,3 +150,48 @@ def test_app_path_honours_the_text_and_keeps_held_parts(editor, starts):
     finally:
         editor.realise = DEFAULT_REALISE
     assert sum(ok) > sum(plain) and all(ok), (ok, plain)
+
+
+def test_eval_options_and_the_environment_switch(monkeypatch):
+    import argparse
+
+    from core_models.nets.editor import load_editor
+    from core_models.nets.editor.eval import _realise_config, add_eval_args
+
+    p = argparse.ArgumentParser()
+    add_eval_args(p)
+    args = p.parse_args(["--split", "val", "--realise-refine", "0", "--realise-scales", "1,1.5", "--compliance-only"])
+    cfg = _realise_config(args)
+    assert args.split == "val" and args.compliance_only
+    assert cfg == RealiseConfig(samples=DEFAULT_REALISE.samples, scales=(1.0, 1.5), margin=DEFAULT_REALISE.margin,
+                                refine_steps=0)
+    assert _realise_config(p.parse_args(["--no-realise"])) is None
+    assert _realise_config(p.parse_args([])) == DEFAULT_REALISE
+    with pytest.raises(SystemExit):
+        p.parse_args(["--split", "train"])  # never evaluate on the training split
+    monkeypatch.setenv("POSETAILOR_EDITOR_REALISE", "0")
+    assert load_editor().realise is None
+    monkeypatch.setenv("POSETAILOR_EDITOR_REALISE", "1")
+    assert load_editor().realise == DEFAULT_REALISE
+
+
+def test_a_change_the_mean_already_makes_keeps_its_size():
+    """Regression: "raise your right hand slightly and look to the left" with the head already turned 40 deg by the
+    mean and the hand short of the band: only the arm is scaled, the head keeps the mean's turn (it was scaled
+    along with the arm to 90 deg)."""
+    A = Pose.zeros()
+    full = A.full().copy()
+    full[_J["right_shoulder"]] = [0, 0, 1.2]   # arm hanging
+    A = Pose.from_full(full)
+    mean_full = full.copy()
+    mean_full[_J["right_shoulder"]] = [0, 0, 0.95]  # raised a little: short of the 15 cm band
+    mean_full[_J["neck"]] = [0, 0.35, 0]
+    mean_full[_J["head"]] = [0, 0.35, 0]
+    Am, Mm = A.matrices().astype(np.float64), Pose.from_full(mean_full).matrices().astype(np.float64)
+    changes = read_changes("raise your right hand slightly and look to the left")
+    m0 = score(Am, Mm[None], changes)[0]
+    assert sorted(m0 >= 1.0) == [False, True]
+    R, info = realise(Am, Mm, None, changes)
+    assert info["realised"] == 2
+    head = list(sk.BODY_PARTS["head"])
+    assert np.allclose(R[head], Mm[head])

@@ -4,10 +4,11 @@ The editor's mean edit realises about five named changes in six. :func:`realise`
 produces for one instruction — its mean and ``n`` samples — and the changes read from the text
 (:func:`core_models.text.paircode_reader.read_changes`), and picks the pose the user gets:
 
-1. candidates: the mean, and the mean with the joints of the parts the named changes act on (an arm, a leg,
-   the spine and root, the neck and head) taken from each sample; every candidate is also *scaled*: on those
-   joints its rotation away from A is slerped by each factor of ``scales`` (> 1 extrapolates; the joint limits
-   are enforced), the other joints keep the mean's rotation;
+1. candidates: the mean, and the mean with the joints of the parts that the changes the mean leaves unrealised
+   act on (an arm, a leg, the spine and root, the neck and head) taken from each sample; every candidate is also
+   *scaled*: on those joints its rotation away from A is slerped by each factor of ``scales`` (> 1 extrapolates;
+   the joint limits are enforced), every other joint keeps the mean's rotation (a change the mean already
+   makes keeps its size);
 2. each candidate is scored by how many named changes it realises — the paircode value beyond the edge of
    the "ignored" band times ``margin``, on the asked side — and, among those that realise the most, the one
    closest to the editor's mean (mean geodesic over the 22 joints) wins. With no candidate better than the
@@ -109,9 +110,13 @@ def realise(A: np.ndarray, mean: np.ndarray, samples: np.ndarray | None, changes
     A, mean = np.asarray(A, np.float64), np.asarray(mean, np.float64)
     if not changes:
         return mean, {"realised": 0, "mean_realised": 0, "pick": "mean", "scale": 1.0}
-    joints = [j for j in change_joints(changes) if j not in set(frozen)]
+    # only the parts of the changes the mean leaves unrealised are scaled or lent by a sample: a change the mean
+    # already makes ("look left" in "raise your hand and look left") keeps the mean's size
+    m0 = score(A, mean[None], changes, config.margin, rest_joints)[0]
+    todo = [c for c, ok in zip(changes, m0 >= 1.0) if not ok]
+    joints = [j for j in change_joints(todo) if j not in set(frozen)]
     pool = mean[None]
-    if samples is not None and len(samples) and joints:  # a sample lends only the named parts' joints
+    if samples is not None and len(samples) and joints:
         pool = np.repeat(mean[None], len(samples) + 1, 0)
         pool[1:, joints] = np.asarray(samples, np.float64)[:, joints]
     cands = _scaled(A, pool, joints, config.scales) if joints else pool
