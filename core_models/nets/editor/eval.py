@@ -339,6 +339,8 @@ def run_eval(args) -> int:
             split = getattr(args, "split", "test") or "test"
             cdir, splits, label = _corpus_dir(args.corpus), ((2,) if split == "test" else (1,)), \
                 f"{split} split (held out by clip)"
+            if getattr(args, "loso", None):  # the view's test split is every pair of that source
+                label = f"source {args.loso} alone (leave-one-source-out view)"
         data = load_pairs(cdir, splits, args.max_pairs, args.seed)
         if len(data) == 0:
             print("error: no evaluation pairs")
