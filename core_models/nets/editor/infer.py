@@ -289,7 +289,8 @@ def load_editor(directory=None, device: str | torch.device | None = "cpu") -> Ed
     torch.device; None: ``$POSETAILOR_DEVICE`` / auto). Raises
     :class:`~core_models.nets.common.weights.WeightsError` with a clear message when the weights are missing or
     corrupt, :class:`~core_models.device.DeviceError` for a device this machine lacks. The MiniLM text encoder
-    (frozen, on the CPU) loads lazily on first use."""
+    (frozen, on the CPU) loads lazily on first use. The test-time compliance pick (:attr:`Editor.realise`) is on
+    unless ``$POSETAILOR_EDITOR_REALISE`` is ``0`` (before/after measurements)."""
 
     blob = load_weights("editor", directory)
     cfg = dict(blob["config"])
