@@ -52,7 +52,10 @@ class LandmarkDataError(RuntimeError):
 
 
 def landmarks_root() -> Path:
-    """``$POSETAILOR_CACHE/landmarks`` (default ``~/.cache/posetailor/landmarks``)."""
+    """``$POSETAILOR_LANDMARKS`` when set (``train all`` points its trainings at the datasets it builds), else
+    ``$POSETAILOR_CACHE/landmarks`` (default ``~/.cache/posetailor/landmarks``)."""
+    if os.environ.get("POSETAILOR_LANDMARKS"):
+        return Path(os.environ["POSETAILOR_LANDMARKS"])
     return Path(os.environ.get("POSETAILOR_CACHE", Path.home() / ".cache" / "posetailor")) / "landmarks"
 
 

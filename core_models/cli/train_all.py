@@ -5,8 +5,13 @@ manifest records the command chain that produced its weights (``a && b && …``;
 replays those chains on a fresh corpus built from ``--mocap``, in dependency order:
 
   corpus (``data build``: corpus, pairs, modifiers, descriptions)
+  → landmarks_<name> (``data landmarks``: the real-MediaPipe datasets the lifter / embroider train on, rendered from
+    the new corpus; their build commands are the manifests' ``data_commands``)
   → qposer → qposer_gen, qposer_prompt (they encode with the new qposer) · qposer_vae_baseline
   → editor · corrector · judge · autopose · lifter → embroider (reads the new lifter)
+
+The trainings find the run's landmark datasets through ``$POSETAILOR_LANDMARKS`` (set by the runner to
+``<out>/landmarks``; the plan prints it in front of the commands that need it).
 
 Each command is rewritten to read the new corpus (``--corpus``) and write into ``--out`` (chain steps into
 ``work/<name>_<k>``, each ``--init-from`` pointing at the step before; the last step — and ``--merge`` steps —
@@ -21,6 +26,7 @@ import argparse
 import functools
 import importlib
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -117,6 +123,50 @@ def rewrite(argv: list[str], k: int, n: int, name: str, dirs: dict[str, Path], e
     return cmd + extra
 
 
+#: estimated wall time of a landmark dataset build per image (real_v1: 29,760 rows in 6,080 s with --workers 2)
+LANDMARK_S_PER_ROW = 6080.0 / 29760
+_LANDMARK_REPLACED = {"--corpus-dir", "--root", "--resume"}
+
+
+def landmark_stages(mans: dict[str, dict], dirs: dict[str, Path]) -> list[Stage]:
+    """One stage per landmark dataset named in the manifests' ``data_commands`` (``python main.py data landmarks
+    --name NAME …``), rewritten to render the run's corpus into ``<out>/landmarks`` (``--resume``: an interrupted
+    build continues where it stopped)."""
+    from core_models.nets.training.stages import Stage
+
+    found: dict[str, list[str]] = {}
+    for man in mans.values():
+        for line in man.get("data_commands", []):
+            argv = shlex.split(line)
+            argv = argv[argv.index("main.py") + 1:] if "main.py" in argv else argv
+            if argv[:2] != ["data", "landmarks"] or "--name" not in argv[:-1]:
+                raise ValueError(f"not a 'python main.py data landmarks --name NAME …' command: {line!r}")
+            found.setdefault(argv[argv.index("--name") + 1], argv)
+    stages = []
+    for name, argv in sorted(found.items()):
+        cmd, _ = _strip(argv, _LANDMARK_REPLACED - {"--resume"})
+        cmd = [a for a in cmd if a != "--resume"]
+        rows = _landmark_rows(cmd)
+        stages.append(Stage(f"landmarks_{name}", [cmd + ["--corpus-dir", str(dirs["corpus"]), "--root",
+                                                         str(dirs["landmarks"]), "--resume"]],
+                            [dirs["landmarks"] / name / "meta.json"], needs=("corpus",),
+                            estimate_s=rows * LANDMARK_S_PER_ROW if rows else None))
+    return stages
+
+
+def _landmark_rows(cmd: list[str]) -> int | None:
+    """Images a ``data landmarks`` command renders (stills + sequences × frames), from its options."""
+    def opt(flag: str, default: int) -> int:
+        return int(cmd[cmd.index(flag) + 1]) if flag in cmd[:-1] else default
+
+    return opt("--n-still", 24000) + opt("--n-seq-clips", 60) * opt("--seq-frames", 96)
+
+
+def landmark_needs(cmds: list[list[str]]) -> tuple[str, ...]:
+    """The landmark stages a model's commands read (``--landmarks NAME``)."""
+    return tuple(sorted({f"landmarks_{c[c.index('--landmarks') + 1]}" for c in cmds if "--landmarks" in c[:-1]}))
+
+
 def _estimate(man: dict) -> float | None:
     v = man.get("train_seconds")
     return float(v) if isinstance(v, (int, float)) else None
@@ -129,7 +179,7 @@ def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_s
     whose commands cannot be replayed goes into ``skipped`` (name → why) instead."""
     from core_models.nets.training.stages import Stage
 
-    dirs = {"corpus": out / "corpus", "weights": out / "weights", "work": out / "work"}
+    dirs = {"corpus": out / "corpus", "weights": out / "weights", "work": out / "work", "landmarks": out / "landmarks"}
     extra = ["--device", device] if device != "cpu" else []
     loso = ["--exclude-source", exclude_source] if exclude_source else []
     corpus_files = [dirs["corpus"] / f for f in ("corpus.npz", "clips.json", "pairs.npz", "modifiers.json")]
@@ -138,8 +188,11 @@ def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_s
                     estimate_s=CORPUS_ESTIMATE_S)]
     names = sorted((f.stem for f in manifests.glob("*.json")),
                    key=lambda s: (ORDER.index(s) if s in ORDER else len(ORDER), s))
+    mans = {name: json.loads((manifests / f"{name}.json").read_text()) for name in names}
+    stages += landmark_stages(mans, dirs)
+    known = {s.name for s in stages}
     for name in names:
-        man = json.loads((manifests / f"{name}.json").read_text())
+        man = mans[name]
         if "command" not in man and "commands" not in man:
             continue
         try:
@@ -150,12 +203,19 @@ def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_s
             if skipped is not None:
                 skipped[name] = f"{type(e).__name__}: {e}"
             continue
+        lms = landmark_needs(cmds)
+        if any(n not in known for n in lms):
+            if skipped is not None:
+                skipped[name] = (f"reads landmark dataset(s) {', '.join(n[10:] for n in lms if n not in known)} "
+                                 "that no manifest's data_commands builds")
+            continue
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
                     str(ROOT / "main.py")] if nproc > 1 else None
+        label = f"torchrun --standalone --nproc_per_node {nproc} main.py" if launcher else "python main.py"
         stages.append(Stage(name, cmds, [dirs["weights"] / f"{name}.pt", dirs["weights"] / f"{name}.json"],
-                            needs=("corpus", *NEEDS.get(name, ())), estimate_s=_estimate(man), launcher=launcher,
-                            label=f"torchrun --standalone --nproc_per_node {nproc} main.py" if launcher else
-                            "python main.py"))
+                            needs=("corpus", *lms, *NEEDS.get(name, ())), estimate_s=_estimate(man),
+                            launcher=launcher,
+                            label=f"POSETAILOR_LANDMARKS={dirs['landmarks']} {label}" if lms else label))
     return stages
 
 
@@ -169,14 +229,15 @@ def print_plan(stages: list[Stage], runner: Runner | None, only: set[str] | None
     from core_models.nets.training.stages import schedule_estimate
 
     todo = []
-    print(f"{'stage':22s} {'needs':22s} {'estimate':>12s}  status")
+    w = max([22] + [len(",".join(st.needs)) for st in stages])
+    print(f"{'stage':22s} {'needs':{w}s} {'estimate':>12s}  status")
     for st in stages:
         if only is not None and st.name not in only:
             continue
         status = "up to date (skipped)" if runner is not None and runner.done(st) else "to run"
         if status == "to run":
             todo.append(st)
-        print(f"{st.name:22s} {','.join(st.needs) or '-':22s} {_fmt(st.estimate_s):>12s}  {status}")
+        print(f"{st.name:22s} {','.join(st.needs) or '-':{w}s} {_fmt(st.estimate_s):>12s}  {status}")
         for line in st.command_lines():
             print(f"    {line}")
     serial = sum(st.estimate_s or 0.0 for st in todo)
@@ -225,9 +286,11 @@ def _install(stages: list[Stage], out: Path) -> None:
 
     dest = weights_dir()
     for st in stages[1:]:
+        if st.name.startswith("landmarks_"):  # data, not weights
+            continue
         for f in st.outputs:
             shutil.copy2(f, dest / f.name)
-    print(f"[train all] installed {len(stages) - 1} weights into {dest}")
+    print(f"[train all] installed {sum(not s.name.startswith('landmarks_') for s in stages[1:])} weights into {dest}")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -263,7 +326,11 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"error: mocap folder not found: {args.mocap}")
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    runner = runner or Runner(out)
+    env = dict(os.environ, POSETAILOR_LANDMARKS=str(out / "landmarks"))  # the run's landmark datasets
+    if runner is None:
+        runner = Runner(out, env=env)
+    else:
+        runner.env = env
     runner.state.update(command="python main.py " + " ".join(sys.argv[1:]), device=getattr(args, "device", "cpu"),
                         mocap=str(Path(args.mocap).resolve()), manifests=str(manifests),
                         exclude_source=args.exclude_source, plan=[stage_dict(s) for s in stages],

@@ -166,7 +166,8 @@ def test_shipped_manifests_give_the_full_plan_in_dependency_order():
         assert all(names.index(d) < names.index(stage.name) for d in stage.needs)
         for argv in stage.commands[1:] if stage.name == "corpus" else stage.commands:
             assert "/tmp/" not in " ".join(argv) and "resources/weights" not in " ".join(argv)
-            assert argv[argv.index("--corpus") + 1] == str(run / "corpus")
+            flag = "--corpus-dir" if stage.name.startswith("landmarks_") else "--corpus"
+            assert argv[argv.index(flag) + 1] == str(run / "corpus")
     for need in ("qposer", "qposer_gen", "qposer_prompt", "editor", "corrector", "judge", "autopose", "lifter",
                  "embroider"):
         assert need in names
@@ -225,3 +226,43 @@ def test_a_manifest_that_cannot_be_replayed_is_reported_not_fatal(tmp_path):
     stages = train_all.plan(tmp_path, Path("/srv/mocap"), Path("/srv/run"), skipped=skipped)
     assert [s.name for s in stages] == ["corpus", "autopose"]
     assert "not a 'python main.py train" in skipped["odd"]
+
+
+def test_the_landmark_datasets_are_built_by_the_plan_and_read_by_the_lifter_and_embroider(monkeypatch):
+    """The real-MediaPipe datasets the lifter and the embroider train on are stages of their own, rendered from the
+    run's corpus into the run folder; the trainings read them there ($POSETAILOR_LANDMARKS)."""
+    run = Path("/srv/run")
+    stages = {s.name: s for s in train_all.plan(ROOT / "resources" / "weights", Path("/srv/mocap"), run)}
+    for name in ("real_v1", "dev"):
+        st = stages[f"landmarks_{name}"]
+        (argv,) = st.commands
+        assert argv[:4] == ["data", "landmarks", "--name", name] and "--resume" in argv
+        assert argv[argv.index("--root") + 1] == str(run / "landmarks")
+        assert st.needs == ("corpus",) and st.outputs == [run / "landmarks" / name / "meta.json"]
+    assert stages["landmarks_real_v1"].estimate_s > 3600  # 29,760 images
+    assert {"landmarks_real_v1", "landmarks_dev"} <= set(stages["lifter"].needs)
+    assert "landmarks_real_v1" in stages["embroider"].needs and "landmarks_real_v1" not in stages["editor"].needs
+    assert all(line.startswith(f"POSETAILOR_LANDMARKS={run / 'landmarks'} ")
+               for line in stages["lifter"].command_lines())
+    from core_models.capture import realdata
+
+    monkeypatch.setenv("POSETAILOR_LANDMARKS", "/srv/run/landmarks")
+    assert realdata.dataset_dir("real_v1") == Path("/srv/run/landmarks/real_v1")
+    monkeypatch.delenv("POSETAILOR_LANDMARKS")
+    monkeypatch.setenv("POSETAILOR_CACHE", "/srv/cache")
+    assert realdata.dataset_dir("real_v1") == Path("/srv/cache/landmarks/real_v1")
+
+
+def test_a_model_reading_a_landmark_dataset_nobody_builds_is_reported(tmp_path):
+    (tmp_path / "lifter.json").write_text(json.dumps({"command": "python main.py train lifter --landmarks real_v9"}))
+    (tmp_path / "embroider.json").write_text(json.dumps({
+        "command": "python main.py train embroider --landmarks real_v1",
+        "data_commands": ["python main.py data landmarks --name real_v1 --n-still 10 --n-seq-clips 0"]}))
+    skipped: dict[str, str] = {}
+    stages = train_all.plan(tmp_path, Path("/srv/mocap"), Path("/srv/run"), skipped=skipped)
+    assert [s.name for s in stages] == ["corpus", "landmarks_real_v1", "embroider"]
+    assert stages[1].estimate_s == pytest.approx(10 * train_all.LANDMARK_S_PER_ROW)
+    assert "real_v9" in skipped["lifter"] and "data_commands" in skipped["lifter"]
+    (tmp_path / "odd.json").write_text(json.dumps({"command": "x", "data_commands": ["python main.py data build"]}))
+    with pytest.raises(ValueError, match="data landmarks"):
+        train_all.plan(tmp_path, Path("/srv/mocap"), Path("/srv/run"))
