@@ -132,9 +132,8 @@ def test_consistency_terms_are_finite_and_reach_the_encoder():
     torch.manual_seed(0)
     m = QPoser(TINY).train()
     R = _R(16)
-    z = m.encode_continuous(R)
-    zq, idx, _ = m.quantize(z)
-    loss = perturbed_consistency(m, perturb(R[:8], Augment(perturb=1.0)), R[:8], zq[:8])
+    _zq, idx, _ = m.quantize(m.encode_continuous(R))
+    loss = perturbed_consistency(m, perturb(R[:8], Augment(perturb=1.0)), R[:8])
     loss = loss + mix_consistency(m, idx[:8], torch.rand(8, len(m.groups)) < 0.5)
     assert torch.isfinite(loss)
     loss.backward()
@@ -204,3 +203,21 @@ def test_loso_fine_tune_with_the_options_records_them_and_is_accepted(tmp_path):
     args = argparse.Namespace(corpus=str(c), loso="src_b", allow_seen_source=False, weights_dir=str(w2))
     loso.apply_eval(args, "qposer")  # trained without src_b: accepted
     assert args.corpus.endswith("only-src_b")
+
+
+@pytest.mark.parametrize("r", [0, 1, 2])
+def test_each_rank_gets_the_perturbed_copy_of_its_own_clean_poses(monkeypatch, r):
+    """Under torchrun every part of the augmented batch is cut into shares on its own: the perturbed copy must come
+    with its clean poses (the first version paired a rank's perturbed share with other clean poses)."""
+    from core_models.nets.qposer.train import _aug_batch
+    from core_models.nets.training import distributed as dist
+
+    monkeypatch.setattr(dist, "active", lambda: True)
+    monkeypatch.setattr(dist, "world_size", lambda: 3)
+    monkeypatch.setattr(dist, "rank", lambda: r)
+    R = _R(30, seed=5)
+    aug = Augment(perturb=1.0, perturb_deg=1.0, perturb_twist_deg=0.0, mix=1.0)
+    T, P, P_clean, swap = dist.shard(_aug_batch(R, R, aug, 7, torch.Generator().manual_seed(0)))
+    assert len(T) == 10 and len(P) == len(P_clean) == len(swap) == 5
+    assert float(mpjae_deg(P, P_clean).max()) < 6.0  # its own poses, one degree of noise
+    assert float(mpjae_deg(P, _R(30, seed=5)[r * 5:(r + 1) * 5]).max()) < 6.0

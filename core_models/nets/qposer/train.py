@@ -126,16 +126,17 @@ def _nearest(m: QPoser, z: torch.Tensor) -> torch.Tensor:
     return idx
 
 
-def perturbed_consistency(m: QPoser, P: torch.Tensor, R: torch.Tensor, zq_clean: torch.Tensor,
-                          w_joints: float = 1.0) -> torch.Tensor:
+def perturbed_consistency(m: QPoser, P: torch.Tensor, R: torch.Tensor, w_joints: float = 1.0) -> torch.Tensor:
     """Consistency over perturbed inputs: ``P`` (a perturbed copy of the clean poses ``R``) is encoded — its latents
-    are pulled onto the clean pose's codes ``zq_clean`` (the codes stay stable under the noise) —, decoded and
-    compared with the clean ``R`` (denoising), and its decoding is encoded again onto the codes it came from
-    (decode∘encode idempotent around the data). The codebooks are not updated by the perturbed copy."""
+    are pulled onto the clean pose's codes (the codes stay stable under the noise) —, decoded and compared with the
+    clean ``R`` (denoising), and its decoding is encoded again onto the codes it came from (decode∘encode idempotent
+    around the data). The codebooks are not updated by the perturbed copy."""
+    with torch.no_grad():
+        zq_clean = m.lookup(_nearest(m, m.encode_continuous(R)))
     z = m.encode_continuous(P)
     hard = m.lookup(_nearest(m, z))
     out = m.decode(z + (hard - z).detach())  # straight-through
-    stable = ((z - zq_clean.detach()) ** 2).mean()
+    stable = ((z - zq_clean) ** 2).mean()
     again = ((m.encode_continuous(out) - hard.detach()) ** 2).mean()
     return recon_loss(out, R, w_joints) + stable + again
 
@@ -154,9 +155,11 @@ def mix_consistency(m: QPoser, idx: torch.Tensor, swap: torch.Tensor) -> torch.T
 
 
 def _prior_loss(cfg: QPoserConfig, w_joints: float, w_cc: float, aug: Augment | None):
-    """The per-step loss ``fn(model, R, P=None, swap=None)`` → (loss, commitment, code-consistency or None)."""
+    """The per-step loss ``fn(model, R, P=None, P_clean=None, swap=None)`` → (loss, commitment, code-consistency or
+    None); ``P`` is the perturbed copy of the clean poses ``P_clean``."""
 
-    def prior_loss(m: QPoser, R: torch.Tensor, P: torch.Tensor | None = None, swap: torch.Tensor | None = None):
+    def prior_loss(m: QPoser, R: torch.Tensor, P: torch.Tensor | None = None, P_clean: torch.Tensor | None = None,
+                   swap: torch.Tensor | None = None):
         z = m.encode_continuous(R)
         zq, idx, commit = m.quantize(z)
         out = m.decode(zq)
@@ -164,9 +167,8 @@ def _prior_loss(cfg: QPoserConfig, w_joints: float, w_cc: float, aug: Augment | 
         cc = ((m.encode_continuous(out) - zq.detach()) ** 2).mean() if w_cc else None
         if cc is not None:
             loss = loss + w_cc * cc
-        if aug is not None and P is not None and aug.perturb > 0:
-            h = len(P)
-            loss = loss + aug.perturb * perturbed_consistency(m, P, R[:h], zq[:h], w_joints)
+        if aug is not None and P is not None and P_clean is not None and aug.perturb > 0:
+            loss = loss + aug.perturb * perturbed_consistency(m, P, P_clean, w_joints)
         if aug is not None and swap is not None and aug.mix > 0:
             loss = loss + aug.mix * mix_consistency(m, idx[:len(swap)], swap)
         return loss, commit, cc
@@ -175,14 +177,15 @@ def _prior_loss(cfg: QPoserConfig, w_joints: float, w_cc: float, aug: Augment | 
 
 
 def _aug_batch(R: torch.Tensor, train_R: torch.Tensor, aug: Augment, n_groups: int,
-               g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """One global batch of the augmented loss (drawn on the CPU before sharding, so every rank agrees): the
-    targets, the perturbed copy of their first half and the code-mix swaps of that half."""
+               g: torch.Generator) -> tuple[torch.Tensor | None, ...]:
+    """One global batch of the augmented loss (drawn on the CPU before sharding, so every rank agrees; each part is
+    cut into the ranks' shares on its own, so the perturbed copy travels with its clean poses): the targets, the
+    perturbed copy of their first half, that half, and the code-mix swaps of as many rows."""
     T = augment_batch(R, train_R, aug, g)
     h = max(1, len(T) // 2)
     P = perturb(T[:h], aug, g) if aug.perturb > 0 else None
     swap = (torch.rand(h, n_groups, generator=g) < 0.5) if aug.mix > 0 else None
-    return T, P, swap
+    return (T, P, T[:h], swap) if P is not None else (T, None, None, swap)
 
 
 def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | None = None, *, steps: int,
@@ -226,10 +229,8 @@ def train_prior(cfg: QPoserConfig, train_R: torch.Tensor, val_R: torch.Tensor | 
         if aug_on is None:
             loss, commit, cc = step_loss(train_R[dist.shard(perm[pos:pos + batch])].to(device))
         else:
-            T, P, swap = dist.shard(_aug_batch(train_R[perm[pos:pos + batch]], train_R, aug_on, len(model.groups),
-                                               g_aug))
-            loss, commit, cc = step_loss(T.to(device), None if P is None else P.to(device),
-                                         None if swap is None else swap.to(device))
+            parts = dist.shard(_aug_batch(train_R[perm[pos:pos + batch]], train_R, aug_on, len(model.groups), g_aug))
+            loss, commit, cc = step_loss(*(None if x is None else x.to(device) for x in parts))
         pos += batch
         opt.zero_grad(set_to_none=True)
         loss.backward()
