@@ -16,20 +16,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def _frames() -> list[np.ndarray]:
-    import cv2
-    import Sports2D
-
-    cap = cv2.VideoCapture(str(Path(Sports2D.__file__).parent / "Demo" / "demo.mp4"))
-    out = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            return out
-        h, w = f.shape[:2]
-        out.append(cv2.cvtColor(cv2.resize(f, (640, int(h * 640 / w))), cv2.COLOR_BGR2RGB))
+from _demo_video import demo_frames, lite_landmarks  # noqa: E402
 
 
 def _image_mode_costs(frames: list[np.ndarray]) -> dict[str, float]:
@@ -58,17 +47,10 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    from core_models.capture.landmarks import LandmarkDetector
     from core_models.capture.regressor import LearnedRegressor
 
-    frames, lms, t_mp = _frames(), [], []
-    with LandmarkDetector("lite", mode="video") as det:
-        for i, fr in enumerate(frames):
-            t0 = time.perf_counter()
-            lm = det.detect(fr, i / 30.0)
-            t_mp.append(time.perf_counter() - t0)
-            if lm is not None:
-                lms.append(lm)
+    frames = demo_frames()
+    lms, t_mp = lite_landmarks(frames)
     regs = {"before": LearnedRegressor(args.old, representation="direct", threads=1),
             "after": LearnedRegressor(args.new, representation="direct", threads=1)}
     regs["before"].model.lifter.cfg.flip_mean = "sixd"

@@ -12,21 +12,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def _frames(n: int) -> list:
-    import cv2
-    import Sports2D
-
-    cap = cv2.VideoCapture(str(Path(Sports2D.__file__).parent / "Demo" / "demo.mp4"))
-    out: list = []
-    while len(out) < n:
-        ok, f = cap.read()
-        if not ok:
-            break
-        h, w = f.shape[:2]
-        out.append(cv2.cvtColor(cv2.resize(f, (640, int(h * 640 / w))), cv2.COLOR_BGR2RGB))
-    return out
+from _demo_video import demo_frames, lite_landmarks  # noqa: E402
 
 
 def _median_ms(fn, items) -> float:
@@ -43,18 +31,10 @@ def main() -> int:
 
     torch.set_num_threads(1)
     from core_models.capture.fitting import FitConfig, fit_pose
-    from core_models.capture.landmarks import LandmarkDetector
     from core_models.capture.regressor import make_capture_regressor
 
-    frames = _frames(int(sys.argv[1]) if len(sys.argv) > 1 else 120)
-    lms, t_mp = [], []
-    with LandmarkDetector("lite", mode="video") as det:
-        for i, fr in enumerate(frames):
-            t0 = time.perf_counter()
-            lm = det.detect(fr, i / 30.0)
-            t_mp.append(time.perf_counter() - t0)
-            if lm is not None:
-                lms.append(lm)
+    frames = demo_frames(int(sys.argv[1]) if len(sys.argv) > 1 else 120)
+    lms, t_mp = lite_landmarks(frames)
     reg = make_capture_regressor(threads=1)
     inits = [reg.predict(lm)[0] for lm in lms]
     mp = float(np.median(t_mp)) * 1000

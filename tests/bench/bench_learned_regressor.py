@@ -10,36 +10,23 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _demo_video import demo_frames, lite_landmarks  # noqa: E402
 
 
 def main() -> int:
-    import cv2
-    import Sports2D
     import torch
 
     torch.set_num_threads(1)
-    from core_models.capture.landmarks import LandmarkDetector
     from core_models.capture.regressor import LearnedRegressor, live_representation, make_capture_regressor
 
-    cap = cv2.VideoCapture(str(Path(Sports2D.__file__).parent / "Demo" / "demo.mp4"))
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        h, w = f.shape[:2]
-        frames.append(cv2.cvtColor(cv2.resize(f, (640, int(h * 640 / w))), cv2.COLOR_BGR2RGB))
+    frames = demo_frames()
     reg = LearnedRegressor(threads=1)
     live_name = live_representation()
     live = make_capture_regressor(**({} if live_name == "geometric" else {"threads": 1}))
-    t_mp, t_reg, t_txt, lms = [], [], [], []
-    with LandmarkDetector("lite", mode="video") as det:
-        for i, fr in enumerate(frames):
-            t0 = time.perf_counter()
-            lm = det.detect(fr, i / 30.0)
-            t_mp.append(time.perf_counter() - t0)
-            if lm is not None:
-                lms.append(lm)
+    t_reg, t_txt = [], []
+    lms, t_mp = lite_landmarks(frames)
     for lm in lms:
         t0 = time.perf_counter()
         reg.predict(lm)
