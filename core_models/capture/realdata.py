@@ -623,8 +623,15 @@ class LandmarkDataset:
 
 
 def load_landmark_dataset(name: str, split: str | None = None, kind: str | None = None,
-                          root: str | Path | None = None) -> LandmarkDataset:
-    """Every finished shard of dataset ``name`` (a build still running gives the shards done so far)."""
+                          root: str | Path | None = None, exclude_source: str | None = None,
+                          only_source: str | None = None) -> LandmarkDataset:
+    """Every finished shard of dataset ``name`` (a build still running gives the shards done so far).
+
+    Leave-one-source-out (``core_models.nets.training.loso``): ``exclude_source`` drops the rows rendered from that
+    mocap source (``train X --exclude-source``: the landmark rows must leave with the corpus poses);
+    ``only_source`` keeps that source's rows of **every** split (``eval X --loso``: the whole source is the test
+    set, as in the corpus view), so give it without ``split``. An unknown source name raises
+    :class:`LandmarkDataError` instead of silently filtering nothing."""
     d = dataset_dir(name, root)
     shards = sorted(d.glob("shard_[0-9][0-9][0-9][0-9].npz")) if d.is_dir() else []
     if not shards:
@@ -640,6 +647,14 @@ def load_landmark_dataset(name: str, split: str | None = None, kind: str | None 
     meta = json.loads((d / "meta.json").read_text()) if (d / "meta.json").is_file() else {}
     ds = LandmarkDataset(**arrays, meta=meta)
     mask = np.ones(len(ds), bool)
+    for wanted in (exclude_source, only_source):
+        if wanted is not None and not np.any(ds.source == wanted):
+            got = ", ".join(sorted(set(ds.source.tolist())))
+            raise LandmarkDataError(f"landmark dataset {name!r} has no rows of source {wanted!r} (has: {got})")
+    if exclude_source is not None:
+        mask &= ds.source != exclude_source
+    if only_source is not None:
+        mask &= ds.source == only_source
     if split is not None:
         mask &= ds.split == split
     if kind is not None:

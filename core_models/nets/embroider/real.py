@@ -33,12 +33,14 @@ def add_real_args(p) -> None:
     p.add_argument("--steps", type=int, default=800, help="head fine-tuning steps (with --landmarks)")
 
 
-def _real_inputs(name: str, split: str, window: int, rest: np.ndarray, mirror: bool):
-    """(keypoint windows (N, T, 33, 4), heading-normalised rotation matrices (N, 22, 3, 3)) of a split."""
+def _real_inputs(name: str, split: str, window: int, rest: np.ndarray, mirror: bool,
+                 exclude_source: str | None = None):
+    """(keypoint windows (N, T, 33, 4), heading-normalised rotation matrices (N, 22, 3, 3)) of a split
+    (without ``exclude_source``'s rows: ``train embroider --exclude-source``)."""
     from core_models.capture.realdata import load_landmark_dataset
     from core_models.nets.lifter.real import Rows, _pose_targets, mirror_rows
 
-    ds = load_landmark_dataset(name, split=split)
+    ds = load_landmark_dataset(name, split=split, exclude_source=exclude_source)
     ok = np.asarray(ds.detected, bool)
     lm = np.asarray(ds.landmarks, np.float32)[ok]
     pix = lm[:, :, :2] * np.asarray(ds.image_size, np.float32)[ok][:, None, :]
@@ -112,8 +114,9 @@ def run_train_real(args) -> int:
     lifter = load_lifter(cfg.get("lifter_variant"), Path(args.lifter_dir) if args.lifter_dir else wd)
     rest_np = synth.LandmarkModel().rest_joints
     rest = torch.from_numpy(rest_np.astype(np.float32))
-    data = {s: _real_inputs(args.landmarks, s, lifter.cfg.window, rest_np, s == "train") for s in ("train", "val",
-                                                                                                  "test")}
+    drop = getattr(args, "exclude_source", None)
+    data = {s: _real_inputs(args.landmarks, s, lifter.cfg.window, rest_np, s == "train", drop)
+            for s in ("train", "val", "test")}
     metrics: dict = {}
     for name, model in (("embroider", emb), ("aligner", ali)):
         x = {s: _embed(lifter, model, kp) for s, (kp, _) in data.items()}

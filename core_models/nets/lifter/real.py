@@ -431,12 +431,16 @@ def run_train_real(args) -> int:
     t_all = time.time()
     lm_model = synth.LandmarkModel()
     rest = lm_model.rest_joints
-    ds_train = load_landmark_dataset(args.landmarks, split="train")
+    # --exclude-source: that source's landmark rows leave every split with its corpus poses (LOSO)
+    drop = getattr(args, "exclude_source", None)
+    ds_train = load_landmark_dataset(args.landmarks, split="train", exclude_source=drop)
     calib = calibrate_from_real(ds_train)
     log(f"[lifter real] world-landmark residuals (torso lengths): {calib['world_rms_torso']}")
     real = rows_from_dataset(ds_train, rest, mirror=not args.no_mirror)
-    val = rows_from_dataset(load_landmark_dataset(args.landmarks, split=args.val_split), rest, mirror=False)
-    test = rows_from_dataset(load_landmark_dataset(args.landmarks, split="test"), rest, mirror=False)
+    val = rows_from_dataset(load_landmark_dataset(args.landmarks, split=args.val_split, exclude_source=drop), rest,
+                            mirror=False)
+    test = rows_from_dataset(load_landmark_dataset(args.landmarks, split="test", exclude_source=drop), rest,
+                             mirror=False)
     cal_cfg = calibrated_config(calib)
     syn = _streams(args, cal_cfg, lm_model)
     log(f"[lifter real] {len(real)} real rows (mirrored incl.), {len(val)} val, {len(test)} test; synthetic "
@@ -526,7 +530,9 @@ def run_compare_real(args) -> int:
 
     from core_models.capture.realdata import load_landmark_dataset
 
-    ds = load_landmark_dataset(args.landmarks, split=args.split)
+    src = getattr(args, "loso", None)  # eval --loso SOURCE: that source's rows of every split
+    ds = (load_landmark_dataset(args.landmarks, only_source=src) if src
+          else load_landmark_dataset(args.landmarks, split=args.split))
     res = compare_on_real(ds, [n.strip() for n in args.regressors.split(",") if n.strip()],
                           Path(args.weights_dir) if args.weights_dir else None)
     print(f"capture regressors on real MediaPipe landmarks ({args.landmarks}, {args.split} split, "

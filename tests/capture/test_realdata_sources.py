@@ -1,0 +1,78 @@
+"""Leave-one-source-out on the real-landmark datasets: ``load_landmark_dataset(exclude_source=…, only_source=…)``
+and the lifter / PoseEmbroider real-landmark trainers passing ``--exclude-source`` through (a LOSO run must not
+train on the held-out source's landmark rows). Shards are written directly: no renderer, no landmarker."""
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+from core_models.capture import realdata as rd
+
+SOURCES = ("hdm05", "salsa", "coaching")
+
+
+def _write(root, name="lm"):
+    """One shard of 12 rows: sources cycle hdm05 / salsa / coaching, splits train / val / test (coaching: train)."""
+    n = 12
+    src = np.array([SOURCES[i % 3] for i in range(n)])
+    split = np.array([("train", "val", "test")[(i // 3) % 3] if src[i] != "coaching" else "train" for i in range(n)])
+    arrays = {k: np.zeros((n,), np.float32) for k in rd.ROW_FIELDS}
+    arrays.update(landmarks=np.zeros((n, 33, 8), np.float32), detected=np.ones(n, bool),
+                  image_size=np.full((n, 2), 640, np.int32), variant=np.full(n, "lite"), root_orient=np.zeros((n, 3)),
+                  body_pose=np.zeros((n, 21, 3)), joints=np.zeros((n, 22, 3)), cam_R=np.tile(np.eye(3), (n, 1, 1)),
+                  cam_t=np.zeros((n, 3)), phenotype=np.zeros((n, 2)), split=split, source=src,
+                  clip=np.arange(n, dtype=np.int32), frame=np.zeros(n, np.int32), kind=np.full(n, "still"),
+                  seq_id=np.full(n, -1), camera_kind=np.full(n, "laptop"), framing=np.full(n, "full"),
+                  background=np.full(n, "flat"), phenotype_id=np.zeros(n, np.int32))
+    d = root / name
+    d.mkdir(parents=True)
+    np.savez(d / "shard_0000.npz", **arrays)
+    return src, split
+
+
+def test_exclude_and_only_source_filter_rows(tmp_path):
+    src, split = _write(tmp_path)
+    every = rd.load_landmark_dataset("lm", root=tmp_path)
+    assert len(every) == 12
+    without = rd.load_landmark_dataset("lm", root=tmp_path, exclude_source="salsa")
+    assert "salsa" not in set(without.source) and len(without) == int((src != "salsa").sum())
+    train = rd.load_landmark_dataset("lm", split="train", root=tmp_path, exclude_source="salsa")
+    assert set(train.source) == {"hdm05", "coaching"} and set(train.split) == {"train"}
+    only = rd.load_landmark_dataset("lm", root=tmp_path, only_source="salsa")
+    assert set(only.source) == {"salsa"} and set(only.split) == set(split[src == "salsa"])  # every split
+    assert len(only) == 4
+
+
+def test_unknown_source_is_a_clear_error(tmp_path):
+    _write(tmp_path)
+    with pytest.raises(rd.LandmarkDataError, match="no rows of source 'karate'.*has: coaching, hdm05, salsa"):
+        rd.load_landmark_dataset("lm", root=tmp_path, exclude_source="karate")
+    with pytest.raises(rd.LandmarkDataError, match="no rows of source"):
+        rd.load_landmark_dataset("lm", root=tmp_path, only_source="karate")
+
+
+def test_trainers_pass_exclude_source_through(tmp_path, monkeypatch):
+    """run_train_real of the lifter and _real_inputs of the PoseEmbroider ask the loader to drop the source."""
+    from core_models.nets.embroider import real as emb_real
+    from core_models.nets.lifter import real as lif_real
+
+    seen: list[tuple] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_load(name, split=None, kind=None, root=None, exclude_source=None, only_source=None):
+        seen.append((split, exclude_source, only_source))
+        raise Stop
+
+    monkeypatch.setattr(rd, "load_landmark_dataset", fake_load)
+    args = types.SimpleNamespace(landmarks="lm", threads=1, exclude_source="salsa")
+    with pytest.raises(Stop):
+        lif_real.run_train_real(args)
+    with pytest.raises(Stop):
+        emb_real._real_inputs("lm", "train", 1, np.zeros((22, 3)), False, "salsa")
+    with pytest.raises(Stop):
+        lif_real.run_compare_real(types.SimpleNamespace(landmarks="lm", split="test", loso="salsa"))
+    assert seen == [("train", "salsa", None), ("train", "salsa", None), (None, None, "salsa")]
