@@ -42,3 +42,32 @@ def test_coach_texts_name_what_changed():
     texts = coach_texts(data, seed=0)
     assert texts[0] == ""  # nothing to say for identical poses
     assert "right" in texts[1].lower() and "left" not in texts[1].lower(), texts[1]
+
+
+def _rare_texts():
+    common = "Raise your left arm. Bend your right knee."
+    return [[common, f"Lift the left hand about {k} cm. Bend the right knee {k} degrees. Turn your head {k} degrees."]
+            for k in range(10, 40)]
+
+
+def test_budget_fill_spends_the_budget_on_whole_wordings():
+    texts = _rare_texts()
+    assert len(split_clauses(texts[0][1])) == 3
+    budget = 2 + 15  # the shared wording's clauses + room for five 3-clause wordings
+    old, old_info = budget_wordings(texts, budget, seed=0)
+    out, info = budget_wordings(texts, budget, seed=0, fill=True)
+    kept = {c for ts in out for t in ts for c in split_clauses(t)}
+    assert len(kept) <= budget and info["clauses"] == len(kept)
+    assert all(texts[i][0] in out[i] for i in range(len(texts)))  # the cheap shared wording comes first
+    assert sum(map(len, out)) == len(texts) + 5  # exactly the five rare wordings that fit
+    # the frequent-clause budget keeps (almost) none of them: its random rare clauses rarely complete a wording
+    assert sum(map(len, old)) < sum(map(len, out))
+    assert budget_wordings(texts, budget, seed=0, fill=True) == (out, info)  # seeded
+
+
+def test_budget_fill_keeps_a_wording_per_pair_and_everything_when_it_fits():
+    texts = _rare_texts()
+    out, info = budget_wordings(texts, 1, seed=0, fill=True)
+    assert all(len(ts) >= 1 for ts in out)  # the fallback as without fill
+    out, info = budget_wordings(texts, 10_000, seed=0, fill=True)
+    assert out == texts and info["wordings_dropped"] == 0

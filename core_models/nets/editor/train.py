@@ -224,6 +224,9 @@ def add_train_args(p) -> None:
     p.add_argument("--clause-budget", type=int, default=None,
                    help="keep only wordings whose clauses fit this many unique clauses (frequent first; each costs "
                         "one MiniLM encoding); default: all")
+    p.add_argument("--clause-fill", action="store_true",
+                   help="with --clause-budget: spend the budget on whole wordings, cheapest first (without it, the "
+                        "most frequent clauses are kept and a larger budget keeps almost no more wordings)")
     p.add_argument("--coach-texts", action="store_true",
                    help="add one coach-style wording (compare.correct, 1-3 instructions) per training pair")
 
@@ -259,7 +262,7 @@ def run_train(args) -> int:
     log(f"[editor] {len(data)} training pairs, {len(val)} validation pairs from {cdir}")
     budget = getattr(args, "clause_budget", None)
     if budget:
-        data.texts, kept = budget_wordings(data.texts, budget, args.seed)
+        data.texts, kept = budget_wordings(data.texts, budget, args.seed, getattr(args, "clause_fill", False))
         log(f"[editor] clause budget {budget}: {kept}")
     t_text = time.time()
     store = ClauseStore(data, cdir / CLAUSE_CACHE)
@@ -300,6 +303,7 @@ def run_train(args) -> int:
                                                       "part_pairs": len(data) - n_full,
                                                       "coach_wordings": n_coach,
                                                       "clause_budget": budget,
+                                                      "clause_fill": bool(getattr(args, "clause_fill", False)),
                                                       "unique_clauses": len(store.index)},
                              "metrics": {"validation": summary}, "train_seconds": round(train_seconds, 1),
                              "text_encoding_seconds": round(text_seconds, 1), "steps": info["steps"],
