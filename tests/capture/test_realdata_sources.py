@@ -76,3 +76,41 @@ def test_trainers_pass_exclude_source_through(tmp_path, monkeypatch):
     with pytest.raises(Stop):
         lif_real.run_compare_real(types.SimpleNamespace(landmarks="lm", split="test", loso="salsa"))
     assert seen == [("train", "salsa", None), ("train", "salsa", None), (None, None, "salsa")]
+
+
+def test_extra_landmarks_join_the_train_rows_only(tmp_path, monkeypatch):
+    """``train lifter --landmarks A --extra-landmarks B``: B's train rows (minus an excluded source) are added to
+    A's; val / test come from A alone."""
+    from core_models.nets.lifter import real as lif_real
+
+    _write(tmp_path, "a")
+    _write(tmp_path, "b")
+    real_load = rd.load_landmark_dataset
+    calls: list[tuple] = []
+
+    def load(name, split=None, kind=None, root=None, exclude_source=None, only_source=None):
+        calls.append((name, split, exclude_source))
+        return real_load(name, split=split, root=tmp_path, exclude_source=exclude_source)
+
+    class Stop(Exception):
+        pass
+
+    sizes: dict = {}
+
+    def train_real(cfg, real, syn, val, *a, **k):
+        sizes.update(real=len(real), val=len(val))
+        raise Stop
+
+    monkeypatch.setattr(rd, "load_landmark_dataset", load)
+    monkeypatch.setattr(lif_real, "train_real", train_real)
+    monkeypatch.setattr(lif_real, "calibrate_from_real", lambda ds: {"world_rms_torso": 0.0})
+    monkeypatch.setattr(lif_real, "calibrated_config", lambda c: None)
+    monkeypatch.setattr(lif_real, "_streams", lambda *a: [])
+    args = types.SimpleNamespace(landmarks="a", extra_landmarks="b", threads=1, exclude_source="salsa",
+                                 no_mirror=True, val_split="val", d=32, layers=2, encoder="mlp", init=None,
+                                 steps=1, batch=2, lr=1e-3, synth_mix=0.0, seed=0, max_minutes=1.0)
+    with pytest.raises(Stop):
+        lif_real.run_train_real(args)
+    # a's and b's train rows without salsa: hdm05 (train) + coaching = 2 + 4 per dataset; val: a's hdm05 val row
+    assert sizes == {"real": 2 * 6, "val": 1}
+    assert ("b", "train", "salsa") in calls and not any(c[0] == "b" and c[1] != "train" for c in calls)

@@ -357,6 +357,9 @@ def add_real_args(p) -> None:
     p.add_argument("--no-mirror", action="store_true", help="do not add the mirrored real rows")
     p.add_argument("--encoder", default="mlp", choices=("mlp", "tf"),
                    help="mlp: residual MLP over all landmarks (cheap); tf: the landmark-token transformer")
+    p.add_argument("--extra-landmarks", default=None, metavar="NAME[,NAME]",
+                   help="more landmark datasets whose train-split rows join --landmarks' train rows (val / test "
+                        "stay --landmarks', so runs with and without them are scored on the same rows)")
     p.add_argument("--val-split", default="val", help="split of --landmarks used to pick the checkpoint")
     p.add_argument("--init", default=None, help="start from this variant of lifter.pt (same architecture), e.g. a "
                                                 "synthetic-only pre-training (--synth-mix 1)")
@@ -437,6 +440,11 @@ def run_train_real(args) -> int:
     calib = calibrate_from_real(ds_train)
     log(f"[lifter real] world-landmark residuals (torso lengths): {calib['world_rms_torso']}")
     real = rows_from_dataset(ds_train, rest, mirror=not args.no_mirror)
+    for extra in [n.strip() for n in (getattr(args, "extra_landmarks", None) or "").split(",") if n.strip()]:
+        more = rows_from_dataset(load_landmark_dataset(extra, split="train", exclude_source=drop), rest,
+                                 mirror=not args.no_mirror)
+        log(f"[lifter real] + {len(more)} train rows of {extra} (mirrored incl.)")
+        real = Rows.cat([real, more])
     val = rows_from_dataset(load_landmark_dataset(args.landmarks, split=args.val_split, exclude_source=drop), rest,
                             mirror=False)
     test = rows_from_dataset(load_landmark_dataset(args.landmarks, split="test", exclude_source=drop), rest,
@@ -463,7 +471,8 @@ def run_train_real(args) -> int:
     # test-time flip when it helps on the val split
     model.cfg.flip_test = metrics["real_val_flip"]["pose_pa_mm"] < metrics["real_val"]["pose_pa_mm"]
     log(f"[lifter real] test-time flip: {model.cfg.flip_test} (val {metrics['real_val']} / {metrics['real_val_flip']})")
-    info.update(landmarks=args.landmarks, init=args.init, synth_mix=args.synth_mix, coaching=args.coaching,
+    info.update(landmarks=args.landmarks, extra_landmarks=getattr(args, "extra_landmarks", None), init=args.init,
+                synth_mix=args.synth_mix, coaching=args.coaching,
                 calibration=calib,
                 synth_config=cal_cfg.to_dict() | {"world_sigma_m": np.asarray(cal_cfg.world_sigma_m).tolist()},
                 real_rows=len(real), val_rows=len(val), test_rows=len(test))
