@@ -128,7 +128,18 @@ def test_train_save_and_the_direct_regressor(ds, lm_model, tmp_path, encoder):
     real._merge_save("real-test_T1", model, {"real_val": {}}, info | {"seconds": 1.0}, tmp_path)
     after = load_weights("lifter", tmp_path)["config"]
     assert after["real_default"] == "real-test_T1" and after["default"] == before["default"]
-    assert set(before["variants"]) < set(after["variants"])
+    assert set(before["variants"]) < set(after["variants"]) and "real_ensemble" not in after
+    # --pair-with: a second variant forms the shipped 'direct' pair with the first; a bad partner writes nothing
+    with pytest.raises(ValueError, match="--pair-with nope"):
+        real._merge_save("real-b_T1", model, {}, info | {"seconds": 1.0}, tmp_path, pair_with="nope")
+    assert load_weights("lifter", tmp_path)["config"] == after
+    real._merge_save("real-b_T1", model, {}, info | {"seconds": 1.0}, tmp_path, pair_with="real-test_T1")
+    paired = load_weights("lifter", tmp_path)["config"]
+    assert paired["real_ensemble"] == ["real-test_T1", "real-b_T1"] and paired["real_default"] == "real-b_T1"
+    from core_models.nets.embroider.infer import load_direct_model
+    from core_models.nets.lifter.model import LifterPair
+
+    assert isinstance(load_direct_model(tmp_path).lifter, LifterPair)
     from core_models.capture.landmarks import Landmarks
     from core_models.capture.regressor import LearnedRegressor
 

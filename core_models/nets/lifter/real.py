@@ -360,6 +360,10 @@ def add_real_args(p) -> None:
     p.add_argument("--extra-landmarks", default=None, metavar="NAME[,NAME]",
                    help="more landmark datasets whose train-split rows join --landmarks' train rows (val / test "
                         "stay --landmarks', so runs with and without them are scored on the same rows)")
+    p.add_argument("--pair-with", default=None, metavar="VARIANT",
+                   help="make the new variant and this one (already in the output lifter.pt) the shipped "
+                        "'direct' pair (config real_ensemble: rotations averaged on SO(3)); without it the new "
+                        "variant alone becomes 'direct'")
     p.add_argument("--val-split", default="val", help="split of --landmarks used to pick the checkpoint")
     p.add_argument("--init", default=None, help="start from this variant of lifter.pt (same architecture), e.g. a "
                                                 "synthetic-only pre-training (--synth-mix 1)")
@@ -390,9 +394,11 @@ def _streams(args, cal_cfg: synth.SynthConfig, model: synth.LandmarkModel) -> li
     return out
 
 
-def _merge_save(name: str, model: Lifter, metrics: dict, info: dict, out) -> str:
+def _merge_save(name: str, model: Lifter, metrics: dict, info: dict, out, pair_with: str | None = None) -> str:
     """Add/replace the variant ``name`` in lifter.pt (the other variants and the default are kept) and make it
-    the capture model's real-input variant (config ``real_default``)."""
+    the capture model's real-input variant (config ``real_default``); ``pair_with``: a variant already in lifter.pt
+    that forms the ``direct`` pair with it (config ``real_ensemble``; ValueError when it is missing or has no pose
+    head, before anything is written)."""
     import sys
 
     from core_models.nets.common.weights import WeightsError, load_weights, manifest, save_weights
@@ -414,11 +420,17 @@ def _merge_save(name: str, model: Lifter, metrics: dict, info: dict, out) -> str
     except WeightsError as e:
         log(f"[lifter real] nothing to merge with ({e})")
         keep = {}
+    config: dict = {"variants": cfgs, "default": default, "real_default": name}
+    if pair_with:
+        if pair_with == name or not cfgs.get(pair_with, {}).get("pose_head"):
+            raise ValueError(f"--pair-with {pair_with}: not another variant with a pose head in the output "
+                             f"lifter.pt (has: {', '.join(sorted(cfgs))})")
+        config["real_ensemble"] = [pair_with, name]
     commands.append("python main.py train lifter " + " ".join(sys.argv[3:]))
     meta = {**keep, "command": " && ".join(commands), "commands": commands, "metrics": results, "train": train_info,
-            "train_seconds": round(seconds + info["seconds"], 1), "default": default, "real_default": name}
-    save_weights("lifter", state, {"variants": cfgs, "default": default, "real_default": name}, meta,
-                 directory=out, half=True)
+            "train_seconds": round(seconds + info["seconds"], 1), "default": default, "real_default": name,
+            **({"real_ensemble": config["real_ensemble"]} if pair_with else {})}
+    save_weights("lifter", state, config, meta, directory=out, half=True)
     return default
 
 
@@ -478,7 +490,7 @@ def run_train_real(args) -> int:
                 real_rows=len(real), val_rows=len(val), test_rows=len(test))
     name = f"real{('-' + args.tag) if args.tag else ''}_T1"
     out = Path(args.out_dir) if args.out_dir else None
-    _merge_save(name, model, metrics, info, out)
+    _merge_save(name, model, metrics, info, out, getattr(args, "pair_with", None))
     print(json.dumps({"name": "lifter_train_real", "variant": name, "metrics": metrics,
                       "seconds": round(time.time() - t_all, 1)}))
     return 0
