@@ -163,8 +163,10 @@ def _landmark_rows(cmd: list[str]) -> int | None:
 
 
 def landmark_needs(cmds: list[list[str]]) -> tuple[str, ...]:
-    """The landmark stages a model's commands read (``--landmarks NAME``)."""
-    return tuple(sorted({f"landmarks_{c[c.index('--landmarks') + 1]}" for c in cmds if "--landmarks" in c[:-1]}))
+    """The landmark stages a model's commands read (``--landmarks NAME``, ``--extra-landmarks A,B``)."""
+    names = {n.strip() for c in cmds for flag in ("--landmarks", "--extra-landmarks") if flag in c[:-1]
+             for n in c[c.index(flag) + 1].split(",") if n.strip()}
+    return tuple(sorted(f"landmarks_{n}" for n in names))
 
 
 def _estimate(man: dict) -> float | None:

@@ -266,3 +266,16 @@ def test_a_model_reading_a_landmark_dataset_nobody_builds_is_reported(tmp_path):
     (tmp_path / "odd.json").write_text(json.dumps({"command": "x", "data_commands": ["python main.py data build"]}))
     with pytest.raises(ValueError, match="data landmarks"):
         train_all.plan(tmp_path, Path("/srv/mocap"), Path("/srv/run"))
+
+
+def test_extra_landmark_datasets_are_needs_too(tmp_path):
+    """``train lifter --landmarks A --extra-landmarks B,C`` needs the stages of A, B and C; one nobody builds is
+    reported like a missing --landmarks dataset."""
+    assert train_all.landmark_needs([["train", "lifter", "--landmarks", "a", "--extra-landmarks", "b, c"]]) == (
+        "landmarks_a", "landmarks_b", "landmarks_c")
+    (tmp_path / "lifter.json").write_text(json.dumps({
+        "command": "python main.py train lifter --landmarks real_v1 --extra-landmarks real_v2x",
+        "data_commands": ["python main.py data landmarks --name real_v1 --n-still 10 --n-seq-clips 0"]}))
+    skipped: dict[str, str] = {}
+    stages = train_all.plan(tmp_path, Path("/srv/mocap"), Path("/srv/run"), skipped=skipped)
+    assert [s.name for s in stages] == ["corpus", "landmarks_real_v1"] and "real_v2x" in skipped["lifter"]
