@@ -260,9 +260,9 @@ def run_train(args) -> int:
     if len(val) == 0:  # tiny corpora may have no validation clip
         val = load_pairs(cdir, (2,), 1000 if args.config == "full" else 100, args.seed)
     log(f"[editor] {len(data)} training pairs, {len(val)} validation pairs from {cdir}")
-    budget = getattr(args, "clause_budget", None)
+    budget, fill = getattr(args, "clause_budget", None), bool(getattr(args, "clause_fill", False))
     if budget:
-        data.texts, kept = budget_wordings(data.texts, budget, args.seed, getattr(args, "clause_fill", False))
+        data.texts, kept = budget_wordings(data.texts, budget, args.seed, fill)
         log(f"[editor] clause budget {budget}: {kept}")
     t_text = time.time()
     store = ClauseStore(data, cdir / CLAUSE_CACHE)
@@ -302,8 +302,7 @@ def run_train(args) -> int:
                             {"command": cmd, "data": {"corpus": str(cdir), "train_pairs": n_full,
                                                       "part_pairs": len(data) - n_full,
                                                       "coach_wordings": n_coach,
-                                                      "clause_budget": budget,
-                                                      "clause_fill": bool(getattr(args, "clause_fill", False)),
+                                                      "clause_budget": budget, "clause_fill": fill,
                                                       "unique_clauses": len(store.index)},
                              "metrics": {"validation": summary}, "train_seconds": round(train_seconds, 1),
                              "text_encoding_seconds": round(text_seconds, 1), "steps": info["steps"],
