@@ -104,12 +104,19 @@ def model_flags(model: str) -> tuple[str, bool]:
     return out, "--corpus" in flags
 
 
+#: models whose later commands update the weights folder in place — the lifter merges each variant into lifter.pt
+#: and its real-landmark steps start from a variant already there (``--init VARIANT``); the PoseEmbroider's
+#: ``--landmarks`` step fine-tunes the heads of the embroider.pt in its ``--out-dir`` — so every command of their
+#: chains writes to the run's weights folder
+IN_PLACE = frozenset({"lifter", "embroider"})
+
+
 def rewrite(argv: list[str], k: int, n: int, name: str, dirs: dict[str, Path], extra: list[str]) -> list[str]:
     """One recorded ``train MODEL …`` command → the same command on the new corpus and folders."""
     model = argv[1]
     out_flag, reads_corpus = model_flags(model)
-    cmd, seen = _strip(argv, _REPLACED | {out_flag})
-    final = k == n - 1 or "--merge" in cmd
+    cmd, seen = _strip(argv, _REPLACED | {out_flag, "--init-dir"})
+    final = k == n - 1 or "--merge" in cmd or model in IN_PLACE
     dest = dirs["weights"] if final else dirs["work"] / f"{name}_{k}"
     cmd += (["--corpus", str(dirs["corpus"])] if reads_corpus else []) + [out_flag, str(dest)]
     if "--init-from" in seen:

@@ -279,3 +279,21 @@ def test_extra_landmark_datasets_are_needs_too(tmp_path):
     skipped: dict[str, str] = {}
     stages = train_all.plan(tmp_path, Path("/srv/mocap"), Path("/srv/run"), skipped=skipped)
     assert [s.name for s in stages] == ["corpus", "landmarks_real_v1"] and "real_v2x" in skipped["lifter"]
+
+
+def test_lifter_and_embroider_chains_update_one_weights_folder():
+    """The lifter's real-landmark steps start from a variant an earlier step merged into lifter.pt (``--init
+    VARIANT``) and the PoseEmbroider's ``--landmarks`` step fine-tunes the embroider.pt in its --out-dir: every
+    command of those chains must write to the run's weights folder (a work folder per step left the next step
+    without the variant / the embroider it continues from)."""
+    run = Path("/srv/run")
+    stages = {s.name: s for s in train_all.plan(ROOT / "resources" / "weights", Path("/srv/mocap"), run)}
+    for model in ("lifter", "embroider"):
+        cmds = stages[model].commands
+        assert len(cmds) >= 2
+        for argv in cmds:
+            assert argv[argv.index("--out-dir") + 1] == str(run / "weights"), argv
+            assert "--init-dir" not in argv
+    assert any("--init" in argv for argv in stages["lifter"].commands)
+    # a model that does not update in place keeps a work folder per step
+    assert str(run / "work" / "editor_0") in stages["editor"].commands[0]
