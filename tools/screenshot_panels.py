@@ -57,7 +57,8 @@ def main() -> int:
     te = w.feature_panels["dock_text_edit"]
     pump(app, 0.5)
     te.apply_text("Raise your left arm above your head.")
-    pump(app, until=lambda: not te._busy, timeout=120)
+    # the request waits while the editor model loads (_loading / _pending), then runs (_busy)
+    pump(app, until=lambda: te._loading is None and te._pending is None and not te._busy, timeout=240)
     pump(app, 2.0)
     w.grab().save(str(out / "text_edit_panel.png"))
     print(out / "text_edit_panel.png")
