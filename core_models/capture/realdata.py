@@ -332,6 +332,16 @@ def _get_worker() -> _Worker:
     return _worker
 
 
+def release_worker() -> None:
+    """Close this process's renderer and landmark detectors (a build in this process ends with it: a detector
+    left open is closed by MediaPipe's finaliser at interpreter exit, when its dispatcher is gone, which prints a
+    TypeError traceback)."""
+    global _worker
+    w, _worker = _worker, None
+    if w is not None:
+        w.close()
+
+
 def _empty_rows(n: int) -> dict[str, np.ndarray]:
     return dict(landmarks=np.zeros((n, 33, 8), np.float32), detected=np.zeros(n, bool),
                 image_size=np.zeros((n, 2), np.int32), variant=np.full(n, "", "<U5"),
@@ -574,8 +584,11 @@ def build_landmark_dataset(name: str, settings: BuildSettings | None = None, wor
 def _run_jobs(jobs: list[Job], out: Path, workers: int):
     if workers <= 1:
         _init_worker()
-        for j in render_order(jobs):
-            yield _safe_render(j, out)
+        try:
+            for j in render_order(jobs):
+                yield _safe_render(j, out)
+        finally:
+            release_worker()
         return
     import multiprocessing as mp
 

@@ -105,7 +105,8 @@ class _EGLContext:
         EGL = self.EGL
         EGL.eglMakeCurrent(self.display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
         EGL.eglDestroyContext(self.display, self.context)
-        EGL.eglTerminate(self.display)
+        # no eglTerminate: an EGL display is one per process, shared by every renderer in it; terminating it here
+        # would invalidate the contexts of the renderers still open (the process exit releases it)
 
 
 class _OSMesaContext:

@@ -73,6 +73,8 @@ def test_tiny_build_shapes_and_ground_truth_reprojection(corpus, tmp_path):
     for k, shape in shapes.items():
         assert getattr(ds, k).shape == shape, k
     assert set(ds.kind) == {"still"} and (ds.seq_id == -1).all() and set(ds.variant) == {"lite"}
+    # an in-process build releases its renderer and detectors: none is left for MediaPipe's finaliser at exit
+    assert rd._worker is None
     assert set(ds.split) <= {"train", "test"} and set(ds.source) == {"fake_src"}
     np.testing.assert_allclose(ds.joints[:, 0], 0.0, atol=1e-6)  # pelvis-relative
     np.testing.assert_allclose(ds.cam_R @ ds.cam_R.transpose(0, 2, 1), np.broadcast_to(np.eye(3), (n, 3, 3)),
