@@ -166,9 +166,15 @@ def test_nonsense_lists_the_unusable_clause_and_keeps_the_pose(panel):
 
 
 def test_clause_the_editor_cannot_do_is_reported_and_the_pose_kept(panel):
-    """The start pose has both arms down: "lower your left arm" moves nothing the asked way. The clause is
-    listed as not used with the editor's reason, the pose is unchanged and nothing is pushed."""
+    """Both arms hanging (1.45 rad from T; the fixture's 1.2 rad leaves a few centimetres to lower, which a
+    good editor may use): "lower your left arm" moves nothing the asked way. The clause is listed as not used
+    with the editor's reason, the pose is unchanged and nothing is pushed."""
     p, doc, start = panel
+    start = start.copy()
+    start.body_pose[sk.JOINT_INDEX["left_shoulder"] - 1] = [0, 0, -1.45]
+    start.body_pose[sk.JOINT_INDEX["right_shoulder"] - 1] = [0, 0, 1.45]
+    doc.push_pose(start, "start")
+    doc.undo_stack.clear()
     p.apply_text("lower your left arm")
     _wait(p)
     rows = p.understood_rows()
