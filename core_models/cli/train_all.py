@@ -176,9 +176,34 @@ def landmark_needs(cmds: list[list[str]]) -> tuple[str, ...]:
     return tuple(sorted(f"landmarks_{n}" for n in names))
 
 
-def _estimate(man: dict) -> float | None:
+def _estimate(man: dict, saved_s: float = 0.0) -> float | None:
     v = man.get("train_seconds")
-    return float(v) if isinstance(v, (int, float)) else None
+    return max(float(v) - saved_s, 0.0) if isinstance(v, (int, float)) else None
+
+
+def _real_variant(argv: list[str]) -> str | None:
+    """The lifter variant a real-landmark step (``train lifter --landmarks …``) merges: ``real[-TAG]_T1``."""
+    if argv[1] != "lifter" or "--landmarks" not in argv[:-1]:
+        return None
+    tag = argv[argv.index("--tag") + 1] if "--tag" in argv[:-1] else ""
+    return f"real{'-' + tag if tag else ''}_T1"
+
+
+def prune_dropped(chain: list[list[str]], man: dict) -> tuple[list[list[str]], float]:
+    """The chain without the steps that only make a variant the shipped file dropped (manifest
+    ``dropped_variants``) and that no later step starts from (``--init``) or pairs with (``--pair-with``): a
+    rebuild would spend their time on weights nothing ships. Returns the kept steps and their recorded time budget
+    (``--max-minutes``, seconds) taken off the stage's estimate."""
+    dropped = set(man.get("dropped_variants") or [])
+    kept, saved = [], 0.0
+    for k, argv in enumerate(chain):
+        refs = {a[a.index(f) + 1] for a in chain[k + 1:] for f in ("--init", "--pair-with") if f in a[:-1]}
+        v = _real_variant(argv)
+        if v is not None and v in dropped and v not in refs:
+            saved += 60.0 * float(argv[argv.index("--max-minutes") + 1]) if "--max-minutes" in argv[:-1] else 0.0
+            continue
+        kept.append(argv)
+    return kept, saved
 
 
 def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_source: str | None = None,
@@ -205,7 +230,7 @@ def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_s
         if "command" not in man and "commands" not in man:
             continue
         try:
-            chain = manifest_commands(man)
+            chain, saved_s = prune_dropped(manifest_commands(man), man)
             cmds = [rewrite(c, k, len(chain), name, dirs, extra + (loso if model_flags(c[1])[1] else []))
                     for k, c in enumerate(chain)]
         except (ValueError, KeyError, ImportError) as e:  # reported in the plan and the run manifest
@@ -222,7 +247,7 @@ def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_s
                     str(ROOT / "main.py")] if nproc > 1 else None
         label = f"torchrun --standalone --nproc_per_node {nproc} main.py" if launcher else "python main.py"
         stages.append(Stage(name, cmds, [dirs["weights"] / f"{name}.pt", dirs["weights"] / f"{name}.json"],
-                            needs=("corpus", *lms, *NEEDS.get(name, ())), estimate_s=_estimate(man),
+                            needs=("corpus", *lms, *NEEDS.get(name, ())), estimate_s=_estimate(man, saved_s),
                             launcher=launcher,
                             label=f"POSETAILOR_LANDMARKS={dirs['landmarks']} {label}" if lms else label))
     return stages

@@ -297,3 +297,23 @@ def test_lifter_and_embroider_chains_update_one_weights_folder():
     assert any("--init" in argv for argv in stages["lifter"].commands)
     # a model that does not update in place keeps a work folder per step
     assert str(run / "work" / "editor_0") in stages["editor"].commands[0]
+
+
+def test_steps_that_only_make_a_dropped_variant_are_not_replayed():
+    """real-v4_T1 was trained, then dropped from the shipped lifter.pt, and nothing starts from it: the plan skips
+    that 55-minute step and takes it off the estimate; dropped variants a later step starts from are rebuilt."""
+    man = json.loads((ROOT / "resources" / "weights" / "lifter.json").read_text())
+    chain = train_all.manifest_commands(man)
+    kept, saved = train_all.prune_dropped(chain, man)
+    tags = [a[a.index("--tag") + 1] if "--tag" in a else None for a in kept if "--landmarks" in a]
+    assert "v4" not in tags and {"synthpre", "p2", None, "v2", "v3", "v5"} <= set(tags)
+    assert len(kept) == len(chain) - 1 and saved == 55 * 60
+    stages = {s.name: s for s in train_all.plan(ROOT / "resources" / "weights", Path("/srv/mocap"), Path("/srv/r"))}
+    assert len(stages["lifter"].commands) == len(kept)
+    assert stages["lifter"].estimate_s == pytest.approx(float(man["train_seconds"]) - saved)
+    # a dropped variant that a later step continues from stays
+    fake = {"dropped_variants": ["real-a_T1", "real-b_T1"]}
+    steps = [["train", "lifter", "--landmarks", "x", "--tag", t, *extra]
+             for t, extra in (("a", []), ("b", ["--init", "real-a_T1"]), ("c", ["--pair-with", "real-a_T1"]))]
+    kept, saved = train_all.prune_dropped(steps, fake)
+    assert [a[5] for a in kept] == ["a", "c"] and saved == 0.0
