@@ -182,11 +182,12 @@ def _estimate(man: dict, saved_s: float = 0.0) -> float | None:
 
 
 def _real_variant(argv: list[str]) -> str | None:
-    """The lifter variant a real-landmark step (``train lifter --landmarks …``) merges: ``real[-TAG]_T1``."""
+    """The lifter variant a real-landmark step (``train lifter --landmarks …``) merges (``real[-TAG]_T1``)."""
     if argv[1] != "lifter" or "--landmarks" not in argv[:-1]:
         return None
-    tag = argv[argv.index("--tag") + 1] if "--tag" in argv[:-1] else ""
-    return f"real{'-' + tag if tag else ''}_T1"
+    from core_models.nets.lifter.infer import real_variant_name
+
+    return real_variant_name(argv[argv.index("--tag") + 1] if "--tag" in argv[:-1] else None)
 
 
 def prune_dropped(chain: list[list[str]], man: dict) -> tuple[list[list[str]], float]:
@@ -195,6 +196,8 @@ def prune_dropped(chain: list[list[str]], man: dict) -> tuple[list[list[str]], f
     rebuild would spend their time on weights nothing ships. Returns the kept steps and their recorded time budget
     (``--max-minutes``, seconds) taken off the stage's estimate."""
     dropped = set(man.get("dropped_variants") or [])
+    if not dropped:
+        return chain, 0.0
     kept, saved = [], 0.0
     for k, argv in enumerate(chain):
         refs = {a[a.index(f) + 1] for a in chain[k + 1:] for f in ("--init", "--pair-with") if f in a[:-1]}

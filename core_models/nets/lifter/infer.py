@@ -16,6 +16,12 @@ def variant_name(align: str, window: int) -> str:
     return f"{align}_T{window}"
 
 
+def real_variant_name(tag: str | None = None) -> str:
+    """The variant a real-landmark training step (``train lifter --landmarks … [--tag TAG]``) merges into
+    lifter.pt: ``real[-TAG]_T1``."""
+    return variant_name(f"real-{tag}" if tag else "real", 1)
+
+
 def load_variants(directory: Path | None = None, device=None) -> tuple[dict[str, Lifter], dict]:
     """All lifter variants shipped in lifter.pt ({name: model}, manifest config), on ``device`` (a
     :mod:`core_models.device` spec or torch.device; None: the CPU)."""

@@ -28,6 +28,7 @@ import torch
 from core_models import skeleton as sk
 from core_models.capture import synth
 from core_models.capture.landmarks import LM, LM_MIRROR, NUM_LANDMARKS
+from core_models.nets.lifter.infer import real_variant_name
 from core_models.nets.lifter.model import Lifter, LifterConfig, mpjpe, pa_mpjpe
 from core_models.nets.training.common import log
 
@@ -488,7 +489,7 @@ def run_train_real(args) -> int:
                 calibration=calib,
                 synth_config=cal_cfg.to_dict() | {"world_sigma_m": np.asarray(cal_cfg.world_sigma_m).tolist()},
                 real_rows=len(real), val_rows=len(val), test_rows=len(test))
-    name = f"real{('-' + args.tag) if args.tag else ''}_T1"
+    name = real_variant_name(args.tag)
     out = Path(args.out_dir) if args.out_dir else None
     _merge_save(name, model, metrics, info, out, getattr(args, "pair_with", None))
     print(json.dumps({"name": "lifter_train_real", "variant": name, "metrics": metrics,
