@@ -209,6 +209,17 @@ def prune_dropped(chain: list[list[str]], man: dict) -> tuple[list[list[str]], f
     return kept, saved
 
 
+def drop_step(chain: list[list[str]], man: dict, dirs: dict[str, Path]) -> list[list[str]]:
+    """The lifter's last step when its manifest dropped variants that the (pruned) chain still makes, because
+    later steps start from or pair with them: ``train lifter --drop-variants …`` removes them from the rebuilt
+    lifter.pt, so it holds the shipped file's variants and no more."""
+    made = {v for v in map(_real_variant, chain) if v is not None}
+    gone = sorted(made & set(man.get("dropped_variants") or []))
+    if not gone or chain[-1][1] != "lifter":
+        return []
+    return [["train", "lifter", "--drop-variants", ",".join(gone), "--out-dir", str(dirs["weights"])]]
+
+
 def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_source: str | None = None,
          corpus_args: list[str] | None = None, nproc: int = 1, skipped: dict[str, str] | None = None) -> list[Stage]:
     """The stages, in dependency order, that rebuild every weights file with a manifest in ``manifests``;
@@ -236,6 +247,7 @@ def plan(manifests: Path, mocap: Path, out: Path, device: str = "cpu", exclude_s
             chain, saved_s = prune_dropped(manifest_commands(man), man)
             cmds = [rewrite(c, k, len(chain), name, dirs, extra + (loso if model_flags(c[1])[1] else []))
                     for k, c in enumerate(chain)]
+            cmds += drop_step(chain, man, dirs)
         except (ValueError, KeyError, ImportError) as e:  # reported in the plan and the run manifest
             if skipped is not None:
                 skipped[name] = f"{type(e).__name__}: {e}"

@@ -201,3 +201,37 @@ def test_real_variants_are_not_counted_as_text_gains(capsys):
     _print_table({"none_T1": row, "cm_T1": dict(row, mpjpe_mm=99.0), "real_T1": {"real_val": {}}}, "t")
     out = capsys.readouterr().out
     assert "-10.0 %" in out and "real" not in out.split("\n", 1)[1]
+
+
+def test_drop_variants_removes_them_from_lifter_pt_and_keeps_what_capture_runs(tmp_path):
+    """``train lifter --drop-variants`` (the last step of ``train all``'s lifter chain): the named variants leave
+    lifter.pt and its manifest's per-variant records, the manifest lists them as dropped, the commands stay, and the
+    capture model still loads; a variant the capture model runs is refused with nothing written."""
+    import subprocess
+    import sys
+
+    from core_models.nets.common.weights import load_weights, manifest
+    from core_models.nets.lifter.infer import load_variants
+
+    for f in ("lifter.pt", "lifter.json"):
+        shutil.copy(WEIGHTS / f, tmp_path / f)
+    before, man0 = load_weights("lifter", tmp_path), manifest("lifter", tmp_path)
+    victims = ["none_T1", "fc_T1"]
+    assert set(victims) <= set(before["config"]["variants"])
+    main = Path(__file__).resolve().parents[2] / "main.py"
+    r = subprocess.run([sys.executable, str(main), "train", "lifter", "--drop-variants", "none_T1,fc_T1,gone_T1",
+                        "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "not in lifter.pt: gone_T1" in r.stdout + r.stderr
+    after, man = load_weights("lifter", tmp_path), manifest("lifter", tmp_path)  # verifies the new sha256
+    assert set(after["config"]["variants"]) == set(before["config"]["variants"]) - set(victims)
+    assert not any(k.split(".")[0] in victims for k in after["state"])
+    assert not set(victims) & (set(man["metrics"]) | set(man["train"]))
+    assert set(victims) | set(man0["dropped_variants"]) == set(man["dropped_variants"])
+    assert man["commands"] == man0["commands"]
+    models, _ = load_variants(tmp_path)
+    assert after["config"]["real_default"] in models and not set(victims) & set(models)
+    real_default = after["config"]["real_default"]
+    with pytest.raises(ValueError, match=real_default):
+        real.drop_variants([real_default], tmp_path)
+    assert load_weights("lifter", tmp_path)["state"].keys() == after["state"].keys()

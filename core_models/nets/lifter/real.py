@@ -369,6 +369,9 @@ def add_real_args(p) -> None:
     p.add_argument("--init", default=None, help="start from this variant of lifter.pt (same architecture), e.g. a "
                                                 "synthetic-only pre-training (--synth-mix 1)")
     p.add_argument("--init-dir", default=None, help="folder of the lifter.pt holding --init (default: --out-dir)")
+    p.add_argument("--drop-variants", default=None, metavar="NAME[,NAME]",
+                   help="no training: remove these variants from the lifter.pt in --out-dir (recorded in its "
+                        "manifest's dropped_variants; the default, real-input and paired variants are refused)")
 
 
 def _streams(args, cal_cfg: synth.SynthConfig, model: synth.LandmarkModel) -> list[SynthStream]:
@@ -433,6 +436,36 @@ def _merge_save(name: str, model: Lifter, metrics: dict, info: dict, out, pair_w
             **({"real_ensemble": config["real_ensemble"]} if pair_with else {})}
     save_weights("lifter", state, config, meta, directory=out, half=True)
     return default
+
+
+def drop_variants(names: list[str], out=None) -> list[str]:
+    """Remove the variants ``names`` from the lifter.pt in ``out`` (weights, configs, per-variant metrics and
+    training records) and add them to its manifest's ``dropped_variants``; the recorded commands stay, so a replay
+    still makes the variants later steps start from. Names not in the file are skipped; the variants the capture
+    model runs (``default``, ``real_default``, ``real_ensemble``) are refused (ValueError, nothing written).
+    Returns the names removed."""
+    from core_models.nets.common.weights import load_weights, manifest, save_weights
+
+    blob, man = load_weights("lifter", out), manifest("lifter", out)
+    cfg = blob["config"]
+    used = {cfg.get("default"), cfg.get("real_default"), *(cfg.get("real_ensemble") or [])} - {None}
+    refused = sorted(set(names) & used)
+    if refused:
+        raise ValueError(f"cannot drop {', '.join(refused)}: the capture model runs it (default / real_default / "
+                         "real_ensemble)")
+    gone = [n for n in names if n in cfg["variants"]]
+    state = {k: v for k, v in blob["state"].items() if k.split(".")[0] not in gone}
+    config = {**cfg, "variants": {n: c for n, c in cfg["variants"].items() if n not in gone}}
+    meta = {k: v for k, v in man.items() if k not in ("file", "sha256", "bytes", "created")}
+    for key in ("metrics", "train"):
+        if isinstance(meta.get(key), dict):
+            meta[key] = {n: v for n, v in meta[key].items() if n not in gone}
+    meta["dropped_variants"] = sorted(set(meta.get("dropped_variants") or []) | set(gone))
+    save_weights("lifter", state, config, meta, directory=out, half=True)
+    skipped = [n for n in names if n not in gone]
+    log(f"[lifter] dropped {', '.join(gone) or 'nothing'}" + (f"; not in lifter.pt: {', '.join(skipped)}"
+                                                               if skipped else ""))
+    return gone
 
 
 def run_train_real(args) -> int:

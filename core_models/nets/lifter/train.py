@@ -158,6 +158,16 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 def run_train(args) -> int:
     from core_models.data.corpus import default_corpus_dir
 
+    if getattr(args, "drop_variants", None):
+        from core_models.nets.lifter.real import drop_variants
+
+        try:
+            drop_variants([n.strip() for n in args.drop_variants.split(",") if n.strip()],
+                          Path(args.out_dir) if args.out_dir else None)
+        except (ValueError, WeightsError) as e:
+            print(f"error: {e}")
+            return 2
+        return 0
     if getattr(args, "landmarks", None):
         from core_models.nets.lifter.real import run_train_real
 
