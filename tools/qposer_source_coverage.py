@@ -22,6 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core_models import skeleton as sk  # noqa: E402
 from core_models.data.corpus import Corpus  # noqa: E402
 
+#: joint groups whose combined nearest distance is printed too (a whole part, not each joint alone)
+COMBINATIONS = (("neck", "head"), ("left_shoulder", "left_elbow", "left_wrist"),
+                ("left_hip", "left_knee", "left_ankle"))
 DEFAULT_JOINTS = ("neck", "head", "left_foot", "right_foot", "left_ankle", "right_ankle", "left_wrist", "right_wrist")
 
 
@@ -33,13 +36,17 @@ def joint_angles_deg(P: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
 
 
 def nearest_rotation_deg(query: np.ndarray, ref: np.ndarray) -> float:
-    """Mean over ``query`` (N, 3) axis-angles of the angle to the nearest of ``ref`` (M, 3), degrees."""
+    """Mean over the ``query`` poses of the distance to the nearest ``ref`` pose, degrees: axis-angles (N, 3) /
+    (M, 3) of one joint, or (N, K, 3) / (M, K, 3) of K joints together (distance = the mean angle over the K
+    joints, so a combination the reference never shows is far even when each joint alone is close)."""
     import roma
 
-    Rq = roma.rotvec_to_rotmat(torch.as_tensor(query, dtype=torch.float32))
-    Rr = roma.rotvec_to_rotmat(torch.as_tensor(ref, dtype=torch.float32))
-    best = torch.einsum("qij,rij->qr", Rq, Rr).max(1).values  # trace of Rq^T Rr: larger = closer
-    return float(torch.rad2deg(torch.arccos(((best - 1) / 2).clamp(-1, 1))).mean())
+    q, r = np.asarray(query)[:, None] if np.ndim(query) == 2 else query, \
+        np.asarray(ref)[:, None] if np.ndim(ref) == 2 else ref
+    Rq = roma.rotvec_to_rotmat(torch.as_tensor(q, dtype=torch.float32))
+    Rr = roma.rotvec_to_rotmat(torch.as_tensor(r, dtype=torch.float32))
+    ang = torch.rad2deg(torch.arccos(((torch.einsum("qkij,rkij->qrk", Rq, Rr) - 1) / 2).clamp(-1, 1)))
+    return float(ang.mean(-1).min(1).values.mean())
 
 
 def source_of_rows(corpus: Corpus) -> np.ndarray:
@@ -62,6 +69,9 @@ def coverage_table(corpus: Corpus, source: str, joints: list[str], n_query: int 
     q = rng.choice(q, min(n_query, len(q)), replace=False)
     r = rng.choice(r, min(n_ref, len(r)), replace=False)
     nn = {j: nearest_rotation_deg(a["body_pose"][q, i], a["body_pose"][r, i]) for j, i in zip(joints, idx)}
+    for group in COMBINATIONS:
+        gi = [sk.JOINT_INDEX[j] - 1 for j in group]
+        nn["+".join(group)] = nearest_rotation_deg(a["body_pose"][q][:, gi], a["body_pose"][r][:, gi])
     return motion, nn
 
 
@@ -87,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"nearest rotation of the same joint in the other sources, mean over {args.source}'s poses (deg)")
     print("".join(f"{j[:11]:>12s}" for j in joints))
     print("".join(f"{nn[j]:12.2f}" for j in joints))
+    for key in nn:
+        if "+" in key:
+            print(f"  together, {key}: {nn[key]:.2f}")
     if args.weights_dir:
         from core_models.nets.qposer.data import corpus_rotmats
         from core_models.nets.qposer.infer import load_qposer
