@@ -256,18 +256,35 @@ def _eval_args(argv):
 
 
 def test_code_consistency_fine_tuning_makes_decode_encode_idempotent(trained):
-    model, R = trained
+    """The code-consistency term pulls the re-encoded reconstruction onto the codes it was decoded from: against the
+    same fine-tune without the term (the control), the residual it optimises is smaller; from a briefly trained model
+    (decode → encode gives back ~60 % of the codes) the fine-tune makes decode → encode idempotent. (A no-regression
+    check from a model already at 100 % agreement lost one code of 192 on some CPUs: float noise, not the term.)"""
     import copy
-    m2 = copy.deepcopy(model)
-    m2, _ = train_prior(m2.config, R, None, steps=200, minutes=1.0, batch=16, lr=3e-3, log_every=0, w_joints=0.0,
-                        w_cc=1.0, model=m2)
+
+    model, R = trained
 
     def agreement(m):
         c1 = m.encode(R)
         return (m.encode(m.decode_indices(c1)) == c1).float().mean().item()
-    assert agreement(m2) >= agreement(model) - 1e-6
-    assert agreement(m2) > 0.95
-    assert float(mpjae_deg(m2.reconstruct(R), R).mean()) < 3.0
+
+    @torch.no_grad()
+    def residual(m):
+        zq, _, _ = m.quantize(m.encode_continuous(R))
+        return float(((m.encode_continuous(m.decode(zq)) - zq) ** 2).mean())
+
+    def fine_tune(m, w_cc):
+        m = copy.deepcopy(m)
+        return train_prior(m.config, R, None, steps=200, minutes=1.0, batch=16, lr=3e-3, log_every=0, w_joints=0.0,
+                           w_cc=w_cc, model=m)[0]
+
+    with_cc, control = fine_tune(model, 1.0), fine_tune(model, 0.0)
+    assert residual(with_cc) < 0.8 * residual(control), (residual(with_cc), residual(control))
+    assert float(mpjae_deg(with_cc.reconstruct(R), R).mean()) < 3.0
+    cfg = QPoserConfig.from_dict({**TINY.to_dict(), "decay": 0.8})
+    brief, _ = train_prior(cfg, R, None, steps=60, minutes=1.0, batch=16, lr=1e-2, log_every=0, w_joints=0.0)
+    assert agreement(brief) < 0.9
+    assert agreement(fine_tune(brief, 1.0)) > 0.95
 
 
 def test_cli_train_and_eval(tmp_path, capsys):

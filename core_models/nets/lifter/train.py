@@ -155,19 +155,24 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
                         "(lets the window-5 and single-frame runs go in separate processes)")
 
 
+def _run_drop(args) -> int:
+    """``train lifter --drop-variants A,B``: no training, the variants leave the lifter.pt in --out-dir."""
+    from core_models.nets.lifter.real import drop_variants
+
+    try:
+        drop_variants([n.strip() for n in args.drop_variants.split(",") if n.strip()],
+                      Path(args.out_dir) if args.out_dir else None)
+    except (ValueError, WeightsError) as e:
+        print(f"error: {e}")
+        return 2
+    return 0
+
+
 def run_train(args) -> int:
     from core_models.data.corpus import default_corpus_dir
 
     if getattr(args, "drop_variants", None):
-        from core_models.nets.lifter.real import drop_variants
-
-        try:
-            drop_variants([n.strip() for n in args.drop_variants.split(",") if n.strip()],
-                          Path(args.out_dir) if args.out_dir else None)
-        except (ValueError, WeightsError) as e:
-            print(f"error: {e}")
-            return 2
-        return 0
+        return _run_drop(args)
     if getattr(args, "landmarks", None):
         from core_models.nets.lifter.real import run_train_real
 
