@@ -156,9 +156,13 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 
 
 def _run_drop(args) -> int:
-    """``train lifter --drop-variants A,B``: no training, the variants leave the lifter.pt in --out-dir."""
+    """``train lifter --drop-variants A,B``: no training, the variants leave the lifter.pt in --out-dir (rank 0
+    alone writes when ``train all --nproc N`` runs it under torchrun)."""
     from core_models.nets.lifter.real import drop_variants
+    from core_models.nets.training import distributed
 
+    if not distributed.is_main():
+        return 0
     try:
         drop_variants([n.strip() for n in args.drop_variants.split(",") if n.strip()],
                       Path(args.out_dir) if args.out_dir else None)
