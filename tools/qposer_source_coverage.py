@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core_models import skeleton as sk  # noqa: E402
 from core_models.data.corpus import Corpus  # noqa: E402
+from core_models.nets.training import loso  # noqa: E402
 
 #: joint groups whose combined nearest distance is printed too (a whole part, not each joint alone)
 COMBINATIONS = (("neck", "head"), ("left_shoulder", "left_elbow", "left_wrist"),
@@ -49,15 +50,11 @@ def nearest_rotation_deg(query: np.ndarray, ref: np.ndarray) -> float:
     return float(ang.mean(-1).min(1).values.mean())
 
 
-def source_of_rows(corpus: Corpus) -> np.ndarray:
-    return np.array([corpus.clips[i]["source"] for i in corpus.arrays["clip"]])
-
-
 def coverage_table(corpus: Corpus, source: str, joints: list[str], n_query: int = 1500, n_ref: int = 20000,
                    seed: int = 0) -> tuple[dict[str, list[float]], dict[str, float]]:
     """({source: mean angle from rest per joint}, {joint: nearest-neighbour distance of ``source`` to the rest})."""
     a = corpus.arrays
-    src = source_of_rows(corpus)
+    src = loso.pose_sources(a["clip"], loso.clip_sources(corpus.dir))
     keep = ~a["mirrored"].astype(bool)
     if not (keep & (src == source)).any():
         raise SystemExit(f"error: no poses of source {source!r} in {corpus.dir} (have: {', '.join(sorted(set(src)))})")
@@ -103,9 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.weights_dir:
         from core_models.nets.qposer.data import corpus_rotmats
         from core_models.nets.qposer.infer import load_qposer
-        from core_models.nets.training.loso import make_view
 
-        R = corpus_rotmats(Corpus(make_view(args.corpus, args.source, "test")), "test", with_mirrors=False,
+        R = corpus_rotmats(Corpus(loso.make_view(args.corpus, args.source, "test")), "test", with_mirrors=False,
                            max_n=args.max_poses, seed=0)
         names = sk.JOINT_NAMES[1:22]
         for w in args.weights_dir:
