@@ -14,8 +14,10 @@ import torch
 
 from core_models import skeleton as sk
 from core_models.nets.qposer.augment import (
+    DISTAL_JOINTS,
     Augment,
     augment_batch,
+    distal_noise,
     interpolate_batch,
     perturb,
     rotation_noise,
@@ -102,6 +104,28 @@ def test_slerp_endpoints_midpoint_and_rotations():
     d_am, d_mb = (torch.rad2deg(torch.acos((((X.transpose(-1, -2) @ Y).diagonal(dim1=-2, dim2=-1).sum(-1) - 1) / 2)
                                            .clamp(-1, 1))) for X, Y in ((A, M), (M, B)))
     assert torch.allclose(d_am, d_mb, atol=1e-2)
+
+
+def test_distal_noise_moves_the_toes_wrists_neck_and_head_alone():
+    R = _R(64, seed=5)
+    out = distal_noise(R, 10.0, torch.Generator().manual_seed(0))
+    _assert_rotations(out)
+    angle = torch.rad2deg(torch.acos(((((R.transpose(-1, -2) @ out).diagonal(dim1=-2, dim2=-1)
+                                          .sum(-1)) - 1) / 2).clamp(-1, 1)))
+    names = [sk.JOINT_NAMES[j + 1] for j in DISTAL_JOINTS]
+    assert sorted(names) == sorted(["left_foot", "right_foot", "neck", "head", "left_wrist", "right_wrist"])
+    others = [j for j in range(sk.NUM_BODY_JOINTS) if j not in DISTAL_JOINTS]
+    assert torch.equal(out[:, others], R[:, others])
+    # sigma 10 deg per axis: the rotation angle follows a Maxwell law with mean 2·sqrt(2/pi)·10 ≈ 16 deg
+    assert 12.0 < float(angle[:, list(DISTAL_JOINTS)].mean()) < 20.0
+    # on a share of the rows only, through the command-line option
+    aug = augment_options(_args("--aug-distal", "10"))
+    assert aug == Augment(distal_deg=10.0) and aug.active()
+    T = augment_batch(R, R, aug, torch.Generator().manual_seed(1))
+    changed = (T - R).abs().flatten(1).amax(1) > 1e-6
+    assert int(changed.sum()) == 32
+    with pytest.raises(SystemExit, match="--aug-distal must be a finite number"):
+        augment_options(_args("--aug-distal", "nan"))
 
 
 def test_interpolate_batch_replaces_the_asked_share():

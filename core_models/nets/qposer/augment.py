@@ -9,6 +9,9 @@ the input's device.
   a leaf joint — foot, head, wrist — about the bone that ends in it): the child joint stays where it was, only the
   subtree's roll changes — the degree of freedom mocap sources disagree on most (retargeted forearm / thigh roll).
 * :func:`rotation_noise`: a small isotropic rotation per joint (a noisy capture).
+* :func:`distal_noise`: isotropic rotation noise on the distal joints alone (toes, wrists, neck, head) — the joints
+  mocap rigs capture least consistently (three of the corpus's six sources never move their toes), so a held-out
+  source's toe / wrist / head rotations can lie outside every other source's range.
 * :func:`slerp_rotmats` / :func:`interpolate_batch`: per-joint geodesic interpolation between two poses — new
   in-between poses from two clips (the training poses are drawn at random, so almost always from different clips).
 * :class:`Augment`: the training options of ``train qposer`` built on them (:func:`augment_batch`, the targets;
@@ -63,6 +66,19 @@ def rotation_noise(R: torch.Tensor, sigma_deg: float, generator: torch.Generator
     return R @ aa_to_matrix(w).to(R)
 
 
+#: body-joint indices (0-based over joints 1..21) of :func:`distal_noise`: toes, neck, head, wrists
+DISTAL_JOINTS = tuple(sk.JOINT_INDEX[n] - 1 for n in ("left_foot", "right_foot", "neck", "head",
+                                                       "left_wrist", "right_wrist"))
+
+
+def distal_noise(R: torch.Tensor, sigma_deg: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """:func:`rotation_noise` on the :data:`DISTAL_JOINTS` only; every other joint is returned unchanged."""
+    out = R.clone()
+    idx = list(DISTAL_JOINTS)
+    out[:, idx] = rotation_noise(R[:, idx], sigma_deg, generator)
+    return out
+
+
 def slerp_rotmats(Ra: torch.Tensor, Rb: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
     """Per-joint geodesic interpolation ``Ra · exp(t · log(Raᵀ Rb))``; ``t`` a float or (B,) (broadcast over the
     joints). t = 0 gives ``Ra``, t = 1 gives ``Rb``."""
@@ -95,6 +111,8 @@ class Augment:
 
     * ``interp``: share of each batch replaced by per-joint slerps towards random training poses;
     * ``twist_deg`` / ``twist_frac``: per-joint twist noise (±deg) on that share of each batch;
+    * ``distal_deg`` / ``distal_frac``: rotation noise σ (deg per axis) on the toes, wrists, neck and head of
+      that share of each batch (:func:`distal_noise`);
     * ``perturb``: weight of the perturbed-input consistency (a copy of the batch with ``perturb_deg`` rotation
       noise and ``perturb_twist_deg`` twist noise is encoded: its latents are pulled onto the clean pose's codes,
       its decoding onto the clean pose, and its decoding re-encoded onto its own codes);
@@ -105,13 +123,16 @@ class Augment:
     interp: float = 0.0
     twist_deg: float = 0.0
     twist_frac: float = 0.5
+    distal_deg: float = 0.0
+    distal_frac: float = 0.5
     perturb: float = 0.0
     perturb_deg: float = 3.0
     perturb_twist_deg: float = 10.0
     mix: float = 0.0
 
     def active(self) -> bool:
-        return bool(self.interp > 0 or self.twist_deg > 0 or self.perturb > 0 or self.mix > 0)
+        return bool(self.interp > 0 or self.twist_deg > 0 or self.distal_deg > 0 or self.perturb > 0
+                    or self.mix > 0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -119,13 +140,22 @@ class Augment:
 
 def augment_batch(R: torch.Tensor, pool: torch.Tensor, aug: Augment,
                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """The training targets of one (global) batch: interpolations, then twist noise on a share of the rows."""
+    """The training targets of one (global) batch: interpolations, then twist noise on a share of the rows, then
+    distal-joint noise on a share of the rows (drawn independently)."""
     out = interpolate_batch(R, pool, aug.interp, generator) if aug.interp > 0 else R
     if aug.twist_deg > 0 and aug.twist_frac > 0:
-        k = int(round(aug.twist_frac * len(out)))
-        rows = torch.randperm(len(out), generator=generator)[:k].to(out.device)
-        out = out.clone()
-        out[rows] = twist_noise(out[rows], aug.twist_deg, generator)
+        out = _on_rows(out, aug.twist_frac, lambda x: twist_noise(x, aug.twist_deg, generator), generator)
+    if aug.distal_deg > 0 and aug.distal_frac > 0:
+        out = _on_rows(out, aug.distal_frac, lambda x: distal_noise(x, aug.distal_deg, generator), generator)
+    return out
+
+
+def _on_rows(R: torch.Tensor, frac: float, fn, generator: torch.Generator | None) -> torch.Tensor:
+    """``R`` with ``fn`` applied to a random ``frac`` share of its rows."""
+    k = int(round(frac * len(R)))
+    rows = torch.randperm(len(R), generator=generator)[:k].to(R.device)
+    out = R.clone()
+    out[rows] = fn(out[rows])
     return out
 
 

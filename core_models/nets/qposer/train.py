@@ -334,6 +334,9 @@ def add_train_args(p) -> None:
                    help="prior: share of each batch replaced by per-joint slerps towards random training poses")
     p.add_argument("--aug-twist", type=float, default=0.0,
                    help="prior: per-joint twist noise (± degrees about each bone) on half of each batch")
+    p.add_argument("--aug-distal", type=float, default=0.0,
+                   help="prior: rotation noise σ (degrees per axis) on the toes, wrists, neck and head of half of "
+                        "each batch (the joints mocap rigs capture least consistently)")
     p.add_argument("--perturb-consistency", type=float, default=0.0,
                    help="prior: weight of the consistency over perturbed inputs (rotation + twist noise)")
     p.add_argument("--perturb-deg", type=float, default=3.0,
@@ -351,10 +354,11 @@ def augment_options(args) -> Augment | None:
     """The :class:`Augment` of the command line, or None when every generalisation option is off."""
     aug = Augment(interp=float(getattr(args, "aug_interp", 0.0) or 0.0),
                   twist_deg=float(getattr(args, "aug_twist", 0.0) or 0.0),
+                  distal_deg=float(getattr(args, "aug_distal", 0.0) or 0.0),
                   perturb=float(getattr(args, "perturb_consistency", 0.0) or 0.0),
                   perturb_deg=float(getattr(args, "perturb_deg", 3.0) or 0.0),
                   mix=float(getattr(args, "mix_consistency", 0.0) or 0.0))
-    for name, v in (("--aug-interp", aug.interp), ("--aug-twist", aug.twist_deg),
+    for name, v in (("--aug-interp", aug.interp), ("--aug-twist", aug.twist_deg), ("--aug-distal", aug.distal_deg),
                     ("--perturb-consistency", aug.perturb), ("--perturb-deg", aug.perturb_deg),
                     ("--mix-consistency", aug.mix)):
         if not math.isfinite(v) or v < 0:
