@@ -230,6 +230,31 @@ def test_prompted_parts_rule():
     assert prompted_parts("lean forward") == ["torso"]
     assert prompted_parts("the knees are bent") == ["left_leg", "right_leg"]
     assert prompted_parts("hello") == []
+    both_arms, both_legs = ["left_arm", "right_arm"], ["left_leg", "right_leg"]
+    # a part named as the place another part goes to is not edited
+    assert prompted_parts("raise your left arm above your head") == ["left_arm"]
+    assert prompted_parts("hands on your hips") == both_arms
+    assert prompted_parts("put the left hand on the right knee") == ["left_arm"]
+    assert prompted_parts("bring your right knee to your chest") == ["right_leg"]
+    assert prompted_parts("left arm out to the side at shoulder height") == ["left_arm"]
+    assert prompted_parts("hands behind the back") == both_arms
+    # ... but "on" after a support verb names the supporting limb, and a text naming only places keeps them
+    assert prompted_parts("kneeling on the right knee") == ["right_leg"]
+    assert prompted_parts("balance on your left foot and raise the right knee to hip height") == both_legs
+    assert prompted_parts("the head") == ["head"]
+    # verbs imply the parts a text does not name; contact verbs make their object a place
+    assert prompted_parts("squat down a bit") == both_legs
+    assert prompted_parts("bend forward and touch your toes") == ["torso", *both_arms]
+    assert prompted_parts("bend at the hips") == ["torso"]
+    assert prompted_parts("bending the knees") == both_legs
+    # 'back' as a direction is not the torso; sides in shorthand and typos
+    assert prompted_parts("head tilted back") == ["head"]
+    assert prompted_parts("arch your back") == ["torso"]
+    assert prompted_parts("step back with the left foot") == ["left_leg"]
+    assert prompted_parts("rt knee bent like 90 deg") == ["right_leg"]
+    assert prompted_parts("kneeling on the rigth knee") == ["right_leg"]
+    assert prompted_parts("l arm up") == ["left_arm"]
+    assert prompted_parts("the upper body is bent over") == ["torso"]
     assert split_clauses("Both feet down. The head is up, while the arms are bent.", "description") == [
         "both feet down", "the head is up", "the arms are bent"]
 

@@ -3,7 +3,6 @@
 latent panel), the prompt side (:func:`prompted_parts`, :class:`ClauseFeatures`, :class:`Prompter`)."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ from core_models.nets.qposer.model import (
 from core_models.pose import (
     matrix_to_6d,
 )
+from core_models.nets.qposer.prompt_parts import prompted_parts  # noqa: F401  (re-exported)
 from core_models.text.clauses import split_clauses
 
 
@@ -316,45 +316,6 @@ def load_gen(name: str = "qposer_gen", directory=None, device=None) -> MaskedCod
         raise WeightsError(f"the '{name}' weights do not fit the masked code transformer: {e}") from e
     m.to(dev).eval()
     return m
-
-
-_ARM = r"(arm|arms|elbow|elbows|hand|hands|wrist|wrists|forearm|forearms|shoulder|shoulders|palm|palms|fist|fists" \
-       r"|finger|fingers|upper arm|upper arms)"
-
-
-_LEG = r"(leg|legs|knee|knees|foot|feet|ankle|ankles|thigh|thighs|shin|shins|calf|calves|hip|hips|toe|toes|heel|heels)"
-
-
-_HEAD = r"\b(head|neck|face|chin|gaze|looks?|looking|nod|nods)\b"
-
-
-_TORSO = r"\b(torso|back|spine|chest|trunk|upper body|lean|leans|leaning|bend|bends|bending|bent over|bows|bowing" \
-         r"|twist|twists|twisted|hunch|hunched|arch|arched|waist|belly|stomach)\b"
-
-
-def prompted_parts(text: str) -> list[str]:
-    """The body parts a prompt talks about (subset of PARTS, in PARTS order)."""
-    t = " " + text.lower().replace("-", " ") + " "
-    found: set[str] = set()
-    for limb, pat in (("arm", _ARM), ("leg", _LEG)):
-        for m in re.finditer(r"\b" + pat + r"\b", t):
-            before = re.findall(r"[a-z]+", t[:m.start()])[-2:]  # the two words before the noun
-            side = next((w for w in reversed(before) if w in ("left", "right")), None)
-            if side is not None:
-                found.add(f"{side}_{limb}")
-            else:
-                found.update({f"left_{limb}", f"right_{limb}"})
-    if re.search(_HEAD, t):
-        found.add("head")
-    # "bend"/"twist" about a limb ("bending the knees", "knees bent") is not the torso
-    limbless = re.sub(r"\b(bend|bends|bending|bent|twist|twists|twisted)\s+(\w+\s+){0,2}?" + "(" + _ARM + "|" + _LEG
-                      + r")\b", " ", t)
-    limbless = re.sub(r"\b(" + _ARM + "|" + _LEG
-                      + r")\s+(\w+\s+){0,2}?(bend|bends|bending|bent|twist|twists|twisted)\b",
-                      " ", limbless)
-    if re.search(_TORSO, limbless):
-        found.add("torso")
-    return [p for p in PARTS if p in found]
 
 
 class ClauseFeatures:
