@@ -17,10 +17,11 @@ HUMAN = "resources/eval/prompts/human.jsonl"
 DESCRIBED = "resources/eval/prompts/described_test.jsonl"
 
 
-def test_human_prompt_set_is_valid():
-    recs = qe.read_prompt_file(HUMAN)
+@pytest.mark.parametrize("path,n_min", [(HUMAN, 60), ("resources/eval/prompts/human_dev.jsonl", 30)])
+def test_human_prompt_set_is_valid(path, n_min):
+    recs = qe.read_prompt_file(path)
     names = {it.name for it in load_builtin()}
-    assert len(recs) >= 60
+    assert len(recs) >= n_min
     assert len({r["text"] for r in recs}) == len(recs)
     for r in recs:
         assert r["start"] in names
@@ -29,6 +30,7 @@ def test_human_prompt_set_is_valid():
             qe.expectation_codes(e)  # raises on an unknown code or category
         assert set(r["parts"]) <= set(prompted_parts(r["text"])), r["text"]
     assert {"short", "numbers", "british", "casual", "typo", "long"} <= {r["style"] for r in recs}
+    assert len({r["start"] for r in recs}) >= (1 if path == HUMAN else 4)
 
 
 def test_frozen_described_set_is_valid():

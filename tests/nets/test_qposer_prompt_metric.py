@@ -151,6 +151,27 @@ def test_refiner_reads_nothing_outside_the_prompted_parts():
     assert codes.tolist() == [knee] and w[0] > 0.99 and np.argmax(logc[0]) == 0
 
 
+def test_refiner_scores_codes_shared_with_unprompted_parts_at_the_partial_weight():
+    """"left hand above the head" depends on the left arm and on the head / torso: a left-arm prompt scores it at
+    weight ``partial`` (the head stays where it is, so the arm alone can realise it); partial = 0 drops it."""
+    from core_models.nets.qposer.infer import PromptRefiner
+
+    above = pc.code("relativePosY", "left_hand", "head")
+    deps = [["left_arm", "head", "torso"] if ci == above else [] for ci in range(PROMPT_POSECODES)]
+    n_cats = int(pc.CODE_NCATS[:PROMPT_POSECODES].max())
+    x, m = torch.zeros(1, 1, 384), torch.ones(1, 1, dtype=torch.bool)
+    codes, w, _ = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps).targets(x, m, ["left_arm"])
+    assert codes.tolist() == [above] and abs(float(w[0]) - 0.25) < 0.01  # the default partial weight
+    codes, w, _ = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps,
+                                partial=0.0).targets(x, m, ["left_arm"])
+    assert len(codes) == 0
+    codes, w, _ = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps).targets(
+        x, m, ["left_arm", "head", "torso"])
+    assert codes.tolist() == [above] and float(w[0]) > 0.99
+    with pytest.raises(ValueError, match="partial"):
+        PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps, partial=2.0)
+
+
 def test_prompt_weights_round_trip_with_and_without_the_refiner(tmp_path, tiny_qposer):
     from core_models.nets.common.weights import save_weights
     from core_models.nets.qposer.infer import PosecodeReader, load_prompter, model_spec

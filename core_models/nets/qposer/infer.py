@@ -465,13 +465,20 @@ def _decode_part(qp, idx: torch.Tensor, part: str) -> torch.Tensor:
 class PromptRefiner:
     """Test-time choice of the prompted parts' codes. Candidates per part: the ``top_k`` code tuples of real
     training poses (``banks``) that the prompt model scores highest, plus its per-head argmax; the posecodes the
-    :class:`PosecodeReader` reads in the text (those whose value depends on the prompted parts only, ``deps``)
-    are measured on each candidate decoded into the current pose, and a few rounds of coordinate ascent over the
-    parts keep the candidate that realises them best (ties: the prompt model's score)."""
+    :class:`PosecodeReader` reads in the text are measured on each candidate decoded into the current pose, and a
+    few rounds of coordinate ascent over the parts keep the candidate that realises them best (ties: the prompt
+    model's score). The posecodes scored are those whose value depends on the prompted parts alone (``deps``),
+    weight 1, and — with ``partial`` > 0 — those that depend on a prompted part and on others, at weight
+    ``partial``: "left arm above the head" is scored although the head's height is not the arm's (the other parts
+    stay as they are in the current pose, so the arm can still realise it). ``partial`` = 0: the weights before
+    2026-12-07."""
 
     def __init__(self, reader: PosecodeReader, banks: dict[str, torch.Tensor], deps: list[list[str]],
-                 top_k: int = 24, rounds: int = 2, alpha: float = 0.05):
+                 top_k: int = 24, rounds: int = 2, alpha: float = 0.05, partial: float = 0.25):
+        if not 0.0 <= partial <= 1.0:
+            raise ValueError(f"partial must be in [0, 1] (got {partial})")
         self.reader = reader.eval()
+        self.partial = partial
         self.banks = banks
         self.deps = [frozenset(d) for d in deps]
         self.top_k, self.rounds, self.alpha = top_k, rounds, alpha
@@ -479,14 +486,16 @@ class PromptRefiner:
 
     @torch.no_grad()
     def targets(self, x: torch.Tensor, m: torch.Tensor, parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(codes read as stated and within ``parts``, their weights = P(stated), log P(category | stated))."""
+        """(codes read as stated and within ``parts``, their weights = P(stated) × scope weight, log P(category |
+        stated))."""
         lg = self.reader(x, m)[0].cpu().masked_fill(~self.mask, float("-inf"))
         p = lg.softmax(-1)
         stated = 1.0 - p[:, -1]
         logc = lg[:, :-1].log_softmax(-1)
-        keep = [ci for ci in range(self.reader.n_codes)
-                if stated[ci] > 0.5 and self.deps[ci] and self.deps[ci] <= set(parts)]
-        return np.asarray(keep, np.int64), stated[keep].numpy(), logc[keep].numpy()
+        ps = set(parts)
+        scope = np.array([1.0 if d and d <= ps else (self.partial if d & ps else 0.0) for d in self.deps], np.float32)
+        keep = [ci for ci in range(self.reader.n_codes) if stated[ci] > 0.5 and scope[ci] > 0]
+        return np.asarray(keep, np.int64), stated[keep].numpy() * scope[keep], logc[keep].numpy()
 
     def candidates(self, logp: torch.Tensor, part: str) -> torch.Tensor:
         """(k+1, H) code tuples: the per-head argmax, then the bank's best-scored tuples."""

@@ -7,13 +7,15 @@ when the word before it — past determiners, possessives and sides — is a pla
 to, toward, at, across …) or a contact verb (touch, reach, grab …); "on" is a place unless a support verb precedes it
 ("kneeling on the right knee", "standing on the left leg" name the supporting leg). A text that names only targets
 keeps them (the old reading). Verbs imply parts when the text names none of that kind ("squat down a bit": the legs;
-"clap": the arms). Sides survive common shorthand and typos ("rt knee", "rigth knee", "l arm").
+"clap": the arms). Sides survive common shorthand and typos ("rt knee", "rigth knee", "l arm"), and part words
+the typos :func:`core_models.text.parse.normalise` fixes ("kne").
 """
 from __future__ import annotations
 
 import re
 
 from core_models.nets.qposer.model import PARTS
+from core_models.text.parse import normalise
 
 _ARM_WORDS = ("arm", "arms", "elbow", "elbows", "hand", "hands", "wrist", "wrists", "forearm", "forearms", "shoulder",
               "shoulders", "palm", "palms", "fist", "fists", "finger", "fingers")
@@ -140,8 +142,8 @@ def _parts_of(kind: str, side: str | None) -> set[str]:
 
 def prompted_parts(text: str) -> list[str]:
     """The body parts a prompt asks to move (subset of PARTS, in PARTS order)."""
-    t = text.lower().replace("-", " ").replace("°", " degrees ")
-    words = re.findall(r"[a-z]+", t)
+    t = text.lower().replace("-", " ")
+    words = [w for w in normalise(t) if re.fullmatch(r"[a-z]+", w)]  # shorthand expanded, part-word typos fixed
     ments = _mentions(words)
     movers = [(k, s) for k, s, tgt in ments if not tgt]
     found: set[str] = set()
