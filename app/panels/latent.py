@@ -125,6 +125,11 @@ class LatentPanel(QWidget):
         self.random_btn.clicked.connect(self.random_pose)
         br.addWidget(self.random_btn)
         lay.addLayout(br)
+        self.floor_box = QCheckBox("Keep feet on the floor")
+        self.floor_box.setChecked(True)
+        self.floor_box.setToolTip("After each latent edit the body moves up or down so that its lowest joint stays "
+                                  "at the height it had: bent legs lower the body instead of lifting the feet")
+        lay.addWidget(self.floor_box)
 
         ref = QGroupBox("Reference pose")
         rl = QGridLayout(ref)
@@ -164,7 +169,7 @@ class LatentPanel(QWidget):
     def _set_enabled(self, on: bool) -> None:
         for w in (self.part_combo, self.lock_box, self.path_slider, self.resample_btn, self.random_btn,
                   self.ref_combo, self.file_btn, self.copy_btn, self.interp_slider, self.prompt_edit,
-                  self.prompt_btn):
+                  self.prompt_btn, self.floor_box):
             w.setEnabled(on)
         if on and self.editor is not None and self.editor.prompter is None:
             self.prompt_edit.setEnabled(False)
@@ -270,7 +275,7 @@ class LatentPanel(QWidget):
         t0 = time.perf_counter()
         base = self.doc.pose()
         body = self.editor.decode_body(codes) if body_aa is None else body_aa
-        new = self.editor.compose(base, body, groups)
+        new = self.editor.compose(base, body, groups, keep_floor=self.floor_box.isChecked())
         self._pushing = True
         try:
             changed = self.doc.push_pose(new, text, key)
@@ -409,7 +414,7 @@ class LatentPanel(QWidget):
         base = self._interp_from
         self._pushing = True
         try:
-            self.doc.push_pose(self.editor.compose(base, body, ["global"]),
+            self.doc.push_pose(self.editor.compose(base, body, ["global"], keep_floor=self.floor_box.isChecked()),
                                f"Latent: interpolate to {self.ref_combo.currentText()}", self._key("interp"))
         finally:
             self._pushing = False

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from core_models.nets.qposer import PART_JOINTS, LatentEditor, QPoser, QPoserConfig, compute_part_paths
+from core_models.nets.qposer.infer import lowest_joint_y
 from core_models.nets.qposer.model import body_rotmats
 from core_models.nets.qposer.train import CONFIGS
 from core_models.pose import Pose
@@ -93,7 +94,9 @@ def test_head_slider_drag_moves_only_the_part_in_one_undo_step(panel, editor):
     assert doc.undo_stack.count() == 1
     changed = _changed_joints(start, after)
     assert changed and changed <= set(PART_JOINTS["left_arm"])
-    assert np.array_equal(after.root_orient, start.root_orient) and np.array_equal(after.transl, start.transl)
+    assert np.array_equal(after.root_orient, start.root_orient) and np.array_equal(after.transl[[0, 2]],
+                                                                                   start.transl[[0, 2]])
+    assert abs(lowest_joint_y(after) - lowest_joint_y(start)) < 1e-5  # "Keep feet on the floor" (default on)
     assert panel.last_update_ms < 200
     doc.undo_stack.undo()
     assert doc.pose().allclose(start)
@@ -149,6 +152,23 @@ def test_resample_copy_and_lock(panel, editor):
     assert "Left arm" not in panel.locked_label.text()
 
 
+def test_keep_feet_on_the_floor_toggle(panel, editor):
+    """On (default): a latent edit moves the body vertically so that its lowest joint keeps its height; off: the
+    translation is left exactly as it was."""
+    doc = panel.doc
+    _select(panel, "left_leg")
+    for on in (True, False):
+        panel.floor_box.setChecked(on)
+        start = doc.pose()
+        _drag(panel.path_slider, [(panel.path_slider.value() + 3) % (panel.path_slider.maximum() + 1)])
+        end = doc.pose()
+        assert _changed_joints(start, end)
+        if on:
+            assert abs(lowest_joint_y(end) - lowest_joint_y(start)) < 1e-5
+        else:
+            assert np.array_equal(end.transl, start.transl)
+
+
 def test_interpolation_drag_is_one_step_and_reaches_the_reference(panel, editor):
     doc = panel.doc
     ref = Pose(np.zeros(3, np.float32), np.full((21, 3), -0.3, np.float32))
@@ -159,7 +179,8 @@ def test_interpolation_drag_is_one_step_and_reaches_the_reference(panel, editor)
     end = doc.pose()
     expected = editor.interpolate(start, ref, 1.0)
     assert np.allclose(end.body_pose, expected, atol=1e-5)
-    assert np.array_equal(end.transl, start.transl)
+    assert np.array_equal(end.transl[[0, 2]], start.transl[[0, 2]])
+    assert abs(lowest_joint_y(end) - lowest_joint_y(start)) < 1e-5
     assert panel.interp_slider.value() == 0  # reset for the next interpolation
     doc.undo_stack.undo()
     assert doc.pose().allclose(start)

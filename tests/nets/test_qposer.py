@@ -201,6 +201,26 @@ def test_part_paths_and_editor_operations(trained):
     assert mid.shape == (21, 3) and np.isfinite(mid).all()
 
 
+def test_compose_keeps_the_lowest_joint_on_the_floor(trained):
+    """Bending the legs of a standing pose lowers the body (the feet stay on the floor); keep_floor=False leaves
+    the translation alone (the default: the Latent panel's "Keep feet on the floor" box turns it on); arms-only
+    edits of a standing pose do not move it."""
+    from core_models.library import load_builtin
+    from core_models.nets.qposer.infer import lowest_joint_y
+
+    model, _ = trained
+    ed = LatentEditor(model, None)
+    lib = {it.slug: it.pose for it in load_builtin()}
+    stand, squat = lib["mountain"], lib["squat"]
+    bent = ed.compose(stand, squat.body_pose, ["left_leg", "right_leg"], keep_floor=True)
+    assert abs(lowest_joint_y(bent) - lowest_joint_y(stand)) < 1e-5
+    assert bent.transl[1] < stand.transl[1] - 0.15  # the squatting legs are much shorter: the body went down
+    free = ed.compose(stand, squat.body_pose, ["left_leg", "right_leg"])  # the default: translation untouched
+    assert np.array_equal(free.transl, stand.transl) and lowest_joint_y(free) > lowest_joint_y(stand) + 0.15
+    arms = ed.compose(stand, lib["t_pose"].body_pose, ["left_arm", "right_arm"], keep_floor=True)
+    assert abs(float(arms.transl[1] - stand.transl[1])) < 1e-6
+
+
 def test_masked_transformer_keeps_fixed_positions():
     from core_models.nets.qposer.train import train_gen
 

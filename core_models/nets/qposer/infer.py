@@ -222,14 +222,20 @@ class LatentEditor:
             return list(range(1, 22))
         return sorted(j for p in parts for j in PART_JOINTS[p])
 
-    def compose(self, base, body_aa: np.ndarray, parts) -> "object":
-        """A copy of ``base`` with the joints of ``parts`` taken from ``body_aa`` (21,3)."""
+    def compose(self, base, body_aa: np.ndarray, parts, keep_floor: bool = False) -> "object":
+        """A copy of ``base`` with the joints of ``parts`` taken from ``body_aa`` (21,3). ``keep_floor``: the body
+        is moved vertically so that its lowest joint stays at the height it had in ``base`` — bending the legs
+        ("squat down a bit") lowers the body instead of lifting the feet off the floor; raising a foot leaves the
+        standing one where it was."""
         from core_models.pose import Pose
         bp = np.array(base.body_pose, np.float32, copy=True)
         for j in self.parts_joints(parts):
             bp[j - 1] = body_aa[j - 1]
-        return Pose(base.root_orient.copy(), bp, base.transl.copy(),
-                    None if base.hand_pose is None else base.hand_pose.copy())
+        out = Pose(base.root_orient.copy(), bp, base.transl.copy(),
+                   None if base.hand_pose is None else base.hand_pose.copy())
+        if keep_floor:
+            out.transl[1] += lowest_joint_y(base) - lowest_joint_y(out)
+        return out
 
     def decode(self, codes: np.ndarray, base, parts) -> "object":
         return self.compose(base, self.decode_body(codes), parts)
@@ -302,6 +308,17 @@ class LatentEditor:
         for p, c in pc.items():
             out[self.slice(p)] = c
         return out, list(pc)
+
+
+def lowest_joint_y(pose) -> float:
+    """World height of the lowest of the 22 body joints (default skeleton)."""
+    from core_models import skeleton as sk
+    from core_models.kinematics import fk_numpy
+    from core_models.pose import aa_to_matrix_np
+
+    aa = np.concatenate([np.asarray(pose.root_orient, np.float64)[None], np.asarray(pose.body_pose, np.float64)])
+    _, joints, _ = fk_numpy(aa_to_matrix_np(aa), np.asarray(sk.DEFAULT_REST_JOINTS, np.float64))
+    return float(joints[:, 1].min() + float(pose.transl[1]))
 
 
 def load_gen(name: str = "qposer_gen", directory=None, device=None) -> MaskedCodeTransformer:
