@@ -131,6 +131,11 @@ class LatentPanel(QWidget):
                                   "at the height it had: bent legs lower the body instead of lifting the feet")
         lay.addWidget(self.floor_box)
 
+        self._build_reference_and_prompt(lay)
+        self._interp_from = None
+        self._set_enabled(False)
+
+    def _build_reference_and_prompt(self, lay: QVBoxLayout) -> None:
         ref = QGroupBox("Reference pose")
         rl = QGridLayout(ref)
         self.ref_combo = QComboBox()
@@ -158,8 +163,6 @@ class LatentPanel(QWidget):
         self.prompt_btn.clicked.connect(self.apply_prompt)
         pr.addWidget(self.prompt_btn)
         lay.addLayout(pr)
-        self._interp_from = None
-        self._set_enabled(False)
 
     def _wire(self, s: QSlider, slot) -> None:
         s.sliderPressed.connect(self._on_pressed)
