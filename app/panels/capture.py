@@ -239,7 +239,7 @@ class CapturePanel(QWidget):
         from core_models.capture.pipeline import run_source
 
         mode = default_mode(source.kind)
-        variant = resolve_variant(variant, mode)  # auto: full per image, lite for a camera or a video
+        variant = resolve_variant(variant, mode)  # auto: heavy+full per image, lite for a camera or a video
         try:
             pipe = self.ctx.services.capture_pipeline(variant, regressor, mode)
         except Exception:

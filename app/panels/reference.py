@@ -338,9 +338,11 @@ class ReferencePanel(QWidget):
                                            on_finished=self._on_pose_finished)
         return self._pose_job
 
-    def _pipeline(self, variant: str = "full", regressor: str = "auto"):
+    def _pipeline(self, variant: str | None = None, regressor: str = "auto"):
         from core_models.capture.from_image import MAX_PEOPLE
+        from core_models.capture.per_image import PER_IMAGE_VARIANT
 
+        variant = variant or PER_IMAGE_VARIANT  # a still: the per-image landmarker (heavy, full where it misses)
         with self._pipe_lock:
             if self._pipe is None or self._pipe_key != (variant, regressor):
                 if self._pipe is not None:

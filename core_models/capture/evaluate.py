@@ -210,10 +210,10 @@ def evaluate_capture(poses: str = "library", views=VIEWS, regressor: str = "auto
     :data:`~core_models.capture.pipeline.PER_IMAGE_REFINE`); the ``regressor`` row is always the regressor alone.
     Returns {"settings", "rows": {name: {view: summary}}, "per_pose"}."""
     from core_models.body import load_body
-    from core_models.capture.landmarks import LandmarkDetector
+    from core_models.capture.landmarks import make_detector
     from core_models.capture.per_image import resolve_variant
 
-    model = resolve_variant(model, "image")  # auto: the per-image default (full)
+    model = resolve_variant(model, "image")  # auto: the per-image default (heavy, full where heavy finds nobody)
     bad = [v for v in views if v not in ("front", "side", "back", "three_quarter", "top")]
     if bad:
         raise CaptureEvalError(f"unknown view(s) {', '.join(bad)}; use front, three_quarter, side, back, top")
@@ -223,7 +223,7 @@ def evaluate_capture(poses: str = "library", views=VIEWS, regressor: str = "auto
     truths = [body.joints(p) for p in ps.poses]
     images = _render_all(ps, views, body, log)
     regs = [regressor] + ([] if regressor == "geometric" else ["geometric"])
-    with LandmarkDetector(model, mode="image") as det:
+    with make_detector(model, mode="image") as det:
         pipes = _pipelines(regs, det, refine)
         names = {r: str(getattr(p.regressor, "name", r)) for r, p in pipes.items()}
         base = _baseline_joints(body)

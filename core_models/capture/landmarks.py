@@ -8,6 +8,8 @@
   ``(x, -y, -z)`` of it (a 180° turn about x, a proper rotation).
 * :class:`LandmarkDetector` — lite / full / heavy models; ``mode="video"`` (tracking between frames: about half the
   latency, needs increasing timestamps) or ``"image"`` (independent frames). ``detect(rgb)`` → Landmarks or None.
+* :class:`CascadeDetector` (variant ``"heavy+full"``, per-image only) — the heavy model, and the full one for an
+  image where heavy finds nobody; :func:`make_detector` builds either kind from a variant name.
 * The bundles are built once at set-up (``scripts/build_mediapipe_models.sh``, see
   :mod:`core_models.capture.model_bundles`) into :func:`model_dir`; nothing downloads at run time.
 """
@@ -21,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 VARIANTS = ("lite", "full", "heavy")
+#: cascades of models (per-image only): the first model, then the next for an image where it finds nobody
+CASCADES: dict[str, tuple[str, ...]] = {"heavy+full": ("heavy", "full")}
 
 LANDMARK_NAMES: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
@@ -240,3 +244,57 @@ class LandmarkDetector:
             self.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+class CascadeDetector:
+    """IMAGE-mode detection through several models in turn (:data:`CASCADES`): the first model's landmarks, or the
+    next model's for an image where it found nobody. Same interface as :class:`LandmarkDetector`; ``used`` counts
+    the images answered by each model. A cascade model that is not installed is left out (at least one must be)."""
+
+    def __init__(self, variant: str = "heavy+full", num_poses: int = 1, **kw):
+        if variant not in CASCADES:
+            raise LandmarkerError(f"unknown landmark cascade {variant!r}: choose one of {', '.join(CASCADES)}")
+        self.variant, self.mode = variant, "image"
+        self.detectors: list[LandmarkDetector] = []
+        errors = []
+        for v in CASCADES[variant]:
+            try:
+                self.detectors.append(LandmarkDetector(v, mode="image", num_poses=num_poses, **kw))
+            except LandmarkerError as e:
+                errors.append(str(e))
+        if not self.detectors:
+            raise LandmarkerError("; ".join(errors))
+        self.used: dict[str, int] = {d.variant: 0 for d in self.detectors}
+
+    def detect(self, image: np.ndarray, timestamp: float | None = None) -> Landmarks | None:
+        people = self.detect_all(image, timestamp)
+        return people[0] if people else None
+
+    def detect_all(self, image: np.ndarray, timestamp: float | None = None) -> list[Landmarks]:
+        for d in self.detectors:
+            people = d.detect_all(image, timestamp)
+            if people:
+                self.used[d.variant] += 1
+                return people
+        return []
+
+    def close(self) -> None:
+        for d in self.detectors:
+            d.close()
+
+    def __enter__(self) -> "CascadeDetector":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def make_detector(variant: str = "lite", mode: str = "video", num_poses: int = 1,
+                  **kw) -> LandmarkDetector | CascadeDetector:
+    """A :class:`LandmarkDetector` for a model name, a :class:`CascadeDetector` for a cascade name (IMAGE mode only:
+    tracking needs one model's state from frame to frame)."""
+    if variant in CASCADES:
+        if mode != "image":
+            raise LandmarkerError(f"the landmark cascade {variant!r} works per image only, not in {mode} mode")
+        return CascadeDetector(variant, num_poses=num_poses, **kw)
+    return LandmarkDetector(variant, mode=mode, num_poses=num_poses, **kw)

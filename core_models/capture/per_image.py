@@ -5,7 +5,7 @@ One-Euro smoothing, limbs held from the previous frame, a temporal regressor win
 :func:`run_images`: the IMAGE-mode landmarker, and the pipeline is reset before every file, so nothing (filter
 state, held limbs, the regressor's frame window) is carried from one image to the next — each result is exactly
 what that image alone gives. :func:`default_mode` says which mode a source gets unless the user asks otherwise,
-:func:`default_variant` which MediaPipe model (``full`` per image, ``lite`` when tracking).
+:func:`default_variant` which MediaPipe model (per image the ``heavy+full`` cascade, ``lite`` when tracking).
 """
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from typing import Callable, Iterator
 
 
 #: the MediaPipe pose model a source gets unless the user picks one (``auto``): an image folder / still has no live
-#: budget, and the ``full`` landmarker measured clearly better than ``lite`` on rendered stills (``python main.py
-#: eval capture --model full``, docs/notes/capture_models.md) while detecting every library pose (``heavy`` missed
-#: some); a video or a camera keeps ``lite`` for the live frame rate.
-PER_IMAGE_VARIANT = "full"
+#: budget. ``full`` measured clearly better than ``lite`` on rendered stills; ``heavy`` better again on 150 val-clip
+#: poses (PA-MPJPE with the fit 44.4 → 39.4 mm front, 40.3 → 38.6 three-quarter; docs/notes/capture_models.md)
+#: but misses some library poses that ``full`` finds — hence the cascade: heavy, and full for an image where heavy
+#: finds nobody (:class:`~core_models.capture.landmarks.CascadeDetector`). A video or a camera keeps ``lite`` for
+#: the live frame rate.
+PER_IMAGE_VARIANT = "heavy+full"
 TRACKING_VARIANT = "lite"
 AUTO_VARIANT = "auto"
 

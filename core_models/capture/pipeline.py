@@ -24,7 +24,14 @@ from typing import Callable, Iterator, Protocol, runtime_checkable
 import numpy as np
 
 from core_models.capture.filters import LandmarkFilter
-from core_models.capture.landmarks import LM, LandmarkDetector, Landmarks, _as_rgb_uint8
+from core_models.capture.landmarks import (
+    LM,
+    CascadeDetector,
+    LandmarkDetector,
+    Landmarks,
+    _as_rgb_uint8,
+    make_detector,
+)
 from core_models.pose import Pose
 
 log = logging.getLogger(__name__)
@@ -168,11 +175,11 @@ class CapturePipeline:
     """One camera stream. ``process(image, timestamp, text)`` → :class:`CaptureResult`."""
 
     def __init__(self, variant: str = "lite", regressor: PoseRegressor | str | None = "auto",
-                 detector: LandmarkDetector | None = None, smooth: bool = True, min_cutoff: float = 1.0,
-                 beta: float = 4.0, gate: float = 0.5, hold: float = 0.5, mode: str = "video", max_people: int = 1,
-                 refine: bool | None = None):
+                 detector: LandmarkDetector | CascadeDetector | None = None, smooth: bool = True,
+                 min_cutoff: float = 1.0, beta: float = 4.0, gate: float = 0.5, hold: float = 0.5,
+                 mode: str = "video", max_people: int = 1, refine: bool | None = None):
         self.detector = (detector if detector is not None
-                         else LandmarkDetector(variant, mode=mode, num_poses=max_people))
+                         else make_detector(variant, mode=mode, num_poses=max_people))
         if regressor is None or isinstance(regressor, str):
             regressor = make_regressor(regressor or "auto")
         #: the 2D fitting step after the regressor (``refine``; None: the mode's default, see per_image)

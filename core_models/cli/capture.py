@@ -37,8 +37,9 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output .npz")
     p.add_argument("--text", default=None, help="optional text cue for learned regressors "
                                                  "(e.g. 'my left hand touches my knee')")
-    p.add_argument("--model", default="auto", choices=("auto", "lite", "full", "heavy"),
-                   help="MediaPipe pose model; auto (default): full per image, lite for a video or camera")
+    p.add_argument("--model", default="auto", choices=("auto", "lite", "full", "heavy", "heavy+full"),
+                   help="MediaPipe pose model; auto (default): heavy+full per image (heavy, full where heavy "
+                        "finds nobody), lite for a video or camera")
     p.add_argument("--refine", action=argparse.BooleanOptionalAction, default=None,
                    help="fit the recovered body to MediaPipe's 2D landmarks after the regressor (2D fitting step); "
                         "default: on/off as measured best for the mode (see README, capture)")

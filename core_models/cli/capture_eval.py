@@ -88,8 +88,8 @@ def add_eval_args(p) -> None:
                                                       "clips of the corpus) or a folder of pose files")
     p.add_argument("--views", default="front,three_quarter", help="comma-separated render views")
     p.add_argument("--regressor", default="auto", help="auto (the live default), geometric, or a registered name")
-    p.add_argument("--model", default="auto", choices=("auto", "lite", "full", "heavy"),
-                   help="MediaPipe pose model; auto (default): what capture uses — full per image (renders, "
+    p.add_argument("--model", default="auto", choices=("auto", "lite", "full", "heavy", "heavy+full"),
+                   help="MediaPipe pose model; auto (default): what capture uses — heavy+full per image (renders, "
                         "photos), lite for the video")
     p.add_argument("--n-test", type=int, default=200, help="poses drawn for --poses test (default 200)")
     p.add_argument("--seed", type=int, default=0, help="seed of the --poses test draw")
