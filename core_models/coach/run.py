@@ -92,7 +92,7 @@ def run_coach_detailed(source, routine: Routine, *, regressor="auto", model: str
     try:
         for i, r in enumerate(run_source(pipe, src, max_frames=max_frames, should_stop=cancel)):
             t0 = time.perf_counter()
-            n = pipe.detector.last_count if r.raw_landmarks is not None else 0  # type: ignore[attr-defined]
+            n = int(getattr(pipe.detector, "last_count", 1)) if r.raw_landmarks is not None else 0
             st = engine.update(r.timestamp, r.pose, r.landmarks, n_people=n, confidence=r.confidence)
             run.engine_ms.append((time.perf_counter() - t0) * 1000)
             _note_templates(engine, run)
