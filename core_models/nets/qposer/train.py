@@ -646,8 +646,9 @@ def train_reader(feats: ClauseFeatures, ex: dict, n_codes: int, *, epochs: int =
     return model.eval()
 
 
-#: the refiner's settings (chosen on the validation clips' descriptions)
-REFINE: dict[str, Any] = {"top_k": 24, "rounds": 2, "alpha": 0.05}
+#: the refiner's settings (chosen on the validation clips' descriptions; since 2026-12-07 evening also on
+#: resources/eval/prompts/human_dev.jsonl: top_k 24 → 256 and partial 0.25, docs/notes/qposer_prompt.md)
+REFINE: dict[str, Any] = {"top_k": 256, "rounds": 2, "alpha": 0.05, "partial": 0.25}
 
 
 def _prompt_model(args, qp, feats, ex, dev) -> tuple[PromptToCodes, dict, str]:
