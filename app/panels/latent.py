@@ -69,6 +69,7 @@ class LatentPanel(QWidget):
         self._build()
         self.doc.poseChanged.connect(self._on_doc_pose)
         self._worker = None
+        self._prompt_job = None
         if editor is not None:
             self._on_loaded(editor)
         else:
@@ -424,15 +425,36 @@ class LatentPanel(QWidget):
         self._pose_of_codes = None
 
     def apply_prompt(self) -> None:
+        """Read the prompt in a worker (the refiner decodes hundreds of candidates); the result is applied on the
+        GUI thread if the pose has not changed meanwhile."""
         text = self.prompt_edit.text().strip()
-        if not text or self.editor is None or self.editor.prompter is None:
+        if not text or self.editor is None or self.editor.prompter is None or self._prompt_job is not None:
             return
-        codes, parts = self.editor.prompt(self.codes(), text)
+        from app.workers import run_in_background
+
+        codes0, pose0 = np.array(self.codes(), copy=True), self.doc.pose()
+        self.prompt_btn.setEnabled(False)
+        self.status.setText(f"Reading “{text}”…")
+        self._prompt_job = run_in_background(
+            self.editor.prompt, codes0, text,
+            on_result=lambda r: self._on_prompt(text, codes0, pose0, r),
+            on_error=lambda e: self.status.setText(f"“{text}”: the prompt failed ({e})"),
+            on_finished=self._on_prompt_finished)
+
+    def _on_prompt_finished(self) -> None:
+        self._prompt_job = None
+        self.prompt_btn.setEnabled(self.editor is not None and self.editor.prompter is not None)
+
+    def _on_prompt(self, text: str, codes0: np.ndarray, pose0, result) -> None:
+        if not self.doc.pose().allclose(pose0):
+            self.status.setText(f"“{text}”: the pose changed while the prompt was read — press Prompt again")
+            return
+        codes, parts = result
         parts = [p for p in parts if p not in self.locked]
         if not parts:
             self.status.setText(f"“{text}”: no unlocked body part named (try arm, leg, head, back…)")
             return
-        final = np.array(self.codes(), copy=True)
+        final = np.array(codes0, copy=True)
         for p in parts:
             final[self.editor.slice(p)] = codes[self.editor.slice(p)]
         self._push(final, parts, f"Latent prompt: {text}")

@@ -193,16 +193,62 @@ def test_prompt_sets_only_named_parts(panel, editor):
     assert panel.prompt_btn.isEnabled()
     start = doc.pose()
     panel.prompt_edit.setText("the left arm is raised")
-    panel.apply_prompt()
+    _prompt(panel)
     assert _changed_joints(start, doc.pose()) <= set(PART_JOINTS["left_arm"])
-    assert "left arm" in panel.status.text()
+    assert "left arm" in panel.status.text() and panel.prompt_btn.isEnabled()
+    assert doc.undo_stack.count() == 1
     # locked parts are not prompted
     panel.set_locked("right_leg", True)
     before = doc.pose()
     panel.prompt_edit.setText("the right knee is bent")
-    panel.apply_prompt()
+    _prompt(panel)
     assert doc.pose().allclose(before)
     assert "no unlocked body part" in panel.status.text()
+
+
+def _prompt(panel):
+    """Press Prompt and wait for the worker; the button is disabled while it reads."""
+    from app.workers import wait_for
+
+    panel.apply_prompt()
+    job = panel._prompt_job
+    assert job is not None and not panel.prompt_btn.isEnabled()
+    wait_for(job)
+    from _apptest_util import pump
+
+    pump(until=lambda: panel._prompt_job is None)
+
+
+def test_a_prompt_read_while_the_pose_changes_is_not_applied(panel, editor):
+    """The prompt runs in a worker: if the user edits the pose before it returns, its result (computed for the old
+    pose) is dropped with a message instead of overwriting the edit."""
+    import threading
+
+    doc = panel.doc
+    gate = threading.Event()
+
+    class SlowPrompter(_FakePrompter):
+        def part_codes(self, text, parts=None):
+            gate.wait(10)
+            return super().part_codes(text, parts)
+
+    panel.editor.prompter = SlowPrompter(editor)
+    panel._set_enabled(True)
+    panel.prompt_edit.setText("the left arm is raised")
+    panel.apply_prompt()
+    job = panel._prompt_job
+    assert job is not None
+    edited = doc.pose().copy()
+    edited.body_pose[0] += 0.2
+    doc.push_pose(edited, "user edit")
+    gate.set()
+    from _apptest_util import pump
+
+    from app.workers import wait_for
+
+    wait_for(job)
+    pump(until=lambda: panel._prompt_job is None)
+    assert doc.pose().allclose(edited) and "pose changed" in panel.status.text()
 
 
 def test_main_window_latent_dock_with_shipped_weights(qapp, tmp_path):
