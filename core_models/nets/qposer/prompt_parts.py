@@ -30,9 +30,9 @@ _NOUN_TORSO = {"torso", "back", "spine", "chest", "trunk", "waist", "belly", "st
 _NOUN_HEAD = {"head", "neck", "face", "chin"}
 _BEND_VERBS = {"bend", "bends", "bending", "bent", "twist", "twists", "twisted", "fold", "folds", "folding"}
 
-_SIDES = {"left": "left", "right": "right", "rt": "right", "rgt": "right", "rght": "right", "rigth": "right",
-          "rihgt": "right", "riht": "right", "righ": "right", "rite": "right", "lft": "left", "lt": "left",
-          "letf": "left", "lef": "left", "leftt": "left", "lefft": "left"}
+#: parse.normalise already expands "rt" / "lft" / "rite" and fixes one-edit typos ("rigth", "letf"); these are
+#: the short forms it leaves alone
+_SIDES = {"left": "left", "right": "right", "lt": "left", "rgt": "right"}
 _LETTER_SIDES = {"l": "left", "r": "right"}  # only right before a part noun ("l arm", "r knee")
 _FILLER = {"the", "your", "ur", "yr", "his", "her", "their", "my", "its", "a", "an", "both", "each", "opposite",
            "other", "own", "lower", "upper", "top", "of", "front", "one", "same", "chosen"} | set(_SIDES) \
