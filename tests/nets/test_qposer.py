@@ -366,3 +366,32 @@ def test_cli_train_and_eval(tmp_path, capsys):
     mod, args = _eval_args(["--corpus", str(tmp_path), "--weights-dir", str(tmp_path / "none")])
     assert mod.run_eval(args) == 2
     assert "missing" in capsys.readouterr().out
+
+
+def test_cli_prompt_stage_trains_the_reader_on_descriptions_and_typed_instructions(tmp_path):
+    """``train qposer --stage prompt`` (tiny): the reader learns from the descriptions and from the prompt-sized
+    texts of ``READER`` (typed instructions among them); its null slot and recipe are recorded with the weights,
+    and the saved prompter reads a typed instruction."""
+    from core_models.nets.common.weights import load_weights
+    from core_models.nets.qposer.infer import load_prompter, load_qposer, prompt_part_codes
+    from core_models.nets.qposer.train import READER
+
+    _tiny_corpus(tmp_path)
+    wdir = tmp_path / "w"
+    base = [sys.executable, "main.py", "train", "qposer", "--config", "tiny", "--corpus", str(tmp_path),
+            "--weights-dir", str(wdir)]
+    r = subprocess.run(base + ["--steps", "40"], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(base + ["--stage", "prompt"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    man = json.loads((wdir / "qposer_prompt.json").read_text())
+    reader = load_weights("qposer_prompt", wdir)["config"]["reader"]
+    n_desc = man["data"]["train_descriptions"]
+    assert reader["reader_texts"] == n_desc + len(READER["short"]) * (n_desc // 2)  # two descriptions per pose
+    assert reader["null_slot"] == bool(READER["null_slot"])
+    pr = load_prompter("qposer_prompt", wdir)
+    assert pr.refiner is not None and pr.refiner.reader.null_slot == bool(READER["null_slot"])
+    qp = load_qposer("qposer", wdir)
+    base_codes = qp.encode(body_rotmats(np.zeros((1, 21, 3), np.float32))).numpy()[0]
+    out = prompt_part_codes(pr, "bend your left knee a lot", ["left_leg"], base_codes, qp)
+    assert set(out) == {"left_leg"} and len(out["left_leg"]) == qp.n_heads["left_leg"]

@@ -199,3 +199,33 @@ def test_prompt_weights_round_trip_with_and_without_the_refiner(tmp_path, tiny_q
     assert all(torch.equal(new.refiner.banks[p], banks[p]) for p in PARTS)
     assert torch.allclose(new.refiner.reader.query, reader.query.half().float())
     assert new.refiner.deps[0] == {"left_arm"}
+
+
+def test_reader_null_slot_lets_a_one_clause_prompt_leave_a_posecode_unread(tmp_path, tiny_qposer):
+    """With the null slot a posecode's query can attend to "nothing" instead of the prompt's only clause; the
+    slot is saved and loaded with the weights (``null_slot`` in the config; older weights load without it)."""
+    from core_models.nets.common.weights import save_weights
+    from core_models.nets.qposer.infer import PosecodeReader, load_prompter, model_spec
+    from core_models.nets.qposer.model import PromptToCodes
+
+    torch.manual_seed(0)
+    r = PosecodeReader(PROMPT_POSECODES, 6, d=8, null_slot=True)
+    x, m = torch.randn(2, 3, 384), torch.tensor([[True, False, False], [True, True, True]])
+    assert r(x, m).shape == (2, PROMPT_POSECODES, 7)
+    with torch.no_grad():  # a query aligned with the null slot: that posecode's logits stop depending on the text
+        r.null.copy_(torch.full((1, 1, 8), 50.0))
+        r.query.copy_(torch.ones_like(r.query))
+    r.eval()
+    a, b = r(x[:1], m[:1]), r(torch.randn(1, 3, 384), m[:1])
+    assert torch.allclose(a, b, atol=1e-4)
+
+    ph, pcodes = model_spec(tiny_qposer)
+    model = PromptToCodes(ph, pcodes, d=16)
+    state = {**model.state_dict(), **{f"reader.{k}": v for k, v in r.state_dict().items()},
+             **{f"bank.{p}": torch.zeros(1, ph[p], dtype=torch.uint8) for p in PARTS}}
+    cfg = {"part_heads": ph, "part_codes": pcodes, "d": 16, "posecodes": PROMPT_POSECODES,
+           "reader": {"n_codes": PROMPT_POSECODES, "n_cats": 6, "d": 8, "null_slot": True,
+                      "deps": [["left_arm"]] * PROMPT_POSECODES}}
+    save_weights("qposer_prompt", state, cfg, {"command": "test"}, directory=tmp_path, half=True)
+    got = load_prompter(directory=tmp_path).refiner.reader
+    assert got.null_slot and torch.allclose(got.null, r.null.half().float())

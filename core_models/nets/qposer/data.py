@@ -37,22 +37,32 @@ def code_parts(code_index: int) -> frozenset[str]:
     return frozenset(_ext_part(j) for j in CODES[code_index].joints)
 
 
-def describe_with_codes(poses, seed: int = 0) -> tuple[list[str], list[list[tuple[int, int]]]]:
+def describe_with_codes(poses, seed: int = 0, max_facts: int | None = None,
+                        instruct_p: float = 0.0) -> tuple[list[str], list[list[tuple[int, int]]]]:
     """Automatic descriptions (the ``describe`` pipeline with a seeded rng) plus, per description, the elementary
-    posecodes (code index, category) it states."""
+    posecodes (code index, category) it states. ``max_facts``: prompt-sized texts instead — a random 1 to
+    ``max_facts`` of the selected facts per pose (what people type: "left arm up, right knee bent");
+    ``instruct_p``: the share of texts said as typed instructions (:func:`~core_models.captioning.instruct.instruct`:
+    "raise your left arm above your head")."""
     from core_models.captioning import posecodes as pc
     from core_models.captioning.describe import aggregate, convert, select
+    from core_models.captioning.instruct import instruct
 
     rng = np.random.default_rng(seed)
     pcs = pc.extract(poses, rng)
     texts, used = [], []
     for i in range(len(pcs)):
         facts = select(pcs, i, rng)
+        if max_facts is not None and len(facts) > 1:
+            k = int(rng.integers(1, min(max_facts, len(facts)) + 1))
+            facts = [facts[j] for j in sorted(rng.choice(len(facts), k, replace=False))]
         codes = []
         for f in facts:
             if f.code >= 0:
                 codes.append((int(f.code), int(f.cat if f.cat >= 0 else pcs.cats[i, f.code])))
-        texts.append(convert(aggregate(facts, rng), rng, pcs.values[i]))
+        agg = aggregate(facts, rng)
+        texts.append(instruct(agg, rng) if instruct_p and rng.random() < instruct_p else
+                     convert(agg, rng, pcs.values[i]))
         used.append(codes)
     return texts, used
 

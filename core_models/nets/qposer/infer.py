@@ -390,19 +390,26 @@ def model_spec(qp) -> tuple[dict, dict]:
 
 class PosecodeReader(torch.nn.Module):
     """Clause vectors → per posecode (the first ``n_codes``): logits over its categories plus a last "not stated"
-    class. It reads which posecodes a text states (the test-time check of :class:`Prompter`)."""
+    class. It reads which posecodes a text states (the test-time check of :class:`Prompter`). ``null_slot``: a
+    learned empty clause every posecode can attend to, so a one-clause prompt need not lend its clause to posecodes
+    it does not speak of (attention weights sum to one)."""
 
-    def __init__(self, n_codes: int, n_cats: int, d: int = 128, dropout: float = 0.1):
+    def __init__(self, n_codes: int, n_cats: int, d: int = 128, dropout: float = 0.1, null_slot: bool = False):
         super().__init__()
-        self.n_codes, self.n_cats, self.d = int(n_codes), int(n_cats), int(d)
+        self.n_codes, self.n_cats, self.d, self.null_slot = int(n_codes), int(n_cats), int(d), bool(null_slot)
         self.proj = torch.nn.Sequential(torch.nn.Linear(TEXT_DIM, d), torch.nn.GELU(), torch.nn.Dropout(dropout),
                                         torch.nn.Linear(d, d))
         self.query = torch.nn.Parameter(torch.randn(n_codes, d) * 0.05)
         self.weight = torch.nn.Parameter(torch.randn(n_codes, d, n_cats + 1) * d ** -0.5)
         self.bias = torch.nn.Parameter(torch.zeros(n_codes, n_cats + 1))
+        if self.null_slot:
+            self.null = torch.nn.Parameter(torch.zeros(1, 1, d))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h = self.proj(x)  # (B,C,d)
+        if self.null_slot:
+            h = torch.cat([self.null.expand(len(h), 1, -1), h], 1)
+            mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
         att = torch.einsum("bcd,qd->bqc", h, self.query) / self.d ** 0.5
         att = att.masked_fill(~mask[:, None, :], float("-inf")).softmax(-1)
         pooled = torch.einsum("bqc,bcd->bqd", att, h)
@@ -602,7 +609,8 @@ def load_prompter(name: str = "qposer_prompt", directory=None, device=None) -> P
         m.load_state_dict({k: v for k, v in state.items() if not k.startswith(("bank.", "reader."))})
         refiner = None
         if rstate:
-            r = PosecodeReader(c["reader"]["n_codes"], c["reader"]["n_cats"], d=c["reader"]["d"])
+            r = PosecodeReader(c["reader"]["n_codes"], c["reader"]["n_cats"], d=c["reader"]["d"],
+                               null_slot=bool(c["reader"].get("null_slot", False)))
             r.load_state_dict(rstate)
             refiner = PromptRefiner(r.to(dev), banks, c["reader"]["deps"], **c["reader"].get("refine", {}))
     except Exception as e:

@@ -42,6 +42,7 @@ from core_models.nets.qposer.data import (
     clause_cache_path,
     code_parts,
     corpus_rotmats,
+    describe_with_codes,
     make_examples,
 )
 from core_models.nets.qposer.infer import (
@@ -617,14 +618,14 @@ def part_banks(qp, R: torch.Tensor, min_count: int = 2) -> dict[str, torch.Tenso
 
 def train_reader(feats: ClauseFeatures, ex: dict, n_codes: int, *, epochs: int = 30, batch: int = 64,
                  lr: float = 2e-3, d: int = 128, seed: int = 0, logf=print,
-                 device: str | torch.device = "cpu") -> PosecodeReader:
+                 device: str | torch.device = "cpu", null_slot: bool = False) -> PosecodeReader:
     """The posecode reader: per posecode, cross-entropy over its categories + "not stated" (the description's
     stated posecodes, ``ex["used"]``, are the labels)."""
     from core_models.captioning.posecodes import CODE_NCATS
 
     torch.manual_seed(seed)
     n_cats = int(CODE_NCATS[:n_codes].max())
-    model = PosecodeReader(n_codes, n_cats, d=d).to(device)
+    model = PosecodeReader(n_codes, n_cats, d=d, null_slot=null_slot).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     tgt = reader_targets(ex["used"], n_codes, n_cats).to(device)
     bad = ~category_mask(n_codes, n_cats).to(device)
@@ -649,6 +650,24 @@ def train_reader(feats: ClauseFeatures, ex: dict, n_codes: int, *, epochs: int =
 #: the refiner's settings (chosen on the validation clips' descriptions; since 2026-12-07 evening also on
 #: resources/eval/prompts/human_dev.jsonl: top_k 24 → 256 and partial 0.25, docs/notes/qposer_prompt.md)
 REFINE: dict[str, Any] = {"top_k": 256, "rounds": 2, "alpha": 0.05, "partial": 0.25}
+
+
+#: the posecode reader's training texts besides the descriptions: per training pose, prompt-sized texts of a random
+#: 1..max_facts of its facts (one per entry, seed offset), a share of them said as typed instructions; and the
+#: reader's null attention slot (chosen on val-clip descriptions + human_dev.jsonl, docs/notes/qposer_prompt.md)
+READER: dict[str, Any] = {"short": ((2, 555), (3, 556)), "instruct_p": 0.6, "null_slot": True}
+
+
+def reader_examples(corpus, ex: dict, seed: int, recipe: dict[str, Any] | None = None) -> dict:
+    """``ex`` (descriptions of training poses) plus the prompt-sized texts of :data:`READER` for the same poses."""
+    recipe = READER if recipe is None else recipe
+    poses = corpus.poses(np.unique(ex["idx"]))
+    texts, used = list(ex["texts"]), list(ex["used"])
+    for max_facts, offset in recipe.get("short", ()):
+        t, u = describe_with_codes(poses, seed=seed + offset, max_facts=max_facts,
+                                   instruct_p=float(recipe.get("instruct_p", 0.0)))
+        texts, used = texts + t, used + u
+    return {"texts": texts, "used": used}
 
 
 def _prompt_model(args, qp, feats, ex, dev) -> tuple[PromptToCodes, dict, str]:
@@ -678,9 +697,11 @@ def run_train_prompt(args, corpus, wdir) -> int:
     val_split = _held_out_split(corpus)
     ex_val = make_examples(corpus, val_split, 60 if tiny else 500, args.seed + 2000, qp)
     print(f"[qposer-prompt] {len(ex['texts'])} train / {len(ex_val['texts'])} {val_split} descriptions", flush=True)
-    feats = _clause_features(corpus, ex["texts"] + ex_val["texts"])
+    rex = reader_examples(corpus, ex, args.seed)
+    feats = _clause_features(corpus, rex["texts"] + ex_val["texts"])
     model, stats, prev_cmd = _prompt_model(args, qp, feats, ex, dev)
-    reader = train_reader(feats, ex, NUM_CODES, epochs=5 if tiny else 30, seed=args.seed, device=dev)
+    reader = train_reader(feats, rex, NUM_CODES, epochs=5 if tiny else 30, seed=args.seed, device=dev,
+                          null_slot=bool(READER.get("null_slot")))
     train_R = corpus_rotmats(corpus, "train")
     banks = part_banks(qp, train_R, min_count=1 if tiny else 2)
     deps = code_dependencies(_decoded(qp, qp.encode(train_R[:256].to(dev)).cpu()), NUM_CODES)
@@ -694,6 +715,7 @@ def run_train_prompt(args, corpus, wdir) -> int:
              **{f"bank.{p}": b for p, b in banks.items()}}
     config = {"part_heads": ph, "part_codes": pcodes, "d": stats["d"], "posecodes": NUM_CODES,
               "reader": {"n_codes": reader.n_codes, "n_cats": reader.n_cats, "d": reader.d,
+                         "null_slot": reader.null_slot, "recipe": READER, "reader_texts": len(rex["texts"]),
                          "deps": [sorted(d) for d in deps], "refine": REFINE}}
     cmd = f"{prev_cmd} && {_command_line()}" if prev_cmd else _command_line()
     save_weights(args.out or "qposer_prompt", state, config,
