@@ -87,6 +87,12 @@ IMPERATIVE: dict[str, tuple[str, ...]] = {
     "super:on_all_fours": ("get on all fours", "go onto {poss} hands and knees"),
 }
 
+#: template ids where people name the whole limb for its end ("raise your left arm above your head": the hand is
+#: above the head; "step your right leg back": the foot is behind) — true for every pose of those categories
+LIMB_FOR_END = {"hand": ("arm", ("above_head", "higher", "lower", "front_body", "behind_back", "in_front",
+                                 "across:hand")),
+                "foot": ("leg", ("foot_forward", "foot_back"))}
+
 #: how a typed prompt may start or end
 OPENERS = ("", "", "", "", "now ", "ok ", "please ", "can you ", "try to ", "i want you to ", "just ", "then ")
 CLOSERS = ("", "", "", "", " please", " for me", " if you can", " thanks")
@@ -106,6 +112,12 @@ class _You(_Ctx):
     def person(self) -> tuple[str, bool]:
         return "you", True
 
+    def noun(self, n: str, plural_form: bool) -> str:
+        limb, tids = LIMB_FOR_END.get(n, ("", ()))
+        if self.tid in tids and self.chance(0.4):
+            return limb + "s" if plural_form else limb
+        return super().noun(n, plural_form)
+
 
 def _np(ctx: _You, e: Ent) -> str:
     return " ".join(ctx.np(e).split())
@@ -119,6 +131,7 @@ def _say(ctx: _You, f: Fact) -> tuple[str, bool]:
     ctx.tid = f.tid
     t = ctx.pick(IMPERATIVE[f.tid])
     subj = "" if f.subj == (PERSON,) else join_list([_np(ctx, e) for e in f.subj])
+    ctx.tid = ""  # the object keeps its own noun ("in front of your left hand", never "... left arm")
     obj = _np(ctx, f.obj) if f.obj is not None else "your head" if f.tid == "above_head" else ""
     return " ".join(t.format(s=subj, o=obj, poss="your").split()), not t.startswith("{")
 

@@ -254,6 +254,8 @@ def test_prompted_parts_rule():
     # a part named as the place another part goes to is not edited
     assert prompted_parts("raise your left arm above your head") == ["left_arm"]
     assert prompted_parts("hands on your hips") == both_arms
+    assert prompted_parts("feet apart, wider than the shoulders") == ["left_leg", "right_leg"]  # a comparison
+    assert prompted_parts("left hand lower than the right knee") == ["left_arm"]
     assert prompted_parts("put the left hand on the right knee") == ["left_arm"]
     assert prompted_parts("bring your right knee to your chest") == ["right_leg"]
     assert prompted_parts("left arm out to the side at shoulder height") == ["left_arm"]
@@ -369,12 +371,12 @@ def test_cli_train_and_eval(tmp_path, capsys):
 
 
 def test_cli_prompt_stage_trains_the_reader_on_descriptions_and_typed_instructions(tmp_path):
-    """``train qposer --stage prompt`` (tiny): the reader learns from the descriptions and from the prompt-sized
-    texts of ``READER`` (typed instructions among them); its null slot and recipe are recorded with the weights,
-    and the saved prompter reads a typed instruction."""
+    """``train qposer --stage prompt`` (tiny) with the reader variant of the notes: the reader also learns from
+    prompt-sized texts (typed instructions among them) and gets a null slot; the recipe, the text count and the
+    refiner's bank table are recorded with the weights, and the saved prompter reads a typed instruction."""
     from core_models.nets.common.weights import load_weights
     from core_models.nets.qposer.infer import load_prompter, load_qposer, prompt_part_codes
-    from core_models.nets.qposer.train import READER
+    from core_models.nets.qposer.train import READER_PROMPTS
 
     _tiny_corpus(tmp_path)
     wdir = tmp_path / "w"
@@ -382,15 +384,19 @@ def test_cli_prompt_stage_trains_the_reader_on_descriptions_and_typed_instructio
             "--weights-dir", str(wdir)]
     r = subprocess.run(base + ["--steps", "40"], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stdout + r.stderr
-    r = subprocess.run(base + ["--stage", "prompt"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(base + ["--stage", "prompt", "--reader-prompts", "--reader-instruct", "0.6",
+                               "--reader-null-slot"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     man = json.loads((wdir / "qposer_prompt.json").read_text())
-    reader = load_weights("qposer_prompt", wdir)["config"]["reader"]
+    blob = load_weights("qposer_prompt", wdir)
+    reader = blob["config"]["reader"]
     n_desc = man["data"]["train_descriptions"]
-    assert reader["reader_texts"] == n_desc + len(READER["short"]) * (n_desc // 2)  # two descriptions per pose
-    assert reader["null_slot"] == bool(READER["null_slot"])
+    assert reader["reader_texts"] == n_desc + len(READER_PROMPTS) * (n_desc // 2)  # two descriptions per pose
+    assert reader["null_slot"] and reader["recipe"]["instruct_p"] == 0.6
+    assert set(reader["bank_codes"]) == set(PARTS) and reader["refine"]["extra"] > 0
+    assert all(blob["state"][f"bankcat.{p}"].shape[1] == len(reader["bank_codes"][p]) for p in PARTS)
     pr = load_prompter("qposer_prompt", wdir)
-    assert pr.refiner is not None and pr.refiner.reader.null_slot == bool(READER["null_slot"])
+    assert pr.refiner is not None and pr.refiner.reader.null_slot and pr.refiner.extra == reader["refine"]["extra"]
     qp = load_qposer("qposer", wdir)
     base_codes = qp.encode(body_rotmats(np.zeros((1, 21, 3), np.float32))).numpy()[0]
     out = prompt_part_codes(pr, "bend your left knee a lot", ["left_leg"], base_codes, qp)

@@ -229,3 +229,51 @@ def test_reader_null_slot_lets_a_one_clause_prompt_leave_a_posecode_unread(tmp_p
     save_weights("qposer_prompt", state, cfg, {"command": "test"}, directory=tmp_path, half=True)
     got = load_prompter(directory=tmp_path).refiner.reader
     assert got.null_slot and torch.allclose(got.null, r.null.half().float())
+
+
+def test_refiner_extra_candidates_come_from_bank_tuples_that_realise_the_read_category(tiny_qposer):
+    """A category the prompt model ranks last (its top_k holds no tuple that realises it) is still realised when the
+    bank table says which tuples do (``extra``); without the table (``extra`` 0, older weights) it is not."""
+    from core_models.nets.qposer.infer import PromptRefiner, bank_code_table, body_code_categories
+
+    qp = tiny_qposer
+    lib = body_rotmats(np.stack([it.pose.body_pose for it in load_builtin()]))
+    with torch.no_grad():
+        codes = qp.encode(lib)
+    knee = pc.code("angle", "right_hip", "right_knee", "right_ankle")
+    sl = qp.group_slice("right_leg")
+    bank = {"right_leg": torch.unique(codes[:, sl], dim=0).to(torch.uint8)}
+    deps = [["right_leg"] if ci == knee else [] for ci in range(PROMPT_POSECODES)]
+    tcodes, table = bank_code_table(qp, bank, deps, codes[0, qp.group_slice("global")])
+    assert tcodes["right_leg"] == [knee] and table["right_leg"].shape == (len(bank["right_leg"]), 1)
+    base = codes[0].numpy()
+    trial = codes[0:1].repeat(len(bank["right_leg"]), 1)
+    trial[:, sl] = bank["right_leg"].long()
+    cats = body_code_categories(qp.decode_indices(trial), [knee])[:, 0]
+    assert np.array_equal(cats, table["right_leg"][:, 0].numpy())  # the table's categories (same global codes)
+    vals, counts = np.unique(cats, return_counts=True)
+    assert len(vals) > 1, "the tiny model should give the library's knees different angles"
+    want = int(vals[np.argmin(counts)])  # the rarest knee category among the bank's tuples
+    # a prompt model that prefers every tuple but those realising ``want``: score = -[tuple realises want]
+    H, K = sl.stop - sl.start, qp.codebook_size("right_leg")
+    logits = torch.zeros(1, H, K)
+    for row in bank["right_leg"][torch.as_tensor(cats == want)].long():
+        logits[0, torch.arange(H), row] -= 5.0
+    fav = bank["right_leg"][int(np.nonzero(cats != want)[0][0])].long()
+    logits[0, torch.arange(H), fav] += 10.0  # its favourite: a tuple that does not realise ``want``
+    n_cats = int(pc.CODE_NCATS[:PROMPT_POSECODES].max())
+    x, m = torch.zeros(1, 1, 384), torch.ones(1, 1, dtype=torch.bool)
+    n_other = int((cats != want).sum())
+
+    def realised(extra: int, with_table: bool = True) -> bool:
+        ref = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, knee, want), bank, deps, top_k=1, rounds=1,
+                            bank_codes=tcodes if with_table else None,
+                            bank_cats=table if with_table else None, extra=extra)
+        got = ref.choose(qp, base, {"right_leg": logits}, x, m, ["right_leg"])["right_leg"]
+        new = codes[0:1].clone()
+        new[0, sl] = torch.as_tensor(got)
+        return int(body_code_categories(qp.decode_indices(new), [knee])[0, 0]) == want
+
+    assert n_other > 1
+    assert realised(8)
+    assert not realised(0) and not realised(8, with_table=False)

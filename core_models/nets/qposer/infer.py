@@ -498,7 +498,9 @@ class PromptRefiner:
     2026-12-07."""
 
     def __init__(self, reader: PosecodeReader, banks: dict[str, torch.Tensor], deps: list[list[str]],
-                 top_k: int = 24, rounds: int = 2, alpha: float = 0.05, partial: float = 0.25):
+                 top_k: int = 24, rounds: int = 2, alpha: float = 0.05, partial: float = 0.25,
+                 bank_codes: dict[str, list[int]] | None = None, bank_cats: dict[str, torch.Tensor] | None = None,
+                 extra: int = 0):
         if not 0.0 <= partial <= 1.0:
             raise ValueError(f"partial must be in [0, 1] (got {partial})")
         self.reader = reader.eval()
@@ -507,6 +509,12 @@ class PromptRefiner:
         self.deps = [frozenset(d) for d in deps]
         self.top_k, self.rounds, self.alpha = top_k, rounds, alpha
         self.mask = category_mask(reader.n_codes, reader.n_cats)
+        # per part: the posecodes that depend on it alone and each bank tuple's category of them
+        # (:func:`bank_code_table`); ``extra`` more candidates are drawn from the tuples that realise what the
+        # reader read, so a configuration the prompt model ranks low (a head tilt: < 1 % of poses) is still tried
+        self.bank_codes = {p: [int(c) for c in cs] for p, cs in (bank_codes or {}).items()}
+        self.bank_cats = bank_cats or {}
+        self.extra = int(extra)
 
     @torch.no_grad()
     def targets(self, x: torch.Tensor, m: torch.Tensor, parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -521,23 +529,37 @@ class PromptRefiner:
         keep = [ci for ci in range(self.reader.n_codes) if stated[ci] > 0.5 and scope[ci] > 0]
         return np.asarray(keep, np.int64), stated[keep].numpy() * scope[keep], logc[keep].numpy()
 
-    def candidates(self, logp: torch.Tensor, part: str) -> torch.Tensor:
-        """(k+1, H) code tuples: the per-head argmax, then the bank's best-scored tuples."""
+    def candidates(self, logp: torch.Tensor, part: str, wanted: dict[int, int] | None = None) -> torch.Tensor:
+        """(k+1[+extra], H) code tuples: the per-head argmax, then the bank's best-scored tuples, then (``wanted``:
+        {posecode: category} of codes that depend on ``part`` alone) the best-scored tuples that realise the most
+        of ``wanted`` according to the bank table."""
         if part not in self.banks or not len(self.banks[part]):
             return logp.argmax(-1)[None]
         bank = self.banks[part].long()
         sc = logp.gather(1, bank.T).sum(0)
-        top = bank[sc.topk(min(self.top_k, len(bank))).indices]
-        return torch.cat([logp.argmax(-1)[None], top])
+        out = [logp.argmax(-1)[None], bank[sc.topk(min(self.top_k, len(bank))).indices]]
+        cols = self.bank_codes.get(part, [])
+        if wanted and self.extra > 0 and part in self.bank_cats:
+            use = [(cols.index(ci), cat) for ci, cat in wanted.items() if ci in cols]
+            if use:
+                tab = self.bank_cats[part].long()
+                hits = sum((tab[:, k] == cat).long() for k, cat in use)
+                best = int(hits.max())
+                if best > 0:
+                    ok = torch.nonzero(hits == best).flatten()
+                    out.append(bank[ok[sc[ok].topk(min(self.extra, len(ok))).indices]])
+        return torch.cat(out)
 
     @torch.no_grad()
     def choose(self, qp, base: np.ndarray, logits: dict[str, torch.Tensor], x, m, parts) -> dict[str, np.ndarray]:
         logp = {p: logits[p][0].cpu().log_softmax(-1) for p in parts}
         cur = torch.as_tensor(np.asarray(base, np.int64)).clone()
-        cands = {p: self.candidates(logp[p], p) for p in parts}
+        codes, w, logc = self.targets(x, m, parts)
+        wanted = {p: {int(ci): int(np.argmax(logc[k])) for k, ci in enumerate(codes)
+                      if self.deps[ci] == {p} and w[k] >= 0.5} for p in parts}
+        cands = {p: self.candidates(logp[p], p, wanted[p]) for p in parts}
         for p in parts:
             cur[qp.group_slice(p)] = cands[p][0]
-        codes, w, logc = self.targets(x, m, parts)
         if not len(codes):
             return {p: cur[qp.group_slice(p)].numpy() for p in parts}
         dev = model_device(qp)
@@ -558,6 +580,35 @@ class PromptRefiner:
                 cur[qp.group_slice(p)] = c[best]
                 R_cur[jj] = Rp[best]
         return {p: cur[qp.group_slice(p)].numpy() for p in parts}
+
+
+@torch.no_grad()
+def bank_code_table(qp, banks: dict[str, torch.Tensor], deps: list[list[str]] | list[frozenset[str]],
+                    global_codes: torch.Tensor | None = None, batch: int = 4096
+                    ) -> tuple[dict[str, list[int]], dict[str, torch.Tensor]]:
+    """Per part: the posecodes whose value depends on that part alone (``deps``) and, per bank tuple (rows of
+    ``banks[part]``), their deterministic categories (int8), decoded with ``global_codes`` (the training poses'
+    most common global codes; zeros when None) — :class:`PromptRefiner`'s table for its ``extra`` candidates."""
+    dev = model_device(qp)
+    n_total = sum(qp.n_heads[g] for g in qp.groups)
+    row = torch.zeros(n_total, dtype=torch.long)
+    if global_codes is not None and "global" in qp.groups:
+        row[qp.group_slice("global")] = global_codes.long()
+    codes: dict[str, list[int]] = {}
+    cats: dict[str, torch.Tensor] = {}
+    for p, bank in banks.items():
+        cs = [ci for ci, d in enumerate(deps) if set(d) == {p}]
+        codes[p] = cs
+        out = []
+        for i in range(0, len(bank), batch):
+            b = bank[i:i + batch].long()
+            full = row[None].repeat(len(b), 1)
+            full[:, qp.group_slice(p)] = b
+            R = qp.decode_indices(full.to(dev)).cpu()
+            out.append(torch.from_numpy(body_code_categories(R, cs).astype(np.int8)) if cs else
+                       torch.zeros(len(b), 0, dtype=torch.int8))
+        cats[p] = torch.cat(out) if out else torch.zeros(0, len(cs), dtype=torch.int8)
+    return codes, cats
 
 
 def prompt_part_codes(prompter, text: str, parts, base: np.ndarray, qp) -> dict[str, np.ndarray]:
@@ -606,13 +657,15 @@ def load_prompter(name: str = "qposer_prompt", directory=None, device=None) -> P
     rstate = {k[7:]: v for k, v in state.items() if k.startswith("reader.")}
     try:
         m = PromptToCodes(c["part_heads"], c["part_codes"], d=c["d"])
-        m.load_state_dict({k: v for k, v in state.items() if not k.startswith(("bank.", "reader."))})
+        m.load_state_dict({k: v for k, v in state.items() if not k.startswith(("bank.", "bankcat.", "reader."))})
         refiner = None
         if rstate:
             r = PosecodeReader(c["reader"]["n_codes"], c["reader"]["n_cats"], d=c["reader"]["d"],
                                null_slot=bool(c["reader"].get("null_slot", False)))
             r.load_state_dict(rstate)
-            refiner = PromptRefiner(r.to(dev), banks, c["reader"]["deps"], **c["reader"].get("refine", {}))
+            table = {k[8:]: v for k, v in state.items() if k.startswith("bankcat.")}
+            refiner = PromptRefiner(r.to(dev), banks, c["reader"]["deps"], **c["reader"].get("refine", {}),
+                                    bank_codes=c["reader"].get("bank_codes"), bank_cats=table or None)
     except Exception as e:
         raise WeightsError(f"the '{name}' weights do not fit the prompt model: {e}") from e
     return Prompter(m.to(dev), posecodes=c.get("posecodes"), refiner=refiner)

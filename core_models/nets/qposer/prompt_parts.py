@@ -40,7 +40,8 @@ _FILLER = {"the", "your", "ur", "yr", "his", "her", "their", "my", "its", "a", "
 _PLACE = {"above", "over", "overhead", "below", "under", "underneath", "beneath", "behind", "to", "toward",
           "towards", "against", "beside", "near", "past", "at", "onto", "across", "around", "round", "between",
           "touch", "touches", "touching", "reach", "reaches", "reaching", "grab", "grabs", "grabbing", "clasp",
-          "clasps", "clasping", "hug", "hugs", "hugging", "by"}
+          "clasps", "clasping", "hug", "hugs", "hugging", "by", "than",
+          "beyond"}
 _SUPPORT = {"kneel", "kneels", "kneeling", "knelt", "stand", "stands", "standing", "balance", "balances",
             "balancing", "down", "sit", "sits", "sitting", "squat", "squats", "squatting", "lie", "lies", "lying",
             "weight", "hop", "hops", "hopping", "land", "lands", "landing"}

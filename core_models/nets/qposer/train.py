@@ -51,6 +51,7 @@ from core_models.nets.qposer.infer import (
     Prompter,
     PromptRefiner,
     VAEPrior,
+    bank_code_table,
     body_code_categories,
     category_mask,
     compute_part_paths,
@@ -349,6 +350,13 @@ def add_train_args(p) -> None:
     p.add_argument("--epochs", type=int, default=None, help="prompt: epochs (default 40, tiny 5)")
     p.add_argument("--prompt-from", default=None,
                    help="prompt: keep the prompt model saved in this weights folder (train only its reader/banks)")
+    p.add_argument("--reader-prompts", action="store_true",
+                   help="prompt: also train the posecode reader on prompt-sized texts (1-3 facts per pose, two per "
+                        "training pose); measured, not the shipped recipe (docs/notes/qposer_prompt.md)")
+    p.add_argument("--reader-instruct", type=float, default=0.0,
+                   help="prompt: share of those texts said as typed instructions (\"raise your left arm ...\")")
+    p.add_argument("--reader-null-slot", action="store_true",
+                   help="prompt: give the reader a learned empty clause to attend to")
 
 
 def augment_options(args) -> Augment | None:
@@ -649,13 +657,36 @@ def train_reader(feats: ClauseFeatures, ex: dict, n_codes: int, *, epochs: int =
 
 #: the refiner's settings (chosen on the validation clips' descriptions; since 2026-12-07 evening also on
 #: resources/eval/prompts/human_dev.jsonl: top_k 24 → 256 and partial 0.25, docs/notes/qposer_prompt.md)
-REFINE: dict[str, Any] = {"top_k": 256, "rounds": 2, "alpha": 0.05, "partial": 0.25}
+REFINE: dict[str, Any] = {"top_k": 256, "rounds": 2, "alpha": 0.05, "partial": 0.25, "extra": 64}
+
+
+@torch.no_grad()
+def global_mode(qp, R: torch.Tensor, max_n: int = 20000, seed: int = 0) -> torch.Tensor | None:
+    """The most common code per global head over (at most ``max_n`` of) the poses ``R`` — the global codes the
+    refiner's bank table is decoded with (:func:`~core_models.nets.qposer.infer.bank_code_table`)."""
+    if "global" not in qp.groups:
+        return None
+    if len(R) > max_n:
+        R = R[torch.randperm(len(R), generator=torch.Generator().manual_seed(seed))[:max_n]]
+    dev = model_device(qp)
+    codes = torch.cat([qp.encode(R[i:i + 4096].to(dev)).cpu() for i in range(0, len(R), 4096)])
+    return torch.mode(codes[:, qp.group_slice("global")], 0).values
 
 
 #: the posecode reader's training texts besides the descriptions: per training pose, prompt-sized texts of a random
 #: 1..max_facts of its facts (one per entry, seed offset), a share of them said as typed instructions; and the
-#: reader's null attention slot (chosen on val-clip descriptions + human_dev.jsonl, docs/notes/qposer_prompt.md)
-READER: dict[str, Any] = {"short": ((2, 555), (3, 556)), "instruct_p": 0.6, "null_slot": True}
+#: reader's null attention slot. Shipped: descriptions only (the variants read more precisely but realised no more
+#: of human_dev.jsonl, docs/notes/qposer_prompt.md); ``--reader-prompts / --reader-instruct / --reader-null-slot``
+READER: dict[str, Any] = {"short": (), "instruct_p": 0.0, "null_slot": False}
+#: the prompt-sized texts of ``--reader-prompts``
+READER_PROMPTS = ((2, 555), (3, 556))
+
+
+def reader_recipe(args) -> dict[str, Any]:
+    """:data:`READER`, or the variant the command line asks for."""
+    return {"short": READER_PROMPTS if getattr(args, "reader_prompts", False) else READER["short"],
+            "instruct_p": float(getattr(args, "reader_instruct", 0.0) or READER["instruct_p"]),
+            "null_slot": bool(getattr(args, "reader_null_slot", False) or READER["null_slot"])}
 
 
 def reader_examples(corpus, ex: dict, seed: int, recipe: dict[str, Any] | None = None) -> dict:
@@ -697,25 +728,29 @@ def run_train_prompt(args, corpus, wdir) -> int:
     val_split = _held_out_split(corpus)
     ex_val = make_examples(corpus, val_split, 60 if tiny else 500, args.seed + 2000, qp)
     print(f"[qposer-prompt] {len(ex['texts'])} train / {len(ex_val['texts'])} {val_split} descriptions", flush=True)
-    rex = reader_examples(corpus, ex, args.seed)
+    recipe = reader_recipe(args)
+    rex = reader_examples(corpus, ex, args.seed, recipe)
     feats = _clause_features(corpus, rex["texts"] + ex_val["texts"])
     model, stats, prev_cmd = _prompt_model(args, qp, feats, ex, dev)
     reader = train_reader(feats, rex, NUM_CODES, epochs=5 if tiny else 30, seed=args.seed, device=dev,
-                          null_slot=bool(READER.get("null_slot")))
+                          null_slot=bool(recipe["null_slot"]))
     train_R = corpus_rotmats(corpus, "train")
     banks = part_banks(qp, train_R, min_count=1 if tiny else 2)
     deps = code_dependencies(_decoded(qp, qp.encode(train_R[:256].to(dev)).cpu()), NUM_CODES)
     if not dist.is_main():
         return 0
-    refiner = PromptRefiner(reader, banks, [sorted(d) for d in deps], **REFINE)
+    table_codes, table = bank_code_table(qp, banks, deps, global_mode(qp, train_R))
+    refiner = PromptRefiner(reader, banks, [sorted(d) for d in deps], **REFINE, bank_codes=table_codes,
+                            bank_cats=table)
     metrics = evaluate_prompting(qp, Prompter(model, feats, posecodes=NUM_CODES, refiner=refiner), ex_val)
     print(f"[qposer-prompt] {val_split}: {metrics}", flush=True)
     ph, pcodes = model_spec(qp)
     state = {**model.state_dict(), **{f"reader.{k}": v for k, v in reader.state_dict().items()},
-             **{f"bank.{p}": b for p, b in banks.items()}}
+             **{f"bank.{p}": b for p, b in banks.items()}, **{f"bankcat.{p}": t for p, t in table.items()}}
     config = {"part_heads": ph, "part_codes": pcodes, "d": stats["d"], "posecodes": NUM_CODES,
               "reader": {"n_codes": reader.n_codes, "n_cats": reader.n_cats, "d": reader.d,
-                         "null_slot": reader.null_slot, "recipe": READER, "reader_texts": len(rex["texts"]),
+                         "null_slot": reader.null_slot, "recipe": recipe, "reader_texts": len(rex["texts"]),
+                         "bank_codes": table_codes,
                          "deps": [sorted(d) for d in deps], "refine": REFINE}}
     cmd = f"{prev_cmd} && {_command_line()}" if prev_cmd else _command_line()
     save_weights(args.out or "qposer_prompt", state, config,
