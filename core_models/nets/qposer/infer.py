@@ -543,7 +543,7 @@ class PromptRefiner:
             use = [(cols.index(ci), cat) for ci, cat in wanted.items() if ci in cols]
             if use:
                 tab = self.bank_cats[part].long()
-                hits = sum((tab[:, k] == cat).long() for k, cat in use)
+                hits = torch.stack([tab[:, k] == cat for k, cat in use], 1).sum(1)
                 best = int(hits.max())
                 if best > 0:
                     ok = torch.nonzero(hits == best).flatten()
