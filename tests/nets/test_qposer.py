@@ -401,3 +401,12 @@ def test_cli_prompt_stage_trains_the_reader_on_descriptions_and_typed_instructio
     base_codes = qp.encode(body_rotmats(np.zeros((1, 21, 3), np.float32))).numpy()[0]
     out = prompt_part_codes(pr, "bend your left knee a lot", ["left_leg"], base_codes, qp)
     assert set(out) == {"left_leg"} and len(out["left_leg"]) == qp.n_heads["left_leg"]
+    # tools/qposer_refiner_table.py re-saves weights with a new ``extra`` and a recomputed table, same tensors else
+    r = subprocess.run([sys.executable, "tools/qposer_refiner_table.py", "--corpus", str(tmp_path), "--weights-dir",
+                        str(wdir), "--extra", "16"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    again = load_weights("qposer_prompt", wdir)
+    assert again["config"]["reader"]["refine"]["extra"] == 16
+    assert "bank table added" in json.loads((wdir / "qposer_prompt.json").read_text())["notes"][-1]
+    for k, v in blob["state"].items():
+        assert torch.equal(again["state"][k], v), k
