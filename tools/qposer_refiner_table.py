@@ -1,9 +1,10 @@
 """Add the prompt refiner's bank table to existing prompt weights (same tensors otherwise): per part, the
 posecodes that depend on that part alone and each bank tuple's category of them, decoded with the training
-poses' most common global codes; and the refiner's ``extra`` candidates drawn from it (``PromptRefiner``). A
+poses' most common global codes; the refiner's ``extra`` candidates drawn from it and its ``keep`` weight
+(unstated single-part posecodes kept as they were; ``PromptRefiner``). A
 retrained prompt stage (``train qposer --stage prompt``) writes both itself; this re-saves weights trained before.
 
-    python tools/qposer_refiner_table.py --corpus C [--weights-dir W] [--extra 64]
+    python tools/qposer_refiner_table.py --corpus C [--weights-dir W] [--extra 64] [--keep 0.5]
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--weights-dir", default=None)
     ap.add_argument("--extra", type=int, default=64)
+    ap.add_argument("--keep", type=float, default=0.5)
     args = ap.parse_args(argv)
     import torch
 
@@ -44,18 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     state.update({f"bankcat.{p}": t for p, t in table.items()})
     reader = dict(config["reader"])
     reader["bank_codes"] = codes
-    reader["refine"] = {**reader.get("refine", {}), "extra": int(args.extra)}
+    reader["refine"] = {**reader.get("refine", {}), "extra": int(args.extra), "keep": float(args.keep)}
     config["reader"] = reader
     man = manifest("qposer_prompt", wdir) or {}
     notes = list(man.get("notes", []))
-    notes.append(f"{time.strftime('%Y-%m-%d %H:%M')}: bank table added and refiner extra = {args.extra} by "
-                 f"`python tools/qposer_refiner_table.py --corpus {args.corpus} --extra {args.extra}` (same tensors "
+    notes.append(f"{time.strftime('%Y-%m-%d %H:%M')}: bank table added, refiner extra = {args.extra}, keep = "
+                 f"{args.keep} by `python tools/qposer_refiner_table.py --corpus {args.corpus} --extra {args.extra} "
+                 f"--keep {args.keep}` (same tensors "
                  f"otherwise; {sum(len(t) for t in table.values())} tuples, {time.time() - t0:.0f} s)")
     meta = {k: v for k, v in man.items() if k not in ("file", "sha256", "bytes", "created")}
     meta["notes"] = notes
     save_weights("qposer_prompt", state, config, meta, directory=wdir, half=True)
     print(f"[refiner-table] {wdir / 'qposer_prompt.pt'}: codes per part "
-          f"{ {p: len(c) for p, c in codes.items()} }, extra {args.extra}")
+          f"{ {p: len(c) for p, c in codes.items()} }, extra {args.extra}, keep {args.keep}")
     return 0
 
 

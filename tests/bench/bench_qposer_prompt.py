@@ -1,9 +1,9 @@
 """Benchmark: one Latent-panel prompt (``LatentEditor.prompt``: clause encoding, prompt model, posecode reader,
 refiner decoding its candidates) over the hand-written dev prompts on their start poses, one thread; the
-refiner's ``extra`` candidates off and as configured, in the same run (ratio). Rule for the shipped settings: the
-worst prompt ≤ 150 ms after warm-up. Ends with a JSON line.
+refiner's ``extra`` candidates and ``keep`` weight off and as configured, in the same run (ratio). Rule for the
+shipped settings: the worst prompt ≤ 150 ms after warm-up. Ends with a JSON line.
 
-    .venv/bin/python tests/bench/bench_qposer_prompt.py [--extra 64] [--repeat 3] [--weights-dir W]
+    .venv/bin/python tests/bench/bench_qposer_prompt.py [--extra 64] [--keep 0.5] [--repeat 3] [--weights-dir W]
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def _times(ed, recs, lib, repeat: int) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--extra", type=int, default=None, help="refiner extra candidates (default: as shipped)")
+    ap.add_argument("--keep", type=float, default=None, help="refiner keep weight (default: as shipped)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--weights-dir", default=None)
     args = ap.parse_args()
@@ -46,19 +47,20 @@ def main() -> None:
     ref = ed.prompter.refiner
     lib = {it.name: it.pose for it in load_builtin()}
     recs = read_prompt_file(ROOT / "resources/eval/prompts/human_dev.jsonl")
-    shipped = ref.extra if args.extra is None else args.extra
+    extra = ref.extra if args.extra is None else args.extra
+    keep = ref.keep if args.keep is None else args.keep
     _times(ed, recs, lib, 1)  # warm-up: clause vectors cached, first-call costs paid
     res = {}
-    for label, extra in (("extra 0", 0), (f"extra {shipped}", shipped)):
-        ref.extra = extra
+    for label, (e, k) in (("off", (0, 0.0)), ("configured", (extra, keep))):
+        ref.extra, ref.keep = e, k
         t = _times(ed, recs, lib, args.repeat)
-        res[label] = {"median_ms": float(np.median(t)), "p90_ms": float(np.percentile(t, 90)), "max_ms": max(t)}
-        print(f"{label:10s} median {res[label]['median_ms']:.1f} ms, p90 {res[label]['p90_ms']:.1f}, "
+        res[label] = {"extra": e, "keep": k, "median_ms": float(np.median(t)), "p90_ms": float(np.percentile(t, 90)),
+                      "max_ms": max(t)}
+        print(f"extra {e:3d}, keep {k:g}: median {res[label]['median_ms']:.1f} ms, p90 {res[label]['p90_ms']:.1f}, "
               f"max {res[label]['max_ms']:.1f} ({len(t)} prompts)")
-    a, b = res["extra 0"], res[f"extra {shipped}"]
-    print(json.dumps({"name": "qposer_prompt_latency", "extra": shipped, "runs": res,
+    a, b = res["off"], res["configured"]
+    print(json.dumps({"name": "qposer_prompt_latency", "runs": res,
                       "median_ratio": round(b["median_ms"] / a["median_ms"], 3), "value": b["max_ms"], "unit": "ms"}))
-
 
 if __name__ == "__main__":
     main()

@@ -277,3 +277,49 @@ def test_refiner_extra_candidates_come_from_bank_tuples_that_realise_the_read_ca
     assert n_other > 1
     assert realised(8)
     assert not realised(0) and not realised(8, with_table=False)
+
+
+def test_refiner_keep_prefers_candidates_that_leave_unstated_codes_as_they_were(tiny_qposer):
+    """Among candidates that realise the stated code, ``keep`` > 0 picks one that changes no more of the part's
+    other (unstated) posecodes than ``keep`` = 0 does, and it still realises the stated code."""
+    from core_models.nets.qposer.infer import PromptRefiner, bank_code_table, body_code_categories
+
+    qp = tiny_qposer
+    lib = body_rotmats(np.stack([it.pose.body_pose for it in load_builtin()]))
+    with torch.no_grad():
+        codes = qp.encode(lib)
+    knee = pc.code("angle", "right_hip", "right_knee", "right_ankle")
+    sl = qp.group_slice("right_leg")
+    bank = {"right_leg": torch.unique(codes[:, sl], dim=0).to(torch.uint8)}
+    leg_only = [ci for ci in range(PROMPT_POSECODES)
+                if pc.CODES[ci].joints and all(j.startswith("right_") and j[6:] in ("hip", "knee", "ankle", "foot")
+                                               for j in pc.CODES[ci].joints)]
+    assert knee in leg_only and len(leg_only) > 3
+    deps = [["right_leg"] if ci in leg_only else [] for ci in range(PROMPT_POSECODES)]
+    tcodes, table = bank_code_table(qp, bank, deps, codes[0, qp.group_slice("global")])
+    base = codes[0].numpy()
+    trial = codes[0:1].repeat(len(bank["right_leg"]), 1)
+    trial[:, sl] = bank["right_leg"].long()
+    cats = body_code_categories(qp.decode_indices(trial), [knee])[:, 0]
+    vals, counts = np.unique(cats, return_counts=True)
+    want = int(vals[np.argmax(counts)])  # a category several tuples realise: room to choose among them
+    others = [c for c in tcodes["right_leg"] if c != knee]
+    n_cats = int(pc.CODE_NCATS[:PROMPT_POSECODES].max())
+    H, K = sl.stop - sl.start, qp.codebook_size("right_leg")
+    x, m = torch.zeros(1, 1, 384), torch.ones(1, 1, dtype=torch.bool)
+    base_other = body_code_categories(qp.decode_indices(codes[0:1]), others)[0]
+
+    def run(keep: float) -> tuple[bool, int]:
+        ref = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, knee, want), bank, deps,
+                            top_k=len(bank["right_leg"]), rounds=1, bank_codes=tcodes, bank_cats=table, keep=keep)
+        got = ref.choose(qp, base, {"right_leg": torch.zeros(1, H, K)}, x, m, ["right_leg"])["right_leg"]
+        new = codes[0:1].clone()
+        new[0, sl] = torch.as_tensor(got)
+        R = qp.decode_indices(new)
+        same = int((body_code_categories(R, others)[0] == base_other).sum())
+        return int(body_code_categories(R, [knee])[0, 0]) == want, same
+
+    ok0, same0 = run(0.0)
+    ok1, same1 = run(0.5)
+    assert ok0 and ok1
+    assert same1 > same0 or same0 == len(others), (same0, same1)  # here 4 -> 5 of the leg's 8 other codes

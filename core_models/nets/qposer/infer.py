@@ -500,7 +500,7 @@ class PromptRefiner:
     def __init__(self, reader: PosecodeReader, banks: dict[str, torch.Tensor], deps: list[list[str]],
                  top_k: int = 24, rounds: int = 2, alpha: float = 0.05, partial: float = 0.25,
                  bank_codes: dict[str, list[int]] | None = None, bank_cats: dict[str, torch.Tensor] | None = None,
-                 extra: int = 0):
+                 extra: int = 0, keep: float = 0.0):
         if not 0.0 <= partial <= 1.0:
             raise ValueError(f"partial must be in [0, 1] (got {partial})")
         self.reader = reader.eval()
@@ -515,6 +515,10 @@ class PromptRefiner:
         self.bank_codes = {p: [int(c) for c in cs] for p, cs in (bank_codes or {}).items()}
         self.bank_cats = bank_cats or {}
         self.extra = int(extra)
+        # ``keep`` > 0: each posecode of a prompted part that depends on it alone and that the text does not state
+        # adds ``keep`` to a candidate's score when it keeps the current pose's category ("tilt your head to the
+        # left" should not also bow it) — a tie-breaker next to the stated codes' log-probabilities
+        self.keep = float(keep)
 
     @torch.no_grad()
     def targets(self, x: torch.Tensor, m: torch.Tensor, parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -564,6 +568,7 @@ class PromptRefiner:
             return {p: cur[qp.group_slice(p)].numpy() for p in parts}
         dev = model_device(qp)
         R_cur = qp.decode_indices(cur[None].to(dev))[0].cpu()  # parts decode independently (global codes fixed)
+        kept = self._kept(qp, base, codes, parts)
         for _ in range(self.rounds):
             for p in parts:
                 c = cands[p]
@@ -573,13 +578,30 @@ class PromptRefiner:
                 Rp = _decode_part(qp, full.to(dev), p).cpu()
                 R = R_cur[None].repeat(len(c), 1, 1, 1)
                 R[:, jj] = Rp
-                cats = body_code_categories(R, codes).astype(np.int64)
+                kc, kcat = kept.get(p, ([], np.zeros(0, np.int64)))
+                allc = body_code_categories(R, list(codes) + kc).astype(np.int64)
+                cats = allc[:, :len(codes)]
                 fit = (w[None] * np.take_along_axis(logc[None].repeat(len(c), 0), cats[..., None], 2)[..., 0]).sum(1)
+                fit = fit + self.keep * (allc[:, len(codes):] == kcat[None]).sum(1)
                 prior = logp[p].gather(1, c.T).sum(0).numpy()
                 best = int(np.argmax(fit + self.alpha * prior))
                 cur[qp.group_slice(p)] = c[best]
                 R_cur[jj] = Rp[best]
         return {p: cur[qp.group_slice(p)].numpy() for p in parts}
+
+
+    def _kept(self, qp, base: np.ndarray, codes: np.ndarray, parts) -> dict[str, tuple[list[int], np.ndarray]]:
+        """Per prompted part: the unstated posecodes that depend on it alone, and their categories in ``base``."""
+        if self.keep <= 0:
+            return {}
+        stated = {int(c) for c in codes}
+        kc = {p: [c for c in self.bank_codes.get(p, []) if c not in stated] for p in parts}
+        flat = [c for p in parts for c in kc[p]]
+        if not flat:
+            return {}
+        R0 = qp.decode_indices(torch.as_tensor(np.asarray(base, np.int64))[None].to(model_device(qp))).cpu()
+        cat0 = dict(zip(flat, body_code_categories(R0, flat)[0].astype(np.int64)))
+        return {p: (kc[p], np.array([cat0[c] for c in kc[p]], np.int64)) for p in parts}
 
 
 @torch.no_grad()
