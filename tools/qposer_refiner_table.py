@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     reader["refine"] = {**reader.get("refine", {}), "extra": int(args.extra), "keep": float(args.keep)}
     config["reader"] = reader
     man = manifest("qposer_prompt", wdir) or {}
-    notes = list(man.get("notes", []))
+    prev = man.get("notes", [])
+    notes = [prev] if isinstance(prev, str) else list(prev)  # older manifests hold one string
     notes.append(f"{time.strftime('%Y-%m-%d %H:%M')}: bank table added, refiner extra = {args.extra}, keep = "
                  f"{args.keep} by `python tools/qposer_refiner_table.py --corpus {args.corpus} --extra {args.extra} "
                  f"--keep {args.keep}` (same tensors "

@@ -656,7 +656,8 @@ def train_reader(feats: ClauseFeatures, ex: dict, n_codes: int, *, epochs: int =
 
 
 #: the refiner's settings (chosen on the validation clips' descriptions; since 2026-12-07 evening also on
-#: resources/eval/prompts/human_dev.jsonl: top_k 24 → 256 and partial 0.25, docs/notes/qposer_prompt.md)
+#: resources/eval/prompts/human_dev.jsonl: top_k 24 → 256 and partial 0.25; later extra 64 and keep 0.5 — each by a
+#: rule fixed before measuring, docs/notes/qposer_prompt.md)
 REFINE: dict[str, Any] = {"top_k": 256, "rounds": 2, "alpha": 0.05, "partial": 0.25, "extra": 64, "keep": 0.5}
 
 
