@@ -231,18 +231,24 @@ def test_reader_null_slot_lets_a_one_clause_prompt_leave_a_posecode_unread(tmp_p
     assert got.null_slot and torch.allclose(got.null, r.null.half().float())
 
 
+def _right_leg_bank(qp):
+    """The library poses' codes, the right-knee angle posecode, the right leg's code slice, and a right-leg bank of
+    the library's distinct right-leg tuples."""
+    lib = body_rotmats(np.stack([it.pose.body_pose for it in load_builtin()]))
+    with torch.no_grad():
+        codes = qp.encode(lib)
+    sl = qp.group_slice("right_leg")
+    bank = {"right_leg": torch.unique(codes[:, sl], dim=0).to(torch.uint8)}
+    return codes, pc.code("angle", "right_hip", "right_knee", "right_ankle"), sl, bank
+
+
 def test_refiner_extra_candidates_come_from_bank_tuples_that_realise_the_read_category(tiny_qposer):
     """A category the prompt model ranks last (its top_k holds no tuple that realises it) is still realised when the
     bank table says which tuples do (``extra``); without the table (``extra`` 0, older weights) it is not."""
     from core_models.nets.qposer.infer import PromptRefiner, bank_code_table, body_code_categories
 
     qp = tiny_qposer
-    lib = body_rotmats(np.stack([it.pose.body_pose for it in load_builtin()]))
-    with torch.no_grad():
-        codes = qp.encode(lib)
-    knee = pc.code("angle", "right_hip", "right_knee", "right_ankle")
-    sl = qp.group_slice("right_leg")
-    bank = {"right_leg": torch.unique(codes[:, sl], dim=0).to(torch.uint8)}
+    codes, knee, sl, bank = _right_leg_bank(qp)
     deps = [["right_leg"] if ci == knee else [] for ci in range(PROMPT_POSECODES)]
     tcodes, table = bank_code_table(qp, bank, deps, codes[0, qp.group_slice("global")])
     assert tcodes["right_leg"] == [knee] and table["right_leg"].shape == (len(bank["right_leg"]), 1)
@@ -285,12 +291,7 @@ def test_refiner_keep_prefers_candidates_that_leave_unstated_codes_as_they_were(
     from core_models.nets.qposer.infer import PromptRefiner, bank_code_table, body_code_categories
 
     qp = tiny_qposer
-    lib = body_rotmats(np.stack([it.pose.body_pose for it in load_builtin()]))
-    with torch.no_grad():
-        codes = qp.encode(lib)
-    knee = pc.code("angle", "right_hip", "right_knee", "right_ankle")
-    sl = qp.group_slice("right_leg")
-    bank = {"right_leg": torch.unique(codes[:, sl], dim=0).to(torch.uint8)}
+    codes, knee, sl, bank = _right_leg_bank(qp)
     leg_only = [ci for ci in range(PROMPT_POSECODES)
                 if pc.CODES[ci].joints and all(j.startswith("right_") and j[6:] in ("hip", "knee", "ankle", "foot")
                                                for j in pc.CODES[ci].joints)]
