@@ -47,20 +47,25 @@ def _pick_lifter(name: str | None):
     return name, models[name]
 
 
-def _rows(name: str, split: str, n: int, seed: int):
+def _rows(names: str, split: str, n: int, seed: int):
+    """Detected stills of ``split`` from one dataset or a comma list of them (rows concatenated), ``n`` drawn."""
     from core_models.capture.realdata import load_landmark_dataset
 
-    ds = load_landmark_dataset(name, split=split, kind="still")
+    parts = [load_landmark_dataset(name, split=split, kind="still") for name in names.split(",")]
+    ds = parts[0] if len(parts) == 1 else SimpleNamespace(**{
+        f: np.concatenate([np.asarray(getattr(p, f)) for p in parts]) for f in _FIELDS + ("detected",)})
     ok = np.nonzero(ds.detected)[0]
     if len(ok) == 0:
-        raise ValueError(f"{name}: no detected {split} stills")
+        raise ValueError(f"{names}: no detected {split} stills")
     keep = np.sort(np.random.default_rng(seed).choice(ok, min(n, len(ok)), replace=False))
     return ds, keep
 
 
+_FIELDS = ("landmarks", "image_size", "root_orient", "body_pose", "cam_R")
+
+
 def _subset(ds, keep):
-    fields = ("landmarks", "detected", "image_size", "root_orient", "body_pose", "cam_R")
-    return SimpleNamespace(**{f: getattr(ds, f)[keep] for f in fields})
+    return SimpleNamespace(**{f: np.asarray(getattr(ds, f))[keep] for f in _FIELDS + ("detected",)})
 
 
 @torch.no_grad()
@@ -92,8 +97,10 @@ def _texts(ds, keep, seed: int) -> tuple[torch.Tensor, list[str]]:
 def build_split(args, lifter, split: str, n: int, seed: int) -> dict:
     from core_models.pose import Pose, normalize_heading
 
-    ds, keep = _rows(args.landmarks, split, n, seed)
-    f = Path(args.cache) / f"emb_{args.landmarks}_{len(ds)}_{args.lifter_name}_{split}_{n}_{seed}.pt"
+    names = args.landmarks + (f",{args.extra_landmarks}" if split == "train" and args.extra_landmarks else "")
+    ds, keep = _rows(names, split, n, seed)
+    tag = names.replace(",", "+")
+    f = Path(args.cache) / f"emb_{tag}_{len(ds.detected)}_{args.lifter_name}_{split}_{n}_{seed}.pt"
     if f.exists():
         return torch.load(f, weights_only=False)
     t, texts = _texts(ds, keep, seed)
@@ -106,9 +113,13 @@ def build_split(args, lifter, split: str, n: int, seed: int) -> dict:
     return d
 
 
-#: the seed's Table 1 rows: (name, model class, training input subsets)
-MODELS = (("aligner_single", Aligner, SUBSETS[:3]), ("aligner", Aligner, SUBSETS),
-          ("embroider_single", PoseEmbroider, SUBSETS[:3]), ("embroider", PoseEmbroider, SUBSETS))
+#: the seed's Table 1 rows: (name, model class, training input subsets, config changes), then PoseEmbroider
+#: variants (MLP tokenizers, loss only on the modalities missing from the input subset; model.EmbroiderConfig)
+MODELS = (("aligner_single", Aligner, SUBSETS[:3], {}), ("aligner", Aligner, SUBSETS, {}),
+          ("embroider_single", PoseEmbroider, SUBSETS[:3], {}), ("embroider", PoseEmbroider, SUBSETS, {}),
+          ("embroider_missing", PoseEmbroider, SUBSETS, {"loss_on": "missing"}),
+          ("embroider_deep", PoseEmbroider, SUBSETS, {"tok_layers": 3}),
+          ("embroider_deep_missing", PoseEmbroider, SUBSETS, {"tok_layers": 3, "loss_on": "missing"}))
 
 
 def train_model(model, raw: dict, epochs: int, batch: int, lr: float, seed: int, subsets=SUBSETS) -> float:
@@ -135,7 +146,7 @@ def train_model(model, raw: dict, epochs: int, batch: int, lr: float, seed: int,
     return time.time() - t0
 
 
-def one_seed(args, train: dict, test: dict, seed: int) -> dict:
+def one_seed(args, train: dict, pools: dict, seed: int) -> dict:
     from core_models.capture.synth import LandmarkModel
     from core_models.nets.embroider.train import pretrain_pose_vae
 
@@ -143,18 +154,19 @@ def one_seed(args, train: dict, test: dict, seed: int) -> dict:
     vae = pretrain_pose_vae(SimpleNamespace(root_orient=train["root_orient"], body_pose=train["body_pose"]), rest,
                             args.vae_epochs, 256, seed, log=log)
     with torch.no_grad():
-        p_tr, p_te = vae.encode(train["rot"]).loc, vae.encode(test["rot"]).loc
-    raw_tr = {"v": train["v"], "p": p_tr, "t": train["t"]}
-    raw_te = {"v": test["v"], "p": p_te, "t": test["t"]}
-    ec = EmbroiderConfig(in_dims={m: int(raw_tr[m].shape[1]) for m in MODALITIES}, d=args.d)
-    out = {}
-    for name, cls, subsets in MODELS:
+        raw_tr = {"v": train["v"], "p": vae.encode(train["rot"]).loc, "t": train["t"]}
+        raw = {k: {"v": d["v"], "p": vae.encode(d["rot"]).loc, "t": d["t"]} for k, d in pools.items()}
+    out: dict = {k: {} for k in pools}
+    for name, cls, subsets, changes in MODELS:
         if args.models and name not in args.models.split(","):
             continue
+        ec = EmbroiderConfig(in_dims={m: int(raw_tr[m].shape[1]) for m in MODALITIES}, d=args.d, **changes)
         model = cls(ec)
         sec = train_model(model, raw_tr, args.epochs, args.batch, args.lr, seed, subsets)
-        out[name] = {**retrieval_table(model, raw_te), "seconds": round(sec, 1)}
-        log(f"[study embroider] seed {seed} {name}: mRecall {out[name]['mRecall']} ({sec:.0f} s)")
+        for k in pools:
+            out[k][name] = {**retrieval_table(model, raw[k]), "seconds": round(sec, 1)}
+        log(f"[study embroider] seed {seed} {name}: mRecall " +
+            ", ".join(f"{k} {out[k][name]['mRecall']}" for k in pools) + f" ({sec:.0f} s)")
     return out
 
 
@@ -164,14 +176,19 @@ def summarise(per_seed: dict) -> dict:
     for name in next(iter(per_seed.values())):
         out[name] = {k: [round(float(np.mean([r[name][k] for r in per_seed.values()])), 2),
                          round(float(np.std([r[name][k] for r in per_seed.values()])), 2)] for k in keys}
-    gaps = [r["embroider"]["mRecall"] - r["aligner"]["mRecall"] for r in per_seed.values()]
-    out["embroider_minus_aligner_mRecall"] = [round(float(np.mean(gaps)), 2), round(float(np.std(gaps)), 2)]
+    for name in next(iter(per_seed.values())):
+        if name.startswith("embroider") and "aligner" in next(iter(per_seed.values())):
+            gaps = [r[name]["mRecall"] - r["aligner"]["mRecall"] for r in per_seed.values()]
+            out[f"{name}_minus_aligner_mRecall"] = [round(float(np.mean(gaps)), 2), round(float(np.std(gaps)), 2)]
     return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--landmarks", default="real_v1")
+    ap.add_argument("--extra-landmarks", default=None, help="more datasets (comma list) whose train rows are added")
+    ap.add_argument("--n-val", type=int, default=0, help="also score a pool of this many val-split rows (the "
+                    "selection pool: choose a variant on val, report test)")
     ap.add_argument("--lifter", default=None, help="lifter.pt variant for the visual modality")
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--n-train", type=int, default=6000)
@@ -189,17 +206,24 @@ def main(argv=None) -> int:
     args.lifter_name, lifter = _pick_lifter(args.lifter)
     t0 = time.time()
     train = build_split(args, lifter, "train", args.n_train, 0)
-    test = build_split(args, lifter, "test", args.n_test, 1)
-    distinct = {s: len(set(d["texts"])) / len(d["texts"]) for s, d in (("train", train), ("test", test))}
-    per_seed = {int(s): one_seed(args, train, test, int(s)) for s in args.seeds.split(",")}
+    pools = {"test": build_split(args, lifter, "test", args.n_test, 1)}
+    if args.n_val:
+        pools["val"] = build_split(args, lifter, "val", args.n_val, 2)
+    distinct = {s: len(set(d["texts"])) / len(d["texts"]) for s, d in (("train", train), *pools.items())}
+    runs = {int(s): one_seed(args, train, pools, int(s)) for s in args.seeds.split(",")}
+    per_seed = {s: r["test"] for s, r in runs.items()}
     res = {"command": "nice -n 5 .venv/bin/python tools/study_embroider.py " + " ".join(sys.argv[1:]),
            "landmarks": args.landmarks, "lifter_variant": args.lifter_name, "n_train": len(train["v"]),
-           "n_test": len(test["v"]), "distinct_text_fraction": distinct, "seconds": round(time.time() - t0, 1),
-           "settings": {k: getattr(args, k) for k in ("epochs", "vae_epochs", "batch", "lr", "d")},
+           "n_test": len(pools["test"]["v"]), "distinct_text_fraction": distinct,
+           "seconds": round(time.time() - t0, 1),
+           "settings": {k: getattr(args, k) for k in ("epochs", "vae_epochs", "batch", "lr", "d", "extra_landmarks")},
            "per_seed": per_seed, "summary": summarise(per_seed)}
+    if args.n_val:
+        val = {s: r["val"] for s, r in runs.items()}
+        res.update(n_val=len(pools["val"]["v"]), per_seed_val=val, summary_val=summarise(val))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(res, indent=1))
-    print(json.dumps(res["summary"], indent=1))
+    print(json.dumps({k: res[k] for k in ("summary", "summary_val") if k in res}, indent=1))
     return 0
 
 

@@ -41,6 +41,32 @@ def test_embroider_any_subset_and_loss_reaches_every_modality():
     assert not torch.allclose(m(raw, ("v",)), m(raw, ("v", "t")))
 
 
+def test_embroider_variants_mlp_tokenizers_and_loss_on_missing_modalities():
+    from dataclasses import replace
+
+    seed_cfg = _cfg()
+    # the seed's tokenizer is linear + ReLU, and its state-dict keys stay those of the shipped weights
+    assert [type(x).__name__ for x in PoseEmbroider(seed_cfg).inp["v"]] == ["Linear", "ReLU"]
+    deep = PoseEmbroider(replace(seed_cfg, tok_layers=3))
+    assert sum(isinstance(x, torch.nn.Linear) for x in deep.inp["t"]) == 3
+    assert deep.encode_inputs(_raw())["t"].min() < 0    # MLP tokenizer ends linear: features can be negative
+    raw = _raw()
+    torch.manual_seed(0)
+    every = PoseEmbroider(seed_cfg)
+    torch.manual_seed(0)
+    missing = PoseEmbroider(replace(seed_cfg, loss_on="missing"))
+    # same weights; for G = (v,) the "missing" loss drops InfoNCE(v̂, v): smaller by exactly that term
+    feats = every.encode_inputs(raw)
+    hat = every.reproject(every.embroider(feats, ("v",)))
+    own = float(info_nce(hat["v"], feats["v"], every.log_scale["v"]))
+    assert missing.loss(raw, (("v",),))[0].item() == pytest.approx(every.loss(raw, (("v",),))[0].item() - own,
+                                                                   rel=1e-5)
+    with pytest.raises(ValueError, match="loss_on"):
+        PoseEmbroider(replace(seed_cfg, loss_on="some"))
+    # configs saved before the options existed load as the seed's model
+    assert EmbroiderConfig.from_dict({"in_dims": DIMS, "d": 32}).tok_layers == 1
+
+
 def test_info_nce_prefers_matched_pairs():
     y = torch.randn(16, 8)
     s = torch.tensor(2.66)

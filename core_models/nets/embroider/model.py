@@ -11,6 +11,9 @@ Modalities (frozen encoders, computed by the caller; see :mod:`core_models.nets.
 added, a learnable global token x is prepended, a transformer mixes {x} ∪ G for any input subset G, and the output
 at x is the embroidered embedding x̄_G. Modality-specific MLP re-projection heads give m̂_G; training minimises
 Σ_G Σ_m InfoNCE(m, m̂_G) over all single and dual subsets G (:data:`SUBSETS`) and **all** modalities m.
+Two config options depart from the seed (defaults = the seed): ``tok_layers`` > 1 makes the tokenizers MLPs (the
+seed's frozen encoders were already pose-aware, ours — MiniLM, a pose VAE, the lifter — are not), and
+``loss_on="missing"`` keeps only the modalities m ∉ G (the Aligner's targets) in the sum.
 
 :class:`Aligner` (baseline): deep modality-specific MLPs into one joint space, trained with
 Σ_G Σ_{m∉G} InfoNCE(m, mean_{q∈G} q).
@@ -39,6 +42,10 @@ class EmbroiderConfig:
     ff: int = 256
     proj_hidden: int = 256
     dropout: float = 0.0
+    #: PoseEmbroider tokenizer depth: 1 = the seed's linear + ReLU; k > 1 = a k-layer MLP (GELU, linear output)
+    tok_layers: int = 1
+    #: PoseEmbroider loss targets per input subset G: "all" modalities (the seed) or only those "missing" from G
+    loss_on: str = "all"
 
     def to_dict(self):
         return asdict(self)
@@ -68,7 +75,9 @@ class PoseEmbroider(nn.Module):
     def __init__(self, cfg: EmbroiderConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or EmbroiderConfig()
-        self.inp = nn.ModuleDict({m: nn.Sequential(nn.Linear(cfg.in_dims[m], cfg.d), nn.ReLU()) for m in MODALITIES})
+        if cfg.loss_on not in ("all", "missing"):
+            raise ValueError(f"loss_on must be 'all' or 'missing', not {cfg.loss_on!r}")
+        self.inp = nn.ModuleDict({m: self._tokenizer(cfg, cfg.in_dims[m]) for m in MODALITIES})
         self.tok = nn.ParameterDict({m: nn.Parameter(torch.randn(cfg.d) * 0.02) for m in MODALITIES})
         self.glob = nn.Parameter(torch.randn(cfg.d) * 0.02)
         layer = nn.TransformerEncoderLayer(cfg.d, cfg.heads, cfg.ff, dropout=cfg.dropout, batch_first=True,
@@ -78,8 +87,14 @@ class PoseEmbroider(nn.Module):
         self.reproj = nn.ModuleDict({m: _mlp(cfg.d, cfg.proj_hidden, cfg.d) for m in MODALITIES})
         self.log_scale = nn.ParameterDict({m: nn.Parameter(torch.tensor(2.66)) for m in MODALITIES})
 
+    @staticmethod
+    def _tokenizer(cfg: EmbroiderConfig, in_dim: int) -> nn.Module:
+        if cfg.tok_layers <= 1:
+            return nn.Sequential(nn.Linear(in_dim, cfg.d), nn.ReLU())
+        return _mlp(in_dim, cfg.proj_hidden, cfg.d, cfg.tok_layers, cfg.dropout)
+
     def encode_inputs(self, raw: dict) -> dict:
-        """raw frozen encodings {m: (B, in_dim)} → modality features {m: (B, d)} (linear + ReLU)."""
+        """raw frozen encodings {m: (B, in_dim)} → modality features {m: (B, d)} (the tokenizers)."""
         return {m: self.inp[m](x) for m, x in raw.items()}
 
     def embroider(self, feats: dict, subset) -> torch.Tensor:
@@ -101,7 +116,8 @@ class PoseEmbroider(nn.Module):
         total, parts = torch.zeros((), device=self.glob.device), {}
         for G in subsets:
             hat = self.reproject(self.embroider(feats, G))
-            lg = torch.stack([info_nce(hat[m], feats[m], self.log_scale[m]) for m in MODALITIES]).sum()
+            targets = [m for m in MODALITIES if self.cfg.loss_on == "all" or m not in G]
+            lg = torch.stack([info_nce(hat[m], feats[m], self.log_scale[m]) for m in targets]).sum()
             parts["".join(G)] = float(lg.detach())
             total = total + lg
         return total, parts
