@@ -146,6 +146,40 @@ def train_model(model, raw: dict, epochs: int, batch: int, lr: float, seed: int,
     return time.time() - t0
 
 
+def posetext_tower(args, seed: int) -> torch.nn.Module:
+    """``--text-encoder posetext``: a text encoder made pose-aware the way the seed's was (there: the text tower of
+    a text-to-pose retrieval model). Frozen MiniLM (pooled) → MLP, trained with symmetric InfoNCE against an MLP of
+    the heading-normalised joint rotations on ``--text-pretrain`` described **train-split corpus poses** (the
+    corpus's own descriptions; val / test clips never seen); the text tower is then frozen and its output is the
+    t modality of every model (Aligner and PoseEmbroider alike)."""
+    from core_models.nets.embroider.model import _mlp, info_nce
+    from core_models.nets.training.capture_data import build_capture_data
+    from core_models.pose import Pose, normalize_heading
+
+    cd = build_capture_data(args.text_corpus, "train", args.text_pretrain, seed=3, with_text=True, log=log)
+    pose, _ = normalize_heading(Pose(cd.root_orient, cd.body_pose))
+    rot = torch.from_numpy(pose.matrices().astype(np.float32)).flatten(1)
+    txt = cd.text_pooled.float()
+    torch.manual_seed(seed)
+    text_net, pose_net = _mlp(txt.shape[1], 512, 256, 3), _mlp(rot.shape[1], 512, 256, 3)
+    scale = torch.nn.Parameter(torch.tensor(2.66))
+    params = [*text_net.parameters(), *pose_net.parameters(), scale]
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4)
+    rng = np.random.default_rng(seed)
+    steps = max(1, len(txt) // args.batch)
+    for epoch in range(args.text_epochs):
+        perm, total = rng.permutation(len(txt)), 0.0
+        for b in range(steps):
+            sel = torch.as_tensor(perm[b * args.batch:(b + 1) * args.batch])
+            loss = info_nce(text_net(txt[sel]), pose_net(rot[sel]), scale)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach())
+        log(f"[study embroider] pose-text pre-training epoch {epoch + 1}/{args.text_epochs}: loss {total / steps:.3f}")
+    return text_net.eval().requires_grad_(False)
+
+
 def one_seed(args, train: dict, pools: dict, seed: int) -> dict:
     from core_models.capture.synth import LandmarkModel
     from core_models.nets.embroider.train import pretrain_pose_vae
@@ -156,6 +190,11 @@ def one_seed(args, train: dict, pools: dict, seed: int) -> dict:
     with torch.no_grad():
         raw_tr = {"v": train["v"], "p": vae.encode(train["rot"]).loc, "t": train["t"]}
         raw = {k: {"v": d["v"], "p": vae.encode(d["rot"]).loc, "t": d["t"]} for k, d in pools.items()}
+    if args.text_encoder == "posetext":
+        tower = posetext_tower(args, seed)
+        with torch.no_grad():
+            for r in (raw_tr, *raw.values()):
+                r["t"] = tower(r["t"])
     out: dict = {k: {} for k in pools}
     for name, cls, subsets, changes in MODELS:
         if args.models and name not in args.models.split(","):
@@ -183,6 +222,19 @@ def summarise(per_seed: dict) -> dict:
     return out
 
 
+def merge(files: list[str], out: str) -> dict:
+    """One result from runs of the same settings on different seeds (``--merge A.json B.json … --out M.json``)."""
+    runs = [json.loads(Path(f).read_text()) for f in files]
+    res = {k: v for k, v in runs[0].items() if k not in ("per_seed", "per_seed_val", "summary", "summary_val")}
+    res.update(command=[r["command"] for r in runs], seconds=round(sum(r["seconds"] for r in runs), 1))
+    for key, summ in (("per_seed", "summary"), ("per_seed_val", "summary_val")):
+        if all(key in r for r in runs):
+            res[key] = {s: v for r in runs for s, v in r[key].items()}
+            res[summ] = summarise(res[key])
+    Path(out).write_text(json.dumps(res, indent=1))
+    return res
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--landmarks", default="real_v1")
@@ -199,11 +251,25 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--d", type=int, default=128)
     ap.add_argument("--models", default=None, help="comma list of " + ", ".join(m[0] for m in MODELS) + " (all)")
+    ap.add_argument("--text-encoder", default="minilm", choices=("minilm", "posetext"),
+                    help="t modality: frozen MiniLM (pooled), or MiniLM + a tower pre-trained for text-to-pose "
+                         "retrieval on described train-split corpus poses (the seed's pose-aware text encoder)")
+    ap.add_argument("--text-corpus", default=None, help="corpus for --text-encoder posetext (default corpus)")
+    ap.add_argument("--text-pretrain", type=int, default=20000, help="described corpus poses for the tower")
+    ap.add_argument("--text-epochs", type=int, default=15)
     ap.add_argument("--cache", default=str(Path.home() / ".cache" / "posetailor" / "textlift"))
     ap.add_argument("--out", default="docs/capture/studies/embroider_real_v1.json")
+    ap.add_argument("--merge", nargs="+", default=None, metavar="JSON", help="merge per-seed result files into --out")
     args = ap.parse_args(argv)
+    if args.merge:
+        print(json.dumps(merge(args.merge, args.out)["summary"], indent=1))
+        return 0
     torch.set_num_threads(1)
     args.lifter_name, lifter = _pick_lifter(args.lifter)
+    if args.text_corpus is None:
+        from core_models.data.corpus import default_corpus_dir
+
+        args.text_corpus = str(default_corpus_dir())
     t0 = time.time()
     train = build_split(args, lifter, "train", args.n_train, 0)
     pools = {"test": build_split(args, lifter, "test", args.n_test, 1)}
@@ -216,7 +282,8 @@ def main(argv=None) -> int:
            "landmarks": args.landmarks, "lifter_variant": args.lifter_name, "n_train": len(train["v"]),
            "n_test": len(pools["test"]["v"]), "distinct_text_fraction": distinct,
            "seconds": round(time.time() - t0, 1),
-           "settings": {k: getattr(args, k) for k in ("epochs", "vae_epochs", "batch", "lr", "d", "extra_landmarks")},
+           "settings": {k: getattr(args, k) for k in ("epochs", "vae_epochs", "batch", "lr", "d", "extra_landmarks",
+                                                     "text_encoder", "text_pretrain", "text_epochs")},
            "per_seed": per_seed, "summary": summarise(per_seed)}
     if args.n_val:
         val = {s: r["val"] for s, r in runs.items()}
