@@ -166,3 +166,22 @@ def test_load_and_learned_regressor(tiny):
     # heading from a hip line: facing the camera (+z) = 0, turned to the body's left = +90°
     assert abs(_hip_heading([0.1, 0, 0], [-0.1, 0, 0])) < 1e-6
     assert abs(_hip_heading([0, 0, -0.1], [0, 0, 0.1]) - np.pi / 2) < 1e-6
+
+
+def test_weights_with_mlp_tokenizers_load_as_saved(tmp_path):
+    from dataclasses import replace
+
+    from core_models.nets.common.weights import save_weights
+
+    cfg = replace(_cfg(), tok_layers=3, loss_on="missing")
+    emb, ali = PoseEmbroider(cfg), Aligner(cfg)
+    state = {}
+    for prefix, mod in (("embroider.", emb), ("aligner.", ali), ("head_embroider.", SMPLHead(32)),
+                        ("head_aligner.", SMPLHead(32))):
+        state.update({prefix + k: v for k, v in mod.state_dict().items()})
+    save_weights("embroider", state, {"embroider": cfg.to_dict(), "lifter_variant": "none_T2", "window": 2}, {},
+                 directory=tmp_path)
+    emb2, *_, saved = load_embroider(tmp_path)
+    assert saved["embroider"]["tok_layers"] == 3 and emb2.cfg.loss_on == "missing"
+    raw = _raw()
+    assert torch.allclose(emb2.encode_inputs(raw)["t"], emb.eval().encode_inputs(raw)["t"], atol=1e-6)

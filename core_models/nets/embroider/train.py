@@ -209,6 +209,10 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vae-epochs", type=int, default=6)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--d", type=int, default=128)
+    p.add_argument("--tok-layers", type=int, default=1, help="PoseEmbroider tokenizer depth (1: the seed's linear + "
+                   "ReLU; 3: the MLP tokenizers that beat the Aligner on real landmarks, docs/notes/textlift_study.md)")
+    p.add_argument("--loss-on", default="all", choices=("all", "missing"),
+                   help="PoseEmbroider InfoNCE targets per input subset: all modalities (the seed) or the missing ones")
     p.add_argument("--max-minutes", type=float, default=None, help="per-model time budget")
     p.add_argument("--lifter-dir", default=None, help="folder of lifter.pt (default resources/weights)")
     p.add_argument("--out-dir", default=None)
@@ -239,7 +243,8 @@ def run_train(args) -> int:
     vae = pretrain_pose_vae(train, rest, args.vae_epochs, args.batch, args.seed, device=dev)
     times = {"pose_vae": round(time.time() - t, 1)}
     enc = Encoders(lifter, vae)
-    ec = EmbroiderConfig(in_dims={"v": lifter.cfg.d + 66, "p": 32, "t": 384}, d=args.d)
+    ec = EmbroiderConfig(in_dims={"v": lifter.cfg.d + 66, "p": 32, "t": 384}, d=args.d,
+                         tok_layers=getattr(args, "tok_layers", 1), loss_on=getattr(args, "loss_on", "all"))
     emb, ali = PoseEmbroider(ec).to(dev), Aligner(ec).to(dev)
     times["embroider"] = round(train_contrastive(emb, enc, train, args.epochs, args.batch, seed=args.seed,
                                                  name="embroider", max_minutes=args.max_minutes), 1)
