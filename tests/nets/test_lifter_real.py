@@ -125,8 +125,15 @@ def test_train_save_and_the_direct_regressor(ds, lm_model, tmp_path, encoder):
     from core_models.nets.common.weights import load_weights
 
     before = load_weights("lifter", tmp_path)["config"]
+    from core_models.nets.common.weights import manifest
+
+    man0 = manifest("lifter", tmp_path)
     real._merge_save("real-test_T1", model, {"real_val": {}}, info | {"seconds": 1.0}, tmp_path)
     after = load_weights("lifter", tmp_path)["config"]
+    # the recorded chain grows by one step and keeps what `train all` replays it with
+    man1 = manifest("lifter", tmp_path)
+    assert man1["commands"][:-1] == man0["commands"] and man1["commands"][-1].startswith("python main.py train lifter")
+    assert all(man1.get(k) == man0.get(k) for k in ("data_commands", "dropped_variants"))
     assert after["real_default"] == "real-test_T1" and after["default"] == before["default"]
     assert set(before["variants"]) < set(after["variants"]) and "real_ensemble" not in after
     # --pair-with: a second variant forms the shipped 'direct' pair with the first; a bad partner writes nothing

@@ -418,9 +418,12 @@ def _merge_save(name: str, model: Lifter, metrics: dict, info: dict, out, pair_w
                 cfgs[n] = c
                 results[n] = man.get("metrics", {}).get(n)
                 train_info[n] = man.get("train", {}).get(n)
-        commands = [c for c in man.get("commands", [man.get("command")]) if c and "--landmarks" not in c]
+        # the whole chain stays: later real-landmark steps start from earlier ones (--init), so `train all`
+        # needs every step, and the landmark datasets' build commands (data_commands) with them
+        commands = [c for c in man.get("commands", [man.get("command")]) if c]
         seconds, default = float(man.get("train_seconds", 0)), blob["config"].get("default", name)
-        keep: dict = {k: man[k] for k in ("data", "n_train", "n_test") if k in man}
+        keep: dict = {k: man[k] for k in ("data", "n_train", "n_test", "data_commands", "dropped_variants",
+                                          "notes", "command_note") if k in man}
     except WeightsError as e:
         log(f"[lifter real] nothing to merge with ({e})")
         keep = {}
