@@ -17,6 +17,11 @@ six input subsets ("dual-input extension"), ``PoseEmbroider`` on single inputs o
 one), each with its own loss (InfoNCE), trained on the precomputed frozen encodings (the encoders are frozen,
 so this is the objective of ``embroider.train.train_contrastive`` without re-running them every step); evaluation:
 ``embroider.eval.retrieval_table`` (6 single- and 3 dual-input tasks, mean of R@1/5/10) on the test pool.
+
+Since 2026-12-07: ``--extra-landmarks`` adds more datasets' train rows, ``--n-val`` scores a val pool too (choose
+there, report test), ``--models`` also offers PoseEmbroider variants (``embroider_missing``, ``embroider_deep``,
+``embroider_deep_missing``: ``EmbroiderConfig.loss_on`` / ``tok_layers``), ``--text-encoder posetext`` swaps MiniLM
+for a pose-aware text tower (:func:`posetext_tower`), ``--merge`` joins per-seed runs (one process per seed).
 """
 from __future__ import annotations
 
