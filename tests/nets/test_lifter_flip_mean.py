@@ -169,27 +169,3 @@ def test_a_pair_of_variants_averages_on_so3_and_stays_equivariant(tmp_path):
     save_weights("lifter", state, cfg, {}, directory=tmp_path)
     with pytest.raises(WeightsError, match="missing"):
         load_direct_model(tmp_path)
-
-
-def test_three_variants_average_by_the_chordal_mean_and_stay_equivariant():
-    from core_models.nets.lifter.model import LifterPair
-    from core_models.pose import nearest_rotation
-
-    members, kp = [_model("chordal") for _ in range(3)], _keypoints()
-    with torch.no_grad():
-        for k, m in enumerate(members[1:], 1):
-            for prm in m.parameters():
-                prm.add_(torch.randn_like(prm) * 0.03 * k)
-        trio = LifterPair(members).eval()
-        th, j = trio.predict_pose(kp, flip=True)
-        outs = [m.predict_pose(kp, flip=True) for m in members]
-        thm, _ = trio.predict_pose(mirror_keypoints(kp), flip=True)
-        same = LifterPair([members[0]] * 3).eval().predict_pose(kp, flip=True)[0]
-    torch.testing.assert_close(j, sum(o[1] for o in outs) / 3)
-    mean = sum(sixd_to_matrix(o[0]) for o in outs) / 3
-    torch.testing.assert_close(sixd_to_matrix(th), nearest_rotation(mean), atol=1e-5, rtol=0)
-    R = sixd_to_matrix(th)
-    torch.testing.assert_close(R @ R.transpose(-1, -2), torch.eye(3).expand_as(R), atol=1e-5, rtol=0)
-    torch.testing.assert_close(sixd_to_matrix(mirror_pose6d(thm)), R, atol=1e-4, rtol=0)
-    # three equal members give the member's own answer
-    torch.testing.assert_close(sixd_to_matrix(same), sixd_to_matrix(outs[0][0]), atol=1e-5, rtol=0)

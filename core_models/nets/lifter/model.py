@@ -31,7 +31,6 @@ import torch.nn.functional as F
 from core_models import skeleton as sk
 from core_models.pose import (
     matrix_to_6d,
-    nearest_rotation,
     rigid_align,
     sixd_to_matrix,
 )
@@ -317,29 +316,24 @@ class Lifter(nn.Module):
 
 
 class LifterPair(nn.Module):
-    """Two (or more) real-landmark variants with pose heads run as one ``direct`` model (lifter.pt config
+    """Two real-landmark variants with pose heads run as one ``direct`` model (lifter.pt config
     ``real_ensemble``): :meth:`predict_pose` averages their (flip-averaged) rotations on SO(3) — the geodesic
     midpoint, :func:`average_rotations_6d` — and their lifted joints. Exposes ``cfg`` (the first member's) like a
     :class:`Lifter`, so :class:`core_models.nets.embroider.infer.CaptureModel` takes either."""
 
     def __init__(self, members: list[Lifter]):
         super().__init__()
-        if len(members) < 2 or not all(m.cfg.pose_head for m in members):
-            raise ValueError("LifterPair needs two (or more) lifters with pose heads")
+        if len(members) != 2 or not all(m.cfg.pose_head for m in members):
+            raise ValueError("LifterPair needs exactly two lifters with pose heads")
         if len({(m.cfg.window, m.cfg.in_dim) for m in members}) != 1:
             raise ValueError("LifterPair members must read the same input (window, in_dim)")
         self.members = nn.ModuleList(members)
-        self._members: tuple[Lifter, ...] = tuple(members)
+        self._pair: tuple[Lifter, Lifter] = (members[0], members[1])
         self.cfg = members[0].cfg
 
     def predict_pose(self, kp: torch.Tensor, flip: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        out = [m.predict_pose(kp, flip) for m in self._members]
-        joints = torch.stack([j for _, j in out]).mean(0)
-        if len(out) == 2:
-            return average_rotations_6d(out[0][0], out[1][0], "chordal"), joints
-        # more members: the chordal L2 mean = the rotation nearest to the mean matrix
-        mean = torch.stack([sixd_to_matrix(t) for t, _ in out]).mean(0)
-        return matrix_to_6d(nearest_rotation(mean)), joints
+        (ta, ja), (tb, jb) = (m.predict_pose(kp, flip) for m in self._pair)
+        return average_rotations_6d(ta, tb, "chordal"), (ja + jb) / 2
 
 
 def mpjpe_loss(pred, target):
