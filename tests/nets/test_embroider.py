@@ -58,7 +58,7 @@ def test_embroider_variants_mlp_tokenizers_and_loss_on_missing_modalities():
     # same weights; for G = (v,) the "missing" loss drops InfoNCE(v̂, v): smaller by exactly that term
     feats = every.encode_inputs(raw)
     hat = every.reproject(every.embroider(feats, ("v",)))
-    own = float(info_nce(hat["v"], feats["v"], every.log_scale["v"]))
+    own = float(info_nce(hat["v"], feats["v"], every.log_scale["v"]).detach())
     assert missing.loss(raw, (("v",),))[0].item() == pytest.approx(every.loss(raw, (("v",),))[0].item() - own,
                                                                    rel=1e-5)
     with pytest.raises(ValueError, match="loss_on"):
