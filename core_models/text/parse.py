@@ -85,7 +85,7 @@ _KNOWN = frozenset(_LEXICON) | frozenset(_SHORTHAND) | frozenset(_NUMBERS) | _FI
     more less than as if you your yours yourself my me we do does did don't not no at all same then so until till
     one ones hold there here again about around roughly approximately maybe or so nearly almost halfway
     have has get got make sure let stand standing sit sitting tall taller level parallel horizontal vertical
-    shoulder hip hips chest instead too well also only each other way like looking straight toward up
+    shoulder hip hips waist held located chest instead too well also only each other way like looking straight toward up
     inch cm m mm feet degrees stride step steps some angle straighter lower higher hanging point points pointing
     palm palms sides touch touches touching grab hands hand place put goes go going come comes""".split())
 

@@ -30,6 +30,7 @@ from core_models.pose import (
     matrix_to_6d,
 )
 from core_models.nets.qposer.prompt_parts import prompted_parts  # noqa: F401  (re-exported)
+from core_models.nets.qposer.prompt_states import state_codes as phrase_states
 from core_models.text.clauses import split_clauses
 
 
@@ -500,7 +501,7 @@ class PromptRefiner:
     def __init__(self, reader: PosecodeReader, banks: dict[str, torch.Tensor], deps: list[list[str]],
                  top_k: int = 24, rounds: int = 2, alpha: float = 0.05, partial: float = 0.25,
                  bank_codes: dict[str, list[int]] | None = None, bank_cats: dict[str, torch.Tensor] | None = None,
-                 extra: int = 0, keep: float = 0.0):
+                 extra: int = 0, keep: float = 0.0, phrases: float = 1.0):
         if not 0.0 <= partial <= 1.0:
             raise ValueError(f"partial must be in [0, 1] (got {partial})")
         self.reader = reader.eval()
@@ -519,6 +520,10 @@ class PromptRefiner:
         # adds ``keep`` to a candidate's score when it keeps the current pose's category ("tilt your head to the
         # left" should not also bow it) — a tie-breaker next to the stated codes' log-probabilities
         self.keep = float(keep)
+        # ``phrases`` > 0: the states :func:`prompt_states.read_states` reads in everyday phrasing ("arms out to the
+        # sides", "hands on hips") are scored at this weight (× scope) in place of the reader's reading of the same
+        # posecode; 0: the reader alone (the weights before 2026-12-08)
+        self.phrases = float(phrases)
 
     @torch.no_grad()
     def targets(self, x: torch.Tensor, m: torch.Tensor, parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -528,10 +533,44 @@ class PromptRefiner:
         p = lg.softmax(-1)
         stated = 1.0 - p[:, -1]
         logc = lg[:, :-1].log_softmax(-1)
-        ps = set(parts)
-        scope = np.array([1.0 if d and d <= ps else (self.partial if d & ps else 0.0) for d in self.deps], np.float32)
+        scope = self._scope(parts)
         keep = [ci for ci in range(self.reader.n_codes) if stated[ci] > 0.5 and scope[ci] > 0]
         return np.asarray(keep, np.int64), stated[keep].numpy() * scope[keep], logc[keep].numpy()
+
+    def _scope(self, parts) -> np.ndarray:
+        ps = set(parts)
+        return np.array([1.0 if d and d <= ps else (self.partial if d & ps else 0.0) for d in self.deps], np.float32)
+
+    def with_states(self, codes: np.ndarray, w: np.ndarray, logc: np.ndarray, states, parts
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`targets` with the phrase-read ``states`` ([(posecode, accepted categories)]) in place of the
+        reader's reading of the same posecodes: P = 0.99 spread over the accepted categories, weight ``phrases`` (a
+        state the words name is not down-weighted for its partial scope); states that do not depend on a prompted
+        part are dropped. Where the reader states the posecode in an accepted category, its (more precise) row
+        is kept at weight ≥ ``phrases``."""
+        if self.phrases <= 0 or not states:
+            return codes, w, logc
+        scope = self._scope(parts)
+        rows = {int(c): k for k, c in enumerate(codes)}
+        codes_l, w_l, logc_l = list(codes), list(w), list(logc)
+        for ci, cats in states:
+            if ci >= self.reader.n_codes or scope[ci] <= 0:
+                continue
+            valid = self.mask[ci, :-1].numpy()
+            n_ok = sum(1 for c in cats if valid[c])
+            if n_ok == 0:
+                continue
+            row = np.where(valid, np.log(0.01 / max(int(valid.sum()) - n_ok, 1)), -np.inf).astype(np.float32)
+            row[list(cats)] = np.log(0.99 / n_ok) if n_ok < valid.sum() else 0.0
+            if ci in rows and int(np.argmax(logc_l[rows[ci]])) in cats:  # the reader agrees, more precisely
+                w_l[rows[ci]] = max(float(w_l[rows[ci]]), self.phrases)
+            elif ci in rows:
+                w_l[rows[ci]], logc_l[rows[ci]] = self.phrases, row
+            else:
+                rows[ci] = len(codes_l)
+                codes_l.append(ci), w_l.append(self.phrases), logc_l.append(row)
+        return (np.asarray(codes_l, np.int64), np.asarray(w_l, np.float32),
+                np.stack(logc_l).astype(np.float32) if logc_l else np.zeros((0, logc.shape[1]), np.float32))
 
     def candidates(self, logp: torch.Tensor, part: str, wanted: dict[int, int] | None = None) -> torch.Tensor:
         """(k+1[+extra], H) code tuples: the per-head argmax, then the bank's best-scored tuples, then (``wanted``:
@@ -555,10 +594,11 @@ class PromptRefiner:
         return torch.cat(out)
 
     @torch.no_grad()
-    def choose(self, qp, base: np.ndarray, logits: dict[str, torch.Tensor], x, m, parts) -> dict[str, np.ndarray]:
+    def choose(self, qp, base: np.ndarray, logits: dict[str, torch.Tensor], x, m, parts,
+               states=None) -> dict[str, np.ndarray]:
         logp = {p: logits[p][0].cpu().log_softmax(-1) for p in parts}
         cur = torch.as_tensor(np.asarray(base, np.int64)).clone()
-        codes, w, logc = self.targets(x, m, parts)
+        codes, w, logc = self.with_states(*self.targets(x, m, parts), states, parts)
         wanted = {p: {int(ci): int(np.argmax(logc[k])) for k, ci in enumerate(codes)
                       if self.deps[ci] == {p} and w[k] >= 0.5} for p in parts}
         cands = {p: self.candidates(logp[p], p, wanted[p]) for p in parts}
@@ -664,7 +704,7 @@ class Prompter:
         logits = self.model(x.to(dev), m.to(dev))
         if self.refiner is not None and base is not None and qp is not None:
             return self.refiner.choose(qp, base, logits, x.to(model_device(self.refiner.reader)),
-                                       m.to(model_device(self.refiner.reader)), parts)
+                                       m.to(model_device(self.refiner.reader)), parts, states=phrase_states(text))
         return {p: logits[p][0].argmax(-1).cpu().numpy() for p in parts}
 
 

@@ -42,6 +42,8 @@ _PLACE = {"above", "over", "overhead", "below", "under", "underneath", "beneath"
           "touch", "touches", "touching", "reach", "reaches", "reaching", "grab", "grabs", "grabbing", "clasp",
           "clasps", "clasping", "hug", "hugs", "hugging", "by", "than",
           "beyond"}
+#: place verbs whose arm noun is the moving part, not a place
+_MOVER_VERBS = {"reach", "reaches", "reaching", "clasp", "clasps", "clasping"}
 _SUPPORT = {"kneel", "kneels", "kneeling", "knelt", "stand", "stands", "standing", "balance", "balances",
             "balancing", "down", "sit", "sits", "sitting", "squat", "squats", "squatting", "lie", "lies", "lying",
             "weight", "hop", "hops", "hopping", "land", "lands", "landing"}
@@ -84,8 +86,11 @@ def _is_target(words: list[str], i: int) -> bool:
         k -= 1
     if k < 0:
         return False
-    if words[k] in _PLACE:
+    if words[k] == "in" and words[k + 1] == "front":  # "in front of your chest"
         return True
+    if words[k] in _PLACE:
+        # "reach your right arm forward", "clasp your hands": the arm a reaching verb names is the one that moves
+        return not (words[k] in _MOVER_VERBS and _kind(words[i]) == "arm")
     if words[k] in ("on", "upon"):
         return not any(w in _SUPPORT for w in words[max(0, k - 3):k])
     return False
