@@ -568,7 +568,9 @@ class PromptRefiner:
                 w_l[rows[ci]], logc_l[rows[ci]] = self.phrases, row
             else:
                 rows[ci] = len(codes_l)
-                codes_l.append(ci), w_l.append(self.phrases), logc_l.append(row)
+                codes_l.append(ci)
+                w_l.append(self.phrases)
+                logc_l.append(row)
         return (np.asarray(codes_l, np.int64), np.asarray(w_l, np.float32),
                 np.stack(logc_l).astype(np.float32) if logc_l else np.zeros((0, logc.shape[1]), np.float32))
 

@@ -104,7 +104,7 @@ def _run_on(words: list[str]) -> list[list[str]]:
     right hip the left knee is bent …") start a new statement there; the noun's determiners and side go with it."""
     nouns = [i for i, w in enumerate(words) if (w in _ARM_NOUNS or w in _LEG_NOUNS or w in _BODY_NOUNS)
              and not _is_target(words, i)]
-    cuts = []
+    cuts: list[int] = []
     for i in nouns:
         k = i
         while k > 0 and words[k - 1] in _NP_WORDS:
@@ -209,7 +209,7 @@ def _compare(c: _Clause) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]] |
     if not tgt:
         return None
     sign = {"left": 1, "right": -1}[s]  # the codes read left against right
-    out = []
+    out: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
     if c.any(_HIGHER) and not c.any(_LOWER_THAN):
         out.append(("relativePosY", (f"left_{j}", f"right_{j}"), ("above",) if sign > 0 else ("below",)))
     elif c.any(_LOWER_THAN) and not c.any(_HIGHER):
