@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights-dir", default=None)
     ap.add_argument("--extra", type=int, default=64)
     ap.add_argument("--keep", type=float, default=0.5)
+    ap.add_argument("--with-torso", action="store_true",
+                    help="the table also holds each limb's posecodes that depend on it and the torso")
     args = ap.parse_args(argv)
     import torch
 
@@ -41,11 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     banks = {k[5:]: v for k, v in state.items() if k.startswith("bank.")}
     t0 = time.time()
     glob = global_mode(qp, corpus_rotmats(Corpus(args.corpus), "train"))
-    codes, table = bank_code_table(qp, banks, config["reader"]["deps"], glob)
+    codes, table = bank_code_table(qp, banks, config["reader"]["deps"], glob, with_torso=args.with_torso)
     state = {k: v for k, v in state.items() if not k.startswith("bankcat.")}
     state.update({f"bankcat.{p}": t for p, t in table.items()})
     reader = dict(config["reader"])
     reader["bank_codes"] = codes
+    reader["table_with_torso"] = bool(args.with_torso)
     reader["refine"] = {**reader.get("refine", {}), "extra": int(args.extra), "keep": float(args.keep)}
     config["reader"] = reader
     man = manifest("qposer_prompt", wdir) or {}
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     notes = [prev] if isinstance(prev, str) else list(prev)  # older manifests hold one string
     notes.append(f"{time.strftime('%Y-%m-%d %H:%M')}: bank table added, refiner extra = {args.extra}, keep = "
                  f"{args.keep} by `python tools/qposer_refiner_table.py --corpus {args.corpus} --extra {args.extra} "
-                 f"--keep {args.keep}` (same tensors "
+                 f"--keep {args.keep}{' --with-torso' if args.with_torso else ''}` (same tensors "
                  f"otherwise; {sum(len(t) for t in table.values())} tuples, {time.time() - t0:.0f} s)")
     meta = {k: v for k, v in man.items() if k not in ("file", "sha256", "bytes", "created")}
     meta["notes"] = notes

@@ -13,6 +13,9 @@ from core_models.nets.qposer.prompt_states import read_states, state_codes
 from core_models.nets.qposer.train import PROMPT_POSECODES
 
 INCLINE = ("left_shoulder", "right_shoulder", "pelvis", "left_ankle", "right_ankle")
+#: a hand on the hip bends its elbow
+HANDS_BENT = {("angle", (f"{s}_shoulder", f"{s}_elbow", f"{s}_wrist"),
+               ("completely_bent", "bent_more", "right_angle", "bent_less")) for s in ("left", "right")}
 
 
 def _reads(text: str) -> set[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -25,7 +28,9 @@ def _reads(text: str) -> set[tuple[str, tuple[str, ...], tuple[str, ...]]]:
                                         ("angle", ("left_shoulder", "left_elbow", "left_wrist"),
                                          ("straight", "slightly_bent")),
                                         ("angle", ("right_shoulder", "right_elbow", "right_wrist"),
-                                         ("straight", "slightly_bent"))}),
+                                         ("straight", "slightly_bent")),
+                                        ("relativePosX", ("left_hand", "left_shoulder"), ("at_left",)),
+                                        ("relativePosX", ("right_hand", "right_shoulder"), ("at_right",))}),
     ("raise your arms to shoulder height", {("relativeVAxis", ("left_shoulder", "left_elbow"), ("horizontal",)),
                                             ("relativeVAxis", ("right_shoulder", "right_elbow"), ("horizontal",))}),
     ("drop ur left arm down by your side", {("relativeVAxis", ("left_shoulder", "left_elbow"), ("vertical",)),
@@ -33,9 +38,9 @@ def _reads(text: str) -> set[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     ("both hands up to the ceiling", {("relativePosY", ("left_hand", "head"), ("above",)),
                                       ("relativePosY", ("right_hand", "head"), ("above",))}),
     ("hands on hips", {("distance", ("left_hand", "left_hip"), ("close",)),
-                       ("distance", ("right_hand", "right_hip"), ("close",))}),
+                       ("distance", ("right_hand", "right_hip"), ("close",)), *HANDS_BENT}),
     ("put both hands on your waist", {("distance", ("left_hand", "left_hip"), ("close",)),
-                                      ("distance", ("right_hand", "right_hip"), ("close",))}),
+                                      ("distance", ("right_hand", "right_hip"), ("close",)), *HANDS_BENT}),
     ("put your left hand on your right shoulder", {("distance", ("left_hand", "right_shoulder"), ("close",))}),
     ("palms together in front of your chest", {("distance", ("left_hand", "right_hand"), ("close",)),
                                                ("relativePosZ", ("left_hand", "torso"), ("front",)),
@@ -43,8 +48,10 @@ def _reads(text: str) -> set[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     ("bring your feet together", {("distance", ("left_foot", "right_foot"), ("close",))}),
     ("feet wide apart", {("distance", ("left_foot", "right_foot"), ("spread", "wide"))}),
     ("raise the right foot off the floor", {("relativePosY", ("left_foot", "right_foot"), ("below",))}),
-    ("look up at the sky", {("relativeRotX", ("neck", "head"), ("head_backward",))}),
-    ("chin down to your chest", {("relativeRotX", ("neck", "head"), ("head_forward",))}),
+    ("look up at the sky", {("relativeRotX", ("neck", "head"), ("head_backward",)),
+                            ("relativeRotX", ("pelvis", "head"), ("head_backward",))}),
+    ("chin down to your chest", {("relativeRotX", ("neck", "head"), ("head_forward",)),
+                                 ("relativeRotX", ("pelvis", "head"), ("head_forward",))}),
     ("tilt your head to the right", {("relativeRotZ", ("neck", "head"), ("tilt_right",))}),
     ("turn your head to the left", {("relativeRotY", ("pelvis", "head"), ("turn_left", "slightly_turn_left"))}),
     ("lean your upper body over to the right", {("bodyInclineZ", INCLINE, ("lean_right", "slightly_lean_right"))}),
@@ -184,4 +191,19 @@ def test_prompter_passes_the_phrase_states_to_the_refiner(monkeypatch):
 
     pr = infer.Prompter(_Model(), feats=_Feats(), refiner=_Ref())
     pr.part_codes("hands on hips", base=np.zeros(4, np.int64), qp=object())
-    assert seen["states"] == state_codes("hands on hips") and len(seen["states"]) == 2
+    assert seen["states"] == state_codes("hands on hips") and len(seen["states"]) == 4
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("lift the right knee up so the thigh is level with the floor", ["right_leg"]),
+    ("bend your right knee and the other knee", ["left_leg", "right_leg"]),
+    ("raise your left arm and lower the other arm", ["left_arm", "right_arm"]),
+    ("bend the knees", ["left_leg", "right_leg"]),
+    ("raise the left leg, keep the knee straight", ["left_leg"]),
+])
+def test_prompted_parts_carry_a_limb_side_to_the_next_singular_noun(text, parts):
+    """A side-less singular limb noun after a sided one is that limb ("the thigh" of "the right knee"), "the
+    other" the opposite one; before this a side-less noun meant both sides (the other leg was edited too)."""
+    from core_models.nets.qposer.prompt_parts import prompted_parts
+
+    assert prompted_parts(text) == parts

@@ -602,7 +602,7 @@ class PromptRefiner:
         cur = torch.as_tensor(np.asarray(base, np.int64)).clone()
         codes, w, logc = self.with_states(*self.targets(x, m, parts), states, parts)
         wanted = {p: {int(ci): int(np.argmax(logc[k])) for k, ci in enumerate(codes)
-                      if self.deps[ci] == {p} and w[k] >= 0.5} for p in parts}
+                      if (self.deps[ci] == {p} or ci in self.bank_codes.get(p, ())) and w[k] >= 0.5} for p in parts}
         cands = {p: self.candidates(logp[p], p, wanted[p]) for p in parts}
         for p in parts:
             cur[qp.group_slice(p)] = cands[p][0]
@@ -637,7 +637,7 @@ class PromptRefiner:
         if self.keep <= 0:
             return {}
         stated = {int(c) for c in codes}
-        kc = {p: [c for c in self.bank_codes.get(p, []) if c not in stated] for p in parts}
+        kc = {p: [c for c in self.bank_codes.get(p, []) if c not in stated and self.deps[c] == {p}] for p in parts}
         flat = [c for p in parts for c in kc[p]]
         if not flat:
             return {}
@@ -648,11 +648,13 @@ class PromptRefiner:
 
 @torch.no_grad()
 def bank_code_table(qp, banks: dict[str, torch.Tensor], deps: list[list[str]] | list[frozenset[str]],
-                    global_codes: torch.Tensor | None = None, batch: int = 4096
+                    global_codes: torch.Tensor | None = None, batch: int = 4096, with_torso: bool = False
                     ) -> tuple[dict[str, list[int]], dict[str, torch.Tensor]]:
-    """Per part: the posecodes whose value depends on that part alone (``deps``) and, per bank tuple (rows of
-    ``banks[part]``), their deterministic categories (int8), decoded with ``global_codes`` (the training poses'
-    most common global codes; zeros when None) — :class:`PromptRefiner`'s table for its ``extra`` candidates."""
+    """Per part: the posecodes whose value depends on that part alone (``deps``) — with ``with_torso`` also those
+    that depend on it and the torso (an upper arm's angle to the vertical: the torso only tilts its frame) — and,
+    per bank tuple (rows of ``banks[part]``), their deterministic categories (int8), decoded with ``global_codes``
+    (the training poses' most common global codes; zeros when None; the torso as in those poses) —
+    :class:`PromptRefiner`'s table for its ``extra`` candidates."""
     dev = model_device(qp)
     n_total = sum(qp.n_heads[g] for g in qp.groups)
     row = torch.zeros(n_total, dtype=torch.long)
@@ -661,7 +663,7 @@ def bank_code_table(qp, banks: dict[str, torch.Tensor], deps: list[list[str]] | 
     codes: dict[str, list[int]] = {}
     cats: dict[str, torch.Tensor] = {}
     for p, bank in banks.items():
-        cs = [ci for ci, d in enumerate(deps) if set(d) == {p}]
+        cs = [ci for ci, d in enumerate(deps) if set(d) == {p} or (with_torso and p in d and set(d) == {p, "torso"})]
         codes[p] = cs
         out = []
         for i in range(0, len(bank), batch):

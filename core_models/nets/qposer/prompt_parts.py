@@ -30,6 +30,8 @@ _NOUN_TORSO = {"torso", "back", "spine", "chest", "trunk", "waist", "belly", "st
 _NOUN_HEAD = {"head", "neck", "face", "chin"}
 _BEND_VERBS = {"bend", "bends", "bending", "bent", "twist", "twists", "twisted", "fold", "folds", "folding"}
 
+#: arm / leg words that do not name one limb ("shoulder", "hip" as a hinge), and verbs
+_NOT_A_LIMB = {"shoulder", "hip", "feet"}
 #: parse.normalise already expands "rt" / "lft" / "rite" and fixes one-edit typos ("rigth", "letf"); these are
 #: the short forms it leaves alone
 _SIDES = {"left": "left", "right": "right", "lt": "left", "rgt": "right"}
@@ -129,14 +131,24 @@ def _extra_torso(words: list[str], i: int) -> bool:
 
 
 def _mentions(words: list[str]) -> list[tuple[str, str | None, bool]]:
-    """(kind, side, is_target) of every part word of the text."""
-    out = []
+    """(kind, side, is_target) of every part word of the text. A limb noun without a side, in the singular, after
+    a sided noun of the same limb that moves, is that limb ("lift the right knee so the thigh is level": the right
+    thigh)."""
+    out: list[tuple[str, str | None, bool]] = []
+    last_side: dict[str, str] = {}
     for i, w in enumerate(words):
         kind = "torso" if _extra_torso(words, i) else _kind(w)
         if kind is None or (kind == "torso" and not _torso_word(words, i)):
             continue
         target = _is_target(words, i) and (kind in ("arm", "leg") or w in _NOUN_TORSO or w in _NOUN_HEAD)
-        out.append((kind, _side(words, i) if kind in ("arm", "leg") else None, target))
+        side = _side(words, i) if kind in ("arm", "leg") else None
+        if kind in ("arm", "leg") and side is None and not w.endswith("s") and w not in _NOT_A_LIMB \
+                and not target and kind in last_side:
+            other = any(words[k] in ("other", "opposite") for k in range(max(0, i - 2), i))
+            side = {"left": "right", "right": "left"}[last_side[kind]] if other else last_side[kind]
+        if side is not None and not target:
+            last_side[kind] = side
+        out.append((kind, side, target))
     return out
 
 

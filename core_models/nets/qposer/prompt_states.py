@@ -152,9 +152,11 @@ def _clauses(text: str) -> list[_Clause]:
             continue
         if c.kind is None and set(ws) & _ARM_VERBS:
             c.kind, c.noun, c.sides = "arm", "hand", ()
-        if c.sides == ("?",):  # singular, no side: the previous limb's side, else both
+        if c.sides == ("?",):  # singular, no side: the previous limb's side ("the other": its opposite), else both
             p = prev.get(str(c.kind))
             c.sides = p.sides if p is not None and len(p.sides) == 1 else ()
+            if c.sides and c.any({"other", "opposite"}):
+                c.sides = (_other(c.sides[0]),)
         if c.kind in ("arm", "leg") and not c.sides:
             c.sides = ("left", "right")
         if c.kind is not None:
@@ -234,6 +236,9 @@ def _arm_states(c: _Clause) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]
         for s in c.sides:
             joint = "head" if _TARGETS[noun] is None else f"{tside or s}_{_TARGETS[noun]}"
             out.append(("distance", (f"{s}_hand", joint), ("close",)))
+            if _TARGETS[noun] in ("hip", None) and (tside or s) == s:  # a hand on the hip / head bends its elbow
+                out.append(("angle", (f"{s}_shoulder", f"{s}_elbow", f"{s}_wrist"),
+                            ("completely_bent", "bent_more", "right_angle", "bent_less")))
         return out
     if both and (c.any({"together", "clasp", "clasped", "join", "joined", "interlace", "interlock", "prayer"})
                  or c.has("palms touching", "hands touching")):
@@ -248,6 +253,8 @@ def _arm_states(c: _Clause) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]
         out += [("relativeVAxis", (f"{s}_{seg[0]}", f"{s}_{seg[1]}"), ("ignored", "horizontal")) for s in c.sides]
     elif horizontal:
         out += [("relativeVAxis", (f"{s}_{seg[0]}", f"{s}_{seg[1]}"), ("horizontal",)) for s in c.sides]
+        if _out_to_side(c) and c.noun in ("arm", "hand"):  # out to the side, not forward or across the body
+            out += [("relativePosX", (f"{s}_hand", f"{s}_shoulder"), (f"at_{s}",)) for s in c.sides]
     if c.noun not in ("arm", "hand"):  # an elbow / a forearm: its own states only
         return out + _straight_arm(c)
     if not (horizontal or halfway):
@@ -257,6 +264,10 @@ def _arm_states(c: _Clause) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]
     elif c.any(_FRONT) and not halfway:
         out += [("relativePosZ", (f"{s}_hand", "torso"), ("front",)) for s in c.sides]
     return out + _straight_arm(c)
+
+
+def _out_to_side(c: _Clause) -> bool:
+    return c.any({"sideways", "side", "sides", "wide", "t"}) and not c.any(_FRONT | _BACK)
 
 
 def _arm_height(c: _Clause) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -349,9 +360,11 @@ def _head_states(c: _Clause) -> list[tuple[str, tuple[str, ...], tuple[str, ...]
         return [("relativeRotY", ("pelvis", "head"), (f"turn_{side}", f"slightly_turn_{side}"))]
     if c.any({"up", "upward", "ceiling", "sky"}) or c.has("chin up", "head back", "tilt your head back",
                                                          "lift your chin", "raise your chin"):
-        return [("relativeRotX", ("neck", "head"), ("head_backward",))]
+        return [("relativeRotX", ("neck", "head"), ("head_backward",)),
+                ("relativeRotX", ("pelvis", "head"), ("head_backward",))]  # the gaze, not only the head on the neck
     if c.any({"down", "downward", "bow", "bowed", "nod", "floor", "ground", "feet", "toes", "mat", "chest"}):
-        return [("relativeRotX", ("neck", "head"), ("head_forward",))]
+        return [("relativeRotX", ("neck", "head"), ("head_forward",)),
+                ("relativeRotX", ("pelvis", "head"), ("head_forward",))]
     return []
 
 

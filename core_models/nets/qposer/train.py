@@ -657,8 +657,9 @@ def train_reader(feats: ClauseFeatures, ex: dict, n_codes: int, *, epochs: int =
 
 #: the refiner's settings (chosen on the validation clips' descriptions; since 2026-12-07 evening also on
 #: resources/eval/prompts/human_dev.jsonl: top_k 24 → 256 and partial 0.25; later extra 64 and keep 0.5 — each by a
-#: rule fixed before measuring, docs/notes/qposer_prompt.md)
-REFINE: dict[str, Any] = {"top_k": 256, "rounds": 2, "alpha": 0.05, "partial": 0.25, "extra": 64, "keep": 0.5}
+#: rule fixed before measuring, docs/notes/qposer_prompt.md; phrases 1.0 (prompt_states) on 2026-12-07 night)
+REFINE: dict[str, Any] = {"top_k": 256, "rounds": 2, "alpha": 0.05, "partial": 0.25, "extra": 64, "keep": 0.5,
+                          "phrases": 1.0}
 
 
 @torch.no_grad()
@@ -740,7 +741,7 @@ def run_train_prompt(args, corpus, wdir) -> int:
     deps = code_dependencies(_decoded(qp, qp.encode(train_R[:256].to(dev)).cpu()), NUM_CODES)
     if not dist.is_main():
         return 0
-    table_codes, table = bank_code_table(qp, banks, deps, global_mode(qp, train_R))
+    table_codes, table = bank_code_table(qp, banks, deps, global_mode(qp, train_R), with_torso=True)
     refiner = PromptRefiner(reader, banks, [sorted(d) for d in deps], **REFINE, bank_codes=table_codes,
                             bank_cats=table)
     metrics = evaluate_prompting(qp, Prompter(model, feats, posecodes=NUM_CODES, refiner=refiner), ex_val)
@@ -751,7 +752,7 @@ def run_train_prompt(args, corpus, wdir) -> int:
     config = {"part_heads": ph, "part_codes": pcodes, "d": stats["d"], "posecodes": NUM_CODES,
               "reader": {"n_codes": reader.n_codes, "n_cats": reader.n_cats, "d": reader.d,
                          "null_slot": reader.null_slot, "recipe": recipe, "reader_texts": len(rex["texts"]),
-                         "bank_codes": table_codes,
+                         "bank_codes": table_codes, "table_with_torso": True,
                          "deps": [sorted(d) for d in deps], "refine": REFINE}}
     cmd = f"{prev_cmd} && {_command_line()}" if prev_cmd else _command_line()
     save_weights(args.out or "qposer_prompt", state, config,
