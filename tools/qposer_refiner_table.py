@@ -4,7 +4,7 @@ poses' most common global codes; the refiner's ``extra`` candidates drawn from i
 (unstated single-part posecodes kept as they were; ``PromptRefiner``). A
 retrained prompt stage (``train qposer --stage prompt``) writes both itself; this re-saves weights trained before.
 
-    python tools/qposer_refiner_table.py --corpus C [--weights-dir W] [--extra 64] [--keep 0.5]
+    python tools/qposer_refiner_table.py --corpus C [--weights-dir W] [--extra 64] [--keep 0.5] [--no-with-torso]
 """
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights-dir", default=None)
     ap.add_argument("--extra", type=int, default=64)
     ap.add_argument("--keep", type=float, default=0.5)
-    ap.add_argument("--with-torso", action="store_true",
-                    help="the table also holds each limb's posecodes that depend on it and the torso")
+    ap.add_argument("--with-torso", action=argparse.BooleanOptionalAction, default=True,
+                    help="the table also holds each part's posecodes that depend on it and the torso (as "
+                         "`train qposer --stage prompt` writes it since 2026-12-07 night)")
     args = ap.parse_args(argv)
     import torch
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     notes = [prev] if isinstance(prev, str) else list(prev)  # older manifests hold one string
     notes.append(f"{time.strftime('%Y-%m-%d %H:%M')}: bank table added, refiner extra = {args.extra}, keep = "
                  f"{args.keep} by `python tools/qposer_refiner_table.py --corpus {args.corpus} --extra {args.extra} "
-                 f"--keep {args.keep}{' --with-torso' if args.with_torso else ''}` (same tensors "
+                 f"--keep {args.keep}{'' if args.with_torso else ' --no-with-torso'}` (same tensors "
                  f"otherwise; {sum(len(t) for t in table.values())} tuples, {time.time() - t0:.0f} s)")
     meta = {k: v for k, v in man.items() if k not in ("file", "sha256", "bytes", "created")}
     meta["notes"] = notes

@@ -308,13 +308,13 @@ def test_steps_that_only_make_a_dropped_variant_are_not_replayed():
     chain = train_all.manifest_commands(man)
     kept, saved = train_all.prune_dropped(chain, man)
     tags = [a[a.index("--tag") + 1] if "--tag" in a else None for a in kept if "--landmarks" in a]
-    assert "v4" not in tags and {"synthpre", "p2", None, "v2", "v3", "v5", "v6"} <= set(tags)
+    assert "v4" not in tags and {"synthpre", "p2", None, "v2", "v3", "v5", "v6", "v7"} <= set(tags)
     assert len(kept) == len(chain) - 1 and saved == 55 * 60
     stages = {s.name: s for s in train_all.plan(ROOT / "resources" / "weights", Path("/srv/mocap"), Path("/srv/r"))}
     # …and the variants the kept steps still make but the shipped file dropped are removed at the end
     assert len(stages["lifter"].commands) == len(kept) + 1
     assert stages["lifter"].commands[-1] == ["train", "lifter", "--drop-variants",
-                                             "real-v2_T1,real-v5_T1,real_T1", "--out-dir", "/srv/r/weights"]
+                                             "real-v2_T1,real-v5_T1,real-v6_T1,real_T1", "--out-dir", "/srv/r/weights"]
     assert stages["lifter"].estimate_s == pytest.approx(float(man["train_seconds"]) - saved)
     # a dropped variant that a later step continues from stays
     fake = {"dropped_variants": ["real-a_T1", "real-b_T1"]}
