@@ -17,6 +17,7 @@ from core_models.nets.qposer.train import (
     evaluate_prompting,
     train_prior,
 )
+from tests.nets._stub_reader import StubReader
 
 
 @pytest.fixture(scope="module")
@@ -91,23 +92,6 @@ def test_code_dependencies_follow_what_moves_the_value(tiny_qposer):
     assert all(d <= set(PARTS) for d in deps)
 
 
-class _StubReader(torch.nn.Module):
-    """Reads one posecode as stated, in one category, from any text."""
-
-    def __init__(self, n_codes: int, n_cats: int, code: int, cat: int):
-        super().__init__()
-        self.n_codes, self.n_cats, self.d = n_codes, n_cats, 4
-        self.code, self.cat = code, cat
-        self.anchor = torch.nn.Parameter(torch.zeros(1))
-
-    def forward(self, x, mask):
-        lg = torch.full((x.shape[0], self.n_codes, self.n_cats + 1), -20.0)
-        lg[:, :, self.n_cats] = 20.0  # nothing stated ...
-        lg[:, self.code, self.n_cats] = -20.0  # ... but this code, in this category
-        lg[:, self.code, self.cat] = 20.0
-        return lg
-
-
 def test_refiner_picks_the_candidate_that_realises_the_stated_code(tiny_qposer):
     from core_models.nets.qposer.infer import PromptRefiner, body_code_categories
 
@@ -127,7 +111,7 @@ def test_refiner_picks_the_candidate_that_realises_the_stated_code(tiny_qposer):
     bank = {"right_leg": codes[:, sl].to(torch.uint8)}
     deps = [["right_leg"] if ci == knee else [] for ci in range(PROMPT_POSECODES)]
     n_cats = int(pc.CODE_NCATS[:PROMPT_POSECODES].max())
-    ref = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, knee, want), bank, deps, top_k=len(codes), rounds=1)
+    ref = PromptRefiner(StubReader(PROMPT_POSECODES, n_cats, knee, want), bank, deps, top_k=len(codes), rounds=1)
     H, K = sl.stop - sl.start, qp.codebook_size("right_leg")
     flat = {"right_leg": torch.zeros(1, H, K)}  # the prompt model has no preference
     x, m = torch.zeros(1, 1, 384), torch.ones(1, 1, dtype=torch.bool)
@@ -143,7 +127,7 @@ def test_refiner_reads_nothing_outside_the_prompted_parts():
     knee = pc.code("angle", "right_hip", "right_knee", "right_ankle")
     deps = [["right_leg"] if ci == knee else [] for ci in range(PROMPT_POSECODES)]
     n_cats = int(pc.CODE_NCATS[:PROMPT_POSECODES].max())
-    ref = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, knee, 0), {}, deps)
+    ref = PromptRefiner(StubReader(PROMPT_POSECODES, n_cats, knee, 0), {}, deps)
     x, m = torch.zeros(1, 1, 384), torch.ones(1, 1, dtype=torch.bool)
     codes, _, _ = ref.targets(x, m, ["left_arm"])
     assert len(codes) == 0  # a right-knee code is no business of a left-arm prompt
@@ -160,16 +144,16 @@ def test_refiner_scores_codes_shared_with_unprompted_parts_at_the_partial_weight
     deps = [["left_arm", "head", "torso"] if ci == above else [] for ci in range(PROMPT_POSECODES)]
     n_cats = int(pc.CODE_NCATS[:PROMPT_POSECODES].max())
     x, m = torch.zeros(1, 1, 384), torch.ones(1, 1, dtype=torch.bool)
-    codes, w, _ = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps).targets(x, m, ["left_arm"])
+    codes, w, _ = PromptRefiner(StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps).targets(x, m, ["left_arm"])
     assert codes.tolist() == [above] and abs(float(w[0]) - 0.25) < 0.01  # the default partial weight
-    codes, w, _ = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps,
+    codes, w, _ = PromptRefiner(StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps,
                                 partial=0.0).targets(x, m, ["left_arm"])
     assert len(codes) == 0
-    codes, w, _ = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps).targets(
+    codes, w, _ = PromptRefiner(StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps).targets(
         x, m, ["left_arm", "head", "torso"])
     assert codes.tolist() == [above] and float(w[0]) > 0.99
     with pytest.raises(ValueError, match="partial"):
-        PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps, partial=2.0)
+        PromptRefiner(StubReader(PROMPT_POSECODES, n_cats, above, 4), {}, deps, partial=2.0)
 
 
 def test_prompt_weights_round_trip_with_and_without_the_refiner(tmp_path, tiny_qposer):
@@ -272,7 +256,7 @@ def test_refiner_extra_candidates_come_from_bank_tuples_that_realise_the_read_ca
     n_other = int((cats != want).sum())
 
     def realised(extra: int, with_table: bool = True) -> bool:
-        ref = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, knee, want), bank, deps, top_k=1, rounds=1,
+        ref = PromptRefiner(StubReader(PROMPT_POSECODES, n_cats, knee, want), bank, deps, top_k=1, rounds=1,
                             bank_codes=tcodes if with_table else None,
                             bank_cats=table if with_table else None, extra=extra)
         got = ref.choose(qp, base, {"right_leg": logits}, x, m, ["right_leg"])["right_leg"]
@@ -311,7 +295,7 @@ def test_refiner_keep_prefers_candidates_that_leave_unstated_codes_as_they_were(
     base_other = body_code_categories(qp.decode_indices(codes[0:1]), others)[0]
 
     def run(keep: float) -> tuple[bool, int]:
-        ref = PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, knee, want), bank, deps,
+        ref = PromptRefiner(StubReader(PROMPT_POSECODES, n_cats, knee, want), bank, deps,
                             top_k=len(bank["right_leg"]), rounds=1, bank_codes=tcodes, bank_cats=table, keep=keep)
         got = ref.choose(qp, base, {"right_leg": torch.zeros(1, H, K)}, x, m, ["right_leg"])["right_leg"]
         new = codes[0:1].clone()

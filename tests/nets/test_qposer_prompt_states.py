@@ -11,6 +11,7 @@ import torch
 from core_models.captioning import posecodes as pc
 from core_models.nets.qposer.prompt_states import read_states, state_codes
 from core_models.nets.qposer.train import PROMPT_POSECODES
+from tests.nets._stub_reader import StubReader
 
 INCLINE = ("left_shoulder", "right_shoulder", "pelvis", "left_ankle", "right_ankle")
 #: a hand on the hip bends its elbow
@@ -117,29 +118,12 @@ def test_state_codes_are_valid_posecode_categories():
             assert cats and all(0 <= c < int(pc.CODE_NCATS[ci]) for c in cats)
 
 
-class _StubReader(torch.nn.Module):
-    """Reads one posecode as stated, in one category, from any text."""
-
-    def __init__(self, n_codes: int, n_cats: int, code: int, cat: int):
-        super().__init__()
-        self.n_codes, self.n_cats, self.d = n_codes, n_cats, 4
-        self.code, self.cat = code, cat
-        self.anchor = torch.nn.Parameter(torch.zeros(1))
-
-    def forward(self, x, mask):
-        lg = torch.full((x.shape[0], self.n_codes, self.n_cats + 1), -20.0)
-        lg[:, :, self.n_cats] = 20.0
-        lg[:, self.code, self.n_cats] = -20.0
-        lg[:, self.code, self.cat] = 20.0
-        return lg
-
-
 def _refiner(code: int, cat: int, deps: dict[int, list[str]], **kw):
     from core_models.nets.qposer.infer import PromptRefiner
 
     n_cats = int(pc.CODE_NCATS[:PROMPT_POSECODES].max())
     dl = [deps.get(ci, []) for ci in range(PROMPT_POSECODES)]
-    return PromptRefiner(_StubReader(PROMPT_POSECODES, n_cats, code, cat), {}, dl, **kw)
+    return PromptRefiner(StubReader(PROMPT_POSECODES, n_cats, code, cat), {}, dl, **kw)
 
 
 def test_refiner_scores_phrase_states_next_to_the_reader():
