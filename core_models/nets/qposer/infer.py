@@ -521,8 +521,8 @@ class PromptRefiner:
         # left" should not also bow it) — a tie-breaker next to the stated codes' log-probabilities
         self.keep = float(keep)
         # ``phrases`` > 0: the states :func:`prompt_states.read_states` reads in everyday phrasing ("arms out to the
-        # sides", "hands on hips") are scored at this weight (× scope) in place of the reader's reading of the same
-        # posecode; 0: the reader alone (the weights before 2026-12-08)
+        # sides", "hands on hips") are scored at this weight (not down-weighted for a partial scope) in place of the
+        # reader's reading of the same posecode (:meth:`with_states`); 0: the reader alone (before 2026-12-07 night)
         self.phrases = float(phrases)
 
     @torch.no_grad()

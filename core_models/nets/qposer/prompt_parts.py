@@ -30,7 +30,7 @@ _NOUN_TORSO = {"torso", "back", "spine", "chest", "trunk", "waist", "belly", "st
 _NOUN_HEAD = {"head", "neck", "face", "chin"}
 _BEND_VERBS = {"bend", "bends", "bending", "bent", "twist", "twists", "twisted", "fold", "folds", "folding"}
 
-#: arm / leg words that do not name one limb ("shoulder", "hip" as a hinge), and verbs
+#: arm / leg words that take no side from an earlier limb noun ("bend at the hip", "feet" is plural)
 _NOT_A_LIMB = {"shoulder", "hip", "feet"}
 #: parse.normalise already expands "rt" / "lft" / "rite" and fixes one-edit typos ("rigth", "letf"); these are
 #: the short forms it leaves alone
