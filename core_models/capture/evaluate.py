@@ -42,6 +42,8 @@ PARTS: dict[str, tuple[int, ...]] = {
     "head": (12, 15),
 }
 VIEWS = ("front", "three_quarter")
+#: iterations of the ``+lift`` ablation row (``--fit-ablation``): the 3D step alone at a live-affordable cost
+LIFT_ONLY_ITERS = 3
 IMAGE_SIZE = (640, 480)
 BASELINE_POSE = "mountain"
 
@@ -158,19 +160,26 @@ def summarise(pa: list[np.ndarray], mp: list[np.ndarray], detected: int, total: 
 
 # --- running --------------------------------------------------------------------------------------------------
 
-def _pipelines(regressors: list[str], detector, refine: bool = False) -> dict:
+def _pipelines(regressors: list[str], detector, refine: bool = False, fit_ablation: bool = False) -> dict:
     """One per-image pipeline per regressor (no fitting step); with ``refine`` also ``"<first>+fit"``: the first
-    regressor's own instance followed by the 2D fitting step (same landmarks, same run)."""
+    regressor's own instance followed by the fitting steps (same landmarks, same run); ``fit_ablation`` adds
+    ``"<first>+fit-2d"``: the 2D fit alone, without the 3D step onto the lifted joints, and ``"<first>+lift"``:
+    the 3D step alone at :data:`LIFT_ONLY_ITERS` iterations (what the live path could afford; measured and not
+    adopted there, docs/notes/capture_fitting.md)."""
     from core_models.capture.pipeline import CapturePipeline
 
     pipes = {r: CapturePipeline(regressor=r, detector=detector, smooth=False, mode="image", refine=False)
              for r in regressors}
     if refine:
-        from core_models.capture.fitting import FittingRegressor
+        from core_models.capture.fitting import FitConfig, FittingRegressor
 
         first = regressors[0]
-        pipes[f"{first}+fit"] = CapturePipeline(regressor=FittingRegressor(pipes[first].regressor),
-                                                detector=detector, smooth=False, mode="image", refine=False)
+        fits = {"+fit": FitConfig()} | ({"+fit-2d": FitConfig(lift_ik=False),
+                                         "+lift": FitConfig(fit_2d=False, lift_iters=LIFT_ONLY_ITERS)}
+                                        if fit_ablation else {})
+        for suffix, cfg in fits.items():
+            pipes[first + suffix] = CapturePipeline(regressor=FittingRegressor(pipes[first].regressor, cfg),
+                                                    detector=detector, smooth=False, mode="image", refine=False)
     return pipes
 
 
@@ -203,7 +212,7 @@ def _baseline_joints(body) -> np.ndarray:
 
 def evaluate_capture(poses: str = "library", views=VIEWS, regressor: str = "auto", model: str = "auto",
                      n_test: int = 200, seed: int = 0, corpus_dir=None, log=lambda m: None,
-                     keep_per_pose: bool = True, refine: bool = False) -> dict:
+                     keep_per_pose: bool = True, refine: bool = False, fit_ablation: bool = False) -> dict:
     """Render ``poses`` from each view, detect, recover with ``regressor`` (and the geometric fallback), compare
     with the truth; see the module docstring. ``refine=True`` adds the row ``"<regressor>+fit"`` (the 2D fitting
     step after the same regressor, on the same landmarks: per-image capture's default, see
@@ -224,11 +233,11 @@ def evaluate_capture(poses: str = "library", views=VIEWS, regressor: str = "auto
     images = _render_all(ps, views, body, log)
     regs = [regressor] + ([] if regressor == "geometric" else ["geometric"])
     with make_detector(model, mode="image") as det:
-        pipes = _pipelines(regs, det, refine)
+        pipes = _pipelines(regs, det, refine, fit_ablation)
         names = {r: str(getattr(p.regressor, "name", r)) for r, p in pipes.items()}
         base = _baseline_joints(body)
         rows, per_pose = _score(ps, views, images, truths, pipes, det, body, base)
-    regs = [*regs[:1], *[r for r in pipes if r.endswith("+fit")], *regs[1:]]
+    regs = [*regs[:1], *[r for r in pipes if r not in regs], *regs[1:]]
     label = {r: (f"{r} ({names[r]})" if r.startswith("auto") else r) for r in regs}
     out_rows = {label[r]: rows[r] for r in regs}
     out_rows[f"constant ({BASELINE_POSE})"] = rows["constant"]

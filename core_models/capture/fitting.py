@@ -70,6 +70,14 @@ class FitConfig:
     #: the camera translation optimised with the pose)
     camera: str = "weak"
     fov_deg: float = 30.0
+    #: before the 2D fit: the regressor's pose refined onto the regressor's own lifted 3D joints
+    #: (:func:`fit_to_lifted`; the direct lifter's pose head is a learned IK that gives away accuracy of its
+    #: lifted joints on unusual poses). Chosen on rendered val poses (docs/notes/capture_fitting.md, "Update")
+    lift_ik: bool = True
+    lift_iters: int = 10         # LBFGS iterations of the 3D step
+    lift_w_init: float = 0.3     # geodesic distance to the regressor's pose (rad², per joint)
+    lift_sigma: float = 0.05     # metres: the joint residual's scale
+    fit_2d: bool = True          # False: the 3D step alone (no 2D reprojection fit after it)
 
 
 @dataclass
@@ -356,6 +364,70 @@ def fit_pose(init: Pose, lm: Landmarks, config: FitConfig | None = None,
     return FitResult(pose, True, "", before, after, time.perf_counter() - t0, cam)
 
 
+def fit_to_lifted(init: Pose, lifted: np.ndarray, config: FitConfig | None = None,
+                  model: BodyLandmarkModel | None = None) -> FitResult:
+    """Refine ``init`` so that its 22 joints match ``lifted`` (22, 3): the lifter's own 3D joints for the same
+    image, any frame and size — they are similarity-aligned onto the body at every step (Procrustes, closed form).
+    Energy: mean squared joint distance / ``lift_sigma²`` + ``lift_w_init`` · geodesic distance² to the init +
+    the joint limits; LBFGS over a rotation increment per joint (as :func:`fit_pose`). Never raises for bad input:
+    the init comes back with ``ok=False`` and the reason. ``err_before`` / ``err_after``: mean joint distance (m)."""
+    import roma
+
+    cfg = config or FitConfig()
+    t0 = time.perf_counter()
+    full = np.asarray(init.full(), np.float64).reshape(-1)
+    target = np.asarray(lifted, np.float64)
+    if full.size != 66 or not np.all(np.isfinite(full)):
+        return FitResult(init, False, "the regressor's pose is not finite")
+    if target.shape != (22, 3) or not np.all(np.isfinite(target)):
+        return FitResult(init, False, f"the lifted joints are not 22 finite 3D points (shape {target.shape})")
+    model = model or default_model(cfg.hip_width)
+    R0 = roma.rotvec_to_rotmat(torch.as_tensor(full.reshape(22, 3), dtype=torch.float32))
+    T = torch.as_tensor(target, dtype=torch.float32)
+    Tc = T - T.mean(0)
+    limits = torch.as_tensor(np.radians(sk.JOINT_LIMITS_DEG), dtype=torch.float32)
+    delta = torch.zeros(22, 3, requires_grad=True)
+
+    def aligned(J: torch.Tensor) -> torch.Tensor:  # the target, similarity-aligned onto J (no gradient)
+        Jc = J.detach() - J.detach().mean(0)
+        U, S, Vt = torch.linalg.svd(Tc.T @ Jc)
+        d = torch.ones(3)
+        d[2] = torch.sign(torch.det(U @ Vt))
+        scale = (S * d).sum() / Tc.pow(2).sum().clamp_min(1e-12)
+        return scale * Tc @ (U * d) @ Vt + J.detach().mean(0)
+
+    def energy(dl: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        R = R0 @ roma.rotvec_to_rotmat(dl)
+        J = model.forward(R)[1]
+        dist = (J - aligned(J)).norm(dim=-1)
+        total = dist.pow(2).mean() / cfg.lift_sigma ** 2 + cfg.lift_w_init * dl.pow(2).sum() \
+            + cfg.w_limits * limit_excess(R[1:], limits[1:]).sum()
+        return total, dist.mean()
+
+    before = float(energy(delta.detach())[1])
+    opt = torch.optim.LBFGS([delta], lr=1.0, max_iter=cfg.lift_iters, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = energy(delta)[0]
+        loss.backward()
+        return loss
+
+    try:
+        with torch.enable_grad():
+            opt.step(closure)
+    except RuntimeError as e:
+        return FitResult(init, False, f"the 3D fit failed: {e}", before, seconds=time.perf_counter() - t0)
+    d = delta.detach()
+    after = float(energy(d)[1])
+    if not (np.isfinite(after) and torch.isfinite(d).all()):
+        return FitResult(init, False, "the 3D fit diverged", before, seconds=time.perf_counter() - t0)
+    with torch.no_grad():
+        aa = roma.rotmat_to_rotvec(R0 @ roma.rotvec_to_rotmat(d)).numpy().astype(np.float32)
+    pose = Pose(aa[0], aa[1:], np.asarray(init.transl, np.float32).copy())
+    return FitResult(pose, True, "", before, after, time.perf_counter() - t0)
+
+
 class FittingRegressor:
     """Any capture regressor followed by :func:`fit_pose` (a ``PoseRegressor``: ``predict(landmarks, text)``).
     ``name`` is the inner regressor's (the model that answers; ``label`` adds "+fit"), ``refine`` is True.
@@ -371,6 +443,7 @@ class FittingRegressor:
         self.label = f"{self.name}+fit"
         self.fallback_reason = getattr(inner, "fallback_reason", None)
         self.last_fit: FitResult | None = None
+        self.last_lift: FitResult | None = None  # the 3D step (fit_to_lifted) of the last predict, when it ran
 
     def reset(self) -> None:
         reset = getattr(self.inner, "reset", None)
@@ -379,5 +452,10 @@ class FittingRegressor:
 
     def predict(self, landmarks: Landmarks, text: str | None = None) -> tuple[Pose, float]:
         pose, conf = self.inner.predict(landmarks, text)
-        self.last_fit = fit_pose(pose, landmarks, self.config)
-        return self.last_fit.pose, conf
+        self.last_lift = None
+        lifted = getattr(self.inner, "last_lifted", None) if self.config.lift_ik else None
+        if lifted is not None and self.name == "direct":  # the 3D step was chosen for the direct lifter only
+            self.last_lift = fit_to_lifted(pose, lifted, self.config)
+            pose = self.last_lift.pose
+        self.last_fit = fit_pose(pose, landmarks, self.config) if self.config.fit_2d else None
+        return (self.last_fit.pose if self.last_fit is not None else pose), conf

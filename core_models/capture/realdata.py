@@ -634,6 +634,17 @@ class LandmarkDataset:
         return LandmarkDataset(**{f.name: getattr(self, f.name)[mask] for f in fields(self) if f.name != "meta"},
                                meta=self.meta)
 
+    @staticmethod
+    def concat(parts: "list[LandmarkDataset]") -> "LandmarkDataset":
+        """The rows of several datasets one after the other (the first one's meta; ``phenotype`` columns must
+        match). ValueError for an empty list."""
+        if not parts:
+            raise ValueError("no landmark datasets to concatenate")
+        if len(parts) == 1:
+            return parts[0]
+        return LandmarkDataset(**{f.name: np.concatenate([getattr(d, f.name) for d in parts])
+                                  for f in fields(LandmarkDataset) if f.name != "meta"}, meta=parts[0].meta)
+
 
 def load_landmark_dataset(name: str, split: str | None = None, kind: str | None = None,
                           root: str | Path | None = None, exclude_source: str | None = None,

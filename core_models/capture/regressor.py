@@ -82,6 +82,7 @@ class LearnedRegressor:
         self._text_cache: dict[str, torch.Tensor] = {}
         self._lock = threading.Lock()
         self._rest = torch.from_numpy(LandmarkModel().rest_joints.astype(np.float32))  # the heads' rest skeleton
+        self.last_lifted: np.ndarray | None = None
 
     def reset(self) -> None:
         with self._lock:
@@ -110,6 +111,7 @@ class LearnedRegressor:
         lj = lifted.numpy()
         dh = _hip_heading(lj[1], lj[2]) - _hip_heading(Jp[1], Jp[2])
         pose = apply_heading(pose, np.float32(dh))
+        self.last_lifted = lj.reshape(22, 3).copy()  # the lifter's own 3D joints (camera frame), for a fit step
         conf = float(np.mean(landmarks.visibility[_CORE] * landmarks.presence[_CORE]))
         return pose, conf
 

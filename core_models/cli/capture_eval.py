@@ -99,6 +99,9 @@ def add_eval_args(p) -> None:
     p.add_argument("--refine", action=argparse.BooleanOptionalAction, default=False,
                    help="also score the regressor followed by the 2D fitting step (row '<regressor>+fit', same "
                         "landmarks; what per-image capture runs by default); the regressor row stays without it")
+    p.add_argument("--fit-ablation", action="store_true",
+                   help="with --refine: also the row '<regressor>+fit-2d' (the 2D fit without the 3D step onto the "
+                        "lifter's joints), same landmarks")
     p.add_argument("--json", default=None, help="write every number (and per-pose results) to this file")
 
 
@@ -145,7 +148,8 @@ def run_eval(args) -> int:
             print(_photo_table(res))
         else:
             res = evaluate_capture(args.poses, views, args.regressor, args.model, n_test=args.n_test,
-                                   seed=args.seed, corpus_dir=args.corpus_dir, log=log, refine=args.refine)
+                                   seed=args.seed, corpus_dir=args.corpus_dir, log=log, refine=args.refine,
+                                   fit_ablation=args.fit_ablation)
             print(_table(res))
     except (CaptureEvalError, LandmarkerError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

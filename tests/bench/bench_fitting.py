@@ -1,7 +1,9 @@
 """2D fitting step latency (not collected by pytest): on Sports2D's demo.mp4 at 640 px wide, 1 torch thread, in one
 run: MediaPipe lite (video mode), the live regressor (``make_capture_regressor``), and the live regressor followed
 by :func:`core_models.capture.fitting.fit_pose` at the per-image setting (``FitConfig()``) and at a few iteration
-counts; prints ms per frame (median) and the end-to-end fps each would give (MediaPipe + regressor + fit, serial).
+counts, and by the 3D step onto the lifter's own joints (:func:`~core_models.capture.fitting.fit_to_lifted`) at a
+few iteration counts (not on the live path: measured, docs/notes/capture_fitting.md); prints ms per frame (median)
+and the end-to-end fps each would give (MediaPipe + regressor + step, serial).
 Ends with one JSON line. ``python tests/bench/bench_fitting.py [N_FRAMES]``"""
 import json
 import sys
@@ -36,7 +38,10 @@ def main() -> int:
     frames = demo_frames(int(sys.argv[1]) if len(sys.argv) > 1 else 120)
     lms, t_mp = lite_landmarks(frames)
     reg = make_capture_regressor(threads=1)
-    inits = [reg.predict(lm)[0] for lm in lms]
+    inits, lifted = [], []
+    for lm in lms:
+        inits.append(reg.predict(lm)[0])
+        lifted.append(getattr(reg, "last_lifted", None))
     mp = float(np.median(t_mp)) * 1000
     rg = _median_ms(reg.predict, lms)
     res = {"frames": len(frames), "detected": len(lms), "mediapipe_ms": mp, "regressor_ms": rg,
@@ -49,6 +54,16 @@ def main() -> int:
         res[f"fps_with_fit_{it}"] = 1000 / (mp + rg + ms)
         print(f"fit, {it:2d} iterations: {ms:6.1f} ms/frame → {res[f'fps_with_fit_{it}']:5.1f} fps end to end "
               f"(without: {res['fps_without_fit']:.1f})")
+    if all(j is not None for j in lifted):
+        from core_models.capture.fitting import fit_to_lifted
+
+        for it in (3, 5, 10):
+            cfg = FitConfig(lift_iters=it)
+            ms = _median_ms(lambda p: fit_to_lifted(p[0], p[1], cfg), list(zip(inits, lifted)))
+            res[f"lift_{it}_ms"] = ms
+            res[f"fps_with_lift_{it}"] = 1000 / (mp + rg + ms)
+            print(f"3D step, {it:2d} iterations: {ms:6.1f} ms/frame → {res[f'fps_with_lift_{it}']:5.1f} fps end to "
+                  f"end (without: {res['fps_without_fit']:.1f})")
     print(json.dumps(res))
     return 0
 

@@ -180,3 +180,68 @@ def test_pipeline_refine_flag_on_a_real_render(tmp_path):
             assert bool(f["refine"]) is expected and f["detected"].all()
     assert math.isfinite(res["rows"]["geometric+fit"]["front"]["pa_mpjpe"])
     assert "geometric+fit_pa_mpjpe" in res["per_pose"][0]
+
+
+# --- the 3D step onto the lifter's own joints (fit_to_lifted) ------------------------------------------------
+
+def _rotated_scaled(J: np.ndarray, deg: float = 40.0, scale: float = 1.15) -> np.ndarray:
+    """``J`` in another frame and size (a lifter answers in the camera frame, on its own body size)."""
+    a = math.radians(deg)
+    Ry = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
+    return scale * J @ Ry.T + np.array([0.3, -1.0, 2.5])
+
+
+def test_fit_to_lifted_moves_the_pose_onto_the_joints_in_any_frame_and_size():
+    truth = _pose(5, 0.3)
+    rng = np.random.default_rng(6)
+    init = Pose(truth.root_orient, truth.body_pose + rng.normal(0, 0.15, (21, 3)).astype(np.float32), truth.transl)
+    target = _rotated_scaled(_joints(truth))
+    res = ft.fit_to_lifted(init, target, ft.FitConfig(lift_iters=30, lift_w_init=0.01))
+    assert res.ok and res.reason == "" and np.isfinite(res.pose.full()).all()
+    before, after = _pa(_joints(init), _joints(truth)), _pa(_joints(res.pose), _joints(truth))
+    assert after < 0.35 * before, (before, after)
+    assert res.err_after < 0.5 * res.err_before  # the mean joint distance it reports fell too
+    # the init's weight holds the pose back: a heavy one barely moves it
+    held = ft.fit_to_lifted(init, target, ft.FitConfig(lift_iters=30, lift_w_init=100.0))
+    moved = _pa(_joints(res.pose), _joints(init))
+    assert held.ok and _pa(_joints(held.pose), _joints(init)) < 0.5 * moved
+
+
+def test_fit_to_lifted_bad_input_returns_the_init_with_a_reason():
+    truth = _pose(7)
+    J = _joints(truth)
+    bad_j = J.copy()
+    bad_j[4] = np.nan
+    for target, words in ((bad_j, "not 22 finite"), (J[:12], "not 22 finite")):
+        res = ft.fit_to_lifted(truth, target)
+        assert not res.ok and words in res.reason and res.pose is truth
+    bad = truth.copy()
+    bad.body_pose = np.full((21, 3), np.nan, np.float32)
+    res = ft.fit_to_lifted(bad, J)
+    assert not res.ok and "not finite" in res.reason and res.pose is bad
+
+
+class _LiftingStub:
+    """A regressor that answers a fixed pose and exposes its 'lifted' joints, like the direct lifter."""
+
+    def __init__(self, name: str, pose: Pose, lifted: np.ndarray):
+        self.name, self.pose, self.last_lifted = name, pose, lifted
+
+    def predict(self, landmarks, text=None):
+        return self.pose, 0.9
+
+
+@pytest.mark.parametrize("name,runs", [("direct", True), ("embroider", False)])
+def test_fitting_regressor_runs_the_3d_step_for_the_direct_lifter_only(name, runs):
+    truth = _pose(8, 0.25)
+    rng = np.random.default_rng(9)
+    init = Pose(truth.root_orient, truth.body_pose + rng.normal(0, 0.12, (21, 3)).astype(np.float32), truth.transl)
+    lm = _landmarks_of(truth)
+    reg = ft.FittingRegressor(_LiftingStub(name, init, _rotated_scaled(_joints(truth))))
+    reg.predict(lm)
+    assert (reg.last_lift is not None) is runs and reg.last_fit is not None
+    if runs:
+        assert reg.last_lift.ok and reg.last_lift.err_after < reg.last_lift.err_before
+    off = ft.FittingRegressor(_LiftingStub(name, init, _joints(truth)), ft.FitConfig(lift_ik=False))
+    off.predict(lm)
+    assert off.last_lift is None

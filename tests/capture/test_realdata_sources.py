@@ -73,9 +73,37 @@ def test_trainers_pass_exclude_source_through(tmp_path, monkeypatch):
         lif_real.run_train_real(args)
     with pytest.raises(Stop):
         emb_real._real_inputs("lm", "train", 1, np.zeros((22, 3)), False, "salsa")
-    with pytest.raises(Stop):
+    with pytest.raises(Stop):  # eval lifter --landmarks lm --loso salsa: every split of the source
+        lif_real.run_compare_real(types.SimpleNamespace(landmarks="lm", split=None, loso="salsa"))
+    with pytest.raises(Stop):  # … --split test: the source's test rows alone
         lif_real.run_compare_real(types.SimpleNamespace(landmarks="lm", split="test", loso="salsa"))
-    assert seen == [("train", "salsa", None), ("train", "salsa", None), (None, None, "salsa")]
+    with pytest.raises(Stop):  # no --loso, no --split: the test split
+        lif_real.run_compare_real(types.SimpleNamespace(landmarks="lm", split=None, loso=None))
+    assert seen == [("train", "salsa", None), ("train", "salsa", None), (None, None, "salsa"),
+                    ("test", None, "salsa"), ("test", None, None)]
+
+
+def test_compare_on_several_datasets_takes_their_rows_together(tmp_path, monkeypatch):
+    """``eval lifter --landmarks a,b --loso salsa --split test``: the test rows of salsa of both datasets."""
+    from core_models.nets.lifter import real as lif_real
+
+    _write(tmp_path, "a")
+    _write(tmp_path, "b")
+    real_load = rd.load_landmark_dataset
+    got: dict = {}
+    monkeypatch.setattr(rd, "load_landmark_dataset",
+                        lambda name, **k: real_load(name, root=tmp_path, **k))
+
+    def compare(ds, names, weights_dir=None, rest=None):
+        got.update(n=len(ds), sources=set(ds.source), splits=set(ds.split))
+        return {"constant": {"pa_mpjpe_mm": 1.0, "mpjpe_mm": 1.0, "ms_per_image": 0.0, "n": len(ds)}}
+
+    monkeypatch.setattr(lif_real, "compare_on_real", compare)
+    rc = lif_real.run_compare_real(types.SimpleNamespace(landmarks="a, b", split="test", loso="salsa",
+                                                         regressors="constant", weights_dir=None))
+    assert rc == 0 and got == {"n": 2, "sources": {"salsa"}, "splits": {"test"}}
+    with pytest.raises(ValueError, match="no landmark datasets"):
+        rd.LandmarkDataset.concat([])
 
 
 def test_extra_landmarks_join_the_train_rows_only(tmp_path, monkeypatch):

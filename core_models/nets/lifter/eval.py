@@ -72,10 +72,11 @@ def _print_table(results: dict, title: str) -> None:
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
     add_capture_eval_args(p)
-    p.add_argument("--landmarks", default=None,
+    p.add_argument("--landmarks", default=None, metavar="NAME[,NAME]",
                    help="instead: compare the capture regressors on this real-MediaPipe landmark dataset's split "
-                        "(PA-MPJPE / MPJPE of the recovered pose, per image)")
-    p.add_argument("--split", default="test", help="split of --landmarks")
+                        "(PA-MPJPE / MPJPE of the recovered pose, per image; several names: their rows together)")
+    p.add_argument("--split", default=None,
+                   help="split of --landmarks (default test; with --loso: every split of the source unless given)")
     p.add_argument("--regressors", default="geometric,embroider,direct",
                    help="capture regressors compared with --landmarks (constant: always the rest pose)")
 

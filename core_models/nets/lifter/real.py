@@ -355,6 +355,9 @@ def add_real_args(p) -> None:
     p.add_argument("--synth-mix", type=float, default=0.3, help="fraction of each batch drawn synthetically")
     p.add_argument("--coaching", type=int, default=4000, help="coaching poses in the synthetic stream (0: none)")
     p.add_argument("--steps", type=int, default=3000, help="optimiser steps (real-landmark training)")
+    p.add_argument("--synth-partmix", type=int, default=0, metavar="N",
+                   help="add a synthetic stream of N part-mixed poses (core_models.data.part_mix: each body part "
+                        "from another corpus / coaching pose; 0: none)")
     p.add_argument("--no-mirror", action="store_true", help="do not add the mirrored real rows")
     p.add_argument("--encoder", default="mlp", choices=("mlp", "tf"),
                    help="mlp: residual MLP over all landmarks (cheap); tf: the landmark-token transformer")
@@ -386,6 +389,7 @@ def _streams(args, cal_cfg: synth.SynthConfig, model: synth.LandmarkModel) -> li
         cdir = Path(args.corpus) if args.corpus else default_corpus_dir()
         cd = build_capture_data(cdir, "train", args.n_train, args.seed, with_text=False)
         out.append(synth_stream(Pose(cd.root_orient, cd.body_pose), model, cal_cfg))
+        roots, bodies = [np.asarray(cd.root_orient, np.float32)], [np.asarray(cd.body_pose, np.float32)]
         if args.coaching > 0:
             try:
                 from core_models.data.coaching_poses import coaching_pose_set
@@ -393,8 +397,17 @@ def _streams(args, cal_cfg: synth.SynthConfig, model: synth.LandmarkModel) -> li
                 log(f"[lifter real] no coaching poses ({e})")
             else:
                 cp = coaching_pose_set(args.coaching, seed=args.seed)
-                out.append(synth_stream(Pose(np.asarray(cp.root_orient, np.float32),
-                                             np.asarray(cp.body_pose, np.float32)), model, cal_cfg))
+                roots.append(np.asarray(cp.root_orient, np.float32))
+                bodies.append(np.asarray(cp.body_pose, np.float32))
+                out.append(synth_stream(Pose(roots[-1], bodies[-1]), model, cal_cfg))
+        n_mix = int(getattr(args, "synth_partmix", 0) or 0)
+        if n_mix > 0:  # one more stream: poses whose parts come from different poses of the two pools above
+            from core_models.body import load_body
+            from core_models.data.part_mix import part_mix
+
+            r, b = part_mix(np.concatenate(roots), np.concatenate(bodies), n_mix, np.random.default_rng(args.seed),
+                            body=load_body("anny"))
+            out.append(synth_stream(Pose(r, b), model, cal_cfg))
     return out
 
 
@@ -521,7 +534,7 @@ def run_train_real(args) -> int:
     model.cfg.flip_test = metrics["real_val_flip"]["pose_pa_mm"] < metrics["real_val"]["pose_pa_mm"]
     log(f"[lifter real] test-time flip: {model.cfg.flip_test} (val {metrics['real_val']} / {metrics['real_val_flip']})")
     info.update(landmarks=args.landmarks, extra_landmarks=getattr(args, "extra_landmarks", None), init=args.init,
-                synth_mix=args.synth_mix, coaching=args.coaching,
+                synth_mix=args.synth_mix, coaching=args.coaching, synth_partmix=getattr(args, "synth_partmix", 0),
                 calibration=calib,
                 synth_config=cal_cfg.to_dict() | {"world_sigma_m": np.asarray(cal_cfg.world_sigma_m).tolist()},
                 real_rows=len(real), val_rows=len(val), test_rows=len(test))
@@ -586,18 +599,21 @@ def run_compare_real(args) -> int:
     import json
     from pathlib import Path
 
-    from core_models.capture.realdata import load_landmark_dataset
+    from core_models.capture.realdata import LandmarkDataset, load_landmark_dataset
 
-    src = getattr(args, "loso", None)  # eval --loso SOURCE: that source's rows of every split
-    ds = (load_landmark_dataset(args.landmarks, only_source=src) if src
-          else load_landmark_dataset(args.landmarks, split=args.split))
+    # eval --loso SOURCE: that source's rows (of every split unless --split is given)
+    src = getattr(args, "loso", None)
+    split = args.split if (src or args.split) else "test"
+    names = [n.strip() for n in args.landmarks.split(",") if n.strip()]
+    ds = LandmarkDataset.concat([load_landmark_dataset(n, split=split, only_source=src) for n in names])
     res = compare_on_real(ds, [n.strip() for n in args.regressors.split(",") if n.strip()],
                           Path(args.weights_dir) if args.weights_dir else None)
-    print(f"capture regressors on real MediaPipe landmarks ({args.landmarks}, {args.split} split, "
+    where = f"{split or 'every'} split" + (f" of {src}" if src else "")
+    print(f"capture regressors on real MediaPipe landmarks ({args.landmarks}, {where}, "
           f"{next(iter(res.values()))['n'] if res else 0} images, per image)")
     print(f"{'regressor':<12} {'PA-MPJPE':>9} {'MPJPE':>7} {'ms/img':>7}")
     for n, r in res.items():
         print(f"{n:<12} {r['pa_mpjpe_mm']:>9.1f} {r['mpjpe_mm']:>7.1f} {r['ms_per_image']:>7.2f}")
-    print(json.dumps({"name": "capture_compare_real", "landmarks": args.landmarks, "split": args.split,
+    print(json.dumps({"name": "capture_compare_real", "landmarks": args.landmarks, "split": split, "loso": src,
                       "metrics": res}))
     return 0
