@@ -1,5 +1,7 @@
-"""2D fitting step of the capture pipeline (issue #14 item 4): the regressor's pose, refined so that the body's
-landmarks project onto MediaPipe's 2D image landmarks.
+"""Fitting steps of the capture pipeline (issue #14 item 4): the regressor's pose, refined so that the body's
+landmarks project onto MediaPipe's 2D image landmarks — and, before that, for the direct lifter, onto the lifter's
+own lifted 3D joints (:func:`fit_to_lifted`: its learned pose head gives away accuracy those joints had on unusual
+poses; docs/notes/capture_fitting.md, "Update (2026-12-08)").
 
 :func:`fit_pose` starts from the regressor's pose (the *init*) and optimises a rotation increment per joint
 (root + 21 body joints; ``R_j = R_init,j · exp(δ_j)``, so ``|δ_j|`` is exactly the geodesic distance to the
@@ -429,7 +431,9 @@ def fit_to_lifted(init: Pose, lifted: np.ndarray, config: FitConfig | None = Non
 
 
 class FittingRegressor:
-    """Any capture regressor followed by :func:`fit_pose` (a ``PoseRegressor``: ``predict(landmarks, text)``).
+    """Any capture regressor followed by :func:`fit_pose` (a ``PoseRegressor``: ``predict(landmarks, text)``);
+    for the ``direct`` lifter, which exposes its lifted joints (``last_lifted``), :func:`fit_to_lifted` runs first
+    (``FitConfig.lift_ik``; ``fit_2d=False`` leaves that 3D step alone).
     ``name`` is the inner regressor's (the model that answers; ``label`` adds "+fit"), ``refine`` is True.
     ``last_fit`` holds the last :class:`FitResult` (its ``reason`` says why a fit was skipped: the pose is then
     the inner regressor's unchanged). ``reset()`` and ``fallback_reason`` pass through to the inner one."""
